@@ -1,0 +1,83 @@
+# Procure: every set-up step lives here, so that a fresh machine needs only
+# `make run` or `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+# Debian packages pip cannot bring. Installed when running as root and missing;
+# otherwise the README names them.
+DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+DEB_TEST := chromium poppler-utils
+
+.PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean \
+	system-packages system-test-packages
+
+help:
+	@echo "make run      set up and serve the demo on http://$(HOST):$(PORT) (SQLite)"
+	@echo "make test     set up and run the whole suite (SQLite and PostgreSQL, browser)"
+	@echo "make install  create .venv with what production needs"
+	@echo "make lint     ruff check and ruff format --check"
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: system-packages $(VENV)/.installed
+
+install-test: system-packages system-test-packages $(VENV)/.installed-test
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Please install these Debian packages:$$missing"; \
+	  fi; \
+	fi
+endef
+
+system-packages:
+	$(call apt_install,$(DEB_RUNTIME))
+
+system-test-packages:
+	$(call apt_install,$(DEB_TEST))
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite (with the browser journeys), then on PostgreSQL.
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db postgres -m "not e2e"
+
+test-sqlite: install-test
+	$(BIN)/pytest --db sqlite
+
+test-postgres: install-test
+	$(BIN)/pytest --db postgres -m "not e2e"
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,115 @@
+"""Procure: vendor sourcing and procurement workflow for IT departments."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    configure(app, test_config)
+    register_converters(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(config_module.Config)
+    app.config.update(config_module.from_environment(os.environ))
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(app.instance_path) / "procure.db"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    app.config["PROCURE_CURRENCY"] = app.config["PROCURE_CURRENCY"].upper()
+
+
+def register_converters(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        """Ids fit a 32-bit integer: a larger number is a 404, not a database error."""
+
+        def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedInt
+
+
+def register_extensions(app: Flask) -> None:
+    from .db import MIGRATIONS_DIR, configure_engine
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .extensions import csrf
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    # The API authenticates with bearer tokens only, which a browser never sends
+    # on its own: no cookie, so no cross-site request forgery to guard against.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from . import security
+
+    security.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from . import error_pages
+
+    error_pages.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from . import templating
+
+    templating.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

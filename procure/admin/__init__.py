@@ -1,0 +1,7 @@
+"""Administration: users, departments, categories (and, as they land, policy)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import views  # noqa: E402, F401

@@ -1,0 +1,7 @@
+"""The JSON API, ``/api/v1``: a thin translation between HTTP and the services."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import core, departments  # noqa: E402, F401

@@ -1,0 +1,84 @@
+"""Tokens, the calling user, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from pydantic import Field
+
+from ..auth import services as auth_services
+from ..errors import Unauthorized
+from . import bp
+from .schemas import Input, Name, Output
+from .spec import current_user, openapi_document, operation
+
+
+class TokenIn(Input):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+    name: str = Field("API token", max_length=200, description="What the token is for.")
+
+
+class TokenOut(Output):
+    token: str = Field(description="Shown once; send it as 'Authorization: Bearer <token>'.")
+
+
+class UserOut(Output):
+    id: int
+    email: str
+    name: Name
+    department: str
+    roles: list[str]
+    active: bool
+
+
+def user_out(user) -> UserOut:  # type: ignore[no-untyped-def]
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        department=user.department.code,
+        roles=sorted(role.value for role in user.roles),
+        active=user.active,
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/auth/token",
+    body=TokenIn,
+    response=TokenOut,
+    status=201,
+    auth=False,
+    summary="Exchange an e-mail and password for an API token",
+    tag="Auth",
+    errors=(429,),
+)
+def create_token(body: TokenIn):
+    """The same throttle as the sign-in page applies."""
+    result = auth_services.sign_in(body.email, body.password)
+    if result.user is None:
+        from ..extensions import db
+
+        db.session.commit()  # the failure counts towards the throttle
+        raise Unauthorized(result.error or auth_services.GENERIC_FAILURE)
+    _token, secret = auth_services.create_token(result.user, body.name, actor=result.user)
+    return TokenOut(token=secret)
+
+
+@operation(bp, "GET", "/me", response=UserOut, summary="The calling user", tag="Auth")
+def me():
+    return user_out(current_user())
+
+
+@operation(
+    bp,
+    "GET",
+    "/openapi.json",
+    auth=False,
+    response=dict,
+    summary="This document: the OpenAPI 3 description of every route",
+    tag="Meta",
+)
+def openapi():
+    return jsonify(openapi_document("Procure API", "1"))

@@ -1,0 +1,128 @@
+"""Types the API validates with; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from .. import money
+
+MAX_ID = 2**31 - 1
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        return money.parse_money(value)
+    except money.MoneyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _quantity(value: Any) -> Decimal:
+    try:
+        return money.parse_quantity(value)
+    except money.MoneyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+QUANTITY_PATTERN = r"^\d{1,9}(\.\d{1,3})?$"
+
+# Input: a string or a number; output: a string with two decimals.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    PlainSerializer(money.to_api, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": MONEY_PATTERN},
+                {"type": "number", "minimum": 0, "maximum": float(money.MAX_AMOUNT)},
+            ],
+            "examples": ["1234.50"],
+        },
+        mode="validation",
+    ),
+    WithJsonSchema(
+        {"type": "string", "pattern": MONEY_PATTERN, "examples": ["1234.50"]}, mode="serialization"
+    ),
+]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_quantity),
+    PlainSerializer(money.quantity_to_api, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": QUANTITY_PATTERN},
+                {"type": "number", "exclusiveMinimum": 0, "maximum": float(money.MAX_QUANTITY)},
+            ],
+            "examples": ["5", "2.5"],
+        },
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "string", "examples": ["5", "2.5"]}, mode="serialization"),
+]
+MoneyOut = Annotated[
+    Decimal,
+    PlainSerializer(money.to_api, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["1234.50"]}),
+]
+QuantityOut = Annotated[
+    Decimal,
+    PlainSerializer(money.quantity_to_api, return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["5", "2.5"]}),
+]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Input(BaseModel):
+    """A request body or query: unknown fields are ignored (API.md)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorDetail(Output):
+    code: str = Field(examples=["validation_error"])
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Output):
+    error: ErrorDetail
+
+
+T = TypeVar("T")
+
+
+class Page(Output, Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+
+class PageQuery(Input):
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class ActionBody(Input):
+    comment: Text = ""

@@ -1,0 +1,313 @@
+"""Declaring API operations once: validation, authentication, commit and the
+OpenAPI document all come from the same declaration.
+
+    @operation("POST", "/departments", body=DepartmentIn, response=DepartmentOut,
+               status=201, summary="Create a department", tag="Departments")
+    def create_department(body: DepartmentIn): ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from flask import Blueprint, Response, g, jsonify, request
+from pydantic.json_schema import models_json_schema
+
+from ..errors import BadRequest, Unauthorized, ValidationError
+from ..extensions import db
+from ..models import User
+from .schemas import MAX_ID, ErrorOut, Page, PageQuery
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not JSON, or not an object.",
+    401: "No token, or a bad one.",
+    403: "Role, ownership or separation of duties forbids it.",
+    404: "No such resource, or not visible to the caller.",
+    409: "The action is not allowed in the current state, or the document changed concurrently.",
+    413: "The body is too large.",
+    422: "A field is missing, malformed, out of range or too long.",
+}
+
+
+@dataclasses.dataclass
+class Operation:
+    method: str
+    path: str  # Flask rule, with the blueprint prefix
+    endpoint: str
+    summary: str
+    description: str
+    tag: str
+    body: type[pydantic.BaseModel] | None
+    query: type[pydantic.BaseModel] | None
+    response: Any
+    status: int
+    auth: bool
+    errors: tuple[int, ...]
+    content_type: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+
+
+def current_user() -> User:
+    """The user the bearer token of this API request belongs to."""
+    return g.api_user
+
+
+def _authenticate() -> None:
+    from ..auth.services import user_for_token
+
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Send an API token: 'Authorization: Bearer <token>'.")
+    user = user_for_token(secret.strip())
+    if user is None:
+        raise Unauthorized("The API token is unknown or revoked, or its user is disabled.")
+    g.api_user = user
+
+
+def _json_body(optional: bool) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise BadRequest("The body must be a JSON object.")
+    try:
+        data = json.loads(raw, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def _clean_message(message: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def validation_error(exc: pydantic.ValidationError, where: str = "body") -> ValidationError:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or where
+        fields.setdefault(location, []).append(_clean_message(error["msg"]))
+    first = next(iter(fields))
+    return ValidationError(f"{first}: {fields[first][0]}", fields=fields)
+
+
+def parse(model: type[pydantic.BaseModel], data: dict[str, Any], where: str = "body") -> Any:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc, where) from None
+
+
+def _body_is_optional(model: type[pydantic.BaseModel]) -> bool:
+    return not any(field.is_required() for field in model.model_fields.values())
+
+
+def _render(result: Any, response: Any, status: int) -> Response | tuple[Response, int]:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status=204)
+    if isinstance(result, pydantic.BaseModel):
+        payload = result.model_dump(mode="json")
+    elif response is not None:
+        payload = pydantic.TypeAdapter(response).dump_python(
+            pydantic.TypeAdapter(response).validate_python(result), mode="json"
+        )
+    else:
+        payload = result
+    return jsonify(payload), status
+
+
+def operation(
+    bp: Blueprint,
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[pydantic.BaseModel] | None = None,
+    query: type[pydantic.BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    auth: bool = True,
+    errors: tuple[int, ...] = (),
+    content_type: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def endpoint(**path: Any) -> Any:
+            if auth:
+                _authenticate()
+            kwargs = dict(path)
+            if query is not None:
+                kwargs["query"] = parse(query, request.args.to_dict(), "query")
+            if body is not None:
+                kwargs["body"] = parse(body, _json_body(_body_is_optional(body)))
+            result = view(**kwargs)
+            if method != "GET":
+                db.session.commit()
+            return _render(result, response, status)
+
+        bp.add_url_rule(rule, view_func=endpoint, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                method=method,
+                path=(bp.url_prefix or "") + rule,
+                endpoint=f"{bp.name}.{view.__name__}",
+                summary=summary,
+                description=(view.__doc__ or "").strip(),
+                tag=tag,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                auth=auth,
+                errors=errors,
+                content_type=content_type,
+            )
+        )
+        return endpoint
+
+    return decorator
+
+
+def paginate(query: sa.Select[Any], page: PageQuery, item: Callable[[Any], Any]) -> dict:
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    rows = db.session.scalars(query.limit(page.per_page).offset((page.page - 1) * page.per_page))
+    return {
+        "items": [item(row) for row in rows],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": total or 0,
+    }
+
+
+# The OpenAPI document --------------------------------------------------------------
+
+_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+    for converter, name in _PARAMETER.findall(rule):
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "int":
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _PARAMETER.sub(r"{\2}", rule), parameters
+
+
+def openapi_document(title: str, version: str) -> dict[str, Any]:
+    wanted: list[tuple[Any, str]] = [(ErrorOut, "serialization")]
+    for op in OPERATIONS:
+        if op.body is not None:
+            wanted.append((op.body, "validation"))
+        if isinstance(op.response, type) and issubclass(op.response, pydantic.BaseModel):
+            wanted.append((op.response, "serialization"))
+    wanted = list(dict.fromkeys(wanted))
+    refs, definitions = models_json_schema(wanted, ref_template="#/components/schemas/{model}")
+    schemas = definitions.get("$defs", {})
+    error_ref = refs[(ErrorOut, "serialization")]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        path, parameters = _openapi_path(op.path)
+        if op.query is not None:
+            query_schema = op.query.model_json_schema(mode="validation")
+            required = set(query_schema.get("required", []))
+            for name, prop in query_schema.get("properties", {}).items():
+                parameters.append(
+                    {"name": name, "in": "query", "required": name in required, "schema": prop}
+                )
+        entry: dict[str, Any] = {
+            "operationId": op.endpoint.replace(".", "_"),
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": parameters,
+            "responses": {},
+        }
+        if op.description:
+            entry["description"] = op.description
+        if not op.auth:
+            entry["security"] = []
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": not _body_is_optional(op.body),
+                "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            }
+        if op.response is None:
+            success: dict[str, Any] = {"description": "Done."}
+        elif op.content_type != "application/json":
+            success = {
+                "description": "The document.",
+                "content": {op.content_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        else:
+            key = (op.response, "serialization")
+            schema = refs.get(key) or pydantic.TypeAdapter(op.response).json_schema(
+                mode="serialization", ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(schema.pop("$defs", {}) if isinstance(schema, dict) else {})
+            success = {
+                "description": "Success.",
+                "content": {"application/json": {"schema": schema}},
+            }
+        entry["responses"][str(op.status)] = success
+        codes = set(op.errors) | {400, 422} if op.body is not None else set(op.errors)
+        if op.query is not None:
+            codes.add(422)
+        if op.auth:
+            codes.add(401)
+        if "<" in op.path:
+            codes.add(404)
+        for code in sorted(codes):
+            entry["responses"][str(code)] = {
+                "description": ERROR_DESCRIPTIONS.get(code, "Error."),
+                "content": {"application/json": {"schema": error_ref}},
+            }
+        paths.setdefault(path, {})[op.method.lower()] = entry
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "The public JSON API of Procure. Money is a string with two "
+            "decimals; errors share one shape (see the Error schema).",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+__all__ = [
+    "OPERATIONS",
+    "Page",
+    "PageQuery",
+    "current_user",
+    "openapi_document",
+    "operation",
+    "paginate",
+    "parse",
+]

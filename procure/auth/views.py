@@ -1,0 +1,129 @@
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import ValidationError
+from ..extensions import db, login_manager
+from ..models import User
+from ..security import safe_next, security_event
+from . import bp, services
+from .forms import ChangePasswordForm, LoginForm, RevokeForm, TokenForm
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def _load_user(key: str) -> User | None:
+    return services.load_session_user(key)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        result = services.sign_in(form.email.data, form.password.data)
+        if result.user is None:
+            db.session.commit()  # the failure counts towards the throttle
+            security_event(
+                "sign_in_failed", email=form.email.data, throttled=bool(result.wait_seconds)
+            )
+            form.password.errors.append(result.error)
+            return render_template(
+                "auth/login.html", form=form
+            ), 429 if result.wait_seconds else 200
+        # A fresh session at every sign-in: nothing from before carries over.
+        session.clear()
+        services.start_session(
+            result.user, remote_addr=request.remote_addr, user_agent=request.user_agent.string
+        )
+        login_user(result.user)
+        db.session.commit()
+        return redirect(safe_next(form.next.data, url_for("main.dashboard")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_session(current_user.session_key)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/logout")
+def logout_page():
+    # Signing out changes state, so it is a POST; a GET shows the button.
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=RevokeForm())
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    return _render_profile()
+
+
+def _render_profile(password_form=None, token_form=None, new_secret=None, status=200):
+    return render_template(
+        "auth/profile.html",
+        password_form=password_form or ChangePasswordForm(),
+        token_form=token_form or TokenForm(),
+        revoke_form=RevokeForm(),
+        tokens=services.tokens_of(current_user),
+        new_secret=new_secret,
+    ), status
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_key=current_user.session_key,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            for name, messages in exc.fields.items():
+                getattr(form, name).errors.extend(messages)
+            return _render_profile(password_form=form, status=422)
+        db.session.commit()
+        flash("Your password is changed. Your other sessions have been signed out.", "success")
+        return redirect(url_for(".profile"))
+    return _render_profile(password_form=form, status=422)
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _render_profile(token_form=form, status=422)
+    _token, secret = services.create_token(current_user, form.name.data, actor=current_user)
+    db.session.commit()
+    # Shown once, in this answer only: never stored, never put in the cookie.
+    return _render_profile(new_secret=secret)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.revoke_token(token_id, actor=current_user)
+    db.session.commit()
+    flash("The token is revoked.", "success")
+    return redirect(url_for(".profile"))

@@ -1,0 +1,123 @@
+"""The command line: ``flask --app wsgi <command>`` (API.md)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from . import audit
+from .admin import services as admin_services
+from .auth import services as auth_services
+from .db import init_db, write_intent
+from .errors import DomainError
+from .extensions import db
+from .models import Role
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        create_user_command,
+        issue_token_command,
+        verify_audit_command,
+        seed_demo_command,
+    ):
+        app.cli.add_command(command)
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    details = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.fields.items())
+    return click.ClickException(details or exc.message)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the schema (idempotent)."""
+    init_db(current_app)
+    click.echo("The database is up to date.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name.")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option(
+    "--department", "department_code", required=True, help="Department code; created if missing."
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="Repeat for several.",
+)
+def create_user_command(
+    email: str, name: str, password: str, department_code: str, roles: tuple[str, ...]
+) -> None:
+    """Create a user (and their department, if it does not exist yet)."""
+    with write_intent():
+        try:
+            department = admin_services.department_by_code(department_code)
+            if department is None:
+                department = admin_services.create_department(
+                    department_code, department_code.upper(), actor=None
+                )
+            user = admin_services.create_user(
+                email,
+                name=name,
+                password=password,
+                department=department,
+                roles=admin_services.parse_roles(roles),
+                actor=None,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            raise _fail(exc) from None
+        db.session.commit()
+    click.echo(f"Created {user.email} ({', '.join(sorted(roles))}) in {department.code}.")
+
+
+@click.command("issue-token")
+@click.argument("email")
+@click.option("--name", default="issued on the command line", help="What the token is for.")
+def issue_token_command(email: str, name: str) -> None:
+    """Print a new API token for EMAIL on stdout, nothing else."""
+    with write_intent():
+        user = auth_services.find_user_by_email(email)
+        if user is None or not user.active:
+            raise click.ClickException(f"No active user {email}.")
+        _token, secret = auth_services.create_token(user, name, actor=user)
+        db.session.commit()
+    click.echo(secret)
+
+
+@click.command("verify-audit")
+def verify_audit_command() -> None:
+    """Prove the audit chain intact, or name the first bad event."""
+    result = audit.verify()
+    if result.ok:
+        click.echo(f"ok {result.count} events")
+        return
+    click.echo(
+        f"audit chain broken at event {result.bad_event_id}: {result.reason} "
+        f"({result.count} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo organisation (idempotent) and print its logins."""
+    from .demo import seed
+
+    with write_intent():
+        logins = seed()
+        db.session.commit()
+    click.echo("Demo organisation ready. Sign in at /login with any of these:")
+    width = max(len(email) for email, _, _ in logins)
+    for email, password, roles in logins:
+        click.echo(f"  {email:<{width}}  {password}  ({roles})")

@@ -1,0 +1,102 @@
+"""Configuration: defaults, then ``PROCURE_*`` environment variables.
+
+Everything here is read inside :func:`procure.create_app`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PROCURE_"
+
+# Names of the PROCURE_* variables and the config keys they set.
+ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "SMTP_URL": "PROCURE_SMTP_URL",
+    "CURRENCY": "PROCURE_CURRENCY",
+    "BASE_URL": "PROCURE_BASE_URL",
+    "FISCAL_YEAR_START": "PROCURE_FISCAL_YEAR_START",
+    "SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "LOCALE": "PROCURE_LOCALE",
+}
+
+INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START"}
+BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
+
+
+class Config:
+    """Defaults for every installation."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # set from the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "procure_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # JSON bodies and forms; uploads raise it per request where they are allowed.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    PROCURE_CURRENCY = "USD"
+    PROCURE_LOCALE = "en_US"
+    PROCURE_BASE_URL = "http://127.0.0.1:5000"
+    PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
+    PROCURE_MAIL_FROM = "Procure <procure@localhost>"
+    PROCURE_FISCAL_YEAR_START = 1
+    # Sign-in throttle: after this many failures, each further attempt waits.
+    LOGIN_FAILURES_BEFORE_THROTTLE = 5
+    LOGIN_THROTTLE_SECONDS = 30
+    LOGIN_THROTTLE_MAX_SECONDS = 15 * 60
+    API_PAGE_SIZE_MAX = 200
+
+
+def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    """Translate ``PROCURE_*`` variables into config keys."""
+    values: dict[str, Any] = {}
+    for name, key in ENVIRONMENT.items():
+        raw = environ.get(ENV_PREFIX + name)
+        if raw is None or raw == "":
+            continue
+        if key in INTEGER_KEYS:
+            values[key] = int(raw)
+        elif key in BOOLEAN_KEYS:
+            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        else:
+            values[key] = raw
+    return values
+
+
+def normalise_database_url(url: str) -> str:
+    """Let a plain ``postgresql://`` URL use the driver Procure installs (psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance_path: str | Path) -> str:
+    """Return the installation's secret key, generating it once into the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
+        return key
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: when two processes start at once, the first key written wins.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

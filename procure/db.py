@@ -1,0 +1,64 @@
+"""The database: engine tuning, transactions with write intent, schema commands."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from .extensions import db
+
+# On SQLite a transaction that will write takes the write lock when it begins
+# (BEGIN IMMEDIATE), so that concurrent writers queue behind busy_timeout
+# instead of failing when their snapshot turns stale.
+_write_intent: ContextVar[bool] = ContextVar("procure_write_intent", default=False)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@contextlib.contextmanager
+def write_intent() -> Iterator[None]:
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def set_write_intent(value: bool) -> None:
+    _write_intent.set(value)
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # We emit BEGIN ourselves (below); pysqlite's own handling breaks SAVEPOINT.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def init_db(app: Flask) -> None:
+    """Create or upgrade the schema to the newest migration (idempotent)."""
+    with app.app_context(), write_intent():
+        upgrade(directory=str(MIGRATIONS_DIR))

@@ -1,0 +1,108 @@
+"""One place that turns every failure into the right answer: a JSON error under
+``/api`` (API.md), a friendly page or a flash message elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from . import errors
+from .extensions import db
+from .security import referrer_path, safe_next
+
+log = logging.getLogger("procure")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
+
+HTTP_MESSAGES = {
+    404: "No such resource.",
+    405: "This method is not allowed here.",
+    413: "The request body is too large.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> tuple[Response, int]:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(errors.DomainError)
+    def _domain_error(exc: errors.DomainError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        if isinstance(exc, errors.NotFound):
+            return render_template("errors/404.html", message=exc.message), 404
+        if isinstance(exc, errors.Forbidden | errors.Unauthorized):
+            return render_template("errors/403.html", message=exc.message), 403
+        if request.method == "GET":
+            return render_template("errors/400.html", message=exc.message), exc.status
+        # A refused action on a page: say why, back where the user was.
+        flash(exc.message, "danger")
+        return redirect(safe_next(referrer_path(), request.path), 303)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: StaleDataError):  # type: ignore[no-untyped-def]
+        return _domain_error(
+            errors.Conflict(
+                "Somebody else changed this document at the same time; reload it and try again."
+            )
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        message = "The form has expired or was not sent from this site. Please try again."
+        if wants_json():
+            return json_error(400, "bad_request", message)
+        return render_template("errors/400.html", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        status = exc.code or 500
+        if wants_json():
+            code = HTTP_CODES.get(status, "error")
+            message = HTTP_MESSAGES.get(status) or exc.description or exc.name
+            response, status = json_error(status, code, message)
+            if status == 405 and exc.get_response().headers.get("Allow"):
+                response.headers["Allow"] = exc.get_response().headers["Allow"]
+            return response, status
+        template = {403: "errors/403.html", 404: "errors/404.html"}.get(status)
+        if template:
+            return render_template(template, message=None), status
+        if status >= 500:
+            return render_template("errors/500.html"), status
+        return render_template("errors/400.html", message=exc.description, title=exc.name), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal_error", "Something went wrong on our side.")
+        return render_template("errors/500.html"), 500

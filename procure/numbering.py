@@ -1,0 +1,29 @@
+"""Gap-free yearly document numbers: ``PR-2026-00001``.
+
+The counter row is incremented inside the document's own transaction: a rollback
+gives the number back, and the row lock makes concurrent creators queue.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .models import NumberSequence
+
+
+def next_number(prefix: str, year: int) -> str:
+    table = NumberSequence.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(table).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing()
+    )
+    last = db.session.execute(
+        sa.update(table)
+        .where(table.c.prefix == prefix, table.c.year == year)
+        .values(last=table.c.last + 1)
+        .returning(table.c.last)
+    ).scalar_one()
+    return f"{prefix}-{year}-{last:05d}"

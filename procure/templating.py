@@ -1,0 +1,105 @@
+"""Jinja filters and the context every page shares (navigation by role)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from flask import Flask, current_app
+from flask_login import current_user
+
+from .models import Role
+from .money import format_money, format_quantity
+
+
+@dataclasses.dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: frozenset[Role] | None = None  # None: everybody signed in
+
+
+# Areas appear here as they land; an item shows when its endpoint exists.
+NAVIGATION = [
+    NavItem("Dashboard", "main.dashboard"),
+    NavItem("Requests", "purchasing.index"),
+    NavItem(
+        "Approvals",
+        "purchasing.approvals",
+        frozenset({Role.APPROVER, Role.FINANCE, Role.EXECUTIVE}),
+    ),
+    NavItem("Vendors", "vendors.index"),
+    NavItem("RFQs", "sourcing.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
+    NavItem("Orders", "orders.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
+    NavItem(
+        "Contracts", "contracts.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})
+    ),
+    NavItem("Budgets", "budgets.index", frozenset({Role.FINANCE, Role.ADMIN, Role.APPROVER})),
+    NavItem("Reports", "reports.index", frozenset({Role.FINANCE, Role.PROCUREMENT, Role.ADMIN})),
+    NavItem("Admin", "admin.index", frozenset({Role.ADMIN})),
+]
+
+
+def navigation_for(user) -> list[NavItem]:  # type: ignore[no-untyped-def]
+    endpoints = current_app.view_functions
+    return [
+        item
+        for item in NAVIGATION
+        if item.endpoint in endpoints and (item.roles is None or user.roles & item.roles)
+    ]
+
+
+def _locale() -> str:
+    return current_app.config["PROCURE_LOCALE"]
+
+
+def money_filter(value: Decimal | None, currency: str | None = None) -> str:
+    return format_money(value, currency or current_app.config["PROCURE_CURRENCY"], _locale())
+
+
+def quantity_filter(value: Decimal | None) -> str:
+    return format_quantity(value, _locale())
+
+
+def date_filter(value: dt.date | None, style: str = "medium") -> str:
+    return "" if value is None else format_date(value, format=style, locale=_locale())
+
+
+def datetime_filter(value: dt.datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(
+        value.replace(tzinfo=dt.UTC), format=style, tzinfo=dt.UTC, locale=_locale()
+    )
+
+
+def age_filter(value: dt.datetime | None) -> str:
+    """How long ago, in words: "3 days", "5 hours", "just now"."""
+    if value is None:
+        return ""
+    seconds = (dt.datetime.now(dt.UTC).replace(tzinfo=None) - value).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "just now"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money_filter,
+        quantity=quantity_filter,
+        date=date_filter,
+        datetime=datetime_filter,
+        age=age_filter,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _shared() -> dict:
+        user = current_user
+        nav = navigation_for(user) if user and user.is_authenticated else []
+        return {"navigation": nav, "currency": current_app.config["PROCURE_CURRENCY"]}

@@ -1,0 +1,5 @@
+"""WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi ...``."""
+
+from procure import create_app
+
+app = create_app()
