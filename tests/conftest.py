@@ -1,0 +1,192 @@
+"""Fixtures: one app per run, a database transaction rolled back per test.
+
+``pytest --db sqlite`` (default) or ``pytest --db postgres``. PostgreSQL is found
+at ``PROCURE_TEST_POSTGRES_URL`` or on 127.0.0.1:5432 as user postgres; with
+``CI=true`` it must be there (fail, never skip).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from procure import create_app
+from procure.db import init_db
+from procure.extensions import db as _db
+
+from .factories import Factories
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/procure_test"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the database the suite runs on",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"procure database: {config.getoption('--db')}"
+
+
+def _postgres_url() -> str:
+    return os.environ.get("PROCURE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def _prepare_postgres(url: str) -> str:
+    """Create the test database if missing and empty it; returns the SQLAlchemy URL."""
+    from procure.config import normalise_database_url
+
+    full = sa.make_url(normalise_database_url(url))
+    admin = sa.create_engine(full.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": full.database},
+            )
+            if not exists:
+                if not re.fullmatch(r"[A-Za-z0-9_]+", full.database or ""):
+                    raise pytest.UsageError(f"unsafe database name {full.database!r}")
+                connection.exec_driver_sql(f'CREATE DATABASE "{full.database}"')
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {full.render_as_string()}: {exc.orig}"
+        if IN_CI:
+            pytest.exit(message, returncode=1)
+        pytest.skip(message, allow_module_level=True)
+    finally:
+        admin.dispose()
+    engine = sa.create_engine(full, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return full.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.config.getoption("--db") == "postgres":
+        return _prepare_postgres(_postgres_url())
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "procure.db")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "PROCURE_BASE_URL": "http://procure.test",
+        }
+    )
+    init_db(app)
+    # Every test runs inside a transaction that is rolled back at its end; the
+    # app's own commits become savepoint releases inside it.
+    with app.app_context():
+        _db.session.configure(join_transaction_mode="create_savepoint")
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest):
+    if "app" not in request.fixturenames or "committing" in request.keywords:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    engines = app.extensions["sqlalchemy"]._app_engines[app]
+    engine = engines[None]
+    with app.app_context():
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection
+        try:
+            with app.app_context():
+                yield
+        finally:
+            _db.session.remove()
+            engines[None] = engine
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf(app):
+    """Turn CSRF protection on for one test, as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def make(app, db) -> Factories:
+    return Factories(db)
+
+
+class Auth:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = "correct horse battery", next: str = ""):
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "next": next}
+        )
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
+
+
+class ApiClient:
+    """The test client with a bearer token on every request."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __getattr__(self, method: str):
+        def call(path: str, **kwargs):
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return getattr(self.client, method)(path, headers=headers, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def api(client, make):
+    """``api(user)`` gives a client that calls the API as ``user``."""
+
+    def for_user(user) -> ApiClient:
+        return ApiClient(client, make.token(user))
+
+    return for_user
