@@ -3,6 +3,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Role
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 class MultiCheckboxField(SelectMultipleField):

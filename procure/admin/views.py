@@ -1,5 +1,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from .. import access
 from ..errors import ValidationError
@@ -26,7 +27,7 @@ def _admins_only():
 
 def _department_choices(form: UserForm) -> None:
     form.department.choices = [
-        (d.code, f"{d.code} — {d.name}") for d in services.list_departments()
+        SelectChoice(d.code, f"{d.code} — {d.name}") for d in services.list_departments()
     ]
 
 
