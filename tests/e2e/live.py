@@ -1,0 +1,141 @@
+"""A real Procure server in a thread, and the browser to drive it.
+
+Shared by the browser tests (``tests/e2e/conftest.py``) and the README
+screenshots (``docs/screenshots.py``): the demo organisation on its own SQLite
+file, served by Werkzeug on a free port, with CSRF on as in production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, request
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from procure import create_app
+from procure.db import init_db, write_intent
+from procure.demo import DEMO_PASSWORD, seed
+from procure.extensions import db
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM_ENV = "PROCURE_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+DEBIAN_PACKAGE = "chromium"
+
+# Headless Chromium as root in a container, with nothing phoning home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+LOGIN_PATH = re.compile(r"/login(\?|$)")
+
+
+class ChromiumNotFound(LookupError):
+    pass
+
+
+def find_chromium() -> str:
+    """The Chromium to drive: ``$PROCURE_CHROMIUM``, else the first one on ``PATH``."""
+    configured = os.environ.get(CHROMIUM_ENV)
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise ChromiumNotFound(f"{CHROMIUM_ENV}={configured} is not an executable file.")
+        return found
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    raise ChromiumNotFound(
+        f"No Chromium found (looked for {', '.join(CHROMIUM_NAMES)} on PATH). "
+        f"Install the Debian package `{DEBIAN_PACKAGE}`, or set {CHROMIUM_ENV} "
+        "to the browser's executable."
+    )
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Keeps the access log out of the test output; errors are still logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclasses.dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    # "METHOD /path -> status" of every answer >= 500 (a 500 is a bug); tests check it.
+    errors: list[str]
+    _server: BaseWSGIServer
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+def start_live_server(directory: Path) -> LiveServer:
+    """Serve a fresh Procure with the demo organisation; its database lives in ``directory``."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(directory) / "procure.db"),
+            "SECRET_KEY": secrets.token_hex(32),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    init_db(app)
+    with app.app_context(), write_intent():
+        seed()
+        db.session.commit()
+
+    errors: list[str] = []
+
+    # The app turns every exception into an error page, so watch the answers.
+    @app.after_request
+    def _record_server_errors(response: Response) -> Response:
+        if response.status_code >= 500:
+            errors.append(f"{request.method} {request.full_path.rstrip('?')} -> {response.status}")
+        return response
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PROCURE_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="procure-live", daemon=True)
+    thread.start()
+    return LiveServer(url=url, app=app, errors=errors, _server=server, _thread=thread)
+
+
+def fill_sign_in(page: Page, live_server: LiveServer, email: str, password: str) -> None:
+    """Open ``/login`` and send the form, as a person would."""
+    page.goto(live_server.url + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(
+    page: Page, live_server: LiveServer, email: str, password: str = DEMO_PASSWORD
+) -> None:
+    """Sign in through the real form and wait until the app has let us in."""
+    from playwright.sync_api import expect
+
+    fill_sign_in(page, live_server, email, password)
+    expect(page, f"signing in as {email} failed").not_to_have_url(LOGIN_PATH)
