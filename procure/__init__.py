@@ -64,11 +64,13 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .db import MIGRATIONS_DIR, configure_engine
+    from .db import MIGRATIONS_DIR, configure_engine, render_item
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, render_item=render_item
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
@@ -81,10 +83,12 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .extensions import csrf
     from .main import bp as main_bp
+    from .purchasing import bp as purchasing_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(purchasing_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

@@ -159,7 +159,8 @@ def verify(batch_size: int = 5000) -> VerifyResult:
             previous_hash, previous_id = event.hash, event.id
             count += 1
         last_id = events[-1].id
-        db.session.expunge_all()
+        for event in events:  # keep memory flat on long chains
+            db.session.expunge(event)
     head = db.session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         return VerifyResult(False, count, None, "the audit head is missing")

@@ -54,6 +54,15 @@ def configure_engine(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Alembic autogenerate: money columns are plain big integers in migrations."""
+    from .money import _ScaledDecimal
+
+    if type_ == "type" and isinstance(obj, _ScaledDecimal):
+        return "sa.BigInteger()"
+    return False
+
+
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 

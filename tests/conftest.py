@@ -87,6 +87,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "PROCURE_BASE_URL": "http://procure.test",
+            # Hashing is not under test here; scrypt would make every user cost 50 ms.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     init_db(app)

@@ -126,3 +126,6 @@ class PageQuery(Input):
 
 class ActionBody(Input):
     comment: Text = ""
+    version: int | None = Field(
+        None, description="The version you acted on; 409 conflict if the document moved."
+    )

@@ -9,9 +9,25 @@ from .core import (
     NumberSequence,
     Setting,
 )
+from .purchasing import (
+    OPEN_STEP_STATUSES,
+    ApprovalStep,
+    PolicyRule,
+    PurchaseRequest,
+    RequestLine,
+    RequestStatus,
+    StepStatus,
+)
 from .users import ApiToken, Department, LoginAttempt, Role, User, UserRole, UserSession
 
 __all__ = [
+    "OPEN_STEP_STATUSES",
+    "ApprovalStep",
+    "PolicyRule",
+    "PurchaseRequest",
+    "RequestLine",
+    "RequestStatus",
+    "StepStatus",
     "DEFAULT_CATEGORIES",
     "ApiToken",
     "AuditEvent",

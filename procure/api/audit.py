@@ -1,0 +1,116 @@
+"""The audit log through the API: a document's history, or the whole log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import Field
+
+from .. import access
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..models import AuditEvent, PurchaseRequest, Role, User
+from . import bp
+from .requests import PersonOut, person
+from .schemas import Id, Output, Page, PageQuery
+from .spec import current_user, operation, paginate
+
+# Entity name -> the model whose access rules decide who may read its history.
+DOCUMENTS: dict[str, type] = {"request": PurchaseRequest}
+ENTITIES = (
+    "request",
+    "vendor",
+    "rfq",
+    "order",
+    "contract",
+    "budget",
+    "user",
+    "department",
+    "category",
+    "policy",
+)
+LOG_READERS = (Role.FINANCE, Role.ADMIN)
+
+
+class AuditQuery(PageQuery):
+    entity: Literal[ENTITIES] | None = None  # type: ignore[valid-type]
+    entity_id: Id | None = None
+
+
+class AuditEventOut(Output):
+    id: int
+    at: dt.datetime
+    actor: PersonOut | None
+    on_behalf_of: PersonOut | None
+    entity: str
+    entity_id: int | None
+    action: str
+    changes: dict[str, Any] = Field(description="{field: [old, new]} or the values set.")
+    comment: str
+    hash: str
+    prev_hash: str
+
+
+def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
+    if entity is None or entity_id is None:
+        if not user.has_role(*LOG_READERS):
+            raise Forbidden("Only finance and admin may read the whole audit log.")
+        return
+    model = DOCUMENTS.get(entity)
+    if model is not None:
+        access.load(model, entity_id, user)
+    elif entity == "user":
+        if entity_id != user.id and Role.ADMIN not in user.roles:
+            raise Forbidden("Only admin may read another user's history.")
+    elif not user.has_role(*LOG_READERS):
+        raise Forbidden(f"Only finance and admin may read the history of a {entity}.")
+
+
+@operation(
+    bp,
+    "GET",
+    "/audit",
+    query=AuditQuery,
+    response=Page[AuditEventOut],
+    summary="Audit events, oldest first",
+    tag="Audit",
+    errors=(403,),
+)
+def list_audit(query: AuditQuery):
+    """With `entity` and `entity_id`: that document's history, for whoever may see the
+    document. Without: the whole log, for finance and admin."""
+    if query.entity_id is not None and query.entity is None:
+        raise ValidationError.field("entity", "Name the entity of entity_id.")
+    user = current_user()
+    _can_read(user, query.entity, query.entity_id)
+    select = sa.select(AuditEvent).order_by(AuditEvent.id)
+    if query.entity is not None:
+        select = select.where(AuditEvent.entity == query.entity)
+    if query.entity_id is not None:
+        select = select.where(AuditEvent.entity_id == query.entity_id)
+    people: dict[int, User] = {}
+
+    def event_out(event: AuditEvent) -> AuditEventOut:
+        for ident in (event.actor_id, event.on_behalf_of_id):
+            if ident is not None and ident not in people:
+                people[ident] = db.session.get(User, ident)
+        return AuditEventOut(
+            id=event.id,
+            at=event.at.replace(tzinfo=dt.UTC),
+            actor=person(people.get(event.actor_id)) if event.actor_id else None,
+            on_behalf_of=person(people.get(event.on_behalf_of_id))
+            if event.on_behalf_of_id
+            else None,
+            entity=event.entity,
+            entity_id=event.entity_id,
+            action=event.action,
+            changes=json.loads(event.changes or "{}"),
+            comment=event.comment,
+            hash=event.hash,
+            prev_hash=event.prev_hash,
+        )
+
+    return paginate(select, query, event_out)

@@ -1,0 +1,304 @@
+"""Purchase requests through the API (API.md, "Purchase requests")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from ..models import PurchaseRequest, RequestStatus, StepStatus, User
+from ..purchasing import services
+from . import bp
+from .schemas import (
+    ActionBody,
+    Input,
+    Money,
+    MoneyOut,
+    Name,
+    Output,
+    Page,
+    PageQuery,
+    Quantity,
+    QuantityOut,
+    Text,
+)
+from .spec import current_user, operation, paginate
+
+
+class PersonOut(Output):
+    id: int
+    name: str
+    email: str
+
+
+def person(user: User | None) -> PersonOut | None:
+    return None if user is None else PersonOut(id=user.id, name=user.name, email=user.email)
+
+
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+
+
+class LineIn(Input):
+    description: Description
+    category: Code = "other"
+    quantity: Quantity
+    unit: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] = "each"
+    unit_price: Money
+
+
+class RequestIn(Input):
+    title: Name
+    justification: Text = ""
+    department: Code | None = Field(None, description="Department code; default the caller's.")
+    needed_by: dt.date | None = None
+    currency: Annotated[str, StringConstraints(max_length=3)] | None = Field(
+        None, description="Must be the installation currency."
+    )
+    lines: list[LineIn] = Field(min_length=1, max_length=services.MAX_LINES)
+
+
+class RequestPatch(Input):
+    title: Name | None = None
+    justification: Text | None = None
+    department: Code | None = None
+    needed_by: dt.date | None = None
+    currency: Annotated[str, StringConstraints(max_length=3)] | None = None
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=services.MAX_LINES)
+    version: int | None = Field(None, description="The version you edited; 409 if it moved.")
+
+
+class LineOut(Output):
+    id: int
+    position: int
+    description: str
+    category: str
+    quantity: QuantityOut
+    unit: str
+    unit_price: MoneyOut
+    total: MoneyOut
+
+
+class ApprovalOut(Output):
+    step: int
+    name: str
+    role: str
+    reason: str
+    status: StepStatus
+    decided_by: PersonOut | None
+    on_behalf_of: PersonOut | None
+    decided_at: dt.datetime | None
+    comment: str
+
+
+class RequestOut(Output):
+    id: int
+    number: str
+    status: RequestStatus
+    version: int
+    allowed_actions: list[str]
+    title: str
+    justification: str
+    department: str
+    requester: PersonOut
+    needed_by: dt.date | None
+    currency: str
+    total: MoneyOut
+    over_budget: bool
+    approvals: list[ApprovalOut]
+    lines: list[LineOut]
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class RequestQuery(PageQuery):
+    status: RequestStatus | None = None
+    mine: bool = False
+    awaiting_me: bool = False
+
+
+def request_out(pr: PurchaseRequest) -> RequestOut:
+    user = current_user()
+    return RequestOut(
+        id=pr.id,
+        number=pr.number,
+        status=pr.status,
+        version=pr.version,
+        allowed_actions=[a for a in services.allowed_actions(pr, user) if a != "edit"],
+        title=pr.title,
+        justification=pr.justification,
+        department=pr.department.code,
+        requester=person(pr.requester),
+        needed_by=pr.needed_by,
+        currency=pr.currency,
+        total=pr.total,
+        over_budget=pr.over_budget,
+        approvals=[
+            ApprovalOut(
+                step=step.position,
+                name=step.name,
+                role=step.role.value,
+                reason=step.reason,
+                status=step.status,
+                decided_by=person(step.decided_by),
+                on_behalf_of=person(step.on_behalf_of),
+                decided_at=step.decided_at,
+                comment=step.comment,
+            )
+            for step in pr.current_steps
+        ],
+        lines=[LineOut.model_validate(line) for line in pr.lines],
+        created_at=pr.created_at,
+        submitted_at=pr.submitted_at,
+        updated_at=pr.updated_at,
+    )
+
+
+def _lines(lines: list[LineIn]) -> list[services.LineData]:
+    return [
+        services.LineData(
+            description=line.description,
+            category=line.category,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+        )
+        for line in lines
+    ]
+
+
+@operation(
+    bp,
+    "POST",
+    "/requests",
+    body=RequestIn,
+    response=RequestOut,
+    status=201,
+    summary="File a purchase request (draft)",
+    tag="Purchase requests",
+    errors=(403,),
+)
+def create_request(body: RequestIn):
+    pr = services.create_request(
+        services.RequestData(
+            title=body.title,
+            justification=body.justification,
+            department=body.department,
+            needed_by=body.needed_by,
+            currency=body.currency,
+            lines=_lines(body.lines),
+        ),
+        actor=current_user(),
+    )
+    return request_out(pr)
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests",
+    query=RequestQuery,
+    response=Page[RequestOut],
+    summary="List the requests the caller may see",
+    tag="Purchase requests",
+)
+def list_requests(query: RequestQuery):
+    """Filters: `status`, `mine=1` (filed by the caller), `awaiting_me=1` (a step the
+    caller may decide now, oldest first)."""
+    select = services.list_query(
+        current_user(), status=query.status, mine=query.mine, awaiting_me=query.awaiting_me
+    )
+    return paginate(select, query, request_out)
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests/<int:pr_id>",
+    response=RequestOut,
+    summary="Read a purchase request",
+    tag="Purchase requests",
+)
+def get_request(pr_id: int):
+    return request_out(services.get(pr_id, current_user()))
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/requests/<int:pr_id>",
+    body=RequestPatch,
+    response=RequestOut,
+    summary="Edit a draft (requester)",
+    tag="Purchase requests",
+    errors=(403, 409),
+)
+def patch_request(pr_id: int, body: RequestPatch):
+    """Only the fields sent change; `lines`, when sent, replace all lines."""
+    user = current_user()
+    pr = services.get(pr_id, user)
+    current = services.RequestData(
+        title=pr.title,
+        justification=pr.justification,
+        department=pr.department.code,
+        needed_by=pr.needed_by,
+        currency=pr.currency,
+        lines=[
+            services.LineData(
+                description=line.description,
+                category=line.category,
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+            )
+            for line in pr.lines
+        ],
+    )
+    sent = body.model_fields_set
+    data = services.RequestData(
+        title=body.title if "title" in sent and body.title is not None else current.title,
+        justification=body.justification
+        if body.justification is not None
+        else current.justification,
+        department=body.department or current.department,
+        needed_by=body.needed_by if "needed_by" in sent else current.needed_by,
+        currency=body.currency or current.currency,
+        lines=_lines(body.lines) if body.lines is not None else current.lines,
+    )
+    services.update_request(pr, data, actor=user, expected_version=body.version)
+    return request_out(pr)
+
+
+def _action(name: str, summary: str):
+    def view(pr_id: int, body: ActionBody):
+        pr = services.get(pr_id, current_user())
+        services.act(
+            pr, name, actor=current_user(), comment=body.comment, expected_version=body.version
+        )
+        return request_out(pr)
+
+    view.__name__ = f"{name}_request"
+    view.__doc__ = summary
+    return operation(
+        bp,
+        "POST",
+        f"/requests/<int:pr_id>/{name}",
+        body=ActionBody,
+        response=RequestOut,
+        summary=summary,
+        tag="Purchase requests",
+        errors=(403, 409),
+    )(view)
+
+
+_action("submit", "Submit a draft for approval (requester)")
+_action("approve", "Approve the pending step (its decider)")
+_action("reject", "Reject the request; a comment is required")
+_action("return", "Return the request to its requester for changes; a comment is required")
+_action("cancel", "Cancel the request (requester)")

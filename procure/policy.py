@@ -1,0 +1,89 @@
+"""The approval policy: which steps a request needs, and why.
+
+The policy is data (``PolicyRule`` rows, edited by admin). A request needs a step
+when any active rule of that step matches it; a rule matches when all of its
+conditions hold (minimum total, category, department, over budget). Steps are
+computed at submission and stored with the request, so a later policy change
+does not move requests already in flight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import PolicyRule, PurchaseRequest, Role
+from .money import format_money
+
+DECIDING_ROLES = (Role.APPROVER, Role.FINANCE, Role.EXECUTIVE, Role.PROCUREMENT)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedStep:
+    name: str
+    role: Role
+    order: int
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def active_rules() -> list[PolicyRule]:
+    return list(
+        db.session.scalars(
+            sa.select(PolicyRule)
+            .where(PolicyRule.active.is_(True))
+            .order_by(PolicyRule.step_order, PolicyRule.id)
+        )
+    )
+
+
+def rule_reason(rule: PolicyRule, pr: PurchaseRequest) -> str | None:
+    """Why ``rule`` applies to ``pr``, or None when it does not."""
+    reasons = []
+    if rule.min_total is not None:
+        if pr.total < rule.min_total:
+            return None
+        reasons.append(
+            f"total {format_money(pr.total, pr.currency)} is at least "
+            f"{format_money(rule.min_total, pr.currency)}"
+        )
+    if rule.category is not None:
+        if not any(line.category == rule.category for line in pr.lines):
+            return None
+        reasons.append(f"it includes {rule.category} lines")
+    if rule.department_id is not None:
+        if pr.department_id != rule.department_id:
+            return None
+        reasons.append(f"it is filed for {rule.department.code}")
+    if rule.when_over_budget:
+        if not pr.over_budget:
+            return None
+        reasons.append(f"it exceeds the remaining budget of {pr.department.code}")
+    if not reasons:
+        if rule.role == Role.APPROVER:
+            return f"every request is signed off by an approver of {pr.department.code}"
+        return "always required"
+    return " and ".join(reasons)
+
+
+def steps_for(pr: PurchaseRequest, rules: list[PolicyRule] | None = None) -> list[PlannedStep]:
+    """The steps ``pr`` needs under the current policy, in order, with the reasons."""
+    planned: dict[str, PlannedStep] = {}
+    for rule in rules if rules is not None else active_rules():
+        reason = rule_reason(rule, pr)
+        if reason is None:
+            continue
+        reason = reason[0].upper() + reason[1:]
+        step = planned.get(rule.step)
+        if step is None:
+            planned[rule.step] = PlannedStep(rule.step, rule.role, rule.step_order, (reason,))
+        else:
+            planned[rule.step] = dataclasses.replace(
+                step, order=min(step.order, rule.step_order), reasons=step.reasons + (reason,)
+            )
+    return sorted(planned.values(), key=lambda step: (step.order, step.name))

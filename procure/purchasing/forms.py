@@ -1,0 +1,54 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class LineForm(Form):
+    # Amounts are parsed by procure.money in the view, for exact Decimal and clear
+    # messages ("at most 2 decimal places"), not by WTForms' float-friendly fields.
+    description = StringField("Description", validators=[Length(max=10_000)])
+    category = SelectField("Category", default="other")
+    quantity = StringField("Quantity", default="1")
+    unit = StringField("Unit", default="each", validators=[Length(max=200)])
+    unit_price = StringField("Unit price")
+
+
+class RequestForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired(message="Give the request a title."), Length(max=200)]
+    )
+    justification = TextAreaField(
+        "Justification",
+        validators=[Length(max=10_000)],
+        description="Why is this needed? Approvers read this first.",
+    )
+    needed_by = DateField("Needed by", validators=[Optional()])
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=500)
+    version = HiddenField()
+    add_line = SubmitField("Add a line")
+    save = SubmitField("Save draft")
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField("Comment", validators=[Length(max=10_000)])
+    version = HiddenField()
+
+
+class ListFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", validators=[Optional()])
+    mine = SelectField(
+        "Whose", choices=[("", "All I may see"), ("1", "Mine")], validators=[Optional()]
+    )

@@ -1,0 +1,178 @@
+"""Every status change of every document goes through here.
+
+A document type has a table ``(state, action) -> Transition``: the new state,
+who may take the action, and an optional guard. :func:`apply` looks the pair up
+(missing: ``InvalidTransition``), checks who and guard (``Forbidden`` with the
+reason), assigns the new status, and records the audit event in the same
+transaction. The optimistic version column of each document makes concurrent
+changes lose with ``Conflict`` instead of overwriting each other.
+
+No Flask here: the tables are plain data that tests walk exhaustively.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import audit, permissions
+from .errors import Conflict, Forbidden, InvalidTransition
+from .models import OPEN_STEP_STATUSES, PurchaseRequest, RequestStatus, User
+
+Who = Callable[[User, Any], str | None]
+Target = enum.Enum | Callable[[Any], enum.Enum]
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    target: Target
+    who: Who
+    # Extra condition on the document; returns the reason it does not hold.
+    guard: Callable[[Any], str | None] | None = None
+
+    def resolve(self, doc: Any) -> enum.Enum:
+        return self.target(doc) if callable(self.target) else self.target
+
+
+@dataclasses.dataclass(frozen=True)
+class Machine:
+    entity: str  # the audit log's entity name
+    actions: type[enum.Enum]
+    table: Mapping[tuple[enum.Enum, enum.Enum], Transition]
+
+    def transition(self, state: enum.Enum, action: enum.Enum) -> Transition | None:
+        return self.table.get((state, action))
+
+
+# Listeners run after a transition is applied, in the same transaction
+# (notifications use this); they receive (machine, doc, action, old, new, actor).
+_listeners: list[Callable[..., None]] = []
+
+
+def on_transition(listener: Callable[..., None]) -> Callable[..., None]:
+    _listeners.append(listener)
+    return listener
+
+
+def apply(
+    machine: Machine,
+    doc: Any,
+    action: enum.Enum,
+    *,
+    actor: User,
+    on_behalf_of: User | None = None,
+    comment: str = "",
+    changes: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> enum.Enum:
+    """Take ``action`` on ``doc``; returns the new status. Flushes, never commits."""
+    if expected_version is not None and expected_version != doc.version:
+        raise Conflict("This document changed since you loaded it; reload it and try again.")
+    old = doc.status
+    transition = check(machine, doc, action, actor)
+    new = transition.resolve(doc)
+    doc.status = new
+    recorded = {"status": [old.value, new.value]}
+    recorded.update(changes or {})
+    audit.record(
+        machine.entity,
+        doc.id,
+        action.value,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        changes=recorded,
+        comment=comment,
+    )
+    for listener in _listeners:
+        listener(machine, doc, action, old, new, actor)
+    return new
+
+
+def check(machine: Machine, doc: Any, action: enum.Enum, actor: User) -> Transition:
+    """Raise what :func:`apply` would raise for this action, without applying it."""
+    transition = machine.transition(doc.status, action)
+    if transition is None:
+        raise InvalidTransition(
+            f"You cannot {action.value.replace('_', ' ')} a {machine.entity} that is "
+            f"{doc.status.value.replace('_', ' ')}."
+        )
+    reason = transition.who(actor, doc)
+    if reason is None and transition.guard is not None:
+        reason = transition.guard(doc)
+    if reason is not None:
+        raise Forbidden(reason)
+    return transition
+
+
+def allowed_actions(machine: Machine, doc: Any, actor: User) -> list[str]:
+    """The actions ``actor`` may take on ``doc`` now, in the table's order."""
+    allowed = []
+    for (state, action), transition in machine.table.items():
+        if state != doc.status or transition.who(actor, doc) is not None:
+            continue
+        if transition.guard is not None and transition.guard(doc) is not None:
+            continue
+        allowed.append(action.value)
+    return list(dict.fromkeys(allowed))
+
+
+# Purchase requests --------------------------------------------------------------
+
+
+class RequestAction(enum.StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETURN = "return"
+    CANCEL = "cancel"
+    ORDER = "order"  # its purchase order was issued
+    REOPEN = "reopen"  # its purchase order was cancelled: it can be sourced again
+    CLOSE = "close"  # its purchase order was closed
+
+
+def _after_approval(pr: PurchaseRequest) -> RequestStatus:
+    """Approving the last open step approves the request; otherwise it stays pending."""
+    open_steps = [step for step in pr.current_steps if step.status in OPEN_STEP_STATUSES]
+    return RequestStatus.APPROVED if len(open_steps) <= 1 else RequestStatus.PENDING_APPROVAL
+
+
+S = RequestStatus
+A = RequestAction
+
+REQUEST = Machine(
+    entity="request",
+    actions=RequestAction,
+    table={
+        (S.DRAFT, A.SUBMIT): Transition(S.PENDING_APPROVAL, permissions.owner_of),
+        (S.DRAFT, A.CANCEL): Transition(S.CANCELLED, permissions.owner_of),
+        (S.PENDING_APPROVAL, A.APPROVE): Transition(_after_approval, permissions.may_decide),
+        (S.PENDING_APPROVAL, A.REJECT): Transition(S.REJECTED, permissions.may_decide),
+        (S.PENDING_APPROVAL, A.RETURN): Transition(S.DRAFT, permissions.may_decide),
+        (S.PENDING_APPROVAL, A.CANCEL): Transition(S.CANCELLED, permissions.owner_of),
+        (S.APPROVED, A.CANCEL): Transition(S.CANCELLED, permissions.owner_of),
+        (S.APPROVED, A.ORDER): Transition(S.ORDERED, permissions.procurement),
+        (S.ORDERED, A.REOPEN): Transition(S.APPROVED, permissions.procurement),
+        (S.ORDERED, A.CLOSE): Transition(S.CLOSED, permissions.procurement),
+    },
+)
+
+# Actions a person takes on the request itself; the others follow its order.
+REQUEST_USER_ACTIONS = (A.SUBMIT, A.APPROVE, A.REJECT, A.RETURN, A.CANCEL)
+
+
+__all__ = [
+    "REQUEST",
+    "REQUEST_USER_ACTIONS",
+    "Conflict",
+    "Forbidden",
+    "InvalidTransition",
+    "Machine",
+    "RequestAction",
+    "Transition",
+    "allowed_actions",
+    "apply",
+    "check",
+    "on_transition",
+]
