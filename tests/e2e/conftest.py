@@ -17,7 +17,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from .live import CHROMIUM_ARGS, ChromiumNotFound, LiveServer, find_chromium, start_live_server
+from .live import (
+    ChromiumNotFound,
+    LiveServer,
+    find_chromium,
+    launch_chromium,
+    start_live_server,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -74,9 +80,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(
-        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-    )
+    browser = launch_chromium(playwright, chromium_path)
     yield browser
     browser.close()
 

@@ -25,7 +25,7 @@ from procure.demo import DEMO_PASSWORD, seed
 from procure.extensions import db
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 CHROMIUM_ENV = "PROCURE_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -65,6 +65,12 @@ def find_chromium() -> str:
         f"No Chromium found (looked for {', '.join(CHROMIUM_NAMES)} on PATH). "
         f"Install the Debian package `{DEBIAN_PACKAGE}`, or set {CHROMIUM_ENV} "
         "to the browser's executable."
+    )
+
+
+def launch_chromium(playwright: Playwright, executable_path: str) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=executable_path, headless=True, args=CHROMIUM_ARGS
     )
 
 
