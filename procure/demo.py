@@ -26,6 +26,7 @@ PEOPLE = [
     ("oscar@example.org", "Oscar Operations", "OPS", [Role.REQUESTER]),
     ("olivia@example.org", "Olivia Ops Lead", "OPS", [Role.APPROVER, Role.REQUESTER]),
     ("frank@example.org", "Frank Finance", "FIN", [Role.FINANCE, Role.REQUESTER]),
+    ("nina@example.org", "Nina Controller", "FIN", [Role.APPROVER]),
 ]
 
 
@@ -53,3 +54,151 @@ def seed() -> list[tuple[str, str, str]]:
             )
         logins.append((email, DEMO_PASSWORD, ", ".join(role.value for role in roles)))
     return logins
+
+
+def _line(description: str, quantity: str, price: str, category: str, unit: str = "each"):
+    from decimal import Decimal
+
+    from .purchasing.services import LineData
+
+    return LineData(
+        description=description,
+        quantity=Decimal(quantity),
+        unit_price=Decimal(price),
+        category=category,
+        unit=unit,
+    )
+
+
+# title, requester, lines, what happens to it, and the decision comments.
+DEMO_REQUESTS = [
+    (
+        "Laptops for new developers",
+        "ada@example.org",
+        [
+            ("ThinkPad T14 Gen 5, 32 GB", "3", "1650.00", "hardware"),
+            ("USB-C docking station", "3", "289.00", "peripherals"),
+        ],
+        "pending",
+    ),
+    (
+        "JetBrains All Products licences",
+        "ada@example.org",
+        [("All Products Pack, annual", "10", "289.00", "licence", "seat")],
+        "draft",
+    ),
+    (
+        "Core switch replacement",
+        "ada@example.org",
+        [
+            ("48-port 10G switch", "2", "6400.00", "hardware"),
+            ("Installation and configuration", "16", "145.00", "services", "hour"),
+        ],
+        "finance",
+    ),
+    (
+        "Monitors for the support desk",
+        "ada@example.org",
+        [('27" 4K monitor', "6", "389.00", "peripherals")],
+        "approved",
+    ),
+    (
+        "Backup storage expansion",
+        "oscar@example.org",
+        [("NAS expansion shelf, 12x16 TB", "1", "8900.00", "hardware")],
+        "approved_big",
+    ),
+    (
+        "Conference room display",
+        "oscar@example.org",
+        [('75" display with wall mount', "1", "2450.00", "hardware")],
+        "rejected",
+    ),
+    (
+        "Team offsite tablets",
+        "oscar@example.org",
+        [('iPad Air 11"', "4", "649.00", "hardware")],
+        "cancelled",
+    ),
+    (
+        "Headsets for the service desk",
+        "ada@example.org",
+        [("Wireless headset", "12", "129.00", "peripherals")],
+        "returned",
+    ),
+    (
+        "Datacentre refresh, phase 1",
+        "frank@example.org",
+        [("Rack servers, 2U, dual CPU", "8", "9800.00", "hardware")],
+        "executive",
+    ),
+]
+
+
+def seed_requests() -> None:
+    """Requests in every state of their approval (once: skipped when any exist)."""
+    import sqlalchemy as sa
+
+    from .auth.services import find_user_by_email
+    from .extensions import db
+    from .models import PurchaseRequest
+    from .purchasing import services
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseRequest)):
+        return
+    people = {email: find_user_by_email(email) for email, *_ in PEOPLE}
+    approver = {
+        "IT": people["ian@example.org"],
+        "OPS": people["olivia@example.org"],
+        "FIN": people["nina@example.org"],
+    }
+    finance = people["fiona@example.org"]
+    executive = people["eve@example.org"]
+    for title, email, lines, outcome in DEMO_REQUESTS:
+        requester = people[email]
+        pr = services.create_request(
+            services.RequestData(
+                title=title,
+                justification=_JUSTIFICATIONS.get(title, ""),
+                lines=[_line(*line) for line in lines],
+            ),
+            actor=requester,
+        )
+        if outcome == "draft":
+            continue
+        services.submit(pr, actor=requester)
+        dept_approver = approver[requester.department.code]
+        if outcome == "pending":
+            continue
+        if outcome == "rejected":
+            services.reject(
+                pr,
+                actor=dept_approver,
+                comment="We have a spare display in storage; please use it.",
+            )
+            continue
+        if outcome == "returned":
+            services.return_for_changes(
+                pr, actor=dept_approver, comment="Please split wired and wireless models."
+            )
+            continue
+        if outcome == "cancelled":
+            services.cancel(pr, actor=requester, comment="The offsite moved online.")
+            continue
+        services.approve(pr, actor=dept_approver, comment="Agreed.")
+        if outcome == "finance":
+            continue
+        if pr.pending_step is not None and pr.pending_step.name == "finance":
+            services.approve(pr, actor=finance, comment="Within the plan.")
+        if outcome == "executive":
+            continue
+        if pr.pending_step is not None and pr.pending_step.name == "executive":
+            services.approve(pr, actor=executive, comment="Approved.")
+
+
+_JUSTIFICATIONS = {
+    "Laptops for new developers": "Three developers start on the 1st; their laptops must be "
+    "imaged a week before.",
+    "Core switch replacement": "The current core switch is end of support in March.",
+    "Datacentre refresh, phase 1": "Replaces hosts that are out of warranty and at 85% load.",
+}

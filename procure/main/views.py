@@ -3,13 +3,16 @@ from flask import jsonify, render_template
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..purchasing import services as purchasing
 from . import bp
 
 
 @bp.get("/")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html", user=current_user)
+    return render_template(
+        "main/dashboard.html", user=current_user, board=purchasing.dashboard(current_user)
+    )
 
 
 @bp.get("/healthz")

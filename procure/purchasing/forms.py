@@ -5,6 +5,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -50,5 +51,7 @@ class ListFilterForm(FlaskForm):
 
     status = SelectField("Status", validators=[Optional()])
     mine = SelectField(
-        "Whose", choices=[("", "All I may see"), ("1", "Mine")], validators=[Optional()]
+        "Whose",
+        choices=[SelectChoice("", "All I may see"), SelectChoice("1", "Mine")],
+        validators=[Optional()],
     )

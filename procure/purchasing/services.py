@@ -171,7 +171,7 @@ def allowed_actions(pr: PurchaseRequest, user: User) -> list[str]:
 # Filing and editing -------------------------------------------------------------------
 
 
-def _validate(data: RequestData, actor: User) -> dict[str, Any]:
+def validate(data: RequestData, actor: User) -> dict[str, Any]:
     """Domain checks of a request's content; every problem at once, by field."""
     errors: dict[str, list[str]] = {}
 
@@ -274,7 +274,7 @@ def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
 
 def create_request(data: RequestData, *, actor: User) -> PurchaseRequest:
     access.require_role(actor, Role.REQUESTER, action="file purchase requests")
-    clean = _validate(data, actor)
+    clean = validate(data, actor)
     pr = PurchaseRequest(
         number=numbering.next_number("PR", utcnow().year),
         title=clean["title"],
@@ -301,7 +301,7 @@ def update_request(
         raise InvalidTransition("Only a draft can be edited.")
     if expected_version is not None and expected_version != pr.version:
         raise Conflict("This request changed since you loaded it; reload it.")
-    clean = _validate(data, actor)
+    clean = validate(data, actor)
     before = _snapshot(pr)
     pr.title = clean["title"]
     pr.justification = clean["justification"]
@@ -518,3 +518,53 @@ def act(
 
 def history(pr: PurchaseRequest) -> list[Any]:
     return list(db.session.scalars(audit.events_for("request", pr.id)))
+
+
+# The dashboard ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Dashboard:
+    inbox: list[PurchaseRequest]
+    inbox_total: int
+    came_back: list[PurchaseRequest]
+    mine_by_status: dict[str, int]
+
+
+def dashboard(user: User, *, limit: int = 5) -> Dashboard:
+    """What waits for ``user``: a few queries, whatever the volume."""
+    inbox_query = awaiting(user)
+    inbox_total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(inbox_query.order_by(None).subquery())
+    )
+    inbox = list(db.session.scalars(inbox_query.limit(limit)).unique())
+    counts = dict(
+        db.session.execute(
+            sa.select(PurchaseRequest.status, sa.func.count())
+            .where(PurchaseRequest.requester_id == user.id)
+            .group_by(PurchaseRequest.status)
+        ).all()
+    )
+    came_back = list(
+        db.session.scalars(
+            sa.select(PurchaseRequest)
+            .where(
+                PurchaseRequest.requester_id == user.id,
+                sa.or_(
+                    sa.and_(
+                        PurchaseRequest.status == RequestStatus.DRAFT,
+                        PurchaseRequest.approval_round > 0,
+                    ),
+                    PurchaseRequest.status == RequestStatus.REJECTED,
+                ),
+            )
+            .order_by(PurchaseRequest.updated_at.desc())
+            .limit(limit)
+        )
+    )
+    return Dashboard(
+        inbox=inbox,
+        inbox_total=inbox_total or 0,
+        came_back=came_back,
+        mine_by_status={status.value: counts.get(status, 0) for status in RequestStatus},
+    )

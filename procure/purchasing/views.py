@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from ..admin.services import list_categories
 from ..errors import ValidationError
@@ -25,8 +26,9 @@ ACTION_MESSAGES = {
 @login_required
 def index():
     form = ListFilterForm(request.args)
-    form.status.choices = [("", "Any status")] + [
-        (status.value, status.value.replace("_", " ").capitalize()) for status in RequestStatus
+    form.status.choices = [SelectChoice("", "Any status")] + [
+        SelectChoice(status.value, status.value.replace("_", " ").capitalize())
+        for status in RequestStatus
     ]
     if not form.validate():
         form.status.data, form.mine.data = "", ""
@@ -47,13 +49,13 @@ def approvals():
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    return [(c.name, c.label) for c in list_categories(active_only=True)]
+    return [SelectChoice(c.name, c.label) for c in list_categories(active_only=True)]
 
 
 def _prepare(form: RequestForm) -> None:
     choices = _category_choices()
     for entry in form.lines:
-        entry.category.choices = choices
+        entry.form.category.choices = choices
 
 
 def _line_editing(form: RequestForm) -> bool:
@@ -71,14 +73,14 @@ def _line_editing(form: RequestForm) -> bool:
     return False
 
 
-def _request_data(form: RequestForm) -> services.RequestData:
-    """Translate the form into the service's input; amount errors go beside their field."""
+def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, list[str]]]:
+    """Translate the form into the service's input, with the amounts that do not parse."""
     errors: dict[str, list[str]] = {}
     lines = []
     for index, entry in enumerate(form.lines):
         values = {}
         for name, parse in (("quantity", parse_quantity), ("unit_price", parse_money)):
-            raw = entry[name].data
+            raw = entry.form[name].data
             try:
                 values[name] = parse(raw)
             except MoneyError as exc:
@@ -87,21 +89,41 @@ def _request_data(form: RequestForm) -> services.RequestData:
                 errors.setdefault(f"lines.{index}.{name}", []).append(message)
         lines.append(
             services.LineData(
-                description=entry.description.data or "",
-                category=entry.category.data or "other",
-                unit=entry.unit.data or "each",
+                description=entry.form.description.data or "",
+                category=entry.form.category.data or "other",
+                unit=entry.form.unit.data or "each",
                 quantity=values.get("quantity"),  # type: ignore[arg-type]
                 unit_price=values.get("unit_price"),  # type: ignore[arg-type]
             )
         )
-    if errors:
-        raise ValidationError("Some lines are not valid.", fields=errors)
-    return services.RequestData(
+    data = services.RequestData(
         title=form.title.data or "",
         justification=form.justification.data or "",
         needed_by=form.needed_by.data,
         lines=lines,
     )
+    return data, errors
+
+
+def _checked(form: RequestForm) -> services.RequestData | None:
+    """Every problem of the form at once, beside its field; the data when there is none."""
+    form_ok = form.validate()
+    data, errors = _request_data(form)
+    try:
+        services.validate(data, current_user)
+    except ValidationError as exc:
+        for name, messages in exc.fields.items():
+            errors.setdefault(name, messages)
+    if errors:
+        # WTForms has already said what it found about the header fields.
+        errors = {
+            name: messages
+            for name, messages in errors.items()
+            if not getattr(getattr(form, name, None), "errors", None)
+        }
+        _show_errors(form, ValidationError("Some fields are not valid.", fields=errors))
+        return None
+    return data if form_ok else None
 
 
 def _show_errors(form: RequestForm, exc: ValidationError) -> None:
@@ -110,7 +132,7 @@ def _show_errors(form: RequestForm, exc: ValidationError) -> None:
         if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit():
             index = int(parts[1])
             if index < len(form.lines.entries):
-                field = form.lines.entries[index][parts[2]]
+                field = form.lines.entries[index].form[parts[2]]
                 field.errors = list(field.errors) + messages
                 continue
         field = getattr(form, parts[0], None)
@@ -129,23 +151,17 @@ def _edit_form(template: str, form: RequestForm, status: int = 200, **context):
 def new():
     form = RequestForm()
     _prepare(form)
-    if request.method == "POST":
-        if _line_editing(form):
-            return _edit_form("purchasing/edit.html", form, pr=None)
-        if form.validate():
-            try:
-                pr = services.create_request(_request_data(form), actor=current_user)
-            except ValidationError as exc:
-                db.session.rollback()
-                _show_errors(form, exc)
-            else:
-                db.session.commit()
-                flash(
-                    f"{pr.number} is saved as a draft. Submit it when it is complete.", "success"
-                )
-                return redirect(url_for(".detail", pr_id=pr.id))
+    if request.method == "GET":
+        return _edit_form("purchasing/edit.html", form, pr=None)
+    if _line_editing(form):
+        return _edit_form("purchasing/edit.html", form, pr=None)
+    data = _checked(form)
+    if data is None:
         return _edit_form("purchasing/edit.html", form, 422, pr=None)
-    return _edit_form("purchasing/edit.html", form, pr=None)
+    pr = services.create_request(data, actor=current_user)
+    db.session.commit()
+    flash(f"{pr.number} is saved as a draft. Submit it when it is complete.", "success")
+    return redirect(url_for(".detail", pr_id=pr.id))
 
 
 @bp.route("/requests/<int:pr_id>/edit", methods=["GET", "POST"])
@@ -160,20 +176,14 @@ def edit(pr_id: int):
     _prepare(form)
     if _line_editing(form):
         return _edit_form("purchasing/edit.html", form, pr=pr)
-    if form.validate():
-        try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
-            services.update_request(
-                pr, _request_data(form), actor=current_user, expected_version=version
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("Saved.", "success")
-            return redirect(url_for(".detail", pr_id=pr.id))
-    return _edit_form("purchasing/edit.html", form, 422, pr=pr)
+    data = _checked(form)
+    if data is None:
+        return _edit_form("purchasing/edit.html", form, 422, pr=pr)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    services.update_request(pr, data, actor=current_user, expected_version=version)
+    db.session.commit()
+    flash("Saved.", "success")
+    return redirect(url_for(".detail", pr_id=pr.id))
 
 
 @bp.get("/requests/<int:pr_id>")

@@ -1,0 +1,136 @@
+"""The approval policy on ``/admin/policy``."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .. import policy
+from ..errors import ValidationError
+from ..extensions import db
+from ..forms import apply_errors
+from ..models import Role
+from ..money import MoneyError, parse_money
+from . import bp, services
+
+
+class RuleForm(FlaskForm):
+    step = StringField(
+        "Step",
+        validators=[DataRequired(), Length(max=40)],
+        description="A short name: department, finance, security…",
+    )
+    role = SelectField(
+        "Decided by", choices=[SelectChoice(r.value, r.label) for r in policy.DECIDING_ROLES]
+    )
+    step_order = IntegerField(
+        "Order",
+        default=10,
+        validators=[NumberRange(1, 999)],
+        description="Steps are decided in this order, lowest first.",
+    )
+    min_total = StringField(
+        "Minimum total",
+        validators=[Optional(), Length(max=20)],
+        description="Leave empty for any total.",
+    )
+    category = SelectField("Only with lines of category", validators=[Optional()])
+    department = SelectField("Only for department", validators=[Optional()])
+    when_over_budget = BooleanField("Only when the request exceeds its department's budget")
+    submit = SubmitField("Save rule")
+
+
+class ToggleRuleForm(FlaskForm):
+    submit = SubmitField("Change")
+
+
+def _choices(form: RuleForm) -> None:
+    form.category.choices = [SelectChoice("", "Any category")] + [
+        SelectChoice(c.name, c.label) for c in services.list_categories()
+    ]
+    form.department.choices = [SelectChoice("", "Any department")] + [
+        SelectChoice(d.code, f"{d.code} — {d.name}") for d in services.list_departments()
+    ]
+
+
+def _rule_data(form: RuleForm) -> policy.RuleData:
+    minimum = None
+    if (form.min_total.data or "").strip():
+        try:
+            minimum = parse_money(form.min_total.data)
+        except MoneyError as exc:
+            raise ValidationError.field("min_total", f"The minimum total {exc}.") from None
+    return policy.RuleData(
+        step=form.step.data,
+        role=Role(form.role.data),
+        step_order=form.step_order.data,
+        min_total=minimum,
+        category=form.category.data or None,
+        department_code=form.department.data or None,
+        when_over_budget=form.when_over_budget.data,
+    )
+
+
+def _render(form: RuleForm, status: int = 200, rule=None):
+    return render_template(
+        "admin/policy.html",
+        rules=policy.list_rules(),
+        form=form,
+        rule=rule,
+        toggle_form=ToggleRuleForm(),
+        describe=policy.describe,
+    ), status
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def policy_rules():
+    form = RuleForm()
+    _choices(form)
+    if request.method == "POST":
+        if form.validate():
+            try:
+                policy.add_rule(_rule_data(form), actor=current_user)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                flash("The rule is added. Requests submitted from now on follow it.", "success")
+                return redirect(url_for(".policy_rules"))
+        return _render(form, 422)
+    return _render(form)
+
+
+@bp.route("/policy/<int:rule_id>", methods=["GET", "POST"])
+def edit_rule(rule_id: int):
+    rule = policy.get_rule(rule_id)
+    form = RuleForm(obj=rule) if request.method == "GET" else RuleForm()
+    _choices(form)
+    if request.method == "GET":
+        form.role.data = rule.role.value
+        form.min_total.data = f"{rule.min_total:.2f}" if rule.min_total is not None else ""
+        form.category.data = rule.category or ""
+        form.department.data = rule.department.code if rule.department else ""
+        return render_template("admin/policy_rule.html", rule=rule, form=form)
+    if form.validate():
+        try:
+            policy.update_rule(rule, _rule_data(form), actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("The rule is saved. Requests already in flight keep their steps.", "success")
+            return redirect(url_for(".policy_rules"))
+    return render_template("admin/policy_rule.html", rule=rule, form=form), 422
+
+
+@bp.post("/policy/<int:rule_id>/toggle")
+def toggle_rule(rule_id: int):
+    rule = policy.get_rule(rule_id)
+    if ToggleRuleForm().validate_on_submit():
+        policy.set_rule_active(rule, not rule.active, actor=current_user)
+        db.session.commit()
+        flash(f"The rule is {'active' if rule.active else 'switched off'}.", "success")
+    return redirect(url_for(".policy_rules"))
