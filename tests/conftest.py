@@ -7,17 +7,23 @@ at ``PROCURE_TEST_POSTGRES_URL`` or on 127.0.0.1:5432 as user postgres; with
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 
+import flask.globals
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from procure import create_app
 from procure.db import init_db
 from procure.extensions import db as _db
 
 from .factories import Factories
+
+# The ``committing`` marker and the ``committed_db`` fixture (tests that really commit).
+pytest_plugins = ["tests.committing"]
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/procure_test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -71,6 +77,27 @@ def _prepare_postgres(url: str) -> str:
     return full.render_as_string(hide_password=False)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own.
+
+    The test itself holds an app context (its transaction lives there). Without
+    this, requests would reuse it and share ``g`` (Flask-Login's signed-in user)
+    and the database session across requests, which a real server never does.
+    """
+
+    def open(self, *args, **kwargs):
+        def isolated():
+            flask.globals._cv_app.set(None)
+            flask.globals._cv_request.set(None)
+            return super(IsolatedClient, self).open(*args, **kwargs)
+
+        response = contextvars.copy_context().run(isolated)
+        # What the request committed is newer than what the test's session holds.
+        if flask.globals._cv_app.get(None) is not None:
+            _db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.config.getoption("--db") == "postgres":
@@ -91,6 +118,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
+    app.test_client_class = IsolatedClient
     init_db(app)
     # Every test runs inside a transaction that is rolled back at its end; the
     # app's own commits become savepoint releases inside it.
