@@ -17,6 +17,10 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
 from . import audit, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
 from .models import OPEN_STEP_STATUSES, PurchaseRequest, RequestStatus, User
@@ -74,6 +78,7 @@ def apply(
     transition = check(machine, doc, action, actor)
     new = transition.resolve(doc)
     doc.status = new
+    _write_version(doc)
     recorded = {"status": [old.value, new.value]}
     recorded.update(changes or {})
     audit.record(
@@ -88,6 +93,28 @@ def apply(
     for listener in _listeners:
         listener(machine, doc, action, old, new, actor)
     return new
+
+
+def _write_version(doc: Any) -> None:
+    """Write the document's row now, guarded by the version it was read at.
+
+    Every transition writes the row, even when the status stays the same
+    (approving a step that is not the last): the ``UPDATE ... WHERE version = :read``
+    is what makes the second of two concurrent decisions fail. Without it both
+    approvers of one department could approve the same step, the second silently
+    overwriting the first. Writing it before the audit event also means the loser
+    stops at the document's row lock and never queues for the audit head.
+    """
+    session = object_session(doc)
+    if session is None:
+        return
+    flag_modified(doc, "status")
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            "Somebody else changed this document at the same time; reload it and try again."
+        ) from None
 
 
 def check(machine: Machine, doc: Any, action: enum.Enum, actor: User) -> Transition:
