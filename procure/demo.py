@@ -26,7 +26,7 @@ PEOPLE = [
     ("oscar@example.org", "Oscar Operations", "OPS", [Role.REQUESTER]),
     ("olivia@example.org", "Olivia Ops Lead", "OPS", [Role.APPROVER, Role.REQUESTER]),
     ("frank@example.org", "Frank Finance", "FIN", [Role.FINANCE, Role.REQUESTER]),
-    ("nina@example.org", "Nina Controller", "FIN", [Role.APPROVER]),
+    ("nils@example.org", "Nils Controller", "FIN", [Role.APPROVER]),
 ]
 
 
@@ -150,7 +150,7 @@ def seed_requests() -> None:
     approver = {
         "IT": people["ian@example.org"],
         "OPS": people["olivia@example.org"],
-        "FIN": people["nina@example.org"],
+        "FIN": people["nils@example.org"],
     }
     finance = people["fiona@example.org"]
     executive = people["eve@example.org"]

@@ -1,6 +1,7 @@
 """The tables, one module per area."""
 
 from .base import utcnow
+from .budgets import Budget, Delegation, Notification, NotificationStatus
 from .core import (
     DEFAULT_CATEGORIES,
     AuditEvent,
@@ -21,6 +22,10 @@ from .purchasing import (
 from .users import ApiToken, Department, LoginAttempt, Role, User, UserRole, UserSession
 
 __all__ = [
+    "Budget",
+    "Delegation",
+    "Notification",
+    "NotificationStatus",
     "OPEN_STEP_STATUSES",
     "ApprovalStep",
     "PolicyRule",
