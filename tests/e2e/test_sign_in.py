@@ -122,6 +122,19 @@ def test_sign_out_through_the_navigation_menu(page: Page, live_server) -> None:
     expect(page).to_have_url(LOGIN_PATH)
 
 
+def test_navigation_marks_the_current_page_only(page: Page, live_server) -> None:
+    sign_in(page, live_server, "ian@example.org")
+    current = main_navigation(page).locator("[aria-current=page]")
+
+    main_navigation(page).get_by_role("link", name="Approvals").click()
+    expect(current).to_have_text(["Approvals"])
+    # A request's own page belongs to "Requests", not to every link of its area.
+    main_navigation(page).get_by_role("link", name="Requests").click()
+    page.get_by_role("main").get_by_role("link", name=re.compile(r"^PR-")).first.click()
+    expect(page).to_have_url(re.compile(r"/requests/\d+$"))
+    expect(current).to_have_text(["Requests"])
+
+
 def _csp_reports(page: Page) -> list[str]:
     reports: list[str] = []
 
