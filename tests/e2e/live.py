@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from procure import create_app
 from procure.db import init_db, write_intent
-from procure.demo import DEMO_PASSWORD, seed
+from procure.demo import DEMO_PASSWORD, seed, seed_requests
 from procure.extensions import db
 
 if TYPE_CHECKING:
@@ -108,8 +108,10 @@ def start_live_server(directory: Path) -> LiveServer:
         }
     )
     init_db(app)
+    # What `flask seed-demo` loads: the people, and requests in every state.
     with app.app_context(), write_intent():
         seed()
+        seed_requests()
         db.session.commit()
 
     errors: list[str] = []
