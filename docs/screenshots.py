@@ -4,7 +4,8 @@
 
 Starts Procure with the demo data on a temporary SQLite file (the same server
 the browser tests use, ``tests/e2e/live.py``) and writes ``login.png``,
-``dashboard.png``, ``admin.png`` and ``profile.png`` into ``docs/images/``.
+``dashboard.png``, ``request.png``, ``admin.png`` and ``profile.png`` into
+``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -29,6 +30,7 @@ from tests.e2e.live import (  # noqa: E402
 )
 
 VIEWPORT = {"width": 1280, "height": 800}
+REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
 
 
 def shoot(page: Page, path: Path) -> None:
@@ -43,10 +45,16 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/login")
     shoot(page, out / "login.png")
 
-    # An approver who also files requests: her dashboard has the most to show.
-    sign_in(page, server, "olivia@example.org")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Olivia")
+    # The approver of IT: demo requests wait for him.
+    sign_in(page, server, "ian@example.org")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ian")
     shoot(page, out / "dashboard.png")
+
+    # A request at its department step, as its approver sees it: the decision panel.
+    page.goto(server.url + "/approvals")
+    page.get_by_role("row", name=REQUEST_TITLE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(REQUEST_TITLE)
+    shoot(page, out / "request.png")
     page.context.clear_cookies()
 
     sign_in(page, server, "adam@example.org")
