@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .budgets import bp as budgets_bp
     from .extensions import csrf
     from .main import bp as main_bp
     from .purchasing import bp as purchasing_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(purchasing_bp)
+    app.register_blueprint(budgets_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

@@ -112,10 +112,11 @@ def verify_audit_command() -> None:
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo organisation (idempotent) and print its logins."""
-    from .demo import seed, seed_requests
+    from .demo import seed, seed_budgets_and_delegation, seed_requests
 
     with write_intent():
         logins = seed()
+        seed_budgets_and_delegation()
         seed_requests()
         db.session.commit()
     click.echo("Demo organisation ready. Sign in at /login with any of these:")

@@ -17,6 +17,7 @@ from .errors import Forbidden, NotFound, ValidationError
 from .extensions import db
 from .models import Delegation, Role, User, utcnow
 
+CACHE_KEY = "procure_delegators"
 DELEGABLE_ROLES = frozenset({Role.APPROVER, Role.FINANCE, Role.EXECUTIVE})
 MAX_DAYS = 366
 
@@ -64,8 +65,15 @@ def _snapshot(delegation: Delegation) -> dict:
     }
 
 
-def create(delegator: User, delegate: User | None, starts_on: dt.date | None,
-           ends_on: dt.date | None, *, note: str = "", actor: User) -> Delegation:
+def create(
+    delegator: User,
+    delegate: User | None,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    *,
+    note: str = "",
+    actor: User,
+) -> Delegation:
     if actor.id != delegator.id:
         raise Forbidden("You may only delegate your own decisions.")
     errors: dict[str, list[str]] = {}
@@ -98,21 +106,29 @@ def create(delegator: User, delegate: User | None, starts_on: dt.date | None,
         errors["note"] = ["Use at most 10,000 characters."]
     if not errors and starts_on and ends_on:
         overlapping = db.session.scalar(
-            sa.select(Delegation.id).where(
+            sa.select(Delegation.id)
+            .where(
                 Delegation.delegator_id == delegator.id,
                 Delegation.ended_at.is_(None),
                 Delegation.starts_on <= ends_on,
                 Delegation.ends_on >= starts_on,
-            ).limit(1)
+            )
+            .limit(1)
         )
         if overlapping is not None:
             errors["starts_on"] = ["This overlaps a delegation you already have."]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], fields=errors)
-    delegation = Delegation(delegator=delegator, delegate=delegate, starts_on=starts_on,
-                            ends_on=ends_on, note=(note or "").strip())
+    delegation = Delegation(
+        delegator=delegator,
+        delegate=delegate,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=(note or "").strip(),
+    )
     db.session.add(delegation)
     db.session.flush()
+    db.session.info.pop(CACHE_KEY, None)
     audit.record("user", delegator.id, "delegate", actor=actor, changes=_snapshot(delegation))
     return delegation
 
@@ -124,8 +140,14 @@ def end(delegation: Delegation, *, actor: User) -> None:
     if delegation.ended_at is not None or delegation.ends_on < today():
         raise ValidationError("This delegation is over already.")
     delegation.ended_at = utcnow()
-    audit.record("user", actor.id, "end_delegation", actor=actor,
-                 changes={"delegation": delegation.id, "delegate": delegation.delegate.email})
+    db.session.info.pop(CACHE_KEY, None)
+    audit.record(
+        "user",
+        actor.id,
+        "end_delegation",
+        actor=actor,
+        changes={"delegation": delegation.id, "delegate": delegation.delegate.email},
+    )
 
 
 def get_own(delegation_id: int, user: User) -> Delegation:
@@ -137,12 +159,22 @@ def get_own(delegation_id: int, user: User) -> Delegation:
 
 def of_user(user: User) -> dict[str, list[Delegation]]:
     """The user's delegations, given and received, current and future first."""
-    given = list(db.session.scalars(
-        sa.select(Delegation).where(Delegation.delegator_id == user.id)
-        .order_by(Delegation.ends_on.desc()).limit(50)))
-    received = list(db.session.scalars(
-        sa.select(Delegation).where(Delegation.delegate_id == user.id)
-        .order_by(Delegation.ends_on.desc()).limit(50)))
+    given = list(
+        db.session.scalars(
+            sa.select(Delegation)
+            .where(Delegation.delegator_id == user.id)
+            .order_by(Delegation.ends_on.desc())
+            .limit(50)
+        )
+    )
+    received = list(
+        db.session.scalars(
+            sa.select(Delegation)
+            .where(Delegation.delegate_id == user.id)
+            .order_by(Delegation.ends_on.desc())
+            .limit(50)
+        )
+    )
     return {"given": given, "received": received}
 
 

@@ -202,3 +202,41 @@ _JUSTIFICATIONS = {
     "Core switch replacement": "The current core switch is end of support in March.",
     "Datacentre refresh, phase 1": "Replaces hosts that are out of warranty and at 85% load.",
 }
+
+
+def seed_budgets_and_delegation() -> None:
+    """This year's budgets (IT nearly spent) and a delegation (once each)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from . import delegation
+    from .auth.services import find_user_by_email
+    from .budgets import services as budgets
+    from .extensions import db
+    from .models import Budget, Delegation
+
+    year = budgets.current_fiscal_year()
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Budget)):
+        for code, amount, category in [
+            ("IT", "2800.00", None),  # nearly used up by the approved monitors
+            ("IT", "4000.00", "licence"),
+            ("OPS", "40000.00", None),
+            ("FIN", "150000.00", None),
+            ("PROC", "20000.00", None),
+        ]:
+            budgets.create(
+                budgets.BudgetData(
+                    department=code, fiscal_year=year, amount=Decimal(amount), category=category
+                ),
+                actor=None,
+            )
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Delegation)):
+        olivia = find_user_by_email("olivia@example.org")
+        ian = find_user_by_email("ian@example.org")
+        today = delegation.today()
+        # Olivia (OPS approver) is away this week; Ian covers her steps.
+        delegation.create(
+            olivia, ian, today, today + dt.timedelta(days=7), note="Annual leave", actor=olivia
+        )

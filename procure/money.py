@@ -138,6 +138,7 @@ class _ScaledDecimal(sa.types.TypeDecorator[Decimal]):
 class Money(_ScaledDecimal):
     """Money column: integer cents in the database."""
 
+    cache_ok = True
     scale = 2
 
     def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
@@ -148,4 +149,5 @@ class Money(_ScaledDecimal):
 class Quantity(_ScaledDecimal):
     """Quantity column: integer thousandths in the database."""
 
+    cache_ok = True
     scale = 3

@@ -1,4 +1,4 @@
-"""Who may act on a document: pure predicates on the models, no Flask.
+"""Who may act on a document: predicates on the models, no Flask.
 
 Each returns ``None`` when the user may act, or the reason they may not, so that
 a refusal always says why (and the same check serves buttons, pages and API).
@@ -17,31 +17,70 @@ def owner_of(actor: User, pr: PurchaseRequest) -> Reason:
     return None
 
 
-def holds_step_role(actor: User, pr: PurchaseRequest, step: ApprovalStep) -> bool:
-    if step.role not in actor.roles:
+def holds_step_role(person: User, pr: PurchaseRequest, step: ApprovalStep) -> bool:
+    if step.role not in person.roles:
         return False
     # The department step belongs to the approvers of the request's department.
-    return step.role != Role.APPROVER or actor.department_id == pr.department_id
+    return step.role != Role.APPROVER or person.department_id == pr.department_id
 
 
-def may_decide(actor: User, pr: PurchaseRequest) -> Reason:
-    """Separation of duties for the pending step; an admin does not bypass it."""
-    step = pr.pending_step
-    if step is None:
-        return "No approval step is waiting for a decision."
-    if pr.requester_id == actor.id:
-        return "You filed this request, so you cannot decide on it."
-    if any(
-        other.decided_by_id == actor.id or other.on_behalf_of_id == actor.id
+def _decided_another(person: User, pr: PurchaseRequest, step: ApprovalStep) -> bool:
+    return any(
+        person.id in (other.decided_by_id, other.on_behalf_of_id)
         for other in pr.current_steps
         if other.id != step.id
-    ):
+    )
+
+
+def _own_reason(person: User, pr: PurchaseRequest, step: ApprovalStep) -> Reason:
+    """Why ``person`` may not decide ``step`` in their own right (None: they may)."""
+    if pr.requester_id == person.id:
+        return "You filed this request, so you cannot decide on it."
+    if _decided_another(person, pr, step):
         return "You already decided another step of this request."
-    if not holds_step_role(actor, pr, step):
+    if not holds_step_role(person, pr, step):
         if step.role == Role.APPROVER:
             return f"The {step.name} step is decided by an approver of {pr.department.code}."
         return f"The {step.name} step is decided by {step.role.value}."
     return None
+
+
+def standing_in_for(actor: User) -> list[User]:
+    """Whom ``actor`` may decide for today, by delegation."""
+    from .delegation import CACHE_KEY, delegators_of
+    from .extensions import db
+
+    # Asked once per user and database session (a request, a command); creating or
+    # ending a delegation clears it.
+    cache = db.session.info.setdefault(CACHE_KEY, {})
+    if actor.id not in cache:
+        cache[actor.id] = delegators_of(actor)
+    return cache[actor.id]
+
+
+def decision_capacity(actor: User, pr: PurchaseRequest) -> tuple[User | None, Reason]:
+    """May ``actor`` decide the pending step, and for whom?
+
+    Returns ``(None, None)`` to decide in their own right, ``(principal, None)`` to
+    decide on behalf of a delegator, or ``(None, reason)``. Separation of duties holds
+    for both people: neither filed the request, neither decided another of its steps.
+    Delegation does not chain, and an admin does not bypass any of this."""
+    step = pr.pending_step
+    if step is None:
+        return None, "No approval step is waiting for a decision."
+    reason = _own_reason(actor, pr, step)
+    if reason is None:
+        return None, None
+    if pr.requester_id == actor.id or _decided_another(actor, pr, step):
+        return None, reason
+    for principal in standing_in_for(actor):
+        if step.role in actor.roles and _own_reason(principal, pr, step) is None:
+            return principal, None
+    return None, reason
+
+
+def may_decide(actor: User, pr: PurchaseRequest) -> Reason:
+    return decision_capacity(actor, pr)[1]
 
 
 def procurement(actor: User, _doc: object) -> Reason:

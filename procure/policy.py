@@ -48,7 +48,9 @@ def active_rules() -> list[PolicyRule]:
     )
 
 
-def rule_reason(rule: PolicyRule, pr: PurchaseRequest) -> str | None:
+def rule_reason(
+    rule: PolicyRule, pr: PurchaseRequest, over_budget: str | None = None
+) -> str | None:
     """Why ``rule`` applies to ``pr``, or None when it does not."""
     reasons = []
     if rule.min_total is not None:
@@ -67,9 +69,9 @@ def rule_reason(rule: PolicyRule, pr: PurchaseRequest) -> str | None:
             return None
         reasons.append(f"it is filed for {rule.department.code}")
     if rule.when_over_budget:
-        if not pr.over_budget:
+        if over_budget is None:
             return None
-        reasons.append(f"it exceeds the remaining budget of {pr.department.code}")
+        reasons.append(over_budget)
     if not reasons:
         if rule.role == Role.APPROVER:
             return f"every request is signed off by an approver of {pr.department.code}"
@@ -77,11 +79,15 @@ def rule_reason(rule: PolicyRule, pr: PurchaseRequest) -> str | None:
     return " and ".join(reasons)
 
 
-def steps_for(pr: PurchaseRequest, rules: list[PolicyRule] | None = None) -> list[PlannedStep]:
-    """The steps ``pr`` needs under the current policy, in order, with the reasons."""
+def steps_for(
+    pr: PurchaseRequest, rules: list[PolicyRule] | None = None, *, over_budget: str | None = None
+) -> list[PlannedStep]:
+    """The steps ``pr`` needs under the current policy, in order, with the reasons.
+
+    ``over_budget`` says why the request exceeds its budget (None: it does not)."""
     planned: dict[str, PlannedStep] = {}
     for rule in rules if rules is not None else active_rules():
-        reason = rule_reason(rule, pr)
+        reason = rule_reason(rule, pr, over_budget)
         if reason is None:
             continue
         reason = reason[0].upper() + reason[1:]

@@ -12,14 +12,14 @@ from pydantic import Field
 from .. import access
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..models import AuditEvent, PurchaseRequest, Role, User
+from ..models import AuditEvent, Budget, PurchaseRequest, Role, User
 from . import bp
 from .requests import PersonOut, person
 from .schemas import Id, Output, Page, PageQuery
 from .spec import current_user, operation, paginate
 
 # Entity name -> the model whose access rules decide who may read its history.
-DOCUMENTS: dict[str, type] = {"request": PurchaseRequest}
+DOCUMENTS: dict[str, type] = {"request": PurchaseRequest, "budget": Budget}
 ENTITIES = (
     "request",
     "vendor",

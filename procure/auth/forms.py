@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -33,3 +41,15 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke")
+
+
+class DelegationForm(FlaskForm):
+    delegate = SelectField("Who stands in for you", validators=[DataRequired()])
+    starts_on = DateField("From", validators=[DataRequired()])
+    ends_on = DateField("Until (inclusive)", validators=[DataRequired()])
+    note = StringField(
+        "Note",
+        validators=[Length(max=10_000)],
+        description="For example: on holiday, reachable by phone.",
+    )
+    submit = SubmitField("Delegate")

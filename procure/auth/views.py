@@ -1,12 +1,16 @@
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
+from .. import delegation
 from ..errors import ValidationError
 from ..extensions import db, login_manager
-from ..models import User
+from ..forms import apply_errors
+from ..models import User, UserRole
 from ..security import safe_next, security_event
 from . import bp, services
-from .forms import ChangePasswordForm, LoginForm, RevokeForm, TokenForm
+from .forms import ChangePasswordForm, DelegationForm, LoginForm, RevokeForm, TokenForm
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see this page."
@@ -71,9 +75,36 @@ def profile():
     return _render_profile()
 
 
-def _render_profile(password_form=None, token_form=None, new_secret=None, status=200):
+def _delegation_form(form: DelegationForm | None = None) -> DelegationForm | None:
+    if not current_user.roles & delegation.DELEGABLE_ROLES:
+        return None
+    form = form or DelegationForm()
+    candidates = db.session.scalars(
+        sa.select(User)
+        .join(UserRole)
+        .where(
+            UserRole.role.in_(current_user.roles & delegation.DELEGABLE_ROLES),
+            User.active.is_(True),
+            User.id != current_user.id,
+        )
+        .order_by(User.name)
+        .distinct()
+    )
+    form.delegate.choices = [SelectChoice("", "Choose a colleague")] + [
+        SelectChoice(str(user.id), f"{user.name} ({user.department.code})") for user in candidates
+    ]
+    return form
+
+
+def _render_profile(
+    password_form=None, token_form=None, new_secret=None, status=200, delegation_form=None
+):
     return render_template(
         "auth/profile.html",
+        delegation_form=_delegation_form(delegation_form),
+        delegations=delegation.of_user(current_user),
+        is_current=delegation.is_current,
+        today=delegation.today(),
         password_form=password_form or ChangePasswordForm(),
         token_form=token_form or TokenForm(),
         revoke_form=RevokeForm(),
@@ -127,3 +158,50 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash("The token is revoked.", "success")
     return redirect(url_for(".profile"))
+
+
+@bp.post("/profile/delegations")
+@login_required
+def delegate():
+    form = _delegation_form(DelegationForm())
+    if form is None:
+        abort(403)
+    if form.validate():
+        chosen = (
+            db.session.get(User, int(form.delegate.data))
+            if (form.delegate.data or "").isdigit()
+            else None
+        )
+        try:
+            given = delegation.create(
+                current_user,
+                chosen,
+                form.starts_on.data,
+                form.ends_on.data,
+                note=form.note.data or "",
+                actor=current_user,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                f"{given.delegate.name} decides your steps from "
+                f"{given.starts_on:%d %b} to {given.ends_on:%d %b %Y}.",
+                "success",
+            )
+            return redirect(url_for(".profile", _anchor="delegation"))
+    return _render_profile(delegation_form=form, status=422)
+
+
+@bp.post("/profile/delegations/<int:delegation_id>/end")
+@login_required
+def end_delegation(delegation_id: int):
+    if not RevokeForm().validate_on_submit():
+        abort(400)
+    given = delegation.get_own(delegation_id, current_user)
+    delegation.end(given, actor=current_user)
+    db.session.commit()
+    flash(f"{given.delegate.name} no longer decides your steps.", "success")
+    return redirect(url_for(".profile", _anchor="delegation"))

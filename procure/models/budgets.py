@@ -40,13 +40,23 @@ class Budget(db.Model):
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         sa.CheckConstraint("fiscal_year BETWEEN 2000 AND 2999", name="fiscal_year_range"),
         # One budget per department and year, and one per category within it.
-        sa.Index("uq_budgets_department_year", "department_id", "fiscal_year", unique=True,
-                 sqlite_where=sa.text("category IS NULL"),
-                 postgresql_where=sa.text("category IS NULL")),
-        sa.Index("uq_budgets_department_year_category", "department_id", "fiscal_year",
-                 "category", unique=True,
-                 sqlite_where=sa.text("category IS NOT NULL"),
-                 postgresql_where=sa.text("category IS NOT NULL")),
+        sa.Index(
+            "uq_budgets_department_year",
+            "department_id",
+            "fiscal_year",
+            unique=True,
+            sqlite_where=sa.text("category IS NULL"),
+            postgresql_where=sa.text("category IS NULL"),
+        ),
+        sa.Index(
+            "uq_budgets_department_year_category",
+            "department_id",
+            "fiscal_year",
+            "category",
+            unique=True,
+            sqlite_where=sa.text("category IS NOT NULL"),
+            postgresql_where=sa.text("category IS NOT NULL"),
+        ),
     )
 
 
@@ -66,10 +76,12 @@ class Delegation(db.Model):
     # Set when the delegator ends it before ``ends_on``.
     ended_at: Mapped[dt.datetime | None]
 
-    delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined",
-                                           innerjoin=True)
-    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="joined",
-                                          innerjoin=True)
+    delegator: Mapped[User] = relationship(
+        foreign_keys=[delegator_id], lazy="joined", innerjoin=True
+    )
+    delegate: Mapped[User] = relationship(
+        foreign_keys=[delegate_id], lazy="joined", innerjoin=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint("delegator_id <> delegate_id", name="not_to_oneself"),

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
-from .. import access, audit, numbering, policy, workflow
+from .. import access, audit, numbering, permissions, policy, workflow
 from ..admin.services import category_names, department_by_code
+from ..budgets import services as budgets
 from ..errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ..extensions import db
 from ..models import (
@@ -119,27 +120,49 @@ def list_query(
 
 
 def awaiting(user: User) -> sa.Select[Any]:
-    """Requests whose pending step this user may decide now, oldest wait first."""
+    """Requests whose pending step this user may decide now, in their own right or on
+    behalf of someone they stand in for; oldest wait first."""
     step = aliased(ApprovalStep)
-    other = aliased(ApprovalStep)
-    held = []
-    if Role.APPROVER in user.roles:
-        held.append(
-            sa.and_(
-                step.role == Role.APPROVER, PurchaseRequest.department_id == user.department_id
-            )
+
+    def decided_another(person: User) -> sa.ColumnElement[bool]:
+        other = aliased(ApprovalStep)
+        return sa.exists().where(
+            other.request_id == PurchaseRequest.id,
+            other.round == PurchaseRequest.approval_round,
+            other.id != step.id,
+            sa.or_(other.decided_by_id == person.id, other.on_behalf_of_id == person.id),
         )
-    other_roles = [role for role in user.roles if role != Role.APPROVER]
-    if other_roles:
-        held.append(step.role.in_(other_roles))
-    if not held:
+
+    def holds(person: User, roles: set[Role]) -> list[sa.ColumnElement[bool]]:
+        held = []
+        if Role.APPROVER in roles:
+            held.append(
+                sa.and_(
+                    step.role == Role.APPROVER,
+                    PurchaseRequest.department_id == person.department_id,
+                )
+            )
+        others = [role for role in roles if role != Role.APPROVER]
+        if others:
+            held.append(step.role.in_(others))
+        return held
+
+    capacities = []
+    own = holds(user, set(user.roles))
+    if own:
+        capacities.append(sa.and_(sa.or_(*own), PurchaseRequest.requester_id != user.id))
+    for principal in permissions.standing_in_for(user):
+        theirs = holds(principal, set(principal.roles & user.roles))
+        if theirs:
+            capacities.append(
+                sa.and_(
+                    sa.or_(*theirs),
+                    PurchaseRequest.requester_id != principal.id,
+                    ~decided_another(principal),
+                )
+            )
+    if not capacities:
         return sa.select(PurchaseRequest).where(sa.false())
-    decided_another = sa.exists().where(
-        other.request_id == PurchaseRequest.id,
-        other.round == PurchaseRequest.approval_round,
-        other.id != step.id,
-        sa.or_(other.decided_by_id == user.id, other.on_behalf_of_id == user.id),
-    )
     return (
         sa.select(PurchaseRequest)
         .join(step, step.request_id == PurchaseRequest.id)
@@ -147,8 +170,8 @@ def awaiting(user: User) -> sa.Select[Any]:
             PurchaseRequest.status == RequestStatus.PENDING_APPROVAL,
             step.status == StepStatus.PENDING,
             PurchaseRequest.requester_id != user.id,
-            sa.or_(*held),
-            ~decided_another,
+            ~decided_another(user),
+            sa.or_(*capacities),
         )
         .order_by(step.pending_since, PurchaseRequest.id)
     )
@@ -319,8 +342,17 @@ def update_request(
 # Deciding -------------------------------------------------------------------------
 
 
+def budget_check(pr: PurchaseRequest) -> budgets.BudgetCheck:
+    """How ``pr`` stands against its budgets: as submitted, or if submitted now."""
+    if pr.status == RequestStatus.DRAFT or pr.fiscal_year is None:
+        return budgets.check_request(pr, budgets.current_fiscal_year())
+    return budgets.check_request(pr, pr.fiscal_year)
+
+
 def preview_steps(pr: PurchaseRequest) -> list[policy.PlannedStep]:
-    return policy.steps_for(pr)
+    """The steps submitting ``pr`` now would need, with the reasons."""
+    check = budget_check(pr)
+    return policy.steps_for(pr, over_budget=check.message if check.over else None)
 
 
 def eligible_deciders(pr: PurchaseRequest, role: Role) -> sa.Select[Any]:
@@ -342,7 +374,11 @@ def submit(
     workflow.check(REQUEST, pr, RequestAction.SUBMIT, actor)
     if not pr.lines:
         raise ValidationError.field("lines", "Add at least one line before submitting.")
-    planned = policy.steps_for(pr)
+    # The request counts in the fiscal year in which it is submitted.
+    pr.fiscal_year = budgets.current_fiscal_year()
+    check = budgets.check_request(pr, pr.fiscal_year)
+    pr.over_budget = check.over
+    planned = policy.steps_for(pr, over_budget=check.message if check.over else None)
     for step in planned:
         if db.session.scalar(eligible_deciders(pr, step.role).limit(1)) is None:
             who = (
@@ -358,7 +394,6 @@ def submit(
     pr.approval_round += 1
     pr.submitted_at = now
     pr.decided_at = None
-    pr.fiscal_year = fiscal_year(now.date())
     for position, step in enumerate(planned, start=1):
         pr.steps.append(
             ApprovalStep(
@@ -382,12 +417,6 @@ def submit(
     )
 
 
-def fiscal_year(day: dt.date) -> int:
-    """The fiscal year a day falls in, named by the calendar year in which it starts."""
-    start = int(current_app.config["PROCURE_FISCAL_YEAR_START"])
-    return day.year if day.month >= start else day.year - 1
-
-
 def _require_comment(comment: str, action: str) -> str:
     comment = (comment or "").strip()
     if not comment:
@@ -407,11 +436,14 @@ def _decide(
 ) -> None:
     step = pr.pending_step
     now = utcnow()
+    # Deciding for an absent approver: the record names both people.
+    principal, _reason = permissions.decision_capacity(actor, pr)
     workflow.apply(
         REQUEST,
         pr,
         action,
         actor=actor,
+        on_behalf_of=principal,
         comment=comment,
         expected_version=expected_version,
         changes={"step": step.name if step else None},
@@ -424,6 +456,7 @@ def _decide(
         RequestAction.RETURN: StepStatus.RETURNED,
     }[action]
     step.decided_by_id = actor.id
+    step.on_behalf_of_id = principal.id if principal is not None else None
     step.decided_at = now
     step.comment = comment
     step.pending_since = None

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from .. import permissions
 from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
@@ -203,14 +204,20 @@ def _render_detail(pr, form: DecisionForm, status: int = 200):
         else {}
     )
     actions = services.allowed_actions(pr, current_user)
-    preview = services.preview_steps(pr) if pr.status == RequestStatus.DRAFT else []
+    draft = pr.status == RequestStatus.DRAFT
+    preview = services.preview_steps(pr) if draft else []
+    budget_warning = services.budget_check(pr).message if draft else None
     return render_template(
         "purchasing/detail.html",
         pr=pr,
         form=form,
         actions=actions,
         preview=preview,
+        budget_warning=budget_warning,
         timeline=[_timeline_item(event, people) for event in events],
+        on_behalf_of=permissions.decision_capacity(current_user, pr)[0]
+        if "approve" in actions
+        else None,
         decision_reason=None
         if any(a in actions for a in ("approve", "reject", "return"))
         else _why_not_decide(pr),
@@ -218,8 +225,6 @@ def _render_detail(pr, form: DecisionForm, status: int = 200):
 
 
 def _why_not_decide(pr) -> str | None:
-    from .. import permissions
-
     if pr.status != RequestStatus.PENDING_APPROVAL:
         return None
     return permissions.may_decide(current_user, pr)

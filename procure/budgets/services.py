@@ -1,0 +1,326 @@
+"""Budgets: amount per department and fiscal year (optionally per category), and the
+figures computed from the documents' current states — never running totals:
+
+- committed = approved requests not yet ordered (their estimate), plus issued orders
+  not yet received (the order's total, which replaces the request's estimate);
+- spent = what has been received;
+- available = amount − committed − spent.
+
+A request counts in the fiscal year in which it was submitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import access, audit
+from ..admin.services import category_names, department_by_code
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from ..models import (
+    Budget,
+    Department,
+    PurchaseRequest,
+    RequestLine,
+    RequestStatus,
+    Role,
+    User,
+    utcnow,
+)
+from ..money import MAX_AMOUNT, format_money
+
+ZERO = Decimal("0.00")
+MANAGERS = (Role.FINANCE, Role.ADMIN)
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    amount: Decimal
+    committed: Decimal
+    spent: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.amount - self.committed - self.spent
+
+    def share(self, part: Decimal) -> float:
+        """``part`` as a fraction of the amount, for bars (0..1, over 1 when overspent)."""
+        return float(part / self.amount) if self.amount else 0.0
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The fiscal year of a day, named by the calendar year in which it starts."""
+    start = int(current_app.config["PROCURE_FISCAL_YEAR_START"])
+    return day.year if day.month >= start else day.year - 1
+
+
+def current_fiscal_year() -> int:
+    return fiscal_year(utcnow().date())
+
+
+# Who sees what ------------------------------------------------------------------------
+
+
+def can_see(user: User, budget: Budget) -> bool:
+    if user.has_role(*MANAGERS):
+        return True
+    return Role.APPROVER in user.roles and budget.department_id == user.department_id
+
+
+def can_change(user: User, _budget: Budget) -> bool:
+    return Role.FINANCE in user.roles
+
+
+def visible_to(user: User, query: sa.Select) -> sa.Select:
+    if user.has_role(*MANAGERS):
+        return query
+    if Role.APPROVER in user.roles:
+        return query.where(Budget.department_id == user.department_id)
+    return query.where(sa.false())
+
+
+access.rules(Budget, noun="budget", can_see=can_see, can_change=can_change, scope=visible_to)
+
+
+def may_open(user: User) -> bool:
+    return user.has_role(*MANAGERS, Role.APPROVER)
+
+
+# Figures -----------------------------------------------------------------------------
+
+
+def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+    """Estimates of approved requests, per (department, year) and per category."""
+    base = (
+        PurchaseRequest.status == RequestStatus.APPROVED,
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    whole = {
+        (dept, year): total
+        for dept, year, total in db.session.execute(
+            sa.select(
+                PurchaseRequest.department_id,
+                PurchaseRequest.fiscal_year,
+                sa.func.sum(PurchaseRequest.total),
+            )
+            .where(*base)
+            .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year)
+        )
+    }
+    by_category = {
+        (dept, year, category): total
+        for dept, year, category, total in db.session.execute(
+            sa.select(
+                PurchaseRequest.department_id,
+                PurchaseRequest.fiscal_year,
+                RequestLine.category,
+                sa.func.sum(RequestLine.total),
+            )
+            .join(RequestLine, RequestLine.request_id == PurchaseRequest.id)
+            .where(*base)
+            .group_by(
+                PurchaseRequest.department_id, PurchaseRequest.fiscal_year, RequestLine.category
+            )
+        )
+    }
+    return whole, by_category
+
+
+def _money(value: Decimal | None) -> Decimal:
+    """A SUM over a money column keeps the column's type: Decimal, or None for no rows."""
+    return ZERO if value is None else value
+
+
+def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
+    """The figures of many budgets at once, in a fixed number of queries."""
+    budgets = list(budgets)
+    if not budgets:
+        return {}
+    departments = {b.department_id for b in budgets}
+    years = {b.fiscal_year for b in budgets}
+    whole, by_category = _committed_requests(departments, years)
+    result = {}
+    for budget in budgets:
+        if budget.category is None:
+            committed = whole.get((budget.department_id, budget.fiscal_year))
+        else:
+            committed = by_category.get(
+                (budget.department_id, budget.fiscal_year, budget.category)
+            )
+        result[budget.id] = Figures(amount=budget.amount, committed=_money(committed), spent=ZERO)
+    return result
+
+
+def figures_of(budget: Budget) -> Figures:
+    return figures([budget])[budget.id]
+
+
+# The check at submission -------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BudgetCheck:
+    over: bool
+    messages: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages)
+
+
+def check_request(pr: PurchaseRequest, year: int | None = None) -> BudgetCheck:
+    """Would ``pr`` exceed what remains of its department's budgets? A department
+    with no budget for the year is not over budget."""
+    year = year if year is not None else (pr.fiscal_year or current_fiscal_year())
+    budgets = list(
+        db.session.scalars(
+            sa.select(Budget).where(
+                Budget.department_id == pr.department_id, Budget.fiscal_year == year
+            )
+        )
+    )
+    if not budgets:
+        return BudgetCheck(False)
+    numbers = figures(budgets)
+    per_category: dict[str, Decimal] = {}
+    for line in pr.lines:
+        per_category[line.category] = per_category.get(line.category, ZERO) + line.total
+    messages = []
+    for budget in budgets:
+        available = numbers[budget.id].available
+        need = pr.total if budget.category is None else per_category.get(budget.category)
+        if need is None or need <= available:
+            continue
+        scope = (
+            f"{pr.department.code}'s {year} budget"
+            if budget.category is None
+            else f"{pr.department.code}'s {year} {budget.category} budget"
+        )
+        messages.append(
+            f"it exceeds {scope}: {format_money(max(available, ZERO), budget.currency)} "
+            f"available, {format_money(need, budget.currency)} requested"
+        )
+    return BudgetCheck(bool(messages), tuple(messages))
+
+
+# Managing budgets --------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class BudgetData:
+    department: str
+    fiscal_year: int
+    amount: Decimal
+    category: str | None = None
+    currency: str | None = None
+
+
+def _validate(data: BudgetData) -> Department:
+    errors: dict[str, list[str]] = {}
+    department = department_by_code(data.department or "")
+    if department is None:
+        errors["department"] = [f"There is no department {data.department!r}."]
+    if not 2000 <= data.fiscal_year <= 2999:
+        errors["fiscal_year"] = ["Give a fiscal year between 2000 and 2999."]
+    if data.amount is None or data.amount < 0:
+        errors["amount"] = ["The amount must not be negative."]
+    elif data.amount > MAX_AMOUNT:
+        errors["amount"] = ["The amount is larger than Procure accepts."]
+    currency = current_app.config["PROCURE_CURRENCY"]
+    if data.currency and data.currency.strip().upper() != currency:
+        errors["currency"] = [f"This installation works in {currency} only."]
+    if data.category and data.category not in category_names(active_only=False):
+        errors["category"] = [f"There is no category {data.category!r}."]
+    if not errors:
+        duplicate = sa.select(Budget.id).where(
+            Budget.department_id == department.id,
+            Budget.fiscal_year == data.fiscal_year,
+            Budget.category.is_(None) if not data.category else Budget.category == data.category,
+        )
+        if db.session.scalar(duplicate) is not None:
+            what = f"{data.category} budget" if data.category else "budget"
+            errors["fiscal_year"] = [
+                f"{department.code} has a {what} for {data.fiscal_year} already; change its "
+                "amount instead."
+            ]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+    return department
+
+
+def create(data: BudgetData, *, actor: User | None) -> Budget:
+    if actor is not None:
+        access.require_role(actor, Role.FINANCE, action="manage budgets")
+    department = _validate(data)
+    budget = Budget(
+        department=department,
+        fiscal_year=data.fiscal_year,
+        category=data.category or None,
+        amount=data.amount,
+        currency=current_app.config["PROCURE_CURRENCY"],
+    )
+    db.session.add(budget)
+    db.session.flush()
+    audit.record(
+        "budget",
+        budget.id,
+        "create",
+        actor=actor,
+        changes={
+            "department": department.code,
+            "fiscal_year": budget.fiscal_year,
+            "category": budget.category,
+            "amount": str(budget.amount),
+        },
+    )
+    return budget
+
+
+def set_amount(
+    budget: Budget, amount: Decimal, *, actor: User, expected_version: int | None = None
+) -> None:
+    access.require_role(actor, Role.FINANCE, action="manage budgets")
+    if amount is None or amount < 0:
+        raise ValidationError.field("amount", "The amount must not be negative.")
+    if amount > MAX_AMOUNT:
+        raise ValidationError.field("amount", "The amount is larger than Procure accepts.")
+    if expected_version is not None and expected_version != budget.version:
+        from ..errors import Conflict
+
+        raise Conflict("This budget changed since you loaded it; reload it.")
+    if amount != budget.amount:
+        changes = {"amount": [str(budget.amount), str(amount)]}
+        budget.amount = amount
+        db.session.flush()
+        audit.record("budget", budget.id, "update", actor=actor, changes=changes)
+
+
+def get(budget_id: int, user: User) -> Budget:
+    return access.load(Budget, budget_id, user)
+
+
+def list_query(
+    user: User, *, department: str | None = None, fiscal_year: int | None = None
+) -> sa.Select:
+    query = visible_to(user, sa.select(Budget).join(Department))
+    if department:
+        query = query.where(Department.code == department.strip().upper())
+    if fiscal_year:
+        query = query.where(Budget.fiscal_year == fiscal_year)
+    return query.order_by(
+        Budget.fiscal_year.desc(), Department.code, Budget.category.is_not(None), Budget.category
+    )
+
+
+def require(budget_id: int) -> Budget:
+    budget = db.session.get(Budget, budget_id)
+    if budget is None:
+        raise NotFound("No such budget.")
+    return budget

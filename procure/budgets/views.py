@@ -1,0 +1,127 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from ..admin.services import list_categories, list_departments
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..forms import apply_errors
+from ..models import Role
+from ..money import MoneyError, parse_money
+from . import bp, services
+from .forms import AmountForm, BudgetForm, YearForm
+
+
+@bp.before_request
+@login_required
+def _who_may_look():
+    if not services.may_open(current_user):
+        raise Forbidden("Budgets are for finance, admin and department approvers.")
+
+
+def _budget_form(year: int, form: BudgetForm | None = None) -> BudgetForm:
+    form = form or BudgetForm(fiscal_year=year)
+    form.department.choices = [
+        SelectChoice(d.code, f"{d.code} — {d.name}") for d in list_departments()
+    ]
+    form.category.choices = [SelectChoice("", "Whole department")] + [
+        SelectChoice(c.name, c.label) for c in list_categories(active_only=True)
+    ]
+    return form
+
+
+def _bars(year: int) -> list[dict]:
+    budgets = list(db.session.scalars(services.list_query(current_user, fiscal_year=year)))
+    numbers = services.figures(budgets)
+    rows = []
+    for budget in budgets:
+        figures = numbers[budget.id]
+        spent = min(figures.share(figures.spent), 1.0)
+        committed = min(figures.share(figures.committed), 1.0 - spent)
+        rows.append(
+            {
+                "budget": budget,
+                "figures": figures,
+                "spent_pct": round(spent * 100, 2),
+                "committed_pct": round(committed * 100, 2),
+                "available_pct": round(max(0.0, 1.0 - spent - committed) * 100, 2),
+                "overspent": figures.available < 0,
+            }
+        )
+    return rows
+
+
+def _render(year: int, form: BudgetForm | None = None, status: int = 200):
+    return render_template(
+        "budgets/index.html",
+        year=year,
+        rows=_bars(year),
+        form=_budget_form(year, form) if Role.FINANCE in current_user.roles else None,
+        amount_form=AmountForm(),
+        years=range(year - 2, year + 3),
+    ), status
+
+
+@bp.get("/")
+def index():
+    filters = YearForm(request.args)
+    year = (
+        filters.year.data
+        if filters.validate() and filters.year.data
+        else services.current_fiscal_year()
+    )
+    return _render(year)
+
+
+@bp.post("/")
+def create():
+    form = _budget_form(services.current_fiscal_year(), BudgetForm())
+    if form.validate():
+        try:
+            amount = parse_money(form.amount.data)
+        except MoneyError as exc:
+            form.amount.errors.append(f"The amount {exc}.")
+        else:
+            try:
+                budget = services.create(
+                    services.BudgetData(
+                        department=form.department.data,
+                        fiscal_year=form.fiscal_year.data,
+                        amount=amount,
+                        category=form.category.data or None,
+                    ),
+                    actor=current_user,
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(
+                    f"The {budget.fiscal_year} budget of {budget.department.code} is set.",
+                    "success",
+                )
+                return redirect(url_for(".index", year=budget.fiscal_year))
+    return _render(form.fiscal_year.data or services.current_fiscal_year(), form, 422)
+
+
+@bp.post("/<int:budget_id>/amount")
+def set_amount(budget_id: int):
+    budget = services.get(budget_id, current_user)
+    form = AmountForm()
+    if form.validate():
+        try:
+            amount = parse_money(form.amount.data)
+        except MoneyError as exc:
+            raise ValidationError.field("amount", f"The amount {exc}.") from None
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        services.set_amount(budget, amount, actor=current_user, expected_version=version)
+        db.session.commit()
+        flash(
+            f"The budget of {budget.department.code} is now "
+            f"{budget.amount:,.2f} {budget.currency}.",
+            "success",
+        )
+    else:
+        flash("Give the new amount.", "danger")
+    return redirect(url_for(".index", year=budget.fiscal_year))
