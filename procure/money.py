@@ -151,3 +151,10 @@ class Quantity(_ScaledDecimal):
 
     cache_ok = True
     scale = 3
+
+
+class Fraction(_ScaledDecimal):
+    """A fraction such as a weight (0.6): integer thousandths in the database."""
+
+    cache_ok = True
+    scale = 3
