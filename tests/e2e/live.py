@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from procure import create_app
 from procure.db import init_db, write_intent
-from procure.demo import DEMO_PASSWORD, seed, seed_requests
+from procure.demo import DEMO_PASSWORD, seed, seed_budgets_and_delegation, seed_requests
 from procure.extensions import db
 
 if TYPE_CHECKING:
@@ -108,9 +108,11 @@ def start_live_server(directory: Path) -> LiveServer:
         }
     )
     init_db(app)
-    # What `flask seed-demo` loads: the people, and requests in every state.
+    # What `flask seed-demo` loads, in its order: the people, this year's budgets and
+    # a delegation, then requests in every state (judged against those budgets).
     with app.app_context(), write_intent():
         seed()
+        seed_budgets_and_delegation()
         seed_requests()
         db.session.commit()
 
