@@ -220,3 +220,22 @@ def api(client, make):
         return ApiClient(client, make.token(user))
 
     return for_user
+
+
+@pytest.fixture
+def new_client(app):
+    """``new_client()`` gives another browser: its own cookies, nobody signed in."""
+    return app.test_client
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A second database of the kind under test, empty: for building a schema from nothing."""
+    if request.config.getoption("--db") == "postgres":
+        from procure.config import normalise_database_url
+
+        url = sa.make_url(normalise_database_url(_postgres_url()))
+        return _prepare_postgres(
+            url.set(database=f"{url.database}_empty").render_as_string(hide_password=False)
+        )
+    return "sqlite:///" + str(tmp_path / "empty.db")
