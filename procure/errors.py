@@ -50,6 +50,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """Refused for now (the sign-in throttle); the message says how long to wait."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class ValidationError(DomainError):
     status = 422
     code = "validation_error"

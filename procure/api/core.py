@@ -6,7 +6,8 @@ from flask import jsonify
 from pydantic import Field
 
 from ..auth import services as auth_services
-from ..errors import Unauthorized
+from ..errors import TooManyRequests, Unauthorized
+from ..extensions import db
 from . import bp
 from .schemas import Input, Name, Output
 from .spec import current_user, openapi_document, operation
@@ -58,10 +59,9 @@ def create_token(body: TokenIn):
     """The same throttle as the sign-in page applies."""
     result = auth_services.sign_in(body.email, body.password)
     if result.user is None:
-        from ..extensions import db
-
         db.session.commit()  # the failure counts towards the throttle
-        raise Unauthorized(result.error or auth_services.GENERIC_FAILURE)
+        message = result.error or auth_services.GENERIC_FAILURE
+        raise TooManyRequests(message) if result.wait_seconds else Unauthorized(message)
     _token, secret = auth_services.create_token(result.user, body.name, actor=result.user)
     return TokenOut(token=secret)
 

@@ -34,6 +34,7 @@ ERROR_DESCRIPTIONS = {
     409: "The action is not allowed in the current state, or the document changed concurrently.",
     413: "The body is too large.",
     422: "A field is missing, malformed, out of range or too long.",
+    429: "Too many failed sign-ins: wait before trying again.",
 }
 
 
