@@ -230,7 +230,12 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
     for op in OPERATIONS:
         path, parameters = _openapi_path(op.path)
         if op.query is not None:
-            query_schema = op.query.model_json_schema(mode="validation")
+            # Enums and other models a query parameter refers to live with the rest
+            # of the schemas: a "#/$defs/..." reference would point nowhere.
+            query_schema = op.query.model_json_schema(
+                mode="validation", ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(query_schema.pop("$defs", {}))
             required = set(query_schema.get("required", []))
             for name, prop in query_schema.get("properties", {}).items():
                 parameters.append(
