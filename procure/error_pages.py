@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RoutingException
 
 from . import errors
 from .extensions import db
@@ -49,6 +59,27 @@ def json_error(
     return jsonify({"error": body}), status
 
 
+def _another_method_matches(exc: MethodNotAllowed) -> bool:
+    """Whether the path really is a resource that answers other methods.
+
+    Werkzeug's router notes a rule's methods as soon as the path has the rule's
+    shape, before the converters have their say: PATCH on /requests/99999999999
+    (an id no integer column holds) came out as 405 while GET said 404. A 405 is
+    only right if another method would be routed."""
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return True
+    for method in exc.valid_methods or ():
+        try:
+            adapter.match(request.path, method=method)
+        except RoutingException:
+            return True  # a redirect: the resource is there
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain_error(exc: errors.DomainError):  # type: ignore[no-untyped-def]
@@ -84,6 +115,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        if isinstance(exc, MethodNotAllowed) and not _another_method_matches(exc):
+            exc = NotFound()
         status = exc.code or 500
         if wants_json():
             code = HTTP_CODES.get(status, "error")
