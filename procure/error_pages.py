@@ -47,7 +47,7 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def json_error(

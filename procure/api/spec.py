@@ -163,7 +163,16 @@ def operation(
                 db.session.commit()
             return _render(result, response, status)
 
-        bp.add_url_rule(rule, view_func=endpoint, methods=[method])
+        # No slash merging: "/api/v1//me" is no resource of ours (404), not a redirect
+        # with an HTML body. No automatic OPTIONS either: its empty text/html answer
+        # would be the one non-JSON answer of the API; OPTIONS is a JSON 405 instead.
+        bp.add_url_rule(
+            rule,
+            view_func=endpoint,
+            methods=[method],
+            merge_slashes=False,
+            provide_automatic_options=False,
+        )
         OPERATIONS.append(
             Operation(
                 method=method,
