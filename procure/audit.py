@@ -149,7 +149,9 @@ def verify(batch_size: int = 5000) -> VerifyResult:
             break
         for event in events:
             if event.id != previous_id + 1:
-                return VerifyResult(False, count, event.id, f"event {previous_id + 1} is missing")
+                # The first bad event is the one that should be here.
+                missing = previous_id + 1
+                return VerifyResult(False, count, missing, f"event {missing} is missing")
             if event.prev_hash != previous_hash:
                 return VerifyResult(
                     False, count, event.id, "its previous hash does not match the event before it"
