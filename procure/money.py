@@ -6,7 +6,8 @@ sums exact on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,13 @@ class MoneyError(ValueError):
     """A value that is not an acceptable amount or quantity; the message says why."""
 
 
+# What a person types: ASCII digits, thousands separated by commas in groups of
+# three, an optional sign and decimal point. Not "12,34" (a decimal comma read as a
+# thousands separator would multiply the amount by a hundred), not "1_000", not
+# other scripts' digits, not an exponent.
+_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?", re.ASCII)
+
+
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise MoneyError("must be a number")
@@ -36,13 +44,10 @@ def _to_decimal(value: Any) -> Decimal:
         # repr() gives the shortest string that round-trips: 0.1 stays 0.1.
         number = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if not text:
+        text = value.strip()
+        if not _NUMBER.fullmatch(text) or not any(char.isdigit() for char in text):
             raise MoneyError("must be a number")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise MoneyError("must be a number") from None
+        number = Decimal(text.replace(",", ""))
     else:
         raise MoneyError("must be a number")
     if not number.is_finite():
@@ -50,29 +55,49 @@ def _to_decimal(value: Any) -> Decimal:
     return number
 
 
+def _decimal_places(number: Decimal) -> int:
+    """How many decimals a finite number needs (1.50 needs one), without rounding.
+
+    Read from the digits rather than with ``normalize()``, which applies the
+    context: it overflows on 1E+999999999 and rounds 1E-999999999 to zero."""
+    if number.is_zero():
+        return 0
+    _sign, digits, exponent = number.as_tuple()
+    places = -int(exponent)  # an int: the callers pass finite numbers only
+    index = len(digits)
+    while places > 0 and digits[index - 1] == 0:
+        places -= 1
+        index -= 1
+    return max(places, 0)
+
+
 def _check_places(number: Decimal, places: int, what: str) -> None:
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
+    if _decimal_places(number) > places:
         raise MoneyError(f"{what} may have at most {places} decimal places")
+
+
+def _check_magnitude(number: Decimal, limit: Decimal) -> None:
+    # copy_abs() and the comparison are exact: no context, so no overflow.
+    if number.copy_abs() > limit:
+        raise MoneyError(f"must not exceed {limit:,}")
 
 
 def parse_money(value: Any, *, allow_negative: bool = False) -> Decimal:
     """Parse an amount: at most two decimals, finite, within ``MAX_AMOUNT``."""
     number = _to_decimal(value)
+    _check_magnitude(number, MAX_AMOUNT)
     _check_places(number, 2, "an amount")
-    if abs(number) > MAX_AMOUNT:
-        raise MoneyError(f"must not exceed {MAX_AMOUNT:,}")
     if number < 0 and not allow_negative:
         raise MoneyError("must not be negative")
-    return number.quantize(CENT)
+    # Adding zero turns -0.00 into 0.00, which is how nothing is written.
+    return number.quantize(CENT) + ZERO
 
 
 def parse_quantity(value: Any, *, allow_zero: bool = False) -> Decimal:
     """Parse a quantity: at most three decimals, positive (or zero if allowed)."""
     number = _to_decimal(value)
+    _check_magnitude(number, MAX_QUANTITY)
     _check_places(number, 3, "a quantity")
-    if number > MAX_QUANTITY:
-        raise MoneyError(f"must not exceed {MAX_QUANTITY:,}")
     if number < 0 or (number == 0 and not allow_zero):
         raise MoneyError("must be greater than zero" if not allow_zero else "must not be negative")
     return number
@@ -111,23 +136,30 @@ def format_quantity(value: Decimal | None, locale: str = "en_US") -> str:
     return format_decimal(value, format="#,##0.###", locale=locale)
 
 
+# The largest number of units a BIGINT holds, on every database.
+_MAX_UNITS = Decimal(2**63 - 1)
+
+
 class _ScaledDecimal(sa.types.TypeDecorator[Decimal]):
-    """A ``Decimal`` stored as an integer of ``10**-scale`` units."""
+    """A ``Decimal`` stored as an integer of ``10**-scale`` units.
+
+    Storing refuses what cannot be stored exactly (a fraction of a unit, NaN, a
+    boolean, a number beyond a BIGINT) with a ``MoneyError``, the same on SQLite
+    and PostgreSQL; the business limits are the parsers' job."""
 
     impl = sa.BigInteger
+    # SQLAlchemy reads cache_ok from each class itself, not from a base class.
     cache_ok = True
     scale = 2
 
     def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> int | None:
         if value is None:
             return None
-        number = Decimal(value)
-        if not number.is_finite():
-            raise MoneyError("must be a finite number")
-        units = number.scaleb(self.scale)
-        if units != units.to_integral_value():
+        number = _to_decimal(value)
+        _check_magnitude(number, _MAX_UNITS.scaleb(-self.scale))
+        if _decimal_places(number) > self.scale:
             raise MoneyError(f"has more than {self.scale} decimal places")
-        return int(units)
+        return int(number.scaleb(self.scale))
 
     def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
         if value is None:
