@@ -213,6 +213,21 @@ def test_stale_version_is_conflict(api, people):
     assert stale.get_json()["error"]["code"] == "conflict"
 
 
+def test_submit_with_the_version_just_read(api, people):
+    # Submitting reads budgets and the policy; that must not move the version first.
+    pr = create(api, people["requester"], lines=[line("9000.00")]).get_json()
+    response = api(people["requester"]).post(
+        f"/api/v1/requests/{pr['id']}/submit", json={"version": pr["version"]}
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "pending_approval"
+    approve = api(people["approver"]).post(
+        f"/api/v1/requests/{pr['id']}/approve", json={"version": body["version"]}
+    )
+    assert approve.status_code == 200, approve.get_json()
+
+
 def test_patch_only_in_draft_by_owner(api, people):
     pr = create(api, people["requester"]).get_json()
     other = api(people["approver"]).patch(f"/api/v1/requests/{pr['id']}", json={"title": "x"})

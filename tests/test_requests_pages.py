@@ -110,6 +110,21 @@ def test_approval_through_the_pages(app, team, db):
     assert "Alan Approver" in page and "Fay Finance" in page and "Budgeted" in page
 
 
+def test_submit_button_sends_the_version_of_the_page(app, team, db):
+    requester = signed_in(app, team["requester"])
+    location = requester.post("/requests/new", data=form_data()).location
+    pr_id = int(location.rsplit("/", 1)[1])
+    page = text(requester.get(f"/requests/{pr_id}"))
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    response = requester.post(
+        f"/requests/{pr_id}/submit",
+        data={"version": version},
+        headers={"Referer": f"http://localhost/requests/{pr_id}"},
+    )
+    assert response.status_code == 302
+    assert db.session.get(PurchaseRequest, pr_id).status == RequestStatus.PENDING_APPROVAL
+
+
 def test_only_the_right_buttons(app, team):
     requester = signed_in(app, team["requester"])
     pr_id = int(requester.post("/requests/new", data=form_data()).location.rsplit("/", 1)[1])

@@ -374,10 +374,12 @@ def submit(
     workflow.check(REQUEST, pr, RequestAction.SUBMIT, actor)
     if not pr.lines:
         raise ValidationError.field("lines", "Add at least one line before submitting.")
+    # Everything is read before anything changes: a query after a change would
+    # autoflush the request and move its version, and apply() would then refuse the
+    # version the requester submitted as a conflict.
     # The request counts in the fiscal year in which it is submitted.
-    pr.fiscal_year = budgets.current_fiscal_year()
-    check = budgets.check_request(pr, pr.fiscal_year)
-    pr.over_budget = check.over
+    year = budgets.current_fiscal_year()
+    check = budgets.check_request(pr, year)
     planned = policy.steps_for(pr, over_budget=check.message if check.over else None)
     for step in planned:
         if db.session.scalar(eligible_deciders(pr, step.role).limit(1)) is None:
@@ -391,6 +393,8 @@ def submit(
                 "other than you. Ask an administrator to assign one."
             )
     now = utcnow()
+    pr.fiscal_year = year
+    pr.over_budget = check.over
     pr.approval_round += 1
     pr.submitted_at = now
     pr.decided_at = None
