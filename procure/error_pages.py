@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    url_for,
 )
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -59,6 +60,14 @@ def json_error(
     return jsonify({"error": body}), status
 
 
+def _back() -> str:
+    """Where a refused form post returns: the page it came from, else this path if
+    it is a page (not a POST-only action, which would answer 405), else home."""
+    adapter = current_app.create_url_adapter(request)
+    here = request.path if adapter is not None and adapter.test(request.path, "GET") else None
+    return safe_next(referrer_path(), here or url_for("main.dashboard"))
+
+
 def _another_method_matches(exc: MethodNotAllowed) -> bool:
     """Whether the path really is a resource that answers other methods.
 
@@ -94,7 +103,7 @@ def init_app(app: Flask) -> None:
             return render_template("errors/400.html", message=exc.message), exc.status
         # A refused action on a page: say why, back where the user was.
         flash(exc.message, "danger")
-        return redirect(safe_next(referrer_path(), request.path), 303)
+        return redirect(_back(), 303)
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError):  # type: ignore[no-untyped-def]
