@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import audit
 from .admin import services as admin_services
@@ -17,6 +18,9 @@ from .models import Role
 
 
 def init_app(app: Flask) -> None:
+    # Plain click commands added to app.cli get no application context of their
+    # own (only the ``flask`` script pushes one), so each command asks for it with
+    # @with_appcontext: they then work however they are invoked.
     for command in (
         init_db_command,
         create_user_command,
@@ -33,6 +37,7 @@ def _fail(exc: DomainError) -> click.ClickException:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the schema (idempotent)."""
     init_db(current_app)
@@ -40,6 +45,7 @@ def init_db_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--password", required=True, help="At least 10 characters.")
@@ -81,6 +87,7 @@ def create_user_command(
 
 
 @click.command("issue-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="issued on the command line", help="What the token is for.")
 def issue_token_command(email: str, name: str) -> None:
@@ -95,6 +102,7 @@ def issue_token_command(email: str, name: str) -> None:
 
 
 @click.command("verify-audit")
+@with_appcontext
 def verify_audit_command() -> None:
     """Prove the audit chain intact, or name the first bad event."""
     result = audit.verify()
@@ -110,6 +118,7 @@ def verify_audit_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo organisation (idempotent) and print its logins."""
     from .demo import seed, seed_budgets_and_delegation, seed_requests
