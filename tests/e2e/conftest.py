@@ -29,6 +29,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Wide enough for the navigation bar to show in full.
 DESKTOP = {"width": 1280, "height": 800}
+# The pages' scripts format numbers in the browser's locale (the live total of a
+# request): pin it, whatever the machine's.
+LOCALE = "en-US"
 
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -94,6 +97,7 @@ def new_page(
 
     def open_page(**options: object) -> Page:
         options.setdefault("viewport", DESKTOP)
+        options.setdefault("locale", LOCALE)
         context = browser.new_context(**options)
         contexts.append(context)
         return context.new_page()
