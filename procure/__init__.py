@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     configure(app, test_config)
     register_converters(app)
+    register_upload_limits(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -63,6 +64,12 @@ def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
 
 
+def register_upload_limits(app: Flask) -> None:
+    from . import attachments
+
+    attachments.init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     from .db import MIGRATIONS_DIR, configure_engine, render_item
     from .extensions import csrf, db, login_manager, migrate
@@ -85,12 +92,14 @@ def register_blueprints(app: Flask) -> None:
     from .extensions import csrf
     from .main import bp as main_bp
     from .purchasing import bp as purchasing_bp
+    from .sourcing import bp as sourcing_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(purchasing_bp)
     app.register_blueprint(budgets_bp)
+    app.register_blueprint(sourcing_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

@@ -33,7 +33,8 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 def storage_root() -> Path:
-    return Path(current_app.instance_path) / "attachments"
+    configured = current_app.config.get("ATTACHMENTS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
 
 
 def path_for(sha256: str) -> Path:
@@ -53,8 +54,7 @@ def clean_filename(name: str) -> str:
     return base or "file"
 
 
-def store_bytes(data: bytes, filename: str, content_type: str, *,
-                user: User | None) -> Attachment:
+def store_bytes(data: bytes, filename: str, content_type: str, *, user: User | None) -> Attachment:
     """Store ``data`` (already checked) by its hash; the same bytes are kept once."""
     digest = hashlib.sha256(data).hexdigest()
     target = path_for(digest)
@@ -65,24 +65,32 @@ def store_bytes(data: bytes, filename: str, content_type: str, *,
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
-    attachment = Attachment(sha256=digest, size=len(data), content_type=content_type,
-                            filename=clean_filename(filename),
-                            uploaded_by_id=user.id if user else None)
+    attachment = Attachment(
+        sha256=digest,
+        size=len(data),
+        content_type=content_type,
+        filename=clean_filename(filename),
+        uploaded_by_id=user.id if user else None,
+    )
     db.session.add(attachment)
     db.session.flush()
     return attachment
 
 
-def store_upload(upload: FileStorage | None, *, user: User | None,
-                 field: str = "attachment", allowed: tuple[str, ...] = tuple(SIGNATURES)
-                 ) -> Attachment | None:
+def store_upload(
+    upload: FileStorage | None,
+    *,
+    user: User | None,
+    field: str = "attachment",
+    allowed: tuple[str, ...] = tuple(SIGNATURES),
+) -> Attachment | None:
     """Check and store an uploaded file; None when nothing was uploaded."""
     if upload is None or not upload.filename:
         return None
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise ValidationError.field(field, f"The file is larger than {limit // (1024 * 1024)} MB.")
+        raise ValidationError.field(field, f"The file is larger than {limit / 1048576:.3g} MB.")
     if not data:
         raise ValidationError.field(field, "The file is empty.")
     detected = detect_type(data[:16])
@@ -103,9 +111,14 @@ def read_bytes(attachment: Attachment) -> bytes:
 
 def send(attachment: Attachment, *, inline: bool = False):  # type: ignore[no-untyped-def]
     """The file as a download; call only after checking who may see its document."""
-    response = send_file(path_for(attachment.sha256), mimetype=attachment.content_type,
-                         as_attachment=not inline, download_name=attachment.filename,
-                         etag=attachment.sha256, max_age=0)
+    response = send_file(
+        path_for(attachment.sha256),
+        mimetype=attachment.content_type,
+        as_attachment=not inline,
+        download_name=attachment.filename,
+        etag=attachment.sha256,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -23,7 +23,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
-from .models import OPEN_STEP_STATUSES, PurchaseRequest, RequestStatus, User
+from .models import (
+    OPEN_STEP_STATUSES,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
+    RfqStatus,
+    User,
+    VendorStatus,
+)
 
 Who = Callable[[User, Any], str | None]
 Target = enum.Enum | Callable[[Any], enum.Enum]
@@ -51,12 +60,18 @@ class Machine:
 
 
 # Listeners run after a transition is applied, in the same transaction
-# (notifications use this); they receive (machine, doc, action, old, new, actor).
+# (notifications use this); they receive (machine, doc, action, old, new, actor)
+# and the keywords ``comment`` and ``on_behalf_of`` of the call to :func:`apply`.
+# They run before the caller updates anything else (the decided step, say):
+# what they read is the document as the transition left it.
 _listeners: list[Callable[..., None]] = []
 
 
 def on_transition(listener: Callable[..., None]) -> Callable[..., None]:
-    _listeners.append(listener)
+    """Register ``listener``; registering the same function again does nothing
+    (every ``create_app`` registers the app's listeners)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
     return listener
 
 
@@ -91,7 +106,7 @@ def apply(
         comment=comment,
     )
     for listener in _listeners:
-        listener(machine, doc, action, old, new, actor)
+        listener(machine, doc, action, old, new, actor, comment=comment, on_behalf_of=on_behalf_of)
     return new
 
 
@@ -189,8 +204,98 @@ REQUEST = Machine(
 REQUEST_USER_ACTIONS = (A.SUBMIT, A.APPROVE, A.REJECT, A.RETURN, A.CANCEL)
 
 
+# Vendors ----------------------------------------------------------------------------
+
+
+class VendorAction(enum.StrEnum):
+    APPROVE = "approve"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    BLOCK = "block"
+
+
+V = VendorStatus
+VA = VendorAction
+
+VENDOR = Machine(
+    entity="vendor",
+    actions=VendorAction,
+    table={
+        (V.PROSPECT, VA.APPROVE): Transition(V.APPROVED, permissions.procurement),
+        (V.APPROVED, VA.SUSPEND): Transition(V.SUSPENDED, permissions.procurement),
+        (V.SUSPENDED, VA.REINSTATE): Transition(V.APPROVED, permissions.procurement),
+        (V.PROSPECT, VA.BLOCK): Transition(V.BLOCKED, permissions.procurement),
+        (V.APPROVED, VA.BLOCK): Transition(V.BLOCKED, permissions.procurement),
+        (V.SUSPENDED, VA.BLOCK): Transition(V.BLOCKED, permissions.procurement),
+    },
+)
+
+
+# Sourcing events (RFQs) ----------------------------------------------------------------
+
+
+class RfqAction(enum.StrEnum):
+    SEND = "send"
+    AWARD = "award"
+    CANCEL = "cancel"
+
+
+R = RfqStatus
+RA = RfqAction
+
+RFQ = Machine(
+    entity="rfq",
+    actions=RfqAction,
+    table={
+        (R.DRAFT, RA.SEND): Transition(R.OPEN, permissions.procurement),
+        (R.OPEN, RA.AWARD): Transition(R.AWARDED, permissions.procurement),
+        (R.DRAFT, RA.CANCEL): Transition(R.CANCELLED, permissions.procurement),
+        (R.OPEN, RA.CANCEL): Transition(R.CANCELLED, permissions.procurement),
+    },
+)
+
+
+# Purchase orders --------------------------------------------------------------------
+
+
+class OrderAction(enum.StrEnum):
+    ISSUE = "issue"
+    RECEIVE = "receive"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+def _after_receipt(order: PurchaseOrder) -> OrderStatus:
+    """Everything received: received; anything short: partially received."""
+    complete = all(line.received_quantity >= line.quantity for line in order.lines)
+    return OrderStatus.RECEIVED if complete else OrderStatus.PARTIALLY_RECEIVED
+
+
+O = OrderStatus  # noqa: E741 -- the table reads best with one-letter names
+OA = OrderAction
+
+ORDER = Machine(
+    entity="order",
+    actions=OrderAction,
+    table={
+        (O.DRAFT, OA.ISSUE): Transition(O.ISSUED, permissions.procurement),
+        (O.ISSUED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
+        (O.PARTIALLY_RECEIVED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
+        (O.RECEIVED, OA.CLOSE): Transition(O.CLOSED, permissions.procurement),
+        (O.DRAFT, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
+        (O.ISSUED, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
+    },
+)
+
+
 __all__ = [
+    "ORDER",
     "REQUEST",
+    "RFQ",
+    "VENDOR",
+    "OrderAction",
+    "RfqAction",
+    "VendorAction",
     "REQUEST_USER_ACTIONS",
     "Conflict",
     "Forbidden",

@@ -43,7 +43,22 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _postgres_url() -> str:
-    return os.environ.get("PROCURE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    """The test database: one per test run (suffixed with the process id), so that
+    runs on one server never share, and so never empty, each other's schema."""
+    url = sa.make_url(os.environ.get("PROCURE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    return url.set(database=f"{url.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+def _drop_postgres(url: str) -> None:
+    from procure.config import normalise_database_url
+
+    full = sa.make_url(normalise_database_url(url))
+    admin = sa.create_engine(full.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{full.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def _prepare_postgres(url: str) -> str:
@@ -99,10 +114,13 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     if request.config.getoption("--db") == "postgres":
-        return _prepare_postgres(_postgres_url())
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "procure.db")
+        url = _prepare_postgres(_postgres_url())
+        yield url
+        _drop_postgres(url)
+        return
+    yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "procure.db")
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +132,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "PROCURE_BASE_URL": "http://procure.test",
+            "ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments")),
             # Hashing is not under test here; scrypt would make every user cost 50 ms.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
@@ -229,13 +248,16 @@ def new_client(app):
 
 
 @pytest.fixture
-def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def empty_database_url(request: pytest.FixtureRequest, tmp_path):
     """A second database of the kind under test, empty: for building a schema from nothing."""
     if request.config.getoption("--db") == "postgres":
         from procure.config import normalise_database_url
 
         url = sa.make_url(normalise_database_url(_postgres_url()))
-        return _prepare_postgres(
+        empty = _prepare_postgres(
             url.set(database=f"{url.database}_empty").render_as_string(hide_password=False)
         )
-    return "sqlite:///" + str(tmp_path / "empty.db")
+        yield empty
+        _drop_postgres(empty)
+        return
+    yield "sqlite:///" + str(tmp_path / "empty.db")

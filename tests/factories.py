@@ -53,3 +53,69 @@ class Factories:
         _token, secret = auth_services.create_token(user, "test", actor=user)
         self.db.session.commit()
         return secret
+
+    def vendor(
+        self,
+        name: str | None = None,
+        *,
+        status: str = "approved",
+        categories: tuple[str, ...] = ("hardware",),
+        rating: int | None = 4,
+        email: str = "",
+    ):
+        """A vendor row as the register would hold it (status set directly)."""
+        from procure.models import Vendor, VendorCategory, VendorStatus
+
+        number = next(_counter)
+        name = name or f"Vendor {number}"
+        vendor = Vendor(
+            name=name,
+            name_key=Vendor.fold(name),
+            email=email,
+            rating=rating,
+            status=VendorStatus(status),
+            category_rows=[VendorCategory(category=c) for c in categories],
+        )
+        self.db.session.add(vendor)
+        self.db.session.commit()
+        return vendor
+
+    def approved_request(
+        self,
+        requester,
+        approver,
+        *,
+        lines=(("Laptop", "2", "1000.00"),),
+        category: str = "hardware",
+    ):
+        """A purchase request taken through its approvals."""
+        from decimal import Decimal
+
+        from procure.purchasing import services as purchasing
+
+        pr = purchasing.create_request(
+            purchasing.RequestData(
+                title="Sourcing test",
+                lines=[
+                    purchasing.LineData(
+                        description=d,
+                        quantity=Decimal(q),
+                        unit_price=Decimal(p),
+                        category=category,
+                    )
+                    for d, q, p in lines
+                ],
+            ),
+            actor=requester,
+        )
+        purchasing.submit(pr, actor=requester)
+        while pr.pending_step is not None:
+            step = pr.pending_step
+            decider = (
+                approver
+                if step.name == "department"
+                else self.user([step.role.value], department="FIN")
+            )
+            purchasing.approve(pr, actor=decider)
+        self.db.session.commit()
+        return pr

@@ -12,14 +12,29 @@ from pydantic import Field
 from .. import access
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..models import AuditEvent, Budget, PurchaseRequest, Role, User
+from ..models import (
+    AuditEvent,
+    Budget,
+    PurchaseOrder,
+    PurchaseRequest,
+    Rfq,
+    Role,
+    User,
+    Vendor,
+)
 from . import bp
 from .requests import PersonOut, person
 from .schemas import Id, Output, Page, PageQuery
 from .spec import current_user, operation, paginate
 
 # Entity name -> the model whose access rules decide who may read its history.
-DOCUMENTS: dict[str, type] = {"request": PurchaseRequest, "budget": Budget}
+DOCUMENTS: dict[str, type] = {
+    "request": PurchaseRequest,
+    "budget": Budget,
+    "rfq": Rfq,
+    "order": PurchaseOrder,
+    "vendor": Vendor,
+}
 ENTITIES = (
     "request",
     "vendor",

@@ -103,7 +103,8 @@ class Notification(db.Model):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # None for people without an account: a vendor invited to quote.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     email: Mapped[str] = mapped_column(sa.String(254))
     kind: Mapped[str] = mapped_column(sa.String(40))
     subject: Mapped[str] = mapped_column(sa.String(300))
@@ -124,7 +125,7 @@ class Notification(db.Model):
     read_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
     __table_args__ = (
         sa.Index("ix_notifications_outbox", "status", "next_attempt_at"),

@@ -1,0 +1,439 @@
+"""Sourcing through the API (API.md, "RFQs"): RFQs, quotes, the comparison, award."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from ..models import Quote, Rfq, RfqStatus
+from ..sourcing import services
+from . import bp
+from .requests import Description
+from .schemas import (
+    Id,
+    Input,
+    Money,
+    MoneyOut,
+    Output,
+    Page,
+    PageQuery,
+    Quantity,
+    QuantityOut,
+    Text,
+)
+from .spec import current_user, operation, paginate
+
+Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)]
+
+
+class WeightsIn(Input):
+    price: Weight | None = None
+    lead_time: Weight | None = None
+    rating: Weight | None = None
+    warranty: Weight | None = None
+
+
+class RfqIn(Input):
+    request_id: Id
+    vendor_ids: list[Id] = Field(min_length=1, max_length=50)
+    due_date: dt.date
+    weights: WeightsIn | None = Field(
+        None,
+        description="Comparison weights, 0..1 each; default price 0.6, lead time 0.2, "
+        "rating 0.2, warranty 0. Criteria left out weigh 0 when any is given.",
+    )
+    notes: Text = ""
+
+
+class AwardIn(Input):
+    quote_id: Id
+    justification: Text = Field(
+        "",
+        description="Required unless the quote has the lowest total, and for too few "
+        "quotes over the quote-count threshold.",
+    )
+    version: int | None = None
+
+
+class CancelIn(Input):
+    comment: Text = ""
+    version: int | None = None
+
+
+class QuoteLineIn(Input):
+    description: Description
+    quantity: Quantity
+    unit_price: Money
+    unit: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] = "each"
+    request_line_id: Id | None = None
+
+
+class QuoteIn(Input):
+    vendor_id: Id
+    currency: Annotated[str, StringConstraints(max_length=3)] | None = None
+    valid_until: dt.date
+    lead_time_days: int = Field(ge=0, le=services.MAX_LEAD_TIME_DAYS)
+    warranty_months: int = Field(0, ge=0, le=services.MAX_WARRANTY_MONTHS)
+    payment_terms: Annotated[str, StringConstraints(max_length=200)] = ""
+    shipping: Money = Decimal("0.00")
+    tax: Money = Decimal("0.00")
+    notes: Text = ""
+    lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
+
+
+class InvitationOut(Output):
+    vendor_id: int
+    vendor: str
+    emailed_to: str
+    link_used: bool
+
+
+class RfqOut(Output):
+    id: int
+    number: str
+    status: RfqStatus
+    version: int
+    allowed_actions: list[str]
+    request_id: int
+    request_number: str
+    due_date: dt.date
+    weights: dict[str, str]
+    notes: str
+    invitations: list[InvitationOut]
+    quote_count: int
+    awarded_quote_id: int | None
+    award_justification: str
+    order_id: int | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    links: dict[str, str] | None = Field(
+        None,
+        description="Only in the answer to `send`: each vendor's private link by "
+        "vendor id, for vendors without an e-mail address.",
+    )
+
+
+class QuoteLineOut(Output):
+    id: int
+    position: int
+    request_line_id: int | None
+    description: str
+    quantity: QuantityOut
+    unit: str
+    unit_price: MoneyOut
+    total: MoneyOut
+
+
+class QuoteOut(Output):
+    id: int
+    rfq_id: int
+    vendor_id: int
+    vendor: str
+    revision: int
+    current: bool
+    currency: str
+    valid_until: dt.date
+    expired: bool
+    lead_time_days: int
+    warranty_months: int
+    payment_terms: str
+    shipping: MoneyOut
+    tax: MoneyOut
+    subtotal: MoneyOut
+    total: MoneyOut
+    notes: str
+    has_attachment: bool
+    created_at: dt.datetime
+    lines: list[QuoteLineOut]
+
+
+class RankedOut(Output):
+    quote_id: int
+    vendor_id: int
+    vendor: str
+    total: MoneyOut
+    score: str = Field(description="0..1, four decimals: the sum of the criteria.")
+    criteria: dict[str, str] = Field(description="Each criterion's weighted contribution.")
+    normalised: dict[str, str] = Field(description="Each criterion before weighting, 0..1.")
+    expired: bool
+    eligible: bool
+    why_not: str
+    rank: int
+
+
+class ComparisonOut(Output):
+    ranking: list[RankedOut]
+    lowest_total_quote_id: int | None
+    weights: dict[str, str]
+
+
+class RfqQuery(PageQuery):
+    status: RfqStatus | None = None
+    request_id: Id | None = None
+
+
+def rfq_out(rfq: Rfq, links: dict[int, str] | None = None) -> RfqOut:
+    order = services.order_for(rfq)
+    quotes = services.current_quotes(rfq)
+    return RfqOut(
+        id=rfq.id,
+        number=rfq.number,
+        status=rfq.status,
+        version=rfq.version,
+        allowed_actions=services.allowed_actions(rfq, current_user()),
+        request_id=rfq.request_id,
+        request_number=rfq.request.number,
+        due_date=rfq.due_date,
+        weights={k: str(v) for k, v in services.weights_of(rfq).items()},
+        notes=rfq.notes,
+        invitations=[
+            InvitationOut(
+                vendor_id=i.vendor_id,
+                vendor=i.vendor.name,
+                emailed_to=i.emailed_to,
+                link_used=i.token_used_at is not None,
+            )
+            for i in rfq.invitations
+        ],
+        quote_count=len(quotes),
+        awarded_quote_id=rfq.awarded_quote_id,
+        award_justification=rfq.award_justification,
+        order_id=order.id if order else None,
+        created_at=rfq.created_at,
+        sent_at=rfq.sent_at,
+        links={str(k): v for k, v in links.items()} if links is not None else None,
+    )
+
+
+def quote_out(quote: Quote) -> QuoteOut:
+    return QuoteOut(
+        id=quote.id,
+        rfq_id=quote.rfq_id,
+        vendor_id=quote.vendor_id,
+        vendor=quote.vendor.name,
+        revision=quote.revision,
+        current=quote.current,
+        currency=quote.currency,
+        valid_until=quote.valid_until,
+        expired=quote.valid_until < dt.date.today(),
+        lead_time_days=quote.lead_time_days,
+        warranty_months=quote.warranty_months,
+        payment_terms=quote.payment_terms,
+        shipping=quote.shipping,
+        tax=quote.tax,
+        subtotal=quote.subtotal,
+        total=quote.total,
+        notes=quote.notes,
+        has_attachment=quote.attachment_id is not None,
+        created_at=quote.created_at,
+        lines=[QuoteLineOut.model_validate(line) for line in quote.lines],
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs",
+    body=RfqIn,
+    response=RfqOut,
+    status=201,
+    summary="Invite vendors to quote for an approved request (procurement)",
+    tag="Sourcing",
+    errors=(403,),
+)
+def create_rfq(body: RfqIn):
+    weights = None
+    if body.weights is not None:
+        weights = {k: v for k, v in body.weights.model_dump().items() if v is not None}
+    rfq = services.create_rfq(
+        services.RfqData(
+            request_id=body.request_id,
+            vendor_ids=body.vendor_ids,
+            due_date=body.due_date,
+            weights=weights,
+            notes=body.notes,
+        ),
+        actor=current_user(),
+    )
+    return rfq_out(rfq)
+
+
+@operation(
+    bp,
+    "GET",
+    "/rfqs",
+    query=RfqQuery,
+    response=Page[RfqOut],
+    summary="List RFQs the caller may see",
+    tag="Sourcing",
+)
+def list_rfqs(query: RfqQuery):
+    select = services.list_query(current_user(), status=query.status, request_id=query.request_id)
+    return paginate(select, query, rfq_out)
+
+
+@operation(bp, "GET", "/rfqs/<int:rfq_id>", response=RfqOut, summary="Read an RFQ", tag="Sourcing")
+def get_rfq(rfq_id: int):
+    return rfq_out(services.get(rfq_id, current_user()))
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs/<int:rfq_id>/send",
+    body=CancelIn,
+    response=RfqOut,
+    summary="Open the RFQ: invitations with private links go out",
+    tag="Sourcing",
+    errors=(403, 409),
+)
+def send_rfq(rfq_id: int, body: CancelIn):
+    rfq = services.get(rfq_id, current_user())
+    links = services.send(rfq, actor=current_user(), expected_version=body.version)
+    return rfq_out(rfq, links)
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs/<int:rfq_id>/cancel",
+    body=CancelIn,
+    response=RfqOut,
+    summary="Cancel a draft or open RFQ",
+    tag="Sourcing",
+    errors=(403, 409),
+)
+def cancel_rfq(rfq_id: int, body: CancelIn):
+    rfq = services.get(rfq_id, current_user())
+    services.cancel(rfq, actor=current_user(), comment=body.comment, expected_version=body.version)
+    return rfq_out(rfq)
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs/<int:rfq_id>/award",
+    body=AwardIn,
+    response=RfqOut,
+    summary="Award a quote; creates the purchase order as a draft",
+    tag="Sourcing",
+    errors=(403, 409),
+)
+def award_rfq(rfq_id: int, body: AwardIn):
+    """The answer is the RFQ, with `order_id` of the draft order."""
+    rfq = services.get(rfq_id, current_user())
+    services.award(
+        rfq,
+        body.quote_id,
+        actor=current_user(),
+        justification=body.justification,
+        expected_version=body.version,
+    )
+    return rfq_out(rfq)
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs/<int:rfq_id>/quotes",
+    body=QuoteIn,
+    response=QuoteOut,
+    status=201,
+    summary="Record a vendor's quote (procurement)",
+    tag="Sourcing",
+    errors=(403, 409),
+)
+def create_quote(rfq_id: int, body: QuoteIn):
+    """One current quote per vendor: a corrected quote replaces the earlier one, which
+    stays in the history."""
+    rfq = services.get(rfq_id, current_user())
+    quote = services.record_quote(
+        rfq,
+        services.QuoteData(
+            vendor_id=body.vendor_id,
+            valid_until=body.valid_until,
+            lead_time_days=body.lead_time_days,
+            warranty_months=body.warranty_months,
+            payment_terms=body.payment_terms,
+            shipping=body.shipping,
+            tax=body.tax,
+            currency=body.currency,
+            notes=body.notes,
+            lines=[
+                services.QuoteLineData(
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    unit=line.unit,
+                    request_line_id=line.request_line_id,
+                )
+                for line in body.lines
+            ],
+        ),
+        actor=current_user(),
+    )
+    return quote_out(quote)
+
+
+class QuotesQuery(PageQuery):
+    history: bool = Field(False, description="Include replaced quotes.")
+
+
+@operation(
+    bp,
+    "GET",
+    "/rfqs/<int:rfq_id>/quotes",
+    query=QuotesQuery,
+    response=Page[QuoteOut],
+    summary="The RFQ's quotes",
+    tag="Sourcing",
+)
+def list_quotes(rfq_id: int, query: QuotesQuery):
+    rfq = services.get(rfq_id, current_user())
+    quotes = services.quote_history(rfq) if query.history else services.current_quotes(rfq)
+    start = (query.page - 1) * query.per_page
+    return {
+        "items": [quote_out(q) for q in quotes[start : start + query.per_page]],
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": len(quotes),
+    }
+
+
+@operation(
+    bp,
+    "GET",
+    "/rfqs/<int:rfq_id>/comparison",
+    response=ComparisonOut,
+    summary="The ranking, best score first, each criterion's contribution shown",
+    tag="Sourcing",
+)
+def comparison(rfq_id: int):
+    rfq = services.get(rfq_id, current_user())
+    result = services.compare(rfq)
+    today = dt.date.today()
+    return ComparisonOut(
+        ranking=[
+            RankedOut(
+                quote_id=r.candidate.quote_id,
+                vendor_id=r.candidate.vendor_id,
+                vendor=result.quote(r.candidate.quote_id).vendor.name,
+                total=r.candidate.total,
+                score=str(r.score),
+                criteria={k: str(v) for k, v in r.criteria.items()},
+                normalised={k: str(v) for k, v in r.normalised.items()},
+                expired=result.quote(r.candidate.quote_id).valid_until < today,
+                eligible=r.candidate.eligible,
+                why_not=r.candidate.why_not,
+                rank=r.rank,
+            )
+            for r in result.ranking
+        ],
+        lowest_total_quote_id=result.lowest_total_quote_id,
+        weights={k: str(v) for k, v in services.weights_of(rfq).items()},
+    )

@@ -1,0 +1,1 @@
+"""Purchase orders: issuing, the frozen PDF, receiving, closing."""

@@ -1,0 +1,44 @@
+"""Installation settings that admin edits in the app, with their defaults.
+
+Values live in the ``settings`` table as JSON; each has a default here, so that a
+fresh installation behaves as DESIGN.md says without any row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import audit
+from .extensions import db
+from .models import Setting, User
+
+DEFAULTS: dict[str, Any] = {
+    # Sourcing: from this request total, an award needs this many quotes unless it
+    # carries a single-source justification.
+    "sourcing.quote_threshold": "5000.00",
+    "sourcing.min_quotes": 3,
+    # Vendors: document kinds every vendor must hold, unexpired, to be invited.
+    "vendors.required_documents": [],
+}
+
+
+def get(key: str) -> Any:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
+def put(key: str, value: Any, *, actor: User | None) -> None:
+    """Set ``key`` (validated by the caller) and audit the change."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    old = DEFAULTS[key] if row is None else row.value
+    if old == value:
+        return
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    db.session.flush()
+    audit.record("setting", None, "update", actor=actor, changes={key: [old, value]})
