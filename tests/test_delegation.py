@@ -75,6 +75,26 @@ def test_timeline_says_on_behalf(app, org, db):
     assert "Sam Standin on behalf of Ivy Away" in page
 
 
+def test_delegate_opens_what_the_inbox_lists(app, org, db):
+    pr = file(org)
+    given = delegate(org)
+    db.session.commit()
+    client = app.test_client()
+    client.post(
+        "/login", data={"email": org["stand_in"].email, "password": "correct horse battery"}
+    )
+    assert pr.title in client.get("/approvals").get_data(as_text=True)
+    page = client.get(f"/requests/{pr.id}")
+    assert page.status_code == 200
+    assert "You decide on behalf of <strong>Ivy Away</strong>" in page.get_data(as_text=True)
+    assert pr.number in client.get("/requests").get_data(as_text=True)
+    # Over: the stand-in sees the department's requests no more.
+    delegation.end(given, actor=org["approver"])
+    db.session.commit()
+    assert client.get(f"/requests/{pr.id}").status_code == 404
+    assert pr.number not in client.get("/requests").get_data(as_text=True)
+
+
 def test_delegation_outside_its_dates_gives_nothing(org, db):
     pr = file(org)
     delegate(org, start=TODAY + dt.timedelta(days=3))

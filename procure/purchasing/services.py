@@ -58,10 +58,22 @@ class RequestData:
 # Visibility --------------------------------------------------------------------------
 
 
+def approver_departments(user: User) -> set[int]:
+    """The departments whose requests ``user`` sees as an approver: their own, and
+    today those of the approvers they stand in for (the inbox lists those too)."""
+    if Role.APPROVER not in user.roles:
+        return set()
+    return {user.department_id} | {
+        principal.department_id
+        for principal in permissions.standing_in_for(user)
+        if Role.APPROVER in principal.roles
+    }
+
+
 def can_see(user: User, pr: PurchaseRequest) -> bool:
     if user.has_role(*SEE_ALL_ROLES) or pr.requester_id == user.id:
         return True
-    if Role.APPROVER in user.roles and pr.department_id == user.department_id:
+    if pr.department_id in approver_departments(user):
         return True
     return any(
         step.decided_by_id == user.id
@@ -79,8 +91,9 @@ def visible_to(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
     if user.has_role(*SEE_ALL_ROLES):
         return query
     conditions = [PurchaseRequest.requester_id == user.id]
-    if Role.APPROVER in user.roles:
-        conditions.append(PurchaseRequest.department_id == user.department_id)
+    departments = approver_departments(user)
+    if departments:
+        conditions.append(PurchaseRequest.department_id.in_(departments))
     step_roles = [role for role in user.roles if role != Role.APPROVER]
     held = [ApprovalStep.decided_by_id == user.id, ApprovalStep.on_behalf_of_id == user.id]
     if step_roles:
