@@ -35,7 +35,9 @@ class PlannedStep:
 
     @property
     def reason(self) -> str:
-        return "; ".join(self.reasons)
+        """The reasons as one sentence: "Total … is at least …; it exceeds …"."""
+        text = "; ".join(self.reasons)
+        return text[:1].upper() + text[1:]
 
 
 def active_rules() -> list[PolicyRule]:
@@ -90,7 +92,6 @@ def steps_for(
         reason = rule_reason(rule, pr, over_budget)
         if reason is None:
             continue
-        reason = reason[0].upper() + reason[1:]
         step = planned.get(rule.step)
         if step is None:
             planned[rule.step] = PlannedStep(rule.step, rule.role, rule.step_order, (reason,))

@@ -91,6 +91,16 @@ def test_over_budget_adds_a_finance_step_with_its_reason(org):
     assert [s.name for s in small.current_steps] == ["department"]
 
 
+def test_a_step_with_two_reasons_reads_as_one_sentence(org):
+    budget("1000.00")
+    pr = file(org, ("Server", "1", "6000.00", "hardware"))
+    assert pr.current_steps[1].reason == (
+        "Total $6,000.00 is at least $5,000.00; it exceeds IT's "
+        f"{pr.fiscal_year} budget: $1,000.00 available, $6,000.00 requested"
+    )
+    assert pr.current_steps[0].reason == "Every request is signed off by an approver of IT"
+
+
 def test_no_budget_is_not_over_budget(org):
     pr = file(org, ("Laptop", "1", "4000.00", "hardware"))
     assert not pr.over_budget
