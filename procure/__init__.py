@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_errors(app)
     register_templates(app)
+    register_notifications(app)
     register_commands(app)
     return app
 
@@ -122,6 +123,12 @@ def register_templates(app: Flask) -> None:
     from . import templating
 
     templating.init_app(app)
+
+
+def register_notifications(app: Flask) -> None:
+    from . import notifications
+
+    notifications.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,339 @@
+"""Writing notifications to the outbox with each transition, and reading them back.
+
+``on_transition`` runs inside ``workflow.apply``, so the rows it adds commit with the
+transition and its audit event, or not at all. Each row is one e-mail to one person,
+rendered when it is written (subject, text, HTML) from ``templates/email/``; the
+sender (``mail.py``) only delivers what is stored.
+
+Who is told what:
+
+- a step becomes pending (the request is submitted, or the step before it approved):
+  everyone who may decide it in their own right — the step's role holders (approvers
+  of the request's department for the department step), active, not the requester,
+  not someone who decided another step of this round — and the active delegates of
+  each of them who hold the step's role ("you stand in for ...");
+- the request is approved, rejected (with the reason) or returned (with the comment):
+  the requester.
+
+One e-mail per person per event, however many ways they qualify.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context
+from flask_login import current_user
+
+from .. import delegation, workflow
+from ..errors import NotFound
+from ..extensions import db
+from ..models import (
+    ApprovalStep,
+    Notification,
+    NotificationStatus,
+    PurchaseRequest,
+    RequestStatus,
+    StepStatus,
+    User,
+    utcnow,
+)
+from ..workflow import RequestAction
+
+log = logging.getLogger("procure.notifications")
+
+SUBJECT_MAX = 300  # the column's length
+
+STEP_PENDING = "step_pending"
+REQUEST_APPROVED = "request_approved"
+REQUEST_REJECTED = "request_rejected"
+REQUEST_RETURNED = "request_returned"
+WELCOME = "welcome"
+KINDS = (STEP_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_RETURNED, WELCOME)
+
+# What the requester hears when a decision ends the request's approval (or sends it back).
+_REQUESTER_KINDS = {
+    RequestAction.REJECT: REQUEST_REJECTED,
+    RequestAction.RETURN: REQUEST_RETURNED,
+}
+
+
+# Rendering ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# Line breaks of every kind (and other control characters) would end a header line.
+_NOT_IN_A_HEADER = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def clean_subject(subject: str) -> str:
+    """One line, whatever a user typed into a title: no CR/LF, no control characters."""
+    one_line = " ".join(_NOT_IN_A_HEADER.sub(" ", subject).split())
+    return one_line if len(one_line) <= SUBJECT_MAX else one_line[: SUBJECT_MAX - 1] + "…"
+
+
+def render(kind: str, **context: Any) -> Rendered:
+    """The e-mail of ``kind``: ``email/<kind>.subject.txt``, ``.txt`` and ``.html``.
+
+    Rendered with the app's Jinja environment but without the page context (no
+    request, no signed-in user): the HTML is autoescaped, the text is not."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    env = current_app.jinja_env
+    subject = clean_subject(env.get_template(f"email/{kind}.subject.txt").render(**context))
+    text = env.get_template(f"email/{kind}.txt").render(subject=subject, **context)
+    html = env.get_template(f"email/{kind}.html").render(subject=subject, **context)
+    return Rendered(subject=subject, text=text.strip() + "\n", html=html)
+
+
+def absolute_link(path: str) -> str:
+    """A link for an e-mail: ``PROCURE_BASE_URL`` + the page's path."""
+    return current_app.config["PROCURE_BASE_URL"].rstrip("/") + path
+
+
+def queue(
+    user: User,
+    kind: str,
+    *,
+    path: str,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    **context: Any,
+) -> Notification:
+    """Add one notification for ``user`` to the current transaction (not flushed)."""
+    link = absolute_link(path)
+    rendered = render(kind, recipient=user, link=link, **context)
+    notification = Notification(
+        user_id=user.id,
+        email=user.email,
+        kind=kind,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        link=link,
+        entity=entity,
+        entity_id=entity_id,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        last_error="",
+    )
+    db.session.add(notification)
+    return notification
+
+
+# Who hears of a transition -------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Recipient:
+    user: User
+    # Empty when the person may decide in their own right.
+    stands_in_for: list[User] = dataclasses.field(default_factory=list)
+
+
+def _deciders_so_far(pr: PurchaseRequest) -> set[int]:
+    """Who decided a step of this round, themselves or through a delegate."""
+    return {
+        person_id
+        for step in pr.current_steps
+        for person_id in (step.decided_by_id, step.on_behalf_of_id)
+        if person_id is not None
+    }
+
+
+def step_recipients(
+    pr: PurchaseRequest, step: ApprovalStep, *, excluded: Collection[int] = ()
+) -> list[Recipient]:
+    """Everyone who may decide ``step`` (see the module's docstring), once each."""
+    from ..purchasing.services import eligible_deciders
+
+    excluded = {*excluded, pr.requester_id}
+    holders = [
+        user
+        for user in db.session.scalars(
+            sa.select(User).where(User.id.in_(eligible_deciders(pr, step.role))).order_by(User.id)
+        )
+        if user.id not in excluded
+    ]
+    recipients = {holder.id: Recipient(holder) for holder in holders}
+    in_own_right = set(recipients)
+    for holder in holders:
+        for stand_in in delegation.delegates_of(holder):
+            if stand_in.id in excluded or step.role not in stand_in.roles:
+                continue
+            entry = recipients.setdefault(stand_in.id, Recipient(stand_in))
+            # Someone who may decide in their own right is told so, not as a stand-in.
+            if stand_in.id not in in_own_right:
+                entry.stands_in_for.append(holder)
+    return list(recipients.values())
+
+
+def _request_path(pr: PurchaseRequest) -> str:
+    return f"/requests/{pr.id}"
+
+
+def tell_deciders(
+    pr: PurchaseRequest, step: ApprovalStep, *, actor: User, excluded: Collection[int] = ()
+) -> list[Notification]:
+    return [
+        queue(
+            recipient.user,
+            STEP_PENDING,
+            path=_request_path(pr),
+            entity="request",
+            entity_id=pr.id,
+            pr=pr,
+            step=step,
+            actor=actor,
+            stands_in_for=recipient.stands_in_for,
+        )
+        for recipient in step_recipients(pr, step, excluded=excluded)
+    ]
+
+
+def tell_requester(
+    pr: PurchaseRequest,
+    kind: str,
+    *,
+    actor: User,
+    on_behalf_of: User | None,
+    comment: str,
+    step: ApprovalStep | None,
+) -> Notification | None:
+    if not pr.requester.active:
+        return None
+    return queue(
+        pr.requester,
+        kind,
+        path=_request_path(pr),
+        entity="request",
+        entity_id=pr.id,
+        pr=pr,
+        step=step,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        comment=comment,
+    )
+
+
+def on_transition(
+    machine: workflow.Machine,
+    doc: Any,
+    action: Any,
+    old: Any,
+    new: Any,
+    actor: User,
+    *,
+    comment: str = "",
+    on_behalf_of: User | None = None,
+) -> None:
+    """The ``workflow.on_transition`` listener.
+
+    It runs inside ``apply``, before the service records the decision on the step:
+    the step being decided is still the pending one, and a later step still waits.
+    """
+    if machine is not workflow.REQUEST:
+        return
+    pr: PurchaseRequest = doc
+    deciding = pr.pending_step
+    if action == RequestAction.SUBMIT and deciding is not None:
+        tell_deciders(pr, deciding, actor=actor)
+    elif action == RequestAction.APPROVE and new == RequestStatus.APPROVED:
+        tell_requester(
+            pr,
+            REQUEST_APPROVED,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            comment=comment,
+            step=deciding,
+        )
+    elif action == RequestAction.APPROVE:
+        upcoming = next((s for s in pr.current_steps if s.status == StepStatus.WAITING), None)
+        if upcoming is not None:
+            excluded = _deciders_so_far(pr) | {actor.id}
+            if on_behalf_of is not None:
+                excluded.add(on_behalf_of.id)
+            tell_deciders(pr, upcoming, actor=actor, excluded=excluded)
+    elif action in _REQUESTER_KINDS:
+        tell_requester(
+            pr,
+            _REQUESTER_KINDS[action],
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            comment=comment,
+            step=deciding,
+        )
+    else:
+        return
+    db.session.flush()
+
+
+# In the app ---------------------------------------------------------------------------
+
+
+def list_query(user: User, *, unread: bool = False) -> sa.Select[Any]:
+    """The user's notifications, newest first."""
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    return query.order_by(Notification.id.desc())
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def unread_count_for_page() -> int | None:
+    """The navigation's count for the signed-in user; None for anybody else.
+
+    An error page must still render when the database is what failed."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    try:
+        return unread_count(current_user)
+    except sa.exc.SQLAlchemyError:
+        log.warning("could not count unread notifications", exc_info=True)
+        return None
+
+
+def get_own(notification_id: int, user: User) -> Notification:
+    """One of the user's own notifications; anybody else's does not exist for them."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("No such notification.")
+    return notification
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of ``user`` read; returns how many."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0

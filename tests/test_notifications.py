@@ -1,0 +1,431 @@
+"""Notifications: what each transition writes to the outbox, its delivery by SMTP
+(a real server on loopback), concurrent senders, the list in the app, and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from procure import create_app, delegation, workflow
+from procure.models import Notification, NotificationStatus
+from procure.notifications import services as notifications
+from procure.purchasing import services
+
+BASE_URL = "http://procure.test"  # the test app's PROCURE_BASE_URL
+BARRIER_TIMEOUT = 60  # a barrier that is never met means a thread died: fail, do not hang
+
+
+# Helpers --------------------------------------------------------------------------------
+
+
+def file_request(requester, price="900.00", *, title="Docking stations", submit=True):
+    pr = services.create_request(
+        services.RequestData(
+            title=title,
+            lines=[
+                services.LineData(
+                    description="Dock", quantity=Decimal(1), unit_price=Decimal(price)
+                )
+            ],
+        ),
+        actor=requester,
+    )
+    if submit:
+        services.submit(pr, actor=requester)
+    return pr
+
+
+def outbox(db, pr=None, kind=None) -> dict[str, Notification]:
+    """The notifications written, by recipient's address (asserting one each)."""
+    query = sa.select(Notification).order_by(Notification.id)
+    if pr is not None:
+        query = query.where(Notification.entity == "request", Notification.entity_id == pr.id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    rows = list(db.session.scalars(query))
+    by_email = {row.email: row for row in rows}
+    assert len(by_email) == len(rows), [row.email for row in rows]
+    return by_email
+
+
+def delegate(delegator, stand_in, days=7):
+    today = delegation.today()
+    return delegation.create(
+        delegator, stand_in, today, today + dt.timedelta(days=days), actor=delegator
+    )
+
+
+@pytest.fixture
+def team(make):
+    return {
+        "requester": make.user(["requester"], department="IT", name="Rita Requester"),
+        "approver": make.user(["approver"], department="IT", name="Alan Approver"),
+        "approver2": make.user(["approver"], department="IT", name="Beth Approver"),
+        "inactive": make.user(["approver"], department="IT", active=False),
+        "ops_approver": make.user(["approver"], department="OPS", name="Otto Ops"),
+        "finance": make.user(["finance"], department="FIN", name="Fay Finance"),
+        "finance2": make.user(["finance"], department="FIN", name="Finn Finance"),
+        "executive": make.user(["executive"], department="EXEC", name="Erin Executive"),
+        "requester_only": make.user(["requester"], department="IT", name="Rob Requester"),
+    }
+
+
+# What each event writes --------------------------------------------------------------
+
+
+def test_submit_tells_the_departments_active_approvers(db, team):
+    pr = file_request(team["requester"])
+    sent = outbox(db, pr)
+    assert set(sent) == {team["approver"].email, team["approver2"].email}
+    note = sent[team["approver"].email]
+    assert note.kind == "step_pending"
+    assert note.user_id == team["approver"].id
+    assert note.entity == "request" and note.entity_id == pr.id
+    assert note.link == f"{BASE_URL}/requests/{pr.id}"
+    assert note.subject == f"{pr.number} waits for your decision: Docking stations"
+    assert note.status == NotificationStatus.PENDING and note.attempts == 0
+    assert note.read_at is None
+    for body in (note.body_text, note.body_html):
+        assert "Hello Alan Approver" in body
+        assert "Rita Requester" in body
+        assert "$900.00" in body
+        assert "department" in body
+        assert f"{BASE_URL}/requests/{pr.id}" in body
+        assert "stand in" not in body
+
+
+def test_the_requester_is_never_told_to_decide_their_own_request(db, make, team):
+    approving_requester = make.user(["requester", "approver"], department="IT")
+    pr = file_request(approving_requester)
+    assert approving_requester.email not in outbox(db, pr)
+    assert team["approver"].email in outbox(db, pr)
+
+
+def test_approving_a_step_tells_the_next_steps_deciders_only(db, team):
+    pr = file_request(team["requester"], "9000.00")
+    assert set(outbox(db, pr)) == {team["approver"].email, team["approver2"].email}
+    services.approve(pr, actor=team["approver"], comment="Fine")
+    finance = outbox(db, pr, kind="step_pending")
+    assert set(finance) - {team["approver"].email, team["approver2"].email} == {
+        team["finance"].email,
+        team["finance2"].email,
+    }
+    note = finance[team["finance"].email]
+    assert "Alan Approver approved the step before" in note.body_text
+    assert "finance step waits for your decision" in note.body_text
+    # nothing for the requester while the request is still pending
+    assert team["requester"].email not in outbox(db, pr)
+
+
+def test_someone_who_decided_another_step_is_not_told(db, make, team):
+    both = make.user(["finance", "executive"], department="FIN", name="Bo Both")
+    pr = file_request(team["requester"], "60000.00")
+    services.approve(pr, actor=team["approver"])
+    assert both.email in outbox(db, pr, kind="step_pending")
+    services.approve(pr, actor=both)
+    executive_step = db.session.scalars(
+        sa.select(Notification.email).where(Notification.body_text.contains("executive step"))
+    ).all()
+    assert executive_step == [team["executive"].email]
+
+
+def test_delegates_are_told_and_say_for_whom(db, make, team):
+    # Alan names Beth, who may decide anyway: she hears it once, in her own right.
+    # Beth names Flo, an approver of FIN: Flo hears it as Beth's stand-in.
+    flo = make.user(["approver", "finance"], department="FIN", name="Flo Stand-in")
+    delegate(team["approver"], team["approver2"])
+    delegate(team["approver2"], flo)
+    pr = file_request(team["requester"])
+    sent = outbox(db, pr)
+    assert set(sent) == {team["approver"].email, team["approver2"].email, flo.email}
+    assert "You stand in for Beth Approver" in sent[flo.email].body_text
+    assert "as a stand-in" in sent[flo.email].body_text
+    assert "You stand in for <strong>Beth Approver</strong>" in sent[flo.email].body_html
+    assert "stand in" not in sent[team["approver2"].email].body_text
+    assert sent[flo.email].subject == sent[team["approver"].email].subject
+
+
+def test_a_stand_in_for_two_people_gets_one_email_naming_both(db, make, team):
+    otto = make.user(["approver"], department="OPS", name="Otto Stand-in")
+    delegate(team["approver"], otto)
+    delegate(team["approver2"], otto)
+    pr = file_request(team["requester"])
+    sent = outbox(db, pr)
+    assert set(sent) == {team["approver"].email, team["approver2"].email, otto.email}
+    assert "You stand in for Alan Approver and Beth Approver" in sent[otto.email].body_text
+
+
+def test_stand_ins_who_may_not_decide_are_not_told(db, make, team):
+    # A delegate who lost the role, a delegation that ended, the requester's own
+    # stand-in, and a stand-in who is the requester.
+    lost_role = make.user(["approver"], department="OPS")
+    ended = make.user(["approver"], department="OPS")
+    delegate(team["approver"], lost_role)
+    lost_role.set_roles({"requester"})
+    finished = delegate(team["approver2"], ended)
+    delegation.end(finished, actor=team["approver2"])
+    approving_requester = make.user(["requester", "approver"], department="IT")
+    their_stand_in = make.user(["approver"], department="OPS")
+    delegate(approving_requester, their_stand_in)
+    db.session.flush()
+    pr = file_request(approving_requester)
+    sent = outbox(db, pr)
+    assert set(sent) == {team["approver"].email, team["approver2"].email}
+    # the requester as someone's stand-in is not told to decide their own request
+    stand_in_requester = make.user(["requester", "approver"], department="OPS")
+    delegate(team["approver2"], stand_in_requester)  # Beth's earlier one has ended
+    pr2 = file_request(stand_in_requester)
+    assert stand_in_requester.email not in outbox(db, pr2)
+
+
+def test_a_delegate_who_decided_a_step_is_not_told_of_the_next(db, make, team):
+    # Flo, finance and an approver of FIN, decides the department step for Alan; she is
+    # then not told of the finance step, though she holds the finance role.
+    flo = make.user(["approver", "finance"], department="FIN", name="Flo")
+    delegate(team["approver"], flo)
+    pr = file_request(team["requester"], "9000.00")
+    assert "You stand in for Alan Approver" in outbox(db, pr)[flo.email].body_text
+    services.approve(pr, actor=flo, comment="For Alan")
+    assert pr.current_steps[0].on_behalf_of_id == team["approver"].id
+    finance_notes = [
+        n.email
+        for n in db.session.scalars(
+            sa.select(Notification).where(Notification.body_text.contains("finance step"))
+        )
+    ]
+    assert sorted(finance_notes) == sorted([team["finance"].email, team["finance2"].email])
+
+
+def test_final_approval_tells_the_requester(db, team):
+    pr = file_request(team["requester"])
+    services.approve(pr, actor=team["approver"], comment="Go ahead")
+    sent = outbox(db, pr, kind="request_approved")
+    assert list(sent) == [team["requester"].email]
+    note = sent[team["requester"].email]
+    assert note.subject == f"{pr.number} is approved: Docking stations"
+    assert "is approved" in note.body_text
+    assert "Alan Approver approved the last step, department" in note.body_text
+    assert "Go ahead" in note.body_text and "Go ahead" in note.body_html
+    assert note.link == f"{BASE_URL}/requests/{pr.id}"
+
+
+def test_rejection_tells_the_requester_the_reason_escaped_in_html(db, make, team):
+    typed = '<script>alert("x")</script> & <b>no</b>'
+    requester = make.user(["requester"], department="IT", name="Rita <i>R</i>")
+    pr = file_request(requester, title="Screens <img src=x onerror=alert(1)>")
+    services.reject(pr, actor=team["approver"], comment=f"Too dear.\n{typed}")
+    note = outbox(db, pr, kind="request_rejected")[requester.email]
+    assert note.subject == f"{pr.number} was rejected: Screens <img src=x onerror=alert(1)>"
+    assert typed in note.body_text
+    assert "Too dear." in note.body_text
+    assert "department step by Alan Approver" in note.body_text
+    assert "<script>" not in note.body_html and "<img src=x" not in note.body_html
+    assert "<i>R</i>" not in note.body_html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;no&lt;/b&gt;" in (
+        note.body_html
+    )
+    assert "Screens &lt;img src=x onerror=alert(1)&gt;" in note.body_html
+    assert "Rita &lt;i&gt;R&lt;/i&gt;" in note.body_html
+    # the deciders of the (cancelled) later steps hear nothing more
+    assert set(outbox(db, pr)) == {
+        requester.email,
+        team["approver"].email,
+        team["approver2"].email,
+    }
+
+
+def test_return_tells_the_requester_the_comment(db, team):
+    pr = file_request(team["requester"])
+    services.return_for_changes(pr, actor=team["approver2"], comment="Split the order, please.")
+    note = outbox(db, pr, kind="request_returned")[team["requester"].email]
+    assert note.subject == f"{pr.number} came back to you for changes: Docking stations"
+    assert "Split the order, please." in note.body_text
+    assert "Split the order, please." in note.body_html
+    assert "Beth Approver returned your request" in note.body_text
+    assert f"{BASE_URL}/requests/{pr.id}" in note.body_html
+    # resubmitting tells the approvers again
+    step_pending = sa.select(sa.func.count()).where(
+        Notification.kind == "step_pending", Notification.entity_id == pr.id
+    )
+    before = db.session.scalar(step_pending)
+    services.submit(pr, actor=team["requester"])
+    assert db.session.scalar(step_pending) == before + 2
+
+
+def test_drafts_edits_and_cancellations_write_nothing(db, team):
+    pr = file_request(team["requester"], submit=False)
+    assert outbox(db) == {}
+    services.cancel(pr, actor=team["requester"], comment="Not needed")
+    assert outbox(db) == {}
+    pending = file_request(team["requester"])
+    count = len(outbox(db))
+    services.cancel(pending, actor=team["requester"])
+    assert len(outbox(db)) == count
+
+
+def test_a_refused_transition_writes_nothing(db, team):
+    pr = file_request(team["requester"])
+    count = len(outbox(db))
+    with pytest.raises(workflow.Forbidden):
+        services.approve(pr, actor=team["ops_approver"])
+    with pytest.raises(workflow.Conflict):
+        services.approve(pr, actor=team["approver"], expected_version=pr.version - 1)
+    assert len(outbox(db)) == count
+
+
+def test_notifications_commit_with_the_transition_or_not_at_all(api, db, team, monkeypatch):
+    """A failure after the listener ran (another listener, here) undoes everything."""
+    pr = file_request(team["requester"], submit=False)
+    db.session.commit()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a later listener fails")
+
+    monkeypatch.setattr(workflow, "_listeners", [*workflow._listeners, broken])
+    response = api(team["requester"]).post(f"/api/v1/requests/{pr.id}/submit")
+    assert response.status_code == 500
+    db.session.expire_all()
+    assert db.session.get(type(pr), pr.id).status.value == "draft"
+    assert outbox(db) == {}
+
+
+def test_subjects_are_one_line_whatever_the_title(db, team):
+    pr = file_request(team["requester"], title="Laptops\r\nBcc: everyone@example.org\u2028x")
+    note = outbox(db, pr)[team["approver"].email]
+    assert "\r" not in note.subject and "\n" not in note.subject
+    assert "\u2028" not in note.subject
+    assert note.subject.endswith("Laptops Bcc: everyone@example.org x")
+    assert notifications.clean_subject("a\rb\nc\td\x00e  f") == "a b c d e f"
+    assert len(notifications.clean_subject("x" * 400)) == notifications.SUBJECT_MAX
+
+
+def test_the_listener_is_registered_once(app, database_url):
+    listeners = [f for f in workflow._listeners if f is notifications.on_transition]
+    assert len(listeners) == 1
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        assert workflow._listeners.count(notifications.on_transition) == 1
+    finally:
+        with other.app_context():
+            other.extensions["sqlalchemy"].engine.dispose()
+
+
+# In the app -----------------------------------------------------------------------------
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    return client
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def unread_badge(page: str) -> str | None:
+    match = re.search(r'notification-count">(\d+\+?)<', page)
+    return match.group(1) if match else None
+
+
+def test_the_navigation_counts_unread_notifications(app, db, team):
+    pr = file_request(team["requester"])
+    file_request(team["requester"], title="Second")
+    db.session.commit()
+    approver = signed_in(app, team["approver"])
+    page = text(approver.get("/"))
+    assert unread_badge(page) == "2"
+    assert 'href="/notifications"' in page
+    assert '2<span class="visually-hidden"> unread</span>' in page
+    # the requester has nothing unread: no badge
+    assert unread_badge(text(signed_in(app, team["requester"]).get("/"))) is None
+
+    opened = approver.get(f"/notifications/{outbox(db, pr)[team['approver'].email].id}")
+    assert opened.status_code == 302
+    assert opened.location == f"/requests/{pr.id}"
+    assert unread_badge(text(approver.get(f"/requests/{pr.id}"))) == "1"
+
+
+def test_the_unread_count_costs_one_count_query(app, db, team):
+    file_request(team["requester"])
+    db.session.commit()
+    approver = signed_in(app, team["approver"])
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if "notifications" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        approver.get("/requests")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 1
+    assert "count(" in statements[0].lower()
+
+
+def test_the_page_lists_newest_first_marks_unread_and_paginates(app, db, team):
+    for _ in range(27):
+        notifications.queue(team["approver"], "welcome", path="/")
+    file_request(team["requester"], title="Newest <b>one</b>")
+    db.session.commit()
+    client = signed_in(app, team["approver"])
+    page = text(client.get("/notifications"))
+    assert "28 unread" in page
+    assert page.count('class="list-group-item notification-item notification-unread"') == 25
+    items = re.findall(r'data-notification="(\d+)"', page)
+    assert [int(i) for i in items] == sorted((int(i) for i in items), reverse=True)
+    assert "Newest &lt;b&gt;one&lt;/b&gt;" in page.split("data-notification")[1]
+    assert f"/notifications/{items[0]}" in page
+    assert "Mark all as read" in page
+    second = text(client.get("/notifications?page=2"))
+    assert len(re.findall(r'data-notification="(\d+)"', second)) == 3
+    # no inline styles or scripts: the Content-Security-Policy forbids them
+    assert " style=" not in page and "<script>" not in page
+
+
+def test_opening_marks_read_and_marking_all_needs_the_csrf_token(app, db, team, monkeypatch):
+    pr = file_request(team["requester"])
+    file_request(team["requester"])
+    db.session.commit()
+    client = signed_in(app, team["approver"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    note = outbox(db, pr)[team["approver"].email]
+    assert client.get(f"/notifications/{note.id}").location == f"/requests/{pr.id}"
+    db.session.refresh(note)
+    assert note.read_at is not None
+    # opening it again changes nothing
+    first_read = note.read_at
+    client.get(f"/notifications/{note.id}")
+    db.session.refresh(note)
+    assert note.read_at == first_read
+
+    refused = client.post("/notifications/read-all")
+    assert refused.status_code == 400
+    assert notifications.unread_count(team["approver"]) == 1
+    page = text(client.get("/notifications"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = client.post("/notifications/read-all", data={"csrf_token": token})
+    assert done.status_code == 302 and done.location == "/notifications"
+    after = text(client.get(done.location))
+    assert "Marked 1 notification read." in after
+    assert "All read" in after and "Mark all as read" not in after
+    assert notifications.unread_count(team["approver"]) == 0
+
+
+def test_someone_elses_notification_is_not_found(app, db, team):
+    pr = file_request(team["requester"])
+    db.session.commit()
+    note = outbox(db, pr)[team["approver"].email]
+    other = signed_in(app, team["approver2"])
+    assert other.get(f"/notifications/{note.id}").status_code == 404
+    assert other.get("/notifications/999999").status_code == 404
+    db.session.refresh(note)
+    assert note.read_at is None
+    assert signed_in(app, team["requester"]).get("/notifications").status_code == 200
+    assert app.test_client().get("/notifications").status_code == 302  # sign in first
