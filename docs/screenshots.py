@@ -3,9 +3,10 @@
     .venv/bin/python docs/screenshots.py [OUTPUT_DIR]
 
 Starts Procure with the demo data on a temporary SQLite file (the same server
-the browser tests use, ``tests/e2e/live.py``) and writes ``login.png``,
-``dashboard.png``, ``request.png``, ``admin.png`` and ``profile.png`` into
-``docs/images/``.
+the browser tests use, ``tests/e2e/live.py``), files a few more requests so that
+the approver's inbox is not a single line, and writes ``login.png``,
+``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
+``budgets.png``, ``admin.png`` and ``profile.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +32,59 @@ from tests.e2e.live import (  # noqa: E402
 )
 
 VIEWPORT = {"width": 1280, "height": 800}
+LOCALE = "en-US"  # the new-request form formats its live total in the browser's locale
 REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
+
+# More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
+# demo): title, requester, lines (description, quantity, unit price, category).
+WAITING = [
+    (
+        "Replacement UPS batteries",
+        "ada@example.org",
+        [("UPS battery module, 2U", "4", "310.00", "hardware")],
+    ),
+    (
+        "Security awareness training",
+        "ada@example.org",
+        [("Online course, annual seat", "40", "18.50", "software")],
+    ),
+    (
+        "Barcode scanners for the warehouse",
+        "oscar@example.org",
+        [("Handheld scanner with cradle", "6", "420.00", "hardware")],
+    ),
+]
+
+
+def file_waiting_requests(server: LiveServer) -> None:
+    """File and submit ``WAITING`` through the services, as the requesters would."""
+    from decimal import Decimal
+
+    from procure.auth.services import find_user_by_email
+    from procure.db import write_intent
+    from procure.extensions import db
+    from procure.purchasing import services
+
+    with server.app.app_context(), write_intent():
+        for title, email, lines in WAITING:
+            requester = find_user_by_email(email)
+            pr = services.create_request(
+                services.RequestData(
+                    title=title,
+                    lines=[
+                        services.LineData(
+                            description=description,
+                            quantity=Decimal(quantity),
+                            unit_price=Decimal(price),
+                            category=category,
+                        )
+                        for description, quantity, price, category in lines
+                    ],
+                ),
+                actor=requester,
+            )
+            services.submit(pr, actor=requester)
+        db.session.commit()
 
 
 def shoot(page: Page, path: Path) -> None:
@@ -52,9 +106,45 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
 
     # A request at its department step, as its approver sees it: the decision panel.
     page.goto(server.url + "/approvals")
+    expect(page.get_by_role("row", name=WAITING[-1][0])).to_be_visible()
+    shoot(page, out / "approvals.png")
     page.get_by_role("row", name=REQUEST_TITLE).get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(REQUEST_TITLE)
     shoot(page, out / "request.png")
+    page.context.clear_cookies()
+
+    # A requester's new request with two lines, the estimated total added up as typed.
+    sign_in(page, server, "ada@example.org")
+    page.goto(server.url + "/requests/new")
+    page.get_by_label("Title").fill("Docking stations and monitors for the new desks")
+    page.get_by_label("Justification").fill(
+        "Four hot desks open on the second floor in May; each needs a dock and a screen."
+    )
+    page.get_by_label("Needed by").fill(f"{date.today().year + 1}-05-01")
+    for number, (description, category, quantity, unit_price) in enumerate(
+        [
+            ("Thunderbolt 4 docking station", "Peripherals", "4", "289.00"),
+            ('27" 4K monitor, height adjustable', "Hardware", "4", "389.00"),
+        ],
+        start=1,
+    ):
+        if number > 1:
+            page.get_by_role("button", name="Add a line").click()
+        row = page.get_by_role("group", name=f"Line {number}")
+        row.get_by_label("Description").fill(description)
+        row.get_by_label("Category").select_option(label=category)
+        row.get_by_label("Quantity").fill(quantity)
+        row.get_by_label("Unit price").fill(unit_price)
+    expect(page.locator("[data-grand-total]")).to_have_text("2,712.00")
+    page.locator(":focus").blur()
+    shoot(page, out / "new-request.png")
+    page.context.clear_cookies()
+
+    # Finance's view of this year's budgets.
+    sign_in(page, server, "fiona@example.org")
+    page.goto(server.url + "/budgets/")
+    expect(page.locator("tr.budget-row").first).to_be_visible()
+    shoot(page, out / "budgets.png")
     page.context.clear_cookies()
 
     sign_in(page, server, "adam@example.org")
@@ -83,9 +173,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="procure-screenshots-") as folder:
         server = start_live_server(Path(folder))
         try:
+            file_waiting_requests(server)
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright, chromium)
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=VIEWPORT, locale=LOCALE)
                 take(page, server, out)
                 browser.close()
         finally:
