@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         issue_token_command,
         verify_audit_command,
         seed_demo_command,
+        send_notifications_command,
     ):
         app.cli.add_command(command)
 
@@ -132,3 +133,30 @@ def seed_demo_command() -> None:
     width = max(len(email) for email, _, _ in logins)
     for email, password, roles in logins:
         click.echo(f"  {email:<{width}}  {password}  ({roles})")
+
+
+@click.command("send-notifications")
+@with_appcontext
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Messages claimed and sent per SMTP connection.",
+)
+def send_notifications_command(batch_size: int) -> None:
+    """Deliver pending notifications by SMTP; safe to run on several hosts at once.
+
+    Prints "sent N, failed M, waiting K"; exits 1 when a message could not be sent
+    (it stays queued, and the next run tries again)."""
+    from .notifications.mail import SmtpConfigError, send_pending
+
+    try:
+        report = send_pending(batch_size=batch_size)
+    except SmtpConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(report.summary)
+    if report.failed:
+        sys.exit(1)

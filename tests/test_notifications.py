@@ -4,14 +4,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import re
+import socket
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from procure import create_app, delegation, workflow
-from procure.models import Notification, NotificationStatus
+from procure.models import Notification, NotificationStatus, utcnow
+from procure.notifications import mail
 from procure.notifications import services as notifications
 from procure.purchasing import services
 
@@ -429,3 +437,365 @@ def test_someone_elses_notification_is_not_found(app, db, team):
     assert note.read_at is None
     assert signed_in(app, team["requester"]).get("/notifications").status_code == 200
     assert app.test_client().get("/notifications").status_code == 302  # sign in first
+
+
+# Delivery over SMTP -------------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler keeping what it received; refuses the addresses in ``refuse``."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.refuse: set[str] = set()
+        self.url = ""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def ids(self) -> list[int]:
+        found = []
+        for _sender, _rcpt, message in self.messages:
+            match = re.match(r"<notification-(\d+)\.", message["Message-ID"])
+            assert match, message["Message-ID"]
+            found.append(int(match.group(1)))
+        return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_smtp(inbox: Inbox, port: int, **options) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{port}"
+    return controller
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    inbox = Inbox()
+    controller = start_smtp(inbox, free_port())
+    monkeypatch.setitem(app.config, "PROCURE_SMTP_URL", inbox.url)
+    yield inbox
+    controller.stop()
+
+
+def claimed(note: Notification) -> mail.Claimed:
+    return mail.Claimed(
+        id=note.id,
+        email=note.email,
+        subject=note.subject,
+        body_text=note.body_text,
+        body_html=note.body_html,
+        attempts=note.attempts,
+        created_at=note.created_at,
+        claimed_at=utcnow(),
+    )
+
+
+def parts(message) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_a_title_cannot_add_headers_to_the_email(db, team):
+    pr = file_request(team["requester"], title="Laptops\r\nBcc: everyone@example.org")
+    note = outbox(db, pr)[team["approver"].email]
+    message = mail.build_message(claimed(note), "Procure <procure@localhost>")
+    assert message["Bcc"] is None
+    assert message["To"] == team["approver"].email
+    assert message["Subject"].endswith("Laptops Bcc: everyone@example.org")
+    headers = message.as_string().split("\n\n", 1)[0]
+    assert not [line for line in headers.splitlines() if line.lower().startswith("bcc")]
+
+
+def test_send_notifications_delivers_a_text_and_an_html_part(app, db, runner, smtp, team):
+    pr = file_request(team["requester"], title="Docks & <cables>")
+    services.reject(pr, actor=team["approver"], comment="Use the <old> ones")
+    db.session.commit()
+
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "sent 3, failed 0, waiting 0"
+    assert result.stderr == ""
+
+    received = {rcpt[0]: (sender, message) for sender, rcpt, message in smtp.messages}
+    assert len(smtp.messages) == 3
+    assert set(received) == {
+        team["approver"].email,
+        team["approver2"].email,
+        team["requester"].email,
+    }
+    sender, message = received[team["requester"].email]
+    assert sender == "procure@localhost"
+    assert message["From"] == app.config["PROCURE_MAIL_FROM"]
+    assert message["To"] == team["requester"].email
+    assert message["Subject"] == f"{pr.number} was rejected: Docks & <cables>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    link = f"{BASE_URL}/requests/{pr.id}"
+    assert "Use the <old> ones" in text and link in text
+    assert "Use the &lt;old&gt; ones" in html and f'href="{link}"' in html
+    assert "Docks &amp; &lt;cables&gt;" in html
+
+    rows = list(db.session.scalars(sa.select(Notification)))
+    assert {row.status for row in rows} == {NotificationStatus.SENT}
+    assert all(row.sent_at is not None and row.attempts == 0 for row in rows)
+    # nothing is sent twice
+    again = runner.invoke(args=["send-notifications"])
+    assert again.exit_code == 0 and again.stdout.strip() == "sent 0, failed 0, waiting 0"
+    assert len(smtp.messages) == 3
+
+
+def test_mail_waits_while_the_server_is_down_and_goes_once_it_is_back(
+    app, db, runner, team, monkeypatch
+):
+    port = free_port()  # nothing listens here yet
+    monkeypatch.setitem(app.config, "PROCURE_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    pr = file_request(team["requester"])
+    services.approve(pr, actor=team["approver"])
+    db.session.commit()
+    before = utcnow()
+
+    down = runner.invoke(args=["send-notifications"])
+    assert down.exit_code != 0
+    assert f"cannot deliver through smtp://127.0.0.1:{port}" in down.stderr
+    assert "3 messages stay queued" in down.stderr
+    assert down.stdout.strip() == "sent 0, failed 3, waiting 3"
+    rows = list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+    assert len(rows) == 3
+    for row in rows:
+        assert row.status == NotificationStatus.PENDING
+        assert row.attempts == 1
+        assert row.next_attempt_at > before
+        assert "cannot deliver through" in row.last_error
+
+    inbox = Inbox()
+    controller = start_smtp(inbox, port)
+    try:
+        # the server is back, but the messages wait for their next attempt
+        early = runner.invoke(args=["send-notifications"])
+        assert early.exit_code == 0 and early.stdout.strip() == "sent 0, failed 0, waiting 3"
+        assert inbox.messages == []
+        # time moves on: the retry is due
+        later = rows[0].next_attempt_at + dt.timedelta(seconds=1)
+        report = mail.send_pending(now=later)
+        assert (report.sent, report.failed, report.waiting) == (3, 0, 0)
+        assert sorted(inbox.ids()) == [row.id for row in rows]
+        again = runner.invoke(args=["send-notifications"])
+        assert again.stdout.strip() == "sent 0, failed 0, waiting 0"
+        assert len(inbox.messages) == 3
+    finally:
+        controller.stop()
+    db.session.expire_all()
+    for row in db.session.scalars(sa.select(Notification)):
+        assert row.status == NotificationStatus.SENT and row.attempts == 1
+
+
+def test_retries_back_off_exponentially_then_give_up(app, db, team):
+    note = notifications.queue(team["approver"], "welcome", path="/")
+    db.session.commit()
+    url = f"smtp://127.0.0.1:{free_port()}"
+    now = utcnow()
+    delays = []
+    for attempt in range(1, mail.MAX_ATTEMPTS + 1):
+        report = mail.send_pending(now=now, smtp_url=url)
+        db.session.refresh(note)
+        assert report.failed == 1 and note.attempts == attempt
+        delays.append(note.next_attempt_at - now)
+        now = note.next_attempt_at
+    assert delays[:7] == [dt.timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)]
+    assert set(delays[7:]) == {dt.timedelta(hours=1)}
+    assert note.status == NotificationStatus.FAILED
+    assert mail.send_pending(now=now + dt.timedelta(days=1), smtp_url=url).failed == 0
+
+
+def test_a_mailbox_refused_for_good_is_given_up_the_others_go(app, db, runner, smtp, team):
+    smtp.refuse.add(team["approver2"].email)
+    file_request(team["requester"])
+    db.session.commit()
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "sent 1, failed 1, waiting 0"
+    assert [rcpt for _s, rcpt, _m in smtp.messages] == [[team["approver"].email]]
+    refused = outbox(db)[team["approver2"].email]
+    assert refused.status == NotificationStatus.FAILED
+    assert "No such mailbox" in refused.last_error
+
+
+def test_messages_left_sending_by_a_dead_sender_are_sent_again(app, db, smtp, team):
+    file_request(team["requester"])
+    db.session.commit()
+    stale, fresh = list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+    now = utcnow()
+    ages = {stale: mail.STALE_CLAIM + dt.timedelta(minutes=1), fresh: dt.timedelta(minutes=5)}
+    for row, age in ages.items():
+        row.status = NotificationStatus.SENDING
+        row.claimed_at = now - age
+    db.session.commit()
+    report = mail.send_pending(now=now)
+    assert report.sent == 1 and report.waiting == 1
+    assert smtp.ids() == [stale.id]
+    db.session.expire_all()
+    assert db.session.get(Notification, stale.id).status == NotificationStatus.SENT
+    assert db.session.get(Notification, fresh.id).status == NotificationStatus.SENDING
+
+
+def test_smtp_login_from_the_url(app, db, team, monkeypatch):
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"p@ss:word", handled=False)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = start_smtp(inbox, port, authenticator=authenticator, auth_require_tls=False)
+    try:
+        file_request(team["requester"])
+        db.session.commit()
+        bad = mail.send_pending(smtp_url=f"smtp://mailer:wrong@127.0.0.1:{port}")
+        assert bad.failed == 2 and "mailer:wrong" not in " ".join(bad.errors)
+        now = utcnow() + dt.timedelta(minutes=5)
+        good = mail.send_pending(now=now, smtp_url=f"smtp://mailer:p%40ss%3Aword@127.0.0.1:{port}")
+        assert (good.sent, good.failed) == (2, 0)
+    finally:
+        controller.stop()
+    assert (b"mailer", b"p@ss:word") in seen
+    assert len(inbox.messages) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://127.0.0.1:8025", mail.SmtpSettings("127.0.0.1", 8025)),
+        ("smtp://mail.example.org", mail.SmtpSettings("mail.example.org", 25)),
+        ("smtps://mail.example.org", mail.SmtpSettings("mail.example.org", 465, ssl=True)),
+        (
+            "smtp://me%40example.org:s%3Acret@mail.example.org:587?starttls=1",
+            mail.SmtpSettings(
+                "mail.example.org",
+                587,
+                starttls=True,
+                username="me@example.org",
+                password="s:cret",
+            ),
+        ),
+    ],
+)
+def test_smtp_urls(url, expected):
+    assert mail.SmtpSettings.from_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["", "http://mail.example.org", "smtp://", "smtp://host:99999"])
+def test_a_bad_smtp_url_is_refused_and_nothing_is_claimed(app, db, runner, team, url, monkeypatch):
+    monkeypatch.setitem(app.config, "PROCURE_SMTP_URL", url)
+    file_request(team["requester"])
+    db.session.commit()
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code != 0
+    assert "PROCURE_SMTP_URL" in result.stderr
+    statuses = {row.status for row in db.session.scalars(sa.select(Notification))}
+    assert statuses == {NotificationStatus.PENDING}
+
+
+def test_passwords_are_not_shown():
+    assert mail.redact("smtp://me:secret@host:25") == "smtp://me:***@host:25"
+    assert "secret" not in mail.SmtpSettings.from_url("smtp://me:secret@host").describe()
+
+
+# Several senders at once ----------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres(request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--db") != "postgres":
+        pytest.skip("needs PostgreSQL (run with --db postgres)")
+
+
+def queue_welcomes(db, users, count) -> list[int]:
+    rows = [notifications.queue(users[i % len(users)], "welcome", path="/") for i in range(count)]
+    db.session.commit()
+    return sorted(row.id for row in rows)
+
+
+@pytest.mark.committing
+def test_two_senders_at_once_deliver_each_message_exactly_once(app, committed_db, make):
+    db = committed_db
+    users = [make.user(["requester"]) for _ in range(3)]
+    ids = queue_welcomes(db, users, 90)
+    db.session.remove()
+    inbox = Inbox()
+    controller = start_smtp(inbox, free_port())
+    barrier = threading.Barrier(2)
+
+    def sender() -> mail.Report:
+        with app.app_context():
+            try:
+                barrier.wait(BARRIER_TIMEOUT)
+                return mail.send_pending(batch_size=4, smtp_url=inbox.url)
+            finally:
+                db.session.remove()
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            reports = [f.result() for f in [pool.submit(sender) for _ in range(2)]]
+    finally:
+        controller.stop()
+
+    assert sum(report.sent for report in reports) == len(ids)
+    assert [report.failed for report in reports] == [0, 0]
+    delivered = Counter(inbox.ids())
+    assert sorted(delivered) == ids
+    assert set(delivered.values()) == {1}
+    statuses = Counter(db.session.scalars(sa.select(Notification.status)))
+    assert statuses == {NotificationStatus.SENT: len(ids)}
+
+
+@pytest.mark.committing
+@pytest.mark.postgres_only
+def test_a_claimer_skips_rows_another_sender_holds(app, committed_db, make, postgres):
+    db = committed_db
+    ids = queue_welcomes(db, [make.user(["requester"])], 20)
+    db.session.remove()
+    other = sa.create_engine(db.engine.url)
+    try:
+        with other.connect() as connection:
+            transaction = connection.begin()
+            connection.execute(
+                sa.select(Notification.id).order_by(Notification.id).limit(5).with_for_update()
+            )
+
+            def claim() -> list[int]:
+                with app.app_context():
+                    try:
+                        return [item.id for item in mail.claim(10, utcnow())]
+                    finally:
+                        db.session.remove()
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                future = pool.submit(claim)
+                try:
+                    # Without SKIP LOCKED this would wait for the lock, then take 1..10.
+                    taken = future.result(timeout=BARRIER_TIMEOUT)
+                finally:
+                    transaction.rollback()
+    finally:
+        other.dispose()
+    assert taken == ids[5:15]
