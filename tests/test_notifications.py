@@ -799,3 +799,83 @@ def test_a_claimer_skips_rows_another_sender_holds(app, committed_db, make, post
     finally:
         other.dispose()
     assert taken == ids[5:15]
+
+
+# The API --------------------------------------------------------------------------------
+
+
+def test_api_lists_the_callers_notifications(api, db, team):
+    first = file_request(team["requester"], title="First")
+    second = file_request(team["requester"], title="Second")
+    services.approve(first, actor=team["approver2"])
+    db.session.commit()
+    client = api(team["approver"])
+    body = client.get("/api/v1/notifications").get_json()
+    assert body["total"] == 2 and body["page"] == 1 and body["per_page"] == 50
+    newest = body["items"][0]
+    assert newest["subject"] == f"{second.number} waits for your decision: Second"
+    assert newest["kind"] == "step_pending"
+    assert newest["entity"] == "request" and newest["entity_id"] == second.id
+    assert newest["link"] == f"{BASE_URL}/requests/{second.id}"
+    assert newest["unread"] is True and newest["read_at"] is None
+    assert newest["delivery"] == "pending"
+    assert "Hello Alan Approver" in newest["body"]
+    assert newest["created_at"].endswith("+00:00") or newest["created_at"].endswith("Z")
+    paged = client.get("/api/v1/notifications?per_page=1&page=2").get_json()
+    assert paged["total"] == 2 and [i["entity_id"] for i in paged["items"]] == [first.id]
+    # the requester sees only their own
+    mine = api(team["requester"]).get("/api/v1/notifications").get_json()
+    assert [i["kind"] for i in mine["items"]] == ["request_approved"]
+
+
+def test_api_marks_read_one_and_all(api, db, team):
+    file_request(team["requester"], title="One")
+    file_request(team["requester"], title="Two")
+    file_request(team["requester"], title="Three")
+    db.session.commit()
+    client = api(team["approver"])
+    items = client.get("/api/v1/notifications").get_json()["items"]
+    response = client.post(f"/api/v1/notifications/{items[0]['id']}/read")
+    assert response.status_code == 200
+    assert response.get_json()["unread"] is False and response.get_json()["read_at"]
+    assert client.post(f"/api/v1/notifications/{items[0]['id']}/read").status_code == 200
+    unread = client.get("/api/v1/notifications?unread=1").get_json()
+    assert unread["total"] == 2
+    assert {i["id"] for i in unread["items"]} == {items[1]["id"], items[2]["id"]}
+    done = client.post("/api/v1/notifications/read-all")
+    assert done.status_code == 200 and done.get_json() == {"marked": 2}
+    assert client.get("/api/v1/notifications?unread=1").get_json()["total"] == 0
+    assert client.post("/api/v1/notifications/read-all").get_json() == {"marked": 0}
+    # the other approver's are untouched
+    assert api(team["approver2"]).get("/api/v1/notifications?unread=1").get_json()["total"] == 3
+
+
+def test_api_someone_elses_notification_is_404(api, db, team):
+    pr = file_request(team["requester"])
+    db.session.commit()
+    note = outbox(db, pr)[team["approver"].email]
+    response = api(team["approver2"]).post(f"/api/v1/notifications/{note.id}/read")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert api(team["approver2"]).post("/api/v1/notifications/2147483647/read").status_code == 404
+    db.session.refresh(note)
+    assert note.read_at is None
+
+
+def test_api_notification_errors(api, client, team):
+    assert client.get("/api/v1/notifications").status_code == 401
+    assert client.post("/api/v1/notifications/read-all").status_code == 401
+    bad = api(team["approver"]).get("/api/v1/notifications?per_page=500")
+    assert bad.status_code == 422 and "per_page" in bad.get_json()["error"]["fields"]
+    bad = api(team["approver"]).get("/api/v1/notifications?unread=maybe")
+    assert bad.status_code == 422 and "unread" in bad.get_json()["error"]["fields"]
+
+
+def test_the_openapi_document_describes_the_notification_routes(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    listing = paths["/api/v1/notifications"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"page", "per_page", "unread"}
+    assert listing["tags"] == ["Notifications"]
+    read = paths["/api/v1/notifications/{notification_id}/read"]["post"]
+    assert {"200", "401", "404"} <= set(read["responses"])
+    assert "post" in paths["/api/v1/notifications/read-all"]

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import audit, budgets, core, departments, orders, requests, rfqs  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    audit,
+    budgets,
+    core,
+    delegations,
+    departments,
+    notifications,
+    orders,
+    requests,
+    rfqs,
+)
