@@ -472,6 +472,7 @@ def test_others_get_403_on_every_change(app, people, who):
     assert client.post("/vendors/new", data={"name": "X"}).status_code == 403
     assert client.get(f"/vendors/{made.id}/edit").status_code == 403
     assert client.post(f"/vendors/{made.id}/approve").status_code == 403
+    assert client.get("/vendors/import").status_code == 403
     upload = {"kind": "nda", "file": (io.BytesIO(PDF), "nda.pdf")}
     assert client.post(f"/vendors/{made.id}/documents", data=upload).status_code == 403
     db.session.expire_all()

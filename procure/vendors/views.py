@@ -1,5 +1,5 @@
-"""The vendor pages: ``/vendors`` (list, search), ``/vendors/<id>`` (detail,
-scorecard, documents, actions), the form, and the admin setting of
+"""The vendor pages: ``/vendors`` (list, search, export), ``/vendors/<id>`` (detail,
+scorecard, documents, actions), the form, the CSV import, and the admin setting of
 the documents every vendor must hold."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 
 from flask import (
+    Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -24,10 +26,11 @@ from ..extensions import db
 from ..forms import apply_errors
 from ..models import Role, User
 from ..pagination import paginate_page
-from . import bp, services
+from . import bp, csvio, services
 from .forms import (
     ActionForm,
     DocumentForm,
+    ImportForm,
     ListFilterForm,
     RequiredDocumentsForm,
     VendorForm,
@@ -82,6 +85,20 @@ def index():
         form=form,
         flags=services.flags(page.items),
         may_manage=services.may_manage(current_user),
+        export_args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+@bp.get("/vendors/export.csv")
+def export():
+    _form, filters = _filters()
+    text = csvio.export_csv(services.list_query(**filters))
+    day = services.today().isoformat()
+    return Response(
+        text.encode("utf-8"),
+        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="vendors-{day}.csv"'},
     )
 
 
@@ -354,6 +371,47 @@ def remove_document(vendor_id: int, document_id: int):
         db.session.commit()
         flash(f"{found.title} is removed.", "success")
     return redirect(url_for(".detail", vendor_id=vendor.id, _anchor="documents"))
+
+
+# CSV import ----------------------------------------------------------------------------
+
+
+@bp.route("/vendors/import", methods=["GET", "POST"])
+@attachments.accepts_uploads
+def import_csv():
+    services.require_manager(current_user, "import vendors")
+    form = ImportForm()
+    problems: list[csvio.Problem] = []
+    if request.method == "POST" and form.validate():
+        upload = form.file.data
+        try:
+            if upload is None or not upload.filename:
+                raise ValidationError.field("file", "Choose the CSV file to import.")
+            limit = current_app.config["MAX_UPLOAD_BYTES"]
+            data = upload.stream.read(limit + 1)
+            if len(data) > limit:
+                raise ValidationError.field(
+                    "file", f"The file is larger than {limit // (1024 * 1024)} MB."
+                )
+            vendors = csvio.import_text(csvio.decode(data), actor=current_user)
+        except csvio.ImportRefused as exc:
+            db.session.rollback()
+            problems = exc.problems
+            form.form_errors.append(exc.message)
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                f"Imported {len(vendors)} vendor{'s' if len(vendors) != 1 else ''} as prospects.",
+                "success",
+            )
+            return redirect(url_for(".index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "vendors/import.html", form=form, problems=problems, columns=csvio.IMPORT_COLUMNS
+    ), status
 
 
 # The admin setting ----------------------------------------------------------------------
