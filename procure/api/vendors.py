@@ -1,0 +1,295 @@
+"""Vendors through the API (API.md, "Vendors")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from ..models import Vendor, VendorStatus
+from ..vendors import services
+from . import bp
+from .schemas import ActionBody, Input, Name, Output, Page, PageQuery, Text
+from .spec import current_user, operation, paginate
+
+Short = Annotated[str, StringConstraints(max_length=200)]
+Email = Annotated[str, StringConstraints(max_length=254)]
+Phone = Annotated[str, StringConstraints(max_length=50)]
+Rating = Annotated[int, Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")]
+
+
+class ContactIn(Input):
+    name: Name
+    title: Short = ""
+    email: Email = ""
+    phone: Phone = ""
+    primary: bool = Field(False, description="At most one; the first contact when none is.")
+
+
+class VendorIn(Input):
+    name: Name
+    legal_name: Short = ""
+    tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
+    email: Email = ""
+    phone: Phone = ""
+    website: Annotated[str, StringConstraints(max_length=300)] = Field(
+        "", description="An http:// or https:// address."
+    )
+    address: Text = ""
+    categories: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list,
+        max_length=services.MAX_CATEGORIES,
+        description="Names from the category list.",
+    )
+    rating: Rating | None = None
+    notes: Text = ""
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=services.MAX_CONTACTS)
+
+
+class VendorPatch(Input):
+    name: Name | None = None
+    legal_name: Short | None = None
+    tax_id: Annotated[str, StringConstraints(max_length=50)] | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    website: Annotated[str, StringConstraints(max_length=300)] | None = None
+    address: Text | None = None
+    categories: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(
+        None, max_length=services.MAX_CATEGORIES
+    )
+    rating: Rating | None = Field(None, description="null clears the rating.")
+    notes: Text | None = None
+    contacts: list[ContactIn] | None = Field(
+        None, max_length=services.MAX_CONTACTS, description="When sent, replace all contacts."
+    )
+    version: int | None = Field(None, description="The version you edited; 409 if it moved.")
+
+
+class ContactOut(Output):
+    id: int
+    name: str
+    title: str
+    email: str
+    phone: str
+    primary: bool
+
+
+class DocumentOut(Output):
+    id: int
+    kind: str
+    title: str
+    expires_on: dt.date | None
+    expired: bool
+    filename: str | None
+    content_type: str | None
+    size: int | None
+
+
+class VendorOut(Output):
+    id: int
+    name: str
+    status: VendorStatus
+    version: int
+    allowed_actions: list[str]
+    legal_name: str
+    tax_id: str
+    email: str
+    phone: str
+    website: str
+    address: str
+    categories: list[str]
+    rating: int | None
+    notes: str
+    contacts: list[ContactOut]
+    documents: list[DocumentOut]
+    flagged: bool = Field(
+        description="A required document is missing or expired: it cannot be invited to quote."
+    )
+    flag_reasons: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class VendorQuery(PageQuery):
+    q: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Part of the name, ignoring case and spacing."
+    )
+    status: VendorStatus | None = None
+    category: Annotated[str, StringConstraints(max_length=40)] | None = None
+    flagged: bool | None = None
+
+
+def vendor_out(
+    vendor: Vendor, *, required: list[str] | None = None, today: dt.date | None = None
+) -> VendorOut:
+    reasons = services.flag_reasons(vendor, required=required, on=today)
+    return VendorOut(
+        id=vendor.id,
+        name=vendor.name,
+        status=vendor.status,
+        version=vendor.version,
+        allowed_actions=services.allowed_actions(vendor, current_user()),
+        legal_name=vendor.legal_name,
+        tax_id=vendor.tax_id,
+        email=vendor.email,
+        phone=vendor.phone,
+        website=vendor.website,
+        address=vendor.address,
+        categories=vendor.categories,
+        rating=vendor.rating,
+        notes=vendor.notes,
+        contacts=[
+            ContactOut(
+                id=c.id,
+                name=c.name,
+                title=c.title,
+                email=c.email,
+                phone=c.phone,
+                primary=c.is_primary,
+            )
+            for c in vendor.contacts
+        ],
+        documents=[
+            DocumentOut(
+                id=d.id,
+                kind=d.kind,
+                title=d.title,
+                expires_on=d.expires_on,
+                expired=services.is_expired(d, today),
+                filename=d.attachment.filename if d.attachment else None,
+                content_type=d.attachment.content_type if d.attachment else None,
+                size=d.attachment.size if d.attachment else None,
+            )
+            for d in vendor.documents
+        ],
+        flagged=bool(reasons),
+        flag_reasons=reasons,
+        created_at=vendor.created_at,
+        updated_at=vendor.updated_at,
+    )
+
+
+def _contacts(contacts: list[ContactIn]) -> list[services.ContactData]:
+    return [services.ContactData(c.name, c.title, c.email, c.phone, c.primary) for c in contacts]
+
+
+@operation(
+    bp,
+    "GET",
+    "/vendors",
+    query=VendorQuery,
+    response=Page[VendorOut],
+    summary="List vendors (every signed-in user)",
+    tag="Vendors",
+)
+def list_vendors(query: VendorQuery):
+    """Filters: `q` (part of the name, ignoring case), `status`, `category`, `flagged`.
+    Sorted by name."""
+    select = services.list_query(
+        q=query.q, status=query.status, category=query.category, flagged=query.flagged
+    )
+    required = services.required_documents()
+    today = services.today()
+    return paginate(select, query, lambda v: vendor_out(v, required=required, today=today))
+
+
+@operation(
+    bp,
+    "POST",
+    "/vendors",
+    body=VendorIn,
+    response=VendorOut,
+    status=201,
+    summary="Add a vendor, as a prospect (procurement)",
+    tag="Vendors",
+    errors=(403,),
+)
+def create_vendor(body: VendorIn):
+    vendor = services.create_vendor(
+        services.VendorData(
+            name=body.name,
+            legal_name=body.legal_name,
+            tax_id=body.tax_id,
+            address=body.address,
+            website=body.website,
+            email=body.email,
+            phone=body.phone,
+            categories=body.categories,
+            rating=body.rating,
+            notes=body.notes,
+            contacts=_contacts(body.contacts),
+        ),
+        actor=current_user(),
+    )
+    return vendor_out(vendor)
+
+
+@operation(
+    bp,
+    "GET",
+    "/vendors/<int:vendor_id>",
+    response=VendorOut,
+    summary="Read a vendor",
+    tag="Vendors",
+)
+def get_vendor(vendor_id: int):
+    return vendor_out(services.get(vendor_id, current_user()))
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/vendors/<int:vendor_id>",
+    body=VendorPatch,
+    response=VendorOut,
+    summary="Edit a vendor (procurement)",
+    tag="Vendors",
+    errors=(403, 409),
+)
+def patch_vendor(vendor_id: int, body: VendorPatch):
+    """Only the fields sent change; `contacts`, when sent, replace all contacts;
+    `"rating": null` clears the rating. The status changes through the actions only."""
+    user = current_user()
+    vendor = services.get(vendor_id, user)
+    data = services.VendorData.of(vendor)
+    sent = body.model_fields_set
+    for field in ("name", "legal_name", "tax_id", "email", "phone", "website", "address", "notes"):
+        value = getattr(body, field)
+        if field in sent and value is not None:
+            setattr(data, field, value)
+    if "categories" in sent and body.categories is not None:
+        data.categories = body.categories
+    if "rating" in sent:
+        data.rating = body.rating
+    if "contacts" in sent and body.contacts is not None:
+        data.contacts = _contacts(body.contacts)
+    services.update_vendor(vendor, data, actor=user, expected_version=body.version)
+    return vendor_out(vendor)
+
+
+def _action(name: str, summary: str):  # type: ignore[no-untyped-def]
+    def view(vendor_id: int, body: ActionBody):  # type: ignore[no-untyped-def]
+        user = current_user()
+        vendor = services.get(vendor_id, user)
+        services.act(vendor, name, actor=user, comment=body.comment, expected_version=body.version)
+        return vendor_out(vendor)
+
+    view.__name__ = f"{name}_vendor"
+    view.__doc__ = summary
+    return operation(
+        bp,
+        "POST",
+        f"/vendors/<int:vendor_id>/{name}",
+        body=ActionBody,
+        response=VendorOut,
+        summary=summary,
+        tag="Vendors",
+        errors=(403, 409),
+    )(view)
+
+
+_action("approve", "Approve a prospect: it may now be invited and ordered from (procurement)")
+_action("suspend", "Suspend an approved vendor (procurement)")
+_action("reinstate", "Approve a suspended vendor again (procurement)")
+_action("block", "Block a vendor, whatever its state (procurement)")
