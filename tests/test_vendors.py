@@ -708,3 +708,29 @@ def test_admin_chooses_the_required_documents(app, people):
     assert client.post("/admin/vendors", data={"kinds": ["passport"]}).status_code == 422
     assert services.required_documents() == ["insurance", "tax_form"]
 
+
+# The demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_vendors(app):
+    import pypdf
+
+    from procure import attachments, demo
+    from procure.vendors.demo import seed_vendors
+
+    demo.seed()
+    seed_vendors()
+    db.session.commit()
+    vendors = list(db.session.scalars(services.list_query()))
+    assert len(vendors) == 8
+    assert {v.status for v in vendors} == set(VendorStatus)
+    assert all(v.contacts and v.categories for v in vendors)
+    assert services.required_documents() == ["insurance"]
+    flagged = {v.name for v in vendors if services.is_flagged(v)}
+    assert "Fabrikam Networks" in flagged and "Northwind Hardware" not in flagged
+    filed = [d for v in vendors for d in v.documents]
+    assert filed and all(d.attachment.content_type == "application/pdf" for d in filed)
+    reader = pypdf.PdfReader(io.BytesIO(attachments.read_bytes(filed[0].attachment)), strict=True)
+    assert "Issued to" in reader.pages[0].extract_text()
+    seed_vendors()  # idempotent
+    assert count(Vendor) == 8
