@@ -14,4 +14,5 @@ from . import (  # noqa: E402, F401
     orders,
     requests,
     rfqs,
+    vendors,
 )
