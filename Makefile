@@ -81,3 +81,7 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+
+# Benchmarks: ratios measured in one run (never timed assertions in the tests).
+bench: install-test
+	$(BIN)/python bench/pdf.py

@@ -92,8 +92,10 @@ def register_blueprints(app: Flask) -> None:
     from .budgets import bp as budgets_bp
     from .extensions import csrf
     from .main import bp as main_bp
+    from .orders import bp as orders_bp
     from .purchasing import bp as purchasing_bp
     from .sourcing import bp as sourcing_bp
+    from .vendors import bp as vendors_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -101,6 +103,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(purchasing_bp)
     app.register_blueprint(budgets_bp)
     app.register_blueprint(sourcing_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(vendors_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

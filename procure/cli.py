@@ -122,12 +122,20 @@ def verify_audit_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo organisation (idempotent) and print its logins."""
-    from .demo import seed, seed_budgets_and_delegation, seed_requests
+    from .demo import (
+        seed,
+        seed_budgets_and_delegation,
+        seed_notifications,
+        seed_requests,
+        seed_vendors,
+    )
 
     with write_intent():
         logins = seed()
         seed_budgets_and_delegation()
+        seed_vendors()
         seed_requests()
+        seed_notifications()
         db.session.commit()
     click.echo("Demo organisation ready. Sign in at /login with any of these:")
     width = max(len(email) for email, _, _ in logins)

@@ -23,6 +23,9 @@ ENVIRONMENT = {
     "FISCAL_YEAR_START": "PROCURE_FISCAL_YEAR_START",
     "SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "LOCALE": "PROCURE_LOCALE",
+    "ORGANISATION": "PROCURE_ORGANISATION",
+    "ORGANISATION_ADDRESS": "PROCURE_ORGANISATION_ADDRESS",
+    "DELIVERY_ADDRESS": "PROCURE_DELIVERY_ADDRESS",
 }
 
 INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START"}
@@ -51,6 +54,11 @@ class Config:
     PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
     PROCURE_MAIL_FROM = "Procure <procure@localhost>"
     PROCURE_FISCAL_YEAR_START = 1
+    # The buyer on purchase orders and contracts.
+    PROCURE_ORGANISATION = "Example Organisation"
+    PROCURE_ORGANISATION_ADDRESS = "1 Example Street\nExample City"
+    # Where goods go unless an order says otherwise (default: the organisation's address).
+    PROCURE_DELIVERY_ADDRESS = ""
     # Sign-in throttle: after this many failures, each further attempt waits.
     LOGIN_FAILURES_BEFORE_THROTTLE = 5
     LOGIN_THROTTLE_SECONDS = 30

@@ -135,6 +135,13 @@ DEMO_REQUESTS = [
 ]
 
 
+def seed_vendors() -> None:
+    """IT vendors in every state, with contacts and documents, one flagged (once)."""
+    from .vendors.demo import seed_vendors as seed_demo_vendors
+
+    seed_demo_vendors()
+
+
 def seed_requests() -> None:
     """Requests in every state of their approval (once: skipped when any exist)."""
     import sqlalchemy as sa
@@ -240,3 +247,43 @@ def seed_budgets_and_delegation() -> None:
         delegation.create(
             olivia, ian, today, today + dt.timedelta(days=7), note="Annual leave", actor=olivia
         )
+
+
+def seed_notifications() -> None:
+    """A welcome note for every demo person (once). The demo requests wrote the rest
+    through the workflow; what a person has decided since, they have read."""
+    import sqlalchemy as sa
+
+    from .auth.services import find_user_by_email
+    from .extensions import db
+    from .models import ApprovalStep, Notification, utcnow
+    from .notifications import services as notifications
+
+    welcomed = db.session.scalar(
+        sa.select(Notification.id).where(Notification.kind == notifications.WELCOME).limit(1)
+    )
+    if welcomed is None:
+        for email, *_ in PEOPLE:
+            user = find_user_by_email(email)
+            if user is not None:
+                notifications.queue(user, notifications.WELCOME, path="/")
+    decided_it = (
+        sa.select(ApprovalStep.id)
+        .where(
+            ApprovalStep.request_id == Notification.entity_id,
+            ApprovalStep.decided_by_id == Notification.user_id,
+        )
+        .exists()
+    )
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.entity == "request",
+            Notification.kind == notifications.STEP_PENDING,
+            Notification.read_at.is_(None),
+            decided_it,
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()

@@ -90,8 +90,9 @@ def test_create_send_and_invitations(open_rfq, vendors, db):
 
 
 def test_rfq_needs_an_approved_request_and_approved_vendors(api, make, team, vendors):
-    from procure.purchasing import services as purchasing
     from decimal import Decimal
+
+    from procure.purchasing import services as purchasing
 
     draft = purchasing.create_request(
         purchasing.RequestData(

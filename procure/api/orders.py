@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
+
+from flask import Response
+from pydantic import Field, StringConstraints
 
 from ..models import OrderStatus, PurchaseOrder
 from ..orders import services
 from . import bp
 from .requests import PersonOut
-from .schemas import Id, MoneyOut, Output, Page, PageQuery, QuantityOut
+from .schemas import (
+    ActionBody,
+    Id,
+    Input,
+    MoneyOut,
+    Output,
+    Page,
+    PageQuery,
+    Quantity,
+    QuantityOut,
+    Text,
+)
 from .spec import current_user, operation, paginate
 
 
@@ -119,3 +134,152 @@ def list_orders(query: OrderQuery):
 )
 def get_order(order_id: int):
     return order_out(services.get(order_id, current_user()))
+
+
+class OrderPatch(Input):
+    delivery_address: Text | None = None
+    needed_by: dt.date | None = None
+    payment_terms: Annotated[str, StringConstraints(max_length=200)] | None = None
+    terms: Text | None = None
+    version: int | None = None
+
+
+class ReceiveLineIn(Input):
+    line_id: Id
+    quantity: Quantity
+
+
+class ReceiveIn(Input):
+    lines: list[ReceiveLineIn] = Field(min_length=1, max_length=1000)
+    received_on: dt.date | None = Field(None, description="Default: today.")
+    note: Text = ""
+    version: int | None = None
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/orders/<int:order_id>",
+    body=OrderPatch,
+    response=OrderOut,
+    summary="Edit a draft order's delivery address, date and terms (procurement)",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def patch_order(order_id: int, body: OrderPatch):
+    order = services.get(order_id, current_user())
+    sent = body.model_fields_set
+    services.update_draft(
+        order,
+        services.DraftData(
+            delivery_address=body.delivery_address
+            if body.delivery_address is not None
+            else order.delivery_address,
+            needed_by=body.needed_by if "needed_by" in sent else order.needed_by,
+            payment_terms=body.payment_terms
+            if body.payment_terms is not None
+            else order.payment_terms,
+            terms=body.terms if body.terms is not None else order.terms,
+        ),
+        actor=current_user(),
+        expected_version=body.version,
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/issue",
+    body=ActionBody,
+    response=OrderOut,
+    summary="Issue the order: number, frozen PDF, the request becomes ordered",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def issue_order(order_id: int, body: ActionBody):
+    order = services.get(order_id, current_user())
+    services.issue(order, actor=current_user(), expected_version=body.version)
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/receive",
+    body=ReceiveIn,
+    response=OrderOut,
+    summary="Record quantities received per line, on a date",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def receive_order(order_id: int, body: ReceiveIn):
+    order = services.get(order_id, current_user())
+    services.receive(
+        order,
+        [
+            services.ReceiptLineData(line_id=line.line_id, quantity=line.quantity)
+            for line in body.lines
+        ],
+        received_on=body.received_on,
+        note=body.note,
+        actor=current_user(),
+        expected_version=body.version,
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/close",
+    body=ActionBody,
+    response=OrderOut,
+    summary="Close a received order; its request closes",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def close_order(order_id: int, body: ActionBody):
+    order = services.get(order_id, current_user())
+    services.close(
+        order, actor=current_user(), comment=body.comment, expected_version=body.version
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/cancel",
+    body=ActionBody,
+    response=OrderOut,
+    summary="Cancel a draft or issued order (a comment is required)",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def cancel_order(order_id: int, body: ActionBody):
+    """An issued order's request returns to approved, to be sourced again."""
+    order = services.get(order_id, current_user())
+    services.cancel(
+        order, actor=current_user(), comment=body.comment, expected_version=body.version
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "GET",
+    "/orders/<int:order_id>/pdf",
+    response=bytes,
+    content_type="application/pdf",
+    summary="The order's PDF",
+    tag="Purchase orders",
+)
+def order_pdf(order_id: int):
+    """For an issued order, exactly the bytes frozen at issue (their SHA-256 is
+    `pdf_sha256`); for a draft, a preview watermarked DRAFT."""
+    order = services.get(order_id, current_user())
+    data, filename = services.document(order)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -83,7 +83,7 @@ class QuoteIn(Input):
     shipping: Money = Decimal("0.00")
     tax: Money = Decimal("0.00")
     notes: Text = ""
-    lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
+    lines: list[QuoteLineIn] = Field(min_length=1, max_length=1000)
 
 
 class InvitationOut(Output):

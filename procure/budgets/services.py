@@ -26,7 +26,12 @@ from ..extensions import db
 from ..models import (
     Budget,
     Department,
+    OrderLine,
+    OrderStatus,
+    PurchaseOrder,
     PurchaseRequest,
+    Receipt,
+    ReceiptLine,
     RequestLine,
     RequestStatus,
     Role,
@@ -138,6 +143,84 @@ def _money(value: Decimal | None) -> Decimal:
     return ZERO if value is None else value
 
 
+def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+    """Committed and spent from purchase orders, per (department, year) and per
+    category. An order not yet fully received commits its total less what has been
+    received, which is spent; a received (or closed) order has spent its total,
+    shipping and tax included. Category budgets count the lines of their category."""
+    live = [
+        OrderStatus.ISSUED,
+        OrderStatus.PARTIALLY_RECEIVED,
+        OrderStatus.RECEIVED,
+        OrderStatus.CLOSED,
+    ]
+    done = {OrderStatus.RECEIVED, OrderStatus.CLOSED}
+    per_order = (
+        sa.select(Receipt.order_id, sa.func.sum(ReceiptLine.value).label("value"))
+        .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
+        .group_by(Receipt.order_id)
+        .subquery()
+    )
+    per_line = (
+        sa.select(ReceiptLine.order_line_id, sa.func.sum(ReceiptLine.value).label("value"))
+        .group_by(ReceiptLine.order_line_id)
+        .subquery()
+    )
+    scope = (
+        PurchaseOrder.status.in_(live),
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    whole: dict = {}
+    for dept, year, status, total, received in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            PurchaseOrder.status,
+            sa.func.sum(PurchaseOrder.total),
+            sa.func.sum(sa.func.coalesce(per_order.c.value, 0)),
+        )
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .outerjoin(per_order, per_order.c.order_id == PurchaseOrder.id)
+        .where(*scope)
+        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year, PurchaseOrder.status)
+    ):
+        _add(whole, (dept, year), _money(total), _money(received), status in done)
+    by_category: dict = {}
+    for dept, year, category, status, total, received in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseOrder.status,
+            sa.func.sum(OrderLine.total),
+            sa.func.sum(sa.func.coalesce(per_line.c.value, 0)),
+        )
+        .select_from(OrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
+        .outerjoin(per_line, per_line.c.order_line_id == OrderLine.id)
+        .where(*scope)
+        .group_by(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseOrder.status,
+        )
+    ):
+        _add(by_category, (dept, year, category), _money(total), _money(received), status in done)
+    return whole, by_category
+
+
+def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) -> None:
+    committed, spent = into.get(key, (ZERO, ZERO))
+    if done:
+        into[key] = (committed, spent + total)
+    else:
+        into[key] = (committed + total - received, spent + received)
+
+
 def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     """The figures of many budgets at once, in a fixed number of queries."""
     budgets = list(budgets)
@@ -146,15 +229,20 @@ def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     departments = {b.department_id for b in budgets}
     years = {b.fiscal_year for b in budgets}
     whole, by_category = _committed_requests(departments, years)
+    ordered_whole, ordered_by_category = _orders(departments, years)
     result = {}
     for budget in budgets:
         if budget.category is None:
-            committed = whole.get((budget.department_id, budget.fiscal_year))
+            key: tuple = (budget.department_id, budget.fiscal_year)
+            estimate = whole.get(key)
+            ordered = ordered_whole.get(key, (ZERO, ZERO))
         else:
-            committed = by_category.get(
-                (budget.department_id, budget.fiscal_year, budget.category)
-            )
-        result[budget.id] = Figures(amount=budget.amount, committed=_money(committed), spent=ZERO)
+            key = (budget.department_id, budget.fiscal_year, budget.category)
+            estimate = by_category.get(key)
+            ordered = ordered_by_category.get(key, (ZERO, ZERO))
+        result[budget.id] = Figures(
+            amount=budget.amount, committed=_money(estimate) + ordered[0], spent=ordered[1]
+        )
     return result
 
 

@@ -124,6 +124,8 @@ class Notification(db.Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     read_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A file sent with the message: the purchase order's PDF to its vendor.
+    attachment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attachments.id"))
 
     user: Mapped[User | None] = relationship()
 

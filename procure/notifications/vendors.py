@@ -7,15 +7,68 @@ from __future__ import annotations
 from flask import current_app
 
 from ..extensions import db
-from ..models import Notification, NotificationStatus, Rfq, RfqInvitation, utcnow
+from ..models import (
+    Attachment,
+    Notification,
+    NotificationStatus,
+    PurchaseOrder,
+    Rfq,
+    RfqInvitation,
+    utcnow,
+)
 
 RFQ_INVITATION = "rfq_invitation"
+PURCHASE_ORDER = "purchase_order"
 
 
-def queue_invitation(rfq: Rfq, invitation: RfqInvitation, link: str) -> Notification:
+def _queue(
+    kind: str,
+    email: str,
+    context: dict,
+    *,
+    entity: str,
+    entity_id: int,
+    attachment: Attachment | None = None,
+) -> Notification:
     from .services import clean_subject
 
     env = current_app.jinja_env
+    subject = clean_subject(env.get_template(f"email/{kind}.subject.txt").render(**context))
+    notification = Notification(
+        user_id=None,
+        email=email,
+        kind=kind,
+        subject=subject,
+        body_text=env.get_template(f"email/{kind}.txt").render(subject=subject, **context).strip()
+        + "\n",
+        body_html=env.get_template(f"email/{kind}.html").render(subject=subject, **context),
+        link="",
+        entity=entity,
+        entity_id=entity_id,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        last_error="",
+        attachment_id=attachment.id if attachment else None,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def queue_order(order: PurchaseOrder, email: str, pdf: Attachment) -> Notification:
+    """The issued purchase order, its PDF attached, to the vendor's contact."""
+    context = {
+        "order": order,
+        "vendor": order.vendor,
+        "buyer": current_app.config.get("PROCURE_ORGANISATION", "Procure"),
+    }
+    return _queue(
+        PURCHASE_ORDER, email, context, entity="order", entity_id=order.id, attachment=pdf
+    )
+
+
+def queue_invitation(rfq: Rfq, invitation: RfqInvitation, link: str) -> Notification:
+    """The invitation to quote, with the vendor's private link (kept only in the body)."""
     context = {
         "rfq": rfq,
         "vendor": invitation.vendor,
@@ -23,25 +76,4 @@ def queue_invitation(rfq: Rfq, invitation: RfqInvitation, link: str) -> Notifica
         "link": link,
         "buyer": current_app.config.get("PROCURE_ORGANISATION", "Procure"),
     }
-    subject = clean_subject(env.get_template("email/rfq_invitation.subject.txt").render(**context))
-    notification = Notification(
-        user_id=None,
-        email=invitation.emailed_to,
-        kind=RFQ_INVITATION,
-        subject=subject,
-        body_text=env.get_template("email/rfq_invitation.txt")
-        .render(subject=subject, **context)
-        .strip()
-        + "\n",
-        body_html=env.get_template("email/rfq_invitation.html").render(subject=subject, **context),
-        # The link carries the vendor's secret: the outbox keeps it only in the body.
-        link="",
-        entity="rfq",
-        entity_id=rfq.id,
-        status=NotificationStatus.PENDING,
-        attempts=0,
-        next_attempt_at=utcnow(),
-        last_error="",
-    )
-    db.session.add(notification)
-    return notification
+    return _queue(RFQ_INVITATION, invitation.emailed_to, context, entity="rfq", entity_id=rfq.id)

@@ -1,15 +1,37 @@
-"""Purchase orders. (Access rules are registered with the sourcing services, which
-create orders from awarded quotes.)"""
+"""Purchase orders: editing a draft, issuing (number, frozen PDF, the request moves to
+ordered), receiving against lines, closing and cancelling. Services check, change,
+audit and flush; the caller commits once. (Access rules are registered with the
+sourcing services, which create orders from awarded quotes.)"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import dataclasses
+import datetime as dt
+import hashlib
+from decimal import Decimal
 
-from .. import access, workflow
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import access, attachments, audit, numbering, pdf, workflow
+from ..audit import canonical_json
+from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
-from ..models import OrderStatus, PurchaseOrder, User
-from ..sourcing import services as sourcing  # noqa: F401 -- registers the access rules
-from ..workflow import ORDER
+from ..models import (
+    OrderLine,
+    OrderStatus,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    RequestStatus,
+    User,
+    utcnow,
+)
+from ..money import round_money
+from ..sourcing import services as sourcing
+from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
+
+TEXT_MAX = 10_000
 
 
 def get(order_id: int, user: User) -> PurchaseOrder:
@@ -39,3 +61,322 @@ def allowed_actions(order: PurchaseOrder, user: User) -> list[str]:
 
 def issued_by(order: PurchaseOrder) -> User | None:
     return db.session.get(User, order.issued_by_id) if order.issued_by_id else None
+
+
+def _check_version(order: PurchaseOrder, expected: int | None) -> None:
+    if expected is not None and expected != order.version:
+        from ..errors import Conflict
+
+        raise Conflict("This order changed since you loaded it; reload it and try again.")
+
+
+# Editing a draft -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DraftData:
+    delivery_address: str = ""
+    needed_by: dt.date | None = None
+    payment_terms: str = ""
+    terms: str = ""
+
+
+def update_draft(
+    order: PurchaseOrder, data: DraftData, *, actor: User, expected_version: int | None = None
+) -> None:
+    """Delivery address, dates and terms may change until the order is issued."""
+    access.require_role(actor, *sourcing.EDITORS, action="edit purchase orders")
+    if order.status != OrderStatus.DRAFT:
+        raise InvalidTransition("An issued order is frozen; only a draft can be edited.")
+    _check_version(order, expected_version)
+    errors = {}
+    for name, limit in (
+        ("delivery_address", TEXT_MAX),
+        ("terms", TEXT_MAX),
+        ("payment_terms", 200),
+    ):
+        if len(getattr(data, name) or "") > limit:
+            errors[name] = [f"Use at most {limit:,} characters."]
+    if data.needed_by is not None and data.needed_by < utcnow().date():
+        errors["needed_by"] = ["The needed-by date is in the past."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+    before = _draft_snapshot(order)
+    order.delivery_address = (data.delivery_address or "").strip()
+    order.needed_by = data.needed_by
+    order.payment_terms = (data.payment_terms or "").strip()
+    order.terms = (data.terms or "").strip()
+    changes = audit.diff(before, _draft_snapshot(order))
+    if changes:
+        db.session.flush()
+        audit.record("order", order.id, "update", actor=actor, changes=changes)
+
+
+def _draft_snapshot(order: PurchaseOrder) -> dict:
+    return {
+        "delivery_address": order.delivery_address,
+        "needed_by": order.needed_by.isoformat() if order.needed_by else None,
+        "payment_terms": order.payment_terms,
+        "terms": order.terms,
+    }
+
+
+# The document ----------------------------------------------------------------------------
+
+
+def buyer() -> dict[str, str]:
+    config = current_app.config
+    return {
+        "name": config["PROCURE_ORGANISATION"],
+        "address": config["PROCURE_ORGANISATION_ADDRESS"],
+        "email": config["PROCURE_MAIL_FROM"],
+    }
+
+
+def content_reference(order: PurchaseOrder) -> str:
+    """The SHA-256 of the order's frozen content (printed in the PDF's footer; the PDF
+    file's own hash, which cannot be printed inside it, is kept on the order)."""
+    content = {
+        "number": order.number,
+        "vendor": order.vendor.name,
+        "request": order.request.number,
+        "currency": order.currency,
+        "subtotal": str(order.subtotal),
+        "shipping": str(order.shipping),
+        "tax": str(order.tax),
+        "total": str(order.total),
+        "delivery_address": order.delivery_address,
+        "payment_terms": order.payment_terms,
+        "terms": order.terms,
+        "needed_by": order.needed_by.isoformat() if order.needed_by else None,
+        "issued_at": order.issued_at.isoformat() if order.issued_at else None,
+        "lines": [
+            [
+                line.description,
+                str(line.quantity),
+                line.unit,
+                str(line.unit_price),
+                str(line.total),
+            ]
+            for line in order.lines
+        ],
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _document_context(order: PurchaseOrder, *, draft: bool) -> dict:
+    contact = next(iter(order.vendor.contacts), None)
+    return {
+        "order": order,
+        "buyer": buyer(),
+        "draft": draft,
+        "contact": contact,
+        "issued_on": order.issued_at.date() if order.issued_at else None,
+        "issued_by": issued_by(order),
+        "reference": None if draft else content_reference(order),
+    }
+
+
+def render_document(order: PurchaseOrder, *, draft: bool) -> bytes:
+    return pdf.render_pdf("purchase_order.html", **_document_context(order, draft=draft))
+
+
+def document(order: PurchaseOrder) -> tuple[bytes, str]:
+    """The PDF to hand out: for an issued order, exactly the bytes stored at issue;
+    for a draft, a preview watermarked DRAFT, never stored."""
+    if order.pdf is not None:
+        return attachments.read_bytes(order.pdf), f"{order.number}.pdf"
+    return render_document(order, draft=True), f"draft-order-{order.id}.pdf"
+
+
+# Issuing -----------------------------------------------------------------------------------
+
+
+def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = None) -> None:
+    """Assign the number, freeze the content, render and store the PDF with its
+    SHA-256, move the request to ordered, and queue the PDF to the vendor."""
+    workflow.check(ORDER, order, OrderAction.ISSUE, actor)
+    _check_version(order, expected_version)
+    problems = sourcing.vendor_problems(order.vendor)
+    if problems:
+        raise ValidationError(
+            f"{problems[0]}: the order cannot be issued to it.", fields={"vendor": problems}
+        )
+    if order.request.status != RequestStatus.APPROVED:
+        raise InvalidTransition(
+            f"{order.request.number} is "
+            f"{order.request.status.value.replace('_', ' ')}, not approved."
+        )
+    now = utcnow()
+    order.number = numbering.next_number("PO", now.year)
+    order.issued_at = now
+    order.issued_by_id = actor.id
+    data = render_document(order, draft=False)
+    stored = attachments.store_bytes(data, f"{order.number}.pdf", "application/pdf", user=actor)
+    order.pdf_attachment_id = stored.id
+    order.pdf_sha256 = stored.sha256
+    workflow.apply(
+        ORDER,
+        order,
+        OrderAction.ISSUE,
+        actor=actor,
+        changes={
+            "number": order.number,
+            "pdf_sha256": stored.sha256,
+            "content_sha256": content_reference(order),
+            "total": str(order.total),
+        },
+    )
+    workflow.apply(
+        REQUEST, order.request, RequestAction.ORDER, actor=actor, changes={"order": order.number}
+    )
+    address = sourcing.vendor_address(order.vendor)
+    if address:
+        from ..notifications import vendors as vendor_mail
+
+        vendor_mail.queue_order(order, address, stored)
+
+
+# Receiving -----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ReceiptLineData:
+    line_id: int
+    quantity: Decimal
+
+
+def receive(
+    order: PurchaseOrder,
+    lines: list[ReceiptLineData],
+    *,
+    received_on: dt.date | None,
+    actor: User,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Receipt:
+    """Record what arrived, per line, on a date; receiving more than ordered is refused."""
+    workflow.check(ORDER, order, OrderAction.RECEIVE, actor)
+    _check_version(order, expected_version)
+    errors: dict[str, list[str]] = {}
+    today = utcnow().date()
+    if received_on is None:
+        received_on = today
+    if received_on > today:
+        errors["received_on"] = ["Goods cannot be received in the future."]
+    if order.issued_at and received_on < order.issued_at.date():
+        errors["received_on"] = ["That is before the order was issued."]
+    if len(note or "") > TEXT_MAX:
+        errors["note"] = [f"Use at most {TEXT_MAX:,} characters."]
+    by_id = {line.id: line for line in order.lines}
+    wanted: dict[int, Decimal] = {}
+    for index, item in enumerate(lines):
+        line = by_id.get(item.line_id)
+        if line is None:
+            errors.setdefault(f"lines.{index}.line_id", []).append(
+                "This line is not part of the order."
+            )
+            continue
+        if item.quantity is None or item.quantity <= 0:
+            errors.setdefault(f"lines.{index}.quantity", []).append(
+                "The quantity must be greater than zero."
+            )
+            continue
+        wanted[line.id] = wanted.get(line.id, Decimal(0)) + item.quantity
+        remaining = line.quantity - line.received_quantity
+        if wanted[line.id] > remaining:
+            errors.setdefault(f"lines.{index}.quantity", []).append(
+                f"Only {remaining.normalize():f} of line {line.position} remain to be received."
+            )
+    if not lines and not errors:
+        errors["lines"] = ["Say what was received."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+    receipt = Receipt(
+        order=order, received_on=received_on, note=(note or "").strip(), recorded_by_id=actor.id
+    )
+    for line_id, quantity in wanted.items():
+        line = by_id[line_id]
+        line.received_quantity = line.received_quantity + quantity
+        receipt.lines.append(
+            ReceiptLine(
+                order_line_id=line.id,
+                quantity=quantity,
+                value=round_money(quantity * line.unit_price),
+            )
+        )
+    db.session.add(receipt)
+    db.session.flush()
+    workflow.apply(
+        ORDER,
+        order,
+        OrderAction.RECEIVE,
+        actor=actor,
+        comment=receipt.note,
+        changes={
+            "received_on": received_on.isoformat(),
+            "lines": {str(by_id[k].position): str(v) for k, v in wanted.items()},
+        },
+    )
+    return receipt
+
+
+def received_value(order: PurchaseOrder) -> Decimal:
+    return sum((rl.value for r in order.receipts for rl in r.lines), Decimal("0.00"))
+
+
+# Closing and cancelling -------------------------------------------------------------------
+
+
+def close(
+    order: PurchaseOrder, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    """Close a fully received order; its request closes with it."""
+    _check_comment(comment, required=False)
+    _check_version(order, expected_version)
+    order.closed_at = utcnow()
+    order.reason = (comment or "").strip()
+    workflow.apply(ORDER, order, OrderAction.CLOSE, actor=actor, comment=order.reason)
+    if order.request.status == RequestStatus.ORDERED:
+        workflow.apply(
+            REQUEST,
+            order.request,
+            RequestAction.CLOSE,
+            actor=actor,
+            changes={"order": order.number},
+        )
+
+
+def cancel(
+    order: PurchaseOrder, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    """Cancel a draft or an issued order (a reason is required); an issued order's
+    request returns to approved, so that it can be sourced again."""
+    reason = _check_comment(comment, required=True)
+    _check_version(order, expected_version)
+    was_issued = order.status == OrderStatus.ISSUED
+    order.cancelled_at = utcnow()
+    order.reason = reason
+    workflow.apply(ORDER, order, OrderAction.CANCEL, actor=actor, comment=reason)
+    if was_issued and order.request.status == RequestStatus.ORDERED:
+        workflow.apply(
+            REQUEST,
+            order.request,
+            RequestAction.REOPEN,
+            actor=actor,
+            comment=reason,
+            changes={"order": order.number},
+        )
+
+
+def _check_comment(comment: str, *, required: bool) -> str:
+    comment = (comment or "").strip()
+    if required and not comment:
+        raise ValidationError.field("comment", "Give the reason.")
+    if len(comment) > TEXT_MAX:
+        raise ValidationError.field("comment", f"Use at most {TEXT_MAX:,} characters.")
+    return comment
+
+
+def line_of(order: PurchaseOrder, line_id: int) -> OrderLine | None:
+    return next((line for line in order.lines if line.id == line_id), None)

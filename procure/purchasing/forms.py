@@ -34,7 +34,7 @@ class RequestForm(FlaskForm):
         description="Why is this needed? Approvers read this first.",
     )
     needed_by = DateField("Needed by", validators=[Optional()])
-    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=500)
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=1000)
     version = HiddenField()
     add_line = SubmitField("Add a line")
     save = SubmitField("Save draft")

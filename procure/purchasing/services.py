@@ -30,7 +30,7 @@ from ..models import (
 from ..money import round_money
 from ..workflow import REQUEST, RequestAction
 
-MAX_LINES = 500
+MAX_LINES = 1000
 TITLE_MAX = 200
 TEXT_MAX = 10_000
 SEE_ALL_ROLES = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)

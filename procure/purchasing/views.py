@@ -207,9 +207,24 @@ def _render_detail(pr, form: DecisionForm, status: int = 200):
     draft = pr.status == RequestStatus.DRAFT
     preview = services.preview_steps(pr) if draft else []
     budget_warning = services.budget_check(pr).message if draft else None
+    from ..models import PurchaseOrder, Rfq
+
+    rfqs = list(db.session.scalars(db.select(Rfq).where(Rfq.request_id == pr.id).order_by(Rfq.id)))
+    orders = list(
+        db.session.scalars(
+            db.select(PurchaseOrder)
+            .where(PurchaseOrder.request_id == pr.id)
+            .order_by(PurchaseOrder.id)
+        )
+    )
     return render_template(
         "purchasing/detail.html",
         pr=pr,
+        rfqs=rfqs,
+        orders=orders,
+        can_source=pr.status == RequestStatus.APPROVED
+        and current_user.has_role("procurement")
+        and not any(r.status.value in ("draft", "open") for r in rfqs),
         form=form,
         actions=actions,
         preview=preview,

@@ -47,7 +47,7 @@ class QuoteLineForm(Form):
 
 class QuoteForm(FlaskForm):
     vendor_id = SelectField("Vendor", coerce=int, validators=[DataRequired()])
-    lines = FieldList(FormField(QuoteLineForm), min_entries=0, max_entries=500)
+    lines = FieldList(FormField(QuoteLineForm), min_entries=0, max_entries=1000)
     shipping = StringField("Shipping", default="0.00")
     tax = StringField("Tax", default="0.00")
     lead_time_days = IntegerField(

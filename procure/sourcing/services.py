@@ -39,6 +39,8 @@ from ..workflow import RFQ, RfqAction
 from . import scoring
 
 TEXT_MAX = 10_000
+# Who manages RFQs and orders.
+EDITORS = (Role.PROCUREMENT,)
 MAX_LEAD_TIME_DAYS = 3650
 MAX_WARRANTY_MONTHS = 600
 

@@ -214,15 +214,7 @@ def award(rfq_id: int):
         return _render_detail(rfq, award_form=form, status=422)
     db.session.commit()
     flash(f"{rfq.number} is awarded. The purchase order is ready as a draft.", "success")
-    return redirect(_order_page(order.id))
-
-
-def _order_page(order_id: int) -> str:
-    from flask import current_app
-
-    if "orders.detail" in current_app.view_functions:
-        return url_for("orders.detail", order_id=order_id)
-    return url_for("api.get_order", order_id=order_id)
+    return redirect(url_for("orders.detail", order_id=order.id))
 
 
 def _money_or_error(form_field, label: str, errors: dict, name: str) -> Decimal | None:
