@@ -258,3 +258,30 @@ def test_a_thousand_line_order_renders_over_many_pages(make, db):
     assert f"Page {len(reader.pages)} of {len(reader.pages)}" in last
     # the table header repeats on every page
     assert "DESCRIPTION" in reader.pages[5].extract_text().upper()
+
+
+def test_the_vendor_receives_the_order_with_its_pdf(awarded, db, runner, app, monkeypatch):
+    from tests.test_notifications import Inbox, free_port, start_smtp
+
+    inbox = Inbox()
+    controller = start_smtp(inbox, free_port())
+    monkeypatch.setitem(app.config, "PROCURE_SMTP_URL", inbox.url)
+    try:
+        client, order_id = awarded["client"], awarded["order_id"]
+        order = client.post(f"/api/v1/orders/{order_id}/issue").get_json()
+        db.session.commit()
+        result = runner.invoke(args=["send-notifications"])
+        assert result.exit_code == 0, result.output
+    finally:
+        controller.stop()
+    by_recipient = {rcpt[0]: message for _sender, rcpt, message in inbox.messages}
+    # the invitation to quote, with the private link, and the order with its PDF
+    assert "orders@acme.example" in by_recipient
+    messages = [m for _s, rcpt, m in inbox.messages if rcpt == ["orders@acme.example"]]
+    po_mail = next(m for m in messages if order["number"] in m["Subject"])
+    invitation = next(m for m in messages if "quotation" in m["Subject"])
+    assert "/quote/" in invitation.get_body(preferencelist=("plain",)).get_content()
+    attachments = list(po_mail.iter_attachments())
+    assert [a.get_filename() for a in attachments] == [f"{order['number']}.pdf"]
+    data = attachments[0].get_content()
+    assert hashlib.sha256(data).hexdigest() == order["pdf_sha256"]

@@ -145,6 +145,8 @@ class Claimed:
     attempts: int
     created_at: dt.datetime
     claimed_at: dt.datetime
+    # A file to send with the message (the purchase order's PDF), if any.
+    attachment_id: int | None = None
 
 
 def build_message(item: Claimed, sender: str) -> EmailMessage:
@@ -161,7 +163,26 @@ def build_message(item: Claimed, sender: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(item.body_text)
     message.add_alternative(item.body_html, subtype="html")
+    if item.attachment_id is not None:
+        _attach(message, item.attachment_id)
     return message
+
+
+def _attach(message: EmailMessage, attachment_id: int) -> None:
+    """Attach a stored file: the bytes kept under its hash, e.g. an issued order's PDF."""
+    from .. import attachments
+    from ..models import Attachment
+
+    stored = db.session.get(Attachment, attachment_id)
+    if stored is None:
+        return
+    maintype, _, subtype = stored.content_type.partition("/")
+    message.add_attachment(
+        attachments.read_bytes(stored),
+        maintype=maintype,
+        subtype=subtype,
+        filename=stored.filename,
+    )
 
 
 # Claiming and recording ----------------------------------------------------------------
@@ -218,6 +239,7 @@ def claim(limit: int, now: dt.datetime) -> list[Claimed]:
                 _table.c.attempts,
                 _table.c.created_at,
                 _table.c.claimed_at,
+                _table.c.attachment_id,
             )
         ).all()
     return sorted((Claimed(**row._asdict()) for row in rows), key=lambda item: item.id)
