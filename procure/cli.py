@@ -122,20 +122,10 @@ def verify_audit_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo organisation (idempotent) and print its logins."""
-    from .demo import (
-        seed,
-        seed_budgets_and_delegation,
-        seed_notifications,
-        seed_requests,
-        seed_vendors,
-    )
+    from .demo import seed_all
 
     with write_intent():
-        logins = seed()
-        seed_budgets_and_delegation()
-        seed_vendors()
-        seed_requests()
-        seed_notifications()
+        logins = seed_all()
         db.session.commit()
     click.echo("Demo organisation ready. Sign in at /login with any of these:")
     width = max(len(email) for email, _, _ in logins)

@@ -287,3 +287,253 @@ def seed_notifications() -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
+
+
+# Sourcing and orders ------------------------------------------------------------------
+
+# Two more hardware vendors, so that an RFQ can compare three quotes.
+EXTRA_VENDORS = [
+    (
+        "Coho Computers",
+        ["hardware", "peripherals"],
+        3,
+        "bids@coho-computers.example.com",
+        "88 Harbour Way\nSeattle, WA 98101",
+    ),
+    (
+        "Woodgrove Systems",
+        ["hardware"],
+        5,
+        "quotes@woodgrove.example.com",
+        "5 Woodgrove Park\nAustin, TX 78701",
+    ),
+]
+
+# title, requester, lines, what happens to its order.
+SOURCED_REQUESTS = [
+    (
+        "Keyboards and mice for the new floor",
+        "oscar@example.org",
+        [("Wireless keyboard and mouse set", "20", "59.00", "peripherals")],
+        "draft",
+    ),
+    (
+        "Docking stations for hot desks",
+        "ada@example.org",
+        [("USB-C dock, 100 W", "10", "189.00", "peripherals")],
+        "issued",
+    ),
+    (
+        "Rack power distribution units",
+        "oscar@example.org",
+        [("Switched PDU, 16 A", "4", "420.00", "hardware")],
+        "received",
+    ),
+    (
+        "Conference room headsets",
+        "oscar@example.org",
+        [("USB headset with boom mic", "8", "99.00", "peripherals")],
+        "closed",
+    ),
+    (
+        "Spare SSDs for the build farm",
+        "ada@example.org",
+        [("NVMe SSD, 2 TB", "6", "160.00", "hardware")],
+        "cancelled",
+    ),
+    (
+        "Laptop bags and privacy filters",
+        "oscar@example.org",
+        [
+            ('Laptop backpack, 15"', "12", "65.00", "peripherals"),
+            ('Privacy filter, 14"', "12", "39.00", "peripherals"),
+        ],
+        "partial",
+    ),
+]
+
+
+def seed_sourcing() -> None:
+    """An open RFQ with three quotes ready to compare, and orders in every state with
+    their stored PDFs (once: skipped when any RFQ exists)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from . import attachments
+    from .auth.services import find_user_by_email
+    from .extensions import db
+    from .models import PurchaseRequest, Rfq, Vendor
+    from .orders import services as orders
+    from .purchasing import services as purchasing
+    from .sourcing import services as sourcing
+    from .vendors import services as vendors
+    from .vendors.demo import tiny_pdf
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Rfq)):
+        return
+    buyer = find_user_by_email("paul@example.org")
+    if buyer is None or not db.session.scalar(sa.select(sa.func.count()).select_from(Vendor)):
+        return
+    today = utcnow_date()
+    for name, categories, rating, email, address in EXTRA_VENDORS:
+        if vendors.name_taken(name) is not None:
+            continue
+        vendor = vendors.create_vendor(
+            vendors.VendorData(
+                name=name, categories=categories, rating=rating, email=email, address=address
+            ),
+            actor=buyer,
+        )
+        stored = attachments.store_bytes(
+            tiny_pdf("Insurance certificate", f"Issued to {name}", "Demo document."),
+            f"{name.lower().replace(' ', '-')}-insurance.pdf",
+            "application/pdf",
+            user=buyer,
+        )
+        vendors.file_document(
+            vendor,
+            stored,
+            kind="insurance",
+            title="Insurance certificate",
+            expires_on=today + dt.timedelta(days=365),
+            actor=buyer,
+        )
+        vendors.act(vendor, "approve", actor=buyer)
+
+    by_name = {v.name: v for v in db.session.scalars(sa.select(Vendor))}
+    northwind, coho, woodgrove = (
+        by_name["Northwind Hardware"],
+        by_name["Coho Computers"],
+        by_name["Woodgrove Systems"],
+    )
+
+    def quote(rfq, vendor, factor: str, lead: int, warranty: int):
+        return sourcing.record_quote(
+            rfq,
+            sourcing.QuoteData(
+                vendor_id=vendor.id,
+                valid_until=today + dt.timedelta(days=30),
+                lead_time_days=lead,
+                warranty_months=warranty,
+                payment_terms="30 days net",
+                shipping=Decimal("35.00"),
+                tax=Decimal("0.00"),
+                lines=[
+                    sourcing.QuoteLineData(
+                        description=line.description,
+                        quantity=line.quantity,
+                        unit=line.unit,
+                        unit_price=(line.unit_price * Decimal(factor)).quantize(Decimal("0.01")),
+                        request_line_id=line.id,
+                    )
+                    for line in rfq.request.lines
+                ],
+            ),
+            actor=buyer,
+        )
+
+    # The open RFQ: the approved backup storage expansion, three quotes to compare.
+    storage = db.session.scalar(
+        sa.select(PurchaseRequest).where(PurchaseRequest.title == "Backup storage expansion")
+    )
+    if storage is not None and storage.status.value == "approved":
+        rfq = sourcing.create_rfq(
+            sourcing.RfqData(
+                request_id=storage.id,
+                vendor_ids=[northwind.id, coho.id, woodgrove.id],
+                due_date=today + dt.timedelta(days=10),
+                notes="Please include rails and a 3-year on-site warranty.",
+            ),
+            actor=buyer,
+        )
+        sourcing.send(rfq, actor=buyer)
+        quote(rfq, northwind, "0.98", 10, 36)
+        quote(rfq, coho, "0.94", 21, 12)
+        quote(rfq, woodgrove, "1.03", 5, 60)
+
+    # Orders in every state.
+    approver = {
+        "IT": find_user_by_email("ian@example.org"),
+        "OPS": find_user_by_email("olivia@example.org"),
+    }
+    for title, email, lines, outcome in SOURCED_REQUESTS:
+        requester = find_user_by_email(email)
+        pr = purchasing.create_request(
+            purchasing.RequestData(
+                title=title,
+                needed_by=today + dt.timedelta(days=21),
+                lines=[
+                    purchasing.LineData(
+                        description=d, quantity=Decimal(q), unit_price=Decimal(p), category=c
+                    )
+                    for d, q, p, c in lines
+                ],
+            ),
+            actor=requester,
+        )
+        purchasing.submit(pr, actor=requester)
+        deciders = {
+            "department": approver[requester.department.code],
+            "finance": find_user_by_email("fiona@example.org"),
+            "executive": find_user_by_email("eve@example.org"),
+        }
+        while pr.pending_step is not None:
+            purchasing.approve(pr, actor=deciders[pr.pending_step.name], comment="Fine.")
+        rfq = sourcing.create_rfq(
+            sourcing.RfqData(
+                request_id=pr.id,
+                vendor_ids=[northwind.id, coho.id],
+                due_date=today + dt.timedelta(days=7),
+            ),
+            actor=buyer,
+        )
+        sourcing.send(rfq, actor=buyer)
+        cheaper = quote(rfq, northwind, "0.95", 7, 24)
+        quote(rfq, coho, "0.99", 14, 12)
+        order = sourcing.award(rfq, cheaper.id, actor=buyer)
+        if outcome == "draft":
+            continue
+        orders.issue(order, actor=buyer)
+        if outcome == "cancelled":
+            orders.cancel(order, actor=buyer, comment="The build farm is moving to the cloud.")
+            continue
+        if outcome in ("received", "closed"):
+            orders.receive(
+                order,
+                [
+                    orders.ReceiptLineData(line_id=line.id, quantity=line.quantity)
+                    for line in order.lines
+                ],
+                received_on=today,
+                actor=buyer,
+            )
+        if outcome == "partial":
+            first = order.lines[0]
+            orders.receive(
+                order,
+                [orders.ReceiptLineData(line_id=first.id, quantity=first.quantity)],
+                received_on=today,
+                actor=buyer,
+                note="Filters back-ordered.",
+            )
+        if outcome == "closed":
+            orders.close(order, actor=buyer, comment="Delivered and invoiced.")
+
+
+def utcnow_date():
+    from .models import utcnow
+
+    return utcnow().date()
+
+
+def seed_all() -> list[tuple[str, str, str]]:
+    """Everything ``seed-demo`` loads, in order; returns the logins."""
+    logins = seed()
+    seed_budgets_and_delegation()
+    seed_vendors()
+    seed_requests()
+    seed_sourcing()
+    seed_notifications()
+    return logins

@@ -113,21 +113,16 @@ def vendor_problems(vendor: Vendor) -> list[str]:
     problems = []
     if vendor.status != VendorStatus.APPROVED:
         problems.append(f"{vendor.name} is {vendor.status.value}, not approved")
-    problems.extend(flag_reasons(vendor))
+    problems.extend(f"{vendor.name} is flagged: {reason.rstrip('.')}"
+                    for reason in flag_reasons(vendor))
     return problems
 
 
 def flag_reasons(vendor: Vendor) -> list[str]:
-    """Required compliance documents that are missing or expired."""
-    today = utcnow().date()
-    reasons = []
-    for kind in settings.get("vendors.required_documents"):
-        documents = [d for d in vendor.documents if d.kind == kind]
-        if not documents:
-            reasons.append(f"{vendor.name} has no {kind.replace('_', ' ')} document")
-        elif all(d.expires_on is not None and d.expires_on < today for d in documents):
-            reasons.append(f"{vendor.name}'s {kind.replace('_', ' ')} document has expired")
-    return reasons
+    """Required compliance documents that are missing or expired (the register's rule)."""
+    from ..vendors import services as vendors
+
+    return vendors.flag_reasons(vendor)
 
 
 def request_categories(pr: PurchaseRequest) -> set[str]:

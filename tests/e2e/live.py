@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from procure import create_app
 from procure.db import init_db, write_intent
-from procure.demo import DEMO_PASSWORD, seed, seed_budgets_and_delegation, seed_requests
+from procure.demo import DEMO_PASSWORD, seed_all
 from procure.extensions import db
 
 if TYPE_CHECKING:
@@ -105,15 +105,14 @@ def start_live_server(directory: Path) -> LiveServer:
             "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(directory) / "procure.db"),
             "SECRET_KEY": secrets.token_hex(32),
             "WTF_CSRF_ENABLED": True,
+            "ATTACHMENTS_DIR": str(Path(directory) / "attachments"),
         }
     )
     init_db(app)
-    # What `flask seed-demo` loads, in its order: the people, this year's budgets and
-    # a delegation, then requests in every state (judged against those budgets).
+    # What `flask seed-demo` loads: people, budgets and a delegation, vendors, requests
+    # in every state, RFQs and orders with their PDFs, notifications.
     with app.app_context(), write_intent():
-        seed()
-        seed_budgets_and_delegation()
-        seed_requests()
+        seed_all()
         db.session.commit()
 
     errors: list[str] = []
