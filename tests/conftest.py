@@ -15,6 +15,7 @@ import flask.globals
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from procure import create_app
 from procure.db import init_db
@@ -24,6 +25,12 @@ from .factories import Factories
 
 # The ``committing`` marker and the ``committed_db`` fixture (tests that really commit).
 pytest_plugins = ["tests.committing"]
+
+# No deadlines: the machines are shared and noisy, and the rule is no timed assertions.
+settings.register_profile(
+    "procure", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("procure")
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/procure_test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
