@@ -637,6 +637,29 @@ def test_a_mailbox_refused_for_good_is_given_up_the_others_go(app, db, runner, s
     assert "No such mailbox" in refused.last_error
 
 
+def test_a_message_that_cannot_be_built_does_not_stop_the_others(
+    app, db, runner, smtp, team, monkeypatch
+):
+    file_request(team["requester"])
+    db.session.commit()
+    broken_for = team["approver"].email
+    build = mail.build_message
+
+    def build_or_fail(item, sender):
+        if item.email == broken_for:
+            raise FileNotFoundError("attachment gone")
+        return build(item, sender)
+
+    monkeypatch.setattr(mail, "build_message", build_or_fail)
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "sent 1, failed 1, waiting 1"
+    assert [rcpt for _s, rcpt, _m in smtp.messages] == [[team["approver2"].email]]
+    broken = outbox(db)[broken_for]
+    assert broken.status == NotificationStatus.PENDING and broken.attempts == 1
+    assert "attachment gone" in broken.last_error
+
+
 def test_messages_left_sending_by_a_dead_sender_are_sent_again(app, db, smtp, team):
     file_request(team["requester"])
     db.session.commit()
@@ -879,3 +902,30 @@ def test_the_openapi_document_describes_the_notification_routes(client):
     read = paths["/api/v1/notifications/{notification_id}/read"]["post"]
     assert {"200", "401", "404"} <= set(read["responses"])
     assert "post" in paths["/api/v1/notifications/read-all"]
+
+
+# The demo -------------------------------------------------------------------------------
+
+
+def test_seed_demo_leaves_notifications_to_read(db, runner):
+    from procure.demo import PEOPLE
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    rows = list(db.session.scalars(sa.select(Notification)))
+    welcomes = sorted(row.email for row in rows if row.kind == "welcome")
+    assert welcomes == sorted(email for email, *_ in PEOPLE)
+    kinds = Counter(row.kind for row in rows)
+    assert {"step_pending", "request_approved", "request_rejected", "request_returned"} <= set(
+        kinds
+    )
+    # what an approver has decided since, they have read; what still waits, they have not
+    ian = {
+        row.subject.split(": ", 1)[1]: row
+        for row in rows
+        if row.email == "ian@example.org" and row.kind == "step_pending"
+    }
+    assert ian["Monitors for the support desk"].read_at is not None
+    assert ian["Laptops for new developers"].read_at is None
+    # idempotent
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == len(rows)

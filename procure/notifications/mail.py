@@ -349,6 +349,9 @@ def _deliver(
             except (ValueError, TypeError) as exc:  # an address the e-mail library refuses
                 _fail(report, [item], f"cannot build the message: {exc}", now, permanent=True)
                 continue
+            except OSError as exc:  # its attachment cannot be read now: try again later
+                _fail(report, [item], f"cannot build the message: {exc}", now)
+                continue
             try:
                 connection.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:
