@@ -245,3 +245,20 @@ def test_requesters_see_but_cannot_act(setup, app):
     page = text(requester.get(f"/rfqs/{rfq_id}"))
     assert "Enter a quote" not in page and "Cancel RFQ" not in page
     assert requester.post(f"/rfqs/{rfq_id}/cancel", data={}).status_code == 403
+
+
+def test_admin_sets_the_quote_count_rule(app, make, db):
+    from procure import settings
+
+    admin = make.user(["admin"], department="IT")
+    client = app.test_client()
+    client.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+    page = client.get("/admin/policy").get_data(as_text=True)
+    assert "Quote-count rule" in page and 'value="5000.00"' in page
+    bad = client.post("/admin/policy/quotes", data={"threshold": "-1", "min_quotes": "2"})
+    assert bad.status_code == 422 and 'id="threshold-errors"' in bad.get_data(as_text=True)
+    good = client.post("/admin/policy/quotes", data={"threshold": "10000", "min_quotes": "2"})
+    assert good.status_code == 302
+    db.session.expire_all()
+    assert settings.get("sourcing.quote_threshold") == "10000.00"
+    assert settings.get("sourcing.min_quotes") == 2

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import policy
+from .. import policy, settings
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import apply_errors
@@ -41,6 +41,14 @@ class RuleForm(FlaskForm):
     submit = SubmitField("Save rule")
 
 
+class QuoteRuleForm(FlaskForm):
+    threshold = StringField("From a request total of", validators=[DataRequired(), Length(max=20)])
+    min_quotes = IntegerField(
+        "an award needs at least this many quotes", validators=[NumberRange(1, 20)]
+    )
+    submit = SubmitField("Save the quote-count rule")
+
+
 class ToggleRuleForm(FlaskForm):
     submit = SubmitField("Change")
 
@@ -72,13 +80,23 @@ def _rule_data(form: RuleForm) -> policy.RuleData:
     )
 
 
-def _render(form: RuleForm, status: int = 200, rule=None):
+def _quote_rule_form(form: QuoteRuleForm | None = None) -> QuoteRuleForm:
+    if form is not None:
+        return form
+    return QuoteRuleForm(
+        threshold=str(settings.get("sourcing.quote_threshold")),
+        min_quotes=int(settings.get("sourcing.min_quotes")),
+    )
+
+
+def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None):
     return render_template(
         "admin/policy.html",
         rules=policy.list_rules(),
         form=form,
         rule=rule,
         toggle_form=ToggleRuleForm(),
+        quote_form=_quote_rule_form(quote_form),
         describe=policy.describe,
     ), status
 
@@ -134,3 +152,24 @@ def toggle_rule(rule_id: int):
         db.session.commit()
         flash(f"The rule is {'active' if rule.active else 'switched off'}.", "success")
     return redirect(url_for(".policy_rules"))
+
+
+@bp.post("/policy/quotes")
+def quote_rule():
+    """The quote-count rule: from a total, an award needs N quotes unless it carries a
+    single-source justification."""
+    form = QuoteRuleForm()
+    if form.validate():
+        try:
+            threshold = parse_money(form.threshold.data)
+        except MoneyError as exc:
+            form.threshold.errors.append(f"The amount {exc}.")
+        else:
+            settings.put("sourcing.quote_threshold", f"{threshold:.2f}", actor=current_user)
+            settings.put("sourcing.min_quotes", form.min_quotes.data, actor=current_user)
+            db.session.commit()
+            flash("The quote-count rule is saved.", "success")
+            return redirect(url_for(".policy_rules", _anchor="quote-rule"))
+    rule_form = RuleForm()
+    _choices(rule_form)
+    return _render(rule_form, 422, quote_form=form)
