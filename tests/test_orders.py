@@ -285,3 +285,124 @@ def test_the_vendor_receives_the_order_with_its_pdf(awarded, db, runner, app, mo
     assert [a.get_filename() for a in attachments] == [f"{order['number']}.pdf"]
     data = attachments[0].get_content()
     assert hashlib.sha256(data).hexdigest() == order["pdf_sha256"]
+
+
+def test_the_pdf_is_the_same_after_a_restart(awarded, app, database_url):
+    """A second app process on the same database and files serves the same bytes."""
+    from procure import create_app
+    from procure.extensions import db as second_db
+
+    client, order_id = awarded["client"], awarded["order_id"]
+    order = client.post(f"/api/v1/orders/{order_id}/issue").get_json()
+    first = client.get(f"/api/v1/orders/{order_id}/pdf").data
+    from procure.extensions import db
+
+    db.session.commit()
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ATTACHMENTS_DIR": app.config["ATTACHMENTS_DIR"],
+            "SECRET_KEY": "another-process",
+        }
+    )
+    # The test's transaction is not visible to another connection: read through it.
+    other.extensions["sqlalchemy"]._app_engines[other][None] = app.extensions[
+        "sqlalchemy"
+    ]._app_engines[app][None]
+    with other.app_context():
+        from procure.models import PurchaseOrder
+        from procure.orders import services as order_services
+
+        again, _name = order_services.document(second_db.session.get(PurchaseOrder, order_id))
+    assert again == first
+    assert hashlib.sha256(again).hexdigest() == order["pdf_sha256"]
+
+
+# The order's transition table, every (state, action): the expected outcome written out.
+ORDER_TABLE = {
+    ("draft", "issue"): "issued",
+    ("draft", "cancel"): "cancelled",
+    ("issued", "receive"): "partially_received",
+    ("issued", "cancel"): "cancelled",
+    ("partially_received", "receive"): "received",
+    ("received", "close"): "closed",
+}
+ORDER_STATES = ["draft", "issued", "partially_received", "received", "closed", "cancelled"]
+ORDER_ACTIONS = ["issue", "receive", "close", "cancel"]
+
+
+def _order_in(state, awarded):
+    from procure.models import PurchaseOrder
+    from procure.orders import services as order_services
+
+    client, order_id = awarded["client"], awarded["order_id"]
+    from procure.extensions import db
+
+    order = db.session.get(PurchaseOrder, order_id)
+    buyer = awarded["buyer"]
+    if state == "draft":
+        return order
+    if state == "cancelled":
+        order_services.cancel(order, actor=buyer, comment="test")
+        return order
+    order_services.issue(order, actor=buyer)
+    first = order.lines[0]
+    if state in ("partially_received", "received", "closed"):
+        order_services.receive(
+            order,
+            [order_services.ReceiptLineData(first.id, first.quantity)],
+            received_on=None,
+            actor=buyer,
+        )
+    if state in ("received", "closed"):
+        order_services.receive(
+            order,
+            [order_services.ReceiptLineData(line.id, line.quantity) for line in order.lines[1:]],
+            received_on=None,
+            actor=buyer,
+        )
+    if state == "closed":
+        order_services.close(order, actor=buyer)
+    assert order.status.value == state
+    _ = client
+    return order
+
+
+@pytest.mark.parametrize("state", ORDER_STATES)
+@pytest.mark.parametrize("action", ORDER_ACTIONS)
+@pytest.mark.parametrize("who", ["procurement", "requester"])
+def test_order_transitions(awarded, state, action, who):
+    from procure import errors
+    from procure.orders import services as order_services
+
+    order = _order_in(state, awarded)
+    actor = awarded["buyer"] if who == "procurement" else awarded["requester"]
+    calls = {
+        "issue": lambda: order_services.issue(order, actor=actor),
+        "receive": lambda: order_services.receive(
+            order,
+            [
+                order_services.ReceiptLineData(line.id, line.quantity - line.received_quantity)
+                for line in order.lines
+                if line.quantity > line.received_quantity
+            ][:1]
+            or [order_services.ReceiptLineData(order.lines[0].id, Decimal(1))],
+            received_on=None,
+            actor=actor,
+        ),
+        "close": lambda: order_services.close(order, actor=actor),
+        "cancel": lambda: order_services.cancel(order, actor=actor, comment="test"),
+    }
+    expected = ORDER_TABLE.get((state, action))
+    if expected is None:
+        with pytest.raises(errors.InvalidTransition):
+            calls[action]()
+        assert order.status.value == state
+    elif who != "procurement":
+        with pytest.raises(errors.Forbidden):
+            calls[action]()
+        assert order.status.value == state
+    else:
+        calls[action]()
+        assert order.status.value == expected
