@@ -251,12 +251,13 @@ def seed_budgets_and_delegation() -> None:
 
 def seed_notifications() -> None:
     """A welcome note for every demo person (once). The demo requests wrote the rest
-    through the workflow; what a person has decided since, they have read."""
+    through the workflow; what no longer waits for a person (they decided it, or the
+    request has moved past approval), they have read."""
     import sqlalchemy as sa
 
     from .auth.services import find_user_by_email
     from .extensions import db
-    from .models import ApprovalStep, Notification, utcnow
+    from .models import ApprovalStep, Notification, PurchaseRequest, RequestStatus, utcnow
     from .notifications import services as notifications
 
     welcomed = db.session.scalar(
@@ -275,13 +276,21 @@ def seed_notifications() -> None:
         )
         .exists()
     )
+    no_longer_pending = (
+        sa.select(PurchaseRequest.id)
+        .where(
+            PurchaseRequest.id == Notification.entity_id,
+            PurchaseRequest.status != RequestStatus.PENDING_APPROVAL,
+        )
+        .exists()
+    )
     db.session.execute(
         sa.update(Notification)
         .where(
             Notification.entity == "request",
             Notification.kind == notifications.STEP_PENDING,
             Notification.read_at.is_(None),
-            decided_it,
+            sa.or_(decided_it, no_longer_pending),
         )
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)

@@ -918,13 +918,15 @@ def test_seed_demo_leaves_notifications_to_read(db, runner):
     assert {"step_pending", "request_approved", "request_rejected", "request_returned"} <= set(
         kinds
     )
-    # what an approver has decided since, they have read; what still waits, they have not
+    # what an approver has decided since, or what no longer waits, they have read; what
+    # still waits for them, they have not
     ian = {
         row.subject.split(": ", 1)[1]: row
         for row in rows
         if row.email == "ian@example.org" and row.kind == "step_pending"
     }
-    assert ian["Monitors for the support desk"].read_at is not None
+    assert ian["Monitors for the support desk"].read_at is not None  # he approved it
+    assert ian["Conference room display"].read_at is not None  # Olivia rejected it
     assert ian["Laptops for new developers"].read_at is None
     # idempotent
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
