@@ -1,0 +1,1 @@
+"""Maintenance and service contracts: terms, renewals, reminders."""
