@@ -17,3 +17,10 @@ def apply_errors(form: FlaskForm, exc: ValidationError) -> None:
             placed = True
     if not placed:
         form.form_errors.append(exc.message)
+
+
+def submitted_version(form: FlaskForm) -> int | None:
+    """The document version a form was rendered with (its hidden ``version`` field),
+    so that a change made meanwhile by someone else is refused, not overwritten."""
+    raw = (form.version.data or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None

@@ -5,7 +5,7 @@ from wtforms import SelectChoice
 from ..admin.services import list_categories, list_departments
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import apply_errors, submitted_version
 from ..models import Role
 from ..money import MoneyError, parse_money
 from . import bp, services
@@ -114,7 +114,7 @@ def set_amount(budget_id: int):
             amount = parse_money(form.amount.data)
         except MoneyError as exc:
             raise ValidationError.field("amount", f"The amount {exc}.") from None
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = submitted_version(form)
         services.set_amount(budget, amount, actor=current_user, expected_version=version)
         db.session.commit()
         flash(

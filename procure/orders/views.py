@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..errors import ValidationError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import apply_errors, submitted_version
 from ..models import OrderStatus, User
 from ..money import MoneyError, parse_quantity
 from ..pagination import paginate_page
@@ -31,11 +31,6 @@ def index():
     return render_template(
         "orders/index.html", page=page, status=status, statuses=[s.value for s in OrderStatus]
     )
-
-
-def _version(form) -> int | None:
-    raw = form.version.data or ""
-    return int(raw) if raw.isdigit() else None
 
 
 def _render(order, *, draft_form=None, receive_form=None, action_form=None, status=200):
@@ -94,7 +89,7 @@ def edit(order_id: int):
                     terms=form.terms.data or "",
                 ),
                 actor=current_user,
-                expected_version=_version(form),
+                expected_version=submitted_version(form),
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -113,7 +108,7 @@ def issue(order_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    services.issue(order, actor=current_user, expected_version=_version(form))
+    services.issue(order, actor=current_user, expected_version=submitted_version(form))
     db.session.commit()
     flash(f"{order.number} is issued. Its PDF is frozen and on its way to the vendor.", "success")
     return redirect(url_for(".detail", order_id=order.id))
@@ -141,7 +136,7 @@ def receive(order_id: int):
                 received_on=form.received_on.data,
                 note=form.note.data or "",
                 actor=current_user,
-                expected_version=_version(form),
+                expected_version=submitted_version(form),
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -179,7 +174,7 @@ def act(order_id: int, action: str):
             order,
             actor=current_user,
             comment=form.comment.data or "",
-            expected_version=_version(form),
+            expected_version=submitted_version(form),
         )
     except ValidationError as exc:
         db.session.rollback()

@@ -8,6 +8,7 @@ from .. import permissions
 from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
+from ..forms import submitted_version
 from ..models import RequestStatus, User
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
@@ -180,7 +181,7 @@ def edit(pr_id: int):
     data = _checked(form)
     if data is None:
         return _edit_form("purchasing/edit.html", form, 422, pr=pr)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = submitted_version(form)
     services.update_request(pr, data, actor=current_user, expected_version=version)
     db.session.commit()
     flash("Saved.", "success")
@@ -281,7 +282,7 @@ def act(pr_id: int, action: str):
     form = DecisionForm()
     if not form.validate():
         return _render_detail(pr, form, 422)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = submitted_version(form)
     try:
         services.act(
             pr,

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from .. import attachments
 from ..errors import DomainError, ValidationError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import apply_errors, submitted_version
 from ..models import PurchaseRequest, Quote, RfqStatus, Vendor, VendorStatus, utcnow
 from ..money import MoneyError, parse_money
 from ..pagination import paginate_page
@@ -151,11 +151,6 @@ def detail(rfq_id: int):
     return _render_detail(services.get(rfq_id, current_user))
 
 
-def _version(form) -> int | None:
-    raw = form.version.data or ""
-    return int(raw) if raw.isdigit() else None
-
-
 @bp.post("/rfqs/<int:rfq_id>/send")
 @login_required
 def send(rfq_id: int):
@@ -163,7 +158,7 @@ def send(rfq_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    links = services.send(rfq, actor=current_user, expected_version=_version(form))
+    links = services.send(rfq, actor=current_user, expected_version=submitted_version(form))
     db.session.commit()
     flash(
         f"{rfq.number} is open. Vendors with an e-mail address get their invitation; "
@@ -183,7 +178,10 @@ def cancel(rfq_id: int):
     if not form.validate():
         abort(400)
     services.cancel(
-        rfq, actor=current_user, comment=form.comment.data or "", expected_version=_version(form)
+        rfq,
+        actor=current_user,
+        comment=form.comment.data or "",
+        expected_version=submitted_version(form),
     )
     db.session.commit()
     flash(f"{rfq.number} is cancelled.", "success")
@@ -203,7 +201,7 @@ def award(rfq_id: int):
             int(form.quote_id.data),
             actor=current_user,
             justification=form.justification.data or "",
-            expected_version=_version(form),
+            expected_version=submitted_version(form),
         )
     except ValidationError as exc:
         db.session.rollback()

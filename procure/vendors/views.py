@@ -23,7 +23,7 @@ from .. import access, attachments
 from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import apply_errors, submitted_version
 from ..models import Role, User
 from ..pagination import paginate_page
 from . import bp, csvio, services
@@ -224,7 +224,7 @@ def edit(vendor_id: int):
     if not form.validate():
         return _edit_page(form, vendor, 422)
     data, rows = _vendor_data(form)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = submitted_version(form)
     try:
         services.update_vendor(vendor, data, actor=current_user, expected_version=version)
     except ValidationError as exc:
@@ -310,7 +310,7 @@ def act(vendor_id: int, action: str):
     if not form.validate():
         flash("The form has expired; please try again.", "danger")
         return redirect(url_for(".detail", vendor_id=vendor.id))
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = submitted_version(form)
     services.act(
         vendor,
         action,
