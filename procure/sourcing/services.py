@@ -113,8 +113,9 @@ def vendor_problems(vendor: Vendor) -> list[str]:
     problems = []
     if vendor.status != VendorStatus.APPROVED:
         problems.append(f"{vendor.name} is {vendor.status.value}, not approved")
-    problems.extend(f"{vendor.name} is flagged: {reason.rstrip('.')}"
-                    for reason in flag_reasons(vendor))
+    problems.extend(
+        f"{vendor.name} is flagged: {reason.rstrip('.')}" for reason in flag_reasons(vendor)
+    )
     return problems
 
 
