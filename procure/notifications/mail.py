@@ -271,13 +271,16 @@ def record_failures(
     items: list[Claimed], error: str, now: dt.datetime, *, permanent: bool = False
 ) -> int:
     """Put the messages back in the queue for later, or give up on them; returns how
-    many were given up."""
+    many were given up.
+
+    One row per transaction, as for a message sent: a sender never holds two row
+    locks at once, so it cannot deadlock with "mark all as read" on the same rows."""
     given_up = 0
-    with _write_transaction():
-        for item in items:
-            attempts = item.attempts + 1
-            final = permanent or attempts >= MAX_ATTEMPTS
-            given_up += final
+    for item in items:
+        attempts = item.attempts + 1
+        final = permanent or attempts >= MAX_ATTEMPTS
+        given_up += final
+        with _write_transaction():
             db.session.execute(
                 sa.update(_table)
                 .where(_ours(item))
