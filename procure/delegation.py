@@ -105,6 +105,12 @@ def create(
     if len(note or "") > 10_000:
         errors["note"] = ["Use at most 10,000 characters."]
     if not errors and starts_on and ends_on:
+        # Two delegations of one person created at once must not both pass the overlap
+        # check: take the delegator's row first (SQLite serialises writers anyway).
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(
+                sa.select(User.id).where(User.id == delegator.id).with_for_update()
+            )
         overlapping = db.session.scalar(
             sa.select(Delegation.id)
             .where(
