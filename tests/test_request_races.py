@@ -206,6 +206,67 @@ def test_two_approvers_approving_the_same_step_record_one_decision(
     assert result.count == checker_count(checker)
 
 
+# The owner against a decider, or against themselves in two tabs: both have read the
+# request before either writes (PostgreSQL); one wins, the other gets Conflict.
+
+OWNER_RACES = {
+    "edit_and_edit": ("edit", "edit"),
+    "edit_and_submit": ("edit", "submit"),
+    "submit_and_submit": ("submit", "submit"),
+    "cancel_and_approve": ("cancel", "approve"),
+}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("race", list(OWNER_RACES))
+def test_racing_changes_to_one_request_lose_with_conflict(
+    app, committed_db, make, checker, postgres, race
+):
+    requester_id = make.user(["requester"], department="IT").id
+    approver_id = make.user(["approver"], department="IT").id
+    db.session.remove()
+    actions = OWNER_RACES[race]
+
+    def take(action: str, pr_id: int, barrier: threading.Barrier) -> Callable[[], str]:
+        def work() -> str:
+            pr = db.session.get(PurchaseRequest, pr_id)
+            requester = db.session.get(User, requester_id)
+            approver = db.session.get(User, approver_id)
+            assert pr.lines and pr.department and requester.roles and approver.roles
+            barrier.wait(BARRIER_TIMEOUT)
+            if action == "edit":
+                data = services.RequestData(title="Docks, revised", lines=[line("120.00")])
+                services.update_request(pr, data, actor=requester)
+            elif action == "approve":
+                services.approve(pr, actor=approver)
+            else:
+                services.act(pr, action, actor=requester)
+            return action
+
+        return work
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(ROUNDS // 3):
+            pr_id = file_request(requester_id, "100.00", submit="approve" in actions)
+            barrier = threading.Barrier(2)
+            futures = [pool.submit(in_thread, app, take(a, pr_id, barrier)) for a in actions]
+            outcomes = [future.result() for future in futures]
+            won = [outcome for outcome in outcomes if isinstance(outcome, str)]
+            lost = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+            assert len(won) == 1 and len(lost) == 1, outcomes
+            assert isinstance(lost[0], Conflict), repr(lost[0])
+            with checker.connect() as connection:
+                actions_recorded = connection.scalars(
+                    sa.select(AuditEvent.action)
+                    .where(AuditEvent.entity == "request", AuditEvent.entity_id == pr_id)
+                    .order_by(AuditEvent.id)
+                ).all()
+            before = ["create", "submit"] if "approve" in actions else ["create"]
+            assert actions_recorded == [*before, {"edit": "update"}.get(won[0], won[0])]
+    result = audit.verify()
+    assert result.ok, result
+
+
 # (b) many people file requests at once -----------------------------------------------
 
 

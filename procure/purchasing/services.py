@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit, numbering, permissions, policy, workflow
 from ..admin.services import category_names, department_by_code
@@ -346,7 +347,13 @@ def update_request(
     _set_lines(pr, data.lines)
     # The lines are replaced; bump the version so concurrent editors conflict.
     pr.updated_at = utcnow()
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another edit or a transition of the same version was committed first.
+        raise Conflict(
+            "Somebody else changed this request at the same time; reload it and try again."
+        ) from None
     changes = audit.diff(before, _snapshot(pr))
     if changes:
         audit.record("request", pr.id, "update", actor=actor, changes=changes)
