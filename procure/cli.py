@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         issue_token_command,
         verify_audit_command,
         seed_demo_command,
+        send_reminders_command,
         send_notifications_command,
     ):
         app.cli.add_command(command)
@@ -131,6 +132,17 @@ def seed_demo_command() -> None:
     width = max(len(email) for email, _, _ in logins)
     for email, password, roles in logins:
         click.echo(f"  {email:<{width}}  {password}  ({roles})")
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Queue contract-renewal reminders that are due; roll auto-renewing contracts
+    forward and expire ended ones. Safe to run on several hosts, and often."""
+    from .contracts import jobs
+
+    report = jobs.run()
+    click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
 
 
 @click.command("send-notifications")

@@ -87,3 +87,10 @@ def procurement(actor: User, _doc: object) -> Reason:
     if Role.PROCUREMENT not in actor.roles:
         return "Only procurement may do this."
     return None
+
+
+def system(actor: User | None, _doc: object) -> Reason:
+    """Transitions Procure takes itself (a contract expiring), never a person."""
+    if actor is not None:
+        return "Procure does this by itself when the date comes."
+    return None

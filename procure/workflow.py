@@ -25,6 +25,7 @@ from . import audit, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
 from .models import (
     OPEN_STEP_STATUSES,
+    ContractStatus,
     OrderStatus,
     PurchaseOrder,
     PurchaseRequest,
@@ -80,7 +81,7 @@ def apply(
     doc: Any,
     action: enum.Enum,
     *,
-    actor: User,
+    actor: User | None,
     on_behalf_of: User | None = None,
     comment: str = "",
     changes: Mapping[str, Any] | None = None,
@@ -132,7 +133,7 @@ def _write_version(doc: Any) -> None:
         ) from None
 
 
-def check(machine: Machine, doc: Any, action: enum.Enum, actor: User) -> Transition:
+def check(machine: Machine, doc: Any, action: enum.Enum, actor: User | None) -> Transition:
     """Raise what :func:`apply` would raise for this action, without applying it."""
     transition = machine.transition(doc.status, action)
     if transition is None:
@@ -140,6 +141,8 @@ def check(machine: Machine, doc: Any, action: enum.Enum, actor: User) -> Transit
             f"You cannot {action.value.replace('_', ' ')} a {machine.entity} that is "
             f"{doc.status.value.replace('_', ' ')}."
         )
+    if actor is None and transition.who is not permissions.system:
+        raise Forbidden("Only a signed-in person may do this.")
     reason = transition.who(actor, doc)
     if reason is None and transition.guard is not None:
         reason = transition.guard(doc)
@@ -288,11 +291,40 @@ ORDER = Machine(
 )
 
 
+# Contracts ----------------------------------------------------------------------------
+
+
+class ContractAction(enum.StrEnum):
+    ACTIVATE = "activate"
+    RENEW = "renew"
+    TERMINATE = "terminate"
+    EXPIRE = "expire"  # the end date passed without renewal (send-reminders)
+    AUTO_RENEW = "auto_renew"  # an auto-renewing contract rolled into a new term
+
+
+C = ContractStatus
+CA = ContractAction
+
+CONTRACT = Machine(
+    entity="contract",
+    actions=ContractAction,
+    table={
+        (C.DRAFT, CA.ACTIVATE): Transition(C.ACTIVE, permissions.procurement),
+        (C.ACTIVE, CA.RENEW): Transition(C.ACTIVE, permissions.procurement),
+        (C.ACTIVE, CA.TERMINATE): Transition(C.TERMINATED, permissions.procurement),
+        (C.ACTIVE, CA.EXPIRE): Transition(C.EXPIRED, permissions.system),
+        (C.ACTIVE, CA.AUTO_RENEW): Transition(C.ACTIVE, permissions.system),
+    },
+)
+
+
 __all__ = [
+    "CONTRACT",
     "ORDER",
     "REQUEST",
     "RFQ",
     "VENDOR",
+    "ContractAction",
     "OrderAction",
     "RfqAction",
     "VendorAction",

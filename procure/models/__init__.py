@@ -2,6 +2,15 @@
 
 from .base import utcnow
 from .budgets import Budget, Delegation, Notification, NotificationStatus
+from .contracts import (
+    BillingPeriod,
+    CalendarFeed,
+    Contract,
+    ContractKind,
+    ContractReminder,
+    ContractStatus,
+    ContractTerm,
+)
 from .core import (
     DEFAULT_CATEGORIES,
     AuditEvent,
@@ -40,6 +49,13 @@ from .sourcing import (
 from .users import ApiToken, Department, LoginAttempt, Role, User, UserRole, UserSession
 
 __all__ = [
+    "BillingPeriod",
+    "CalendarFeed",
+    "Contract",
+    "ContractKind",
+    "ContractReminder",
+    "ContractStatus",
+    "ContractTerm",
     "Attachment",
     "OrderLine",
     "OrderStatus",

@@ -54,7 +54,15 @@ REQUEST_APPROVED = "request_approved"
 REQUEST_REJECTED = "request_rejected"
 REQUEST_RETURNED = "request_returned"
 WELCOME = "welcome"
-KINDS = (STEP_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_RETURNED, WELCOME)
+CONTRACT_REMINDER = "contract_reminder"
+KINDS = (
+    STEP_PENDING,
+    REQUEST_APPROVED,
+    REQUEST_REJECTED,
+    REQUEST_RETURNED,
+    WELCOME,
+    CONTRACT_REMINDER,
+)
 
 # What the requester hears when a decision ends the request's approval (or sends it back).
 _REQUESTER_KINDS = {
