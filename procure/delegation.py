@@ -108,9 +108,7 @@ def create(
         # Two delegations of one person created at once must not both pass the overlap
         # check: take the delegator's row first (SQLite serialises writers anyway).
         if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(
-                sa.select(User.id).where(User.id == delegator.id).with_for_update()
-            )
+            db.session.execute(sa.select(User.id).where(User.id == delegator.id).with_for_update())
         overlapping = db.session.scalar(
             sa.select(Delegation.id)
             .where(
