@@ -9,8 +9,9 @@ import pytest
 from procure.models import PurchaseRequest, RequestStatus
 
 
-def form_data(title="Docking stations", lines=(("Dock", "hardware", "2", "each", "199.50"),),
-              **extra):
+def form_data(
+    title="Docking stations", lines=(("Dock", "hardware", "2", "each", "199.50"),), **extra
+):
     data = {"title": title, "justification": "Hot desks", "needed_by": ""}
     for index, (description, category, quantity, unit, price) in enumerate(lines):
         data[f"lines-{index}-description"] = description
@@ -45,9 +46,15 @@ def text(response) -> str:
 def test_new_request_form_creates_a_draft(app, team, db):
     client = signed_in(app, team["requester"])
     assert client.get("/requests/new").status_code == 200
-    response = client.post("/requests/new", data=form_data(
-        lines=[("Dock", "hardware", "2", "each", "199.50"),
-               ("Cable", "peripherals", "4", "each", "12.25")]))
+    response = client.post(
+        "/requests/new",
+        data=form_data(
+            lines=[
+                ("Dock", "hardware", "2", "each", "199.50"),
+                ("Cable", "peripherals", "4", "each", "12.25"),
+            ]
+        ),
+    )
     assert response.status_code == 302
     pr = db.session.scalars(db.select(PurchaseRequest)).one()
     assert pr.status == RequestStatus.DRAFT
@@ -63,8 +70,9 @@ def test_new_request_form_creates_a_draft(app, team, db):
 
 def test_form_errors_stand_beside_their_fields_and_nothing_is_stored(app, team, db):
     client = signed_in(app, team["requester"])
-    response = client.post("/requests/new", data=form_data(
-        title="", lines=[("", "hardware", "0", "each", "12.345")]))
+    response = client.post(
+        "/requests/new", data=form_data(title="", lines=[("", "hardware", "0", "each", "12.345")])
+    )
     assert response.status_code == 422
     page = text(response)
     assert re.search(r'id="title-errors"', page)
@@ -80,16 +88,22 @@ def test_lines_are_added_and_removed_without_javascript(app, team):
     page = text(client.post("/requests/new", data=data))
     assert 'name="lines-1-description"' in page
     assert 'value="Dock"' in page  # what was typed is kept
-    two = form_data(lines=[("Keep me", "hardware", "1", "each", "5"),
-                           ("Drop me", "hardware", "1", "each", "5")], remove_line="1")
+    two = form_data(
+        lines=[
+            ("Keep me", "hardware", "1", "each", "5"),
+            ("Drop me", "hardware", "1", "each", "5"),
+        ],
+        remove_line="1",
+    )
     page = text(client.post("/requests/new", data=two))
     assert "Keep me" in page and "Drop me" not in page
 
 
 def test_approval_through_the_pages(app, team, db):
     requester = signed_in(app, team["requester"])
-    location = requester.post("/requests/new", data=form_data(
-        lines=[("Switch", "hardware", "1", "each", "7500")])).location
+    location = requester.post(
+        "/requests/new", data=form_data(lines=[("Switch", "hardware", "1", "each", "7500")])
+    ).location
     pr_id = int(location.rsplit("/", 1)[1])
     requester.post(f"/requests/{pr_id}/submit")
     approver = signed_in(app, team["approver"])
@@ -136,8 +150,11 @@ def test_only_the_right_buttons(app, team):
     page = text(finance.get(f"/requests/{pr_id}"))
     assert "Your decision" not in page and "Cancel request" not in page
     # the page refuses what the button would not offer, and says why
-    response = finance.post(f"/requests/{pr_id}/approve", data={"comment": ""},
-                            headers={"Referer": f"http://localhost/requests/{pr_id}"})
+    response = finance.post(
+        f"/requests/{pr_id}/approve",
+        data={"comment": ""},
+        headers={"Referer": f"http://localhost/requests/{pr_id}"},
+    )
     assert response.status_code == 403
     assert "approver of IT" in text(response)
 
@@ -167,10 +184,14 @@ def test_edit_keeps_the_version(app, team, db):
     location = requester.post("/requests/new", data=form_data()).location
     pr_id = int(location.rsplit("/", 1)[1])
     assert 'name="version"' in text(requester.get(f"/requests/{pr_id}/edit"))
-    response = requester.post(f"/requests/{pr_id}/edit",
-                              data=form_data(title="Renamed", version="1"))
+    response = requester.post(
+        f"/requests/{pr_id}/edit", data=form_data(title="Renamed", version="1")
+    )
     assert response.status_code == 302
-    stale = requester.post(f"/requests/{pr_id}/edit", data=form_data(title="Again", version="1"),
-                           headers={"Referer": f"http://localhost/requests/{pr_id}/edit"})
+    stale = requester.post(
+        f"/requests/{pr_id}/edit",
+        data=form_data(title="Again", version="1"),
+        headers={"Referer": f"http://localhost/requests/{pr_id}/edit"},
+    )
     assert stale.status_code == 303
     assert db.session.get(PurchaseRequest, pr_id).title == "Renamed"
