@@ -205,3 +205,23 @@ def test_signing_out_leaves_tokens_working(client, user):
     client.post("/logout")
 
     assert me(client, token).status_code == 200
+
+
+def test_reloading_the_answer_does_not_create_a_second_token(app, make, db):
+    import re
+
+    from procure.models import ApiToken
+
+    user = make.user(["requester"])
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    page = client.get("/profile").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    first = client.post("/profile/tokens", data={"name": "sync", "once": once})
+    assert first.status_code == 200 and "prc_" in first.get_data(as_text=True)
+    again = client.post("/profile/tokens", data={"name": "sync", "once": once})
+    assert again.status_code == 302
+    count = db.session.scalar(
+        db.select(db.func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)
+    )
+    assert count == 1

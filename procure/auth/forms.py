@@ -36,6 +36,8 @@ class TokenForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         description='What the token is for, e.g. "inventory sync".',
     )
+    # One use per rendered form: reloading the answer page does not create a second token.
+    once = HiddenField()
     submit = SubmitField("Create token")
 
 

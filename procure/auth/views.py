@@ -1,3 +1,5 @@
+import secrets
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -106,7 +108,7 @@ def _render_profile(
         is_current=delegation.is_current,
         today=delegation.today(),
         password_form=password_form or ChangePasswordForm(),
-        token_form=token_form or TokenForm(),
+        token_form=token_form or TokenForm(once=secrets.token_urlsafe(16)),
         revoke_form=RevokeForm(),
         tokens=services.tokens_of(current_user),
         new_secret=new_secret,
@@ -142,8 +144,14 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _render_profile(token_form=form, status=422)
+    used = session.get("used_token_forms", [])
+    if form.once.data and form.once.data in used:
+        flash("That token was created already; it is in the list below.", "info")
+        return redirect(url_for(".profile", _anchor="tokens"))
     _token, secret = services.create_token(current_user, form.name.data, actor=current_user)
     db.session.commit()
+    if form.once.data:
+        session["used_token_forms"] = (used + [form.once.data])[-20:]
     # Shown once, in this answer only: never stored, never put in the cookie.
     return _render_profile(new_secret=secret)
 
