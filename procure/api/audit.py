@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (
     AuditEvent,
     Budget,
+    Contract,
     PurchaseOrder,
     PurchaseRequest,
     Rfq,
@@ -34,6 +35,7 @@ DOCUMENTS: dict[str, type] = {
     "rfq": Rfq,
     "order": PurchaseOrder,
     "vendor": Vendor,
+    "contract": Contract,
 }
 ENTITIES = (
     "request",
