@@ -1,0 +1,110 @@
+"""Steps the sourcing and order journeys share: an approved request of the test's own
+(written through the services), and procurement's RFQ driven through the pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from procure.models import Role
+
+from . import org
+from .live import LiveServer, sign_in
+
+BUYER = "paul@example.org"
+# Approved hardware vendors of the demo with valid insurance: none is flagged.
+VENDORS = ("Northwind Hardware", "Coho Computers", "Woodgrove Systems")
+
+# The request's lines: description, quantity, unit price (below finance's threshold).
+LINES = [("Rack server, 1U", "2", "1200.00"), ("Sliding rail kit", "2", "80.00")]
+
+# Each vendor's quote: unit prices of the lines, lead time (days), warranty (months).
+# Coho has the lowest total (2,380.00), Northwind the second lowest (2,450.00).
+QUOTES = {
+    "Northwind Hardware": (("1150.00", "75.00"), "10", "36"),
+    "Coho Computers": (("1100.00", "90.00"), "21", "12"),
+    "Woodgrove Systems": (("1190.00", "70.00"), "5", "60"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Approved:
+    request: org.Filed
+    requester: org.Person
+
+
+def approved_request(live_server: LiveServer, title: str) -> Approved:
+    """A request of a fresh department, filed by its requester and approved by its
+    approver, ready to be sourced."""
+    department = org.add_department(live_server, "S", "Sourcing")
+    requester = org.add_person(live_server, "Sam Requester", department, Role.REQUESTER)
+    approver = org.add_person(live_server, "Abe Approver", department, Role.APPROVER)
+    filed = org.file_request(live_server, requester, title, LINES, approved_by=approver)
+    return Approved(request=filed, requester=requester)
+
+
+def in_days(days: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def create_and_send_rfq(
+    page: Page, live_server: LiveServer, approved: Approved
+) -> tuple[str, list[str]]:
+    """As procurement: invite the three vendors, create the RFQ and send it; returns
+    the RFQ's address and the vendors' private links, in the order of ``VENDORS``."""
+    sign_in(page, live_server, BUYER)
+    page.goto(f"{live_server.url}/rfqs/new?request_id={approved.request.id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invite vendors to quote")
+    expect(page.get_by_role("main")).to_contain_text(approved.request.number)
+    for name in VENDORS:
+        choice = page.get_by_role("checkbox", name=name)
+        expect(choice).to_be_enabled()
+        choice.check()
+    page.get_by_label("Quotes due by").fill(in_days(14))
+    page.get_by_role("button", name="Create RFQ").click()
+    expect(page).to_have_url(re.compile(r"/rfqs/\d+$"))
+    expect(page.get_by_role("alert")).to_contain_text("is a draft: check it and send it")
+    expect(status_badge(page)).to_have_text("Draft")
+    expect(page.locator(".invitations > li")).to_have_count(3)
+    rfq_url = page.url
+
+    page.get_by_role("button", name="Send to vendors").click()
+    expect(page.get_by_role("alert")).to_contain_text("is open.")
+    expect(status_badge(page)).to_have_text("Open")
+    panel = page.locator(".vendor-links")
+    expect(panel).to_contain_text("shown this once")
+    links = []
+    for name in VENDORS:
+        link = panel.get_by_role("listitem").filter(has_text=name).locator("code").inner_text()
+        assert re.fullmatch(re.escape(live_server.url) + r"/quote/[\w-]+", link), link
+        links.append(link)
+    return rfq_url, links
+
+
+def status_badge(page: Page) -> Locator:
+    # The page's own badge sits under its heading, before any other.
+    return page.get_by_role("main").locator(".status-badge").first
+
+
+def enter_quote(page: Page, vendor: str) -> None:
+    """Procurement's "Enter a quote" form, for a vendor who answered by e-mail."""
+    prices, lead_time, warranty = QUOTES[vendor]
+    form = page.locator("#enter-quote")
+    expect(form.get_by_role("heading")).to_have_text("Enter a quote")
+    form.get_by_label("Vendor").select_option(label=vendor)
+    for (description, _, _), price in zip(LINES, prices, strict=True):
+        form.get_by_label(f"Unit price of {description}").fill(price)
+    form.get_by_label("Lead time (days)").fill(lead_time)
+    form.get_by_label("Warranty (months)").fill(warranty)
+    form.get_by_label("Valid until").fill(in_days(30))
+    form.get_by_role("button", name="Save quote").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"The quote of {vendor} is recorded")
+
+
+def ranking_item(page: Page, vendor: str) -> Locator:
+    # By the item's title ("2. Northwind Hardware"): an error may name another vendor.
+    title = page.locator("strong", has_text=re.compile(rf"^\d+\. {re.escape(vendor)}$"))
+    return page.locator(".ranking-item").filter(has=title)
