@@ -108,3 +108,67 @@ def ranking_item(page: Page, vendor: str) -> Locator:
     # By the item's title ("2. Northwind Hardware"): an error may name another vendor.
     title = page.locator("strong", has_text=re.compile(rf"^\d+\. {re.escape(vendor)}$"))
     return page.locator(".ranking-item").filter(has=title)
+
+
+@dataclasses.dataclass(frozen=True)
+class Draft:
+    approved: Approved
+    order_id: int
+    rfq_number: str
+    vendor: str
+
+
+def draft_order(live_server: LiveServer, title: str) -> Draft:
+    """An approved request sourced through the services, as the journey above does
+    it through the pages: an RFQ to the three vendors, their quotes, and the cheapest
+    (Coho's) awarded, which leaves its draft order."""
+    from decimal import Decimal
+
+    from procure.auth.services import find_user_by_email
+    from procure.extensions import db
+    from procure.models import PurchaseRequest, Vendor
+    from procure.sourcing import services as sourcing
+
+    approved = approved_request(live_server, title)
+    with org.writing(live_server):
+        buyer = find_user_by_email(BUYER)
+        pr = db.session.get(PurchaseRequest, approved.request.id)
+        vendors = {
+            v.name: v
+            for v in db.session.scalars(db.select(Vendor).where(Vendor.name.in_(VENDORS)))
+        }
+        rfq = sourcing.create_rfq(
+            sourcing.RfqData(
+                request_id=pr.id,
+                vendor_ids=[vendors[name].id for name in VENDORS],
+                due_date=dt.date.today() + dt.timedelta(days=14),
+            ),
+            actor=buyer,
+        )
+        sourcing.send(rfq, actor=buyer)
+        quotes = {}
+        for name, (prices, lead_time, warranty) in QUOTES.items():
+            quotes[name] = sourcing.record_quote(
+                rfq,
+                sourcing.QuoteData(
+                    vendor_id=vendors[name].id,
+                    valid_until=dt.date.today() + dt.timedelta(days=30),
+                    lead_time_days=int(lead_time),
+                    warranty_months=int(warranty),
+                    payment_terms="30 days net",
+                    lines=[
+                        sourcing.QuoteLineData(
+                            description=line.description,
+                            quantity=line.quantity,
+                            unit=line.unit,
+                            unit_price=Decimal(price),
+                            request_line_id=line.id,
+                        )
+                        for line, price in zip(pr.lines, prices, strict=True)
+                    ],
+                ),
+                actor=buyer,
+            )
+        order = sourcing.award(rfq, quotes["Coho Computers"].id, actor=buyer)
+        draft = Draft(approved, order.id, rfq.number, "Coho Computers")
+    return draft
