@@ -563,7 +563,9 @@ def compare(rfq: Rfq) -> Comparison:
         if not present:
             return set()
         target = min(present.values()) if lowest else max(present.values())
-        return {k for k, v in present.items() if v == target}
+        best = {k for k, v in present.items() if v == target}
+        # Where every quote is the same (the same shipping, say), none stands out.
+        return best if len(best) < len(quotes) else set()
 
     best = {
         "total": best_of({q.id: q.total for q in quotes}),
