@@ -6,7 +6,8 @@ Starts Procure with the demo data on a temporary SQLite file (the same server
 the browser tests use, ``tests/e2e/live.py``), files a few more requests so that
 the approver's inbox is not a single line, and writes ``login.png``,
 ``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
-``budgets.png``, ``admin.png`` and ``profile.png`` into ``docs/images/``.
+``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``
+and ``vendors.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -34,6 +35,8 @@ from tests.e2e.live import (  # noqa: E402
 VIEWPORT = {"width": 1280, "height": 800}
 LOCALE = "en-US"  # the new-request form formats its live total in the browser's locale
 REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
+RFQ_TITLE = "Backup storage expansion"  # the demo's open RFQ, three quotes to compare
+ORDER_TITLE = "Docking stations for hot desks"  # an issued order of the demo
 
 # More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
 # demo): title, requester, lines (description, quantity, unit price, category).
@@ -160,6 +163,24 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     # Come back to the page as a user would later: the token by its hint only.
     page.goto(server.url + "/profile")
     shoot(page, out / "profile.png")
+    page.context.clear_cookies()
+
+    # Procurement: the open RFQ's comparison and ranking, an issued order, the register.
+    sign_in(page, server, "paul@example.org")
+    page.goto(server.url + "/rfqs?status=open")
+    page.get_by_role("row", name=RFQ_TITLE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(RFQ_TITLE)
+    expect(page.locator(".ranking-item")).to_have_count(3)
+    shoot(page, out / "comparison.png")
+
+    page.goto(server.url + "/orders/?status=issued")
+    page.get_by_role("row", name=ORDER_TITLE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("PO-")
+    shoot(page, out / "order.png")
+
+    page.goto(server.url + "/vendors")
+    expect(page.locator("tr.vendor-flagged").first).to_be_visible()
+    shoot(page, out / "vendors.png")
 
 
 def main(argv: list[str]) -> int:
