@@ -537,6 +537,122 @@ def utcnow_date():
     return utcnow().date()
 
 
+# title, vendor, kind, months running, days left, notice days, auto-renew, what happens
+DEMO_CONTRACTS = [
+    ("Core network support", "Fabrikam Networks", "support", 10, 40, 30, True, "active"),
+    (
+        "Microsoft 365 E3 subscription",
+        "Tailspin Software Licensing",
+        "subscription",
+        11,
+        70,
+        60,
+        True,
+        "active",
+    ),
+    ("Laptop fleet maintenance", "Northwind Hardware", "maintenance", 2, 130, 30, False, "active"),
+    ("Backup appliance service", "Coho Computers", "service", 1, 350, 90, True, "draft"),
+    (
+        "Legacy PBX maintenance",
+        "Wide World Telecom",
+        "maintenance",
+        14,
+        10,
+        30,
+        False,
+        "terminated",
+    ),
+    (
+        "Print fleet service",
+        "Adventure Works IT Services",
+        "service",
+        24,
+        0,
+        30,
+        False,
+        "expired",
+    ),
+]
+
+
+def seed_contracts() -> None:
+    """Contracts in every state, some near their notice deadline, one made from a demo
+    purchase order (once: skipped when any contract exists)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from .auth.services import find_user_by_email
+    from .contracts import services as contracts
+    from .extensions import db
+    from .models import Contract, PurchaseOrder, Vendor, utcnow
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Contract)):
+        return
+    buyer = find_user_by_email("paul@example.org")
+    owner = find_user_by_email("ian@example.org")
+    vendors = {v.name: v for v in db.session.scalars(sa.select(Vendor))}
+    if buyer is None or not vendors:
+        return
+    today = utcnow().date()
+    order = db.session.scalar(
+        sa.select(PurchaseOrder)
+        .where(PurchaseOrder.number.is_not(None))
+        .order_by(PurchaseOrder.id)
+    )
+    for title, vendor_name, kind, ran, left, notice, auto, outcome in DEMO_CONTRACTS:
+        vendor = vendors.get(vendor_name)
+        if vendor is None:
+            continue
+        start = today - dt.timedelta(days=30 * ran)
+        end = today + dt.timedelta(days=left)
+        from_order = (
+            order
+            if (
+                outcome == "active"
+                and kind == "maintenance"
+                and order is not None
+                and order.vendor_id == vendor.id
+            )
+            else None
+        )
+        contract = contracts.create(
+            contracts.ContractData(
+                vendor_id=vendor.id,
+                title=title,
+                kind=kind,
+                start_date=start,
+                end_date=max(end, start),
+                value=Decimal("2400.00") * (1 + ran % 5),
+                billing_period="quarterly" if kind != "subscription" else "monthly",
+                auto_renew=auto,
+                notice_days=notice,
+                renewal_term_months=12,
+                sla_response_hours=4 if kind in ("support", "maintenance") else None,
+                sla_resolution_hours=24 if kind in ("support", "maintenance") else None,
+                covered_items=[line.description for line in from_order.lines]
+                if from_order
+                else [f"{title}: all covered equipment"],
+                terms="Service hours Monday to Friday, 08:00-18:00.",
+                order_id=from_order.id if from_order else None,
+                owner_id=owner.id if owner else None,
+            ),
+            actor=buyer,
+        )
+        if outcome == "draft":
+            continue
+        contracts.activate(contract, actor=buyer)
+        if outcome == "expired":
+            # It ends today: tomorrow's run of the daily job expires it.
+            contracts.roll_or_expire(contract, today + dt.timedelta(days=1))
+            continue
+        if outcome == "terminated":
+            contracts.terminate(
+                contract, actor=buyer, comment="The PBX is replaced by the new phone system."
+            )
+
+
 def seed_all() -> list[tuple[str, str, str]]:
     """Everything ``seed-demo`` loads, in order; returns the logins."""
     logins = seed()
@@ -544,5 +660,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     seed_vendors()
     seed_requests()
     seed_sourcing()
+    seed_contracts()
     seed_notifications()
     return logins

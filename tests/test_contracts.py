@@ -153,3 +153,29 @@ def test_expiring_within(make, people, db):
     db.session.commit()
     found = db.session.scalars(services.list_query(people["buyer"], expiring_within=30)).all()
     assert [c.id for c in found] == [soon.id]
+
+
+def test_the_dashboard_shows_notice_deadlines_near(app, make, people, db):
+    vendor = make.vendor("Fabrikam")
+    near = services.create(
+        data(
+            vendor,
+            title="Near one",
+            end_date=TODAY + dt.timedelta(days=50),
+            owner_id=people["owner"].id,
+        ),
+        actor=people["buyer"],
+    )
+    services.create(
+        data(vendor, title="Far one", end_date=TODAY + dt.timedelta(days=400)),
+        actor=people["buyer"],
+    )
+    services.activate(near, actor=people["buyer"])
+    db.session.commit()
+    for user, sees in ((people["owner"], True), (people["buyer"], True), (people["other"], False)):
+        client = app.test_client()
+        client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+        page = client.get("/").get_data(as_text=True)
+        assert ("Contract notice deadlines" in page) is sees
+        assert ("Near one" in page) is sees
+        assert "Far one" not in page
