@@ -41,7 +41,9 @@ def run(on: dt.date | None = None) -> Report:
                 Contract.id == contract_id, Contract.status == ContractStatus.ACTIVE
             )
             if postgres:
-                query = query.with_for_update(skip_locked=True)
+                # OF contracts: the eager joins (vendor, owner) must not lock those
+                # rows too, or contracts sharing an owner would skip each other.
+                query = query.with_for_update(skip_locked=True, of=Contract)
             contract = db.session.scalar(query.execution_options(populate_existing=True))
             if contract is None:
                 db.session.rollback()

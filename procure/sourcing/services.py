@@ -421,7 +421,7 @@ def record_quote(
             Quote.vendor_id == data.vendor_id,
             Quote.replaced_by_id.is_(None),
         )
-        .with_for_update()
+        .with_for_update(of=Quote)
     )
     lines = [
         QuoteLine(
