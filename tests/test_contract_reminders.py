@@ -70,7 +70,7 @@ def test_two_runs_at_once_queue_each_reminder_once(app, committed_db, make):
     # one e-mail per contract for the owner, however many runs
     mails = db.session.scalars(
         sa.select(Notification).where(
-            Notification.kind == "contract_reminder", Notification.email == owner.email
+            Notification.kind == "contract_reminder", Notification.email == owner_email
         )
     ).all()
     assert len(mails) == len(contracts)
