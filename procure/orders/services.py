@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from email.utils import parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
@@ -129,7 +130,7 @@ def buyer() -> dict[str, str]:
     return {
         "name": config["PROCURE_ORGANISATION"],
         "address": config["PROCURE_ORGANISATION_ADDRESS"],
-        "email": config["PROCURE_MAIL_FROM"],
+        "email": parseaddr(config["PROCURE_MAIL_FROM"])[1],
     }
 
 
