@@ -87,6 +87,20 @@ def age_filter(value: dt.datetime | None) -> str:
     return "just now"
 
 
+def category_filter(name: str | None) -> str:
+    """A category's label ("Licence") for its key ("licence"), read once per request."""
+    if not name:
+        return ""
+    from flask import g
+
+    from .admin.services import list_categories
+
+    labels = g.get("_procure_category_labels")
+    if labels is None:
+        labels = g._procure_category_labels = {c.name: c.label for c in list_categories()}
+    return labels.get(name, name)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money_filter,
@@ -94,6 +108,7 @@ def init_app(app: Flask) -> None:
         date=date_filter,
         datetime=datetime_filter,
         age=age_filter,
+        category=category_filter,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
