@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import socket
-import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import pytest
 
 from procure.contracts import document, services
 from procure.models import BillingPeriod
+
+from .network import loopback_trap
 
 D = dt.date
 TODAY = dt.date.today()
@@ -130,35 +130,18 @@ def test_the_pdf_reads_as_an_agreement(app, make, buyer, db, tmp_path):
 
 
 def test_hostile_text_is_printed_never_fetched(app, make, buyer, db):
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(2)
-    port = server.getsockname()[1]
-    hits = []
-
-    def watch():
-        try:
-            connection, _ = server.accept()
-            hits.append(connection)
-        except OSError:
-            pass
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    hostile = f'<img src="http://127.0.0.1:{port}/x.png"><img src="file:///etc/passwd">'
-    contract = make_contract(
-        make,
-        buyer,
-        db,
-        title=f'<b>Bold</b><link rel="stylesheet" href="http://127.0.0.1:{port}/a.css">'[:200],
-        terms=hostile,
-        covered_items=[hostile],
-    )
-    with app.test_request_context():
-        data, _ = document.render(contract)
-    watcher.join()
-    server.close()
+    with loopback_trap(timeout=0.3) as (port, hits):
+        hostile = f'<img src="http://127.0.0.1:{port}/x.png"><img src="file:///etc/passwd">'
+        contract = make_contract(
+            make,
+            buyer,
+            db,
+            title=f'<b>Bold</b><link rel="stylesheet" href="http://127.0.0.1:{port}/a.css">'[:200],
+            terms=hostile,
+            covered_items=[hostile],
+        )
+        with app.test_request_context():
+            data, _ = document.render(contract)
     assert hits == []
     assert b"root:x:0:0" not in data
     text = " ".join(pdf_text(data).split())

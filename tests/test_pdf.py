@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
 
 import pypdf
 import pytest
 
 from procure import pdf
+
+from .network import loopback_trap
 
 
 @pytest.fixture
@@ -42,31 +42,14 @@ def test_fetcher_serves_the_stylesheet(fetcher):
 
 def test_hostile_markup_neither_fetches_nor_embeds(app):
     """A listening socket on loopback proves nothing reaches out while rendering."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(0.2)
-    port = server.getsockname()[1]
-    hits = []
-
-    def watch():
-        try:
-            connection, _ = server.accept()
-            hits.append(connection)
-        except OSError:
-            pass
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    html = (
-        f'<html><head><link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"></head>'
-        f'<body><p>Hello</p><img src="file:///etc/passwd">'
-        f'<img src="http://127.0.0.1:{port}/pixel.png"></body></html>'
-    )
-    with app.test_request_context():
-        data = pdf.html_to_pdf(html)
-    watcher.join()
-    server.close()
+    with loopback_trap(timeout=0.3) as (port, hits):
+        html = (
+            f'<html><head><link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"></head>'
+            f'<body><p>Hello</p><img src="file:///etc/passwd">'
+            f'<img src="http://127.0.0.1:{port}/pixel.png"></body></html>'
+        )
+        with app.test_request_context():
+            data = pdf.html_to_pdf(html)
     assert hits == []
     assert data.startswith(b"%PDF")
     assert b"root:x:0:0" not in data
