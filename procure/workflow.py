@@ -88,8 +88,7 @@ def apply(
     expected_version: int | None = None,
 ) -> enum.Enum:
     """Take ``action`` on ``doc``; returns the new status. Flushes, never commits."""
-    if expected_version is not None and expected_version != doc.version:
-        raise Conflict("This document changed since you loaded it; reload it and try again.")
+    check_version(doc, expected_version, machine.entity)
     old = doc.status
     transition = check(machine, doc, action, actor)
     new = transition.resolve(doc)
@@ -131,6 +130,13 @@ def _write_version(doc: Any) -> None:
         raise Conflict(
             "Somebody else changed this document at the same time; reload it and try again."
         ) from None
+
+
+def check_version(doc: Any, expected: int | None, noun: str = "document") -> None:
+    """Refuse a change made against a version of ``doc`` that is no longer current: the
+    caller acted on what they loaded, and somebody else changed it since."""
+    if expected is not None and expected != doc.version:
+        raise Conflict(f"This {noun} changed since you loaded it; reload it and try again.")
 
 
 def check(machine: Machine, doc: Any, action: enum.Enum, actor: User | None) -> Transition:
@@ -338,5 +344,6 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "check_version",
     "on_transition",
 ]

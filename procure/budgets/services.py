@@ -19,7 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import access, audit
+from .. import access, audit, workflow
 from ..admin.services import category_names, department_by_code
 from ..errors import NotFound, ValidationError
 from ..extensions import db
@@ -379,10 +379,7 @@ def set_amount(
         raise ValidationError.field("amount", "The amount must not be negative.")
     if amount > MAX_AMOUNT:
         raise ValidationError.field("amount", "The amount is larger than Procure accepts.")
-    if expected_version is not None and expected_version != budget.version:
-        from ..errors import Conflict
-
-        raise Conflict("This budget changed since you loaded it; reload it.")
+    workflow.check_version(budget, expected_version, "budget")
     if amount != budget.amount:
         changes = {"amount": [str(budget.amount), str(amount)]}
         budget.amount = amount

@@ -262,10 +262,7 @@ def update(
     access.require_role(actor, Role.PROCUREMENT, action="edit contracts")
     if contract.status != ContractStatus.DRAFT:
         raise InvalidTransition("Only a draft contract can be edited; renew or terminate it.")
-    if expected_version is not None and expected_version != contract.version:
-        from ..errors import Conflict
-
-        raise Conflict("This contract changed since you loaded it; reload it.")
+    workflow.check_version(contract, expected_version, "contract")
     clean = validate(data, actor)
     before = _snapshot(contract)
     _assign(contract, data, clean)

@@ -64,13 +64,6 @@ def issued_by(order: PurchaseOrder) -> User | None:
     return db.session.get(User, order.issued_by_id) if order.issued_by_id else None
 
 
-def _check_version(order: PurchaseOrder, expected: int | None) -> None:
-    if expected is not None and expected != order.version:
-        from ..errors import Conflict
-
-        raise Conflict("This order changed since you loaded it; reload it and try again.")
-
-
 # Editing a draft -------------------------------------------------------------------------
 
 
@@ -89,7 +82,7 @@ def update_draft(
     access.require_role(actor, *sourcing.EDITORS, action="edit purchase orders")
     if order.status != OrderStatus.DRAFT:
         raise InvalidTransition("An issued order is frozen; only a draft can be edited.")
-    _check_version(order, expected_version)
+    workflow.check_version(order, expected_version, "order")
     errors = {}
     for name, limit in (
         ("delivery_address", TEXT_MAX),
@@ -197,7 +190,7 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
     """Assign the number, freeze the content, render and store the PDF with its
     SHA-256, move the request to ordered, and queue the PDF to the vendor."""
     workflow.check(ORDER, order, OrderAction.ISSUE, actor)
-    _check_version(order, expected_version)
+    workflow.check_version(order, expected_version, "order")
     problems = sourcing.vendor_problems(order.vendor)
     if problems:
         raise ValidationError(
@@ -258,7 +251,7 @@ def receive(
 ) -> Receipt:
     """Record what arrived, per line, on a date; receiving more than ordered is refused."""
     workflow.check(ORDER, order, OrderAction.RECEIVE, actor)
-    _check_version(order, expected_version)
+    workflow.check_version(order, expected_version, "order")
     errors: dict[str, list[str]] = {}
     today = utcnow().date()
     if received_on is None:
@@ -334,7 +327,7 @@ def close(
 ) -> None:
     """Close a fully received order; its request closes with it."""
     _check_comment(comment, required=False)
-    _check_version(order, expected_version)
+    workflow.check_version(order, expected_version, "order")
     order.closed_at = utcnow()
     order.reason = (comment or "").strip()
     workflow.apply(ORDER, order, OrderAction.CLOSE, actor=actor, comment=order.reason)
@@ -354,7 +347,7 @@ def cancel(
     """Cancel a draft or an issued order (a reason is required); an issued order's
     request returns to approved, so that it can be sourced again."""
     reason = _check_comment(comment, required=True)
-    _check_version(order, expected_version)
+    workflow.check_version(order, expected_version, "order")
     was_issued = order.status == OrderStatus.ISSUED
     order.cancelled_at = utcnow()
     order.reason = reason

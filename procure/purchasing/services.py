@@ -336,8 +336,7 @@ def update_request(
         raise Forbidden("Only the requester may edit a request.")
     if pr.status != RequestStatus.DRAFT:
         raise InvalidTransition("Only a draft can be edited.")
-    if expected_version is not None and expected_version != pr.version:
-        raise Conflict("This request changed since you loaded it; reload it.")
+    workflow.check_version(pr, expected_version, "request")
     clean = validate(data, actor)
     before = _snapshot(pr)
     pr.title = clean["title"]

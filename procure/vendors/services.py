@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 
 from .. import access, attachments, audit, settings, workflow
 from ..admin.services import category_names
-from ..errors import Conflict, ValidationError
+from ..errors import ValidationError
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -421,8 +421,7 @@ def update_vendor(
     vendor: Vendor, data: VendorData, *, actor: User, expected_version: int | None = None
 ) -> None:
     require_manager(actor)
-    if expected_version is not None and expected_version != vendor.version:
-        raise Conflict("This vendor changed since you loaded it; reload it and try again.")
+    workflow.check_version(vendor, expected_version, "vendor")
     clean = validate(data, vendor=vendor)
     before = _snapshot(vendor)
     _assign(vendor, clean)
