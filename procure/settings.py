@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+import sqlalchemy.orm
+
 from . import audit
 from .extensions import db
 from .models import Setting, User
@@ -21,11 +24,30 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+CACHE_KEY = "procure.settings"
+
+
+def _stored() -> dict[str, Any]:
+    """Every stored setting, read once per database session (a request, a command):
+    a page that checks many vendors against the required documents asks once."""
+    cache = db.session.info.get(CACHE_KEY)
+    if cache is None:
+        cache = dict(db.session.execute(sa.select(Setting.key, Setting.value)).all())
+        db.session.info[CACHE_KEY] = cache
+    return cache
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _forget(session: sa.orm.Session, *_args: Any) -> None:
+    # Another transaction may change a setting: read them again in the next one.
+    session.info.pop(CACHE_KEY, None)
+
+
 def get(key: str) -> Any:
     if key not in DEFAULTS:
         raise KeyError(key)
-    row = db.session.get(Setting, key)
-    return DEFAULTS[key] if row is None else row.value
+    return _stored().get(key, DEFAULTS[key])
 
 
 def put(key: str, value: Any, *, actor: User | None) -> None:
@@ -41,4 +63,5 @@ def put(key: str, value: Any, *, actor: User | None) -> None:
     else:
         row.value = value
     db.session.flush()
+    db.session.info.pop(CACHE_KEY, None)
     audit.record("setting", None, "update", actor=actor, changes={key: [old, value]})

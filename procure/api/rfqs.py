@@ -177,9 +177,10 @@ class RfqQuery(PageQuery):
     request_id: Id | None = None
 
 
-def rfq_out(rfq: Rfq, links: dict[int, str] | None = None) -> RfqOut:
-    order = services.order_for(rfq)
-    quotes = services.current_quotes(rfq)
+def rfq_out(
+    rfq: Rfq, links: dict[int, str] | None = None, summary: services.Summary | None = None
+) -> RfqOut:
+    summary = summary or services.summaries([rfq])[rfq.id]
     return RfqOut(
         id=rfq.id,
         number=rfq.number,
@@ -200,10 +201,10 @@ def rfq_out(rfq: Rfq, links: dict[int, str] | None = None) -> RfqOut:
             )
             for i in rfq.invitations
         ],
-        quote_count=len(quotes),
+        quote_count=summary.quote_count,
         awarded_quote_id=rfq.awarded_quote_id,
         award_justification=rfq.award_justification,
-        order_id=order.id if order else None,
+        order_id=summary.order_id,
         created_at=rfq.created_at,
         sent_at=rfq.sent_at,
         links={str(k): v for k, v in links.items()} if links is not None else None,
@@ -274,7 +275,7 @@ def create_rfq(body: RfqIn):
 )
 def list_rfqs(query: RfqQuery):
     select = services.list_query(current_user(), status=query.status, request_id=query.request_id)
-    return paginate(select, query, rfq_out)
+    return paginate(select, query, rfq_out, batch=services.summaries)
 
 
 @operation(bp, "GET", "/rfqs/<int:rfq_id>", response=RfqOut, summary="Read an RFQ", tag="Sourcing")

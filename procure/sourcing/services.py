@@ -715,6 +715,34 @@ def create_order_from_quote(rfq: Rfq, quote: Quote, *, actor: User) -> PurchaseO
     return order
 
 
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    quote_count: int
+    order_id: int | None
+
+
+def summaries(rfqs: list[Rfq]) -> dict[int, Summary]:
+    """Quote counts and orders of many RFQs in two queries, for lists."""
+    ids = [rfq.id for rfq in rfqs]
+    if not ids:
+        return {}
+    counts = dict(
+        db.session.execute(
+            sa.select(Quote.rfq_id, sa.func.count())
+            .where(Quote.rfq_id.in_(ids), Quote.replaced_by_id.is_(None))
+            .group_by(Quote.rfq_id)
+        ).all()
+    )
+    orders = dict(
+        db.session.execute(
+            sa.select(PurchaseOrder.rfq_id, sa.func.max(PurchaseOrder.id))
+            .where(PurchaseOrder.rfq_id.in_(ids))
+            .group_by(PurchaseOrder.rfq_id)
+        ).all()
+    )
+    return {i: Summary(counts.get(i, 0), orders.get(i)) for i in ids}
+
+
 def order_for(rfq: Rfq) -> PurchaseOrder | None:
     return db.session.scalar(
         sa.select(PurchaseOrder)

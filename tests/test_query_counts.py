@@ -1,0 +1,256 @@
+"""Queries per page are constant: a list, the inbox, the comparison and the dashboards
+issue as many SQL statements for 5 rows as for 50 (no query per row).
+
+Each test builds a small world through the services, counts the statements of every
+page, grows the world tenfold and counts again."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from procure.budgets import services as budgets
+from procure.contracts import services as contracts
+from procure.purchasing import services as purchasing
+from procure.sourcing import services as sourcing
+
+from .factories import PASSWORD
+from .vendor_support import counting_queries
+
+SMALL, LARGE = 5, 50
+DUE = dt.date.today() + dt.timedelta(days=10)
+
+
+def line(description: str = "Laptop", price: str = "900.00") -> purchasing.LineData:
+    return purchasing.LineData(
+        description=description,
+        quantity=Decimal("1"),
+        unit_price=Decimal(price),
+        category="hardware",
+    )
+
+
+@dataclasses.dataclass
+class World:
+    """An organisation whose documents of every kind can be grown to a given count."""
+
+    make: object
+    db: object
+
+    def __post_init__(self) -> None:
+        make = self.make
+        self.requester = make.user(["requester"], department="IT")
+        self.approver = make.user(["approver"], department="IT")
+        self.finance = make.user(["finance"], department="FIN")
+        self.buyer = make.user(["procurement"], department="PROC")
+        self.admin = make.user(["admin"], department="ADM")
+        self.pending: list = []
+        self.vendors: list = []
+        self.orders: list = []
+        self.contracts: list = []
+        self.budgets = 0
+
+    def vendor(self):
+        vendor = self.make.vendor(categories=("hardware",), email="sales@vendor.example")
+        self.vendors.append(vendor)
+        return vendor
+
+    def grow(self, count: int) -> None:
+        """Pending requests in the approver's inbox, vendors, orders, contracts, budgets."""
+        while len(self.pending) < count:
+            pr = purchasing.create_request(
+                purchasing.RequestData(
+                    title=f"Pending {len(self.pending)}", lines=[line(), line("Dock", "90.00")]
+                ),
+                actor=self.requester,
+            )
+            purchasing.submit(pr, actor=self.requester)
+            self.pending.append(pr)
+        while len(self.vendors) < count:
+            self.vendor()
+        while len(self.orders) < count:
+            pr = self.make.approved_request(self.requester, self.approver)
+            vendor = self.vendors[len(self.orders)]
+            rfq = sourcing.create_rfq(
+                sourcing.RfqData(request_id=pr.id, vendor_ids=[vendor.id], due_date=DUE),
+                actor=self.buyer,
+            )
+            sourcing.send(rfq, actor=self.buyer)
+            quote = self.quote(rfq, vendor)
+            self.orders.append(
+                sourcing.award(rfq, quote.id, actor=self.buyer, justification="Sole supplier.")
+            )
+        while len(self.contracts) < count:
+            vendor = self.vendors[len(self.contracts)]
+            contract = contracts.create(
+                contracts.ContractData(
+                    vendor_id=vendor.id,
+                    title=f"Support {len(self.contracts)}",
+                    kind="support",
+                    start_date=dt.date.today() - dt.timedelta(days=300),
+                    end_date=dt.date.today() + dt.timedelta(days=40),
+                    value=Decimal("1200.00"),
+                    notice_days=30,
+                    owner_id=self.requester.id,
+                ),
+                actor=self.buyer,
+            )
+            contracts.activate(contract, actor=self.buyer)
+            self.contracts.append(contract)
+        while self.budgets < count:
+            # This year's budget of one more department.
+            code = f"D{self.budgets:02d}"
+            self.make.department(code)
+            budgets.create(
+                budgets.BudgetData(
+                    department=code,
+                    fiscal_year=budgets.current_fiscal_year(),
+                    amount=Decimal("50000"),
+                ),
+                actor=None,
+            )
+            self.budgets += 1
+        self.db.session.commit()
+
+    def quote(self, rfq, vendor, price: str = "950.00"):
+        request_lines = rfq.request.lines
+        return sourcing.record_quote(
+            rfq,
+            sourcing.QuoteData(
+                vendor_id=vendor.id,
+                valid_until=DUE,
+                lead_time_days=7,
+                warranty_months=12,
+                lines=[
+                    sourcing.QuoteLineData(
+                        description=rl.description,
+                        quantity=rl.quantity,
+                        unit_price=Decimal(price),
+                        request_line_id=rl.id,
+                    )
+                    for rl in request_lines
+                ],
+            ),
+            actor=self.buyer,
+        )
+
+    def rfq_with_quotes(self, count: int):
+        """An open RFQ with ``count`` quotes, for the comparison."""
+        while len(self.vendors) < count:
+            self.vendor()
+        pr = self.make.approved_request(self.requester, self.approver)
+        vendors = self.vendors[:count]
+        rfq = sourcing.create_rfq(
+            sourcing.RfqData(request_id=pr.id, vendor_ids=[v.id for v in vendors], due_date=DUE),
+            actor=self.buyer,
+        )
+        sourcing.send(rfq, actor=self.buyer)
+        for index, vendor in enumerate(vendors):
+            self.quote(rfq, vendor, price=f"{900 + index}.00")
+        self.db.session.commit()
+        return rfq
+
+
+@pytest.fixture
+def world(make, db) -> World:
+    return World(make, db)
+
+
+def signed_in(new_client, user):
+    client = new_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def count(client, path: str, headers: dict | None = None) -> int:
+    client.get(path, headers=headers or {})  # warm: session, caches, first-use lookups
+    with counting_queries() as calls:
+        response = client.get(path, headers=headers or {})
+    assert response.status_code == 200, (path, response.status_code)
+    return len(calls)
+
+
+PAGES = {
+    "requester": ["/", "/requests", "/requests?status=pending_approval", "/notifications"],
+    "approver": ["/", "/approvals", "/requests", "/notifications"],
+    "buyer": ["/", "/rfqs", "/orders/", "/vendors", "/vendors?q=vendor", "/contracts/"],
+    "finance": ["/", "/budgets/", "/orders/", "/contracts/"],
+    "admin": ["/", "/requests", "/admin/"],
+}
+
+API = {
+    "requester": ["/api/v1/requests", "/api/v1/notifications", "/api/v1/delegations"],
+    "approver": ["/api/v1/requests?status=pending_approval"],
+    "buyer": ["/api/v1/rfqs", "/api/v1/orders", "/api/v1/vendors", "/api/v1/contracts"],
+    "finance": ["/api/v1/budgets"],
+    "admin": ["/api/v1/audit"],
+}
+
+
+def page_counts(world: World, new_client) -> dict[str, int]:
+    counts = {}
+    for role, paths in PAGES.items():
+        client = signed_in(new_client, getattr(world, role))
+        for path in paths:
+            counts[f"{role} {path}"] = count(client, path)
+    return counts
+
+
+def api_counts(world: World, api) -> dict[str, int]:
+    counts = {}
+    for role, paths in API.items():
+        client = api(getattr(world, role))
+        for path in paths:
+            counts[f"{role} {path}"] = count(client.client, path, client.headers)
+    return counts
+
+
+def test_pages_issue_as_many_queries_for_50_rows_as_for_5(world, new_client):
+    world.grow(SMALL)
+    small = page_counts(world, new_client)
+    world.grow(LARGE)
+    large = page_counts(world, new_client)
+    assert large == small
+
+
+def test_api_lists_issue_as_many_queries_for_50_rows_as_for_5(world, api):
+    world.grow(SMALL)
+    small = api_counts(world, api)
+    world.grow(LARGE)
+    large = api_counts(world, api)
+    assert large == small
+
+
+def test_the_comparison_issues_as_many_queries_for_50_quotes_as_for_5(world, new_client, api):
+    few = world.rfq_with_quotes(SMALL)
+    many = world.rfq_with_quotes(LARGE)
+    client = signed_in(new_client, world.buyer)
+    token = api(world.buyer)
+    for path in ("/rfqs/{}", "/api/v1/rfqs/{}/comparison", "/api/v1/rfqs/{}/quotes"):
+        if path.startswith("/api"):
+            small = count(token.client, path.format(few.id), token.headers)
+            large = count(token.client, path.format(many.id), token.headers)
+        else:
+            small = count(client, path.format(few.id))
+            large = count(client, path.format(many.id))
+        assert large == small, path
+
+
+def test_a_request_page_issues_as_many_queries_for_10_lines_as_for_1(world, new_client):
+    short = purchasing.create_request(
+        purchasing.RequestData(title="Short", lines=[line()]), actor=world.requester
+    )
+    long = purchasing.create_request(
+        purchasing.RequestData(title="Long", lines=[line(f"Item {n}") for n in range(10)]),
+        actor=world.requester,
+    )
+    for pr in (short, long):
+        purchasing.submit(pr, actor=world.requester)
+    world.db.session.commit()
+    for role in ("requester", "approver"):
+        client = signed_in(new_client, getattr(world, role))
+        assert count(client, f"/requests/{short.id}") == count(client, f"/requests/{long.id}")
