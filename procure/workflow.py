@@ -86,13 +86,19 @@ def apply(
     comment: str = "",
     changes: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
+    alongside: Callable[[enum.Enum], None] | None = None,
 ) -> enum.Enum:
-    """Take ``action`` on ``doc``; returns the new status. Flushes, never commits."""
+    """Take ``action`` on ``doc``; returns the new status. Flushes, never commits.
+
+    ``alongside(new_status)`` makes further changes to ``doc`` once the transition is
+    allowed, so that they are written in the same guarded ``UPDATE``."""
     check_version(doc, expected_version, machine.entity)
     old = doc.status
     transition = check(machine, doc, action, actor)
     new = transition.resolve(doc)
     doc.status = new
+    if alongside is not None:
+        alongside(new)
     _write_version(doc)
     recorded = {"status": [old.value, new.value]}
     recorded.update(changes or {})

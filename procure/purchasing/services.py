@@ -461,6 +461,12 @@ def _decide(
     now = utcnow()
     # Deciding for an absent approver: the record names both people.
     principal, _reason = permissions.decision_capacity(actor, pr)
+
+    def decided(status: object) -> None:
+        # Written with the transition's own UPDATE of the row, not a second one.
+        if status in (RequestStatus.APPROVED, RequestStatus.REJECTED):
+            pr.decided_at = now
+
     workflow.apply(
         REQUEST,
         pr,
@@ -470,6 +476,7 @@ def _decide(
         comment=comment,
         expected_version=expected_version,
         changes={"step": step.name if step else None},
+        alongside=decided,
     )
     if step is None:  # apply() has refused already; this keeps type checkers honest
         raise InvalidTransition("No approval step is waiting for a decision.")
@@ -490,8 +497,6 @@ def _decide(
     elif action != RequestAction.APPROVE:
         for waiting in later:
             waiting.status = StepStatus.CANCELLED
-    if pr.status in (RequestStatus.APPROVED, RequestStatus.REJECTED):
-        pr.decided_at = now
     db.session.flush()
 
 
