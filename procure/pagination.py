@@ -1,4 +1,11 @@
-"""Pagination for pages: ``?page=N`` over a query, with the count done in SQL."""
+"""Pagination for pages: a query cut into pages of ``PAGE_SIZE`` rows.
+
+Lists ordered newest first by id page by keyset (``?after=ID`` / ``?before=ID``): the
+database seeks to the id through the index, so the thousandth page costs what the
+first does, where ``OFFSET`` would read and throw away every row before it. Other
+lists page by ``?page=N``. Counting stops at ``COUNT_LIMIT`` rows ("10,000+"), so a
+list of a million rows is not counted on every page view.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from flask import request, url_for
 from .extensions import db
 
 PAGE_SIZE = 25
+COUNT_LIMIT = 10_000
+MAX_PAGE = 1_000_000
 
 
 @dataclasses.dataclass
@@ -20,35 +29,134 @@ class PageOf:
     page: int
     per_page: int
     total: int
+    # The count stopped at COUNT_LIMIT: there are more rows than ``total``.
+    capped: bool = False
+    # Keyset pages: the ids beside this page, None at either end of the list.
+    after: int | None = None
+    before: int | None = None
+    keyset: bool = False
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int | None:
+        if self.capped:
+            return None
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return self.before is not None if self.keyset else self.page > 1
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        if self.keyset:
+            return self.after is not None
+        return self.capped or self.page < (self.pages or 1)
+
+    @property
+    def several(self) -> bool:
+        return self.has_prev or self.has_next
 
     def url_for_page(self, page: int) -> str:
-        args = request.args.to_dict()
-        args["page"] = str(page)
+        return self._url(page=str(page))
+
+    @property
+    def prev_url(self) -> str | None:
+        if not self.has_prev:
+            return None
+        if self.keyset:
+            if self.page <= 2:
+                return self._url()  # the first page: no cursor at all
+            return self._url(page=str(self.page - 1), before=str(self.before))
+        return self.url_for_page(self.page - 1)
+
+    @property
+    def next_url(self) -> str | None:
+        if not self.has_next:
+            return None
+        if self.keyset:
+            return self._url(page=str(self.page + 1), after=str(self.after))
+        return self.url_for_page(self.page + 1)
+
+    def _url(self, **cursor: str) -> str:
+        args = {
+            k: v for k, v in request.args.to_dict().items() if k not in ("page", "after", "before")
+        }
+        args.update(cursor)
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _positive(name: str, limit: int = MAX_PAGE) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= limit else None
+
+
 def requested_page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else 1
+    return _positive("page") or 1
 
 
-def paginate_page(query: sa.Select[Any], per_page: int = PAGE_SIZE) -> PageOf:
-    page = requested_page()
-    total = (
-        db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+def bounded_count(query: sa.Select[Any], limit: int | None = None) -> tuple[int, bool]:
+    """``(count, capped)``: the rows of ``query``, counting no further than ``limit``
+    (``COUNT_LIMIT`` by default)."""
+    limit = COUNT_LIMIT if limit is None else limit
+    counted = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                query.order_by(None).limit(limit + 1).subquery()
+            )
+        )
         or 0
     )
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return PageOf(items, page, per_page, total)
+    return min(counted, limit), counted > limit
+
+
+def paginate_page(
+    query: sa.Select[Any], per_page: int = PAGE_SIZE, *, key: sa.ColumnElement[int] | None = None
+) -> PageOf:
+    """One page of ``query``. Pass ``key`` (the id column the query is ordered by,
+    descending) to page by keyset."""
+    page = requested_page()
+    total, capped = bounded_count(query)
+    if key is None:
+        items = list(
+            db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+        )
+        return PageOf(items, page, per_page, total, capped)
+    after, before = _positive("after", 2**63 - 1), _positive("before", 2**63 - 1)
+    if after is not None:
+        rows = _rows(query.where(key < after), per_page + 1)
+        more_after, more_before = len(rows) > per_page, True
+        rows = rows[:per_page]
+    elif before is not None:
+        rows = _rows(query.where(key > before).order_by(None).order_by(key.asc()), per_page + 1)
+        more_after, more_before = True, len(rows) > per_page
+        rows = list(reversed(rows[:per_page]))
+    else:
+        # An old ?page=N link still works, by offset; the links this page makes seek.
+        rows = _rows(query.offset((page - 1) * per_page), per_page + 1)
+        more_after, more_before = len(rows) > per_page, page > 1
+        rows = rows[:per_page]
+    if before is not None and not more_before:
+        page = 1
+    ids = [_id_of(row) for row in rows]
+    if not ids:
+        # Past the end (a stale link): the way back is the page before the cursor.
+        back = after if after is not None else None
+        return PageOf([], page, per_page, total, capped, before=back, keyset=True)
+    return PageOf(
+        rows,
+        page,
+        per_page,
+        total,
+        capped,
+        after=ids[-1] if more_after else None,
+        before=ids[0] if more_before else None,
+        keyset=True,
+    )
+
+
+def _rows(query: sa.Select[Any], limit: int) -> list[Any]:
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+def _id_of(row: Any) -> int:
+    return row.id

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..db import write_intent
 from ..extensions import db
+from ..models import Notification
 from ..pagination import paginate_page
 from ..security import safe_next
 from . import bp, services
@@ -17,7 +18,7 @@ from . import bp, services
 @bp.get("/notifications")
 @login_required
 def index():
-    page = paginate_page(services.list_query(current_user))
+    page = paginate_page(services.list_query(current_user), key=Notification.id)
     return render_template(
         "notifications/index.html", page=page, unread=services.unread_count(current_user)
     )

@@ -9,7 +9,7 @@ from .. import audit
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import apply_errors, submitted_version
-from ..models import OrderStatus, User
+from ..models import OrderStatus, PurchaseOrder, User
 from ..money import MoneyError, parse_quantity
 from ..pagination import paginate_page
 from . import bp, services
@@ -26,7 +26,8 @@ def index():
     page = paginate_page(
         services.list_query(
             current_user, status=status, vendor_id=int(vendor) if vendor.isdigit() else None
-        )
+        ),
+        key=PurchaseOrder.id,
     )
     return render_template(
         "orders/index.html", page=page, status=status, statuses=[s.value for s in OrderStatus]

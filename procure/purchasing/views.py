@@ -9,7 +9,7 @@ from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import submitted_version
-from ..models import RequestStatus, User
+from ..models import PurchaseRequest, RequestStatus, User
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
 from . import bp, services
@@ -37,7 +37,7 @@ def index():
     query = services.list_query(
         current_user, status=form.status.data or None, mine=form.mine.data == "1"
     )
-    page = paginate_page(query)
+    page = paginate_page(query, key=PurchaseRequest.id)
     return render_template("purchasing/index.html", page=page, form=form)
 
 

@@ -11,7 +11,7 @@ from .. import attachments
 from ..errors import DomainError, ValidationError
 from ..extensions import db
 from ..forms import apply_errors, submitted_version
-from ..models import PurchaseRequest, Quote, RfqStatus, Vendor, VendorStatus, utcnow
+from ..models import PurchaseRequest, Quote, Rfq, RfqStatus, Vendor, VendorStatus, utcnow
 from ..money import MoneyError, parse_money
 from ..pagination import paginate_page
 from ..purchasing import services as purchasing
@@ -25,7 +25,7 @@ def index():
     status = request.args.get("status") or None
     if status not in {s.value for s in RfqStatus}:
         status = None
-    page = paginate_page(services.list_query(current_user, status=status))
+    page = paginate_page(services.list_query(current_user, status=status), key=Rfq.id)
     return render_template(
         "sourcing/index.html",
         page=page,
@@ -37,7 +37,6 @@ def index():
 
 def _awaiting_sourcing() -> list[PurchaseRequest]:
     """Approved requests with no RFQ under way: what procurement should source next."""
-    from ..models import Rfq
 
     busy = sa.select(Rfq.request_id).where(
         Rfq.status.in_([RfqStatus.DRAFT, RfqStatus.OPEN, RfqStatus.AWARDED])
