@@ -1,0 +1,1 @@
+"""Benchmarks, run by ``make bench``; each module is a program (``python bench/NAME.py``)."""
