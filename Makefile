@@ -12,9 +12,10 @@ PORT ?= 5000
 # otherwise the README names them.
 DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 DEB_TEST := chromium poppler-utils
+DEB_BENCH := wrk
 
 .PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean \
-	system-packages system-test-packages
+	system-packages system-test-packages system-bench-packages
 
 help:
 	@echo "make run      set up and serve the demo on http://$(HOST):$(PORT) (SQLite)"
@@ -54,6 +55,9 @@ system-packages:
 system-test-packages:
 	$(call apt_install,$(DEB_TEST))
 
+system-bench-packages:
+	$(call apt_install,$(DEB_BENCH))
+
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo
@@ -82,6 +86,15 @@ format: install-test
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
 
-# Benchmarks: ratios measured in one run (never timed assertions in the tests).
-bench: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+# Benchmarks: ratios measured in one run (never timed assertions in the tests). The
+# HTTP ones need PostgreSQL (BENCH_PG); docs/performance.md says how to tune them.
+bench: system-packages system-bench-packages $(VENV)/.installed-bench
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/workflow.py
+	$(BIN)/python bench/http.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/memory.py
