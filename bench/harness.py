@@ -607,9 +607,10 @@ def wrk_version() -> str:
 def deep_page_target(page_html: str, current: str) -> tuple[str, str]:
     """Where a list page says its deepest page is, read from its own links.
 
-    Returns ``("url", URL)`` for a ``rel="last"`` link, or a ``?page=N`` next link
-    rewritten to the last page the pager names ("page X of Y"); ``("next", URL)`` when
-    only a next link (a cursor) leads on; ``("end", current)`` when there is none."""
+    Returns ``("url", URL)`` for a ``rel="last"`` link, or a next link that changes
+    only ``?page=N`` rewritten to the last page the pager names ("page X of Y");
+    ``("next", URL)`` when only a next link with a cursor (``after=…``) leads on;
+    ``("end", current)`` when there is none."""
 
     def link(rel: str) -> str | None:
         for tag in re.findall(r"<a\b[^>]*>", page_html):
@@ -628,7 +629,10 @@ def deep_page_target(page_html: str, current: str) -> tuple[str, str]:
     parts = urllib.parse.urlsplit(following)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     pages = re.search(r"page\s+\d+\s+of\s+([\d,]+)", page_html)
-    if pages and any(key == "page" and value.isdigit() for key, value in query):
+    known = {key for key, _ in urllib.parse.parse_qsl(urllib.parse.urlsplit(current).query)}
+    # A link that only changes ``page`` can jump; one that adds a cursor must be followed.
+    numbered = {key for key, _ in query} <= known | {"page"}
+    if pages and numbered and any(key == "page" and value.isdigit() for key, value in query):
         last_page = pages.group(1).replace(",", "")
         query = [(k, last_page if k == "page" else v) for k, v in query]
         return "url", urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))

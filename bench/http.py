@@ -17,7 +17,7 @@ when the database exists), ``BENCH_HTTP_DATABASE`` (copy this filled database in
 ``BENCH_PG`` (``postgresql://postgres@127.0.0.1:5432``), ``BENCH_NO_DOCS=1`` (print
 only; do not rewrite docs/performance.md). What is loaded can be pinned with
 ``BENCH_REQUEST_ID``, ``BENCH_VENDOR_Q``, ``BENCH_DEEP_STATUS`` (closed),
-``BENCH_DEEP_HOPS`` (400 "next" links at most, for a cursor pager) and
+``BENCH_DEEP_HOPS`` (1000 "next" links at most, for a cursor pager) and
 ``BENCH_APPROVE_POOL`` (5000).
 """
 
@@ -171,7 +171,7 @@ def prepare(
     pr_id = pick_request(finance_api)
     status = os.environ.get("BENCH_DEEP_STATUS", "closed")
     deep, hops = harness.deep_page(
-        finance, f"/requests?status={status}", harness.env_int("BENCH_DEEP_HOPS", 400)
+        finance, f"/requests?status={status}", harness.env_int("BENCH_DEEP_HOPS", 1000)
     )
     if hops:
         notes.append(f"the deep page was reached by following {hops} 'next' links")

@@ -113,6 +113,11 @@ def test_a_cursor_pager_is_followed_and_the_end_is_noticed(harness):
         "next",
         "/requests?status=closed&after=812",
     )
+    keyset = PAGER.replace("page=2", "page=2&amp;after=812")
+    assert harness.deep_page_target(keyset, "/requests?status=closed") == (
+        "next",
+        "/requests?status=closed&page=2&after=812",
+    )
     last = '<a class="page-link" href="#" rel="next">Next</a>'
     assert harness.deep_page_target(last, "/requests?after=9") == ("end", "/requests?after=9")
 
