@@ -1,7 +1,7 @@
 """Memory benchmark: one gunicorn worker serving mixed requests — the reads of
-``bench/http.py``, approvals and new drafts through the API — with the worker's
-resident set size (VmRSS from /proc) read after a warm-up, after 5,000 and after
-10,000 requests. Goal: growth from 5,000 to 10,000 requests ≤ 10 %.
+the HTTP benchmark (``bench/throughput.py``), approvals and new drafts through the
+API — with the worker's resident set size (VmRSS from /proc) read after a warm-up,
+after 5,000 and after 10,000 requests. Goal: growth from 5,000 to 10,000 requests ≤ 10 %.
 
 Runs on a throwaway copy of ``seedbench_10k`` (made when missing, as in
 ``bench/http.py``). The last line reads ``memory rss5k_mib=… rss10k_mib=… growth=…``.
@@ -26,7 +26,7 @@ sys.path[:] = [str(ROOT)] + [
 ]
 
 from bench import harness  # noqa: E402
-from bench import http as httpbench  # noqa: E402
+from bench import throughput as httpbench  # noqa: E402
 from bench.harness import BenchError  # noqa: E402
 
 GOAL = 0.10

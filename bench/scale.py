@@ -1,7 +1,8 @@
-"""Scale benchmark: the read endpoints of ``bench/http.py`` on PostgreSQL at 10,000 and
-at 1,000,000 requests, measured back to back per endpoint in one run; each endpoint's
-large/small req/s and p99 ratios. Goal: every read at the large size within 1.5× of
-its 10,000 figure (req/s at least 1/1.5 of it, p99 at most 1.5× it).
+"""Scale benchmark: the read endpoints of the HTTP benchmark (``bench/throughput.py``)
+on PostgreSQL at 10,000 and at 1,000,000 requests, measured back to back per endpoint
+in one run; each endpoint's large/small req/s and p99 ratios. Goal: every read at
+the large size within 1.5× of its 10,000 figure (req/s at least 1/1.5 of it, p99 at
+most 1.5× it).
 
 The databases are ``seedbench_10k`` and ``seedbench_1m`` (``flask seed-bench``), reused
 when they exist and hold that many requests, created and seeded otherwise — seeding a
@@ -26,7 +27,7 @@ sys.path[:] = [str(ROOT)] + [
 ]
 
 from bench import harness  # noqa: E402
-from bench import http as httpbench  # noqa: E402
+from bench import throughput as httpbench  # noqa: E402
 from bench.harness import BenchError  # noqa: E402
 
 GOAL = 1.5
