@@ -138,11 +138,17 @@ def seed_demo_command() -> None:
 @with_appcontext
 def send_reminders_command() -> None:
     """Queue contract-renewal reminders that are due; roll auto-renewing contracts
-    forward and expire ended ones. Safe to run on several hosts, and often."""
+    forward and expire ended ones; remind the deciders of overdue approval steps
+    (once a day). Safe to run on several hosts, and often."""
     from .contracts import jobs
+    from .purchasing import ageing
 
     report = jobs.run()
     click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
+    overdue = ageing.remind()
+    click.echo(
+        f"approval steps overdue {overdue.steps}, deciders reminded {overdue.reminded}"
+    )
 
 
 @click.command("send-notifications")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .admin import services as admin_services
 from .models import Role
 
@@ -79,7 +81,7 @@ DEMO_REQUESTS = [
             ("ThinkPad T14 Gen 5, 32 GB", "3", "1650.00", "hardware"),
             ("USB-C docking station", "3", "289.00", "peripherals"),
         ],
-        "pending",
+        "overdue",
     ),
     (
         "JetBrains All Products licences",
@@ -176,6 +178,11 @@ def seed_requests() -> None:
         services.submit(pr, actor=requester)
         dept_approver = approver[requester.department.code]
         if outcome == "pending":
+            continue
+        if outcome == "overdue":
+            # Filed a week ago and still waiting: past the approval service level.
+            week_ago = pr.pending_step.pending_since - dt.timedelta(days=7)
+            pr.submitted_at = pr.created_at = pr.pending_step.pending_since = week_ago
             continue
         if outcome == "rejected":
             services.reject(

@@ -21,6 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "sourcing.min_quotes": 3,
     # Vendors: document kinds every vendor must hold, unexpired, to be invited.
     "vendors.required_documents": [],
+    # Approvals: a step waiting longer than this many working days is overdue; its
+    # deciders are reminded once a day.
+    "approvals.sla_working_days": 2,
+    # Split purchases: requests of one department to one vendor or category created
+    # within this many days of each other are looked at together.
+    "reports.split_window_days": 14,
 }
 
 
@@ -39,9 +45,9 @@ def _stored() -> dict[str, Any]:
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 @sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
-def _forget(session: sa.orm.Session, *_args: Any) -> None:
-    # Another transaction may change a setting: read them again in the next one.
-    session.info.pop(CACHE_KEY, None)
+def forget(session: sa.orm.Session | None = None, *_args: Any) -> None:
+    """Read the settings again next time: another transaction may have changed one."""
+    (session or db.session).info.pop(CACHE_KEY, None)
 
 
 def get(key: str) -> Any:

@@ -87,6 +87,12 @@ def age_filter(value: dt.datetime | None) -> str:
     return "just now"
 
 
+def ago_filter(value: dt.datetime | None) -> str:
+    """ "3 days ago", "just now"."""
+    age = age_filter(value)
+    return age if age in ("", "just now") else f"{age} ago"
+
+
 def category_filter(name: str | None) -> str:
     """A category's label ("Licence") for its key ("licence"), read once per request."""
     if not name:
@@ -101,13 +107,30 @@ def category_filter(name: str | None) -> str:
     return labels.get(name, name)
 
 
+def _sla_days() -> int:
+    from .purchasing.ageing import sla_days
+
+    return sla_days()
+
+
+def overdue_test(step) -> bool:
+    """``{% if step is overdue %}``: the step waits longer than the approval policy's
+    service level."""
+    from .purchasing.ageing import is_overdue
+
+    return is_overdue(step)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.tests["overdue"] = overdue_test
+    app.jinja_env.globals["sla_days"] = _sla_days
     app.jinja_env.filters.update(
         money=money_filter,
         quantity=quantity_filter,
         date=date_filter,
         datetime=datetime_filter,
         age=age_filter,
+        ago=ago_filter,
         category=category_filter,
     )
     app.jinja_env.trim_blocks = True

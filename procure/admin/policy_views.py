@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms import apply_errors
 from ..models import Role
 from ..money import MoneyError, parse_money
+from ..purchasing import ageing
 from . import bp, services
 
 
@@ -47,6 +48,14 @@ class QuoteRuleForm(FlaskForm):
         "an award needs at least this many quotes", validators=[NumberRange(1, 20)]
     )
     submit = SubmitField("Save the quote-count rule")
+
+
+class SlaForm(FlaskForm):
+    days = IntegerField(
+        "Working days a step may wait",
+        validators=[NumberRange(1, 30, message="Give a number of working days from 1 to 30.")],
+    )
+    submit = SubmitField("Save the service level")
 
 
 class ToggleRuleForm(FlaskForm):
@@ -89,7 +98,7 @@ def _quote_rule_form(form: QuoteRuleForm | None = None) -> QuoteRuleForm:
     )
 
 
-def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None):
+def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None, sla_form=None):
     return render_template(
         "admin/policy.html",
         rules=policy.list_rules(),
@@ -97,6 +106,7 @@ def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None):
         rule=rule,
         toggle_form=ToggleRuleForm(),
         quote_form=_quote_rule_form(quote_form),
+        sla_form=sla_form or SlaForm(days=ageing.sla_days()),
         describe=policy.describe,
     ), status
 
@@ -173,3 +183,18 @@ def quote_rule():
     rule_form = RuleForm()
     _choices(rule_form)
     return _render(rule_form, 422, quote_form=form)
+
+
+@bp.post("/policy/sla")
+def approval_sla():
+    """The approval service level: a step waiting longer is overdue, and its deciders
+    are reminded daily."""
+    form = SlaForm()
+    if form.validate():
+        settings.put(ageing.SETTING, form.days.data, actor=current_user)
+        db.session.commit()
+        flash("The approval service level is saved.", "success")
+        return redirect(url_for(".policy_rules", _anchor="sla"))
+    rule_form = RuleForm()
+    _choices(rule_form)
+    return _render(rule_form, 422, sla_form=form)

@@ -246,6 +246,29 @@ def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     return result
 
 
+def bar_rows(budgets: Iterable[Budget]) -> list[dict]:
+    """Each budget with its figures and the shares of its bar (spent, committed,
+    available, in per cent of the amount), for the budget page and the dashboard."""
+    budgets = list(budgets)
+    numbers = figures(budgets)
+    rows = []
+    for budget in budgets:
+        figure = numbers[budget.id]
+        spent = min(figure.share(figure.spent), 1.0)
+        committed = min(figure.share(figure.committed), 1.0 - spent)
+        rows.append(
+            {
+                "budget": budget,
+                "figures": figure,
+                "spent_pct": round(spent * 100, 2),
+                "committed_pct": round(committed * 100, 2),
+                "available_pct": round(max(0.0, 1.0 - spent - committed) * 100, 2),
+                "overspent": figure.available < 0,
+            }
+        )
+    return rows
+
+
 def figures_of(budget: Budget) -> Figures:
     return figures([budget])[budget.id]
 

@@ -31,24 +31,9 @@ def _budget_form(year: int, form: BudgetForm | None = None) -> BudgetForm:
 
 
 def _bars(year: int) -> list[dict]:
-    budgets = list(db.session.scalars(services.list_query(current_user, fiscal_year=year)))
-    numbers = services.figures(budgets)
-    rows = []
-    for budget in budgets:
-        figures = numbers[budget.id]
-        spent = min(figures.share(figures.spent), 1.0)
-        committed = min(figures.share(figures.committed), 1.0 - spent)
-        rows.append(
-            {
-                "budget": budget,
-                "figures": figures,
-                "spent_pct": round(spent * 100, 2),
-                "committed_pct": round(committed * 100, 2),
-                "available_pct": round(max(0.0, 1.0 - spent - committed) * 100, 2),
-                "overspent": figures.available < 0,
-            }
-        )
-    return rows
+    return services.bar_rows(
+        db.session.scalars(services.list_query(current_user, fiscal_year=year))
+    )
 
 
 def _render(year: int, form: BudgetForm | None = None, status: int = 200):

@@ -4,29 +4,20 @@ from flask_login import current_user, login_required
 
 from ..contracts import services as contracts
 from ..extensions import db
-from ..purchasing import services as purchasing
 from . import bp
-
-NOTICE_HORIZON_DAYS = 60
+from .dashboard import NOTICE_HORIZON_DAYS, RFQ_DUE_WITHIN_DAYS, board_for
 
 
 @bp.get("/")
 @login_required
 def dashboard():
-    # Contracts whose notice deadline is near: for procurement, finance, admin and the
-    # contracts' owners (the list query keeps to what the user may see).
-    near = list(
-        db.session.scalars(
-            contracts.list_query(current_user, expiring_within=NOTICE_HORIZON_DAYS).limit(8)
-        )
-    )
     return render_template(
         "main/dashboard.html",
         user=current_user,
-        board=purchasing.dashboard(current_user),
-        contracts_near=near,
+        board=board_for(current_user),
         notice_deadline=contracts.notice_deadline,
         horizon=NOTICE_HORIZON_DAYS,
+        rfq_days=RFQ_DUE_WITHIN_DAYS,
     )
 
 

@@ -21,6 +21,7 @@ from .core import (
 )
 from .purchasing import (
     OPEN_STEP_STATUSES,
+    ApprovalReminder,
     ApprovalStep,
     PolicyRule,
     PurchaseRequest,
@@ -77,6 +78,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "OPEN_STEP_STATUSES",
+    "ApprovalReminder",
     "ApprovalStep",
     "PolicyRule",
     "PurchaseRequest",

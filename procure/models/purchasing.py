@@ -163,6 +163,23 @@ class ApprovalStep(db.Model):
     )
 
 
+class ApprovalReminder(db.Model):
+    """A reminder that a step waits longer than its service level: at most one per
+    step, person and day, however often ``send-reminders`` runs."""
+
+    __tablename__ = "approval_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(sa.ForeignKey("approval_steps.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[dt.date]
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("step_id", "user_id", "day", name="uq_approval_reminders_once"),
+    )
+
+
 class PolicyRule(db.Model):
     """One rule of the approval policy. A request needs a step when any active rule
     of that step matches it; a rule matches when all of its conditions hold."""

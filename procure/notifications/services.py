@@ -55,6 +55,7 @@ REQUEST_REJECTED = "request_rejected"
 REQUEST_RETURNED = "request_returned"
 WELCOME = "welcome"
 CONTRACT_REMINDER = "contract_reminder"
+APPROVAL_OVERDUE = "approval_overdue"
 KINDS = (
     STEP_PENDING,
     REQUEST_APPROVED,
@@ -62,6 +63,7 @@ KINDS = (
     REQUEST_RETURNED,
     WELCOME,
     CONTRACT_REMINDER,
+    APPROVAL_OVERDUE,
 )
 
 # What the requester hears when a decision ends the request's approval (or sends it back).

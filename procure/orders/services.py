@@ -39,16 +39,23 @@ def get(order_id: int, user: User) -> PurchaseOrder:
     return access.load(PurchaseOrder, order_id, user)
 
 
+# Issued and not yet fully received: what the goods-in desk waits for.
+AWAITING_RECEIPT = (OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED)
+
+
 def list_query(
     user: User,
     *,
     status: str | None = None,
     vendor_id: int | None = None,
     request_id: int | None = None,
+    awaiting_receipt: bool = False,
 ) -> sa.Select:
     query = access.scoped(PurchaseOrder, user, sa.select(PurchaseOrder))
     if status:
         query = query.where(PurchaseOrder.status == OrderStatus(status))
+    if awaiting_receipt:
+        query = query.where(PurchaseOrder.status.in_(AWAITING_RECEIPT))
     if vendor_id:
         query = query.where(PurchaseOrder.vendor_id == vendor_id)
     if request_id:

@@ -23,14 +23,22 @@ def index():
     if status not in {s.value for s in OrderStatus}:
         status = None
     vendor = request.args.get("vendor_id", "")
+    awaiting = request.args.get("awaiting") == "receipt"
     page = paginate_page(
         services.list_query(
-            current_user, status=status, vendor_id=int(vendor) if vendor.isdigit() else None
+            current_user,
+            status=status,
+            vendor_id=int(vendor) if vendor.isdigit() else None,
+            awaiting_receipt=awaiting,
         ),
         key=PurchaseOrder.id,
     )
     return render_template(
-        "orders/index.html", page=page, status=status, statuses=[s.value for s in OrderStatus]
+        "orders/index.html",
+        page=page,
+        status=status,
+        awaiting=awaiting,
+        statuses=[s.value for s in OrderStatus],
     )
 
 

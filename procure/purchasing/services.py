@@ -594,11 +594,11 @@ class Dashboard:
 
 def dashboard(user: User, *, limit: int = 5) -> Dashboard:
     """What waits for ``user``: a few queries, whatever the volume."""
+    from ..pagination import bounded_count
+
     inbox_query = awaiting(user)
-    inbox_total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(inbox_query.order_by(None).subquery())
-    )
-    inbox = list(db.session.scalars(inbox_query.limit(limit)).unique())
+    inbox_total, _capped = bounded_count(inbox_query)
+    inbox = list(db.session.scalars(inbox_query.limit(limit)).unique()) if inbox_total else []
     counts = dict(
         db.session.execute(
             sa.select(PurchaseRequest.status, sa.func.count())

@@ -101,6 +101,22 @@ def list_query(
     return query.order_by(Rfq.id.desc())
 
 
+def awaiting_sourcing() -> sa.Select:
+    """Approved requests with no RFQ under way or awarded: what procurement should
+    source next, longest approved first."""
+    busy = sa.select(Rfq.request_id).where(
+        Rfq.status.in_([RfqStatus.DRAFT, RfqStatus.OPEN, RfqStatus.AWARDED])
+    )
+    return (
+        sa.select(PurchaseRequest)
+        .where(
+            PurchaseRequest.status == RequestStatus.APPROVED,
+            PurchaseRequest.id.not_in(busy),
+        )
+        .order_by(PurchaseRequest.decided_at, PurchaseRequest.id)
+    )
+
+
 def allowed_actions(rfq: Rfq, user: User) -> list[str]:
     return workflow.allowed_actions(RFQ, rfq, user)
 

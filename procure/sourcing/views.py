@@ -36,22 +36,7 @@ def index():
 
 
 def _awaiting_sourcing() -> list[PurchaseRequest]:
-    """Approved requests with no RFQ under way: what procurement should source next."""
-
-    busy = sa.select(Rfq.request_id).where(
-        Rfq.status.in_([RfqStatus.DRAFT, RfqStatus.OPEN, RfqStatus.AWARDED])
-    )
-    return list(
-        db.session.scalars(
-            sa.select(PurchaseRequest)
-            .where(
-                PurchaseRequest.status == purchasing.RequestStatus.APPROVED,
-                PurchaseRequest.id.not_in(busy),
-            )
-            .order_by(PurchaseRequest.decided_at)
-            .limit(20)
-        )
-    )
+    return list(db.session.scalars(services.awaiting_sourcing().limit(20)))
 
 
 def _vendor_choices(pr: PurchaseRequest) -> list[tuple[Vendor, list[str]]]:

@@ -1,0 +1,174 @@
+"""What each role's home page shows: what needs them now, each tile with the list
+behind it. A fixed number of queries per tile, whatever the volume."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import delegation
+from ..budgets import services as budgets
+from ..contracts import services as contracts
+from ..extensions import db
+from ..models import (
+    ApprovalStep,
+    Budget,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
+    Rfq,
+    RfqStatus,
+    Role,
+    StepStatus,
+    User,
+)
+from ..orders import services as orders
+from ..pagination import bounded_count
+from ..purchasing import services as purchasing
+from ..sourcing import services as sourcing
+
+TILE_ROWS = 5
+NOTICE_HORIZON_DAYS = 60
+RFQ_DUE_WITHIN_DAYS = 7
+
+
+@dataclasses.dataclass
+class Tile:
+    """A few rows and how many there are in all (counted up to 10,000)."""
+
+    rows: list[Any]
+    total: int
+    capped: bool = False
+
+
+def _tile(query: sa.Select[Any], limit: int = TILE_ROWS) -> Tile:
+    total, capped = bounded_count(query)
+    rows = list(db.session.scalars(query.limit(limit)).unique()) if total else []
+    return Tile(rows, total, capped)
+
+
+# Requesters --------------------------------------------------------------------------
+
+
+def my_waiting(user: User) -> Tile:
+    """The user's requests waiting for approval, longest wait first."""
+    return _tile(
+        sa.select(PurchaseRequest)
+        .join(
+            ApprovalStep,
+            sa.and_(
+                ApprovalStep.request_id == PurchaseRequest.id,
+                ApprovalStep.round == PurchaseRequest.approval_round,
+                ApprovalStep.status == StepStatus.PENDING,
+            ),
+        )
+        .where(
+            PurchaseRequest.requester_id == user.id,
+            PurchaseRequest.status == RequestStatus.PENDING_APPROVAL,
+        )
+        .order_by(ApprovalStep.pending_since, PurchaseRequest.id)
+    )
+
+
+# Approvers ---------------------------------------------------------------------------
+
+
+def my_delegations(user: User) -> dict[str, list[Any]]:
+    """Delegations given and received that are running or still to come."""
+    today = delegation.today()
+    mine = delegation.of_user(user)
+    return {
+        side: [d for d in items if d.ended_at is None and d.ends_on >= today][:TILE_ROWS]
+        for side, items in mine.items()
+    }
+
+
+# Procurement -------------------------------------------------------------------------
+
+
+def awaiting_sourcing() -> Tile:
+    return _tile(sourcing.awaiting_sourcing())
+
+
+def rfqs_due(user: User, today: dt.date) -> Tile:
+    """Open RFQs due within a week or past due, soonest first."""
+    return _tile(
+        sourcing.list_query(user, status=RfqStatus.OPEN.value)
+        .where(Rfq.due_date <= today + dt.timedelta(days=RFQ_DUE_WITHIN_DAYS))
+        .order_by(None)
+        .order_by(Rfq.due_date, Rfq.id)
+    )
+
+
+def awaiting_receipt(user: User) -> Tile:
+    """Issued orders not yet fully received, oldest first."""
+    return _tile(
+        orders.list_query(user, awaiting_receipt=True)
+        .order_by(None)
+        .order_by(PurchaseOrder.issued_at, PurchaseOrder.id)
+    )
+
+
+def contracts_near(user: User) -> Tile:
+    return _tile(contracts.list_query(user, expiring_within=NOTICE_HORIZON_DAYS), limit=8)
+
+
+# Finance -----------------------------------------------------------------------------
+
+
+def department_budgets(user: User, year: int) -> list[dict]:
+    """This year's whole-department budgets with their bars."""
+    return budgets.bar_rows(
+        db.session.scalars(
+            budgets.list_query(user, fiscal_year=year).where(Budget.category.is_(None))
+        )
+    )
+
+
+# The board ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Board:
+    requests: purchasing.Dashboard | None = None
+    waiting: Tile | None = None
+    delegations: dict[str, list[Any]] | None = None
+    sourcing: Tile | None = None
+    rfqs_due: Tile | None = None
+    receipts: Tile | None = None
+    contracts: Tile | None = None
+    budgets: list[dict] | None = None
+    budget_year: int | None = None
+    today: dt.date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any(
+            (self.requests, self.sourcing, self.contracts and self.contracts.total, self.budgets)
+        )
+
+
+def board_for(user: User) -> Board:
+    today = contracts.today()
+    board = Board(today=today)
+    files = user.has_role(Role.REQUESTER)
+    decides = user.has_role(Role.APPROVER, Role.FINANCE, Role.EXECUTIVE)
+    if files or decides:
+        board.requests = purchasing.dashboard(user)
+    if files:
+        board.waiting = my_waiting(user)
+    if decides:
+        board.delegations = my_delegations(user)
+    if user.has_role(Role.PROCUREMENT):
+        board.sourcing = awaiting_sourcing()
+        board.rfqs_due = rfqs_due(user, today)
+        board.receipts = awaiting_receipt(user)
+    # Procurement, finance and admin see every contract; others those they own.
+    board.contracts = contracts_near(user)
+    if budgets.may_open(user) and user.has_role(Role.FINANCE, Role.ADMIN):
+        board.budget_year = budgets.current_fiscal_year()
+        board.budgets = department_budgets(user, board.budget_year)
+    return board
