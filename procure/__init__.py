@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from .main import bp as main_bp
     from .orders import bp as orders_bp
     from .purchasing import bp as purchasing_bp
+    from .reports import bp as reports_bp
     from .sourcing import bp as sourcing_bp
     from .vendors import bp as vendors_bp
 
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(vendors_bp)
     app.register_blueprint(contracts_bp)
+    app.register_blueprint(reports_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

@@ -42,6 +42,15 @@ from ..money import MAX_AMOUNT, format_money
 
 ZERO = Decimal("0.00")
 MANAGERS = (Role.FINANCE, Role.ADMIN)
+# Orders that count at all (issued onwards, not cancelled), and those whose whole total
+# is spent (delivered); the spend report counts by the same two lists.
+LIVE_ORDER_STATUSES = (
+    OrderStatus.ISSUED,
+    OrderStatus.PARTIALLY_RECEIVED,
+    OrderStatus.RECEIVED,
+    OrderStatus.CLOSED,
+)
+DONE_ORDER_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CLOSED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,13 +157,8 @@ def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
     category. An order not yet fully received commits its total less what has been
     received, which is spent; a received (or closed) order has spent its total,
     shipping and tax included. Category budgets count the lines of their category."""
-    live = [
-        OrderStatus.ISSUED,
-        OrderStatus.PARTIALLY_RECEIVED,
-        OrderStatus.RECEIVED,
-        OrderStatus.CLOSED,
-    ]
-    done = {OrderStatus.RECEIVED, OrderStatus.CLOSED}
+    live = LIVE_ORDER_STATUSES
+    done = set(DONE_ORDER_STATUSES)
     per_order = (
         sa.select(Receipt.order_id, sa.func.sum(ReceiptLine.value).label("value"))
         .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)

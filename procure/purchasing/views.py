@@ -12,6 +12,7 @@ from ..forms import submitted_version
 from ..models import PurchaseRequest, RequestStatus, User
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
+from ..reports import splits
 from . import bp, services
 from .forms import DecisionForm, ListFilterForm, RequestForm
 
@@ -230,6 +231,7 @@ def _render_detail(pr, form: DecisionForm, status: int = 200):
         actions=actions,
         preview=preview,
         budget_warning=budget_warning,
+        split_flags=splits.flag_for(pr, current_user),
         timeline=[_timeline_item(event, people) for event in events],
         on_behalf_of=permissions.decision_capacity(current_user, pr)[0]
         if "approve" in actions

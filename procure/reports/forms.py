@@ -1,0 +1,121 @@
+"""The reports' filter form: a GET form, validated like any other."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectChoice, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from ..admin.services import list_categories, list_departments
+from ..extensions import db
+from ..models import Vendor
+from .services import Dimension, Filters
+
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+
+
+class KnownChoice(SelectField):
+    """A select whose refusal names the unknown value: "There is no department 'X'."."""
+
+    def __init__(self, label: str, noun: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(label, validators=[Optional()], **kwargs)
+        self.noun = noun
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data in (None, ""):
+            return
+        if not any(choice.selected for choice in self.iter_choices()):
+            raise ValidationError(f"There is no {self.noun} {self.data!r}.")
+
+
+def _in_range(_form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(
+            f"Give a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
+        )
+
+
+DATE_MESSAGE = "Give a date as YYYY-MM-DD."
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(
+        "From", validators=[Optional(), _in_range], invalid_value_message=DATE_MESSAGE
+    )
+    end = DateField("To", validators=[Optional(), _in_range], invalid_value_message=DATE_MESSAGE)
+    department = KnownChoice("Department", "department")
+    category = KnownChoice("Category", "category")
+    vendor = KnownChoice("Vendor", "vendor")
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.department.choices = [SelectChoice("", "Any department")] + [
+            SelectChoice(d.code, f"{d.code} — {d.name}") for d in list_departments()
+        ]
+        self.category.choices = [SelectChoice("", "Any category")] + [
+            SelectChoice(c.name, c.label) for c in list_categories()
+        ]
+        self.vendor.choices = [SelectChoice("", "Any vendor")] + [
+            SelectChoice(str(vendor_id), name)
+            for vendor_id, name in db.session.execute(
+                db.select(Vendor.id, Vendor.name).order_by(Vendor.name_key)
+            )
+        ]
+
+    def validate_end(self, field: DateField) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def check_names(self, names: set[str]) -> None:
+        """Refuse parameters that are no filter of this report (a typo would otherwise
+        show unfiltered figures as if filtered)."""
+        known = set(self._fields)
+        unknown = sorted(names - known)
+        if unknown:
+            self.form_errors.append(
+                f"Unknown filter {', '.join(repr(u) for u in unknown)}; the filters are "
+                f"{', '.join(sorted(known))}."
+            )
+
+    def filters(self) -> Filters:
+        """The validated form as the services' filters (call after ``validate``)."""
+        from ..admin.services import department_by_code
+
+        department = department_by_code(self.department.data) if self.department.data else None
+        return Filters(
+            date_from=self.start.data,
+            date_to=self.end.data,
+            department_id=department.id if department else None,
+            category=self.category.data or None,
+            vendor_id=int(self.vendor.data) if self.vendor.data else None,
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set."""
+        return any(
+            field.data not in (None, "")
+            for field in (self.start, self.end, self.department, self.category, self.vendor)
+        )
+
+
+class SpendFilterForm(FilterForm):
+    by = SelectField(
+        "By",
+        choices=[SelectChoice(d.value, d.label) for d in Dimension],
+        default=Dimension.VENDOR.value,
+        validate_choice=False,
+    )
+
+    def validate_by(self, field: SelectField) -> None:
+        if field.data not in {d.value for d in Dimension}:
+            raise ValidationError(
+                f"There is no grouping {field.data!r}; group by "
+                f"{', '.join(d.value for d in Dimension)}."
+            )

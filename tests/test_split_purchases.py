@@ -1,0 +1,201 @@
+"""Split purchases: requests of one department to one vendor or category, created
+within the window of each other, each under an approval limit but together at or over
+it. The default policy's limits: finance from 5,000, executive from 50,000."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from procure import settings
+from procure.purchasing import services as purchasing
+from procure.reports import splits
+from procure.reports.services import Filters
+
+from .report_support import Shop, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
+from .vendor_support import signed_in
+
+D = Decimal
+
+
+@pytest.fixture
+def shop(make, db) -> Shop:
+    return Shop(make, db)
+
+
+def filed(shop, department, amount, when, category="hardware", title=None):
+    pr = shop.filed(department, [("Item", "1", amount, category)], title=title or f"{amount}")
+    shop.created(pr, when)
+    return pr
+
+
+def found(filters=None):
+    return [
+        (s.department, s.kind, s.label, s.limit.amount, [m.number for m in s.members])
+        for s in splits.find(filters or Filters())
+    ]
+
+
+def test_each_under_the_limit_together_over_it(shop):
+    a = filed(shop, "IT", "2000", "2026-04-01 09:00")
+    b = filed(shop, "IT", "2000", "2026-04-04 09:00")
+    c = filed(shop, "IT", "2000", "2026-04-07 09:00")
+    assert found() == [
+        ("IT", "category", "Hardware", D("5000.00"), [a.number, b.number, c.number])
+    ]
+    (split,) = splits.find(Filters())
+    assert split.combined == D("6000.00") and split.limit.steps == ("finance",)
+    assert split.days == 6
+
+
+def test_exactly_at_the_window_is_in_a_second_later_is_out(shop):
+    a = filed(shop, "IT", "3000", "2026-04-01 09:00:00")
+    b = filed(shop, "IT", "3000", "2026-04-15 09:00:00")  # 14 days to the second
+    assert found() == [("IT", "category", "Hardware", D("5000.00"), [a.number, b.number])]
+    shop.created(b, "2026-04-15 09:00:01")
+    assert found() == []
+
+
+def test_the_window_is_a_setting(shop):
+    filed(shop, "IT", "3000", "2026-04-01 09:00")
+    filed(shop, "IT", "3000", "2026-04-11 09:00")
+    settings.put("reports.split_window_days", 7, actor=None)
+    assert found() == []
+    settings.put("reports.split_window_days", 10, actor=None)
+    assert len(found()) == 1
+
+
+def test_different_departments_are_not_linked(shop):
+    filed(shop, "IT", "3000", "2026-04-01 09:00")
+    filed(shop, "OPS", "3000", "2026-04-02 09:00")
+    assert found() == []
+
+
+def test_different_categories_are_not_linked(shop):
+    filed(shop, "IT", "3000", "2026-04-01 09:00", category="hardware")
+    filed(shop, "IT", "3000", "2026-04-02 09:00", category="software")
+    assert found() == []
+
+
+def test_cancelled_drafts_and_rejected_requests_do_not_count(shop):
+    filed(shop, "IT", "3000", "2026-04-01 09:00")
+    cancelled = filed(shop, "IT", "3000", "2026-04-02 09:00")
+    purchasing.cancel(cancelled, actor=shop.requesters["IT"])
+    rejected = filed(shop, "IT", "3000", "2026-04-03 09:00")
+    purchasing.reject(rejected, actor=shop.approvers["IT"], comment="No.")
+    draft = purchasing.create_request(
+        purchasing.RequestData(
+            title="Draft",
+            lines=[purchasing.LineData("Item", D("1"), D("3000"), "hardware")],
+        ),
+        actor=shop.requesters["IT"],
+    )
+    shop.db.session.commit()
+    shop.created(draft, "2026-04-04 09:00")
+    assert found() == []
+
+
+def test_one_already_over_the_limit_is_no_split_under_it(shop):
+    filed(shop, "IT", "6000", "2026-04-01 09:00")  # went through finance already
+    filed(shop, "IT", "3000", "2026-04-02 09:00")
+    assert found() == []
+
+
+def test_under_the_executive_limit_together_over_it(shop):
+    a = filed(shop, "IT", "30000", "2026-04-01 09:00")
+    b = filed(shop, "IT", "25000", "2026-04-02 09:00")
+    assert found() == [("IT", "category", "Hardware", D("50000.00"), [a.number, b.number])]
+    assert splits.find(Filters())[0].limit.steps == ("executive",)
+
+
+def test_a_request_contributing_to_its_neighbours_split_is_part_of_it(shop):
+    # B alone reaches the limit with both neighbours; A and C, 20 days apart, are not
+    # siblings of each other, yet both belong to B's split.
+    a = filed(shop, "IT", "2000", "2026-04-01 09:00")
+    b = filed(shop, "IT", "1500", "2026-04-11 09:00")
+    c = filed(shop, "IT", "2000", "2026-04-21 09:00")
+    assert found() == [
+        ("IT", "category", "Hardware", D("5000.00"), [a.number, b.number, c.number])
+    ]
+    for pr in (a, b, c):
+        assert [m.number for m in splits.for_request(pr)[0].members] == [
+            a.number,
+            b.number,
+            c.number,
+        ]
+
+
+def test_the_main_category_is_the_largest_share(shop):
+    mixed = shop.filed(
+        "IT", [("Dock", "1", "1000", "hardware"), ("Suite", "1", "2000", "software")]
+    )
+    shop.created(mixed, "2026-04-01 09:00")
+    other = filed(shop, "IT", "3000", "2026-04-02 09:00", category="software")
+    assert found() == [("IT", "category", "Software", D("5000.00"), [mixed.number, other.number])]
+
+
+def test_the_same_vendor_links_requests_of_any_category(shop, fast_pdf):  # noqa: F811
+    acme = shop.vendor("Acme")
+    first = shop.order("IT", [("Laptop", "1", "3000", "hardware")], acme)
+    second = shop.order("IT", [("Licence", "1", "2500", "software")], acme)
+    shop.created(first.request, "2026-04-01 09:00")
+    shop.created(second.request, "2026-04-03 09:00")
+    assert found() == [
+        ("IT", "vendor", "Acme", D("5000.00"), [first.request.number, second.request.number])
+    ]
+    assert found(Filters(vendor_id=acme.id)) == found()
+    assert found(Filters(category="hardware")) == []
+
+
+def test_report_filters(shop):
+    filed(shop, "IT", "3000", "2026-04-01 09:00")
+    filed(shop, "IT", "3000", "2026-04-02 09:00")
+    ops = shop.requesters["OPS"].department_id
+    assert found(Filters(department_id=ops)) == []
+    assert len(found(Filters(department_id=shop.requesters["IT"].department_id))) == 1
+    assert found(Filters(date_from=dt.date(2026, 5, 1))) == []
+    assert len(found(Filters(date_to=dt.date(2026, 4, 1)))) == 1
+    assert len(found(Filters(category="hardware"))) == 1
+
+
+def test_the_request_page_names_the_siblings_for_approvers(shop, app, new_client):
+    a = filed(shop, "IT", "2000", "2026-04-01 09:00", title="Laptops, batch one")
+    b = filed(shop, "IT", "2000", "2026-04-02 09:00", title="Laptops, batch two")
+    c = filed(shop, "IT", "2000", "2026-04-03 09:00", title="Laptops, batch three")
+    lone = filed(shop, "OPS", "2000", "2026-04-01 09:00")
+    approver = signed_in(app, shop.approvers["IT"])
+    html = approver.get(f"/requests/{b.id}").get_data(as_text=True)
+    assert "Possible split purchase" in html
+    assert f'href="/requests/{a.id}"' in html and f'href="/requests/{c.id}"' in html
+    assert "Laptops, batch one" in html and "$6,000.00" in html and "$5,000.00" in html
+    assert "finance" in html.split("Possible split purchase")[1]
+    for reader in (shop.finance, shop.buyer, shop.admin):
+        page = signed_in(app, reader).get(f"/requests/{a.id}").get_data(as_text=True)
+        assert "Possible split purchase" in page
+    # The requester is not warned (it is no accusation), and a lone request has no flag.
+    requester = signed_in(app, shop.requesters["IT"])
+    assert "Possible split purchase" not in requester.get(f"/requests/{a.id}").get_data(
+        as_text=True
+    )
+    ops_approver = signed_in(app, shop.approvers["OPS"])
+    assert "Possible split purchase" not in ops_approver.get(f"/requests/{lone.id}").get_data(
+        as_text=True
+    )
+
+
+def test_the_split_report_page_and_csv(shop, app):
+    a = filed(shop, "IT", "2000", "2026-04-01 09:00", title="Docks <for> desks")
+    b = filed(shop, "IT", "3000", "2026-04-02 09:00")
+    client = signed_in(app, shop.finance)
+    html = client.get("/reports/split-purchases").get_data(as_text=True)
+    assert 'id="splits-chart"' in html and "Approval limit" in html
+    assert f'href="/requests/{a.id}"' in html and "$5,000.00" in html
+    assert "Docks &lt;for&gt; desks" in html
+    answer = client.get("/reports/split-purchases.csv")
+    assert answer.status_code == 200
+    text = answer.get_data(as_text=True).splitlines()
+    assert text[0].startswith("Department,Grouped by,Vendor or category,Requests")
+    assert text[1].startswith(f"IT,category,Hardware,{a.number} {b.number},2000.00 3000.00,")
+    assert ",5000.00,5000.00,finance," in text[1]
