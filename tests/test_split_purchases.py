@@ -199,3 +199,22 @@ def test_the_split_report_page_and_csv(shop, app):
     assert text[0].startswith("Department,Grouped by,Vendor or category,Requests")
     assert text[1].startswith(f"IT,category,Hardware,{a.number} {b.number},2000.00 3000.00,")
     assert ",5000.00,5000.00,finance," in text[1]
+
+
+def test_admin_sets_the_window_on_the_policy_page(shop, app):
+    admin = signed_in(app, shop.admin)
+    page = admin.get("/admin/policy").get_data(as_text=True)
+    assert "Days between requests looked at together" in page and 'value="14"' in page
+    saved = admin.post("/admin/policy/split-window", data={"days": "7"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#split-window")
+    assert splits.window_days() == 7
+    for bad in ("0", "366", "soon"):
+        refused = admin.post("/admin/policy/split-window", data={"days": bad})
+        assert refused.status_code == 422
+        assert "Give a number of days from 1 to 365." in refused.get_data(as_text=True) or (
+            "Not a valid integer value." in refused.get_data(as_text=True)
+        )
+        assert splits.window_days() == 7
+    finance = signed_in(app, shop.finance)
+    assert finance.post("/admin/policy/split-window", data={"days": "30"}).status_code == 403
+    assert splits.window_days() == 7

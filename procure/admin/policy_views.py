@@ -13,6 +13,7 @@ from ..forms import apply_errors
 from ..models import Role
 from ..money import MoneyError, parse_money
 from ..purchasing import ageing
+from ..reports import splits
 from . import bp, services
 
 
@@ -58,6 +59,14 @@ class SlaForm(FlaskForm):
     submit = SubmitField("Save the service level")
 
 
+class SplitWindowForm(FlaskForm):
+    days = IntegerField(
+        "Days between requests looked at together",
+        validators=[NumberRange(1, 365, message="Give a number of days from 1 to 365.")],
+    )
+    submit = SubmitField("Save the split-purchase window")
+
+
 class ToggleRuleForm(FlaskForm):
     submit = SubmitField("Change")
 
@@ -98,7 +107,9 @@ def _quote_rule_form(form: QuoteRuleForm | None = None) -> QuoteRuleForm:
     )
 
 
-def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None, sla_form=None):
+def _render(
+    form: RuleForm, status: int = 200, rule=None, quote_form=None, sla_form=None, split_form=None
+):
     return render_template(
         "admin/policy.html",
         rules=policy.list_rules(),
@@ -107,6 +118,7 @@ def _render(form: RuleForm, status: int = 200, rule=None, quote_form=None, sla_f
         toggle_form=ToggleRuleForm(),
         quote_form=_quote_rule_form(quote_form),
         sla_form=sla_form or SlaForm(days=ageing.sla_days()),
+        split_form=split_form or SplitWindowForm(days=splits.window_days()),
         describe=policy.describe,
     ), status
 
@@ -198,3 +210,17 @@ def approval_sla():
     rule_form = RuleForm()
     _choices(rule_form)
     return _render(rule_form, 422, sla_form=form)
+
+
+@bp.post("/policy/split-window")
+def split_window():
+    """How far apart requests may be created and still count as one split purchase."""
+    form = SplitWindowForm()
+    if form.validate():
+        settings.put(splits.SETTING, form.days.data, actor=current_user)
+        db.session.commit()
+        flash("The split-purchase window is saved.", "success")
+        return redirect(url_for(".policy_rules", _anchor="split-window"))
+    rule_form = RuleForm()
+    _choices(rule_form)
+    return _render(rule_form, 422, split_form=form)

@@ -104,8 +104,11 @@ class Split:
         return (self.last - self.first).total_seconds() / 86400
 
 
+SETTING = "reports.split_window_days"
+
+
 def window_days() -> int:
-    return int(settings.get("reports.split_window_days"))
+    return int(settings.get(SETTING))
 
 
 # The groups --------------------------------------------------------------------------------
