@@ -6,8 +6,8 @@ Starts Procure with the demo data on a temporary SQLite file (the same server
 the browser tests use, ``tests/e2e/live.py``), files a few more requests so that
 the approver's inbox is not a single line, and writes ``login.png``,
 ``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
-``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``
-and ``vendors.png`` into ``docs/images/``.
+``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
+``vendors.png`` and ``report-spend.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -181,6 +181,13 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/vendors")
     expect(page.locator("tr.vendor-flagged").first).to_be_visible()
     shoot(page, out / "vendors.png")
+    page.context.clear_cookies()
+
+    # Finance's spend report by category: the stacked bars and the table under them.
+    sign_in(page, server, "fiona@example.org")
+    page.goto(server.url + "/reports/spend?by=category")
+    expect(page.locator("svg#spend-chart")).to_be_visible()
+    shoot(page, out / "report-spend.png")
 
 
 def main(argv: list[str]) -> int:
