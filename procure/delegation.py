@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from . import audit
 from .errors import Forbidden, NotFound, ValidationError
@@ -48,6 +49,23 @@ def delegates_of(user: User, day: dt.date | None = None) -> list[User]:
         _live(sa.select(Delegation), day or today()).where(Delegation.delegator_id == user.id)
     )
     return [row.delegate for row in rows if row.delegate.active]
+
+
+def delegates_of_each(users: list[User], day: dt.date | None = None) -> dict[int, list[User]]:
+    """:func:`delegates_of` for many people in one query: ``{user id: stand-ins}``."""
+    found: dict[int, list[User]] = {user.id: [] for user in users}
+    if not users:
+        return found
+    rows = db.session.scalars(
+        _live(sa.select(Delegation), day or today())
+        .where(Delegation.delegator_id.in_(list(found)))
+        .options(joinedload(Delegation.delegate))
+        .order_by(Delegation.id)
+    )
+    for row in rows:
+        if row.delegate.active:
+            found[row.delegator_id].append(row.delegate)
+    return found
 
 
 def shared_roles(delegator: User, delegate: User) -> set[Role]:

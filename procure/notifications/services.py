@@ -179,8 +179,9 @@ def step_recipients(
     ]
     recipients = {holder.id: Recipient(holder) for holder in holders}
     in_own_right = set(recipients)
+    stand_ins = delegation.delegates_of_each(holders)
     for holder in holders:
-        for stand_in in delegation.delegates_of(holder):
+        for stand_in in stand_ins[holder.id]:
             if stand_in.id in excluded or step.role not in stand_in.roles:
                 continue
             entry = recipients.setdefault(stand_in.id, Recipient(stand_in))
