@@ -17,10 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The project first, and not this folder: bench/http.py would shadow the standard library.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from weasyprint import CSS, HTML  # noqa: E402
 
+from bench import harness  # noqa: E402
 from procure import create_app, pdf  # noqa: E402
 from procure.db import init_db, write_intent  # noqa: E402
 
@@ -148,6 +150,21 @@ def main() -> None:
     print(f"  render_pdf (template + restricted fetcher): {procure_ms:.1f} ms")
     print(f"  bare WeasyPrint on the same HTML:           {bare_ms:.1f} ms")
     print(f"  goal ratio <= {GOAL}: {'met' if ratio <= GOAL else 'NOT met'}")
+    if not harness.env_flag("BENCH_NO_DOCS"):
+        table = harness.markdown_table(
+            ["date", "runs", "render_pdf median", "bare WeasyPrint median", "ratio", "goal"],
+            [
+                (
+                    harness.today(),
+                    RUNS,
+                    f"{procure_ms:.1f} ms",
+                    f"{bare_ms:.1f} ms",
+                    f"{ratio:.3f}",
+                    f"≤ {GOAL}: {harness.yes_no(ratio <= GOAL)}",
+                )
+            ],
+        )
+        harness.write_section("pdf", f"{table}\n\n{harness.machine()}", "PDF rendering")
     print(f"pdf procure_ms={procure_ms:.1f} bare_ms={bare_ms:.1f} ratio={ratio:.3f}")
 
 

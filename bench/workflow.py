@@ -25,10 +25,12 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The project first, and not this folder: bench/http.py would shadow the standard library.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench import harness  # noqa: E402
 from procure import create_app  # noqa: E402
 from procure.db import init_db, write_intent  # noqa: E402
 
@@ -371,6 +373,22 @@ def main() -> None:
         f"{statements['bare']} SQL statements"
     )
     print(f"  goal ratio <= {GOAL}: {'met' if ratio <= GOAL else 'NOT met'}")
+    if not harness.env_flag("BENCH_NO_DOCS"):
+        table = harness.markdown_table(
+            ["date", "requests", "Procure", "bare", "statements (Procure/bare)", "ratio", "goal"],
+            [
+                (
+                    harness.today(),
+                    done,
+                    f"{procure_ms:.2f} ms",
+                    f"{bare_ms:.2f} ms",
+                    f"{statements['procure']} / {statements['bare']}",
+                    f"{ratio:.3f}",
+                    f"≤ {GOAL}: {harness.yes_no(ratio <= GOAL)}",
+                )
+            ],
+        )
+        harness.write_section("workflow", f"{table}\n\n{harness.machine()}", "Workflow throughput")
     print(f"workflow procure_ms={procure_ms:.2f} bare_ms={bare_ms:.2f} ratio={ratio:.3f}")
 
 
