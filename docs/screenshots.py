@@ -143,8 +143,12 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     shoot(page, out / "new-request.png")
     page.context.clear_cookies()
 
-    # Finance's view of this year's budgets.
+    # Finance's dashboard: the inbox, delegations, the year's department budgets.
     sign_in(page, server, "fiona@example.org")
+    expect(page.locator('[data-tile="budgets"] svg.budget-bar').first).to_be_visible()
+    shoot(page, out / "dashboard-finance.png")
+
+    # Finance's view of this year's budgets.
     page.goto(server.url + "/budgets/")
     expect(page.locator("tr.budget-row").first).to_be_visible()
     shoot(page, out / "budgets.png")
