@@ -226,8 +226,9 @@ def procure_env(database: str) -> dict[str, str]:
 
 def ensure_seeded(size: int, *, reseed: bool = False, name: str | None = None) -> str:
     """The bench database of ``size`` requests, filled by ``seed-bench``: reused when it
-    exists and holds that many requests, created and seeded otherwise (or when
-    ``reseed``). Returns its name."""
+    exists and holds that many requests, created and seeded when it does not exist or
+    ``reseed`` is set. One that holds something else is left alone (it may have taken
+    an hour to seed): an error asks for ``reseed``. Returns its name."""
     name = name or database_name(size)
     if not reseed and database_exists(name):
         count = request_count(name)
@@ -235,10 +236,9 @@ def ensure_seeded(size: int, *, reseed: bool = False, name: str | None = None) -
             print(f"reusing database {name} ({count:,} requests)", flush=True)
             flask(name, "init-db")  # the schema of the code under test
             return name
-        print(
-            f"database {name} holds {count if count is not None else 'no bench'} requests, "
-            f"not {size:,}: seeding it again",
-            flush=True,
+        held = f"{count:,} requests" if count is not None else "no bench data"
+        raise BenchError(
+            f"database {name} holds {held}, not {size:,}; BENCH_RESEED=1 seeds it again"
         )
     drop_database(name)
     create_database(name)

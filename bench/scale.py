@@ -11,12 +11,15 @@ measured: the databases are used as they are, not copied. The last line reads
 ``scale small=… large=… max_ratio=… goals=…``.
 
 Environment: ``BENCH_SCALE_LARGE`` (1000000), ``BENCH_SCALE_SMALL`` (10000),
-``BENCH_RESEED=1`` (seed both again), ``BENCH_SECONDS`` (10), ``BENCH_CONNECTIONS``
-(16), ``BENCH_ROUNDS`` (1), ``BENCH_PG``, ``BENCH_NO_DOCS=1``; see ``bench/http.py``.
+``BENCH_RESEED=1`` (seed both again), ``BENCH_SCALE_DATABASES=SMALL,LARGE`` (measure
+these filled databases instead; the sizes then only label the figures),
+``BENCH_SECONDS`` (10), ``BENCH_CONNECTIONS`` (16), ``BENCH_ROUNDS`` (1), ``BENCH_PG``,
+``BENCH_NO_DOCS=1``; see ``bench/throughput.py``.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -42,8 +45,16 @@ def main() -> None:
     connections = harness.env_int("BENCH_CONNECTIONS", 16)
     rounds = harness.env_int("BENCH_ROUNDS", 1)
     reseed = harness.env_flag("BENCH_RESEED")
-    small_db = harness.ensure_seeded(small_size, reseed=reseed)
-    large_db = harness.ensure_seeded(large_size, reseed=reseed)
+    named = os.environ.get("BENCH_SCALE_DATABASES", "")
+    if named:
+        small_db, _, large_db = named.partition(",")
+        for name in (small_db, large_db):
+            if not name or not harness.database_exists(name):
+                raise BenchError(f"BENCH_SCALE_DATABASES: no database {name!r} (SMALL,LARGE)")
+            harness.flask(name, "init-db")
+    else:
+        small_db = harness.ensure_seeded(small_size, reseed=reseed)
+        large_db = harness.ensure_seeded(large_size, reseed=reseed)
     results: dict[str, dict[str, list[harness.WrkResult]]] = {}
     with httpbench.start_procure(small_db) as small, httpbench.start_procure(large_db) as large:
         small_site = httpbench.prepare(small, small_db, small_db, writes=False)
