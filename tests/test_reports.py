@@ -155,6 +155,22 @@ def test_the_spend_page_shows_the_chart_and_the_table(spending, shop, app):
     ]
 
 
+def test_the_vendor_filter_takes_a_name_or_a_number(spending, shop, app):
+    client = signed_in(app, shop.finance)
+    by_name = rows_of(client.get("/reports/spend.csv?vendor=%20globex%20"))
+    by_number = rows_of(client.get(f"/reports/spend.csv?vendor={spending['globex'].id}"))
+    assert (
+        by_name
+        == by_number
+        == [
+            ["Vendor", "Spent (USD)", "Committed (USD)", "Total (USD)"],
+            ["Globex", "300.00", "600.00", "900.00"],
+        ]
+    )
+    page = client.get("/reports/spend").get_data(as_text=True)
+    assert '<datalist id="vendor-names"><option value="Acme"><option value="Globex">' in page
+
+
 # Approval cycle time -------------------------------------------------------------------------
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..admin.services import list_categories, list_departments
 from ..extensions import db
 from ..models import Vendor
 from .services import Dimension, Filters
 
+SUGGESTED_VENDORS = 300
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2999, 12, 31)
 
@@ -51,7 +53,9 @@ class FilterForm(FlaskForm):
     end = DateField("To", validators=[Optional(), _in_range], invalid_value_message=DATE_MESSAGE)
     department = KnownChoice("Department", "department")
     category = KnownChoice("Category", "category")
-    vendor = KnownChoice("Vendor", "vendor")
+    vendor = StringField(
+        "Vendor", validators=[Optional(), Length(max=200)], description="Its name or number."
+    )
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -61,12 +65,30 @@ class FilterForm(FlaskForm):
         self.category.choices = [SelectChoice("", "Any category")] + [
             SelectChoice(c.name, c.label) for c in list_categories()
         ]
-        self.vendor.choices = [SelectChoice("", "Any vendor")] + [
-            SelectChoice(str(vendor_id), name)
-            for vendor_id, name in db.session.execute(
-                db.select(Vendor.id, Vendor.name).order_by(Vendor.name_key)
+        # The names to suggest while typing, when there are few enough to list.
+        names = list(
+            db.session.scalars(
+                sa.select(Vendor.name).order_by(Vendor.name_key).limit(SUGGESTED_VENDORS + 1)
             )
-        ]
+        )
+        self.vendor_names = names if len(names) <= SUGGESTED_VENDORS else []
+        if self.vendor_names:
+            self.vendor.render_kw = {"list": "vendor-names", "autocomplete": "off"}
+        self.vendor_id: int | None = None
+
+    def validate_vendor(self, field: StringField) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            return
+        # A number is the vendor's (the report tables link by it), else its name.
+        if text.isascii() and text.isdigit() and len(text) < 10:
+            self.vendor_id = db.session.scalar(sa.select(Vendor.id).where(Vendor.id == int(text)))
+        if self.vendor_id is None:
+            self.vendor_id = db.session.scalar(
+                sa.select(Vendor.id).where(Vendor.name_key == Vendor.fold(text))
+            )
+        if self.vendor_id is None:
+            raise ValidationError(f"There is no vendor {text!r}.")
 
     def validate_end(self, field: DateField) -> None:
         if field.data and self.start.data and field.data < self.start.data:
@@ -93,7 +115,7 @@ class FilterForm(FlaskForm):
             date_to=self.end.data,
             department_id=department.id if department else None,
             category=self.category.data or None,
-            vendor_id=int(self.vendor.data) if self.vendor.data else None,
+            vendor_id=self.vendor_id,
         )
 
     @property

@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import enum
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,13 +132,6 @@ def _request_conditions(filters: Filters, date_column: Any) -> list[sa.ColumnEle
 
 def _money(value: Any) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(CENT)
-
-
-def _cents(value: float | None) -> Decimal | None:
-    """An amount computed by interpolating integer cents (a median), in money."""
-    if value is None:
-        return None
-    return (Decimal(repr(value)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
 # Spend ---------------------------------------------------------------------------------
@@ -493,19 +486,11 @@ class SavingsRow:
 
 @dataclasses.dataclass(frozen=True)
 class SavingsReport:
-    rows: list[SavingsRow]
-
-    @property
-    def awarded(self) -> Decimal:
-        return sum((row.awarded for row in self.rows), ZERO)
-
-    @property
-    def highest(self) -> Decimal:
-        return sum((row.highest for row in self.rows), ZERO)
-
-    @property
-    def median(self) -> Decimal:
-        return sum((row.median for row in self.rows), ZERO)
+    rows: list[SavingsRow]  # the latest awards first; perhaps only the first of them
+    count: int  # every award the filters select; the sums are over all of them
+    awarded: Decimal
+    median: Decimal
+    highest: Decimal
 
     @property
     def saved_vs_highest(self) -> Decimal:
@@ -522,11 +507,43 @@ class SavingsReport:
         return (self.saved_vs_highest / self.highest * 100).quantize(Decimal("0.1"))
 
 
-def savings(filters: Filters) -> SavingsReport:
+def _quote_figures(rfq_ids: sa.Select) -> sa.Subquery:
+    """Per RFQ of ``rfq_ids``: how many current quotes, the highest, and the median
+    (the middle quote, or the mean of the middle two, rounded half up to the cent —
+    ``percentile_cont(0.5)``), with window functions both databases have."""
+    ranked = (
+        sa.select(
+            Quote.rfq_id.label("rfq_id"),
+            Quote.total.label("total"),
+            sa.func.row_number()
+            .over(partition_by=Quote.rfq_id, order_by=(Quote.total, Quote.id))
+            .label("rank"),
+            sa.func.count().over(partition_by=Quote.rfq_id).label("quotes"),
+        )
+        .where(Quote.rfq_id.in_(rfq_ids.scalar_subquery()), Quote.replaced_by_id.is_(None))
+        .subquery()
+    )
+    middle = ranked.c.rank.in_([(ranked.c.quotes + 1) // 2, (ranked.c.quotes + 2) // 2])
+    return (
+        sa.select(
+            ranked.c.rfq_id,
+            sa.func.max(ranked.c.quotes).label("quotes"),
+            sa.func.max(ranked.c.total).label("highest"),
+            sa.type_coerce(
+                sa.func.round(sa.func.avg(sa.case((middle, ranked.c.total)))), Money
+            ).label("median"),
+        )
+        .group_by(ranked.c.rfq_id)
+        .subquery("quote_figures")
+    )
+
+
+def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
     """Per awarded RFQ: the awarded quote's total against the highest and the median
     of the RFQ's current quotes (a corrected quote replaces the one it corrects), and
-    the sums. The date range selects RFQs by the day they were awarded; the vendor
-    is the awarded one. Two queries."""
+    the sums over every award. The date range selects RFQs by the day they were
+    awarded; the vendor is the awarded one. Two queries; ``limit`` keeps the latest
+    so many rows (the sums still cover all)."""
     awarded = orm.aliased(Quote)
     conditions = [
         Rfq.status == RfqStatus.AWARDED,
@@ -540,66 +557,39 @@ def savings(filters: Filters) -> SavingsReport:
         .join(awarded, awarded.id == Rfq.awarded_quote_id)
         .where(*conditions)
     )
-    rfqs = db.session.execute(
-        base.add_columns(
+    figures = _quote_figures(base)
+    with_figures = base.join(figures, figures.c.rfq_id == Rfq.id)
+    count, total_awarded, total_median, total_highest = db.session.execute(
+        with_figures.with_only_columns(
+            sa.func.count(),
+            sa.func.sum(awarded.total),
+            sa.type_coerce(sa.func.sum(figures.c.median), Money),
+            sa.type_coerce(sa.func.sum(figures.c.highest), Money),
+        )
+    ).one()
+    query = (
+        with_figures.add_columns(
             Rfq.number,
             PurchaseRequest.number,
             PurchaseRequest.title,
             Department.code,
             Vendor.name,
             Rfq.awarded_at,
+            figures.c.quotes,
             awarded.total,
+            figures.c.highest,
+            figures.c.median,
         )
         .join(Department, Department.id == PurchaseRequest.department_id)
         .join(Vendor, Vendor.id == awarded.vendor_id)
         .order_by(Rfq.awarded_at.desc(), Rfq.id.desc())
-    ).all()
-    current = sa.and_(Quote.rfq_id.in_(base.scalar_subquery()), Quote.replaced_by_id.is_(None))
-    stats: dict[int, tuple[int, Decimal, Decimal]] = {}
-    if is_postgres():
-        for rfq_id, count, highest, median in db.session.execute(
-            sa.select(
-                Quote.rfq_id,
-                sa.func.count(),
-                sa.func.max(Quote.total),
-                dialect.percentile_cont(0.5, Quote.total),
-            )
-            .where(current)
-            .group_by(Quote.rfq_id)
-        ):
-            stats[rfq_id] = (count, highest, _cents(median) or ZERO)
-    else:
-        totals: dict[int, list[Decimal]] = defaultdict(list)
-        for rfq_id, total in db.session.execute(
-            sa.select(Quote.rfq_id, Quote.total).where(current).order_by(Quote.rfq_id, Quote.total)
-        ):
-            totals[rfq_id].append(total)
-        for rfq_id, values in totals.items():
-            cents = [float(value * 100) for value in values]
-            stats[rfq_id] = (
-                len(values),
-                values[-1],
-                _cents(dialect.percentile(cents, 0.5)) or ZERO,
-            )
-    rows = []
-    for rfq_id, rfq_number, pr_number, title, department, vendor, awarded_at, total in rfqs:
-        count, highest, median = stats.get(rfq_id, (1, total, total))
-        rows.append(
-            SavingsRow(
-                rfq_id,
-                rfq_number,
-                pr_number,
-                title,
-                department,
-                vendor,
-                awarded_at,
-                count,
-                total,
-                highest,
-                median,
-            )
-        )
-    return SavingsReport(rows)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [SavingsRow(*row) for row in db.session.execute(query)]
+    return SavingsReport(
+        rows, count, _money(total_awarded), _money(total_median), _money(total_highest)
+    )
 
 
 # Vendor scorecards --------------------------------------------------------------------------
@@ -642,22 +632,29 @@ def vendor_scorecards(filters: Filters, *, limit: int | None = None) -> VendorRe
     )
     if filters.vendor_id is not None:
         quoted = quoted.where(Quote.vendor_id == filters.vendor_id)
-    ids = {int(key) for key in by_vendor} | set(db.session.scalars(quoted.distinct()))
-    if not ids:
+    names = {int(row.key): row.label for row in by_vendor.values()}
+    names.update(
+        db.session.execute(
+            sa.select(Vendor.id, Vendor.name).where(Vendor.id.in_(quoted.scalar_subquery()))
+        ).all()
+    )
+    if not names:
         return VendorReport([], 0)
-    vendors = list(
-        db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(ids)).options(orm.lazyload("*")))
+    chosen = sorted(
+        names,
+        key=lambda i: (
+            -(by_vendor[str(i)].total if str(i) in by_vendor else ZERO),
+            names[i].casefold(),
+        ),
+    )[:limit]
+    order = {vendor_id: index for index, vendor_id in enumerate(chosen)}
+    vendors = sorted(
+        db.session.scalars(
+            sa.select(Vendor).where(Vendor.id.in_(chosen)).options(orm.lazyload("*"))
+        ),
+        key=lambda v: order[v.id],
     )
-    vendors.sort(
-        key=lambda v: (
-            -(by_vendor[str(v.id)].total if str(v.id) in by_vendor else ZERO),
-            v.name.casefold(),
-        )
-    )
-    total = len(vendors)
-    if limit is not None:
-        vendors = vendors[:limit]
     cards = scorecards(vendors)
     return VendorReport(
-        [VendorRow(v, by_vendor.get(str(v.id)), cards[v.id]) for v in vendors], total
+        [VendorRow(v, by_vendor.get(str(v.id)), cards[v.id]) for v in vendors], len(names)
     )

@@ -169,6 +169,7 @@ def spend():
         report=report,
         chart=_spend_chart(report) if report.rows else None,
         chart_rows=CHART_ROWS,
+        rows=report.rows if report.by == services.Dimension.MONTH else report.rows[:TABLE_LIMIT],
     )
 
 
@@ -282,7 +283,7 @@ def savings():
     form, filters = _form()
     if filters is None:
         return _page("reports/savings.html", form, None)
-    report = services.savings(filters)
+    report = services.savings(filters, limit=TABLE_LIMIT)
     shown = report.rows[:CHART_ROWS]
     chart = (
         charts.bar_chart(
@@ -314,9 +315,7 @@ def savings():
         filters,
         report=report,
         chart=chart,
-        rows=report.rows[:TABLE_LIMIT],
         chart_rows=CHART_ROWS,
-        table_limit=TABLE_LIMIT,
     )
 
 
