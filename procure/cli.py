@@ -106,16 +106,32 @@ def issue_token_command(email: str, name: str) -> None:
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit_command() -> None:
-    """Prove the audit chain intact, or name the first bad event."""
+    """Prove the audit chain intact and every stored file (uploads, purchase-order
+    PDFs) unchanged; or name the first bad event and each bad file, and exit 1."""
+    from . import stored_files
+
     result = audit.verify()
-    if result.ok:
-        click.echo(f"ok {result.count} events")
-        return
-    click.echo(
-        f"audit chain broken at event {result.bad_event_id}: {result.reason} "
-        f"({result.count} events verified before it)",
-        err=True,
+    files = stored_files.check()
+    summary = (
+        f"{files.files} stored file{'s' if files.files != 1 else ''}, "
+        f"{files.orders} order PDF{'s' if files.orders != 1 else ''}"
     )
+    if result.ok and files.ok:
+        click.echo(f"ok {result.count} events")
+        click.echo(f"ok {summary}")
+        return
+    if result.ok:
+        click.echo(f"the audit chain holds ({result.count} events)", err=True)
+    else:
+        click.echo(
+            f"audit chain broken at event {result.bad_event_id}: {result.reason} "
+            f"({result.count} events verified before it)",
+            err=True,
+        )
+    for problem in files.problems:
+        click.echo(f"stored file does not match: {problem}", err=True)
+    if files.ok:
+        click.echo(f"every stored file matches its hash ({summary})", err=True)
     sys.exit(1)
 
 
