@@ -24,6 +24,8 @@ import sqlalchemy as sa
 
 from procure.extensions import db as _db
 
+from .tampering import disable_audit_guard, restore_audit_guard
+
 Snapshot = list[tuple[sa.Table, list[dict[str, Any]]]]
 
 
@@ -55,15 +57,22 @@ def reset_database(engine: sa.Engine, seeds: Snapshot) -> None:
     """Empty every application table and insert the migrations' rows again."""
     tables = _tables()
     with engine.begin() as connection:
+        # The audit table refuses DELETE and TRUNCATE (migration 0009): switched
+        # off for this transaction only, as a database administrator could.
+        guard = disable_audit_guard(connection)
         if engine.dialect.name == "postgresql":
             names = ", ".join(connection.dialect.identifier_preparer.quote(t.name) for t in tables)
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         else:
+            # Foreign keys that form a cycle (an RFQ names its awarded quote, the quote
+            # its RFQ) have no safe order: check them once everything is gone.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             for table in reversed(tables):
                 connection.execute(table.delete())
         for table, rows in seeds:
             if rows:
                 connection.execute(table.insert(), rows)
+        restore_audit_guard(connection, guard)
         if engine.dialect.name == "postgresql":
             # The seed rows came back with their own ids; move each id sequence past them.
             for table, rows in seeds:

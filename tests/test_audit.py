@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
 
-from procure import audit
+from procure import attachments, audit
 from procure.models import AuditEvent
+
+from .documents import issued_order
+from .tampering import tamper_as_dba
 
 
 @pytest.fixture
@@ -41,6 +45,13 @@ def chain(db, make):
         "other_user_id": other.id,
         "actor_id": actor.id,
     }
+
+
+@pytest.fixture
+def dba(db):
+    """The test tampers as a database administrator would: the audit table's
+    triggers, which refuse UPDATE and DELETE to everyone else, are switched off."""
+    tamper_as_dba(db)
 
 
 def _events(db, ids) -> list[dict]:
@@ -128,7 +139,7 @@ def test_every_column_is_covered():
 
 @pytest.mark.parametrize("position", [0, 1, 2], ids=["first", "middle", "last"])
 @pytest.mark.parametrize("column", COLUMNS)
-def test_editing_any_column_is_detected(db, chain, column, position):
+def test_editing_any_column_is_detected(db, chain, dba, column, position):
     event_id = chain["ids"][position]
     (event,) = _events(db, [event_id])
     value = _tampered_value(column, event, chain)
@@ -144,7 +155,7 @@ def test_editing_any_column_is_detected(db, chain, column, position):
     assert result.reason
 
 
-def test_deleting_a_middle_event_is_detected(db, chain):
+def test_deleting_a_middle_event_is_detected(db, chain, dba):
     middle = chain["ids"][1]
 
     db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": middle})
@@ -156,7 +167,7 @@ def test_deleting_a_middle_event_is_detected(db, chain):
     assert "missing" in result.reason
 
 
-def test_deleting_the_last_event_is_detected(db, chain):
+def test_deleting_the_last_event_is_detected(db, chain, dba):
     last = chain["ids"][-1]
 
     db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": last})
@@ -168,7 +179,7 @@ def test_deleting_the_last_event_is_detected(db, chain):
     assert result.count == last - 1
 
 
-def test_deleting_every_event_is_detected(db, chain):
+def test_deleting_every_event_is_detected(db, chain, dba):
     db.session.execute(sa.text("DELETE FROM audit_events"))
     db.session.commit()
 
@@ -178,7 +189,7 @@ def test_deleting_every_event_is_detected(db, chain):
     assert result.bad_event_id == 1
 
 
-def test_the_first_broken_event_is_named(db, chain):
+def test_the_first_broken_event_is_named(db, chain, dba):
     middle, last = chain["ids"][1:]
     for event_id in (last, middle):
         db.session.execute(
@@ -205,10 +216,12 @@ def test_verify_audit_prints_ok_and_the_count(db, runner, chain):
     result = runner.invoke(args=["verify-audit"])
 
     assert result.exit_code == 0
-    assert result.output.strip() == f"ok {_event_count(db)} events"
+    chain_line, files_line = result.output.splitlines()
+    assert chain_line == f"ok {_event_count(db)} events"
+    assert re.fullmatch(r"ok \d+ stored files?, \d+ order PDFs?", files_line)
 
 
-def test_verify_audit_exits_1_naming_the_bad_event(db, runner, chain):
+def test_verify_audit_exits_1_naming_the_bad_event(db, runner, chain, dba):
     middle = chain["ids"][1]
     db.session.execute(
         sa.text("UPDATE audit_events SET changes = :value WHERE id = :id"),
@@ -223,7 +236,7 @@ def test_verify_audit_exits_1_naming_the_bad_event(db, runner, chain):
     assert "ok " not in result.output
 
 
-def test_verify_audit_names_a_removed_last_event(db, runner, chain):
+def test_verify_audit_names_a_removed_last_event(db, runner, chain, dba):
     last = chain["ids"][-1]
     db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": last})
     db.session.commit()
@@ -232,3 +245,143 @@ def test_verify_audit_names_a_removed_last_event(db, runner, chain):
 
     assert result.exit_code == 1
     assert f"event {last}" in result.output
+
+
+# The database refuses to change events ----------------------------------------------------
+
+
+def _refused(db, statement: str, params: dict | None = None) -> str:
+    """Run ``statement`` as the application would; returns the database's refusal."""
+    with pytest.raises(sa.exc.DatabaseError) as refusal:
+        with db.session.begin_nested():
+            db.session.execute(sa.text(statement), params or {})
+    return str(refusal.value.orig)
+
+
+def test_the_database_refuses_to_update_an_event(db, chain):
+    middle = chain["ids"][1]
+
+    message = _refused(db, "UPDATE audit_events SET comment = 'x' WHERE id = :id", {"id": middle})
+
+    assert "append-only" in message
+    (event,) = _events(db, [middle])
+    assert event["comment"] == "after the site visit"
+    assert audit.verify().ok
+
+
+def test_the_database_refuses_to_delete_events(db, chain):
+    before = _event_count(db)
+
+    assert "append-only" in _refused(db, "DELETE FROM audit_events WHERE id = :id", {"id": 1})
+    assert "append-only" in _refused(db, "DELETE FROM audit_events")
+
+    assert _event_count(db) == before
+    assert audit.verify().ok
+
+
+def test_the_orm_cannot_change_an_event_either(db, chain):
+    event = db.session.get(AuditEvent, chain["ids"][0])
+    event.action = "erase"
+
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_postgresql_refuses_to_truncate_the_events(db, chain, request):
+    if request.config.getoption("--db") != "postgres":
+        pytest.skip("SQLite has no TRUNCATE; DELETE is refused above")
+
+    message = _refused(db, "TRUNCATE audit_events CASCADE")
+
+    assert "append-only" in message and "TRUNCATE" in message
+    assert audit.verify().ok
+
+
+def test_appending_still_works_under_the_triggers(db, chain):
+    event = audit.record("vendor", 7, "archive", actor=None)
+    db.session.commit()
+
+    assert event.id == chain["ids"][-1] + 1
+    assert audit.verify().ok
+
+
+# verify-audit checks the stored files too ---------------------------------------------------
+
+
+@pytest.fixture
+def order(make):
+    return issued_order(make)
+
+
+def _pdf_path(order):
+    return attachments.path_for(order.pdf_sha256)
+
+
+@pytest.fixture
+def pdf_kept(order):
+    """Put the order's PDF back as it was after the test (files are not rolled back)."""
+    path = _pdf_path(order)
+    original = path.read_bytes()
+    yield path
+    path.write_bytes(original)
+
+
+def test_verify_audit_counts_the_stored_files_and_order_pdfs(runner, order):
+    result = runner.invoke(args=["verify-audit"])
+
+    assert result.exit_code == 0, result.output
+    files_line = result.output.splitlines()[1]
+    files, orders = re.fullmatch(r"ok (\d+) stored files?, (\d+) order PDFs?", files_line).groups()
+    assert int(files) >= 1 and int(orders) >= 1
+
+
+def test_verify_audit_names_a_changed_pdf(runner, order, pdf_kept):
+    pdf_kept.write_bytes(pdf_kept.read_bytes().replace(b"%%EOF", b"%%EOF\n% edited"))
+
+    result = runner.invoke(args=["verify-audit"])
+
+    assert result.exit_code == 1
+    assert f"({order.number}.pdf) at {pdf_kept}: the file's SHA-256 is" in result.output
+    assert "the audit chain holds" in result.output
+    assert "ok " not in result.output
+
+
+def test_verify_audit_names_a_missing_pdf(runner, order, pdf_kept):
+    pdf_kept.unlink()
+
+    result = runner.invoke(args=["verify-audit"])
+
+    assert result.exit_code == 1
+    assert f"({order.number}.pdf) at {pdf_kept}: the file is missing" in result.output
+
+
+def test_verify_audit_catches_an_order_pointed_at_another_pdf(db, runner, order, make):
+    """Swapping the stored hash for another good file's is caught by the issue event."""
+    other = attachments.store_bytes(
+        b"%PDF-1.7 another document", "x.pdf", "application/pdf", user=None
+    )
+    order.pdf_attachment_id = other.id
+    order.pdf_sha256 = other.sha256
+    db.session.commit()
+
+    result = runner.invoke(args=["verify-audit"])
+
+    assert result.exit_code == 1
+    assert f"order {order.number}: its PDF hash {other.sha256} is not the" in result.output
+    assert "its issue event recorded" in result.output
+
+
+def test_verify_audit_catches_an_attachment_row_rewritten(db, runner, order):
+    from procure.models import Attachment
+
+    stored = db.session.get(Attachment, order.pdf_attachment_id)
+    stored.sha256 = "0" * 64
+    db.session.commit()
+
+    result = runner.invoke(args=["verify-audit"])
+
+    assert result.exit_code == 1
+    assert f"attachment {stored.id} ({order.number}.pdf)" in result.output
+    assert "the file is missing" in result.output
+    assert f"order {order.number}: its PDF attachment is {'0' * 64}" in result.output

@@ -53,7 +53,10 @@ def test_init_db_builds_the_schema_and_is_idempotent(empty_app):
     assert second.exit_code == 0, second.output
     assert "The database is up to date." in second.output
     assert empty_app.test_client().get("/healthz").get_json() == {"status": "ok"}
-    assert runner.invoke(args=["verify-audit"]).output.strip() == "ok 0 events"
+    assert runner.invoke(args=["verify-audit"]).output.splitlines() == [
+        "ok 0 events",
+        "ok 0 stored files, 0 order PDFs",
+    ]
 
 
 def test_init_db_keeps_the_data(empty_app):
@@ -67,7 +70,7 @@ def test_init_db_keeps_the_data(empty_app):
     assert again.exit_code == 0, again.output
     client = empty_app.test_client()
     assert sign_in(client, "kept@example.org", "a long cli password").status_code == 302
-    assert runner.invoke(args=["verify-audit"]).output.strip() == "ok 2 events"
+    assert runner.invoke(args=["verify-audit"]).output.splitlines()[0] == "ok 2 events"
 
 
 def test_the_fresh_schema_has_the_built_in_categories(empty_app):
@@ -277,7 +280,11 @@ def test_seed_demo_leaves_the_audit_chain_intact(runner):
     result = runner.invoke(args=["verify-audit"])
 
     assert result.exit_code == 0
-    assert re.fullmatch(r"ok \d+ events", result.output.strip())
+    chain, files = result.output.splitlines()
+    assert re.fullmatch(r"ok \d+ events", chain)
+    # the demo issues orders: their PDFs are checked against the recorded hashes
+    stored = re.fullmatch(r"ok (\d+) stored files?, (\d+) order PDFs?", files)
+    assert stored and int(stored.group(1)) > 0 and int(stored.group(2)) > 0
 
 
 # verify-audit -----------------------------------------------------------------------------
@@ -290,13 +297,16 @@ def test_verify_audit_counts_the_events(runner, make):
 
     result = runner.invoke(args=["verify-audit"])
     assert result.exit_code == 0
-    assert result.output.strip() == f"ok {before + 2} events"
+    assert result.output.splitlines()[0] == f"ok {before + 2} events"
 
 
 def test_verify_audit_fails_on_a_tampered_event(runner, make, db):
     import sqlalchemy as sa
 
+    from .tampering import tamper_as_dba
+
     make.user()
+    tamper_as_dba(db)  # the triggers refuse this to anyone but an administrator
     db.session.execute(sa.text("UPDATE audit_events SET action = 'erase' WHERE id = 1"))
     db.session.commit()
 

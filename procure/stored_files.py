@@ -1,0 +1,145 @@
+"""Checks that every stored file is still what the database recorded.
+
+Uploads and issued purchase-order PDFs are stored once, named by their SHA-256
+(``attachments.py``). ``check`` reads each file back and hashes it; for every issued
+order it also checks that the order, its attachment row and the audit event of its
+issue name the same PDF hash, so that swapping a PDF means forging the audit chain
+too. ``verify-audit`` runs it after the chain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import attachments
+from .extensions import db
+from .models import Attachment, AuditEvent, PurchaseOrder
+
+CHUNK = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    what: str  # "attachment 7 (PO-2026-00001.pdf)", "order PO-2026-00001"
+    path: Path | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.path is not None else ""
+        return f"{self.what}{where}: {self.reason}"
+
+
+@dataclasses.dataclass
+class Report:
+    files: int = 0  # distinct stored files read and hashed
+    orders: int = 0  # issued orders whose PDF hash was cross-checked
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _attachments() -> Iterator[tuple[int, str, str]]:
+    query = sa.select(Attachment.id, Attachment.sha256, Attachment.filename).order_by(
+        Attachment.id
+    )
+    yield from db.session.execute(query.execution_options(yield_per=1000))
+
+
+def _check_files(report: Report) -> None:
+    verdicts: dict[str, str | None] = {}  # sha256 -> None when good, else the reason
+    for attachment_id, sha256, filename in _attachments():
+        path = attachments.path_for(sha256)
+        if sha256 not in verdicts:
+            if not path.is_file():
+                verdicts[sha256] = "the file is missing"
+            else:
+                report.files += 1
+                actual = file_sha256(path)
+                verdicts[sha256] = (
+                    None
+                    if actual == sha256
+                    else f"the file's SHA-256 is {actual}, not the recorded {sha256}"
+                )
+        reason = verdicts[sha256]
+        if reason is not None:
+            report.problems.append(
+                Problem(f"attachment {attachment_id} ({filename})", path, reason)
+            )
+
+
+def _issue_hashes() -> dict[int, str | None]:
+    """The PDF hash each order's issue event recorded."""
+    recorded: dict[int, str | None] = {}
+    rows = db.session.execute(
+        sa.select(AuditEvent.entity_id, AuditEvent.changes)
+        .where(AuditEvent.entity == "order", AuditEvent.action == "issue")
+        .order_by(AuditEvent.id)
+        .execution_options(yield_per=1000)
+    )
+    for order_id, changes in rows:
+        try:
+            recorded[order_id] = json.loads(changes).get("pdf_sha256")
+        except (ValueError, AttributeError):
+            recorded[order_id] = None
+    return recorded
+
+
+def _check_orders(report: Report) -> None:
+    recorded = _issue_hashes()
+    rows = db.session.execute(
+        sa.select(
+            PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.pdf_sha256, Attachment.sha256
+        )
+        .outerjoin(Attachment, Attachment.id == PurchaseOrder.pdf_attachment_id)
+        .where(PurchaseOrder.pdf_sha256.is_not(None))
+        .order_by(PurchaseOrder.id)
+        .execution_options(yield_per=1000)
+    )
+    for order_id, number, pdf_sha256, stored_sha256 in rows:
+        report.orders += 1
+        what = f"order {number or order_id}"
+        if stored_sha256 is None:
+            report.problems.append(Problem(what, None, "its PDF attachment is missing"))
+        elif stored_sha256 != pdf_sha256:
+            report.problems.append(
+                Problem(
+                    what,
+                    None,
+                    f"its PDF attachment is {stored_sha256}, not the recorded {pdf_sha256}",
+                )
+            )
+        if order_id not in recorded:
+            report.problems.append(Problem(what, None, "the audit log has no issue event for it"))
+        elif recorded[order_id] != pdf_sha256:
+            report.problems.append(
+                Problem(
+                    what,
+                    None,
+                    f"its PDF hash {pdf_sha256} is not the {recorded[order_id]} "
+                    "its issue event recorded",
+                )
+            )
+
+
+def check() -> Report:
+    """Hash every stored file and cross-check every issued order's PDF."""
+    report = Report()
+    _check_files(report)
+    _check_orders(report)
+    return report
