@@ -94,11 +94,12 @@ def create(
 ) -> Delegation:
     if actor.id != delegator.id:
         raise Forbidden("You may only delegate your own decisions.")
-    errors: dict[str, list[str]] = {}
     if not delegator.roles & DELEGABLE_ROLES:
-        errors["delegate"] = ["Only approvers, finance and executives decide steps to delegate."]
+        # The role forbids it, whatever the form said: 403, as the profile page answers.
+        raise Forbidden("Only approvers, finance and executives decide steps to delegate.")
+    errors: dict[str, list[str]] = {}
     if delegate is None:
-        errors.setdefault("delegate", []).append("Choose who stands in for you.")
+        errors["delegate"] = ["Choose who stands in for you."]
     elif delegate.id == delegator.id:
         errors.setdefault("delegate", []).append("You cannot delegate to yourself.")
     elif not delegate.active:
@@ -156,7 +157,12 @@ def create(
 
 
 def end(delegation: Delegation, *, actor: User) -> None:
-    """End a delegation early (or withdraw one that has not started)."""
+    """End a delegation early (or withdraw one that has not started).
+
+    Only the delegator may. The delegate sees the delegation (it is in their list), so
+    for them it is 403, not 404; for anybody else it does not exist."""
+    if actor.id == delegation.delegate_id:
+        raise Forbidden("Only the person who delegated may end the delegation.")
     if actor.id != delegation.delegator_id:
         raise NotFound("No such delegation.")
     if delegation.ended_at is not None or delegation.ends_on < today():

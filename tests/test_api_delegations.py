@@ -118,11 +118,11 @@ def test_end_a_delegation(api, db, people):
         starts_on=day(),
         ends_on=day(5),
     ).get_json()
-    # the delegate may see it, but only the delegator may end it
-    assert (
-        api(people["colleague"]).post(f"/api/v1/delegations/{created['id']}/end").status_code
-        == 404
-    )
+    # the delegate may see it, but only the delegator may end it: 403, not 404
+    refused = api(people["colleague"]).post(f"/api/v1/delegations/{created['id']}/end")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "forbidden"
+    assert api(people["colleague"]).get("/api/v1/delegations").get_json()["items"][0]["current"]
     response = api(people["approver"]).post(f"/api/v1/delegations/{created['id']}/end")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -176,6 +176,14 @@ def payload(people, overrides) -> dict:
     return body
 
 
+def test_who_decides_no_steps_may_not_delegate(api, db, people):
+    response = create(api, people["requester"], **payload(people, {}))
+    assert response.status_code == 403
+    body = response.get_json()["error"]
+    assert body["code"] == "forbidden" and "Only approvers" in body["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Delegation)) == 0
+
+
 @pytest.mark.parametrize(
     ("who", "overrides", "field", "message"),
     [
@@ -185,7 +193,6 @@ def payload(people, overrides) -> dict:
         ("approver", {"delegate": "inactive"}, "delegate", "not an active user"),
         ("approver", {"delegate": "nobody@example.org"}, "delegate", "Nobody has"),
         ("approver", {"delegate": None}, "delegate", "Choose who stands in for you"),
-        ("requester", {}, "delegate", "Only approvers"),
         ("approver", {"starts_on": 0, "ends_on": -1}, "ends_on", "before the first"),
         ("approver", {"starts_on": -5, "ends_on": -2}, "ends_on", "in the past"),
         ("approver", {"ends_on": 400}, "ends_on", "at most 366 days"),
@@ -264,4 +271,5 @@ def test_the_openapi_document_describes_the_delegation_routes(client):
         "per_page",
     }
     end = paths["/api/v1/delegations/{delegation_id}/end"]["post"]
-    assert set(end["responses"]) >= {"200", "401", "404", "422"}
+    assert set(end["responses"]) >= {"200", "401", "403", "404", "422"}
+    assert "403" in create_op["responses"]

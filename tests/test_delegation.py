@@ -213,3 +213,22 @@ def test_profile_page_delegates_and_ends(app, org, db):
     client.post(f"/profile/delegations/{given.id}/end")
     db.session.expire_all()
     assert delegation.of_user(org["approver"])["given"][0].ended_at is not None
+
+
+def test_only_the_delegator_ends_a_delegation_on_the_page(app, org, db):
+    given = delegate(org)
+    db.session.commit()
+    client = app.test_client()
+    client.post(
+        "/login", data={"email": org["stand_in"].email, "password": "correct horse battery"}
+    )
+    # The delegate sees it on their profile, so ending it is forbidden, not unknown.
+    assert "Ivy Away" in client.get("/profile").get_data(as_text=True)
+    assert client.post(f"/profile/delegations/{given.id}/end").status_code == 403
+    stranger = app.test_client()
+    stranger.post(
+        "/login", data={"email": org["third"].email, "password": "correct horse battery"}
+    )
+    assert stranger.post(f"/profile/delegations/{given.id}/end").status_code == 404
+    db.session.expire_all()
+    assert delegation.delegators_of(org["stand_in"]) == [org["approver"]]

@@ -97,9 +97,11 @@ def list_delegations(query: DelegationQuery):
     status=201,
     summary="Name a stand-in for a date range (approvers, finance, executives)",
     tag="Delegations",
+    errors=(403,),
 )
 def create_delegation(body: DelegationIn):
-    """The delegate must be another active user who holds one of your deciding roles;
+    """Only approvers, finance and executives delegate (anybody else: 403).
+    The delegate must be another active user who holds one of your deciding roles;
     the range may not end before it starts, end in the past, last over 366 days, or
     overlap one of your delegations. Every problem is a 422 naming the field."""
     user = current_user()
@@ -123,10 +125,11 @@ def create_delegation(body: DelegationIn):
     response=DelegationOut,
     summary="End one of your delegations now (or withdraw one not started yet)",
     tag="Delegations",
-    errors=(422,),
+    errors=(403, 422),
 )
 def end_delegation(delegation_id: int):
-    """Only the delegator may end it; a delegation that is over already is a 422."""
+    """Only the delegator may end it: the delegate gets 403, anybody else 404. A
+    delegation that is over already is a 422."""
     user = current_user()
     row = delegation.get_own(delegation_id, user)
     delegation.end(row, actor=user)
