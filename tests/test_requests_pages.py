@@ -195,3 +195,11 @@ def test_edit_keeps_the_version(app, team, db):
     )
     assert stale.status_code == 303
     assert db.session.get(PurchaseRequest, pr_id).title == "Renamed"
+
+
+def test_only_requesters_open_the_new_request_form(app, team, db):
+    # The approver sees no "New request" button; typing the address is refused too.
+    client = signed_in(app, team["approver"])
+    assert client.get("/requests/new").status_code == 403
+    assert client.post("/requests/new", data=form_data()).status_code == 403
+    assert db.session.scalars(db.select(PurchaseRequest)).all() == []

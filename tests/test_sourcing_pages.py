@@ -247,6 +247,17 @@ def test_requesters_see_but_cannot_act(setup, app):
     assert requester.post(f"/rfqs/{rfq_id}/cancel", data={}).status_code == 403
 
 
+def test_only_procurement_opens_the_rfq_form(setup, app):
+    pr = setup["pr"]
+    requester = app.test_client()
+    requester.post(
+        "/login", data={"email": setup["requester"].email, "password": "correct horse battery"}
+    )
+    # The requester sees the request, but inviting vendors is procurement's.
+    assert requester.get(f"/requests/{pr.id}").status_code == 200
+    assert requester.get(f"/rfqs/new?request_id={pr.id}").status_code == 403
+
+
 def test_admin_sets_the_quote_count_rule(app, make, db):
     from procure import settings
 

@@ -309,8 +309,13 @@ def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
     }
 
 
+def require_filer(user: User) -> None:
+    """Only requesters file purchase requests (the form is refused to others too)."""
+    access.require_role(user, Role.REQUESTER, action="file purchase requests")
+
+
 def create_request(data: RequestData, *, actor: User) -> PurchaseRequest:
-    access.require_role(actor, Role.REQUESTER, action="file purchase requests")
+    require_filer(actor)
     clean = validate(data, actor)
     pr = PurchaseRequest(
         number=numbering.next_number("PR", utcnow().year),

@@ -152,6 +152,7 @@ def _edit_form(template: str, form: RequestForm, status: int = 200, **context):
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new():
+    services.require_filer(current_user)
     form = RequestForm()
     _prepare(form)
     if request.method == "GET":

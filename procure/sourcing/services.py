@@ -205,8 +205,13 @@ def _invitable(vendor_ids: list[int], pr: PurchaseRequest) -> list[Vendor]:
     return [vendors[vendor_id] for vendor_id in dict.fromkeys(vendor_ids)]
 
 
+def require_buyer(user: User) -> None:
+    """Only procurement invites vendors to quote (the form is refused to others too)."""
+    access.require_role(user, *EDITORS, action="invite vendors to quote")
+
+
 def create_rfq(data: RfqData, *, actor: User) -> Rfq:
-    access.require_role(actor, Role.PROCUREMENT, action="invite vendors to quote")
+    require_buyer(actor)
     pr = db.session.get(PurchaseRequest, data.request_id)
     if pr is None or not purchasing.can_see(actor, pr):
         raise ValidationError.field("request_id", f"There is no request {data.request_id}.")

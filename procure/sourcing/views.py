@@ -58,6 +58,7 @@ def _vendor_choices(pr: PurchaseRequest) -> list[tuple[Vendor, list[str]]]:
 def new():
     raw = request.args.get("request_id", "")
     pr = purchasing.get(int(raw), current_user) if raw.isdigit() else abort(404)
+    services.require_buyer(current_user)
     form = RfqForm()
     choices = _vendor_choices(pr)
     form.vendors.choices = [SelectChoice(v.id, v.name) for v, _ in choices]
