@@ -59,7 +59,7 @@ def delegates_of_each(users: list[User], day: dt.date | None = None) -> dict[int
     rows = db.session.scalars(
         _live(sa.select(Delegation), day or today())
         .where(Delegation.delegator_id.in_(list(found)))
-        .options(joinedload(Delegation.delegate))
+        .options(joinedload(Delegation.delegate).selectinload(User.role_rows))
         .order_by(Delegation.id)
     )
     for row in rows:

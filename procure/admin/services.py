@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import selectinload
 
 from .. import access, audit
 from ..auth.services import check_new_password, end_sessions
@@ -182,7 +183,13 @@ def get_user(user_id: int) -> User:
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)))
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .options(selectinload(User.role_rows))
+            .order_by(User.active.desc(), User.name)
+        )
+    )
 
 
 # Categories -----------------------------------------------------------------------

@@ -8,13 +8,14 @@ import math
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..db import write_intent
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..models import ApiToken, LoginAttempt, User, UserSession, utcnow
+from ..models import ApiToken, LoginAttempt, Notification, User, UserSession, utcnow
 
 GENERIC_FAILURE = "The e-mail address or the password is not right."
 MIN_PASSWORD_LENGTH = 10
@@ -95,18 +96,32 @@ def start_session(user: User, *, remote_addr: str | None, user_agent: str | None
 
 
 def load_session_user(key: str) -> User | None:
-    row = db.session.execute(
-        sa.select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.key_hash == UserSession.hash_key(key),
-            UserSession.ended_at.is_(None),
-            User.active.is_(True),
+    """The user of a live session, with their roles and their count of unread
+    notifications (the navigation's bell), in one query."""
+    unread = (
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    row = (
+        db.session.execute(
+            sa.select(User, unread)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.key_hash == UserSession.hash_key(key),
+                UserSession.ended_at.is_(None),
+                User.active.is_(True),
+            )
+            .options(joinedload(User.role_rows))
         )
-    ).first()
+        .unique()
+        .first()
+    )
     if row is None:
         return None
-    user = row[0]
+    user, user.unread_notifications = row
     user.session_key = key
     return user
 
@@ -188,11 +203,16 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 def user_for_token(secret: str) -> User | None:
     """The active user a live token belongs to, or None."""
-    row = db.session.execute(
-        sa.select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == ApiToken.hash_token(secret))
-    ).first()
+    row = (
+        db.session.execute(
+            sa.select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == ApiToken.hash_token(secret))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     token, user = row

@@ -54,8 +54,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    # Read when asked for: most users a page loads (requesters, deciders) need only a
+    # name. The signed-in user's roles come with the user (see load_session_user).
     role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+        cascade="all, delete-orphan", lazy="select", order_by="UserRole.role"
     )
 
     # Set by the sign-in code: the server-side session this user object was loaded for.

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from .. import delegation, workflow
 from ..errors import NotFound
@@ -173,7 +174,10 @@ def step_recipients(
     holders = [
         user
         for user in db.session.scalars(
-            sa.select(User).where(User.id.in_(eligible_deciders(pr, step.role))).order_by(User.id)
+            sa.select(User)
+            .where(User.id.in_(eligible_deciders(pr, step.role)))
+            .options(selectinload(User.role_rows))
+            .order_by(User.id)
         )
         if user.id not in excluded
     ]
@@ -319,6 +323,9 @@ def unread_count_for_page() -> int | None:
     An error page must still render when the database is what failed."""
     if not has_request_context() or not current_user.is_authenticated:
         return None
+    counted = getattr(current_user._get_current_object(), "unread_notifications", None)
+    if counted is not None:
+        return counted  # read with the user at the start of the request
     try:
         return unread_count(current_user)
     except sa.exc.SQLAlchemyError:
