@@ -1,0 +1,366 @@
+"""The organisation the access matrix runs against: every role in three relations to
+the documents, and one document of each kind, built through the services.
+
+For each role R there are three people:
+
+- ``R/owner`` holds R and the requester role (only requesters file requests) and
+  owns a set of documents: requests in every useful state, their RFQs and orders,
+  two contracts, notifications, an API token and (for roles that decide steps) a
+  delegation;
+- ``R/same`` holds R alone, in the owner's department (IT);
+- ``R/other`` holds R alone, in another department (OPS).
+
+Every R principal is asked about ``R/owner``'s documents, so one table row answers
+"the owner, a colleague of the same department, someone of another department".
+Documents every role shares (vendors, the budget, categories, the policy rule, users)
+are the same for everyone. Besides, ``anonymous`` has no session and no token, and
+``inactive`` signed in and got a token before an admin deactivated them.
+
+The setup people (a buyer, a department approver, an admin) are not principals, so
+that no principal decided anything on the documents it is asked about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from procure import attachments, delegation
+from procure.admin import services as admin_services
+from procure.auth import services as auth_services
+from procure.budgets import services as budgets
+from procure.contracts import services as contracts
+from procure.extensions import db
+from procure.models import (
+    Category,
+    Department,
+    Notification,
+    PolicyRule,
+    Role,
+    User,
+)
+from procure.orders import services as orders
+from procure.purchasing import services as purchasing
+from procure.sourcing import services as sourcing
+from procure.vendors import services as vendors
+
+from .factories import PASSWORD
+
+ROLES = ("requester", "approver", "finance", "procurement", "executive", "admin")
+RELATIONS = ("owner", "same", "other")
+PRINCIPALS = tuple(f"{role}/{relation}" for role in ROLES for relation in RELATIONS) + (
+    "anonymous",
+    "inactive",
+)
+DELEGATING_ROLES = ("approver", "finance", "executive")
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+TODAY = dt.date.today()
+DUE = TODAY + dt.timedelta(days=14)
+
+
+@dataclasses.dataclass
+class Principal:
+    name: str
+    role: str | None
+    user_id: int | None = None
+    email: str | None = None
+    token: str | None = None
+    cookie: str | None = None
+
+
+@dataclasses.dataclass
+class Organisation:
+    """Ids only: the ORM objects die with the session that built them."""
+
+    principals: dict[str, Principal]
+    # role -> document key -> id (or token); see ``_documents``.
+    documents: dict[str, dict[str, Any]]
+    shared: dict[str, Any]
+
+    def value(self, principal: str, key: str) -> Any:
+        """The URL parameter ``key`` for ``principal``: its role's document, else shared."""
+        role = self.principals[principal].role or "requester"
+        if key in self.documents[role]:
+            return self.documents[role][key]
+        return self.shared[key]
+
+
+def _line(description: str = "Laptop", price: str = "900.00") -> purchasing.LineData:
+    return purchasing.LineData(
+        description=description,
+        quantity=Decimal("1"),
+        unit_price=Decimal(price),
+        category="hardware",
+    )
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.department = {code: self._department(code) for code in ("IT", "OPS", "PROC", "FIN")}
+        self.users: dict[str, User] = {}
+
+    def _department(self, code: str) -> Department:
+        return admin_services.department_by_code(code) or admin_services.create_department(
+            code, f"{code} department", actor=None
+        )
+
+    def user(self, email: str, roles: set[str], department: str, name: str) -> User:
+        return admin_services.create_user(
+            email,
+            name=name,
+            password=PASSWORD,
+            department=self.department[department],
+            roles={Role(role) for role in roles},
+            actor=None,
+        )
+
+    # Setup people and shared documents -----------------------------------------------
+
+    def staff(self) -> None:
+        self.buyer = self.user("buyer@matrix.example", {"procurement"}, "PROC", "Setup Buyer")
+        self.approver = self.user("approver@matrix.example", {"approver"}, "IT", "Setup Approver")
+        self.admin = self.user("admin@matrix.example", {"admin"}, "IT", "Setup Admin")
+        self.target = self.user("target@matrix.example", {"requester"}, "OPS", "Target User")
+
+    def vendor(self, name: str, *, approve: bool = True, email: str = ""):
+        vendor = vendors.create_vendor(
+            vendors.VendorData(name=name, email=email, categories=["hardware"], rating=4),
+            actor=self.buyer,
+        )
+        if approve:
+            vendors.act(vendor, "approve", actor=self.buyer)
+        return vendor
+
+    def shared(self) -> dict[str, Any]:
+        self.vendors = [self.vendor(f"Matrix Vendor {n}") for n in range(3)]
+        prospect = self.vendor("Matrix Prospect", approve=False)
+        suspended = self.vendor("Matrix Suspended")
+        vendors.act(suspended, "suspend", actor=self.buyer, comment="Late.")
+        documented = self.vendors[0]
+        document = vendors.file_document(
+            documented,
+            attachments.store_bytes(PDF_BYTES, "insurance.pdf", "application/pdf", user=None),
+            kind="insurance",
+            title="Insurance certificate",
+            expires_on=TODAY + dt.timedelta(days=300),
+            actor=self.buyer,
+        )
+        budget = budgets.create(
+            budgets.BudgetData(
+                department="IT",
+                fiscal_year=budgets.current_fiscal_year(),
+                amount=Decimal("1000000"),
+            ),
+            actor=None,
+        )
+        category = admin_services.add_category("matrix", "Matrix things", actor=self.admin)
+        rule = db.session.scalar(sa.select(PolicyRule).order_by(PolicyRule.id).limit(1))
+        return {
+            "vendor": self.vendors[1].id,
+            "vendor_with_document": documented.id,
+            "vendor_document": document.id,
+            "prospect": prospect.id,
+            "suspended_vendor": suspended.id,
+            "budget": budget.id,
+            "category": category.id,
+            "builtin_category": db.session.scalar(
+                sa.select(Category.id).where(Category.name == "other")
+            ),
+            "policy_rule": rule.id,
+            "department": self.department["OPS"].id,
+            "target_user": self.target.id,
+            "missing": 2_000_000_000,
+        }
+
+    # One role's documents ------------------------------------------------------------
+
+    def request(self, owner: User, title: str, *, submit=False, approve=False):
+        pr = purchasing.create_request(
+            purchasing.RequestData(title=title, lines=[_line(), _line("Dock", "90.00")]),
+            actor=owner,
+        )
+        if submit or approve:
+            purchasing.submit(pr, actor=owner)
+        if approve:
+            purchasing.approve(pr, actor=self.approver)
+        return pr
+
+    def rfq(self, pr, *, send=False, invite: int = 2):
+        rfq = sourcing.create_rfq(
+            sourcing.RfqData(
+                request_id=pr.id, vendor_ids=[v.id for v in self.vendors[:invite]], due_date=DUE
+            ),
+            actor=self.buyer,
+        )
+        links = sourcing.send(rfq, actor=self.buyer) if send else {}
+        return rfq, links
+
+    def quote(self, rfq, vendor, price: str, attachment_id: int | None = None):
+        return sourcing.record_quote(
+            rfq,
+            sourcing.QuoteData(
+                vendor_id=vendor.id,
+                valid_until=DUE,
+                lead_time_days=7,
+                warranty_months=12,
+                lines=[
+                    sourcing.QuoteLineData(
+                        description=line.description,
+                        quantity=line.quantity,
+                        unit_price=Decimal(price),
+                        request_line_id=line.id,
+                    )
+                    for line in rfq.request.lines
+                ],
+            ),
+            actor=self.buyer,
+            attachment_id=attachment_id,
+        )
+
+    def order(self, owner: User, title: str, *, issue=False, receive=False):
+        pr = self.request(owner, title, approve=True)
+        rfq, _links = self.rfq(pr, send=True, invite=1)
+        quote = self.quote(rfq, self.vendors[0], "800.00")
+        order = sourcing.award(rfq, quote.id, actor=self.buyer, justification="Sole supplier.")
+        if issue or receive:
+            orders.issue(order, actor=self.buyer)
+        if receive:
+            orders.receive(
+                order,
+                [
+                    orders.ReceiptLineData(line_id=line.id, quantity=line.quantity)
+                    for line in order.lines
+                ],
+                received_on=TODAY,
+                actor=self.buyer,
+            )
+        return rfq, order
+
+    def contract(self, owner: User, title: str, *, activate: bool):
+        contract = contracts.create(
+            contracts.ContractData(
+                vendor_id=self.vendors[0].id,
+                title=title,
+                kind="support",
+                start_date=TODAY - dt.timedelta(days=30),
+                end_date=TODAY + dt.timedelta(days=335),
+                value=Decimal("1200.00"),
+                notice_days=30,
+                owner_id=owner.id,
+            ),
+            actor=self.buyer,
+        )
+        if activate:
+            contracts.activate(contract, actor=self.buyer)
+            contract.signed_copy = attachments.store_bytes(
+                PDF_BYTES + title.encode(), "signed.pdf", "application/pdf", user=self.buyer
+            )
+        return contract
+
+    def documents(self, role: str, owner: User, same: User) -> dict[str, Any]:
+        draft = self.request(owner, f"{role} draft")
+        pending = self.request(owner, f"{role} pending", submit=True)
+        approved = self.request(owner, f"{role} approved", approve=True)
+        draft_rfq, _ = self.rfq(self.request(owner, f"{role} to source", approve=True))
+        open_rfq, links = self.rfq(
+            self.request(owner, f"{role} being sourced", approve=True), send=True, invite=3
+        )
+        attachment = attachments.store_bytes(
+            PDF_BYTES + role.encode(), "quote.pdf", "application/pdf", user=self.buyer
+        )
+        quote = self.quote(open_rfq, self.vendors[0], "850.00", attachment.id)
+        self.quote(open_rfq, self.vendors[1], "870.00")
+        _rfq, draft_order = self.order(owner, f"{role} order draft")
+        awarded_rfq, issued_order = self.order(owner, f"{role} ordered", issue=True)
+        _rfq, received_order = self.order(owner, f"{role} received", receive=True)
+        draft_contract = self.contract(owner, f"{role} support draft", activate=False)
+        active_contract = self.contract(owner, f"{role} support", activate=True)
+        docs: dict[str, Any] = {
+            "pr_draft": draft.id,
+            "pr_pending": pending.id,
+            "pr_approved": approved.id,
+            "rfq_draft": draft_rfq.id,
+            "rfq_open": open_rfq.id,
+            "rfq_awarded": awarded_rfq.id,
+            "quote": quote.id,
+            "quote_token": links[self.vendors[2].id].rsplit("/", 1)[1],
+            "quoteless_vendor": self.vendors[2].id,
+            "rfq_open_line0": open_rfq.request.lines[0].id,
+            "rfq_open_line1": open_rfq.request.lines[1].id,
+            "order_draft": draft_order.id,
+            "order_issued": issued_order.id,
+            "order_received": received_order.id,
+            "order_line": issued_order.lines[0].id,
+            "contract_draft": draft_contract.id,
+            "contract_active": active_contract.id,
+        }
+        if role in DELEGATING_ROLES:
+            given = delegation.create(
+                owner, same, TODAY, TODAY + dt.timedelta(days=10), note="Away", actor=owner
+            )
+            docs["delegation"] = given.id
+        db.session.flush()
+        docs["notification"] = db.session.scalar(
+            sa.select(Notification.id)
+            .where(Notification.user_id == owner.id)
+            .order_by(Notification.id)
+            .limit(1)
+        )
+        assert docs["notification"] is not None, f"{role}/owner was told of nothing"
+        return docs
+
+
+def build() -> tuple[Organisation, dict[str, User]]:
+    """Build and commit the organisation; returns it and the principals' users."""
+    builder = _Builder()
+    builder.staff()
+    shared = builder.shared()
+    people: dict[str, User] = {}
+    documents: dict[str, dict[str, Any]] = {}
+    for role in ROLES:
+        people[f"{role}/owner"] = builder.user(
+            f"{role}.owner@matrix.example", {role, "requester"}, "IT", f"{role.title()} Owner"
+        )
+        people[f"{role}/same"] = builder.user(
+            f"{role}.same@matrix.example", {role}, "IT", f"{role.title()} Colleague"
+        )
+        people[f"{role}/other"] = builder.user(
+            f"{role}.other@matrix.example", {role}, "OPS", f"{role.title()} Elsewhere"
+        )
+    people["inactive"] = builder.user(
+        "inactive@matrix.example", {"requester"}, "IT", "Former Colleague"
+    )
+    db.session.flush()
+    for role in ROLES:
+        documents[role] = builder.documents(role, people[f"{role}/owner"], people[f"{role}/same"])
+    # Roles that decide no steps delegate nothing: they are asked about the approver's.
+    shared["delegation"] = documents["approver"]["delegation"]
+    # The principals' own API tokens (the owner's is also the token the revoke route names).
+    principals: dict[str, Principal] = {"anonymous": Principal("anonymous", None)}
+    for name, user in people.items():
+        role = name.split("/")[0] if "/" in name else "requester"
+        _row, secret = auth_services.create_token(user, "matrix", actor=user)
+        principals[name] = Principal(name, role, user.id, user.email, secret)
+        if name.endswith("/owner"):
+            documents[role]["token"] = _row.id
+    db.session.commit()
+    return Organisation(principals, documents, shared), people
+
+
+def deactivate(user_id: int) -> None:
+    """What an admin does to someone who left (after they signed in and got a token)."""
+    user = db.session.get(User, user_id)
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@matrix.example"))
+    admin_services.update_user(
+        user,
+        name=user.name,
+        department=user.department,
+        roles=set(user.roles),
+        active=False,
+        actor=admin,
+    )
+    db.session.commit()

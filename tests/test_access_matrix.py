@@ -1,0 +1,1107 @@
+"""The access matrix: every route of the app × every principal, against a table.
+
+The routes come from ``app.url_map``: a route (endpoint and method) missing from
+``CASES`` fails ``test_every_route_is_in_the_table`` by name, so a new page or API
+operation cannot be forgotten. The principals (see ``tests/access_org.py``) are each
+role as the owner of a document, a colleague of the owner's department and someone
+of another department, plus ``anonymous`` and a since-deactivated ``inactive`` user.
+
+Each case names the route, the documents that fill its URL (``@key``: a document of
+the principal's role set, else a shared one) and, for a change, a body that would
+succeed if the principal were allowed. The expected status of every principal is
+spelled out from DESIGN.md's "Roles" section with the helpers below: ``page(...)``
+and ``api(...)`` give the answer of those allowed (``who``), 403 to those who may see
+the document but not do this (``sees``), and 404 to those who may not see it at all
+(existence is private). Whatever a refused change was, it changed nothing: the audit
+head (the newest event's sequence and hash) is the same before and after.
+
+The organisation is built and committed once for the module; every call runs in a
+savepoint rolled back afterwards, so an allowed change does not disturb the next one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from procure.extensions import db as _db
+from procure.models import AuditHead
+
+from . import access_org
+from .access_org import PDF_BYTES, PRINCIPALS, RELATIONS, ROLES
+from .committing import reset_database
+from .factories import PASSWORD
+
+TODAY = dt.date.today()
+SIGNED_IN = tuple(p for p in PRINCIPALS if "/" in p)
+REFUSED = {400, 401, 403, 404, 405, 409, 410, 422, 303}
+
+
+# Who, by DESIGN.md ----------------------------------------------------------------------
+
+
+def _matches(principal: str, pattern: str) -> bool:
+    role, relation = principal.split("/")
+    want_role, want_relation = pattern.split("/")
+    return want_role in ("*", role) and want_relation in ("*", relation)
+
+
+def members(*patterns: str) -> frozenset[str]:
+    """Signed-in principals matching ``role/relation`` patterns (``*`` for any)."""
+    return frozenset(p for p in SIGNED_IN if any(_matches(p, pat) for pat in patterns))
+
+
+EVERYONE = members("*/*")
+NOBODY = frozenset()
+OWNER = members("*/owner")
+REQUESTERS = members("requester/*", "*/owner")  # every owner also holds the requester role
+# A request (and its RFQs, quotes and orders) is visible to its requester, the approvers
+# of its department, whoever holds one of its steps, and finance, procurement and admin.
+REQUEST_READERS = members("*/owner", "approver/same", "finance/*", "procurement/*", "admin/*")
+# The department step of the approver owner's pending request: an IT approver who did
+# not file it (the owner filed it: separation of duties).
+DEPARTMENT_DECIDER = members("approver/same")
+PROCUREMENT = members("procurement/*")
+FINANCE = members("finance/*")
+ADMIN = members("admin/*")
+CONTRACT_READERS = members("*/owner", "procurement/*", "finance/*", "admin/*")
+# Budgets: finance, admin and the department's approvers (the budget is IT's).
+BUDGET_OPENERS = members("finance/*", "admin/*", "approver/*")
+BUDGET_READERS = members("finance/*", "admin/*", "approver/owner", "approver/same")
+REPORT_READERS = members("finance/*", "procurement/*", "admin/*")
+LOG_READERS = members("finance/*", "admin/*")
+DELEGATORS = members("approver/*", "finance/*", "executive/*")
+# The delegation of a deciding role's owner; its delegate is the same-department colleague.
+DELEGATION_PARTIES = members(
+    "approver/owner", "approver/same", "finance/owner", "finance/same",
+    "executive/owner", "executive/same",
+)  # fmt: skip
+
+
+def _table(
+    ok: int,
+    who: frozenset[str],
+    sees: frozenset[str] | None,
+    outsider: int,
+    also: dict[str, int] | None,
+) -> dict[str, int]:
+    sees = EVERYONE if sees is None else sees
+    expected = {}
+    for principal in SIGNED_IN:
+        if principal in who:
+            expected[principal] = ok
+        elif principal in sees:
+            expected[principal] = 403
+        else:
+            expected[principal] = 404
+    expected["anonymous"] = expected["inactive"] = outsider
+    expected.update(also or {})
+    assert set(expected) == set(PRINCIPALS), sorted(set(expected) ^ set(PRINCIPALS))
+    return expected
+
+
+def page(ok: int, who=EVERYONE, sees=None, also=None) -> dict[str, int]:
+    """A page behind the sign-in: anonymous (and a deactivated user's dead session) is
+    sent to /login (302)."""
+    return _table(ok, who, sees, 302, also)
+
+
+def api(ok: int, who=EVERYONE, sees=None, also=None) -> dict[str, int]:
+    """An API operation behind a bearer token: no token or a dead one is 401."""
+    return _table(ok, who, sees, 401, also)
+
+
+def public(status: int) -> dict[str, int]:
+    return dict.fromkeys(PRINCIPALS, status)
+
+
+# The cases --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Case:
+    endpoint: str
+    method: str
+    expect: dict[str, int]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    query: dict[str, Any] = dataclasses.field(default_factory=dict)
+    form: dict[str, Any] | None = None
+    json: Any = None
+    label: str = ""
+    # An allowed change writes an audit event; a few changes are not audited (signing
+    # in or out, marking notifications read, a calendar feed) and say so.
+    audited: bool = True
+
+    @property
+    def id(self) -> str:
+        return " ".join(filter(None, [self.endpoint, self.method, self.label]))
+
+
+def C(endpoint: str, method: str, expect: dict[str, int], **kwargs: Any) -> Case:
+    return Case(endpoint, method, expect, **kwargs)
+
+
+REQUEST_FORM = {
+    "title": "Headsets for the help desk",
+    "justification": "Calls all day.",
+    "lines-0-description": "Headset",
+    "lines-0-category": "hardware",
+    "lines-0-quantity": "2",
+    "lines-0-unit": "each",
+    "lines-0-unit_price": "80.00",
+    "save": "Save draft",
+}
+REQUEST_JSON = {
+    "title": "Headsets for the help desk",
+    "lines": [{"description": "Headset", "quantity": "2", "unit_price": "80.00"}],
+}
+VENDOR_FORM = {
+    "name": "Matrix New Vendor",
+    "email": "sales@new-vendor.example",
+    "categories": "hardware",
+    "rating": "3",
+    "contacts-0-name": "",
+    "save": "Save vendor",
+}
+CONTRACT_FORM = {
+    "vendor_id": "@vendor",
+    "title": "Printer maintenance",
+    "kind": "maintenance",
+    "start_date": TODAY.isoformat(),
+    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+    "value": "600.00",
+    "billing_period": "yearly",
+    "notice_days": "30",
+    "renewal_term_months": "12",
+}
+CONTRACT_JSON = {
+    "vendor_id": "@vendor",
+    "title": "Printer maintenance",
+    "kind": "maintenance",
+    "start_date": TODAY.isoformat(),
+    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+}
+QUOTE_FORM = {
+    "vendor_id": "@quoteless_vendor",
+    "lines-0-request_line_id": "@rfq_open_line0",
+    "lines-0-unit_price": "840.00",
+    "lines-1-request_line_id": "@rfq_open_line1",
+    "lines-1-unit_price": "85.00",
+    "shipping": "0.00",
+    "tax": "0.00",
+    "lead_time_days": "5",
+    "warranty_months": "12",
+    "payment_terms": "30 days net",
+    "valid_until": access_org.DUE.isoformat(),
+}
+QUOTE_JSON = {
+    "vendor_id": "@quoteless_vendor",
+    "valid_until": access_org.DUE.isoformat(),
+    "lead_time_days": 5,
+    "lines": [
+        {"description": "Laptop", "quantity": "1", "unit_price": "840.00"},
+        {"description": "Dock", "quantity": "1", "unit_price": "85.00"},
+    ],
+}
+RULE_FORM = {"step": "security", "role": "executive", "step_order": "40", "min_total": "20000"}
+NEXT_YEAR = TODAY.year + 1
+DELEGATION_FORM = {
+    "delegate": "@colleague.id",
+    "starts_on": (TODAY + dt.timedelta(days=20)).isoformat(),
+    "ends_on": (TODAY + dt.timedelta(days=25)).isoformat(),
+    "note": "Conference",
+}
+PDF_UPLOAD = ("@file", PDF_BYTES, "copy.pdf")
+
+CASES: list[Case] = [
+    # Public -----------------------------------------------------------------------------
+    C("main.healthz", "GET", public(200)),
+    C("static", "GET", public(200), params={"filename": "css/app.css"}),
+    C("api.openapi", "GET", public(200)),
+    C("auth.login", "GET", {**public(302), "anonymous": 200, "inactive": 200}),
+    # Signing in with one's own credentials: the signed-in are sent on; the deactivated
+    # may not sign in again; an unknown address is refused.
+    C(
+        "auth.login",
+        "POST",
+        {**public(302), "anonymous": 200, "inactive": 200},
+        form={"email": "@me.email", "password": PASSWORD},
+        audited=False,
+    ),
+    C(
+        "api.create_token",
+        "POST",
+        {**public(201), "anonymous": 401, "inactive": 401},
+        json={"email": "@me.email", "password": PASSWORD},
+    ),
+    C("auth.logout", "POST", page(302), audited=False),
+    C("auth.logout_page", "GET", page(200)),
+    # The vendor's private quote link: the token is the credential, whoever holds it.
+    C("sourcing.vendor_quote", "GET", public(200), params={"token": "@quote_token"}),
+    C(
+        "sourcing.vendor_quote",
+        "POST",
+        public(200),
+        params={"token": "@quote_token"},
+        form={k: v for k, v in QUOTE_FORM.items() if k != "vendor_id"},
+    ),
+    C(
+        "sourcing.vendor_quote",
+        "GET",
+        public(410),
+        params={"token": "not-a-real-token"},
+        label="bad token",
+    ),
+    C("contracts.feed", "GET", public(200), query={"token": "@feed_token"}),
+    C("contracts.feed", "GET", public(404), label="no token"),
+    # Everyone signed in ---------------------------------------------------------------------
+    C("main.dashboard", "GET", page(200)),
+    C("auth.profile", "GET", page(200)),
+    C(
+        "auth.change_password",
+        "POST",
+        page(302),
+        form={
+            "current_password": PASSWORD,
+            "new_password": "a new long password",
+            "confirm": "a new long password",
+        },
+    ),
+    C("auth.create_token", "POST", page(200), form={"name": "reporting script"}),
+    C(
+        "auth.revoke_token",
+        "POST",
+        page(302, who=OWNER, sees=OWNER),
+        params={"token_id": "@token"},
+    ),
+    C("purchasing.index", "GET", page(200)),
+    C("purchasing.approvals", "GET", page(200)),
+    C("sourcing.index", "GET", page(200)),
+    C("orders.index", "GET", page(200)),
+    C("vendors.index", "GET", page(200)),
+    C("vendors.export", "GET", page(200)),
+    C("vendors.detail", "GET", page(200), params={"vendor_id": "@vendor"}),
+    C(
+        "vendors.document",
+        "GET",
+        page(200),
+        params={"vendor_id": "@vendor_with_document", "document_id": "@vendor_document"},
+    ),
+    C("contracts.index", "GET", page(200)),
+    C("contracts.calendar", "GET", page(200)),
+    C("contracts.create_feed", "POST", page(302), audited=False),
+    C("contracts.revoke_feed", "POST", page(302), audited=False),
+    C("notifications.index", "GET", page(200)),
+    C("notifications.read_all", "POST", page(302), audited=False),
+    C(
+        "notifications.open_notification",
+        "GET",
+        page(302, who=OWNER, sees=OWNER),
+        params={"notification_id": "@notification"},
+    ),
+    # Purchase requests ------------------------------------------------------------------
+    C("purchasing.new", "GET", page(200, who=REQUESTERS)),
+    C("purchasing.new", "POST", page(302, who=REQUESTERS), form=REQUEST_FORM),
+    C(
+        "purchasing.detail",
+        "GET",
+        page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_pending"},
+    ),
+    C(
+        "purchasing.edit",
+        "GET",
+        page(200, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_draft"},
+    ),
+    C(
+        "purchasing.edit",
+        "POST",
+        page(302, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_draft"},
+        form=REQUEST_FORM,
+    ),
+    C(
+        "purchasing.act",
+        "POST",
+        page(302, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_draft", "action": "submit"},
+        label="submit",
+    ),
+    *[
+        C(
+            "purchasing.act",
+            "POST",
+            page(302, who=DEPARTMENT_DECIDER, sees=REQUEST_READERS),
+            params={"pr_id": "@pr_pending", "action": action},
+            form={"comment": "Checked."},
+            label=action,
+        )
+        for action in ("approve", "reject", "return")
+    ],
+    C(
+        "purchasing.act",
+        "POST",
+        page(302, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_pending", "action": "cancel"},
+        label="cancel",
+    ),
+    C(
+        "purchasing.act",
+        "POST",
+        page(404, who=EVERYONE),
+        params={"pr_id": "@pr_pending", "action": "explode"},
+        label="no such action",
+    ),
+    C("api.list_requests", "GET", api(200)),
+    C("api.create_request", "POST", api(201, who=REQUESTERS), json=REQUEST_JSON),
+    C(
+        "api.get_request",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_pending"},
+    ),
+    C(
+        "api.patch_request",
+        "PATCH",
+        api(200, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_draft"},
+        json={"title": "Renamed"},
+    ),
+    C(
+        "api.submit_request",
+        "POST",
+        api(200, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_draft"},
+    ),
+    *[
+        C(
+            f"api.{action}_request",
+            "POST",
+            api(200, who=DEPARTMENT_DECIDER, sees=REQUEST_READERS),
+            params={"pr_id": "@pr_pending"},
+            json={"comment": "Checked."},
+        )
+        for action in ("approve", "reject", "return")
+    ],
+    C(
+        "api.cancel_request",
+        "POST",
+        api(200, who=OWNER, sees=REQUEST_READERS),
+        params={"pr_id": "@pr_pending"},
+    ),
+    C("api.list_audit", "GET", api(200, who=LOG_READERS)),
+    C(
+        "api.list_audit",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        query={"entity": "request", "entity_id": "@pr_pending"},
+        label="one request",
+    ),
+    # Sourcing -----------------------------------------------------------------------------
+    C(
+        "sourcing.new",
+        "GET",
+        page(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        query={"request_id": "@pr_approved"},
+    ),
+    C(
+        "sourcing.new",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        query={"request_id": "@pr_approved"},
+        form={
+            "vendors": ["@vendor"],
+            "due_date": access_org.DUE.isoformat(),
+            "weight_price": "0.6",
+            "weight_lead_time": "0.2",
+            "weight_rating": "0.2",
+            "weight_warranty": "0",
+        },
+    ),
+    C(
+        "sourcing.detail",
+        "GET",
+        page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+    ),
+    # Sending answers with the page itself: the vendors' links are shown once.
+    C(
+        "sourcing.send",
+        "POST",
+        page(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_draft"},
+    ),
+    C(
+        "sourcing.cancel",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        form={"comment": "Not needed."},
+    ),
+    C(
+        "sourcing.award",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        form={"quote_id": "@quote", "justification": "Best value."},
+    ),
+    C(
+        "sourcing.record_quote",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        form=QUOTE_FORM,
+    ),
+    C(
+        "sourcing.quote_attachment",
+        "GET",
+        page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open", "quote_id": "@quote"},
+    ),
+    C("api.list_rfqs", "GET", api(200)),
+    C(
+        "api.create_rfq",
+        "POST",
+        api(201, who=PROCUREMENT),
+        json={
+            "request_id": "@pr_approved",
+            "vendor_ids": ["@vendor"],
+            "due_date": access_org.DUE.isoformat(),
+        },
+    ),
+    C(
+        "api.get_rfq",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+    ),
+    C(
+        "api.send_rfq",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_draft"},
+    ),
+    C(
+        "api.cancel_rfq",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+    ),
+    C(
+        "api.award_rfq",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        json={"quote_id": "@quote", "justification": "Best value."},
+    ),
+    C(
+        "api.create_quote",
+        "POST",
+        api(201, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        json=QUOTE_JSON,
+    ),
+    C(
+        "api.list_quotes",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+    ),
+    C(
+        "api.comparison",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+    ),
+    # Purchase orders ----------------------------------------------------------------------
+    C(
+        "orders.detail",
+        "GET",
+        page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+    ),
+    C(
+        "orders.pdf",
+        "GET",
+        page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+    ),
+    C(
+        "orders.edit",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_draft"},
+        form={"delivery_address": "Dock 4", "payment_terms": "30 days net", "terms": ""},
+    ),
+    C(
+        "orders.issue",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_draft"},
+    ),
+    C(
+        "orders.receive",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+        form={"line-@order_line": "1", "received_on": TODAY.isoformat()},
+    ),
+    C(
+        "orders.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_received", "action": "close"},
+        label="close",
+    ),
+    C(
+        "orders.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued", "action": "cancel"},
+        form={"comment": "The vendor cannot deliver."},
+        label="cancel",
+    ),
+    C("api.list_orders", "GET", api(200)),
+    C(
+        "api.get_order",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+    ),
+    C(
+        "api.order_pdf",
+        "GET",
+        api(200, who=REQUEST_READERS, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+    ),
+    C(
+        "api.patch_order",
+        "PATCH",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_draft"},
+        json={"delivery_address": "Dock 4"},
+    ),
+    C(
+        "api.issue_order",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_draft"},
+    ),
+    C(
+        "api.receive_order",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+        json={"lines": [{"line_id": "@order_line", "quantity": "1"}]},
+    ),
+    C(
+        "api.close_order",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_received"},
+    ),
+    C(
+        "api.cancel_order",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"order_id": "@order_issued"},
+        json={"comment": "The vendor cannot deliver."},
+    ),
+    # Vendors ------------------------------------------------------------------------------
+    C("vendors.new", "GET", page(200, who=PROCUREMENT)),
+    C("vendors.new", "POST", page(302, who=PROCUREMENT), form=VENDOR_FORM),
+    C("vendors.edit", "GET", page(200, who=PROCUREMENT), params={"vendor_id": "@vendor"}),
+    C(
+        "vendors.edit",
+        "POST",
+        page(302, who=PROCUREMENT),
+        params={"vendor_id": "@vendor"},
+        form={**VENDOR_FORM, "name": "Matrix Vendor Renamed"},
+    ),
+    C(
+        "vendors.act",
+        "POST",
+        page(302, who=PROCUREMENT),
+        params={"vendor_id": "@prospect", "action": "approve"},
+        label="approve",
+    ),
+    C(
+        "vendors.act",
+        "POST",
+        page(302, who=PROCUREMENT),
+        params={"vendor_id": "@vendor", "action": "suspend"},
+        form={"comment": "Late deliveries."},
+        label="suspend",
+    ),
+    C(
+        "vendors.act",
+        "POST",
+        page(404),
+        params={"vendor_id": "@vendor", "action": "explode"},
+        label="no such action",
+    ),
+    C(
+        "vendors.upload_document",
+        "POST",
+        page(302, who=PROCUREMENT),
+        params={"vendor_id": "@vendor"},
+        form={"kind": "insurance", "title": "Insurance 2", "file": PDF_UPLOAD},
+    ),
+    C(
+        "vendors.remove_document",
+        "POST",
+        page(302, who=PROCUREMENT),
+        params={"vendor_id": "@vendor_with_document", "document_id": "@vendor_document"},
+    ),
+    C("vendors.import_csv", "GET", page(200, who=PROCUREMENT)),
+    C(
+        "vendors.import_csv",
+        "POST",
+        page(302, who=PROCUREMENT),
+        form={"file": ("@file", b"name,email\nImported Vendor,sales@imported.example\n", "v.csv")},
+    ),
+    C("vendors.required_documents", "GET", page(200, who=ADMIN)),
+    C("vendors.required_documents", "POST", page(302, who=ADMIN), form={"kinds": ["insurance"]}),
+    C("api.list_vendors", "GET", api(200)),
+    C("api.get_vendor", "GET", api(200), params={"vendor_id": "@vendor"}),
+    C("api.create_vendor", "POST", api(201, who=PROCUREMENT), json={"name": "Matrix API Vendor"}),
+    C(
+        "api.patch_vendor",
+        "PATCH",
+        api(200, who=PROCUREMENT),
+        params={"vendor_id": "@vendor"},
+        json={"phone": "+1 555 0100"},
+    ),
+    C("api.approve_vendor", "POST", api(200, who=PROCUREMENT), params={"vendor_id": "@prospect"}),
+    C("api.suspend_vendor", "POST", api(200, who=PROCUREMENT), params={"vendor_id": "@vendor"}),
+    C("api.block_vendor", "POST", api(200, who=PROCUREMENT), params={"vendor_id": "@vendor"}),
+    C(
+        "api.reinstate_vendor",
+        "POST",
+        api(200, who=PROCUREMENT),
+        params={"vendor_id": "@suspended_vendor"},
+    ),
+    # Contracts ----------------------------------------------------------------------------
+    C("contracts.new", "GET", page(200, who=PROCUREMENT)),
+    C("contracts.new", "POST", page(302, who=PROCUREMENT), form=CONTRACT_FORM),
+    C(
+        "contracts.detail",
+        "GET",
+        page(200, who=CONTRACT_READERS, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "contracts.pdf",
+        "GET",
+        page(200, who=CONTRACT_READERS, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "contracts.signed_copy",
+        "GET",
+        page(200, who=CONTRACT_READERS, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "contracts.upload_signed_copy",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+        form={"signed_copy": PDF_UPLOAD},
+    ),
+    C(
+        "contracts.edit",
+        "GET",
+        page(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_draft"},
+    ),
+    C(
+        "contracts.edit",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_draft"},
+        form=CONTRACT_FORM,
+    ),
+    C(
+        "contracts.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_draft", "action": "activate"},
+        label="activate",
+    ),
+    C(
+        "contracts.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active", "action": "renew"},
+        label="renew",
+    ),
+    C(
+        "contracts.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active", "action": "terminate"},
+        form={"comment": "Replaced."},
+        label="terminate",
+    ),
+    C("api.list_contracts", "GET", api(200)),
+    C("api.create_contract", "POST", api(201, who=PROCUREMENT), json=CONTRACT_JSON),
+    C(
+        "api.get_contract",
+        "GET",
+        api(200, who=CONTRACT_READERS, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "api.contract_pdf",
+        "GET",
+        api(200, who=CONTRACT_READERS, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "api.patch_contract",
+        "PATCH",
+        api(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_draft"},
+        json={"title": "Renamed"},
+    ),
+    C(
+        "api.activate_contract",
+        "POST",
+        api(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_draft"},
+    ),
+    C(
+        "api.renew_contract",
+        "POST",
+        api(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "api.terminate_contract",
+        "POST",
+        api(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+        json={"comment": "Replaced."},
+    ),
+    # Budgets ------------------------------------------------------------------------------
+    C("budgets.index", "GET", page(200, who=BUDGET_OPENERS)),
+    C(
+        "budgets.create",
+        "POST",
+        page(302, who=FINANCE),
+        form={"department": "OPS", "fiscal_year": str(TODAY.year), "amount": "5000"},
+    ),
+    C(
+        "budgets.set_amount",
+        "POST",
+        # The budget pages are closed (403) to whoever opens no budget at all; an
+        # approver of another department may open them, but this budget is not theirs.
+        page(302, who=FINANCE, sees=BUDGET_READERS | (EVERYONE - BUDGET_OPENERS)),
+        params={"budget_id": "@budget"},
+        form={"amount": "900000"},
+    ),
+    C("api.list_budgets", "GET", api(200)),
+    C(
+        "api.create_budget",
+        "POST",
+        api(201, who=FINANCE),
+        json={"department": "OPS", "fiscal_year": TODAY.year, "amount": "5000"},
+    ),
+    C(
+        "api.get_budget",
+        "GET",
+        api(200, who=BUDGET_READERS, sees=BUDGET_READERS),
+        params={"budget_id": "@budget"},
+    ),
+    C(
+        "api.patch_budget",
+        "PATCH",
+        api(200, who=FINANCE, sees=BUDGET_READERS),
+        params={"budget_id": "@budget"},
+        json={"amount": "900000"},
+    ),
+    # Delegations, notifications, departments, the caller ---------------------------------
+    C("auth.delegate", "POST", page(302, who=DELEGATORS), form=DELEGATION_FORM),
+    C(
+        "auth.end_delegation",
+        "POST",
+        page(302, who=members("*/owner") & DELEGATORS, sees=DELEGATION_PARTIES),
+        params={"delegation_id": "@delegation"},
+    ),
+    C("api.list_delegations", "GET", api(200)),
+    C(
+        "api.create_delegation",
+        "POST",
+        api(201, who=DELEGATORS),
+        json={**DELEGATION_FORM, "delegate": "@colleague.email"},
+    ),
+    C(
+        "api.end_delegation",
+        "POST",
+        api(200, who=members("*/owner") & DELEGATORS, sees=DELEGATION_PARTIES),
+        params={"delegation_id": "@delegation"},
+    ),
+    C("api.list_notifications", "GET", api(200)),
+    C(
+        "api.read_notification",
+        "POST",
+        api(200, who=OWNER, sees=OWNER),
+        params={"notification_id": "@notification"},
+        audited=False,
+    ),
+    C("api.read_all_notifications", "POST", api(200), audited=False),
+    C("api.me", "GET", api(200)),
+    C("api.list_departments", "GET", api(200)),
+    C("api.create_department", "POST", api(201, who=ADMIN), json={"code": "LAB", "name": "Lab"}),
+    # Administration -------------------------------------------------------------------------
+    C("admin.index", "GET", page(200, who=ADMIN)),
+    C("admin.new_user", "GET", page(200, who=ADMIN)),
+    C(
+        "admin.new_user",
+        "POST",
+        page(302, who=ADMIN),
+        form={
+            "email": "new.person@matrix.example",
+            "name": "New Person",
+            "password": "a long enough password",
+            "department": "IT",
+            "roles": ["requester"],
+            "active": "y",
+        },
+    ),
+    C("admin.edit_user", "GET", page(200, who=ADMIN), params={"user_id": "@target_user"}),
+    C(
+        "admin.edit_user",
+        "POST",
+        page(302, who=ADMIN),
+        params={"user_id": "@target_user"},
+        form={"name": "Target Renamed", "department": "OPS", "roles": ["approver"], "active": "y"},
+    ),
+    C(
+        "admin.reset_password",
+        "POST",
+        page(302, who=ADMIN),
+        params={"user_id": "@target_user"},
+        form={"password": "a long enough password"},
+    ),
+    C(
+        "admin.create_department",
+        "POST",
+        page(302, who=ADMIN),
+        form={"code": "LAB", "name": "Laboratory"},
+    ),
+    C(
+        "admin.edit_department",
+        "GET",
+        page(200, who=ADMIN),
+        params={"department_id": "@department"},
+    ),
+    C(
+        "admin.edit_department",
+        "POST",
+        page(302, who=ADMIN),
+        params={"department_id": "@department"},
+        form={"name": "Operations and Facilities"},
+    ),
+    C(
+        "admin.add_category",
+        "POST",
+        page(302, who=ADMIN),
+        form={"name": "lab", "label": "Lab kit"},
+    ),
+    C(
+        "admin.toggle_category",
+        "POST",
+        page(302, who=ADMIN),
+        params={"category_id": "@category"},
+    ),
+    C("admin.policy_rules", "GET", page(200, who=ADMIN)),
+    C("admin.policy_rules", "POST", page(302, who=ADMIN), form=RULE_FORM),
+    C("admin.edit_rule", "GET", page(200, who=ADMIN), params={"rule_id": "@policy_rule"}),
+    C(
+        "admin.edit_rule",
+        "POST",
+        page(302, who=ADMIN),
+        params={"rule_id": "@policy_rule"},
+        form={"step": "department", "role": "approver", "step_order": "15"},
+    ),
+    C("admin.toggle_rule", "POST", page(302, who=ADMIN), params={"rule_id": "@policy_rule"}),
+    C(
+        "admin.quote_rule",
+        "POST",
+        page(302, who=ADMIN),
+        form={"threshold": "10000", "min_quotes": "3"},
+    ),
+    C("admin.approval_sla", "POST", page(302, who=ADMIN), form={"days": "3"}),
+    C("admin.split_window", "POST", page(302, who=ADMIN), form={"days": "30"}),
+    # Reports --------------------------------------------------------------------------------
+    *[
+        C(f"reports.{name}", "GET", page(200, who=REPORT_READERS))
+        for name in (
+            "index",
+            "spend",
+            "spend_csv",
+            "cycle_time",
+            "cycle_time_csv",
+            "savings",
+            "savings_csv",
+            "vendors",
+            "vendors_csv",
+            "split_purchases",
+            "split_purchases_csv",
+        )
+    ],
+]
+
+
+# Running a case -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def org(app, migration_seeds) -> Iterator[access_org.Organisation]:
+    """The organisation, committed once for the module; the database is reset after."""
+    with app.app_context():
+        try:
+            organisation, people = access_org.build()
+            for principal in organisation.principals.values():
+                if principal.email is None:
+                    continue
+                client = app.test_client()
+                signed = client.post(
+                    "/login", data={"email": principal.email, "password": PASSWORD}
+                )
+                assert signed.status_code == 302, principal.name
+                principal.cookie = client.get_cookie("procure_session").value
+                if principal.name == "procurement/owner":
+                    # Their calendar feed: its address carries the token, no session.
+                    page = client.post("/contracts/calendar/feed", follow_redirects=True)
+                    token = re.search(
+                        r"calendar\.ics\?token=([\w-]+)", page.get_data(as_text=True)
+                    )
+                    organisation.shared["feed_token"] = token.group(1)
+            access_org.deactivate(organisation.principals["inactive"].user_id)
+            _db.session.remove()
+            yield organisation
+        finally:
+            _db.session.remove()
+            reset_database(_db.engine, migration_seeds)
+
+
+def _resolve(value: Any, org: access_org.Organisation, principal: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve(item, org, principal) for item in value]
+    if isinstance(value, tuple) and value and value[0] == "@file":
+        return (io.BytesIO(value[1]), value[2])
+    if isinstance(value, dict):
+        return {
+            _resolve(key, org, principal): _resolve(item, org, principal)
+            for key, item in value.items()
+        }
+    if not isinstance(value, str):
+        return value
+    if value.startswith("@"):
+        return _reference(value[1:], org, principal)
+    field = re.fullmatch(r"(\w+-)@([\w.]+)", value)  # a field named after a row: line-@id
+    if field:
+        return field.group(1) + str(_reference(field.group(2), org, principal))
+    return value
+
+
+def _reference(key: str, org: access_org.Organisation, principal: str) -> Any:
+    me = org.principals[principal]
+    if key == "me.email":
+        return me.email or "nobody@matrix.example"
+    if key.startswith("colleague."):
+        # Someone holding the same role: the same-department colleague, or the owner for them.
+        role = me.role or "requester"
+        colleague = org.principals[
+            f"{role}/owner" if principal == f"{role}/same" else f"{role}/same"
+        ]
+        return colleague.user_id if key.endswith(".id") else colleague.email
+    return org.value(principal, key)
+
+
+def _path(app, case: Case, org, principal: str) -> str:
+    params = {k: _resolve(v, org, principal) for k, v in case.params.items()}
+    query = {k: _resolve(v, org, principal) for k, v in case.query.items()}
+    with app.test_request_context():
+        return url_for(case.endpoint, **params, **query)
+
+
+def _call(app, case: Case, org, principal: str):
+    me = org.principals[principal]
+    client = app.test_client()
+    headers = {}
+    path = _path(app, case, org, principal)
+    if path.startswith("/api/"):
+        if me.token:
+            headers["Authorization"] = f"Bearer {me.token}"
+    elif me.cookie:
+        client.set_cookie("procure_session", me.cookie)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.form is not None:
+        kwargs["data"] = _resolve(case.form, org, principal)
+    if case.json is not None:
+        kwargs["json"] = _resolve(case.json, org, principal)
+    return client.open(path, method=case.method, **kwargs)
+
+
+def _audit_head(connection) -> tuple[int, str]:
+    return tuple(connection.execute(sa.select(AuditHead.seq, AuditHead.hash)).one())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_route(app, org, case: Case):
+    connection = _db.engine  # the test's connection (see conftest's _transaction)
+    mismatches = []
+    for principal in PRINCIPALS:
+        savepoint = connection.begin_nested()
+        try:
+            before = _audit_head(connection)
+            response = _call(app, case, org, principal)
+            response.close()  # a file answer holds its file open until closed
+            after = _audit_head(connection)
+        finally:
+            savepoint.rollback()
+        status = response.status_code
+        if status != case.expect[principal]:
+            mismatches.append(
+                f"{principal}: expected {case.expect[principal]}, got {status} "
+                f"{response.headers.get('Location', '')}"
+            )
+        refused = status in REFUSED or (status == 302 and "/login" in response.location)
+        if case.method == "GET" or (refused and case.endpoint != "auth.login"):
+            if after != before:
+                mismatches.append(f"{principal}: {status}, yet the audit log grew")
+        elif case.audited and after == before:
+            mismatches.append(f"{principal}: {status}, yet nothing was recorded")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_every_route_is_in_the_table(app):
+    in_app = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    in_table = {(case.endpoint, case.method) for case in CASES}
+    missing = sorted(in_app - in_table)
+    stale = sorted(in_table - in_app)
+    assert not missing, f"routes missing from the access table: {missing}"
+    assert not stale, f"the access table names routes the app no longer has: {stale}"
+
+
+def test_the_table_covers_every_principal():
+    for case in CASES:
+        assert set(case.expect) == set(PRINCIPALS), case.id
+    assert len(ROLES) * len(RELATIONS) + 2 == len(PRINCIPALS)
