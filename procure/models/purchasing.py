@@ -88,6 +88,11 @@ class PurchaseRequest(db.Model):
             name="submitted_unless_draft",
         ),
         sa.Index("ix_purchase_requests_status_id", "status", "id"),
+        # Reports: requests by the day they were submitted (cycle time) or created
+        # (split purchases, over all departments or of one, as on a request's page).
+        sa.Index("ix_purchase_requests_submitted_at", "submitted_at"),
+        sa.Index("ix_purchase_requests_created_at", "created_at"),
+        sa.Index("ix_purchase_requests_department_created", "department_id", "created_at"),
     )
 
     @property

@@ -195,6 +195,7 @@ class Rfq(db.Model):
             "(status = 'awarded') = (awarded_quote_id IS NOT NULL)", name="awarded_quote"
         ),
         sa.Index("ix_rfqs_status_due", "status", "due_date"),
+        sa.Index("ix_rfqs_awarded_at", "awarded_at"),  # the savings report's date range
     )
 
 
@@ -369,6 +370,7 @@ class PurchaseOrder(db.Model):
             name="issued_has_number_and_pdf",
         ),
         sa.Index("ix_purchase_orders_status_id", "status", "id"),
+        sa.Index("ix_purchase_orders_issued_at", "issued_at"),  # the spend report's range
     )
 
 
