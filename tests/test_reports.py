@@ -4,6 +4,7 @@ input, CSV export and who may read them."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -139,7 +140,7 @@ def test_spend_filters(spending, shop):
 
 def test_the_spend_page_shows_the_chart_and_the_table(spending, shop, app):
     client = signed_in(app, shop.finance)
-    page = client.get("/reports/spend?by=vendor")
+    page = client.get("/reports/spend?by=vendor&start=")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" id="spend-chart"' in html
@@ -147,7 +148,7 @@ def test_the_spend_page_shows_the_chart_and_the_table(spending, shop, app):
     assert "$2,845.00" in html and "$900.00" in html  # the bars' figures (spent + committed)
     assert "$3,745.00" in html  # the table's total
     assert "style=" not in html.split('id="spend-chart"')[1].split("</svg>")[0]
-    rows = rows_of(client.get("/reports/spend.csv?by=month"))
+    rows = rows_of(client.get("/reports/spend.csv?by=month&start="))
     assert rows == [
         ["Month", "Spent (USD)", "Committed (USD)", "Total (USD)"],
         ["2026-01", "2625.00", "0.00", "2625.00"],
@@ -155,10 +156,30 @@ def test_the_spend_page_shows_the_chart_and_the_table(spending, shop, app):
     ]
 
 
+def test_without_dates_a_report_covers_the_last_year(spending, shop, app):
+    old = dt.date.today() - dt.timedelta(days=400)
+    shop.order(
+        "IT",
+        [("Projector", "1", "800", "hardware")],
+        spending["acme"],
+        issued=f"{old.isoformat()} 12:00",
+        receive=["1"],
+    )
+    client = signed_in(app, shop.finance)
+    page = client.get("/reports/spend").get_data(as_text=True)
+    year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
+    assert f'name="start" type="date" value="{year_ago}"' in page
+    assert f"/reports/spend.csv?start={year_ago}" in page
+    everything = rows_of(client.get("/reports/spend.csv?start="))
+    assert everything[1] == ["Acme", "3425.00", "220.00", "3645.00"]
+    since = rows_of(client.get(f"/reports/spend.csv?start={old.isoformat()}&end="))
+    assert since == everything
+
+
 def test_the_vendor_filter_takes_a_name_or_a_number(spending, shop, app):
     client = signed_in(app, shop.finance)
-    by_name = rows_of(client.get("/reports/spend.csv?vendor=%20globex%20"))
-    by_number = rows_of(client.get(f"/reports/spend.csv?vendor={spending['globex'].id}"))
+    by_name = rows_of(client.get("/reports/spend.csv?vendor=%20globex%20&start="))
+    by_number = rows_of(client.get(f"/reports/spend.csv?start=&vendor={spending['globex'].id}"))
     assert (
         by_name
         == by_number
@@ -259,10 +280,10 @@ def test_the_percentile_interpolates_between_the_closest_ranks():
 
 def test_the_cycle_time_page_and_csv(decisions, shop, app):
     client = signed_in(app, shop.admin)
-    html = client.get("/reports/cycle-time").get_data(as_text=True)
+    html = client.get("/reports/cycle-time?start=").get_data(as_text=True)
     assert 'id="cycle-steps-chart"' in html and 'id="cycle-departments-chart"' in html
     assert "Waiting since the first" in html
-    rows = rows_of(client.get("/reports/cycle-time.csv"))
+    rows = rows_of(client.get("/reports/cycle-time.csv?start="))
     assert rows[0] == ["Per", "Key", "Name", "Decisions", "Median hours", "90th percentile hours"]
     assert ["step", "department", "department", "5", "3.00", "5.80"] in rows
     assert ["department", "IT", "IT department", "3", "3.00", "8.60"] in rows
@@ -330,6 +351,10 @@ def test_savings_against_the_highest_and_the_median_quote(awards, shop):
     )
     assert (report.saved_vs_median, report.saved_vs_highest) == (D("350.00"), D("1300.00"))
     assert report.share_vs_highest == D("46.4")
+    # A page of rows keeps the latest awards; the sums still cover them all.
+    first = services.savings(Filters(), limit=1)
+    assert [row.rfq_number for row in first.rows] == [awards["b"].number]
+    assert (first.count, first.awarded, first.highest) == (2, D("1500.00"), D("2800.00"))
     it = services.savings(Filters(department_id=shop.requesters["IT"].department_id))
     assert [row.rfq_number for row in it.rows] == [awards["a"].number]
     assert services.savings(Filters(vendor_id=awards["vendors"][1].id)).rows == []
@@ -364,9 +389,9 @@ def test_vendor_scorecards_side_by_side(spending, shop, app):
     only = services.vendor_scorecards(Filters(vendor_id=spending["globex"].id))
     assert [row.vendor.name for row in only.rows] == ["Globex"]
     client = signed_in(app, shop.finance)
-    html = client.get("/reports/vendors").get_data(as_text=True)
+    html = client.get("/reports/vendors?start=").get_data(as_text=True)
     assert 'id="vendors-chart"' in html and "Acme" in html and "Globex" in html
-    rows = rows_of(client.get("/reports/vendors.csv"))
+    rows = rows_of(client.get("/reports/vendors.csv?start="))
     assert [row[0] for row in rows[1:]] == ["Acme", "Globex"]
     assert rows[1][2:4] == ["2625.00", "220.00"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import is_postgres
+from ..extensions import db
 
 SECONDS_PER_DAY = 86_400
 
@@ -25,6 +26,15 @@ def seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
     # julianday() counts in whole milliseconds underneath; rounding to them removes
     # the float noise of subtracting two day numbers near 2.46 million.
     return sa.func.round((sa.func.julianday(end) - sa.func.julianday(start)) * SECONDS_PER_DAY, 3)
+
+
+def epoch_ms(timestamp: Any) -> sa.ColumnElement[int]:
+    """A timestamp as whole milliseconds since an epoch (each database's own: only
+    differences mean anything), for ordering and framing windows by time."""
+    if is_postgres():
+        return sa.cast(sa.func.round(sa.extract("epoch", timestamp) * 1000), sa.BigInteger)
+    # julianday() holds whole milliseconds underneath: the product rounds back exactly.
+    return sa.cast(sa.func.round(sa.func.julianday(timestamp) * 86_400_000), sa.Integer)
 
 
 def month_of(timestamp: Any) -> sa.ColumnElement[str]:
@@ -50,3 +60,11 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 def percentile_cont(fraction: float, value: Any) -> sa.ColumnElement[float]:
     """The same percentile computed by PostgreSQL inside a GROUP BY."""
     return sa.func.percentile_cont(fraction).within_group(sa.cast(value, sa.Float))
+
+
+def without_jit() -> None:
+    """Switch PostgreSQL's JIT compiler off for the rest of the transaction. A report's
+    aggregate over many rows looks expensive enough to the planner to be compiled, and
+    compiling costs more (half a second) than the query it would speed up."""
+    if is_postgres():
+        db.session.execute(sa.text("SET LOCAL jit = off"))

@@ -36,6 +36,7 @@ from ..models import (
     PurchaseOrder,
     PurchaseRequest,
     Quote,
+    Receipt,
     ReceiptLine,
     RequestLine,
     RequestStatus,
@@ -178,10 +179,49 @@ class SpendReport:
         return self.spent + self.committed
 
 
-def _spend_items(filters: Filters) -> sa.Subquery:
-    """One row per order line and one per order's shipping and tax, with what each
-    has spent and still commits, by the budgets' rules."""
+def _spend_items(filters: Filters, *, by_line: bool, department: bool) -> sa.Subquery:
+    """What each live order has spent and still commits, by the budgets' rules: one row
+    per order, or (``by_line``, for categories) one per order line and one per order's
+    shipping and tax. ``department`` adds the request's department (a join the other
+    groupings do without)."""
     done = PurchaseOrder.status.in_(DONE_ORDER_STATUSES)
+    conditions = [
+        PurchaseOrder.status.in_(LIVE_ORDER_STATUSES),
+        *filters.period(PurchaseOrder.issued_at),
+    ]
+    if filters.vendor_id is not None:
+        conditions.append(PurchaseOrder.vendor_id == filters.vendor_id)
+    if filters.department_id is not None:
+        conditions.append(PurchaseRequest.department_id == filters.department_id)
+    department = department or filters.department_id is not None
+    columns = [
+        PurchaseOrder.vendor_id.label("vendor_id"),
+        (PurchaseRequest.department_id if department else sa.null()).label("department_id"),
+        PurchaseOrder.issued_at.label("issued_at"),
+    ]
+
+    def of_orders(query: sa.Select) -> sa.Select:
+        if department:
+            query = query.join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        return query.where(*conditions)
+
+    if not by_line and not filters.category:
+        # Received so far: asked only of orders not yet delivered (CASE is lazy).
+        received = sa.func.coalesce(
+            sa.select(sa.func.sum(ReceiptLine.value))
+            .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+            .where(Receipt.order_id == PurchaseOrder.id)
+            .correlate(PurchaseOrder)
+            .scalar_subquery(),
+            0,
+        )
+        orders = sa.select(
+            *columns,
+            sa.null().label("category"),
+            sa.case((done, PurchaseOrder.total), else_=received).label("spent"),
+            sa.case((done, 0), else_=PurchaseOrder.total - received).label("committed"),
+        ).select_from(PurchaseOrder)
+        return of_orders(orders).subquery("spend_items")
     received = sa.func.coalesce(
         sa.select(sa.func.sum(ReceiptLine.value))
         .where(ReceiptLine.order_line_id == OrderLine.id)
@@ -190,50 +230,36 @@ def _spend_items(filters: Filters) -> sa.Subquery:
         0,
     )
     category = sa.func.coalesce(RequestLine.category, UNCATEGORISED)
-    order_conditions = [
-        PurchaseOrder.status.in_(LIVE_ORDER_STATUSES),
-        *filters.period(PurchaseOrder.issued_at),
-    ]
-    if filters.department_id is not None:
-        order_conditions.append(PurchaseRequest.department_id == filters.department_id)
-    if filters.vendor_id is not None:
-        order_conditions.append(PurchaseOrder.vendor_id == filters.vendor_id)
-    lines = (
+    lines = of_orders(
         sa.select(
-            PurchaseOrder.vendor_id.label("vendor_id"),
-            PurchaseRequest.department_id.label("department_id"),
-            PurchaseOrder.issued_at.label("issued_at"),
+            *columns,
             category.label("category"),
             sa.case((done, OrderLine.total), else_=received).label("spent"),
             sa.case((done, 0), else_=OrderLine.total - received).label("committed"),
         )
         .select_from(OrderLine)
         .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
         .outerjoin(RequestLine, RequestLine.id == OrderLine.request_line_id)
-        .where(*order_conditions)
     )
     if filters.category:
         return lines.where(category == filters.category).subquery("spend_items")
     extra = PurchaseOrder.shipping + PurchaseOrder.tax
-    extras = (
+    extras = of_orders(
         sa.select(
-            PurchaseOrder.vendor_id,
-            PurchaseRequest.department_id,
-            PurchaseOrder.issued_at,
+            *columns,
             sa.null(),
             sa.case((done, extra), else_=0),
             sa.case((done, 0), else_=extra),
-        )
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*order_conditions, extra > 0)
-    )
+        ).select_from(PurchaseOrder)
+    ).where(extra > 0)
     return sa.union_all(lines, extras).subquery("spend_items")
 
 
 def spend(filters: Filters, by: Dimension = Dimension.VENDOR) -> SpendReport:
     """Spent and committed per vendor, category, department or month: one query."""
-    items = _spend_items(filters)
+    items = _spend_items(
+        filters, by_line=by == Dimension.CATEGORY, department=by == Dimension.DEPARTMENT
+    )
     spent = sa.type_coerce(sa.func.sum(items.c.spent), Money).label("spent")
     committed = sa.type_coerce(sa.func.sum(items.c.committed), Money).label("committed")
     rows: list[SpendRow] = []
@@ -557,35 +583,36 @@ def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
         .join(awarded, awarded.id == Rfq.awarded_quote_id)
         .where(*conditions)
     )
+    latest = (Rfq.awarded_at.desc(), Rfq.id.desc())
     figures = _quote_figures(base)
-    with_figures = base.join(figures, figures.c.rfq_id == Rfq.id)
     count, total_awarded, total_median, total_highest = db.session.execute(
-        with_figures.with_only_columns(
+        base.join(figures, figures.c.rfq_id == Rfq.id).with_only_columns(
             sa.func.count(),
             sa.func.sum(awarded.total),
             sa.type_coerce(sa.func.sum(figures.c.median), Money),
             sa.type_coerce(sa.func.sum(figures.c.highest), Money),
         )
     ).one()
+    # The rows' own figures: of the latest ``limit`` awards only.
+    shown = _quote_figures(base.order_by(*latest).limit(limit) if limit is not None else base)
     query = (
-        with_figures.add_columns(
+        base.join(shown, shown.c.rfq_id == Rfq.id)
+        .add_columns(
             Rfq.number,
             PurchaseRequest.number,
             PurchaseRequest.title,
             Department.code,
             Vendor.name,
             Rfq.awarded_at,
-            figures.c.quotes,
+            shown.c.quotes,
             awarded.total,
-            figures.c.highest,
-            figures.c.median,
+            shown.c.highest,
+            shown.c.median,
         )
         .join(Department, Department.id == PurchaseRequest.department_id)
         .join(Vendor, Vendor.id == awarded.vendor_id)
-        .order_by(Rfq.awarded_at.desc(), Rfq.id.desc())
+        .order_by(*latest)
     )
-    if limit is not None:
-        query = query.limit(limit)
     rows = [SavingsRow(*row) for row in db.session.execute(query)]
     return SavingsReport(
         rows, count, _money(total_awarded), _money(total_median), _money(total_highest)

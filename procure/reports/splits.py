@@ -18,18 +18,24 @@ limit is no part of a split under that limit; it was decided by that step anyway
 Only requests that spend or may still spend count: pending approval, approved,
 ordered and closed (not drafts, not cancelled or rejected ones).
 
-Everything is found with a window self-join in two queries, whatever the volume.
+Found in the database with window functions, in one pass over the requests whatever
+their number: per group, in the order of creation, the sum of the totals under each
+limit within the window around every request (a ``RANGE`` frame of the window's
+width), then whether a flagged request lies within the window of each one. Only the
+members of splits leave the database; Python groups them into splits. Three queries
+in all (the policy, the members, their labels).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from .. import settings
 from ..extensions import db
@@ -46,7 +52,9 @@ from ..models import (
     Vendor,
 )
 from . import dialect
-from .services import Filters
+
+if TYPE_CHECKING:  # the services import budgets, whose views import this module's users
+    from .services import Filters
 
 COUNTED_STATUSES = (
     RequestStatus.PENDING_APPROVAL,
@@ -114,14 +122,17 @@ def window_days() -> int:
 # The groups --------------------------------------------------------------------------------
 
 
-def _main_category() -> sa.Subquery:
-    """Each request's main category: the largest share of its total."""
+def _main_category(scope: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    """Each request's main category (the largest share of its total), for the
+    requests in ``scope``."""
     per_category = (
         sa.select(
             RequestLine.request_id.label("request_id"),
             RequestLine.category.label("category"),
             sa.func.sum(RequestLine.total).label("amount"),
         )
+        .join(PurchaseRequest, PurchaseRequest.id == RequestLine.request_id)
+        .where(*scope)
         .group_by(RequestLine.request_id, RequestLine.category)
         .subquery()
     )
@@ -142,77 +153,102 @@ def _main_category() -> sa.Subquery:
     )
 
 
-def _memberships(scope: list[sa.ColumnElement[bool]]) -> sa.CTE:
-    """(request, department, created, total, kind, key) of every counted request in
-    ``scope``: one row per vendor group and one per category group it belongs to."""
+def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
+    """(request, department, created, its millisecond, total in cents, kind, key) of
+    every counted request in ``scope``: a row per vendor group and one per category
+    group it belongs to; ``groups`` narrows them (functions of the row's kind and key)."""
     counted = [PurchaseRequest.status.in_(COUNTED_STATUSES), *scope]
-    main = _main_category()
-    by_category = (
-        sa.select(
-            PurchaseRequest.id.label("request_id"),
-            PurchaseRequest.department_id.label("department_id"),
-            PurchaseRequest.created_at.label("created_at"),
-            PurchaseRequest.total.label("total"),
-            sa.literal(CATEGORY).label("kind"),
-            main.c.category.label("key"),
-        )
-        .join(main, main.c.request_id == PurchaseRequest.id)
-        .where(*counted)
+    main = _main_category(counted)
+    common = (
+        PurchaseRequest.id.label("request_id"),
+        PurchaseRequest.department_id.label("department_id"),
+        PurchaseRequest.created_at.label("created_at"),
+        dialect.epoch_ms(PurchaseRequest.created_at).label("ms"),
+        sa.type_coerce(PurchaseRequest.total, sa.BigInteger).label("cents"),
     )
-    vendor_key = sa.cast(PurchaseOrder.vendor_id, sa.String)
+    category = main.c.category
+    by_category = (
+        sa.select(*common, sa.literal(CATEGORY).label("kind"), category.label("key"))
+        .join(main, main.c.request_id == PurchaseRequest.id)
+        .where(*counted, *[g(sa.literal(CATEGORY), category) for g in groups])
+    )
+    vendor = sa.cast(PurchaseOrder.vendor_id, sa.String)
     by_vendor = (
-        sa.select(
-            PurchaseRequest.id,
-            PurchaseRequest.department_id,
-            PurchaseRequest.created_at,
-            PurchaseRequest.total,
-            sa.literal(VENDOR),
-            vendor_key,
-        )
+        sa.select(*common, sa.literal(VENDOR), vendor)
         .join(PurchaseOrder, PurchaseOrder.request_id == PurchaseRequest.id)
-        .where(*counted, PurchaseOrder.status != OrderStatus.CANCELLED)
+        .where(
+            *counted,
+            PurchaseOrder.status != OrderStatus.CANCELLED,
+            *[g(sa.literal(VENDOR), vendor) for g in groups],
+        )
         .distinct()
     )
     return sa.union_all(by_category, by_vendor).cte("memberships")
 
 
-def _pairs(anchors: list, window: int, ceiling: Decimal) -> sa.Select:
-    """Every (request, sibling) pair whose request matches ``anchors`` (functions of
-    the memberships' alias), with both requests' details; both under ``ceiling`` (the
-    highest limit: nothing at or over it can be part of a split)."""
-    memberships = _memberships([PurchaseRequest.total < ceiling])
-    a = memberships.alias("a")
-    b = memberships.alias("b")
-    one = orm.aliased(PurchaseRequest)
-    other = orm.aliased(PurchaseRequest)
+def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -> sa.Select:
+    """The requests that belong to a split under some limit: each limit's sum within
+    the window, whether the request is flagged (under the limit, the sum reaching it),
+    and whether a flagged one lies within its window (a member, when under the limit)."""
+    memberships = _memberships(scope, groups)
+    group = (memberships.c.department_id, memberships.c.kind, memberships.c.key)
+
+    def framed(value):  # type: ignore[no-untyped-def]
+        return value.over(
+            partition_by=group, order_by=memberships.c.ms, range_=(-window_ms, window_ms)
+        )
+
+    cents = [int(limit * 100) for limit in limits]
+    summed = sa.select(
+        memberships,
+        *[
+            framed(sa.func.sum(sa.case((memberships.c.cents < c, memberships.c.cents)))).label(
+                f"sum_{i}"
+            )
+            for i, c in enumerate(cents)
+        ],
+    ).subquery("summed")
+    flagged = sa.select(
+        summed,
+        *[
+            sa.case((sa.and_(summed.c.cents < c, summed.c[f"sum_{i}"] >= c), 1), else_=0).label(
+                f"flag_{i}"
+            )
+            for i, c in enumerate(cents)
+        ],
+    ).subquery("flagged")
+    near = sa.select(
+        flagged,
+        *[
+            sa.func.max(flagged.c[f"flag_{i}"])
+            .over(
+                partition_by=(flagged.c.department_id, flagged.c.kind, flagged.c.key),
+                order_by=flagged.c.ms,
+                range_=(-window_ms, window_ms),
+            )
+            .label(f"near_{i}")
+            for i in range(len(cents))
+        ],
+    ).subquery("near")
+    member_of_some = sa.or_(
+        *[sa.and_(near.c[f"near_{i}"] == 1, near.c.cents < c) for i, c in enumerate(cents)]
+    )
     return (
         sa.select(
-            a.c.department_id,
-            a.c.kind,
-            a.c.key,
-            *(
-                column
-                for request in (one, other)
-                for column in (request.id, request.number, request.title, request.total)
-            ),
-            one.created_at,
-            other.created_at,
+            near.c.department_id,
+            near.c.kind,
+            near.c.key,
+            near.c.request_id,
+            near.c.ms,
+            PurchaseRequest.number,
+            PurchaseRequest.title,
+            PurchaseRequest.total,
+            PurchaseRequest.created_at,
+            *[near.c[f"flag_{i}"] for i in range(len(cents))],
         )
-        .select_from(a)
-        .join(
-            b,
-            sa.and_(
-                b.c.department_id == a.c.department_id,
-                b.c.kind == a.c.kind,
-                b.c.key == a.c.key,
-                b.c.request_id != a.c.request_id,
-                sa.func.abs(dialect.seconds_between(a.c.created_at, b.c.created_at))
-                <= window * dialect.SECONDS_PER_DAY,
-            ),
-        )
-        .join(one, one.id == a.c.request_id)
-        .join(other, other.id == b.c.request_id)
-        .where(*[condition(a) for condition in anchors])
+        .join(PurchaseRequest, PurchaseRequest.id == near.c.request_id)
+        .where(member_of_some)
+        .order_by(near.c.department_id, near.c.kind, near.c.key, near.c.ms, near.c.request_id)
     )
 
 
@@ -247,51 +283,57 @@ def _limits(rules: list[PolicyRule], department_id: int, kind: str, key: str) ->
 
 
 @dataclasses.dataclass
-class _Group:
-    department_id: int
-    kind: str
-    key: str
-    # request id -> (its siblings' ids); and every member's details
-    siblings: dict[int, set[int]] = dataclasses.field(default_factory=lambda: defaultdict(set))
-    members: dict[int, Member] = dataclasses.field(default_factory=dict)
+class _Row:
+    member: Member
+    ms: int
+    flags: dict[Decimal, bool]
 
 
-def _detect(anchors: list) -> list[Split]:
+def _detect(scope: list, groups: list, anchored=None) -> list[Split]:  # type: ignore[no-untyped-def]
+    """The splits among the counted requests of ``scope`` (and ``groups``) whose
+    flagged requests satisfy ``anchored`` (a test of a row's creation; None: any)."""
     rules = _rules()
     if not rules:
         return []
-    ceiling = max(rule.min_total for rule in rules if rule.min_total is not None)
-    groups: dict[tuple[int, str, str], _Group] = {}
-    for row in db.session.execute(_pairs(anchors, window_days(), ceiling)):
-        department_id, kind, key = row[0], row[1], str(row[2])
-        a_id, a_number, a_title, a_total, b_id, b_number, b_title, b_total = row[3:11]
-        a_created, b_created = row[11], row[12]
-        group = groups.setdefault((department_id, kind, key), _Group(department_id, kind, key))
-        group.siblings[a_id].add(b_id)
-        group.members[a_id] = Member(a_id, a_number, a_title, a_total, a_created)
-        group.members[b_id] = Member(b_id, b_number, b_title, b_total, b_created)
-    labels = _labels(groups.values())
+    every_limit = sorted({rule.min_total for rule in rules if rule.min_total is not None})
+    window_ms = window_days() * dialect.SECONDS_PER_DAY * 1000
+    rows: dict[tuple[int, str, str], list[_Row]] = defaultdict(list)
+    for row in db.session.execute(_members(scope, groups, every_limit, window_ms)):
+        department_id, kind, key, request_id, ms, number, title, total, created = row[:9]
+        rows[(department_id, kind, str(key))].append(
+            _Row(
+                Member(request_id, number, title, total, created),
+                int(ms),
+                {limit: bool(flag) for limit, flag in zip(every_limit, row[9:], strict=True)},
+            )
+        )
+    labels = _labels([_GroupKey(*key) for key in rows])
     splits: list[Split] = []
-    for (department_id, kind, key), group in groups.items():
+    for (department_id, kind, key), members in rows.items():
         limits = _limits(rules, department_id, kind, key)
+        times = [m.ms for m in members]
         found: dict[Decimal, list[set[int]]] = defaultdict(list)
-        for request_id, sibling_ids in group.siblings.items():
-            own = group.members[request_id]
-            for limit in limits:
-                if own.total >= limit.amount:
-                    continue
-                under = {s for s in sibling_ids if group.members[s].total < limit.amount}
-                together = own.total + sum(group.members[s].total for s in under)
-                if together >= limit.amount:
-                    found[limit.amount].append({request_id, *under})
-                    break  # the highest limit reached is the one that matters
+        for anchor in members:
+            if anchored is not None and not anchored(anchor.member.created_at):
+                continue
+            # The highest limit the request is flagged under is the one that matters.
+            limit = next((x for x in limits if anchor.flags.get(x.amount)), None)
+            if limit is None:
+                continue
+            near = members[
+                bisect_left(times, anchor.ms - window_ms) : bisect_right(
+                    times, anchor.ms + window_ms
+                )
+            ]
+            found[limit.amount].append(
+                {m.member.id for m in near if m.member.total < limit.amount}
+            )
+        by_id = {m.member.id: m.member for m in members}
         department, label = labels[(department_id, kind, key)]
         for limit in limits:
             for cluster in _merge(found.get(limit.amount, [])):
-                members = sorted(
-                    (group.members[i] for i in cluster), key=lambda m: (m.created_at, m.id)
-                )
-                splits.append(Split(department, kind, key, label, limit, tuple(members)))
+                chosen = sorted((by_id[i] for i in cluster), key=lambda m: (m.created_at, m.id))
+                splits.append(Split(department, kind, key, label, limit, tuple(chosen)))
     splits.sort(key=lambda s: (s.first, s.department, s.kind, s.label))
     return splits
 
@@ -306,6 +348,13 @@ def _merge(clusters: list[set[int]]) -> list[set[int]]:
             cluster = cluster | m
         merged.append(cluster)
     return merged
+
+
+@dataclasses.dataclass(frozen=True)
+class _GroupKey:
+    department_id: int
+    kind: str
+    key: str
 
 
 def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
@@ -343,41 +392,58 @@ def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
 
 
 def find(filters: Filters) -> list[Split]:
-    """The splits among requests created in the filters' range, of their department,
-    and of the vendor (vendor groups only) or the category (category groups only)."""
-    anchors = [lambda a: sa.and_(sa.true(), *filters.period(a.c.created_at))]
+    """The splits with a flagged request created in the filters' range, of their
+    department, and of the vendor (vendor groups only) or the category (category groups
+    only). Requests up to two windows beyond the range are read, so that the sums of
+    those in it are whole."""
+    window = dt.timedelta(days=window_days())
+    scope = []
     if filters.department_id is not None:
-        anchors.append(lambda a: a.c.department_id == filters.department_id)
+        scope.append(PurchaseRequest.department_id == filters.department_id)
+    if filters.date_from:
+        scope.append(
+            PurchaseRequest.created_at
+            >= dt.datetime.combine(filters.date_from, dt.time()) - 2 * window
+        )
+    if filters.date_to:
+        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time())
+        scope.append(PurchaseRequest.created_at < end + 2 * window)
+    groups = []
     if filters.vendor_id is not None:
-        anchors.append(_group_is(VENDOR, str(filters.vendor_id)))
+        groups.append(_group_is(VENDOR, str(filters.vendor_id)))
     if filters.category:
-        anchors.append(_group_is(CATEGORY, filters.category))
-    return _detect(anchors)
+        groups.append(_group_is(CATEGORY, filters.category))
+
+    def in_range(created: dt.datetime) -> bool:
+        if filters.date_from and created.date() < filters.date_from:
+            return False
+        return not (filters.date_to and created.date() > filters.date_to)
+
+    return _detect(scope, groups, in_range if filters.date_from or filters.date_to else None)
 
 
-def _group_is(kind: str, key: str):
-    return lambda a: sa.and_(a.c.kind == kind, a.c.key == key)
+def _group_is(kind: str, key: str):  # type: ignore[no-untyped-def]
+    return lambda row_kind, row_key: sa.and_(row_kind == kind, row_key == key)
 
 
 def for_request(pr: PurchaseRequest) -> list[Split]:
-    """The splits ``pr`` is part of. The pairs are those of its siblings-to-be (its
-    department, created within the window of it) and of itself, so that a split it
-    only contributes to is found as well as one it is flagged in."""
+    """The splits ``pr`` is part of, flagged in it or in a neighbour it contributes to:
+    its department's requests within two windows of it are read (a neighbour's sum
+    reaches one window further)."""
     if pr.status not in COUNTED_STATUSES:
         return []
     window = dt.timedelta(days=window_days())
-    low, high = pr.created_at - window, pr.created_at + window
-
-    def near(a):
-        return sa.and_(
-            a.c.department_id == pr.department_id, a.c.created_at >= low, a.c.created_at <= high
-        )
-
-    return [s for s in _detect([near]) if any(m.id == pr.id for m in s.members)]
+    scope = [
+        PurchaseRequest.department_id == pr.department_id,
+        PurchaseRequest.created_at >= pr.created_at - 2 * window,
+        PurchaseRequest.created_at <= pr.created_at + 2 * window,
+    ]
+    return [s for s in _detect(scope, []) if any(m.id == pr.id for m in s.members)]
 
 
 def flag_for(pr: PurchaseRequest, user: User) -> list[Split]:
     """What the request page warns about, for those who decide or watch spend."""
     if not user.has_role(*FLAG_READERS):
         return []
+    dialect.without_jit()
     return for_request(pr)

@@ -7,15 +7,18 @@ quietly ignored a filter would show numbers the reader did not ask for.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_currency
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
+from ..models import utcnow
 from ..money import format_money
-from . import bp, charts, services, splits
+from . import bp, charts, dialect, services, splits
 from .export import csv_response
 from .forms import FilterForm, SpendFilterForm
 
@@ -24,6 +27,9 @@ from .forms import FilterForm, SpendFilterForm
 CHART_ROWS = 15
 TABLE_LIMIT = 100
 VENDOR_LIMIT = 25
+MEMBER_LIMIT = 8  # requests named per split on the page
+# Without dates, a report covers the last year.
+DEFAULT_DAYS = 365
 
 REPORTS = [
     (
@@ -65,6 +71,7 @@ THIRD = "#c9a227"
 @login_required
 def _readers_only() -> None:
     services.require_reader(current_user)
+    dialect.without_jit()
 
 
 def _currency() -> str:
@@ -89,11 +96,22 @@ def _money_tick(value: charts.Number) -> str:
     )
 
 
+def _arguments() -> MultiDict:
+    """The query string; without any date, the report covers the last DEFAULT_DAYS (the
+    form shows it; an emptied date field, sent as ``start=``, means all time)."""
+    args = request.args.copy()
+    if "start" not in args and "end" not in args:
+        args["start"] = (utcnow().date() - dt.timedelta(days=DEFAULT_DAYS)).isoformat()
+    return args
+
+
 def _form(form_class: type[FilterForm] = FilterForm):  # type: ignore[no-untyped-def]
     """The filter form bound to the query string, and the filters (None when bad)."""
-    form = form_class(request.args)
+    args = _arguments()
+    form = form_class(args)
     valid = form.validate()
-    form.check_names(set(request.args))
+    form.check_names(set(args))
+    form.arguments = args.to_dict()
     if not valid or form.form_errors:
         return form, None
     return form, form.filters()
@@ -105,7 +123,7 @@ def _page(template: str, form: FilterForm, filters, **context):  # type: ignore[
         form=form,
         valid=filters is not None,
         reports=REPORTS,
-        query=request.args.to_dict(),
+        query=form.arguments,
         **context,
     ), (200 if filters is not None else 400)
 
@@ -510,6 +528,7 @@ def split_purchases():
         form,
         filters,
         splits=found[:TABLE_LIMIT],
+        member_limit=MEMBER_LIMIT,
         total=len(found),
         chart=chart,
         chart_rows=CHART_ROWS,
