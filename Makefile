@@ -98,3 +98,4 @@ bench: system-packages system-bench-packages $(VENV)/.installed-bench
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/reports.py
