@@ -22,12 +22,17 @@ that no principal decided anything on the documents it is asked about.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import io
+import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 
 from procure import attachments, delegation
 from procure.admin import services as admin_services
@@ -36,6 +41,7 @@ from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.extensions import db
 from procure.models import (
+    AuditHead,
     Category,
     Department,
     Notification,
@@ -48,6 +54,7 @@ from procure.purchasing import services as purchasing
 from procure.sourcing import services as sourcing
 from procure.vendors import services as vendors
 
+from .committing import reset_database
 from .factories import PASSWORD
 
 ROLES = ("requester", "approver", "finance", "procurement", "executive", "admin")
@@ -364,3 +371,177 @@ def deactivate(user_id: int) -> None:
         actor=admin,
     )
     db.session.commit()
+
+
+@contextlib.contextmanager
+def signed_in(app, migration_seeds) -> Iterator[Organisation]:
+    """The organisation, committed, with every principal signed in (a session cookie
+    and a token each) and ``inactive`` deactivated since; the database is reset after."""
+    from flask.testing import FlaskClient
+
+    with app.app_context():
+        try:
+            organisation, _people = build()
+            for principal in organisation.principals.values():
+                if principal.email is None:
+                    continue
+                client: FlaskClient = app.test_client()
+                signed = client.post(
+                    "/login", data={"email": principal.email, "password": PASSWORD}
+                )
+                assert signed.status_code == 302, principal.name
+                principal.cookie = client.get_cookie("procure_session").value
+                if principal.name == "procurement/owner":
+                    # Their calendar feed: its address carries the token, no session.
+                    page = client.post("/contracts/calendar/feed", follow_redirects=True)
+                    token = re.search(
+                        r"calendar\.ics\?token=([\w-]+)", page.get_data(as_text=True)
+                    )
+                    organisation.shared["feed_token"] = token.group(1)
+            deactivate(organisation.principals["inactive"].user_id)
+            db.session.remove()
+            yield organisation
+        finally:
+            db.session.remove()
+            reset_database(db.engine, migration_seeds)
+
+
+# Valid bodies: what an allowed principal sends to succeed ----------------------------
+
+REQUEST_FORM = {
+    "title": "Headsets for the help desk",
+    "justification": "Calls all day.",
+    "lines-0-description": "Headset",
+    "lines-0-category": "hardware",
+    "lines-0-quantity": "2",
+    "lines-0-unit": "each",
+    "lines-0-unit_price": "80.00",
+    "save": "Save draft",
+}
+REQUEST_JSON = {
+    "title": "Headsets for the help desk",
+    "lines": [{"description": "Headset", "quantity": "2", "unit_price": "80.00"}],
+}
+VENDOR_FORM = {
+    "name": "Matrix New Vendor",
+    "email": "sales@new-vendor.example",
+    "categories": "hardware",
+    "rating": "3",
+    "contacts-0-name": "",
+    "save": "Save vendor",
+}
+CONTRACT_FORM = {
+    "vendor_id": "@vendor",
+    "title": "Printer maintenance",
+    "kind": "maintenance",
+    "start_date": TODAY.isoformat(),
+    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+    "value": "600.00",
+    "billing_period": "yearly",
+    "notice_days": "30",
+    "renewal_term_months": "12",
+}
+CONTRACT_JSON = {
+    "vendor_id": "@vendor",
+    "title": "Printer maintenance",
+    "kind": "maintenance",
+    "start_date": TODAY.isoformat(),
+    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+}
+QUOTE_FORM = {
+    "vendor_id": "@quoteless_vendor",
+    "lines-0-request_line_id": "@rfq_open_line0",
+    "lines-0-unit_price": "840.00",
+    "lines-1-request_line_id": "@rfq_open_line1",
+    "lines-1-unit_price": "85.00",
+    "shipping": "0.00",
+    "tax": "0.00",
+    "lead_time_days": "5",
+    "warranty_months": "12",
+    "payment_terms": "30 days net",
+    "valid_until": DUE.isoformat(),
+}
+QUOTE_JSON = {
+    "vendor_id": "@quoteless_vendor",
+    "valid_until": DUE.isoformat(),
+    "lead_time_days": 5,
+    "lines": [
+        {"description": "Laptop", "quantity": "1", "unit_price": "840.00"},
+        {"description": "Dock", "quantity": "1", "unit_price": "85.00"},
+    ],
+}
+RULE_FORM = {"step": "security", "role": "executive", "step_order": "40", "min_total": "20000"}
+DELEGATION_FORM = {
+    "delegate": "@colleague.id",
+    "starts_on": (TODAY + dt.timedelta(days=20)).isoformat(),
+    "ends_on": (TODAY + dt.timedelta(days=25)).isoformat(),
+    "note": "Conference",
+}
+PDF_UPLOAD = ("@file", PDF_BYTES, "copy.pdf")
+
+
+# Calling a route as a principal ------------------------------------------------------
+
+
+def resolve(value: Any, org: Organisation, principal: str) -> Any:
+    if isinstance(value, list):
+        return [resolve(item, org, principal) for item in value]
+    if isinstance(value, tuple) and value and value[0] == "@file":
+        return (io.BytesIO(value[1]), value[2])
+    if isinstance(value, dict):
+        return {
+            resolve(key, org, principal): resolve(item, org, principal)
+            for key, item in value.items()
+        }
+    if not isinstance(value, str):
+        return value
+    if value.startswith("@"):
+        return _reference(value[1:], org, principal)
+    field = re.fullmatch(r"(\w+-)@([\w.]+)", value)  # a field named after a row: line-@id
+    if field:
+        return field.group(1) + str(_reference(field.group(2), org, principal))
+    return value
+
+
+def _reference(key: str, org: Organisation, principal: str) -> Any:
+    me = org.principals[principal]
+    if key == "me.email":
+        return me.email or "nobody@matrix.example"
+    if key.startswith("colleague."):
+        # Someone holding the same role: the same-department colleague, or the owner for them.
+        role = me.role or "requester"
+        colleague = org.principals[
+            f"{role}/owner" if principal == f"{role}/same" else f"{role}/same"
+        ]
+        return colleague.user_id if key.endswith(".id") else colleague.email
+    return org.value(principal, key)
+
+
+def path_for(app, case, org: Organisation, principal: str) -> str:
+    params = {k: resolve(v, org, principal) for k, v in case.params.items()}
+    query = {k: resolve(v, org, principal) for k, v in case.query.items()}
+    with app.test_request_context():
+        return url_for(case.endpoint, **params, **query)
+
+
+def call(app, case, org: Organisation, principal: str):
+    """Send ``case`` (endpoint, method, params, query, form, json) as ``principal``."""
+    me = org.principals[principal]
+    client = app.test_client()
+    headers = {}
+    path = path_for(app, case, org, principal)
+    if path.startswith("/api/"):
+        if me.token:
+            headers["Authorization"] = f"Bearer {me.token}"
+    elif me.cookie:
+        client.set_cookie("procure_session", me.cookie)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.form is not None:
+        kwargs["data"] = resolve(case.form, org, principal)
+    if case.json is not None:
+        kwargs["json"] = resolve(case.json, org, principal)
+    return client.open(path, method=case.method, **kwargs)
+
+
+def audit_head(connection) -> tuple[int, str]:
+    return tuple(connection.execute(sa.select(AuditHead.seq, AuditHead.hash)).one())

@@ -23,21 +23,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from flask import url_for
 
 from procure.extensions import db as _db
-from procure.models import AuditHead
 
 from . import access_org
-from .access_org import PDF_BYTES, PRINCIPALS, RELATIONS, ROLES
-from .committing import reset_database
+from .access_org import (
+    CONTRACT_FORM,
+    CONTRACT_JSON,
+    DELEGATION_FORM,
+    PDF_UPLOAD,
+    PRINCIPALS,
+    QUOTE_FORM,
+    QUOTE_JSON,
+    RELATIONS,
+    REQUEST_FORM,
+    REQUEST_JSON,
+    ROLES,
+    RULE_FORM,
+    VENDOR_FORM,
+)
 from .factories import PASSWORD
 
 TODAY = dt.date.today()
@@ -60,7 +68,6 @@ def members(*patterns: str) -> frozenset[str]:
 
 
 EVERYONE = members("*/*")
-NOBODY = frozenset()
 OWNER = members("*/owner")
 REQUESTERS = members("requester/*", "*/owner")  # every owner also holds the requester role
 # A request (and its RFQs, quotes and orders) is visible to its requester, the approvers
@@ -148,78 +155,6 @@ class Case:
 def C(endpoint: str, method: str, expect: dict[str, int], **kwargs: Any) -> Case:
     return Case(endpoint, method, expect, **kwargs)
 
-
-REQUEST_FORM = {
-    "title": "Headsets for the help desk",
-    "justification": "Calls all day.",
-    "lines-0-description": "Headset",
-    "lines-0-category": "hardware",
-    "lines-0-quantity": "2",
-    "lines-0-unit": "each",
-    "lines-0-unit_price": "80.00",
-    "save": "Save draft",
-}
-REQUEST_JSON = {
-    "title": "Headsets for the help desk",
-    "lines": [{"description": "Headset", "quantity": "2", "unit_price": "80.00"}],
-}
-VENDOR_FORM = {
-    "name": "Matrix New Vendor",
-    "email": "sales@new-vendor.example",
-    "categories": "hardware",
-    "rating": "3",
-    "contacts-0-name": "",
-    "save": "Save vendor",
-}
-CONTRACT_FORM = {
-    "vendor_id": "@vendor",
-    "title": "Printer maintenance",
-    "kind": "maintenance",
-    "start_date": TODAY.isoformat(),
-    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
-    "value": "600.00",
-    "billing_period": "yearly",
-    "notice_days": "30",
-    "renewal_term_months": "12",
-}
-CONTRACT_JSON = {
-    "vendor_id": "@vendor",
-    "title": "Printer maintenance",
-    "kind": "maintenance",
-    "start_date": TODAY.isoformat(),
-    "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
-}
-QUOTE_FORM = {
-    "vendor_id": "@quoteless_vendor",
-    "lines-0-request_line_id": "@rfq_open_line0",
-    "lines-0-unit_price": "840.00",
-    "lines-1-request_line_id": "@rfq_open_line1",
-    "lines-1-unit_price": "85.00",
-    "shipping": "0.00",
-    "tax": "0.00",
-    "lead_time_days": "5",
-    "warranty_months": "12",
-    "payment_terms": "30 days net",
-    "valid_until": access_org.DUE.isoformat(),
-}
-QUOTE_JSON = {
-    "vendor_id": "@quoteless_vendor",
-    "valid_until": access_org.DUE.isoformat(),
-    "lead_time_days": 5,
-    "lines": [
-        {"description": "Laptop", "quantity": "1", "unit_price": "840.00"},
-        {"description": "Dock", "quantity": "1", "unit_price": "85.00"},
-    ],
-}
-RULE_FORM = {"step": "security", "role": "executive", "step_order": "40", "min_total": "20000"}
-NEXT_YEAR = TODAY.year + 1
-DELEGATION_FORM = {
-    "delegate": "@colleague.id",
-    "starts_on": (TODAY + dt.timedelta(days=20)).isoformat(),
-    "ends_on": (TODAY + dt.timedelta(days=25)).isoformat(),
-    "note": "Conference",
-}
-PDF_UPLOAD = ("@file", PDF_BYTES, "copy.pdf")
 
 CASES: list[Case] = [
     # Public -----------------------------------------------------------------------------
@@ -969,95 +904,8 @@ CASES: list[Case] = [
 
 @pytest.fixture(scope="module")
 def org(app, migration_seeds) -> Iterator[access_org.Organisation]:
-    """The organisation, committed once for the module; the database is reset after."""
-    with app.app_context():
-        try:
-            organisation, people = access_org.build()
-            for principal in organisation.principals.values():
-                if principal.email is None:
-                    continue
-                client = app.test_client()
-                signed = client.post(
-                    "/login", data={"email": principal.email, "password": PASSWORD}
-                )
-                assert signed.status_code == 302, principal.name
-                principal.cookie = client.get_cookie("procure_session").value
-                if principal.name == "procurement/owner":
-                    # Their calendar feed: its address carries the token, no session.
-                    page = client.post("/contracts/calendar/feed", follow_redirects=True)
-                    token = re.search(
-                        r"calendar\.ics\?token=([\w-]+)", page.get_data(as_text=True)
-                    )
-                    organisation.shared["feed_token"] = token.group(1)
-            access_org.deactivate(organisation.principals["inactive"].user_id)
-            _db.session.remove()
-            yield organisation
-        finally:
-            _db.session.remove()
-            reset_database(_db.engine, migration_seeds)
-
-
-def _resolve(value: Any, org: access_org.Organisation, principal: str) -> Any:
-    if isinstance(value, list):
-        return [_resolve(item, org, principal) for item in value]
-    if isinstance(value, tuple) and value and value[0] == "@file":
-        return (io.BytesIO(value[1]), value[2])
-    if isinstance(value, dict):
-        return {
-            _resolve(key, org, principal): _resolve(item, org, principal)
-            for key, item in value.items()
-        }
-    if not isinstance(value, str):
-        return value
-    if value.startswith("@"):
-        return _reference(value[1:], org, principal)
-    field = re.fullmatch(r"(\w+-)@([\w.]+)", value)  # a field named after a row: line-@id
-    if field:
-        return field.group(1) + str(_reference(field.group(2), org, principal))
-    return value
-
-
-def _reference(key: str, org: access_org.Organisation, principal: str) -> Any:
-    me = org.principals[principal]
-    if key == "me.email":
-        return me.email or "nobody@matrix.example"
-    if key.startswith("colleague."):
-        # Someone holding the same role: the same-department colleague, or the owner for them.
-        role = me.role or "requester"
-        colleague = org.principals[
-            f"{role}/owner" if principal == f"{role}/same" else f"{role}/same"
-        ]
-        return colleague.user_id if key.endswith(".id") else colleague.email
-    return org.value(principal, key)
-
-
-def _path(app, case: Case, org, principal: str) -> str:
-    params = {k: _resolve(v, org, principal) for k, v in case.params.items()}
-    query = {k: _resolve(v, org, principal) for k, v in case.query.items()}
-    with app.test_request_context():
-        return url_for(case.endpoint, **params, **query)
-
-
-def _call(app, case: Case, org, principal: str):
-    me = org.principals[principal]
-    client = app.test_client()
-    headers = {}
-    path = _path(app, case, org, principal)
-    if path.startswith("/api/"):
-        if me.token:
-            headers["Authorization"] = f"Bearer {me.token}"
-    elif me.cookie:
-        client.set_cookie("procure_session", me.cookie)
-    kwargs: dict[str, Any] = {"headers": headers}
-    if case.form is not None:
-        kwargs["data"] = _resolve(case.form, org, principal)
-    if case.json is not None:
-        kwargs["json"] = _resolve(case.json, org, principal)
-    return client.open(path, method=case.method, **kwargs)
-
-
-def _audit_head(connection) -> tuple[int, str]:
-    return tuple(connection.execute(sa.select(AuditHead.seq, AuditHead.hash)).one())
+    with access_org.signed_in(app, migration_seeds) as organisation:
+        yield organisation
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
@@ -1067,10 +915,10 @@ def test_route(app, org, case: Case):
     for principal in PRINCIPALS:
         savepoint = connection.begin_nested()
         try:
-            before = _audit_head(connection)
-            response = _call(app, case, org, principal)
+            before = access_org.audit_head(connection)
+            response = access_org.call(app, case, org, principal)
             response.close()  # a file answer holds its file open until closed
-            after = _audit_head(connection)
+            after = access_org.audit_head(connection)
         finally:
             savepoint.rollback()
         status = response.status_code
