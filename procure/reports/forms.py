@@ -53,9 +53,7 @@ class FilterForm(FlaskForm):
     end = DateField("To", validators=[Optional(), _in_range], invalid_value_message=DATE_MESSAGE)
     department = KnownChoice("Department", "department")
     category = KnownChoice("Category", "category")
-    vendor = StringField(
-        "Vendor", validators=[Optional(), Length(max=200)], description="Its name or number."
-    )
+    vendor = StringField("Vendor", validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -72,8 +70,9 @@ class FilterForm(FlaskForm):
             )
         )
         self.vendor_names = names if len(names) <= SUGGESTED_VENDORS else []
+        self.vendor.render_kw = {"placeholder": "Name or number"}
         if self.vendor_names:
-            self.vendor.render_kw = {"list": "vendor-names", "autocomplete": "off"}
+            self.vendor.render_kw.update({"list": "vendor-names", "autocomplete": "off"})
         self.vendor_id: int | None = None
 
     def validate_vendor(self, field: StringField) -> None:
