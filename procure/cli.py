@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         issue_token_command,
         verify_audit_command,
         seed_demo_command,
+        seed_bench_command,
         send_reminders_command,
         send_notifications_command,
     ):
@@ -148,6 +149,44 @@ def seed_demo_command() -> None:
     width = max(len(email) for email, _, _ in logins)
     for email, password, roles in logins:
         click.echo(f"  {email:<{width}}  {password}  ({roles})")
+
+
+@click.command("seed-bench")
+@with_appcontext
+@click.option(
+    "--requests",
+    "request_count",
+    required=True,
+    type=click.IntRange(1, 5_000_000),
+    help="Purchase requests to generate (1 to 5,000,000).",
+)
+@click.option("--vendors", default=5000, show_default=True, type=click.IntRange(10, 100_000))
+@click.option("--departments", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option(
+    "--seed", "seed_value", default=1, show_default=True, help="The same seed, the same data."
+)
+def seed_bench_command(
+    request_count: int, vendors: int, departments: int, seed_value: int
+) -> None:
+    """Fill an empty, initialised database with five years of generated history, fast
+    (for benchmarks), and print what it wrote and the fixed logins."""
+    from .benchdata import SeedRefused, check_database, seed
+
+    try:
+        check_database()  # before the progress bar: a refusal is all that is printed
+        db.session.rollback()
+        with click.progressbar(length=request_count, label="Generating requests") as bar:
+            summary = seed(
+                request_count,
+                vendors=vendors,
+                departments=departments,
+                seed=seed_value,
+                progress=bar.update,
+            )
+    except SeedRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.report():
+        click.echo(line)
 
 
 @click.command("send-reminders")

@@ -1,0 +1,240 @@
+"""The planned documents as table rows, in the columns' storage form (money in cents,
+quantities in thousandths), parents before children."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from ..models import (
+    ApprovalStep,
+    Attachment,
+    Budget,
+    Contract,
+    ContractTerm,
+    Department,
+    OrderLine,
+    PurchaseOrder,
+    PurchaseRequest,
+    Quote,
+    QuoteLine,
+    Receipt,
+    ReceiptLine,
+    RequestLine,
+    Rfq,
+    RfqInvitation,
+    User,
+    UserRole,
+    Vendor,
+    VendorCategory,
+    VendorContact,
+)
+from .bulk import Batch
+from .history import Chunk
+
+Spec = tuple[sa.Table, tuple[str, ...]]
+
+
+def _spec(model: type, columns: str) -> Spec:
+    return model.__table__, tuple(columns.split())  # type: ignore[attr-defined]
+
+
+DEPARTMENTS = _spec(Department, "id code name created_at")
+USERS = _spec(User, "id email name password_hash department_id active created_at")
+USER_ROLES = _spec(UserRole, "user_id role")
+VENDORS = _spec(
+    Vendor,
+    "id name name_key legal_name tax_id address website email phone rating notes status "
+    "created_at updated_at version",
+)
+VENDOR_CATEGORIES = _spec(VendorCategory, "vendor_id category")
+VENDOR_CONTACTS = _spec(VendorContact, "id vendor_id name title email phone is_primary")
+BUDGETS = _spec(
+    Budget, "id department_id fiscal_year category amount currency created_at updated_at version"
+)
+REQUESTS = _spec(
+    PurchaseRequest,
+    "id number title justification requester_id department_id needed_by currency status total "
+    "over_budget approval_round fiscal_year submitted_at decided_at created_at updated_at version",
+)
+REQUEST_LINES = _spec(
+    RequestLine, "id request_id position description category quantity unit unit_price total"
+)
+STEPS = _spec(
+    ApprovalStep,
+    "id request_id round position name role reason status pending_since decided_by_id "
+    "on_behalf_of_id decided_at comment",
+)
+RFQS = _spec(
+    Rfq,
+    "id number request_id status due_date weight_price weight_lead_time weight_rating "
+    "weight_warranty notes created_by_id created_at sent_at awarded_at awarded_quote_id "
+    "award_justification version",
+)
+INVITATIONS = _spec(
+    RfqInvitation,
+    "id rfq_id vendor_id token_hash token_expires_on token_used_at emailed_to created_at",
+)
+QUOTES = _spec(
+    Quote,
+    "id rfq_id vendor_id revision replaced_by_id currency valid_until lead_time_days "
+    "warranty_months payment_terms shipping tax subtotal total notes attachment_id "
+    "entered_by_id created_at",
+)
+QUOTE_LINES = _spec(
+    QuoteLine, "id quote_id position request_line_id description quantity unit unit_price total"
+)
+ATTACHMENTS = _spec(Attachment, "id sha256 size content_type filename uploaded_by_id created_at")
+ORDERS = _spec(
+    PurchaseOrder,
+    "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
+    "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
+    "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version",
+)
+ORDER_LINES = _spec(
+    OrderLine,
+    "id order_id position request_line_id description quantity unit unit_price total "
+    "received_quantity",
+)
+RECEIPTS = _spec(Receipt, "id order_id received_on note recorded_by_id created_at")
+RECEIPT_LINES = _spec(ReceiptLine, "id receipt_id order_line_id quantity value")
+CONTRACTS = _spec(
+    Contract,
+    "id number vendor_id owner_id title kind status start_date end_date value currency "
+    "billing_period auto_renew notice_days renewal_term_months sla_response_hours "
+    "sla_resolution_hours covered_items terms order_id signed_copy_id terminated_on "
+    "termination_reason created_at updated_at version",
+)
+CONTRACT_TERMS = _spec(
+    ContractTerm, "id contract_id sequence start_date end_date value how created_at"
+)
+
+# Fixed comparison weights of a new RFQ (thousandths): price 0.6, lead time 0.2, rating 0.2.
+WEIGHTS = (600, 200, 200, 0)
+
+
+def add(batch: Batch, spec: Spec, rows: list[tuple]) -> None:
+    if rows:
+        batch.inserts.append((spec[0], spec[1], rows))
+
+
+def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_size: int) -> None:
+    """The rows of a chunk's documents."""
+    requests, lines, steps = [], [], []
+    for pr in chunk.requests:
+        requests.append(
+            (pr.id, pr.number, pr.title, pr.justification, pr.requester.id, pr.department.id,
+             pr.needed_by, currency, pr.status, pr.total, pr.over_budget, pr.approval_round,
+             pr.fiscal_year, pr.submitted_at, pr.decided_at, pr.created_at, pr.updated_at,
+             pr.version)
+        )  # fmt: skip
+        lines.extend(
+            (line.id, pr.id, line.position, line.description, line.category, line.quantity,
+             line.unit, line.price, line.total)
+            for line in pr.lines
+        )  # fmt: skip
+        steps.extend(
+            (step.id, pr.id, step.round, step.position, step.name, step.role.value, step.reason,
+             step.status, step.pending_since, step.decided_by.id if step.decided_by else None,
+             step.on_behalf_of.id if step.on_behalf_of else None, step.decided_at, step.comment)
+            for step in pr.steps
+        )  # fmt: skip
+    add(batch, REQUESTS, requests)
+    add(batch, REQUEST_LINES, lines)
+    add(batch, STEPS, steps)
+
+    rfqs, invitations, quotes, quote_lines = [], [], [], []
+    for rfq in chunk.rfqs:
+        awarded = rfq.status == "awarded"
+        # An awarded RFQ is written open and awarded once its quotes exist.
+        rfqs.append(
+            (rfq.id, rfq.number, rfq.request.id, "open" if awarded else rfq.status, rfq.due_date,
+             *WEIGHTS, rfq.notes, rfq.created_by.id, rfq.created_at, rfq.sent_at, rfq.awarded_at,
+             None, rfq.justification, rfq.version - 1 if awarded else rfq.version)
+        )  # fmt: skip
+        if awarded:
+            batch.awards.append((rfq.awarded_quote.id, rfq.version, rfq.id))
+        invitations.extend(
+            (inv.id, rfq.id, inv.vendor.id, inv.token_hash, inv.expires_on, inv.used_at,
+             inv.emailed_to, inv.created_at)
+            for inv in rfq.invitations
+        )  # fmt: skip
+        for quote in rfq.quotes:
+            quotes.append(
+                (quote.id, rfq.id, quote.vendor.id, 1, None, currency, quote.valid_until,
+                 quote.lead_time_days, quote.warranty_months, quote.payment_terms, quote.shipping,
+                 quote.tax, quote.subtotal, quote.total, quote.notes, None,
+                 quote.entered_by.id if quote.entered_by else None, quote.created_at)
+            )  # fmt: skip
+            quote_lines.extend(
+                (line.id, quote.id, line.position, line.request_line.id, line.description,
+                 line.quantity, line.unit, line.price, line.total)
+                for line in quote.lines
+            )  # fmt: skip
+    quotes.sort()
+    quote_lines.sort()
+    add(batch, RFQS, rfqs)
+    add(batch, INVITATIONS, invitations)
+    add(batch, QUOTES, quotes)
+    add(batch, QUOTE_LINES, quote_lines)
+    batch.awards_after = len(batch.inserts)
+
+    files, orders, order_lines, receipts, receipt_lines = [], [], [], [], []
+    for order in chunk.orders:
+        issued = order.attachment_id is not None
+        if issued:
+            files.append(
+                (order.attachment_id, pdf_sha256, pdf_size, "application/pdf",
+                 f"{order.number}.pdf", order.issued_by.id, order.issued_at)
+            )  # fmt: skip
+        orders.append(
+            (order.id, order.number, order.request.id, order.rfq.id, order.quote.id,
+             order.vendor.id, order.status, currency, order.subtotal, order.shipping, order.tax,
+             order.total, "", order.needed_by, order.payment_terms, "", order.lead_time_days,
+             order.created_by.id, order.created_at, order.issued_at,
+             order.issued_by.id if order.issued_by else None, order.attachment_id,
+             pdf_sha256 if issued else None, order.closed_at, order.cancelled_at, order.reason,
+             order.version)
+        )  # fmt: skip
+        order_lines.extend(
+            (line.id, order.id, line.position, line.request_line.id, line.description,
+             line.quantity, line.unit, line.price, line.total, line.received)
+            for line in order.lines
+        )  # fmt: skip
+        for receipt in order.receipts:
+            receipts.append(
+                (receipt.id, order.id, receipt.received_on, receipt.note, receipt.recorded_by.id,
+                 receipt.created_at)
+            )  # fmt: skip
+            receipt_lines.extend(
+                (ident, receipt.id, line.id, quantity, value)
+                for ident, line, quantity, value in receipt.lines
+            )
+    files.sort()
+    receipts.sort()
+    receipt_lines.sort()
+    add(batch, ATTACHMENTS, files)
+    add(batch, ORDERS, orders)
+    add(batch, ORDER_LINES, order_lines)
+    add(batch, RECEIPTS, receipts)
+    add(batch, RECEIPT_LINES, receipt_lines)
+
+    contracts, terms = [], []
+    for contract in chunk.contracts:
+        contracts.append(
+            (contract.id, contract.number, contract.vendor.id, contract.owner.id, contract.title,
+             contract.kind, contract.status, contract.start_date, contract.end_date,
+             contract.value, currency, contract.billing_period, contract.auto_renew,
+             contract.notice_days, contract.renewal_term_months, contract.sla_response_hours,
+             contract.sla_resolution_hours, json.dumps(contract.covered_items), contract.terms,
+             contract.order.id if contract.order is not None else None, None,
+             contract.terminated_on, contract.termination_reason, contract.created_at,
+             contract.updated_at, contract.version)
+        )  # fmt: skip
+        terms.extend(
+            (ident, contract.id, sequence, start, end, value, how, moment)
+            for ident, sequence, start, end, value, how, moment in contract.term_history
+        )
+    add(batch, CONTRACTS, contracts)
+    add(batch, CONTRACT_TERMS, terms)
