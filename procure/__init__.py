@@ -116,9 +116,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from . import security
+    from . import inputs, security
 
     security.init_app(app)
+    inputs.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic.json_schema import models_json_schema
 
+from .. import inputs
 from ..errors import BadRequest, Unauthorized, ValidationError
 from ..extensions import db
 from ..models import User
@@ -107,6 +108,10 @@ def validation_error(exc: pydantic.ValidationError, where: str = "body") -> Vali
 
 
 def parse(model: type[pydantic.BaseModel], data: dict[str, Any], where: str = "body") -> Any:
+    found = inputs.problems(data.items())
+    if found:
+        first = next(iter(found))
+        raise ValidationError(f"{first}: {found[first][0]}", fields=found)
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
