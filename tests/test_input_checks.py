@@ -73,3 +73,31 @@ def test_a_page_form_is_refused_and_nothing_is_stored(app, db, make):
     assert response.status_code == 422
     assert "name: Remove the control character U+001B" in response.get_data(as_text=True)
     assert db.session.scalars(db.select(Vendor)).all() == []
+
+
+@pytest.mark.parametrize("typed", ["9" * 400, "\u0662\u0660\u0662\u0666", "1e3", "20 26"])
+def test_whole_numbers_in_forms_are_ascii_and_short(app, db, make, typed):
+    # A 400-digit year overflowed WTForms' NumberRange (a 500); Arabic-Indic digits
+    # were read as 2026.
+    from procure.models import Budget
+
+    make.department("OPS")
+    client = signed_in(app, make.user(["finance"], department="FIN"))
+    response = client.post(
+        "/budgets/", data={"department": "OPS", "fiscal_year": typed, "amount": "5000"}
+    )
+    assert response.status_code == 422
+    assert 'id="fiscal_year-errors"' in response.get_data(as_text=True)
+    assert db.session.scalars(db.select(Budget)).all() == []
+    assert client.get(f"/budgets/?year={typed}").status_code == 200  # the filter ignores it
+
+
+def test_admin_numbers_are_checked_the_same_way(app, make):
+    client = signed_in(app, make.user(["admin"], department="IT"))
+    for path, data in [
+        ("/admin/policy/quotes", {"threshold": "10000", "min_quotes": "9" * 400}),
+        ("/admin/policy/sla", {"days": "9" * 400}),
+        ("/admin/policy/split-window", {"days": "9" * 400}),
+        ("/admin/policy", {"step": "it", "role": "approver", "step_order": "9" * 400}),
+    ]:
+        assert client.post(path, data=data).status_code == 422, path

@@ -3,13 +3,13 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import policy, settings
 from ..errors import ValidationError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import IntegerField, apply_errors
 from ..models import Role
 from ..money import MoneyError, parse_money
 from ..purchasing import ageing

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..forms import IntegerField
 
 
 class BudgetForm(FlaskForm):
