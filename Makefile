@@ -11,7 +11,7 @@ PORT ?= 5000
 # Debian packages pip cannot bring. Installed when running as root and missing;
 # otherwise the README names them.
 DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-DEB_TEST := chromium poppler-utils
+DEB_TEST := chromium poppler-utils postgresql-client
 DEB_BENCH := wrk
 
 .PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean \

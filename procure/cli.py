@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -26,6 +27,8 @@ def init_app(app: Flask) -> None:
         create_user_command,
         issue_token_command,
         verify_audit_command,
+        backup_command,
+        restore_command,
         seed_demo_command,
         seed_bench_command,
         send_reminders_command,
@@ -136,6 +139,53 @@ def verify_audit_command() -> None:
     sys.exit(1)
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup_command(file: Path, force: bool) -> None:
+    """Write the database (SQLite: online backup; PostgreSQL: pg_dump) and every stored
+    file it refers to into FILE, one gzipped tar file; safe while people work."""
+    from .backup import BackupError, create
+
+    try:
+        report = create(file, overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Backed up the {report.kind} database ({report.audit_events} audit events) and "
+        f"{report.files} stored files to {report.path} ({report.size / 1048576:.1f} MB)."
+    )
+    if report.missing:
+        for sha256 in report.missing:
+            click.echo(f"missing from the attachments folder: {sha256}", err=True)
+        click.echo(
+            f"{len(report.missing)} stored files are missing: the backup lacks them too.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(file: Path, force: bool) -> None:
+    """Replace the configured database with the one in backup FILE and put its stored
+    files back, then bring the schema up to date. Stop the app servers first."""
+    from .backup import BackupError, restore
+
+    try:
+        report = restore(file, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Restored the {report.kind} database of {report.created_at} "
+        f"({report.audit_events} audit events) and {report.files} stored files. "
+        "Check it with verify-audit."
+    )
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
@@ -201,9 +251,7 @@ def send_reminders_command() -> None:
     report = jobs.run()
     click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
     overdue = ageing.remind()
-    click.echo(
-        f"approval steps overdue {overdue.steps}, deciders reminded {overdue.reminded}"
-    )
+    click.echo(f"approval steps overdue {overdue.steps}, deciders reminded {overdue.reminded}")
 
 
 @click.command("send-notifications")
