@@ -23,7 +23,7 @@ from werkzeug.routing import RoutingException
 
 from . import errors
 from .extensions import db
-from .security import referrer_path, safe_next
+from .security import referrer_path, safe_next, security_event
 
 log = logging.getLogger("procure")
 
@@ -93,6 +93,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain_error(exc: errors.DomainError):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        if isinstance(exc, errors.Forbidden):
+            security_event("forbidden", reason=exc.message)
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields)
         if isinstance(exc, errors.NotFound):
@@ -116,6 +118,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        security_event("csrf_failed", reason=exc.description)
         message = "The form has expired or was not sent from this site. Please try again."
         if wants_json():
             return json_error(400, "bad_request", message)
@@ -127,6 +130,8 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, MethodNotAllowed) and not _another_method_matches(exc):
             exc = NotFound()
         status = exc.code or 500
+        if status == 403:
+            security_event("forbidden", reason=exc.description)
         if wants_json():
             code = HTTP_CODES.get(status, "error")
             message = HTTP_MESSAGES.get(status) or exc.description or exc.name

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 
 from .db import set_write_intent
 
@@ -74,11 +75,33 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target if target is not None and is_safe_next(target) else default
 
 
-def security_event(event: str, **details: object) -> None:
-    """Log a security event: what, who, from where (the log adds when)."""
-    remote = request.remote_addr if request else None
-    fields = " ".join(f"{key}={value!r}" for key, value in sorted(details.items()))
-    log.warning("%s remote=%s %s", event, remote, fields)
+def _who() -> str:
+    """The signed-in person (page session or API token), or "anonymous"."""
+    from flask import g
+    from flask_login import current_user
+
+    user = g.get("api_user")
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user
+    return f"{user.id}:{user.email}" if user is not None else "anonymous"
+
+
+def security_event(event: str, *, user: object = None, **details: object) -> None:
+    """Log a security event on ``procure.security``, one line: what (``event=``), when
+    (``at=``, UTC), who (``user=`` id:e-mail or anonymous), from where (``remote=``),
+    then the details. Values are quoted with repr, so no detail can start a line of
+    its own; never pass a password or a token."""
+    at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if has_request_context():
+        who = f"{user.id}:{user.email}" if user is not None else _who()  # type: ignore[attr-defined]
+        remote = request.remote_addr or "-"
+        where = f"{request.method} {request.path}"
+    else:
+        who, remote, where = "system", "-", "-"
+    fields = "".join(f" {key}={value!r}" for key, value in sorted(details.items()))
+    log.warning(
+        "event=%s at=%s user=%s remote=%s request=%r%s", event, at, who, remote, where, fields
+    )
 
 
 def referrer_path() -> str | None:

@@ -238,9 +238,10 @@ CASES: list[Case] = [
     C("notifications.read_all", "POST", page(302), audited=False),
     C(
         "notifications.open_notification",
-        "GET",
-        page(302, who=OWNER, sees=OWNER),
+        "POST",
+        page(303, who=OWNER, sees=OWNER),
         params={"notification_id": "@notification"},
+        audited=False,
     ),
     # Purchase requests ------------------------------------------------------------------
     C("purchasing.new", "GET", page(200, who=REQUESTERS)),

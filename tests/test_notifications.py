@@ -352,8 +352,8 @@ def test_the_navigation_counts_unread_notifications(app, db, team):
     # the requester has nothing unread: no badge
     assert unread_badge(text(signed_in(app, team["requester"]).get("/"))) is None
 
-    opened = approver.get(f"/notifications/{outbox(db, pr)[team['approver'].email].id}")
-    assert opened.status_code == 302
+    opened = approver.post(f"/notifications/{outbox(db, pr)[team['approver'].email].id}")
+    assert opened.status_code == 303
     assert opened.location == f"/requests/{pr.id}"
     assert unread_badge(text(approver.get(f"/requests/{pr.id}"))) == "1"
 
@@ -404,20 +404,26 @@ def test_opening_marks_read_and_marking_all_needs_the_csrf_token(app, db, team, 
     client = signed_in(app, team["approver"])
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     note = outbox(db, pr)[team["approver"].email]
-    assert client.get(f"/notifications/{note.id}").location == f"/requests/{pr.id}"
+    page = text(client.get("/notifications"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # opening is a POST, so it needs the token too
+    assert client.post(f"/notifications/{note.id}").status_code == 400
+    assert client.get(f"/notifications/{note.id}").status_code == 405
+    db.session.refresh(note)
+    assert note.read_at is None
+    opened = client.post(f"/notifications/{note.id}", data={"csrf_token": token})
+    assert opened.status_code == 303 and opened.location == f"/requests/{pr.id}"
     db.session.refresh(note)
     assert note.read_at is not None
     # opening it again changes nothing
     first_read = note.read_at
-    client.get(f"/notifications/{note.id}")
+    client.post(f"/notifications/{note.id}", data={"csrf_token": token})
     db.session.refresh(note)
     assert note.read_at == first_read
 
     refused = client.post("/notifications/read-all")
     assert refused.status_code == 400
     assert notifications.unread_count(team["approver"]) == 1
-    page = text(client.get("/notifications"))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     done = client.post("/notifications/read-all", data={"csrf_token": token})
     assert done.status_code == 302 and done.location == "/notifications"
     after = text(client.get(done.location))
@@ -431,8 +437,8 @@ def test_someone_elses_notification_is_not_found(app, db, team):
     db.session.commit()
     note = outbox(db, pr)[team["approver"].email]
     other = signed_in(app, team["approver2"])
-    assert other.get(f"/notifications/{note.id}").status_code == 404
-    assert other.get("/notifications/999999").status_code == 404
+    assert other.post(f"/notifications/{note.id}").status_code == 404
+    assert other.post("/notifications/999999").status_code == 404
     db.session.refresh(note)
     assert note.read_at is None
     assert signed_in(app, team["requester"]).get("/notifications").status_code == 200

@@ -8,6 +8,7 @@ from pydantic import Field
 from ..auth import services as auth_services
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
+from ..security import security_event
 from . import bp
 from .schemas import Input, Name, Output
 from .spec import current_user, openapi_document, operation
@@ -60,6 +61,9 @@ def create_token(body: TokenIn):
     result = auth_services.sign_in(body.email, body.password)
     if result.user is None:
         db.session.commit()  # the failure counts towards the throttle
+        security_event(
+            "sign_in_throttled" if result.wait_seconds else "sign_in_failed", email=body.email
+        )
         message = result.error or auth_services.GENERIC_FAILURE
         raise TooManyRequests(message) if result.wait_seconds else Unauthorized(message)
     _token, secret = auth_services.create_token(result.user, body.name, actor=result.user)

@@ -25,6 +25,7 @@ from .. import inputs
 from ..errors import BadRequest, Unauthorized, ValidationError
 from ..extensions import db
 from ..models import User
+from ..security import security_event
 from .schemas import MAX_ID, ErrorOut, Page, PageQuery
 
 ERROR_DESCRIPTIONS = {
@@ -69,9 +70,11 @@ def _authenticate() -> None:
 
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
+        security_event("invalid_token", reason="no bearer token")
         raise Unauthorized("Send an API token: 'Authorization: Bearer <token>'.")
     user = user_for_token(secret.strip())
     if user is None:
+        security_event("invalid_token", reason="unknown or revoked token, or a disabled user")
         raise Unauthorized("The API token is unknown or revoked, or its user is disabled.")
     g.api_user = user
 

@@ -35,7 +35,8 @@ def login():
         if result.user is None:
             db.session.commit()  # the failure counts towards the throttle
             security_event(
-                "sign_in_failed", email=form.email.data, throttled=bool(result.wait_seconds)
+                "sign_in_throttled" if result.wait_seconds else "sign_in_failed",
+                email=form.email.data,
             )
             form.password.errors.append(result.error)
             return render_template(
@@ -120,18 +121,22 @@ def _render_profile(
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
+            # Every session ends, this one too: a copy of its cookie dies with the
+            # old password. This browser goes on in a new session.
             services.change_password(
-                current_user,
-                form.current_password.data,
-                form.new_password.data,
-                keep_key=current_user.session_key,
+                user, form.current_password.data, form.new_password.data, keep_key=None
             )
         except ValidationError as exc:
             db.session.rollback()
             for name, messages in exc.fields.items():
                 getattr(form, name).errors.extend(messages)
             return _render_profile(password_form=form, status=422)
+        services.start_session(
+            user, remote_addr=request.remote_addr, user_agent=request.user_agent.string
+        )
+        login_user(user)
         db.session.commit()
         flash("Your password is changed. Your other sessions have been signed out.", "success")
         return redirect(url_for(".profile"))
