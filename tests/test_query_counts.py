@@ -227,8 +227,13 @@ def test_api_lists_issue_as_many_queries_for_50_rows_as_for_5(world, api):
 
 
 def test_the_comparison_issues_as_many_queries_for_50_quotes_as_for_5(world, new_client, api):
+    from procure.vendors import services as vendors
+
     few = world.rfq_with_quotes(SMALL)
     many = world.rfq_with_quotes(LARGE)
+    # Every vendor's documents are checked when some are required.
+    vendors.set_required_documents(["insurance"], actor=None)
+    world.db.session.commit()
     client = signed_in(new_client, world.buyer)
     token = api(world.buyer)
     for path in ("/rfqs/{}", "/api/v1/rfqs/{}/comparison", "/api/v1/rfqs/{}/quotes"):

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
+from sqlalchemy.orm import selectinload
 
-from ..models import PurchaseRequest, RequestStatus, StepStatus, User
+from ..models import ApprovalStep, PurchaseRequest, RequestStatus, StepStatus, User
 from ..purchasing import services
 from . import bp
 from .schemas import (
@@ -213,6 +214,11 @@ def list_requests(query: RequestQuery):
     caller may decide now, oldest first)."""
     select = services.list_query(
         current_user(), status=query.status, mine=query.mine, awaiting_me=query.awaiting_me
+    ).options(
+        selectinload(PurchaseRequest.lines),
+        selectinload(PurchaseRequest.steps).options(
+            selectinload(ApprovalStep.decided_by), selectinload(ApprovalStep.on_behalf_of)
+        ),
     )
     return paginate(select, query, request_out)
 

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from .. import delegation
 from ..budgets import services as budgets
@@ -70,6 +71,7 @@ def my_waiting(user: User) -> Tile:
             PurchaseRequest.status == RequestStatus.PENDING_APPROVAL,
         )
         .order_by(ApprovalStep.pending_since, PurchaseRequest.id)
+        .options(selectinload(PurchaseRequest.steps))
     )
 
 

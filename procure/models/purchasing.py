@@ -67,17 +67,17 @@ class PurchaseRequest(db.Model):
         foreign_keys=[requester_id], lazy="joined", innerjoin=True
     )
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    # Read when asked for: lists show neither; the inbox and the API ask for them in a
+    # batch (selectinload).
     lines: Mapped[list[RequestLine]] = relationship(
         back_populates="request",
         cascade="all, delete-orphan",
         order_by="RequestLine.position",
-        lazy="selectin",
     )
     steps: Mapped[list[ApprovalStep]] = relationship(
         back_populates="request",
         cascade="all, delete-orphan",
         order_by="(ApprovalStep.round, ApprovalStep.position)",
-        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -62,19 +62,18 @@ class Vendor(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    # Read when asked for; lists that show them ask for them in a batch (selectinload).
     category_rows: Mapped[list[VendorCategory]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="VendorCategory.category"
+        cascade="all, delete-orphan", order_by="VendorCategory.category"
     )
     contacts: Mapped[list[VendorContact]] = relationship(
         back_populates="vendor",
         cascade="all, delete-orphan",
-        lazy="selectin",
         order_by="(VendorContact.is_primary.desc(), VendorContact.id)",
     )
     documents: Mapped[list[VendorDocument]] = relationship(
         back_populates="vendor",
         cascade="all, delete-orphan",
-        lazy="selectin",
         order_by="VendorDocument.id",
     )
 

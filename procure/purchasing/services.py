@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit, numbering, permissions, policy, workflow
@@ -188,6 +188,7 @@ def awaiting(user: User) -> sa.Select[Any]:
             sa.or_(*capacities),
         )
         .order_by(step.pending_since, PurchaseRequest.id)
+        .options(selectinload(PurchaseRequest.steps))
     )
 
 
@@ -402,6 +403,7 @@ def submit(
     # autoflush the request and move its version, and apply() would then refuse the
     # version the requester submitted as a conflict.
     # The request counts in the fiscal year in which it is submitted.
+    steps = pr.steps  # loaded now, before anything changes; the new round joins it below
     year = budgets.current_fiscal_year()
     check = budgets.check_request(pr, year)
     planned = policy.steps_for(pr, over_budget=check.message if check.over else None)
@@ -423,7 +425,7 @@ def submit(
     pr.submitted_at = now
     pr.decided_at = None
     for position, step in enumerate(planned, start=1):
-        pr.steps.append(
+        steps.append(
             ApprovalStep(
                 round=pr.approval_round,
                 position=position,
@@ -626,6 +628,7 @@ def dashboard(user: User, *, limit: int = 5) -> Dashboard:
             )
             .order_by(PurchaseRequest.updated_at.desc())
             .limit(limit)
+            .options(selectinload(PurchaseRequest.steps).selectinload(ApprovalStep.decided_by))
         )
     )
     return Dashboard(

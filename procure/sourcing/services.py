@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from .. import access, audit, numbering, settings, workflow
 from ..errors import ValidationError
@@ -510,6 +511,8 @@ def current_quotes(rfq: Rfq) -> list[Quote]:
             sa.select(Quote)
             .where(Quote.rfq_id == rfq.id, Quote.replaced_by_id.is_(None))
             .order_by(Quote.id)
+            # The comparison checks each vendor's compliance documents.
+            .options(selectinload(Quote.vendor).selectinload(Vendor.documents))
         )
     )
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from .. import access, attachments, audit, settings, workflow
@@ -162,7 +163,11 @@ def list_query(
     if flagged is not None:
         condition = flagged_condition()
         query = query.where(condition if flagged else sa.not_(condition))
-    return query.order_by(Vendor.name_key, Vendor.id)
+    return query.order_by(Vendor.name_key, Vendor.id).options(
+        selectinload(Vendor.category_rows),
+        selectinload(Vendor.contacts),
+        selectinload(Vendor.documents),
+    )
 
 
 def allowed_actions(vendor: Vendor, user: User) -> list[str]:
