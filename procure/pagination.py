@@ -98,12 +98,10 @@ def bounded_count(query: sa.Select[Any], limit: int | None = None) -> tuple[int,
     """``(count, capped)``: the rows of ``query``, counting no further than ``limit``
     (``COUNT_LIMIT`` by default)."""
     limit = COUNT_LIMIT if limit is None else limit
+    # Count bare rows: not the columns of the entity and of its eager joins.
+    rows = query.order_by(None).with_only_columns(sa.literal(1), maintain_column_froms=True)
     counted = (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(
-                query.order_by(None).limit(limit + 1).subquery()
-            )
-        )
+        db.session.scalar(sa.select(sa.func.count()).select_from(rows.limit(limit + 1).subquery()))
         or 0
     )
     return min(counted, limit), counted > limit

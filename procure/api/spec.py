@@ -213,9 +213,9 @@ def paginate(
     """One page of ``query`` as the API's list answer. ``batch`` reads what the items
     need about all rows of the page at once (``{row.id: extra}``), handed to ``item``
     as ``summary``, so a page costs the same number of queries whatever its length."""
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
+    # Count bare rows: not the columns of the entity and of its eager joins.
+    rows = query.order_by(None).with_only_columns(sa.literal(1), maintain_column_froms=True)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
     rows = list(
         db.session.scalars(query.limit(page.per_page).offset((page.page - 1) * page.per_page))
     )
