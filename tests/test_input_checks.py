@@ -101,3 +101,13 @@ def test_admin_numbers_are_checked_the_same_way(app, make):
         ("/admin/policy", {"step": "it", "role": "approver", "step_order": "9" * 400}),
     ]:
         assert client.post(path, data=data).status_code == 422, path
+
+
+def test_a_body_nested_thousands_deep_is_refused_for_what_it_is(api, requester):
+    for body in ("[" * 10_000 + "]" * 10_000, '{"title": ' + "[" * 10_000 + "]" * 10_000 + "}"):
+        response = api(requester).post(
+            "/api/v1/requests", data=body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        error = response.get_json()["error"]
+        assert error["code"] == "bad_request" and "too deeply" in error["message"]

@@ -87,7 +87,10 @@ def _json_body(optional: bool) -> dict[str, Any]:
         raise BadRequest("The body must be a JSON object.")
     try:
         data = json.loads(raw, parse_float=Decimal)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        # Valid JSON, thousands of arrays or objects deep: not read, and said so.
+        raise BadRequest("The body nests arrays or objects too deeply to be read.") from None
+    except ValueError:
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
