@@ -25,7 +25,7 @@ from ..models import (
 )
 from . import bp
 from .requests import PersonOut, person
-from .schemas import Id, Output, Page, PageQuery
+from .schemas import Id, Output, Page, PageQuery, Timestamp
 from .spec import current_user, operation, paginate
 
 # Entity name -> the model whose access rules decide who may read its history.
@@ -59,7 +59,7 @@ class AuditQuery(PageQuery):
 
 class AuditEventOut(Output):
     id: int
-    at: dt.datetime
+    at: Timestamp
     actor: PersonOut | None
     on_behalf_of: PersonOut | None
     entity: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -11,7 +10,7 @@ from ..budgets import services
 from ..extensions import db
 from ..models import Budget
 from . import bp
-from .schemas import Input, Money, MoneyOut, Output, Page, PageQuery
+from .schemas import Input, Money, MoneyOut, Output, Page, PageQuery, Timestamp
 from .spec import current_user, operation
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -41,7 +40,7 @@ class BudgetOut(Output):
     spent: MoneyOut
     available: MoneyOut
     version: int
-    updated_at: dt.datetime
+    updated_at: Timestamp
 
 
 class BudgetQuery(PageQuery):

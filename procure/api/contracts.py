@@ -16,7 +16,19 @@ from ..extensions import db
 from ..models import BillingPeriod, Contract, ContractKind, ContractStatus, User
 from . import bp
 from .requests import PersonOut, person
-from .schemas import ActionBody, Id, Input, Money, MoneyOut, Name, Output, Page, PageQuery, Text
+from .schemas import (
+    ActionBody,
+    Id,
+    Input,
+    Money,
+    MoneyOut,
+    Name,
+    Output,
+    Page,
+    PageQuery,
+    Text,
+    Timestamp,
+)
 from .spec import current_user, operation, paginate
 
 TAG = "Contracts"
@@ -64,7 +76,7 @@ class ContractOut(Output):
     terminated_on: dt.date | None
     termination_reason: str
     term_history: list[TermOut] = Field(description="Every term so far, the first first.")
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 def contract_out(contract: Contract) -> ContractOut:

@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..models import Delegation
 from . import bp
 from .requests import PersonOut, person
-from .schemas import Input, Output, Page, PageQuery, Text
+from .schemas import Input, Output, Page, PageQuery, Text, Timestamp
 from .spec import current_user, operation, paginate
 
 
@@ -48,8 +48,8 @@ class DelegationOut(Output):
     ends_on: dt.date
     note: str
     current: bool = Field(description="In force today.")
-    ended_at: dt.datetime | None = Field(description="Set when it was ended early.")
-    created_at: dt.datetime
+    ended_at: Timestamp | None = Field(description="Set when it was ended early.")
+    created_at: Timestamp
 
 
 def delegation_out(row: Delegation) -> DelegationOut:

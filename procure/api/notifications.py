@@ -9,7 +9,7 @@ from pydantic import Field
 from ..models import Notification, NotificationStatus
 from ..notifications import services
 from . import bp
-from .schemas import Output, Page, PageQuery
+from .schemas import Output, Page, PageQuery, Timestamp
 from .spec import current_user, operation, paginate
 
 
@@ -29,8 +29,8 @@ class NotificationOut(Output):
     link: str = Field(description="The page of the document it is about.")
     entity: str | None = Field(description="The document's entity name, e.g. `request`.")
     entity_id: int | None
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Timestamp
+    read_at: Timestamp | None
     unread: bool
     delivery: NotificationStatus = Field(
         description="The e-mail: `pending`, `sending`, `sent` or `failed` (given up)."

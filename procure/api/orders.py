@@ -23,6 +23,7 @@ from .schemas import (
     Quantity,
     QuantityOut,
     Text,
+    Timestamp,
 )
 from .spec import current_user, operation, paginate
 
@@ -65,8 +66,8 @@ class OrderOut(Output):
     needed_by: dt.date | None
     payment_terms: str
     terms: str
-    created_at: dt.datetime
-    issued_at: dt.datetime | None
+    created_at: Timestamp
+    issued_at: Timestamp | None
     issued_by: PersonOut | None
     pdf_sha256: str | None
 

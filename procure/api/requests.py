@@ -23,6 +23,7 @@ from .schemas import (
     Quantity,
     QuantityOut,
     Text,
+    Timestamp,
 )
 from .spec import current_user, operation, paginate
 
@@ -93,7 +94,7 @@ class ApprovalOut(Output):
     status: StepStatus
     decided_by: PersonOut | None
     on_behalf_of: PersonOut | None
-    decided_at: dt.datetime | None
+    decided_at: Timestamp | None
     comment: str
 
 
@@ -113,9 +114,9 @@ class RequestOut(Output):
     over_budget: bool
     approvals: list[ApprovalOut]
     lines: list[LineOut]
-    created_at: dt.datetime
-    submitted_at: dt.datetime | None
-    updated_at: dt.datetime
+    created_at: Timestamp
+    submitted_at: Timestamp | None
+    updated_at: Timestamp
 
 
 class RequestQuery(PageQuery):

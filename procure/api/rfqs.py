@@ -23,6 +23,7 @@ from .schemas import (
     Quantity,
     QuantityOut,
     Text,
+    Timestamp,
 )
 from .spec import current_user, operation, paginate
 
@@ -109,8 +110,8 @@ class RfqOut(Output):
     awarded_quote_id: int | None
     award_justification: str
     order_id: int | None
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
+    created_at: Timestamp
+    sent_at: Timestamp | None
     links: dict[str, str] | None = Field(
         None,
         description="Only in the answer to `send`: each vendor's private link by "
@@ -148,7 +149,7 @@ class QuoteOut(Output):
     total: MoneyOut
     notes: str
     has_attachment: bool
-    created_at: dt.datetime
+    created_at: Timestamp
     lines: list[QuoteLineOut]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +34,17 @@ def _quantity(value: Any) -> Decimal:
         return money.parse_quantity(value)
     except money.MoneyError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+# A moment in UTC: stored naive (models.utcnow), answered with its zone ("...Z"), as
+# RFC 3339 and so the OpenAPI "date-time" format require.
+Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"

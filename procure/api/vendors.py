@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from ..models import Vendor, VendorStatus
 from ..vendors import services
 from . import bp
-from .schemas import ActionBody, Input, Name, Output, Page, PageQuery, Text
+from .schemas import ActionBody, Input, Name, Output, Page, PageQuery, Text, Timestamp
 from .spec import current_user, operation, paginate
 
 Short = Annotated[str, StringConstraints(max_length=200)]
@@ -107,8 +107,8 @@ class VendorOut(Output):
         description="A required document is missing or expired: it cannot be invited to quote."
     )
     flag_reasons: list[str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class VendorQuery(PageQuery):
