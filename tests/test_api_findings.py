@@ -45,3 +45,21 @@ def test_api_times_validate_as_date_time(client, make, api):
     for field in ("created_at", "updated_at"):
         assert checker.conforms(vendor[field], "date-time"), vendor[field]
         assert not checker.conforms(vendor[field].removesuffix("Z"), "date-time")
+
+
+def test_the_history_of_a_missing_document_is_a_documented_404(client, make, api):
+    caller = api(make.user(roles=["finance"], department="FIN"))
+    response = caller.get("/api/v1/audit", query_string={"entity": "contract", "entity_id": 2001})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert "404" in _operation(client, "/api/v1/audit", "get")["responses"]
+
+
+def test_a_wrong_password_for_a_token_is_a_documented_401(client, make):
+    make.user(email="someone@example.org")
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "someone@example.org", "password": "wrong"}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert "401" in _operation(client, "/api/v1/auth/token", "post")["responses"]

@@ -94,7 +94,7 @@ def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
     response=Page[AuditEventOut],
     summary="Audit events, oldest first",
     tag="Audit",
-    errors=(403,),
+    errors=(403, 404),
 )
 def list_audit(query: AuditQuery):
     """With `entity` and `entity_id`: that document's history, for whoever may see the

@@ -54,7 +54,7 @@ def user_out(user) -> UserOut:  # type: ignore[no-untyped-def]
     auth=False,
     summary="Exchange an e-mail and password for an API token",
     tag="Auth",
-    errors=(429,),
+    errors=(401, 429),
 )
 def create_token(body: TokenIn):
     """The same throttle as the sign-in page applies."""

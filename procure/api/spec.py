@@ -30,7 +30,7 @@ from .schemas import MAX_ID, ErrorOut, Page, PageQuery
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not JSON, or not an object.",
-    401: "No token, or a bad one.",
+    401: "No token, or a bad one (for a sign-in: a wrong e-mail or password).",
     403: "Role, ownership or separation of duties forbids it.",
     404: "No such resource, or not visible to the caller.",
     409: "The action is not allowed in the current state, or the document changed concurrently.",
