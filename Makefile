@@ -14,7 +14,7 @@ DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu
 DEB_TEST := chromium poppler-utils postgresql-client
 DEB_BENCH := wrk
 
-.PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean \
+.PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean fuzz \
 	system-packages system-test-packages system-bench-packages
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make test     set up and run the whole suite (SQLite and PostgreSQL, browser)"
 	@echo "make install  create .venv with what production needs"
 	@echo "make lint     ruff check and ruff format --check"
+	@echo "make fuzz     schemathesis against the API: many examples, a random seed"
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,14 @@ test-sqlite: install-test
 
 test-postgres: install-test
 	$(BIN)/pytest --db postgres -m "not e2e"
+
+# The API fuzzing of the suite at length: FUZZ_EXAMPLES calls per operation, input
+# kind and user, with a random seed (FUZZ_SEED=N replays one run; every run prints its seeds).
+FUZZ_EXAMPLES ?= 300
+FUZZ_SEED ?= random
+fuzz: install-test
+	PROCURE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PROCURE_FUZZ_SEED=$(FUZZ_SEED) PROCURE_FUZZ_VERBOSE=1 \
+	  $(BIN)/pytest --db sqlite -p no:logging tests/test_api_fuzz.py
 
 lint: install-test
 	$(BIN)/ruff check .
