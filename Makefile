@@ -14,7 +14,7 @@ DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu
 DEB_TEST := chromium poppler-utils postgresql-client
 DEB_BENCH := wrk
 
-.PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean fuzz \
+.PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean fuzz soak \
 	system-packages system-test-packages system-bench-packages
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make install  create .venv with what production needs"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make fuzz     schemathesis against the API: many examples, a random seed"
+	@echo "make soak     load with faults on gunicorn and PostgreSQL (5 min; SOAK_SECONDS)"
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +84,11 @@ FUZZ_SEED ?= random
 fuzz: install-test
 	PROCURE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PROCURE_FUZZ_SEED=$(FUZZ_SEED) PROCURE_FUZZ_VERBOSE=1 \
 	  $(BIN)/pytest --db sqlite -p no:logging tests/test_api_fuzz.py
+
+# Load with faults: 32 connections for SOAK_SECONDS (300), workers killed, the
+# database connections cut; writes the "Load with faults" section of docs/reliability.md.
+soak: system-packages $(VENV)/.installed-bench
+	SOAK_REPORT=1 $(BIN)/python bench/soak.py
 
 lint: install-test
 	$(BIN)/ruff check .
