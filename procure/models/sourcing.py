@@ -370,6 +370,7 @@ class PurchaseOrder(db.Model):
         ),
         sa.Index("ix_purchase_orders_status_id", "status", "id"),
         sa.Index("ix_purchase_orders_issued_at", "issued_at"),  # the spend report's range
+        sa.Index("ix_purchase_orders_rfq_id", "rfq_id"),  # an RFQ's order, on its page
     )
 
 
