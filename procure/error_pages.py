@@ -11,12 +11,14 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RoutingException
@@ -145,6 +147,25 @@ def init_app(app: Flask) -> None:
         if status >= 500:
             return render_template("errors/500.html"), status
         return render_template("errors/400.html", message=exc.description, title=exc.name), status
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def _database_unavailable(exc: sa_exc.DBAPIError):  # type: ignore[no-untyped-def]
+        # The database went away (restarted, connections cut, network): nothing was
+        # written, the pool drops the dead connection, and the next try gets a new one.
+        try:
+            db.session.rollback()
+        except sa_exc.SQLAlchemyError:
+            db.session.close()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        message = "The database is unavailable for a moment; nothing was changed. Try again."
+        if wants_json():
+            response, status = json_error(503, "unavailable", message)
+        else:
+            response = make_response(render_template("errors/503.html", message=message))
+            status = 503
+        response.headers["Retry-After"] = "5"
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
