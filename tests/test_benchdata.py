@@ -456,6 +456,63 @@ def test_new_requests_continue_the_numbering_and_the_chain(db):
     assert audit.verify().ok
 
 
+def test_an_interrupted_run_leaves_a_consistent_database(
+    empty_database_url, tmp_path, monkeypatch
+):
+    from procure.benchdata import history
+
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "test",
+            "ATTACHMENTS_DIR": str(tmp_path),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    init_db(other)
+    plan = history.History.plan_request
+
+    def interrupted(self, index, filed):
+        if index == 130:  # in the third chunk
+            raise KeyboardInterrupt
+        return plan(self, index, filed)
+
+    monkeypatch.setattr(history.History, "plan_request", interrupted)
+    try:
+        with other.app_context():
+            with pytest.raises(KeyboardInterrupt):
+                seed(200, vendors=40, departments=5, chunk_size=60)
+            requests = _db.session.scalars(sa.select(PurchaseRequest)).all()
+            issued = _db.session.scalars(
+                sa.select(PurchaseOrder.id).where(PurchaseOrder.number.is_not(None))
+            ).all()
+            issue_events = set(
+                _db.session.scalars(
+                    sa.select(AuditEvent.entity_id).where(
+                        AuditEvent.entity == "order", AuditEvent.action == "issue"
+                    )
+                )
+            )
+            verified = audit.verify()
+            last_status = {
+                pr.id: json.loads(
+                    _db.session.scalars(audit.events_for("request", pr.id)).all()[-1].changes
+                ).get("status", [None, "draft"])[1]
+                for pr in requests
+            }
+            # The committed chunks are whole: the next run refuses, the app goes on.
+            assert len(requests) == 120
+            assert verified.ok, verified
+            assert issued and set(issued) <= issue_events
+            assert all(last_status[pr.id] == pr.status.value for pr in requests)
+            assert other.test_cli_runner().invoke(args=["verify-audit"]).exit_code == 0
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
 def test_the_same_seed_and_time_give_the_same_history(empty_database_url, tmp_path):
     other = create_app(
         {

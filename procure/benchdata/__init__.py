@@ -3,8 +3,12 @@
 The data is what the services would have written — the same rows, statuses, steps,
 numbers and audit events (hash-chained, in time order) — but planned in memory and
 written in bulk: COPY on PostgreSQL, executemany on SQLite, one chunk of requests per
-transaction, so that memory stays flat and an interrupted run leaves a consistent
-database (each chunk's audit events and the audit head commit with its rows).
+transaction, so that memory stays flat. Each chunk commits with the audit events due
+so far and the audit head; a document's later events (its order closed months after
+it was filed) follow in later chunks. A run stopped half way (Ctrl-C, an error) ends
+by appending the events still owed to the documents already written, so the database
+it leaves is consistent and verifies; only a run killed outright leaves the newest
+documents without their last events.
 
 Not generated: notifications (the outbox would hold millions of e-mails long since
 sent), delegations, vendor compliance documents, API tokens and sessions. Issued
@@ -302,10 +306,10 @@ class _Seeder:
     def _count(self, name: str, count: int) -> None:
         self.counts[name] = self.counts.get(name, 0) + count
 
-    def _finish(self, batch: bulk.Batch, before: dt.datetime | None) -> None:
+    def _finish(self, batch: bulk.Batch, number: int, before: dt.datetime | None) -> None:
         """Chain the events earlier than ``before`` onto the audit log, and note the
-        number sequences and the ids given out."""
-        audit, seq, digest = self.stream.rows(self.stream.release(before), *self.head)
+        number sequences and the ids given out (``number``: the batch's, 0 the setup's)."""
+        audit, seq, digest = self.stream.rows(self.stream.release(before, number), *self.head)
         rows.add(batch, (AUDIT_TABLE, AUDIT_COLUMNS), audit)
         self._count(AUDIT_TABLE.name, len(audit))
         batch.head_before, batch.head_after = self.head, (seq, digest)
@@ -330,11 +334,12 @@ class _Seeder:
             self.fiscal_year, self.fiscal_start, spend, shares
         )
         self._add(batch, rows.BUDGETS, budgets)
-        self.stream.settle()
+        self.stream.settle(0)
         self._next_filed: dt.datetime | None = self.filed_at(0)
-        self._finish(batch, self._next_filed)
+        self._finish(batch, 0, self._next_filed)
         bulk.BulkWriter(db.session.connection()).write(batch)
         db.session.commit()
+        self.stream.committed(0)
 
     def run(self, progress: Callable[[int], None] | None) -> None:
         """The requests, chunk by chunk, and the contracts of each chunk's weeks."""
@@ -355,7 +360,7 @@ class _Seeder:
         next_contract = 0
         sink = bulk.Sink()
         try:
-            for start in range(0, self.total, self.chunk_size):
+            for number, start in enumerate(range(0, self.total, self.chunk_size), start=1):
                 end = min(self.total, start + self.chunk_size)
                 for index in range(start, end):
                     filed = self._next_filed
@@ -368,19 +373,37 @@ class _Seeder:
                 ):
                     history.plan_contract(next_contract, contracts, contract_times[next_contract])
                     next_contract += 1
-                chunk = history.settle()
+                chunk = history.settle(number)
                 batch = bulk.Batch()
                 rows.add_chunk(batch, chunk, self.currency, self.pdf_sha256, self.pdf_size)
                 for table, _columns, table_rows in batch.inserts:
                     self._count(table.name, len(table_rows))
-                self._finish(batch, boundary)
+                self._finish(batch, number, boundary)
                 sink.put(batch)
+                self.stream.committed(sink.committed)
                 if progress is not None:
                     progress(end - start)
             sink.close()
         except BaseException:
-            sink.abort()
+            # Stopped (Ctrl-C) or failed: keep what is committed, and give its documents
+            # the rest of their history, so that the database stays consistent.
+            sink.finish()
+            self._close_log(sink.committed)
             raise
+
+    def _close_log(self, committed: int) -> None:
+        """Append the events still owed to the documents of the first ``committed``
+        chunks (and the setup), in time order, after whatever the log holds."""
+        events = self.stream.leftovers(committed)
+        if not events:
+            return
+        with write_intent():
+            head = db.session.execute(sa.select(AuditHead.seq, AuditHead.hash)).one()
+            audit, seq, digest = self.stream.rows(events, head.seq, head.hash)
+            batch = bulk.Batch(head_before=(head.seq, head.hash), head_after=(seq, digest))
+            rows.add(batch, (AUDIT_TABLE, AUDIT_COLUMNS), audit)
+            bulk.BulkWriter(db.session.connection()).write(batch)
+            db.session.commit()
 
 
 def _policy_rules() -> list[Any]:

@@ -219,8 +219,9 @@ class Sink:
         self.threaded = db.engine.dialect.name == "postgresql"
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
-        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # How many batches are committed so far.
+        self.committed = 0
         if self.threaded:
             self._engine = db.engine
             self._thread = threading.Thread(
@@ -233,6 +234,7 @@ class Sink:
             with write_intent():
                 BulkWriter(db.session.connection()).write(batch)
                 db.session.commit()
+            self.committed += 1
             return
         self._hand_over(batch)
 
@@ -245,12 +247,24 @@ class Sink:
         if self._error is not None:
             raise self._error
 
-    def abort(self) -> None:
-        """Stop after the batch being written, which commits or not as a whole."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=120)
-            self._thread = None
+    def finish(self) -> None:
+        """After a stop: let the writer commit the batches it holds, and end it; what
+        went wrong in it is left to :attr:`committed` to tell."""
+        if self._thread is None:
+            # A write cut short may leave SQLite's connection holding the write lock:
+            # close every connection, so that the log can be closed on a fresh one.
+            db.session.rollback()
+            db.session.close()
+            db.engine.dispose()
+            return
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        self._thread = None
 
     def _hand_over(self, batch: Batch | None) -> None:
         assert self._thread is not None  # noqa: S101 -- only called with a writer thread
@@ -269,15 +283,10 @@ class Sink:
         try:
             with self._engine.connect() as connection:
                 writer = BulkWriter(connection)
-                while not self._stop.is_set():
-                    try:
-                        batch = self._queue.get(timeout=0.5)
-                    except queue.Empty:
-                        continue
-                    if batch is None:
-                        return
+                while (batch := self._queue.get()) is not None:
                     with connection.begin():
                         writer.write(batch)
+                    self.committed += 1
         except BaseException as exc:  # handed to the main thread
             self._error = exc
 

@@ -118,12 +118,19 @@ def event_hash(
 
 
 class AuditStream:
-    """Events planned per chunk, released in time order once nothing earlier can come."""
+    """Events planned per chunk, released in time order once nothing earlier can come.
+
+    Each event carries the number of the batch that writes its document's rows (the
+    setup is batch 0, chunk k is batch k + 1). Released events are kept until their
+    batch is known to be committed, so that a run stopped half way can still append
+    every event of the documents that were written (:meth:`leftovers`)."""
 
     def __init__(self) -> None:
         self._planned: list[tuple] = []
         # Settled events not yet released, sorted by (time, order of planning).
         self._waiting: list[tuple] = []
+        # Released events, per batch, until that batch is committed.
+        self._unsure: list[tuple[int, list[tuple]]] = []
         self._sequence = 0
 
     def add(
@@ -146,8 +153,9 @@ class AuditStream:
             (at, entity, subject, action, actor, on_behalf_of, changes, comment, remote_addr)
         )
 
-    def settle(self) -> None:
-        """The planned events' ids and numbers exist now: encode them and queue them."""
+    def settle(self, batch: int) -> None:
+        """The planned events' ids and numbers exist now, and ``batch`` writes their
+        documents: encode them and queue them."""
         sequence = self._sequence
         waiting = self._waiting
         for at, entity, subject, action, actor, obo, changes, comment, remote in self._planned:
@@ -168,6 +176,7 @@ class AuditStream:
                     else changes_json(changes or {}),
                     comment,
                     remote,
+                    batch,
                 )
             )
         self._sequence = sequence
@@ -178,13 +187,28 @@ class AuditStream:
     def waiting(self) -> int:
         return len(self._waiting)
 
-    def release(self, before: dt.datetime | None) -> list[tuple]:
-        """The queued events earlier than ``before`` (all with None), oldest first."""
+    def release(self, before: dt.datetime | None, batch: int) -> list[tuple]:
+        """The queued events earlier than ``before`` (all with None), oldest first, for
+        ``batch`` to write."""
         waiting = self._waiting
         cut = len(waiting) if before is None else bisect.bisect_left(waiting, before, key=_at)
         released = waiting[:cut]
+        self._unsure.append((batch, released))
         del waiting[:cut]
         return released
+
+    def committed(self, batches: int) -> None:
+        """Batches up to ``batches`` are committed: their events are in the log."""
+        self._unsure = [(batch, events) for batch, events in self._unsure if batch > batches]
+
+    def leftovers(self, batches: int) -> list[tuple]:
+        """After a stop: the events of the documents of batches up to ``batches`` (those
+        committed) that are not in the log yet, oldest first."""
+        found = {e[1]: e for e in self._waiting if e[-1] <= batches}
+        for batch, events in self._unsure:
+            if batch > batches:
+                found.update((e[1], e) for e in events if e[-1] <= batches)
+        return sorted(found.values(), key=_order)
 
     def rows(
         self, events: list[tuple], head_seq: int, head_hash: str
@@ -203,6 +227,7 @@ class AuditStream:
             changes,
             comment,
             remote,
+            _batch,
         ) in events:
             ident += 1
             digest = event_hash(

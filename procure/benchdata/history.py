@@ -600,9 +600,10 @@ class History(Sourcing, Contracts):
 
     # Closing a chunk ------------------------------------------------------------------
 
-    def settle(self) -> Chunk:
+    def settle(self, batch: int) -> Chunk:
         """Give the chunk's RFQs, quotes, orders, receipts and contracts their ids and
-        numbers in the order they were made, and queue its events."""
+        numbers in the order they were made, and queue its events (``batch`` will write
+        its rows)."""
         chunk = self.chunk
         ids = self.ids
         chunk.rfqs.sort(key=lambda r: r.created_at)
@@ -643,6 +644,6 @@ class History(Sourcing, Contracts):
             contract.term_history = [
                 (ids.next("contract_terms"), *term) for term in contract.term_history
             ]
-        self.stream.settle()
+        self.stream.settle(batch)
         self.chunk = Chunk()
         return chunk
