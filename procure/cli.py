@@ -213,7 +213,7 @@ def seed_demo_command() -> None:
 @click.option("--vendors", default=5000, show_default=True, type=click.IntRange(10, 100_000))
 @click.option("--departments", default=50, show_default=True, type=click.IntRange(1, 500))
 @click.option(
-    "--seed", "seed_value", default=1, show_default=True, help="The same seed, the same data."
+    "--seed", "seed_value", default=1, show_default=True, help="Seed of the random generator."
 )
 def seed_bench_command(
     request_count: int, vendors: int, departments: int, seed_value: int
