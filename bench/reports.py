@@ -1,6 +1,6 @@
 """Reports benchmark: every report page under ``/reports`` rendered in process against
 bench databases (``flask seed-bench``), as finance, as a reader first sees it (no
-filter: the last twelve months), the median of a few runs each. Goal: every page in
+filter: the last 90 days), the median of a few runs each. Goal: every page in
 under a second. For information, the same pages over all of the data (``start=``, the
 heaviest case) and the CSV exports are timed too.
 
@@ -143,7 +143,7 @@ def measure(label: str, url: str, options: dict, runs: int) -> Measured:
 
 def document(results: list[Measured], runs: int, worst: float) -> str:
     header = ["report"] + [
-        f"{r.label} ({r.dialect}, {r.requests:,}): last 12 months / all time" for r in results
+        f"{r.label} ({r.dialect}, {r.requests:,}): last 90 days / all time" for r in results
     ]
     rows = [
         [name] + [f"{r.pages[name]:.0f} / {r.all_time[name]:.0f} ms" for r in results]

@@ -220,7 +220,9 @@ def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -
     near = sa.select(
         flagged,
         *[
-            sa.func.max(flagged.c[f"flag_{i}"])
+            # How many flagged requests are near: a sum slides along the frame, where a
+            # max() would be recomputed over the whole frame at every row.
+            sa.func.sum(flagged.c[f"flag_{i}"])
             .over(
                 partition_by=(flagged.c.department_id, flagged.c.kind, flagged.c.key),
                 order_by=flagged.c.ms,
@@ -231,7 +233,7 @@ def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -
         ],
     ).subquery("near")
     member_of_some = sa.or_(
-        *[sa.and_(near.c[f"near_{i}"] == 1, near.c.cents < c) for i, c in enumerate(cents)]
+        *[sa.and_(near.c[f"near_{i}"] > 0, near.c.cents < c) for i, c in enumerate(cents)]
     )
     return (
         sa.select(
@@ -310,44 +312,45 @@ def _detect(scope: list, groups: list, anchored=None) -> list[Split]:  # type: i
     labels = _labels([_GroupKey(*key) for key in rows])
     splits: list[Split] = []
     for (department_id, kind, key), members in rows.items():
-        limits = _limits(rules, department_id, kind, key)
-        times = [m.ms for m in members]
-        found: dict[Decimal, list[set[int]]] = defaultdict(list)
-        for anchor in members:
-            if anchored is not None and not anchored(anchor.member.created_at):
-                continue
-            # The highest limit the request is flagged under is the one that matters.
-            limit = next((x for x in limits if anchor.flags.get(x.amount)), None)
-            if limit is None:
-                continue
-            near = members[
-                bisect_left(times, anchor.ms - window_ms) : bisect_right(
-                    times, anchor.ms + window_ms
-                )
-            ]
-            found[limit.amount].append(
-                {m.member.id for m in near if m.member.total < limit.amount}
-            )
-        by_id = {m.member.id: m.member for m in members}
         department, label = labels[(department_id, kind, key)]
+        limits = _limits(rules, department_id, kind, key)
+        # Each flagged request counts under the highest limit it reaches.
+        reached: dict[Decimal, list[_Row]] = defaultdict(list)
+        for row in members:
+            if anchored is None or anchored(row.member.created_at):
+                limit = next((x for x in limits if row.flags.get(x.amount)), None)
+                if limit is not None:
+                    reached[limit.amount].append(row)
         for limit in limits:
-            for cluster in _merge(found.get(limit.amount, [])):
-                chosen = sorted((by_id[i] for i in cluster), key=lambda m: (m.created_at, m.id))
-                splits.append(Split(department, kind, key, label, limit, tuple(chosen)))
+            for cluster in _clusters(members, reached.get(limit.amount, []), limit, window_ms):
+                splits.append(Split(department, kind, key, label, limit, cluster))
     splits.sort(key=lambda s: (s.first, s.department, s.kind, s.label))
     return splits
 
 
-def _merge(clusters: list[set[int]]) -> list[set[int]]:
-    """Overlapping clusters joined into one (a request belongs to one split per limit)."""
-    merged: list[set[int]] = []
-    for cluster in clusters:
-        touching = [m for m in merged if m & cluster]
-        for m in touching:
-            merged.remove(m)
-            cluster = cluster | m
-        merged.append(cluster)
-    return merged
+def _clusters(
+    members: list[_Row], anchors: list[_Row], limit: Limit, window_ms: int
+) -> list[tuple[Member, ...]]:
+    """The splits of one group under one limit: each flagged request with the requests
+    under the limit within its window, those that share a request joined into one.
+    In creation order these are runs of the group's requests under the limit, so the
+    joining is a sweep over index ranges (a request belongs to one split per limit)."""
+    under = [row for row in members if row.member.total < limit.amount]
+    times = [row.ms for row in under]
+    ranges = sorted(
+        (bisect_left(times, a.ms - window_ms), bisect_right(times, a.ms + window_ms))
+        for a in anchors
+    )
+    joined: list[list[int]] = []
+    for low, high in ranges:
+        if joined and low < joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], high)
+        else:
+            joined.append([low, high])
+    return [
+        tuple(sorted((row.member for row in under[low:high]), key=lambda m: (m.created_at, m.id)))
+        for low, high in joined
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
