@@ -159,21 +159,31 @@ def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
     shipping and tax included. Category budgets count the lines of their category."""
     live = LIVE_ORDER_STATUSES
     done = set(DONE_ORDER_STATUSES)
+    scope = (
+        PurchaseOrder.status.in_(live),
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    # What has been received, summed for the orders in scope only: summing every
+    # receipt ever made took seconds at a million requests.
+    in_scope = (
+        sa.select(PurchaseOrder.id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(*scope)
+    )
     per_order = (
         sa.select(Receipt.order_id, sa.func.sum(ReceiptLine.value).label("value"))
         .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
+        .where(Receipt.order_id.in_(in_scope))
         .group_by(Receipt.order_id)
         .subquery()
     )
     per_line = (
         sa.select(ReceiptLine.order_line_id, sa.func.sum(ReceiptLine.value).label("value"))
+        .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+        .where(Receipt.order_id.in_(in_scope))
         .group_by(ReceiptLine.order_line_id)
         .subquery()
-    )
-    scope = (
-        PurchaseOrder.status.in_(live),
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
     )
     whole: dict = {}
     for dept, year, status, total, received in db.session.execute(
