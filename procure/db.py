@@ -67,6 +67,17 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def insert_unless_present(table: sa.Table, **values: object):  # type: ignore[no-untyped-def]
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect: a row that a unique
+    index already holds (written by a concurrent run, say) is left as it is. Add
+    ``.returning(...)`` to learn whether this statement wrote it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(**values).on_conflict_do_nothing()
+
+
 def init_db(app: Flask) -> None:
     """Create or upgrade the schema to the newest migration (idempotent)."""
     with app.app_context(), write_intent():

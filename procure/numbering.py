@@ -7,19 +7,15 @@ gives the number back, and the row lock makes concurrent creators queue.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .db import insert_unless_present
 from .extensions import db
 from .models import NumberSequence
 
 
 def next_number(prefix: str, year: int) -> str:
     table = NumberSequence.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(table).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing()
-    )
+    db.session.execute(insert_unless_present(table, prefix=prefix, year=year, last=0))
     last = db.session.execute(
         sa.update(table)
         .where(table.c.prefix == prefix, table.c.year == year)

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import access, audit, numbering, workflow
+from ..db import insert_unless_present
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
 from ..models import (
@@ -417,17 +417,16 @@ def claim_reminders(contract: Contract, on: dt.date) -> list[int]:
     (the unique index makes two concurrent runs record each once)."""
     deadline = notice_deadline(contract)
     table = ContractReminder.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     claimed = []
     for days in due_reminders(contract, on):
         row = db.session.execute(
-            insert(table)
-            .values(
-                contract_id=contract.id, deadline=deadline, days_before=days, queued_at=utcnow()
-            )
-            .on_conflict_do_nothing()
-            .returning(table.c.id)
+            insert_unless_present(
+                table,
+                contract_id=contract.id,
+                deadline=deadline,
+                days_before=days,
+                queued_at=utcnow(),
+            ).returning(table.c.id)
         ).first()
         if row is not None:
             claimed.append(days)

@@ -13,9 +13,9 @@ import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import settings
+from ..db import insert_unless_present, write_intent
 from ..extensions import db
 from ..models import (
     ApprovalReminder,
@@ -98,7 +98,6 @@ def remind(now: dt.datetime | None = None) -> Report:
     """Queue one reminder a day to each person who may decide an overdue step. Each
     step in its own transaction; the unique index keeps concurrent runs from telling
     anyone twice the same day."""
-    from ..db import write_intent
     from ..notifications import services as notifications
 
     now = now or utcnow()
@@ -144,12 +143,9 @@ def remind(now: dt.datetime | None = None) -> Report:
 
 def _claim(step: ApprovalStep, user_id: int, day: dt.date) -> bool:
     table = ApprovalReminder.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     row = db.session.execute(
-        insert(table)
-        .values(step_id=step.id, user_id=user_id, day=day, queued_at=utcnow())
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
+        insert_unless_present(
+            table, step_id=step.id, user_id=user_id, day=day, queued_at=utcnow()
+        ).returning(table.c.id)
     ).first()
     return row is not None
