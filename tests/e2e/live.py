@@ -143,8 +143,11 @@ def fill_sign_in(page: Page, live_server: LiveServer, email: str, password: str)
 def sign_in(
     page: Page, live_server: LiveServer, email: str, password: str = DEMO_PASSWORD
 ) -> None:
-    """Sign in through the real form and wait until the app has let us in."""
+    """Sign in through the real form and wait until the app has let us in and the page
+    it landed on has loaded, its scripts included (a menu clicked before Bootstrap's
+    script has run does not open)."""
     from playwright.sync_api import expect
 
     fill_sign_in(page, live_server, email, password)
     expect(page, f"signing in as {email} failed").not_to_have_url(LOGIN_PATH)
+    page.wait_for_load_state("load")
