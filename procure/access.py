@@ -1,9 +1,16 @@
-"""Who may see and change what: one helper, used by pages and API alike.
+"""Who may see and change what, in one table.
 
-Each area registers the rules of its documents with :func:`rules`; views and
-API endpoints then load a document with :func:`load`, which raises ``NotFound``
-for what the user may not see (existence itself is private) and ``Forbidden``
-for what they may see but not change.
+:data:`DOCUMENTS` names, for each document type, who may see one, who may change
+it, and how a list query is narrowed to what a user may see; read it top to
+bottom like the workflow tables. :data:`CAPABILITIES` names who may do the
+things that are not one document (read the reports, the whole audit log…).
+
+Views and API endpoints load a document with :func:`load`, which raises
+``NotFound`` for what the user may not see (existence itself is private) and
+``Forbidden`` for what they may see but not change. Services answer pages with
+booleans computed here; no view or template tests a role itself.
+
+Nothing here imports an area package: the rules sit below the areas.
 """
 
 from __future__ import annotations
@@ -14,14 +21,138 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from . import permissions
 from .errors import Forbidden, NotFound
 from .extensions import db
-from .models import Role, User
+from .models import (
+    ApprovalStep,
+    Budget,
+    Contract,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
+    Rfq,
+    Role,
+    User,
+    Vendor,
+)
 
 T = TypeVar("T")
 
 Check = Callable[[User, Any], bool]
 Scope = Callable[[User, sa.Select[Any]], sa.Select[Any]]
+
+# Roles that see every purchase request, and so every RFQ and order that follows one.
+SEE_ALL_REQUESTS = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
+CONTRACT_READERS = (Role.PROCUREMENT, Role.FINANCE, Role.ADMIN)
+BUDGET_MANAGERS = (Role.FINANCE, Role.ADMIN)
+
+
+# Purchase requests: the requester, their department's approvers (and whoever stands
+# in for one today), everyone who decided or holds the role of one of its steps, and
+# finance, procurement and admin. Only the requester changes it, while a draft.
+
+
+def approver_departments(user: User) -> set[int]:
+    """The departments whose requests ``user`` sees as an approver: their own, and
+    today those of the approvers they stand in for (the inbox lists those too)."""
+    if Role.APPROVER not in user.roles:
+        return set()
+    return {user.department_id} | {
+        principal.department_id
+        for principal in permissions.standing_in_for(user)
+        if Role.APPROVER in principal.roles
+    }
+
+
+def _request_can_see(user: User, pr: PurchaseRequest) -> bool:
+    if user.has_role(*SEE_ALL_REQUESTS) or pr.requester_id == user.id:
+        return True
+    if pr.department_id in approver_departments(user):
+        return True
+    return any(
+        step.decided_by_id == user.id
+        or step.on_behalf_of_id == user.id
+        or (step.role != Role.APPROVER and step.role in user.roles)
+        for step in pr.steps
+    )
+
+
+def _request_can_change(user: User, pr: PurchaseRequest) -> bool:
+    return pr.requester_id == user.id and pr.status == RequestStatus.DRAFT
+
+
+def _request_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*SEE_ALL_REQUESTS):
+        return query
+    conditions = [PurchaseRequest.requester_id == user.id]
+    departments = approver_departments(user)
+    if departments:
+        conditions.append(PurchaseRequest.department_id.in_(departments))
+    step_roles = [role for role in user.roles if role != Role.APPROVER]
+    held = [ApprovalStep.decided_by_id == user.id, ApprovalStep.on_behalf_of_id == user.id]
+    if step_roles:
+        held.append(ApprovalStep.role.in_(step_roles))
+    conditions.append(
+        sa.exists().where(ApprovalStep.request_id == PurchaseRequest.id, sa.or_(*held))
+    )
+    return query.where(sa.or_(*conditions))
+
+
+def _follows_request(column: Any) -> Scope:
+    """The scope of a document that follows its request: visible with the request."""
+
+    def scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+        if user.has_role(*SEE_ALL_REQUESTS):
+            return query
+        return query.where(column.in_(_request_scope(user, sa.select(PurchaseRequest.id))))
+
+    return scope
+
+
+def _sees_its_request(user: User, doc: Rfq | PurchaseOrder) -> bool:
+    return _request_can_see(user, doc.request)
+
+
+# Budgets: finance and admin; an approver sees their own department's.
+
+
+def _budget_can_see(user: User, budget: Budget) -> bool:
+    if user.has_role(*BUDGET_MANAGERS):
+        return True
+    return Role.APPROVER in user.roles and budget.department_id == user.department_id
+
+
+def _budget_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*BUDGET_MANAGERS):
+        return query
+    if Role.APPROVER in user.roles:
+        return query.where(Budget.department_id == user.department_id)
+    return query.where(sa.false())
+
+
+# Contracts: procurement, finance, admin and the contract's owner.
+
+
+def _contract_can_see(user: User, contract: Contract) -> bool:
+    return user.has_role(*CONTRACT_READERS) or contract.owner_id == user.id
+
+
+def _contract_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*CONTRACT_READERS):
+        return query
+    return query.where(Contract.owner_id == user.id)
+
+
+def _everyone(_user: User, _doc: Any) -> bool:
+    return True
+
+
+def _holds(*roles: Role) -> Check:
+    def check(user: User, _doc: Any = None) -> bool:
+        return user.has_role(*roles)
+
+    return check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,22 +160,48 @@ class Rules:
     noun: str
     can_see: Check
     can_change: Check
-    # Narrows a list query to what the user may see.
+    # Narrows a list query to what the user may see; None: everything.
     scope: Scope | None = None
 
 
-_RULES: dict[type, Rules] = {}
+DOCUMENTS: dict[type, Rules] = {
+    PurchaseRequest: Rules(
+        "purchase request", _request_can_see, _request_can_change, _request_scope
+    ),
+    # Every signed-in user sees vendors: requesters suggest them.
+    Vendor: Rules("vendor", _everyone, _holds(Role.PROCUREMENT)),
+    # An RFQ, its quotes and its order follow their request.
+    Rfq: Rules(
+        "RFQ", _sees_its_request, _holds(Role.PROCUREMENT), _follows_request(Rfq.request_id)
+    ),
+    PurchaseOrder: Rules(
+        "purchase order",
+        _sees_its_request,
+        _holds(Role.PROCUREMENT),
+        _follows_request(PurchaseOrder.request_id),
+    ),
+    Contract: Rules("contract", _contract_can_see, _holds(Role.PROCUREMENT), _contract_scope),
+    Budget: Rules("budget", _budget_can_see, _holds(Role.FINANCE), _budget_scope),
+}
 
-
-def rules(
-    model: type, *, noun: str, can_see: Check, can_change: Check, scope: Scope | None = None
-) -> None:
-    _RULES[model] = Rules(noun, can_see, can_change, scope)
+# What is not one document: who may, by role.
+CAPABILITIES: dict[str, tuple[Role, ...]] = {
+    "file_requests": (Role.REQUESTER,),
+    "source_requests": (Role.PROCUREMENT,),
+    "manage_vendors": (Role.PROCUREMENT,),
+    "file_contracts": (Role.PROCUREMENT,),
+    "open_budgets": (Role.FINANCE, Role.ADMIN, Role.APPROVER),
+    "manage_budgets": (Role.FINANCE,),
+    "read_reports": (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN),
+    "see_split_flags": (Role.APPROVER, Role.FINANCE, Role.PROCUREMENT, Role.ADMIN),
+    "read_audit_log": (Role.FINANCE, Role.ADMIN),
+    "administer": (Role.ADMIN,),
+}
 
 
 def rules_for(model: type) -> Rules:
     try:
-        return _RULES[model]
+        return DOCUMENTS[model]
     except KeyError:
         raise LookupError(f"no access rules for {model.__name__}") from None
 
@@ -69,8 +226,18 @@ def can_change(user: User, obj: Any) -> bool:
 
 
 def scoped(model: type, user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    """``query`` narrowed to the documents of ``model`` the user may see."""
     rule = rules_for(model)
     return rule.scope(user, query) if rule.scope else query
+
+
+def may(user: User, capability: str) -> bool:
+    return user.has_role(*CAPABILITIES[capability])
+
+
+def require(user: User, capability: str, *, action: str) -> None:
+    """Raise ``Forbidden`` naming the roles unless the user has ``capability``."""
+    require_role(user, *CAPABILITIES[capability], action=action)
 
 
 def require_role(user: User, *roles: Role, action: str) -> None:

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit
+from . import audit, reference
 from .admin import services as admin_services
 from .auth import services as auth_services
 from .db import init_db, write_intent
@@ -72,9 +72,9 @@ def create_user_command(
     """Create a user (and their department, if it does not exist yet)."""
     with write_intent():
         try:
-            department = admin_services.department_by_code(department_code)
+            department = reference.department_by_code(department_code)
             if department is None:
-                department = admin_services.create_department(
+                department = reference.create_department(
                     department_code, department_code.upper(), actor=None
                 )
             user = admin_services.create_user(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import reference
 from .admin import services as admin_services
 from .models import Role
 
@@ -36,9 +37,9 @@ def seed() -> list[tuple[str, str, str]]:
     """Create what is missing; returns the logins (e-mail, password, roles)."""
     departments = {}
     for code, name in DEPARTMENTS:
-        department = admin_services.department_by_code(code)
+        department = reference.department_by_code(code)
         if department is None:
-            department = admin_services.create_department(code, name, actor=None)
+            department = reference.create_department(code, name, actor=None)
         departments[code] = department
 
     from .auth.services import find_user_by_email
@@ -231,7 +232,7 @@ def seed_budgets_and_delegation() -> None:
     from .extensions import db
     from .models import Budget, Delegation
 
-    year = budgets.current_fiscal_year()
+    year = reference.current_fiscal_year()
     if not db.session.scalar(sa.select(sa.func.count()).select_from(Budget)):
         for code, amount, category in [
             ("IT", "2800.00", None),  # nearly used up by the approved monitors

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import access, audit
+from . import access, audit, reference
 from .errors import NotFound, ValidationError
 from .extensions import db
 from .models import PolicyRule, PurchaseRequest, Role, User
@@ -130,8 +130,6 @@ def _rule_snapshot(rule: PolicyRule) -> dict:
 
 
 def _apply_rule_data(rule: PolicyRule, data: RuleData) -> None:
-    from .admin.services import category_names, department_by_code
-
     errors: dict[str, list[str]] = {}
     step = (data.step or "").strip().lower()
     if not STEP_PATTERN.match(step):
@@ -142,11 +140,11 @@ def _apply_rule_data(rule: PolicyRule, data: RuleData) -> None:
         errors["step_order"] = ["Use an order between 1 and 999."]
     if data.min_total is not None and data.min_total < 0:
         errors["min_total"] = ["The minimum total must not be negative."]
-    if data.category and data.category not in category_names(active_only=False):
+    if data.category and data.category not in reference.category_names(active_only=False):
         errors["category"] = [f"There is no category {data.category!r}."]
     department = None
     if data.department_code:
-        department = department_by_code(data.department_code)
+        department = reference.department_by_code(data.department_code)
         if department is None:
             errors["department"] = [f"There is no department {data.department_code!r}."]
     if errors:
@@ -210,7 +208,9 @@ def describe(rule: PolicyRule) -> str:
     """A rule in words, for the admin page."""
     conditions = []
     if rule.min_total is not None:
-        conditions.append(f"the total is at least {format_money(rule.min_total, currency())}")
+        conditions.append(
+            f"the total is at least {format_money(rule.min_total, reference.currency())}"
+        )
     if rule.category:
         conditions.append(f"it includes {rule.category} lines")
     if rule.department:
@@ -224,9 +224,3 @@ def describe(rule: PolicyRule) -> str:
     )
     when = " and ".join(conditions) if conditions else "always"
     return f"{rule.step} step, decided by {who}: {when}"
-
-
-def currency() -> str:
-    from flask import current_app
-
-    return current_app.config["PROCURE_CURRENCY"]

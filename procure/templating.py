@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime
 from flask import Flask, current_app
 from flask_login import current_user
 
+from . import reference
 from .models import Role
 from .money import format_money, format_quantity
 
@@ -99,18 +100,12 @@ def category_filter(name: str | None) -> str:
         return ""
     from flask import g
 
-    from .admin.services import list_categories
+    from .reference import list_categories
 
     labels = g.get("_procure_category_labels")
     if labels is None:
         labels = g._procure_category_labels = {c.name: c.label for c in list_categories()}
     return labels.get(name, name)
-
-
-def _sla_days() -> int:
-    from .purchasing.ageing import sla_days
-
-    return sla_days()
 
 
 def overdue_test(step) -> bool:
@@ -123,7 +118,7 @@ def overdue_test(step) -> bool:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.tests["overdue"] = overdue_test
-    app.jinja_env.globals["sla_days"] = _sla_days
+    app.jinja_env.globals["sla_days"] = reference.sla_days
     app.jinja_env.filters.update(
         money=money_filter,
         quantity=quantity_filter,

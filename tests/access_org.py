@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 
-from procure import attachments, delegation
+from procure import attachments, delegation, reference
 from procure.admin import services as admin_services
 from procure.auth import services as auth_services
 from procure.budgets import services as budgets
@@ -111,7 +111,7 @@ class _Builder:
         self.users: dict[str, User] = {}
 
     def _department(self, code: str) -> Department:
-        return admin_services.department_by_code(code) or admin_services.create_department(
+        return reference.department_by_code(code) or reference.create_department(
             code, f"{code} department", actor=None
         )
 
@@ -159,12 +159,12 @@ class _Builder:
         budget = budgets.create(
             budgets.BudgetData(
                 department="IT",
-                fiscal_year=budgets.current_fiscal_year(),
+                fiscal_year=reference.current_fiscal_year(),
                 amount=Decimal("1000000"),
             ),
             actor=None,
         )
-        category = admin_services.add_category("matrix", "Matrix things", actor=self.admin)
+        category = reference.add_category("matrix", "Matrix things", actor=self.admin)
         rule = db.session.scalar(sa.select(PolicyRule).order_by(PolicyRule.id).limit(1))
         return {
             "vendor": self.vendors[1].id,

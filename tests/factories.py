@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from procure import reference
 from procure.admin import services as admin_services
 from procure.auth import services as auth_services
 from procure.models import Department, Role, User
@@ -17,12 +18,10 @@ class Factories:
         self.db = db
 
     def department(self, code: str = "IT", name: str | None = None) -> Department:
-        existing = admin_services.department_by_code(code)
+        existing = reference.department_by_code(code)
         if existing is not None:
             return existing
-        department = admin_services.create_department(
-            code, name or f"{code} department", actor=None
-        )
+        department = reference.create_department(code, name or f"{code} department", actor=None)
         self.db.session.commit()
         return department
 

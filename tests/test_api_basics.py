@@ -554,7 +554,7 @@ def test_every_answer_under_the_api_is_json(client, make, method, path, data, au
 
 
 def test_a_failure_inside_an_api_call_is_a_json_500(api, make, monkeypatch):
-    from procure.admin import services
+    from procure import reference as services
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("boom")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from procure import settings
+from procure import reference, settings
 from procure.models import ApprovalReminder, Notification
 from procure.purchasing import ageing
 from procure.purchasing import services as purchasing
@@ -120,11 +120,11 @@ def test_admin_sets_the_service_level(people, db, new_client, auth):
     refused = auth.client.post("/admin/policy/sla", data={"days": "0"})
     assert refused.status_code == 422
     assert "Give a number of working days from 1 to 30." in refused.get_data(as_text=True)
-    assert ageing.sla_days() == 2
+    assert reference.sla_days() == 2
     saved = auth.client.post("/admin/policy/sla", data={"days": "20"})
     assert saved.status_code == 302
     settings.forget()  # this test's session read them before the page changed one
-    assert ageing.sla_days() == 20
+    assert reference.sla_days() == 20
     assert "Overdue" not in page(new_client, people["approver"], f"/requests/{pr.id}")
     assert 'value="20"' in auth.client.get("/admin/policy").get_data(as_text=True)
 
@@ -132,7 +132,7 @@ def test_admin_sets_the_service_level(people, db, new_client, auth):
 def test_only_admin_sets_the_service_level(people, auth):
     auth.login(people["approver"].email)
     assert auth.client.post("/admin/policy/sla", data={"days": "9"}).status_code == 403
-    assert ageing.sla_days() == 2
+    assert reference.sla_days() == 2
 
 
 # The daily reminder ----------------------------------------------------------------------

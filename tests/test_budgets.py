@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from procure import reference
 from procure.budgets import services as budgets
 from procure.purchasing import services as purchasing
 
@@ -45,7 +46,7 @@ def budget(amount, category=None, code="IT"):
     return budgets.create(
         budgets.BudgetData(
             department=code,
-            fiscal_year=budgets.current_fiscal_year(),
+            fiscal_year=reference.current_fiscal_year(),
             amount=Decimal(amount),
             category=category,
         ),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from procure import errors
+from procure import access, errors
 from procure.contracts import jobs, services
 from procure.models import ContractReminder, ContractStatus, Notification
 
@@ -56,9 +56,9 @@ def test_life_cycle_and_history(make, people, db):
     assert contract.status == ContractStatus.TERMINATED
     with pytest.raises(errors.InvalidTransition):
         services.renew(contract, actor=people["buyer"])
-    assert services.can_see(people["owner"], contract)
-    assert not services.can_see(people["other"], contract)
-    assert services.can_see(people["finance"], contract)
+    assert access.can_see(people["owner"], contract)
+    assert not access.can_see(people["other"], contract)
+    assert access.can_see(people["finance"], contract)
 
 
 @pytest.mark.parametrize(

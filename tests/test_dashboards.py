@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from procure import reference
 from procure.budgets import services as budgets
 from procure.orders import services as orders
 from procure.sourcing import services as sourcing
@@ -26,7 +27,7 @@ def world(make, db) -> World:
     world.unsourced = make.approved_request(world.requester, world.approver)
     budgets.create(
         budgets.BudgetData(
-            department="IT", fiscal_year=budgets.current_fiscal_year(), amount=Decimal("9000")
+            department="IT", fiscal_year=reference.current_fiscal_year(), amount=Decimal("9000")
         ),
         actor=None,
     )

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from procure import reference
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.purchasing import services as purchasing
@@ -108,7 +109,7 @@ class World:
             budgets.create(
                 budgets.BudgetData(
                     department=code,
-                    fiscal_year=budgets.current_fiscal_year(),
+                    fiscal_year=reference.current_fiscal_year(),
                     amount=Decimal("50000"),
                 ),
                 actor=None,

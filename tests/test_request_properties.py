@@ -41,7 +41,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from procure import audit, delegation
+from procure import audit, delegation, reference
 from procure.admin import services as admin_services
 from procure.errors import DomainError, Forbidden, InvalidTransition, ValidationError
 from procure.models import (
@@ -670,7 +670,7 @@ class RequestWorkflow(RuleBasedStateMachine):
 @pytest.fixture
 def organisation(db) -> dict[str, User]:
     departments = {
-        code: admin_services.create_department(code, code, actor=None)
+        code: reference.create_department(code, code, actor=None)
         for code in sorted({dept for _, dept in ORGANISATION.values()})
     }
     return {

@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import workflow
+from procure import reference, workflow
 from procure.admin import services as admin_services
 from procure.errors import DomainError, Forbidden, InvalidTransition, ValidationError
 from procure.models import (
@@ -115,7 +115,7 @@ def people(db) -> dict[str, User]:
     people = {}
     for kind, (roles, code) in ACTORS.items():
         if code not in departments:
-            departments[code] = admin_services.create_department(code, code, actor=None)
+            departments[code] = reference.create_department(code, code, actor=None)
         people[kind] = admin_services.create_user(
             f"{kind}@example.org",
             name=kind.replace("_", " ").capitalize(),

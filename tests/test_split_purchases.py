@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from procure import settings
+from procure import reference, settings
 from procure.purchasing import services as purchasing
 from procure.reports import splits
 from procure.reports.services import Filters
@@ -207,14 +207,14 @@ def test_admin_sets_the_window_on_the_policy_page(shop, app):
     assert "Days between requests looked at together" in page and 'value="14"' in page
     saved = admin.post("/admin/policy/split-window", data={"days": "7"})
     assert saved.status_code == 302 and saved.headers["Location"].endswith("#split-window")
-    assert splits.window_days() == 7
+    assert reference.split_window_days() == 7
     for bad in ("0", "366", "soon"):
         refused = admin.post("/admin/policy/split-window", data={"days": bad})
         assert refused.status_code == 422
         assert "Give a number of days from 1 to 365." in refused.get_data(as_text=True) or (
             "Not a valid integer value." in refused.get_data(as_text=True)
         )
-        assert splits.window_days() == 7
+        assert reference.split_window_days() == 7
     finance = signed_in(app, shop.finance)
     assert finance.post("/admin/policy/split-window", data={"days": "30"}).status_code == 403
-    assert splits.window_days() == 7
+    assert reference.split_window_days() == 7

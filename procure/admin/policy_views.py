@@ -6,15 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import policy, settings
+from .. import policy, reference, settings
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import IntegerField, apply_errors
 from ..models import Role
 from ..money import MoneyError, parse_money
-from ..purchasing import ageing
-from ..reports import splits
-from . import bp, services
+from . import bp
 
 
 class RuleForm(FlaskForm):
@@ -73,10 +71,10 @@ class ToggleRuleForm(FlaskForm):
 
 def _choices(form: RuleForm) -> None:
     form.category.choices = [SelectChoice("", "Any category")] + [
-        SelectChoice(c.name, c.label) for c in services.list_categories()
+        SelectChoice(c.name, c.label) for c in reference.list_categories()
     ]
     form.department.choices = [SelectChoice("", "Any department")] + [
-        SelectChoice(d.code, f"{d.code} — {d.name}") for d in services.list_departments()
+        SelectChoice(d.code, f"{d.code} — {d.name}") for d in reference.list_departments()
     ]
 
 
@@ -117,8 +115,8 @@ def _render(
         rule=rule,
         toggle_form=ToggleRuleForm(),
         quote_form=_quote_rule_form(quote_form),
-        sla_form=sla_form or SlaForm(days=ageing.sla_days()),
-        split_form=split_form or SplitWindowForm(days=splits.window_days()),
+        sla_form=sla_form or SlaForm(days=reference.sla_days()),
+        split_form=split_form or SplitWindowForm(days=reference.split_window_days()),
         describe=policy.describe,
     ), status
 
@@ -203,7 +201,7 @@ def approval_sla():
     are reminded daily."""
     form = SlaForm()
     if form.validate():
-        settings.put(ageing.SETTING, form.days.data, actor=current_user)
+        settings.put(reference.SLA_SETTING, form.days.data, actor=current_user)
         db.session.commit()
         flash("The approval service level is saved.", "success")
         return redirect(url_for(".policy_rules", _anchor="sla"))
@@ -217,7 +215,7 @@ def split_window():
     """How far apart requests may be created and still count as one split purchase."""
     form = SplitWindowForm()
     if form.validate():
-        settings.put(splits.SETTING, form.days.data, actor=current_user)
+        settings.put(reference.SPLIT_WINDOW_SETTING, form.days.data, actor=current_user)
         db.session.commit()
         flash("The split-purchase window is saved.", "success")
         return redirect(url_for(".policy_rules", _anchor="split-window"))

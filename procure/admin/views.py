@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import access
+from .. import access, reference
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import apply_errors
@@ -27,7 +27,7 @@ def _admins_only():
 
 def _department_choices(form: UserForm) -> None:
     form.department.choices = [
-        SelectChoice(d.code, f"{d.code} — {d.name}") for d in services.list_departments()
+        SelectChoice(d.code, f"{d.code} — {d.name}") for d in reference.list_departments()
     ]
 
 
@@ -40,8 +40,8 @@ def _render_index(department_form=None, category_form=None, status=200):
     return render_template(
         "admin/index.html",
         users=services.list_users(),
-        departments=services.list_departments(),
-        categories=services.list_categories(),
+        departments=reference.list_departments(),
+        categories=reference.list_categories(),
         department_form=department_form or DepartmentForm(),
         category_form=category_form or CategoryForm(),
         toggle_form=ToggleForm(),
@@ -58,7 +58,7 @@ def new_user():
                 form.email.data,
                 name=form.name.data,
                 password=form.password.data,
-                department=services.department_by_code(form.department.data),
+                department=reference.department_by_code(form.department.data),
                 roles=services.parse_roles(form.roles.data),
                 actor=current_user,
             )
@@ -85,7 +85,7 @@ def edit_user(user_id: int):
             services.update_user(
                 user,
                 name=form.name.data,
-                department=services.department_by_code(form.department.data),
+                department=reference.department_by_code(form.department.data),
                 roles=services.parse_roles(form.roles.data),
                 active=form.active.data,
                 actor=current_user,
@@ -128,7 +128,7 @@ def create_department():
     form = DepartmentForm()
     if form.validate_on_submit():
         try:
-            department = services.create_department(
+            department = reference.create_department(
                 form.code.data, form.name.data, actor=current_user
             )
         except ValidationError as exc:
@@ -147,7 +147,7 @@ def edit_department(department_id: int):
     form = RenameDepartmentForm(obj=department)
     if form.validate_on_submit():
         try:
-            services.rename_department(department, form.name.data, actor=current_user)
+            reference.rename_department(department, form.name.data, actor=current_user)
         except ValidationError as exc:
             db.session.rollback()
             apply_errors(form, exc)
@@ -165,7 +165,7 @@ def add_category():
     form = CategoryForm()
     if form.validate_on_submit():
         try:
-            category = services.add_category(form.name.data, form.label.data, actor=current_user)
+            category = reference.add_category(form.name.data, form.label.data, actor=current_user)
         except ValidationError as exc:
             db.session.rollback()
             apply_errors(form, exc)
@@ -181,7 +181,7 @@ def toggle_category(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
     if not ToggleForm().validate_on_submit():
         abort(400)
-    services.set_category_active(category, not category.active, actor=current_user)
+    reference.set_category_active(category, not category.active, actor=current_user)
     db.session.commit()
     flash(f"Category {category.label} is {'in use' if category.active else 'retired'}.", "success")
     return redirect(url_for(".index", _anchor="categories"))

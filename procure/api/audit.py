@@ -49,7 +49,6 @@ ENTITIES = (
     "category",
     "policy",
 )
-LOG_READERS = (Role.FINANCE, Role.ADMIN)
 
 
 class AuditQuery(PageQuery):
@@ -73,7 +72,7 @@ class AuditEventOut(Output):
 
 def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
     if entity is None or entity_id is None:
-        if not user.has_role(*LOG_READERS):
+        if not access.may(user, "read_audit_log"):
             raise Forbidden("Only finance and admin may read the whole audit log.")
         return
     model = DOCUMENTS.get(entity)
@@ -82,7 +81,7 @@ def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
     elif entity == "user":
         if entity_id != user.id and Role.ADMIN not in user.roles:
             raise Forbidden("Only admin may read another user's history.")
-    elif not user.has_role(*LOG_READERS):
+    elif not access.may(user, "read_audit_log"):
         raise Forbidden(f"Only finance and admin may read the history of a {entity}.")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pydantic import Field
 
-from ..admin import services as admin_services
+from .. import reference
 from ..models import Department
 from . import bp
 from .schemas import Input, Name, Output, Page, PageQuery
@@ -48,5 +48,5 @@ def list_departments(query: PageQuery):
     errors=(403,),
 )
 def create_department(body: DepartmentIn):
-    department = admin_services.create_department(body.code, body.name, actor=current_user())
+    department = reference.create_department(body.code, body.name, actor=current_user())
     return DepartmentOut.model_validate(department)

@@ -12,15 +12,13 @@ A request counts in the fiscal year in which it was submitted.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import access, audit, workflow
-from ..admin.services import category_names, department_by_code
+from .. import access, audit, reference, workflow
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import (
@@ -36,12 +34,11 @@ from ..models import (
     RequestStatus,
     Role,
     User,
-    utcnow,
 )
 from ..money import MAX_AMOUNT, format_money
+from ..reference import category_names, department_by_code
 
 ZERO = Decimal("0.00")
-MANAGERS = (Role.FINANCE, Role.ADMIN)
 # Orders that count at all (issued onwards, not cancelled), and those whose whole total
 # is spent (delivered); the spend report counts by the same two lists.
 LIVE_ORDER_STATUSES = (
@@ -68,42 +65,8 @@ class Figures:
         return float(part / self.amount) if self.amount else 0.0
 
 
-def fiscal_year(day: dt.date) -> int:
-    """The fiscal year of a day, named by the calendar year in which it starts."""
-    start = int(current_app.config["PROCURE_FISCAL_YEAR_START"])
-    return day.year if day.month >= start else day.year - 1
-
-
-def current_fiscal_year() -> int:
-    return fiscal_year(utcnow().date())
-
-
-# Who sees what ------------------------------------------------------------------------
-
-
-def can_see(user: User, budget: Budget) -> bool:
-    if user.has_role(*MANAGERS):
-        return True
-    return Role.APPROVER in user.roles and budget.department_id == user.department_id
-
-
-def can_change(user: User, _budget: Budget) -> bool:
-    return Role.FINANCE in user.roles
-
-
-def visible_to(user: User, query: sa.Select) -> sa.Select:
-    if user.has_role(*MANAGERS):
-        return query
-    if Role.APPROVER in user.roles:
-        return query.where(Budget.department_id == user.department_id)
-    return query.where(sa.false())
-
-
-access.rules(Budget, noun="budget", can_see=can_see, can_change=can_change, scope=visible_to)
-
-
 def may_open(user: User) -> bool:
-    return user.has_role(*MANAGERS, Role.APPROVER)
+    return access.may(user, "open_budgets")
 
 
 # Figures -----------------------------------------------------------------------------
@@ -303,7 +266,7 @@ class BudgetCheck:
 def check_request(pr: PurchaseRequest, year: int | None = None) -> BudgetCheck:
     """Would ``pr`` exceed what remains of its department's budgets? A department
     with no budget for the year is not over budget."""
-    year = year if year is not None else (pr.fiscal_year or current_fiscal_year())
+    year = year if year is not None else (pr.fiscal_year or reference.current_fiscal_year())
     budgets = list(
         db.session.scalars(
             sa.select(Budget).where(
@@ -431,7 +394,7 @@ def get(budget_id: int, user: User) -> Budget:
 def list_query(
     user: User, *, department: str | None = None, fiscal_year: int | None = None
 ) -> sa.Select:
-    query = visible_to(user, sa.select(Budget).join(Department))
+    query = access.scoped(Budget, user, sa.select(Budget).join(Department))
     if department:
         query = query.where(Department.code == department.strip().upper())
     if fiscal_year:

@@ -2,12 +2,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ..admin.services import list_categories, list_departments
+from .. import reference
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..forms import apply_errors, submitted_version
 from ..models import Role
 from ..money import MoneyError, parse_money
+from ..reference import list_categories, list_departments
 from . import bp, services
 from .forms import AmountForm, BudgetForm, YearForm
 
@@ -53,14 +54,14 @@ def index():
     year = (
         filters.year.data
         if filters.validate() and filters.year.data
-        else services.current_fiscal_year()
+        else reference.current_fiscal_year()
     )
     return _render(year)
 
 
 @bp.post("/")
 def create():
-    form = _budget_form(services.current_fiscal_year(), BudgetForm())
+    form = _budget_form(reference.current_fiscal_year(), BudgetForm())
     if form.validate():
         try:
             amount = parse_money(form.amount.data)
@@ -87,7 +88,7 @@ def create():
                     "success",
                 )
                 return redirect(url_for(".index", year=budget.fiscal_year))
-    return _render(form.fiscal_year.data or services.current_fiscal_year(), form, 422)
+    return _render(form.fiscal_year.data or reference.current_fiscal_year(), form, 422)
 
 
 @bp.post("/<int:budget_id>/amount")

@@ -36,31 +36,10 @@ from ..workflow import CONTRACT, ContractAction
 from . import dates
 
 TEXT_MAX = 10_000
-READERS = (Role.PROCUREMENT, Role.FINANCE, Role.ADMIN)
 
 
 def today() -> dt.date:
     return utcnow().date()
-
-
-# Who sees what: procurement, finance, admin and the contract's owner ----------------
-
-
-def can_see(user: User, contract: Contract) -> bool:
-    return user.has_role(*READERS) or contract.owner_id == user.id
-
-
-def can_change(user: User, _contract: Contract) -> bool:
-    return Role.PROCUREMENT in user.roles
-
-
-def visible_to(user: User, query: sa.Select) -> sa.Select:
-    if user.has_role(*READERS):
-        return query
-    return query.where(Contract.owner_id == user.id)
-
-
-access.rules(Contract, noun="contract", can_see=can_see, can_change=can_change, scope=visible_to)
 
 
 def get(contract_id: int, user: User) -> Contract:
@@ -79,7 +58,7 @@ def list_query(
     vendor_id: int | None = None,
     expiring_within: int | None = None,
 ) -> sa.Select:
-    query = visible_to(user, sa.select(Contract))
+    query = access.scoped(Contract, user, sa.select(Contract))
     if status:
         query = query.where(Contract.status == ContractStatus(status))
     if kind:

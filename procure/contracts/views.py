@@ -66,7 +66,7 @@ def index():
         statuses=[s.value for s in ContractStatus],
         kinds=[k.value for k in ContractKind],
         deadline=services.notice_deadline,
-        can_file=services.can_change(current_user, None),
+        can_file=access.may(current_user, "file_contracts"),
     )
 
 
@@ -104,7 +104,7 @@ def _data(form: ContractForm) -> services.ContractData:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    access.require_role(current_user, *services.READERS[:1], action="file contracts")
+    access.require(current_user, "file_contracts", action="file contracts")
     form = _vendor_choices(ContractForm())
     if request.method == "GET":
         order_id = _int(request.args.get("order_id"))
@@ -134,7 +134,7 @@ def new():
 @login_required
 def edit(contract_id: int):
     contract = services.get(contract_id, current_user)
-    access.require_role(current_user, *services.READERS[:1], action="edit contracts")
+    access.require(current_user, "file_contracts", action="edit contracts")
     if contract.status != ContractStatus.DRAFT:
         abort(409)
     if request.method == "GET":
@@ -172,7 +172,7 @@ def _render(contract: Contract, *, form: ActionForm | None = None, failed: str =
         clause=document.renewal_clause(contract),
         form=form or ActionForm(version=contract.version),
         failed=failed,
-        can_change=services.can_change(current_user, contract),
+        can_change=access.can_change(current_user, contract),
     ), status
 
 
@@ -215,7 +215,7 @@ def act(contract_id: int, action: str):
 @login_required
 def upload_signed_copy(contract_id: int):
     contract = services.get(contract_id, current_user)
-    access.require_role(current_user, *services.READERS[:1], action="attach signed copies")
+    access.require(current_user, "file_contracts", action="attach signed copies")
     form = ActionForm()
     if not form.validate():
         abort(400)

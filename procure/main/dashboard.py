@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .. import delegation
+from .. import delegation, reference
 from ..budgets import services as budgets
 from ..contracts import services as contracts
 from ..extensions import db
@@ -171,6 +171,6 @@ def board_for(user: User) -> Board:
     # Procurement, finance and admin see every contract; others those they own.
     board.contracts = contracts_near(user)
     if budgets.may_open(user) and user.has_role(Role.FINANCE, Role.ADMIN):
-        board.budget_year = budgets.current_fiscal_year()
+        board.budget_year = reference.current_fiscal_year()
         board.budgets = department_budgets(user, board.budget_year)
     return board

@@ -14,7 +14,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .. import settings
+from .. import reference
 from ..db import insert_unless_present, write_intent
 from ..extensions import db
 from ..models import (
@@ -26,12 +26,7 @@ from ..models import (
     utcnow,
 )
 
-SETTING = "approvals.sla_working_days"
 MAX_SLA_DAYS = 30
-
-
-def sla_days() -> int:
-    return int(settings.get(SETTING))
 
 
 # The working clock: time that passes only from Monday to Friday. A weekend is a pause,
@@ -74,14 +69,14 @@ def waited_too_long(since: dt.datetime, now: dt.datetime, days: int) -> bool:
 def is_overdue(step: ApprovalStep | None, now: dt.datetime | None = None) -> bool:
     if step is None or step.status != StepStatus.PENDING or step.pending_since is None:
         return False
-    return waited_too_long(step.pending_since, now or utcnow(), sla_days())
+    return waited_too_long(step.pending_since, now or utcnow(), reference.sla_days())
 
 
 def overdue_condition(now: dt.datetime | None = None) -> sa.ColumnElement[bool]:
     """:func:`is_overdue` as SQL, for ``ApprovalStep``."""
     return sa.and_(
         ApprovalStep.status == StepStatus.PENDING,
-        ApprovalStep.pending_since < cutoff(now or utcnow(), sla_days()),
+        ApprovalStep.pending_since < cutoff(now or utcnow(), reference.sla_days()),
     )
 
 
@@ -133,7 +128,7 @@ def remind(now: dt.datetime | None = None) -> Report:
                     entity_id=pr.id,
                     pr=pr,
                     step=step,
-                    sla_days=sla_days(),
+                    sla_days=reference.sla_days(),
                     stands_in_for=recipient.stands_in_for,
                 )
                 report.reminded += 1

@@ -13,8 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, audit, numbering, permissions, policy, workflow
-from ..admin.services import category_names, department_by_code
+from .. import access, audit, numbering, permissions, policy, reference, workflow
 from ..budgets import services as budgets
 from ..errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ..extensions import db
@@ -29,12 +28,12 @@ from ..models import (
     utcnow,
 )
 from ..money import round_money
+from ..reference import category_names, department_by_code
 from ..workflow import REQUEST, RequestAction
 
 MAX_LINES = 1000
 TITLE_MAX = 200
 TEXT_MAX = 10_000
-SEE_ALL_ROLES = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
 
 
 @dataclasses.dataclass
@@ -56,64 +55,6 @@ class RequestData:
     currency: str | None = None
 
 
-# Visibility --------------------------------------------------------------------------
-
-
-def approver_departments(user: User) -> set[int]:
-    """The departments whose requests ``user`` sees as an approver: their own, and
-    today those of the approvers they stand in for (the inbox lists those too)."""
-    if Role.APPROVER not in user.roles:
-        return set()
-    return {user.department_id} | {
-        principal.department_id
-        for principal in permissions.standing_in_for(user)
-        if Role.APPROVER in principal.roles
-    }
-
-
-def can_see(user: User, pr: PurchaseRequest) -> bool:
-    if user.has_role(*SEE_ALL_ROLES) or pr.requester_id == user.id:
-        return True
-    if pr.department_id in approver_departments(user):
-        return True
-    return any(
-        step.decided_by_id == user.id
-        or step.on_behalf_of_id == user.id
-        or (step.role != Role.APPROVER and step.role in user.roles)
-        for step in pr.steps
-    )
-
-
-def can_change(user: User, pr: PurchaseRequest) -> bool:
-    return pr.requester_id == user.id and pr.status == RequestStatus.DRAFT
-
-
-def visible_to(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
-    if user.has_role(*SEE_ALL_ROLES):
-        return query
-    conditions = [PurchaseRequest.requester_id == user.id]
-    departments = approver_departments(user)
-    if departments:
-        conditions.append(PurchaseRequest.department_id.in_(departments))
-    step_roles = [role for role in user.roles if role != Role.APPROVER]
-    held = [ApprovalStep.decided_by_id == user.id, ApprovalStep.on_behalf_of_id == user.id]
-    if step_roles:
-        held.append(ApprovalStep.role.in_(step_roles))
-    conditions.append(
-        sa.exists().where(ApprovalStep.request_id == PurchaseRequest.id, sa.or_(*held))
-    )
-    return query.where(sa.or_(*conditions))
-
-
-access.rules(
-    PurchaseRequest,
-    noun="purchase request",
-    can_see=can_see,
-    can_change=can_change,
-    scope=visible_to,
-)
-
-
 def get(pr_id: int, user: User, *, change: bool = False) -> PurchaseRequest:
     return access.load(PurchaseRequest, pr_id, user, change=change)
 
@@ -121,7 +62,7 @@ def get(pr_id: int, user: User, *, change: bool = False) -> PurchaseRequest:
 def list_query(
     user: User, *, status: str | None = None, mine: bool = False, awaiting_me: bool = False
 ) -> sa.Select[Any]:
-    query = visible_to(user, sa.select(PurchaseRequest))
+    query = access.scoped(PurchaseRequest, user, sa.select(PurchaseRequest))
     if status:
         query = query.where(PurchaseRequest.status == RequestStatus(status))
     if mine:
@@ -201,7 +142,7 @@ def allowed_actions(pr: PurchaseRequest, user: User) -> list[str]:
     actions = workflow.allowed_actions(REQUEST, pr, user)
     user_actions = {action.value for action in workflow.REQUEST_USER_ACTIONS}
     result = [action for action in actions if action in user_actions]
-    if can_change(user, pr):
+    if access.can_change(user, pr):
         result.insert(0, "edit")
     return result
 
@@ -370,7 +311,7 @@ def update_request(
 def budget_check(pr: PurchaseRequest) -> budgets.BudgetCheck:
     """How ``pr`` stands against its budgets: as submitted, or if submitted now."""
     if pr.status == RequestStatus.DRAFT or pr.fiscal_year is None:
-        return budgets.check_request(pr, budgets.current_fiscal_year())
+        return budgets.check_request(pr, reference.current_fiscal_year())
     return budgets.check_request(pr, pr.fiscal_year)
 
 
@@ -404,7 +345,7 @@ def submit(
     # version the requester submitted as a conflict.
     # The request counts in the fiscal year in which it is submitted.
     steps = pr.steps  # loaded now, before anything changes; the new round joins it below
-    year = budgets.current_fiscal_year()
+    year = reference.current_fiscal_year()
     check = budgets.check_request(pr, year)
     planned = policy.steps_for(pr, over_budget=check.message if check.over else None)
     for step in planned:

@@ -5,13 +5,13 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from .. import permissions
-from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import submitted_version
 from ..models import PurchaseRequest, RequestStatus, User
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
+from ..reference import list_categories
 from ..reports import splits
 from . import bp, services
 from .forms import DecisionForm, ListFilterForm, RequestForm

@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from ..admin.services import list_categories, list_departments
 from ..extensions import db
 from ..models import Vendor
+from ..reference import list_categories, list_departments
 from .services import Dimension, Filters
 
 SUGGESTED_VENDORS = 300
@@ -106,7 +106,7 @@ class FilterForm(FlaskForm):
 
     def filters(self) -> Filters:
         """The validated form as the services' filters (call after ``validate``)."""
-        from ..admin.services import department_by_code
+        from ..reference import department_by_code
 
         department = department_by_code(self.department.data) if self.department.data else None
         return Filters(

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from .. import access
 from ..budgets.services import DONE_ORDER_STATUSES, LIVE_ORDER_STATUSES
 from ..db import is_postgres
 from ..errors import Forbidden, ValidationError
@@ -42,7 +43,6 @@ from ..models import (
     RequestStatus,
     Rfq,
     RfqStatus,
-    Role,
     StepStatus,
     User,
     Vendor,
@@ -51,7 +51,6 @@ from ..money import CENT, Money
 from . import dialect
 
 ZERO = Decimal("0.00")
-READERS = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
 # A line not tied to a request line (typed into a quote by hand) has no category.
 UNCATEGORISED = "other"
 # The order's shipping and tax belong to no line, so to no category.
@@ -64,7 +63,7 @@ WAITING_LIMIT = 20
 
 
 def may_read(user: User) -> bool:
-    return user.has_role(*READERS)
+    return access.may(user, "read_reports")
 
 
 def require_reader(user: User) -> None:
@@ -281,7 +280,7 @@ def spend(filters: Filters, by: Dimension = Dimension.VENDOR) -> SpendReport:
             for code, name, s, c in _all(query)
         ]
     elif by == Dimension.CATEGORY:
-        from ..admin.services import list_categories
+        from ..reference import list_categories
 
         labels = {c.name: c.label for c in list_categories()}
         query = sa.select(items.c.category, spent, committed).group_by(items.c.category)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from .. import settings
+from .. import access, reference
 from ..extensions import db
 from ..models import (
     Department,
@@ -47,7 +47,6 @@ from ..models import (
     PurchaseRequest,
     RequestLine,
     RequestStatus,
-    Role,
     User,
     Vendor,
 )
@@ -64,7 +63,6 @@ COUNTED_STATUSES = (
 )
 # Who sees the flag on a request's page: its department's approvers, who see the
 # siblings (same department) too, and those who watch spend and see every request.
-FLAG_READERS = (Role.APPROVER, Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
 
 VENDOR, CATEGORY = "vendor", "category"
 
@@ -110,13 +108,6 @@ class Split:
     @property
     def days(self) -> float:
         return (self.last - self.first).total_seconds() / 86400
-
-
-SETTING = "reports.split_window_days"
-
-
-def window_days() -> int:
-    return int(settings.get(SETTING))
 
 
 # The groups --------------------------------------------------------------------------------
@@ -298,7 +289,7 @@ def _detect(scope: list, groups: list, anchored=None) -> list[Split]:  # type: i
     if not rules:
         return []
     every_limit = sorted({rule.min_total for rule in rules if rule.min_total is not None})
-    window_ms = window_days() * dialect.SECONDS_PER_DAY * 1000
+    window_ms = reference.split_window_days() * dialect.SECONDS_PER_DAY * 1000
     rows: dict[tuple[int, str, str], list[_Row]] = defaultdict(list)
     for row in db.session.execute(_members(scope, groups, every_limit, window_ms)):
         department_id, kind, key, request_id, ms, number, title, total, created = row[:9]
@@ -362,7 +353,7 @@ class _GroupKey:
 
 def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
     """The department's code and the vendor's name or category's label of each group."""
-    from ..admin.services import list_categories
+    from ..reference import list_categories
 
     groups = list(groups)
     if not groups:
@@ -399,7 +390,7 @@ def find(filters: Filters) -> list[Split]:
     department, and of the vendor (vendor groups only) or the category (category groups
     only). Requests up to two windows beyond the range are read, so that the sums of
     those in it are whole."""
-    window = dt.timedelta(days=window_days())
+    window = dt.timedelta(days=reference.split_window_days())
     scope = []
     if filters.department_id is not None:
         scope.append(PurchaseRequest.department_id == filters.department_id)
@@ -435,7 +426,7 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
     reaches one window further)."""
     if pr.status not in COUNTED_STATUSES:
         return []
-    window = dt.timedelta(days=window_days())
+    window = dt.timedelta(days=reference.split_window_days())
     scope = [
         PurchaseRequest.department_id == pr.department_id,
         PurchaseRequest.created_at >= pr.created_at - 2 * window,
@@ -446,7 +437,7 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
 
 def flag_for(pr: PurchaseRequest, user: User) -> list[Split]:
     """What the request page warns about, for those who decide or watch spend."""
-    if not user.has_role(*FLAG_READERS):
+    if not access.may(user, "see_split_flags"):
         return []
     dialect.without_jit()
     return for_request(pr)

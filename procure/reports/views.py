@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from .. import reference
 from ..models import utcnow
 from ..money import format_money
 from . import bp, charts, dialect, services, splits
@@ -499,7 +500,9 @@ def _split_label(split: splits.Split) -> str:
 def split_purchases():
     form, filters = _form()
     if filters is None:
-        return _page("reports/split_purchases.html", form, None, window=splits.window_days())
+        return _page(
+            "reports/split_purchases.html", form, None, window=reference.split_window_days()
+        )
     found = splits.find(filters)
     shown = found[:CHART_ROWS]
     chart = (
@@ -535,7 +538,7 @@ def split_purchases():
         chart=chart,
         chart_rows=CHART_ROWS,
         table_limit=TABLE_LIMIT,
-        window=splits.window_days(),
+        window=reference.split_window_days(),
     )
 
 

@@ -35,7 +35,6 @@ from ..models import (
     utcnow,
 )
 from ..money import MAX_AMOUNT, round_money
-from ..purchasing import services as purchasing
 from ..workflow import RFQ, RfqAction
 from . import scoring
 
@@ -46,47 +45,6 @@ MAX_LEAD_TIME_DAYS = 3650
 MAX_WARRANTY_MONTHS = 600
 
 
-# Who sees what: an RFQ, its quotes and its order follow their request ------------------
-
-
-def can_see(user: User, rfq: Rfq) -> bool:
-    return purchasing.can_see(user, rfq.request)
-
-
-def can_change(user: User, _rfq: Rfq) -> bool:
-    return Role.PROCUREMENT in user.roles
-
-
-def visible_to(user: User, query: sa.Select) -> sa.Select:
-    if user.has_role(*purchasing.SEE_ALL_ROLES):
-        return query
-    visible = purchasing.visible_to(user, sa.select(PurchaseRequest.id))
-    return query.where(Rfq.request_id.in_(visible))
-
-
-access.rules(Rfq, noun="RFQ", can_see=can_see, can_change=can_change, scope=visible_to)
-
-
-def order_can_see(user: User, order: PurchaseOrder) -> bool:
-    return purchasing.can_see(user, order.request)
-
-
-def order_visible_to(user: User, query: sa.Select) -> sa.Select:
-    if user.has_role(*purchasing.SEE_ALL_ROLES):
-        return query
-    visible = purchasing.visible_to(user, sa.select(PurchaseRequest.id))
-    return query.where(PurchaseOrder.request_id.in_(visible))
-
-
-access.rules(
-    PurchaseOrder,
-    noun="purchase order",
-    can_see=order_can_see,
-    can_change=can_change,
-    scope=order_visible_to,
-)
-
-
 def get(rfq_id: int, user: User) -> Rfq:
     return access.load(Rfq, rfq_id, user)
 
@@ -94,7 +52,7 @@ def get(rfq_id: int, user: User) -> Rfq:
 def list_query(
     user: User, *, status: str | None = None, request_id: int | None = None
 ) -> sa.Select:
-    query = visible_to(user, sa.select(Rfq))
+    query = access.scoped(Rfq, user, sa.select(Rfq))
     if status:
         query = query.where(Rfq.status == RfqStatus(status))
     if request_id:
@@ -214,7 +172,7 @@ def require_buyer(user: User) -> None:
 def create_rfq(data: RfqData, *, actor: User) -> Rfq:
     require_buyer(actor)
     pr = db.session.get(PurchaseRequest, data.request_id)
-    if pr is None or not purchasing.can_see(actor, pr):
+    if pr is None or not access.can_see(actor, pr):
         raise ValidationError.field("request_id", f"There is no request {data.request_id}.")
     if pr.status != RequestStatus.APPROVED:
         raise ValidationError.field(

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 
-from ..admin.services import category_names
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import User, Vendor
+from ..reference import category_names
 from . import services
 
 MAX_ROWS = 5000

@@ -22,8 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
-from .. import access, attachments, audit, settings, workflow
-from ..admin.services import category_names
+from .. import access, attachments, audit, reference, settings, workflow
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import (
@@ -46,6 +45,7 @@ from ..models import (
     utcnow,
 )
 from ..money import ZERO
+from ..reference import category_names
 from ..workflow import VENDOR, VendorAction
 
 NAME_MAX = 200
@@ -112,22 +112,8 @@ class VendorData:
         )
 
 
-# Who sees and changes vendors ---------------------------------------------------------
-
-
-def can_see(_user: User, _vendor: Vendor) -> bool:
-    return True  # every signed-in user: requesters suggest vendors
-
-
-def can_change(user: User, _vendor: Vendor) -> bool:
-    return Role.PROCUREMENT in user.roles
-
-
-access.rules(Vendor, noun="vendor", can_see=can_see, can_change=can_change)
-
-
 def may_manage(user: User) -> bool:
-    return Role.PROCUREMENT in user.roles
+    return access.may(user, "manage_vendors")
 
 
 def require_manager(actor: User | None, action: str = "change vendors") -> None:
@@ -671,9 +657,8 @@ def _ratio(part: int, whole: int) -> Decimal | None:
 
 
 def _fiscal_year_bounds() -> tuple[int, dt.date, dt.date]:
-    from ..budgets.services import current_fiscal_year
 
-    year = current_fiscal_year()
+    year = reference.current_fiscal_year()
     month = int(current_app.config["PROCURE_FISCAL_YEAR_START"])
     return year, dt.date(year, month, 1), dt.date(year + 1, month, 1)
 

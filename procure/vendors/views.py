@@ -20,12 +20,12 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from .. import access, attachments
-from ..admin.services import list_categories
 from ..errors import ValidationError
 from ..extensions import db
 from ..forms import apply_errors, submitted_version
 from ..models import Role, User
 from ..pagination import paginate_page
+from ..reference import list_categories
 from . import bp, csvio, services
 from .forms import (
     ActionForm,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+from procure import reference
 from procure.admin import services as admin
 from procure.auth.services import find_user_by_email
 from procure.budgets import services as budgets
@@ -56,7 +57,7 @@ def writing(live_server: LiveServer) -> Iterator[None]:
 def add_department(live_server: LiveServer, prefix: str, name: str) -> str:
     code = f"{prefix}{tag()}"
     with writing(live_server):
-        admin.create_department(code, f"{name} {code}", actor=None)
+        reference.create_department(code, f"{name} {code}", actor=None)
     return code
 
 
@@ -67,7 +68,7 @@ def add_person(live_server: LiveServer, name: str, department: str, *roles: Role
             email,
             name=name,
             password=PASSWORD,
-            department=admin.department_by_code(department),
+            department=reference.department_by_code(department),
             roles=set(roles),
             actor=None,
         )
@@ -112,7 +113,7 @@ def add_budget(live_server: LiveServer, department: str, amount: str) -> None:
         budgets.create(
             budgets.BudgetData(
                 department=department,
-                fiscal_year=budgets.current_fiscal_year(),
+                fiscal_year=reference.current_fiscal_year(),
                 amount=Decimal(amount),
             ),
             actor=None,
@@ -121,4 +122,4 @@ def add_budget(live_server: LiveServer, department: str, amount: str) -> None:
 
 def fiscal_year(live_server: LiveServer) -> int:
     with live_server.app.app_context():
-        return budgets.current_fiscal_year()
+        return reference.current_fiscal_year()
