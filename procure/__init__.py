@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_upload_limits(app)
     register_extensions(app)
     register_blueprints(app)
+    register_transactions(app)
     register_request_hooks(app)
     register_errors(app)
     register_templates(app)
@@ -63,6 +64,13 @@ def register_converters(app: Flask) -> None:
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = BoundedInt
+
+
+def register_transactions(app: Flask) -> None:
+    """One transaction per browser request (``procure/web.py``)."""
+    from . import web
+
+    web.wrap_views(app)
 
 
 def register_upload_limits(app: Flask) -> None:
