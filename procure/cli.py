@@ -9,13 +9,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit, reference
+from . import audit, backup, benchdata, demo, reference, stored_files
 from .admin import services as admin_services
 from .auth import services as auth_services
+from .contracts import jobs as contract_jobs
 from .db import init_db, write_intent
 from .errors import DomainError
 from .extensions import db
 from .models import Role
+from .notifications import mail
+from .purchasing import ageing
 
 
 def init_app(app: Flask) -> None:
@@ -112,7 +115,6 @@ def issue_token_command(email: str, name: str) -> None:
 def verify_audit_command() -> None:
     """Prove the audit chain intact and every stored file (uploads, purchase-order
     PDFs) unchanged; or name the first bad event and each bad file, and exit 1."""
-    from . import stored_files
 
     result = audit.verify()
     files = stored_files.check()
@@ -146,11 +148,10 @@ def verify_audit_command() -> None:
 def backup_command(file: Path, force: bool) -> None:
     """Write the database (SQLite: online backup; PostgreSQL: pg_dump) and every stored
     file it refers to into FILE, one gzipped tar file; safe while people work."""
-    from .backup import BackupError, create
 
     try:
-        report = create(file, overwrite=force)
-    except BackupError as exc:
+        report = backup.create(file, overwrite=force)
+    except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Backed up the {report.kind} database ({report.audit_events} audit events) and "
@@ -173,11 +174,10 @@ def backup_command(file: Path, force: bool) -> None:
 def restore_command(file: Path, force: bool) -> None:
     """Replace the configured database with the one in backup FILE and put its stored
     files back, then bring the schema up to date. Stop the app servers first."""
-    from .backup import BackupError, restore
 
     try:
-        report = restore(file, force=force)
-    except BackupError as exc:
+        report = backup.restore(file, force=force)
+    except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Restored the {report.kind} database of {report.created_at} "
@@ -190,10 +190,9 @@ def restore_command(file: Path, force: bool) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo organisation (idempotent) and print its logins."""
-    from .demo import seed_all
 
     with write_intent():
-        logins = seed_all()
+        logins = demo.seed_all()
         db.session.commit()
     click.echo("Demo organisation ready. Sign in at /login with any of these:")
     width = max(len(email) for email, _, _ in logins)
@@ -220,20 +219,19 @@ def seed_bench_command(
 ) -> None:
     """Fill an empty, initialised database with five years of generated history, fast
     (for benchmarks), and print what it wrote and the fixed logins."""
-    from .benchdata import SeedRefused, check_database, seed
 
     try:
-        check_database()  # before the progress bar: a refusal is all that is printed
+        benchdata.check_database()  # before the progress bar: a refusal is all that is printed
         db.session.rollback()
         with click.progressbar(length=request_count, label="Generating requests") as bar:
-            summary = seed(
+            summary = benchdata.seed(
                 request_count,
                 vendors=vendors,
                 departments=departments,
                 seed=seed_value,
                 progress=bar.update,
             )
-    except SeedRefused as exc:
+    except benchdata.SeedRefused as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary.report():
         click.echo(line)
@@ -245,10 +243,8 @@ def send_reminders_command() -> None:
     """Queue contract-renewal reminders that are due; roll auto-renewing contracts
     forward and expire ended ones; remind the deciders of overdue approval steps
     (once a day). Safe to run on several hosts, and often."""
-    from .contracts import jobs
-    from .purchasing import ageing
 
-    report = jobs.run()
+    report = contract_jobs.run()
     click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
     overdue = ageing.remind()
     click.echo(f"approval steps overdue {overdue.steps}, deciders reminded {overdue.reminded}")
@@ -268,11 +264,10 @@ def send_notifications_command(batch_size: int) -> None:
 
     Prints "sent N, failed M, waiting K"; exits 1 when a message could not be sent
     (it stays queued, and the next run tries again)."""
-    from .notifications.mail import SmtpConfigError, send_pending
 
     try:
-        report = send_pending(batch_size=batch_size)
-    except SmtpConfigError as exc:
+        report = mail.send_pending(batch_size=batch_size)
+    except mail.SmtpConfigError as exc:
         raise click.ClickException(str(exc)) from None
     for error in report.errors:
         click.echo(error, err=True)

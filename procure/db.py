@@ -12,6 +12,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from .extensions import db
+from .money import _ScaledDecimal
 
 # On SQLite a transaction that will write takes the write lock when it begins
 # (BEGIN IMMEDIATE), so that concurrent writers queue behind busy_timeout
@@ -56,7 +57,6 @@ def configure_engine(engine: sa.Engine) -> None:
 
 def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Alembic autogenerate: money columns are plain big integers in migrations."""
-    from .money import _ScaledDecimal
 
     if type_ == "type" and isinstance(obj, _ScaledDecimal):
         return "sa.BigInteger()"

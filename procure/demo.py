@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from . import reference
+import sqlalchemy as sa
+
+from . import attachments, delegation, reference
 from .admin import services as admin_services
-from .models import Role
+from .auth.services import find_user_by_email
+from .budgets import services as budgets
+from .contracts import services as contracts
+from .extensions import db
+from .models import (
+    ApprovalStep,
+    Budget,
+    Contract,
+    Delegation,
+    Notification,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
+    Rfq,
+    Role,
+    Vendor,
+    utcnow,
+)
+from .notifications import services as notifications
+from .orders import services as orders
+from .purchasing import services as purchasing
+from .purchasing.services import LineData
+from .sourcing import services as sourcing
+from .vendors import services as vendors
+from .vendors.demo import seed_vendors as seed_demo_vendors
+from .vendors.demo import tiny_pdf
 
 DEMO_PASSWORD = "procure-demo"  # noqa: S105 -- printed for the demo, by design
 
@@ -42,8 +70,6 @@ def seed() -> list[tuple[str, str, str]]:
             department = reference.create_department(code, name, actor=None)
         departments[code] = department
 
-    from .auth.services import find_user_by_email
-
     logins = []
     for email, name, code, roles in PEOPLE:
         if find_user_by_email(email) is None:
@@ -60,9 +86,6 @@ def seed() -> list[tuple[str, str, str]]:
 
 
 def _line(description: str, quantity: str, price: str, category: str, unit: str = "each"):
-    from decimal import Decimal
-
-    from .purchasing.services import LineData
 
     return LineData(
         description=description,
@@ -140,19 +163,12 @@ DEMO_REQUESTS = [
 
 def seed_vendors() -> None:
     """IT vendors in every state, with contacts and documents, one flagged (once)."""
-    from .vendors.demo import seed_vendors as seed_demo_vendors
 
     seed_demo_vendors()
 
 
 def seed_requests() -> None:
     """Requests in every state of their approval (once: skipped when any exist)."""
-    import sqlalchemy as sa
-
-    from .auth.services import find_user_by_email
-    from .extensions import db
-    from .models import PurchaseRequest
-    from .purchasing import services
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseRequest)):
         return
@@ -166,8 +182,8 @@ def seed_requests() -> None:
     executive = people["eve@example.org"]
     for title, email, lines, outcome in DEMO_REQUESTS:
         requester = people[email]
-        pr = services.create_request(
-            services.RequestData(
+        pr = purchasing.create_request(
+            purchasing.RequestData(
                 title=title,
                 justification=_JUSTIFICATIONS.get(title, ""),
                 lines=[_line(*line) for line in lines],
@@ -176,7 +192,7 @@ def seed_requests() -> None:
         )
         if outcome == "draft":
             continue
-        services.submit(pr, actor=requester)
+        purchasing.submit(pr, actor=requester)
         dept_approver = approver[requester.department.code]
         if outcome == "pending":
             continue
@@ -186,29 +202,29 @@ def seed_requests() -> None:
             pr.submitted_at = pr.created_at = pr.pending_step.pending_since = week_ago
             continue
         if outcome == "rejected":
-            services.reject(
+            purchasing.reject(
                 pr,
                 actor=dept_approver,
                 comment="We have a spare display in storage; please use it.",
             )
             continue
         if outcome == "returned":
-            services.return_for_changes(
+            purchasing.return_for_changes(
                 pr, actor=dept_approver, comment="Please split wired and wireless models."
             )
             continue
         if outcome == "cancelled":
-            services.cancel(pr, actor=requester, comment="The offsite moved online.")
+            purchasing.cancel(pr, actor=requester, comment="The offsite moved online.")
             continue
-        services.approve(pr, actor=dept_approver, comment="Agreed.")
+        purchasing.approve(pr, actor=dept_approver, comment="Agreed.")
         if outcome == "finance":
             continue
         if pr.pending_step is not None and pr.pending_step.name == "finance":
-            services.approve(pr, actor=finance, comment="Within the plan.")
+            purchasing.approve(pr, actor=finance, comment="Within the plan.")
         if outcome == "executive":
             continue
         if pr.pending_step is not None and pr.pending_step.name == "executive":
-            services.approve(pr, actor=executive, comment="Approved.")
+            purchasing.approve(pr, actor=executive, comment="Approved.")
 
 
 _JUSTIFICATIONS = {
@@ -221,16 +237,6 @@ _JUSTIFICATIONS = {
 
 def seed_budgets_and_delegation() -> None:
     """This year's budgets (IT nearly spent) and a delegation (once each)."""
-    import datetime as dt
-    from decimal import Decimal
-
-    import sqlalchemy as sa
-
-    from . import delegation
-    from .auth.services import find_user_by_email
-    from .budgets import services as budgets
-    from .extensions import db
-    from .models import Budget, Delegation
 
     year = reference.current_fiscal_year()
     if not db.session.scalar(sa.select(sa.func.count()).select_from(Budget)):
@@ -261,12 +267,6 @@ def seed_notifications() -> None:
     """A welcome note for every demo person (once). The demo requests wrote the rest
     through the workflow; what no longer waits for a person (they decided it, or the
     request has moved past approval), they have read."""
-    import sqlalchemy as sa
-
-    from .auth.services import find_user_by_email
-    from .extensions import db
-    from .models import ApprovalStep, Notification, PurchaseRequest, RequestStatus, utcnow
-    from .notifications import services as notifications
 
     welcomed = db.session.scalar(
         sa.select(Notification.id).where(Notification.kind == notifications.WELCOME).limit(1)
@@ -373,20 +373,6 @@ SOURCED_REQUESTS = [
 def seed_sourcing() -> None:
     """An open RFQ with three quotes ready to compare, and orders in every state with
     their stored PDFs (once: skipped when any RFQ exists)."""
-    import datetime as dt
-    from decimal import Decimal
-
-    import sqlalchemy as sa
-
-    from . import attachments
-    from .auth.services import find_user_by_email
-    from .extensions import db
-    from .models import PurchaseRequest, Rfq, Vendor
-    from .orders import services as orders
-    from .purchasing import services as purchasing
-    from .sourcing import services as sourcing
-    from .vendors import services as vendors
-    from .vendors.demo import tiny_pdf
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Rfq)):
         return
@@ -540,7 +526,6 @@ def seed_sourcing() -> None:
 
 
 def utcnow_date():
-    from .models import utcnow
 
     return utcnow().date()
 
@@ -586,15 +571,6 @@ DEMO_CONTRACTS = [
 def seed_contracts() -> None:
     """Contracts in every state, some near their notice deadline, one made from a demo
     purchase order (once: skipped when any contract exists)."""
-    import datetime as dt
-    from decimal import Decimal
-
-    import sqlalchemy as sa
-
-    from .auth.services import find_user_by_email
-    from .contracts import services as contracts
-    from .extensions import db
-    from .models import Contract, PurchaseOrder, Vendor, utcnow
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Contract)):
         return

@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import Flask, render_template, request
 
+from .error_pages import json_error, wants_json
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -61,7 +63,6 @@ def init_app(app: Flask) -> None:
             return None
         first = next(iter(found))
         text = f"{first}: {found[first][0]}"
-        from .error_pages import json_error, wants_json
 
         if wants_json():
             return json_error(422, "validation_error", text, found)

@@ -13,6 +13,8 @@ from flask_login import current_user
 from . import reference
 from .models import Role
 from .money import format_money, format_quantity
+from .purchasing.ageing import is_overdue
+from .reference import list_categories
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,8 +102,6 @@ def category_filter(name: str | None) -> str:
         return ""
     from flask import g
 
-    from .reference import list_categories
-
     labels = g.get("_procure_category_labels")
     if labels is None:
         labels = g._procure_category_labels = {c.name: c.label for c in list_categories()}
@@ -111,7 +111,6 @@ def category_filter(name: str | None) -> str:
 def overdue_test(step) -> bool:
     """``{% if step is overdue %}``: the step waits longer than the approval policy's
     service level."""
-    from .purchasing.ageing import is_overdue
 
     return is_overdue(step)
 

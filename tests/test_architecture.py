@@ -37,15 +37,12 @@ NOT_AREAS = {"models", "benchdata"}
 LONG_ALLOWED = {"procure.demo", "procure.vendors.demo"}
 MAX_LINES = 450
 
-# (module, imported module): why the import waits until the function runs.
+# (module, imported module or "*"): why the import waits until the function runs.
 LATE_IMPORTS = {
     # The app factory registers every part; importing them at the top would load
-    # the whole application whenever any module of the package is imported.
+    # the whole application (WeasyPrint included) whenever any module of the
+    # package is imported, a command-line tool or a test of money.py alike.
     ("procure", "*"): "the app factory assembles the parts",
-    # Commands that load large, rarely used code only when run.
-    ("procure.cli", "procure.benchdata"): "slow: the bench-data generator",
-    ("procure.cli", "procure.demo"): "slow: the demo data",
-    ("procure.cli", "procure.backup"): "slow: backup and restore",
 }
 
 
