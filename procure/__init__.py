@@ -26,12 +26,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_upload_limits(app)
     register_extensions(app)
     register_blueprints(app)
-    register_transactions(app)
     register_request_hooks(app)
     register_errors(app)
     register_templates(app)
     register_notifications(app)
     register_commands(app)
+    register_transactions(app)  # last: every view is registered by now
     return app
 
 
