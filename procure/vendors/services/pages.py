@@ -1,0 +1,129 @@
+"""What the vendor pages show: the list's query, one vendor's page (its flags,
+scorecard, actions and history) and the admin setting's page, each gathered here
+so that a view only parses, calls and renders."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ... import access
+from ...extensions import db
+from ...models import User, Vendor, VendorCategory, VendorStatus
+from .documents import flag_reasons, flagged_condition, is_expired, required_documents
+from .register import allowed_actions, history, may_manage
+from .scorecard import Scorecard, scorecard
+
+
+def list_query(
+    *,
+    q: str | None = None,
+    status: VendorStatus | str | None = None,
+    category: str | None = None,
+    flagged: bool | None = None,
+) -> sa.Select[Any]:
+    """Vendors by name; ``q`` matches part of the name, ignoring case and spacing."""
+    query = sa.select(Vendor)
+    folded = Vendor.fold(q or "")
+    if folded:
+        query = query.where(Vendor.name_key.contains(folded, autoescape=True))
+    if status:
+        query = query.where(Vendor.status == VendorStatus(status))
+    if category:
+        query = query.where(
+            sa.exists().where(
+                VendorCategory.vendor_id == Vendor.id, VendorCategory.category == category
+            )
+        )
+    if flagged is not None:
+        condition = flagged_condition()
+        query = query.where(condition if flagged else sa.not_(condition))
+    return query.order_by(Vendor.name_key, Vendor.id).options(
+        selectinload(Vendor.category_rows),
+        selectinload(Vendor.contacts),
+        selectinload(Vendor.documents),
+    )
+
+
+# One vendor's page ---------------------------------------------------------------------
+
+TIMELINE_LABELS = {
+    "create": ("Added", "default"),
+    "update": ("Edited", "default"),
+    "approve": ("Approved", "success"),
+    "suspend": ("Suspended", "warning"),
+    "reinstate": ("Reinstated", "success"),
+    "block": ("Blocked", "danger"),
+    "add_document": ("Document added", "default"),
+    "remove_document": ("Document removed", "warning"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class VendorPage:
+    vendor: Vendor
+    reasons: list[str]  # why the vendor is flagged; empty when it is not
+    required: list[str]  # the document kinds every vendor must hold
+    card: Scorecard
+    actions: list[str]  # the life-cycle actions the user may take now
+    may_manage: bool
+    expired: set[int]  # the ids of the vendor's expired documents
+    timeline: list[dict[str, Any]]
+
+
+def vendor_page(vendor: Vendor, user: User) -> VendorPage:
+    required = required_documents()
+    return VendorPage(
+        vendor=vendor,
+        reasons=flag_reasons(vendor, required=required),
+        required=required,
+        card=scorecard(vendor),
+        actions=allowed_actions(vendor, user),
+        may_manage=may_manage(user),
+        expired={document.id for document in vendor.documents if is_expired(document)},
+        timeline=timeline(vendor),
+    )
+
+
+def timeline(vendor: Vendor) -> list[dict[str, Any]]:
+    """The vendor's history as the page lists it: what, who, when and the note."""
+    events = history(vendor)
+    ids = {e.actor_id for e in events} | {e.on_behalf_of_id for e in events}
+    ids.discard(None)
+    people = (
+        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    items = []
+    for event in events:
+        label, style = TIMELINE_LABELS.get(event.action, (event.action.capitalize(), "default"))
+        changes = json.loads(event.changes or "{}")
+        if event.action in ("add_document", "remove_document") and changes.get("title"):
+            label = f"{label}: {changes['title']}"
+        elif event.action == "update":
+            label = f"{label}: " + ", ".join(k.replace("_", " ") for k in sorted(changes))
+        who = people[event.actor_id].name if event.actor_id in people else "Procure"
+        items.append(
+            {"what": label, "who": who, "at": event.at, "note": event.comment, "style": style}
+        )
+    return items
+
+
+# The admin setting ---------------------------------------------------------------------
+
+
+def require_admin(user: User) -> None:
+    access.require(user, "administer", action="open the administration")
+
+
+def flagged_count() -> int:
+    """How many vendors the required documents flag now."""
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(list_query(flagged=True).order_by(None).subquery())
+    )
+    return count or 0

@@ -1,0 +1,159 @@
+"""A vendor's scorecard: quotes requested, sent and won, lead time, deliveries on
+time and this fiscal year's spend, for many vendors in a fixed number of queries."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ... import reference
+from ...extensions import db
+from ...models import (
+    OrderStatus,
+    PurchaseOrder,
+    Quote,
+    Receipt,
+    ReceiptLine,
+    Rfq,
+    RfqInvitation,
+    Vendor,
+)
+from ...money import ZERO
+from .register import today
+
+
+@dataclasses.dataclass(frozen=True)
+class Scorecard:
+    quotes_requested: int = 0
+    quotes_sent: int = 0
+    quotes_won: int = 0
+    average_lead_time: Decimal | None = None  # days, over the quotes sent
+    deliveries_measured: int = 0  # delivered orders with a needed-by date, and overdue ones
+    deliveries_on_time: int = 0
+    spend_this_year: Decimal = ZERO
+    fiscal_year: int = 0
+    rating: int | None = None
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return _ratio(self.quotes_won, self.quotes_sent)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return _ratio(self.deliveries_on_time, self.deliveries_measured)
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def _fiscal_year_bounds() -> tuple[int, dt.date, dt.date]:
+    year = reference.current_fiscal_year()
+    month = int(current_app.config["PROCURE_FISCAL_YEAR_START"])
+    return year, dt.date(year, month, 1), dt.date(year + 1, month, 1)
+
+
+def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
+    """The scorecards of many vendors in five queries, however many vendors."""
+    ids = [v.id for v in vendors]
+    if not ids:
+        return {}
+    requested = dict(
+        db.session.execute(
+            sa.select(RfqInvitation.vendor_id, sa.func.count())
+            .where(RfqInvitation.vendor_id.in_(ids))
+            .group_by(RfqInvitation.vendor_id)
+        ).all()
+    )
+    sent = {
+        vendor_id: (count, lead)
+        for vendor_id, count, lead in db.session.execute(
+            sa.select(Quote.vendor_id, sa.func.count(), sa.func.avg(Quote.lead_time_days))
+            .where(Quote.vendor_id.in_(ids), Quote.replaced_by_id.is_(None))
+            .group_by(Quote.vendor_id)
+        )
+    }
+    won = dict(
+        db.session.execute(
+            sa.select(Quote.vendor_id, sa.func.count())
+            .join(Rfq, Rfq.awarded_quote_id == Quote.id)
+            .where(Quote.vendor_id.in_(ids))
+            .group_by(Quote.vendor_id)
+        ).all()
+    )
+    deliveries = _deliveries(ids)
+    year, start, end = _fiscal_year_bounds()
+    spend = dict(
+        db.session.execute(
+            sa.select(PurchaseOrder.vendor_id, sa.func.sum(ReceiptLine.value))
+            .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+            .join(PurchaseOrder, PurchaseOrder.id == Receipt.order_id)
+            .where(
+                PurchaseOrder.vendor_id.in_(ids),
+                Receipt.received_on >= start,
+                Receipt.received_on < end,
+            )
+            .group_by(PurchaseOrder.vendor_id)
+        ).all()
+    )
+    result = {}
+    for vendor in vendors:
+        count, lead = sent.get(vendor.id, (0, None))
+        measured, on_time = deliveries.get(vendor.id, (0, 0))
+        result[vendor.id] = Scorecard(
+            quotes_requested=requested.get(vendor.id, 0),
+            quotes_sent=count,
+            quotes_won=won.get(vendor.id, 0),
+            average_lead_time=None
+            if lead is None
+            else Decimal(str(lead)).quantize(Decimal("0.1"), ROUND_HALF_UP),
+            deliveries_measured=measured,
+            deliveries_on_time=on_time or 0,
+            spend_this_year=spend.get(vendor.id) or ZERO,
+            fiscal_year=year,
+            rating=vendor.rating,
+        )
+    return result
+
+
+def _deliveries(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per vendor: orders whose delivery is measured, and those delivered on time.
+
+    An order is measured when it has a needed-by date and is either fully received
+    (delivered on the date of its last receipt) or still open past its date (late
+    already). On time: everything received on or before the needed-by date."""
+    last = (
+        sa.select(Receipt.order_id, sa.func.max(Receipt.received_on).label("delivered_on"))
+        .group_by(Receipt.order_id)
+        .subquery()
+    )
+    delivered = PurchaseOrder.status.in_([OrderStatus.RECEIVED, OrderStatus.CLOSED])
+    overdue = sa.and_(
+        PurchaseOrder.status.in_([OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED]),
+        PurchaseOrder.needed_by < today(),
+    )
+    on_time = sa.case(
+        (sa.and_(delivered, last.c.delivered_on <= PurchaseOrder.needed_by), 1), else_=0
+    )
+    rows = db.session.execute(
+        sa.select(PurchaseOrder.vendor_id, sa.func.count(), sa.func.sum(on_time))
+        .outerjoin(last, last.c.order_id == PurchaseOrder.id)
+        .where(
+            PurchaseOrder.vendor_id.in_(ids),
+            PurchaseOrder.needed_by.is_not(None),
+            sa.or_(delivered, overdue),
+        )
+        .group_by(PurchaseOrder.vendor_id)
+    )
+    return {vendor_id: (count, int(hits or 0)) for vendor_id, count, hits in rows}
+
+
+def scorecard(vendor: Vendor) -> Scorecard:
+    return scorecards([vendor])[vendor.id]
