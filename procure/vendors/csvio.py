@@ -14,6 +14,8 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
+from flask import current_app
+from werkzeug.datastructures import FileStorage
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -321,3 +323,16 @@ def import_vendors(
 def import_text(text: str, *, actor: User | None) -> list[Vendor]:
     services.require_manager(actor, "import vendors")
     return import_vendors(parse(text), actor=actor)
+
+
+def import_upload(upload: FileStorage | None, *, actor: User) -> list[Vendor]:
+    """Import an uploaded CSV file of at most ``MAX_UPLOAD_BYTES``."""
+    if upload is None or not upload.filename:
+        raise ValidationError.field("file", "Choose the CSV file to import.")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError.field(
+            "file", f"The file is larger than {limit // (1024 * 1024)} MB."
+        )
+    return import_text(decode(data), actor=actor)

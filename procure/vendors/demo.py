@@ -8,6 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .. import attachments, settings
+from ..auth.services import find_user_by_email
 from ..extensions import db
 from ..models import Setting, User, Vendor
 from . import services
@@ -220,8 +221,6 @@ def seed_vendors(actor: User | None = None) -> None:
     if db.session.scalar(sa.select(sa.func.count()).select_from(Vendor)):
         return
     if actor is None:
-        from ..auth.services import find_user_by_email
-
         actor = find_user_by_email("paul@example.org")
     if actor is None:
         return

@@ -4,12 +4,9 @@ the documents every vendor must hold."""
 
 from __future__ import annotations
 
-import json
-
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,11 +16,9 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import access, attachments
+from .. import attachments, web
 from ..errors import ValidationError
-from ..extensions import db
-from ..forms import apply_errors, submitted_version
-from ..models import Role, User
+from ..forms import submitted_version
 from ..pagination import paginate_page
 from ..reference import list_categories
 from . import bp, csvio, services
@@ -167,20 +162,14 @@ def _vendor_data(form: VendorForm) -> tuple[services.VendorData, list[int]]:
     return data, rows
 
 
-def _show_errors(form: VendorForm, exc: ValidationError, rows: list[int]) -> None:
-    for name, messages in exc.fields.items():
-        parts = name.split(".")
-        if parts[0] == "contacts" and len(parts) == 3 and parts[1].isdigit():
-            index = int(parts[1])
-            if index < len(rows):
-                field = form.contacts.entries[rows[index]].form[parts[2]]
-                field.errors = list(field.errors) + messages
-                continue
-        field = getattr(form, parts[0], None)
-        if field is not None and hasattr(field, "errors") and parts[0] != "contacts":
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
+def _contact_rows(rows: list[int]) -> dict[str, str]:
+    """The service numbers the contacts it was sent; the form numbers every row, blank
+    ones included: ``contacts.1.email`` of the service may be row 3 of the form."""
+    return {
+        f"contacts.{index}.{name}": f"contacts.{row}.{name}"
+        for index, row in enumerate(rows)
+        for name in ("name", "title", "email", "phone")
+    }
 
 
 def _edit_page(form: VendorForm, vendor=None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -197,13 +186,10 @@ def new():
     if not form.validate():
         return _edit_page(form, status=422)
     data, rows = _vendor_data(form)
-    try:
+    with web.form_errors(form, aliases=_contact_rows(rows)) as outcome:
         vendor = services.create_vendor(data, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        _show_errors(form, exc, rows)
+    if not outcome.ok:
         return _edit_page(form, status=422)
-    db.session.commit()
     flash(f"{vendor.name} is added as a prospect. Approve it before inviting it.", "success")
     return redirect(url_for(".detail", vendor_id=vendor.id))
 
@@ -225,14 +211,10 @@ def edit(vendor_id: int):
         return _edit_page(form, vendor, 422)
     data, rows = _vendor_data(form)
     version = submitted_version(form)
-    try:
+    with web.form_errors(form, aliases=_contact_rows(rows)) as outcome:
         services.update_vendor(vendor, data, actor=current_user, expected_version=version)
-    except ValidationError as exc:
-        db.session.rollback()
-        vendor = services.get(vendor_id, current_user, change=True)
-        _show_errors(form, exc, rows)
+    if not outcome.ok:
         return _edit_page(form, vendor, 422)
-    db.session.commit()
     flash("Saved.", "success")
     return redirect(url_for(".detail", vendor_id=vendor.id))
 
@@ -240,58 +222,15 @@ def edit(vendor_id: int):
 # The vendor's page --------------------------------------------------------------------
 
 
-TIMELINE_LABELS = {
-    "create": ("Added", "default"),
-    "update": ("Edited", "default"),
-    "approve": ("Approved", "success"),
-    "suspend": ("Suspended", "warning"),
-    "reinstate": ("Reinstated", "success"),
-    "block": ("Blocked", "danger"),
-    "add_document": ("Document added", "default"),
-    "remove_document": ("Document removed", "warning"),
-}
-
-
-def _timeline(vendor) -> list[dict]:  # type: ignore[no-untyped-def]
-    events = services.history(vendor)
-    ids = {e.actor_id for e in events} | {e.on_behalf_of_id for e in events}
-    ids.discard(None)
-    people = (
-        {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids)))}
-        if ids
-        else {}
-    )
-    items = []
-    for event in events:
-        label, style = TIMELINE_LABELS.get(event.action, (event.action.capitalize(), "default"))
-        changes = json.loads(event.changes or "{}")
-        if event.action in ("add_document", "remove_document") and changes.get("title"):
-            label = f"{label}: {changes['title']}"
-        elif event.action == "update":
-            label = f"{label}: " + ", ".join(k.replace("_", " ") for k in sorted(changes))
-        who = people[event.actor_id].name if event.actor_id in people else "Procure"
-        items.append(
-            {"what": label, "who": who, "at": event.at, "note": event.comment, "style": style}
-        )
-    return items
-
-
 def _detail_page(  # type: ignore[no-untyped-def]
     vendor, document_form: DocumentForm | None = None, status: int = 200
 ):
     return render_template(
         "vendors/detail.html",
+        page=services.vendor_page(vendor, current_user),
         vendor=vendor,
-        reasons=services.flag_reasons(vendor),
-        required=services.required_documents(),
-        card=services.scorecard(vendor),
-        actions=services.allowed_actions(vendor, current_user),
         action_labels=ACTION_LABELS,
-        may_manage=services.may_manage(current_user),
-        action_form=ActionForm(version=vendor.version),
         document_form=document_form or DocumentForm(),
-        timeline=_timeline(vendor),
-        is_expired=services.is_expired,
         kind_label=services.kind_label,
     ), status
 
@@ -318,7 +257,6 @@ def act(vendor_id: int, action: str):
         comment=form.comment.data or "",
         expected_version=version,
     )
-    db.session.commit()
     flash(f"{vendor.name} {ACTION_MESSAGES[action]}", "success")
     return redirect(url_for(".detail", vendor_id=vendor.id))
 
@@ -333,7 +271,7 @@ def upload_document(vendor_id: int):
     services.require_manager(current_user, "add vendor documents")
     form = DocumentForm()
     if form.validate():
-        try:
+        with web.form_errors(form) as outcome:
             document = services.add_document(
                 vendor,
                 form.file.data,
@@ -342,12 +280,7 @@ def upload_document(vendor_id: int):
                 expires_on=form.expires_on.data,
                 actor=current_user,
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            vendor = services.get(vendor_id, current_user)
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{document.title} is filed.", "success")
             return redirect(url_for(".detail", vendor_id=vendor.id, _anchor="documents"))
     return _detail_page(vendor, form, 422)
@@ -368,7 +301,6 @@ def remove_document(vendor_id: int, document_id: int):
     found = services.get_document(vendor, document_id)
     if ActionForm().validate():
         services.remove_document(vendor, found, actor=current_user)
-        db.session.commit()
         flash(f"{found.title} is removed.", "success")
     return redirect(url_for(".detail", vendor_id=vendor.id, _anchor="documents"))
 
@@ -383,26 +315,14 @@ def import_csv():
     form = ImportForm()
     problems: list[csvio.Problem] = []
     if request.method == "POST" and form.validate():
-        upload = form.file.data
-        try:
-            if upload is None or not upload.filename:
-                raise ValidationError.field("file", "Choose the CSV file to import.")
-            limit = current_app.config["MAX_UPLOAD_BYTES"]
-            data = upload.stream.read(limit + 1)
-            if len(data) > limit:
-                raise ValidationError.field(
-                    "file", f"The file is larger than {limit // (1024 * 1024)} MB."
-                )
-            vendors = csvio.import_text(csvio.decode(data), actor=current_user)
-        except csvio.ImportRefused as exc:
-            db.session.rollback()
-            problems = exc.problems
-            form.form_errors.append(exc.message)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        with web.form_errors(form) as outcome:
+            try:
+                vendors = csvio.import_upload(form.file.data, actor=current_user)
+            except csvio.ImportRefused as exc:
+                # The lines to correct are listed beside the form, not beside its field.
+                problems = exc.problems
+                raise ValidationError(exc.message) from None
+        if outcome.ok:
             flash(
                 f"Imported {len(vendors)} vendor{'s' if len(vendors) != 1 else ''} as prospects.",
                 "success",
@@ -419,27 +339,16 @@ def import_csv():
 
 @bp.route("/admin/vendors", methods=["GET", "POST"])
 def required_documents():
-    access.require_role(current_user, Role.ADMIN, action="open the administration")
+    services.require_admin(current_user)
     form = RequiredDocumentsForm()
     if request.method == "GET":
         form.kinds.data = services.required_documents()
     elif form.validate():
-        try:
+        with web.form_errors(form) as outcome:
             services.set_required_documents(form.kinds.data or [], actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("Saved: vendors missing one of these documents are now flagged.", "success")
             return redirect(url_for(".required_documents"))
-    flagged = db.session.scalar(
-        db.select(db.func.count()).select_from(
-            services.list_query(flagged=True).order_by(None).subquery()
-        )
-    )
     return render_template(
-        "vendors/admin.html",
-        form=form,
-        flagged=flagged or 0,
-    ), 422 if form.errors else 200
+        "vendors/admin.html", form=form, flagged=services.flagged_count()
+    ), web.form_status(form)
