@@ -6,13 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import policy, reference, settings
-from ..errors import ValidationError
-from ..extensions import db
-from ..forms import IntegerField, apply_errors
+from .. import reference, web
+from ..forms import IntegerField
 from ..models import Role
-from ..money import MoneyError, parse_money
-from . import bp
+from . import bp, policy
 
 
 class RuleForm(FlaskForm):
@@ -79,46 +76,34 @@ def _choices(form: RuleForm) -> None:
 
 
 def _rule_data(form: RuleForm) -> policy.RuleData:
-    minimum = None
-    if (form.min_total.data or "").strip():
-        try:
-            minimum = parse_money(form.min_total.data)
-        except MoneyError as exc:
-            raise ValidationError.field("min_total", f"The minimum total {exc}.") from None
     return policy.RuleData(
         step=form.step.data,
         role=Role(form.role.data),
         step_order=form.step_order.data,
-        min_total=minimum,
+        min_total=policy.minimum_total(form.min_total.data),
         category=form.category.data or None,
         department_code=form.department.data or None,
         when_over_budget=form.when_over_budget.data,
     )
 
 
-def _quote_rule_form(form: QuoteRuleForm | None = None) -> QuoteRuleForm:
-    if form is not None:
-        return form
-    return QuoteRuleForm(
-        threshold=str(settings.get("sourcing.quote_threshold")),
-        min_quotes=int(settings.get("sourcing.min_quotes")),
-    )
-
-
-def _render(
-    form: RuleForm, status: int = 200, rule=None, quote_form=None, sla_form=None, split_form=None
-):
+def _render(form: RuleForm | None = None, *, quote_form=None, sla_form=None, split_form=None):  # type: ignore[no-untyped-def]
+    """The policy page; a form given is the one that failed, shown with its errors."""
+    if form is None:
+        form = RuleForm()
+        _choices(form)
+    page = policy.page()
+    failed = next((f for f in (quote_form, sla_form, split_form) if f is not None), form)
     return render_template(
         "admin/policy.html",
-        rules=policy.list_rules(),
+        page=page,
         form=form,
-        rule=rule,
         toggle_form=ToggleRuleForm(),
-        quote_form=_quote_rule_form(quote_form),
-        sla_form=sla_form or SlaForm(days=reference.sla_days()),
-        split_form=split_form or SplitWindowForm(days=reference.split_window_days()),
-        describe=policy.describe,
-    ), status
+        quote_form=quote_form
+        or QuoteRuleForm(threshold=page.quote_threshold, min_quotes=page.min_quotes),
+        sla_form=sla_form or SlaForm(days=page.sla_days),
+        split_form=split_form or SplitWindowForm(days=page.split_window_days),
+    ), web.form_status(failed)
 
 
 @bp.route("/policy", methods=["GET", "POST"])
@@ -127,16 +112,11 @@ def policy_rules():
     _choices(form)
     if request.method == "POST":
         if form.validate():
-            try:
+            with web.form_errors(form) as outcome:
                 policy.add_rule(_rule_data(form), actor=current_user)
-            except ValidationError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+            if outcome.ok:
                 flash("The rule is added. Requests submitted from now on follow it.", "success")
                 return redirect(url_for(".policy_rules"))
-        return _render(form, 422)
     return _render(form)
 
 
@@ -150,18 +130,13 @@ def edit_rule(rule_id: int):
         form.min_total.data = f"{rule.min_total:.2f}" if rule.min_total is not None else ""
         form.category.data = rule.category or ""
         form.department.data = rule.department.code if rule.department else ""
-        return render_template("admin/policy_rule.html", rule=rule, form=form)
-    if form.validate():
-        try:
+    elif form.validate():
+        with web.form_errors(form) as outcome:
             policy.update_rule(rule, _rule_data(form), actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The rule is saved. Requests already in flight keep their steps.", "success")
             return redirect(url_for(".policy_rules"))
-    return render_template("admin/policy_rule.html", rule=rule, form=form), 422
+    return render_template("admin/policy_rule.html", rule=rule, form=form), web.form_status(form)
 
 
 @bp.post("/policy/<int:rule_id>/toggle")
@@ -169,7 +144,6 @@ def toggle_rule(rule_id: int):
     rule = policy.get_rule(rule_id)
     if ToggleRuleForm().validate_on_submit():
         policy.set_rule_active(rule, not rule.active, actor=current_user)
-        db.session.commit()
         flash(f"The rule is {'active' if rule.active else 'switched off'}.", "success")
     return redirect(url_for(".policy_rules"))
 
@@ -180,19 +154,12 @@ def quote_rule():
     single-source justification."""
     form = QuoteRuleForm()
     if form.validate():
-        try:
-            threshold = parse_money(form.threshold.data)
-        except MoneyError as exc:
-            form.threshold.errors.append(f"The amount {exc}.")
-        else:
-            settings.put("sourcing.quote_threshold", f"{threshold:.2f}", actor=current_user)
-            settings.put("sourcing.min_quotes", form.min_quotes.data, actor=current_user)
-            db.session.commit()
+        with web.form_errors(form) as outcome:
+            policy.set_quote_rule(form.threshold.data, form.min_quotes.data, actor=current_user)
+        if outcome.ok:
             flash("The quote-count rule is saved.", "success")
             return redirect(url_for(".policy_rules", _anchor="quote-rule"))
-    rule_form = RuleForm()
-    _choices(rule_form)
-    return _render(rule_form, 422, quote_form=form)
+    return _render(quote_form=form)
 
 
 @bp.post("/policy/sla")
@@ -201,13 +168,10 @@ def approval_sla():
     are reminded daily."""
     form = SlaForm()
     if form.validate():
-        settings.put(reference.SLA_SETTING, form.days.data, actor=current_user)
-        db.session.commit()
+        policy.set_approval_sla(form.days.data, actor=current_user)
         flash("The approval service level is saved.", "success")
         return redirect(url_for(".policy_rules", _anchor="sla"))
-    rule_form = RuleForm()
-    _choices(rule_form)
-    return _render(rule_form, 422, sla_form=form)
+    return _render(sla_form=form)
 
 
 @bp.post("/policy/split-window")
@@ -215,10 +179,7 @@ def split_window():
     """How far apart requests may be created and still count as one split purchase."""
     form = SplitWindowForm()
     if form.validate():
-        settings.put(reference.SPLIT_WINDOW_SETTING, form.days.data, actor=current_user)
-        db.session.commit()
+        policy.set_split_window(form.days.data, actor=current_user)
         flash("The split-purchase window is saved.", "success")
         return redirect(url_for(".policy_rules", _anchor="split-window"))
-    rule_form = RuleForm()
-    _choices(rule_form)
-    return _render(rule_form, 422, split_form=form)
+    return _render(split_form=form)
