@@ -3,15 +3,17 @@ audited; nothing commits."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, reference
 from ..auth.services import check_new_password, end_sessions
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..models import Department, Role, User
+from ..models import Category, Department, Role, User
 from ..reference import require_admin
 from ..validation import text
 
@@ -134,3 +136,30 @@ def list_users() -> list[User]:
             .order_by(User.active.desc(), User.name)
         )
     )
+
+
+def get_department(department_id: int) -> Department:
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound("No such department.")
+    return department
+
+
+def get_category(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise NotFound("No such category.")
+    return category
+
+
+@dataclasses.dataclass(frozen=True)
+class Overview:
+    """What the administration's front page lists."""
+
+    users: list[User]
+    departments: list[Department]
+    categories: list[Category]
+
+
+def overview() -> Overview:
+    return Overview(list_users(), reference.list_departments(), reference.list_categories())

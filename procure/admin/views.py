@@ -2,11 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import access, reference
-from ..errors import ValidationError
-from ..extensions import db
-from ..forms import apply_errors
-from ..models import Category, Department, Role
+from .. import access, reference, web
 from . import bp, services
 from .forms import (
     CategoryForm,
@@ -22,7 +18,7 @@ from .forms import (
 @bp.before_request
 @login_required
 def _admins_only():
-    access.require_role(current_user, Role.ADMIN, action="open the administration")
+    access.require(current_user, "administer", action="open the administration")
 
 
 def _department_choices(form: UserForm) -> None:
@@ -31,21 +27,30 @@ def _department_choices(form: UserForm) -> None:
     ]
 
 
+def _user_form(user, form: UserForm | None = None) -> UserForm:  # type: ignore[no-untyped-def]
+    """The user's form: as posted, or filled in from the user."""
+    if form is None:
+        form = UserForm(obj=user)
+        form.department.data = user.department.code
+        form.roles.data = sorted(role.value for role in user.roles)
+    _department_choices(form)
+    return form
+
+
 @bp.get("/")
 def index():
     return _render_index()
 
 
-def _render_index(department_form=None, category_form=None, status=200):
+def _render_index(department_form=None, category_form=None):
+    failed = department_form if department_form is not None else category_form
     return render_template(
         "admin/index.html",
-        users=services.list_users(),
-        departments=reference.list_departments(),
-        categories=reference.list_categories(),
+        page=services.overview(),
         department_form=department_form or DepartmentForm(),
         category_form=category_form or CategoryForm(),
         toggle_form=ToggleForm(),
-    ), status
+    ), web.form_status(failed) if failed is not None else 200
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -53,7 +58,7 @@ def new_user():
     form = NewUserForm()
     _department_choices(form)
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             user = services.create_user(
                 form.email.data,
                 name=form.name.data,
@@ -62,26 +67,18 @@ def new_user():
                 roles=services.parse_roles(form.roles.data),
                 actor=current_user,
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for(".index"))
-    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
+    return render_template("admin/user_new.html", form=form), web.form_status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
     user = services.get_user(user_id)
-    form = UserForm(obj=user) if request.method == "GET" else UserForm()
-    _department_choices(form)
-    if request.method == "GET":
-        form.department.data = user.department.code
-        form.roles.data = sorted(role.value for role in user.roles)
+    form = _user_form(user, UserForm() if request.method == "POST" else None)
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             services.update_user(
                 user,
                 name=form.name.data,
@@ -90,16 +87,12 @@ def edit_user(user_id: int):
                 active=form.active.data,
                 actor=current_user,
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{user.name} is saved.", "success")
             return redirect(url_for(".index"))
     return render_template(
         "admin/user_edit.html", user=user, form=form, reset_form=ResetPasswordForm()
-    ), 422 if form.errors else 200
+    ), web.form_status(form)
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -107,81 +100,62 @@ def reset_password(user_id: int):
     user = services.get_user(user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             services.reset_password(user, form.password.data, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"The password of {user.name} is reset; their sessions are ended.", "success")
             return redirect(url_for(".edit_user", user_id=user.id))
-    user_form = UserForm(obj=user)
-    _department_choices(user_form)
-    user_form.department.data = user.department.code
-    user_form.roles.data = sorted(role.value for role in user.roles)
-    return render_template("admin/user_edit.html", user=user, form=user_form, reset_form=form), 422
+    return render_template(
+        "admin/user_edit.html", user=user, form=_user_form(user), reset_form=form
+    ), 422
 
 
 @bp.post("/departments")
 def create_department():
     form = DepartmentForm()
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             department = reference.create_department(
                 form.code.data, form.name.data, actor=current_user
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Department {department.code} is added.", "success")
             return redirect(url_for(".index", _anchor="departments"))
-    return _render_index(department_form=form, status=422)
+    return _render_index(department_form=form)
 
 
 @bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
 def edit_department(department_id: int):
-    department = db.session.get(Department, department_id) or abort(404)
+    department = services.get_department(department_id)
     form = RenameDepartmentForm(obj=department)
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             reference.rename_department(department, form.name.data, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Department {department.code} is saved.", "success")
             return redirect(url_for(".index", _anchor="departments"))
     return render_template(
         "admin/department_edit.html", department=department, form=form
-    ), 422 if form.errors else 200
+    ), web.form_status(form)
 
 
 @bp.post("/categories")
 def add_category():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with web.form_errors(form) as outcome:
             category = reference.add_category(form.name.data, form.label.data, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Category {category.label} is added.", "success")
             return redirect(url_for(".index", _anchor="categories"))
-    return _render_index(category_form=form, status=422)
+    return _render_index(category_form=form)
 
 
 @bp.post("/categories/<int:category_id>/toggle")
 def toggle_category(category_id: int):
-    category = db.session.get(Category, category_id) or abort(404)
+    category = services.get_category(category_id)
     if not ToggleForm().validate_on_submit():
         abort(400)
     reference.set_category_active(category, not category.active, actor=current_user)
-    db.session.commit()
     flash(f"Category {category.label} is {'in use' if category.active else 'retired'}.", "success")
     return redirect(url_for(".index", _anchor="categories"))
