@@ -1,17 +1,14 @@
 import secrets
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from .. import delegation
-from ..errors import ValidationError
-from ..extensions import db, login_manager
-from ..forms import apply_errors
-from ..models import User, UserRole
+from .. import delegation, web
+from ..extensions import login_manager
+from ..models import User
 from ..security import safe_next, security_event
-from . import bp, services
+from . import bp, profile, services
 from .forms import ChangePasswordForm, DelegationForm, LoginForm, RevokeForm, TokenForm
 
 login_manager.login_view = "auth.login"
@@ -33,7 +30,7 @@ def login():
     if form.validate_on_submit():
         result = services.sign_in(form.email.data, form.password.data)
         if result.user is None:
-            db.session.commit()  # the failure counts towards the throttle
+            web.keep_changes()  # the failure counts towards the throttle
             security_event(
                 "sign_in_throttled" if result.wait_seconds else "sign_in_failed",
                 email=form.email.data,
@@ -48,7 +45,6 @@ def login():
             result.user, remote_addr=request.remote_addr, user_agent=request.user_agent.string
         )
         login_user(result.user)
-        db.session.commit()
         return redirect(safe_next(form.next.data, url_for("main.dashboard")))
     return render_template("auth/login.html", form=form)
 
@@ -57,7 +53,6 @@ def login():
 @login_required
 def logout():
     services.end_session(current_user.session_key)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -72,29 +67,21 @@ def logout_page():
     return render_template("auth/logout.html", form=RevokeForm())
 
 
-@bp.get("/profile")
+@bp.get("/profile", endpoint="profile")
 @login_required
-def profile():
+def profile_page():
     return _render_profile()
 
 
-def _delegation_form(form: DelegationForm | None = None) -> DelegationForm | None:
-    if not current_user.roles & delegation.DELEGABLE_ROLES:
+def _delegation_form(
+    stand_ins: list[User] | None, form: DelegationForm | None = None
+) -> DelegationForm | None:
+    """The delegation form offering ``stand_ins``; None for who has nothing to delegate."""
+    if stand_ins is None:
         return None
     form = form or DelegationForm()
-    candidates = db.session.scalars(
-        sa.select(User)
-        .join(UserRole)
-        .where(
-            UserRole.role.in_(current_user.roles & delegation.DELEGABLE_ROLES),
-            User.active.is_(True),
-            User.id != current_user.id,
-        )
-        .order_by(User.name)
-        .distinct()
-    )
     form.delegate.choices = [SelectChoice("", "Choose a colleague")] + [
-        SelectChoice(str(user.id), f"{user.name} ({user.department.code})") for user in candidates
+        SelectChoice(str(user.id), f"{user.name} ({user.department.code})") for user in stand_ins
     ]
     return form
 
@@ -102,16 +89,14 @@ def _delegation_form(form: DelegationForm | None = None) -> DelegationForm | Non
 def _render_profile(
     password_form=None, token_form=None, new_secret=None, status=200, delegation_form=None
 ):
+    page = profile.profile(current_user)
     return render_template(
         "auth/profile.html",
-        delegation_form=_delegation_form(delegation_form),
-        delegations=delegation.of_user(current_user),
-        is_current=delegation.is_current,
-        today=delegation.today(),
+        page=page,
+        delegation_form=_delegation_form(page.stand_ins, delegation_form),
         password_form=password_form or ChangePasswordForm(),
         token_form=token_form or TokenForm(once=secrets.token_urlsafe(16)),
         revoke_form=RevokeForm(),
-        tokens=services.tokens_of(current_user),
         new_secret=new_secret,
     ), status
 
@@ -122,24 +107,19 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        with web.form_errors(form) as outcome:
             # Every session ends, this one too: a copy of its cookie dies with the
             # old password. This browser goes on in a new session.
             services.change_password(
                 user, form.current_password.data, form.new_password.data, keep_key=None
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            for name, messages in exc.fields.items():
-                getattr(form, name).errors.extend(messages)
-            return _render_profile(password_form=form, status=422)
-        services.start_session(
-            user, remote_addr=request.remote_addr, user_agent=request.user_agent.string
-        )
-        login_user(user)
-        db.session.commit()
-        flash("Your password is changed. Your other sessions have been signed out.", "success")
-        return redirect(url_for(".profile"))
+        if outcome.ok:
+            services.start_session(
+                user, remote_addr=request.remote_addr, user_agent=request.user_agent.string
+            )
+            login_user(user)
+            flash("Your password is changed. Your other sessions have been signed out.", "success")
+            return redirect(url_for(".profile"))
     return _render_profile(password_form=form, status=422)
 
 
@@ -154,7 +134,6 @@ def create_token():
         flash("That token was created already; it is in the list below.", "info")
         return redirect(url_for(".profile", _anchor="tokens"))
     _token, secret = services.create_token(current_user, form.name.data, actor=current_user)
-    db.session.commit()
     if form.once.data:
         session["used_token_forms"] = (used + [form.once.data])[-20:]
     # Shown once, in this answer only: never stored, never put in the cookie.
@@ -168,7 +147,6 @@ def revoke_token(token_id: int):
     if not form.validate_on_submit():
         abort(400)
     services.revoke_token(token_id, actor=current_user)
-    db.session.commit()
     flash("The token is revoked.", "success")
     return redirect(url_for(".profile"))
 
@@ -176,29 +154,19 @@ def revoke_token(token_id: int):
 @bp.post("/profile/delegations")
 @login_required
 def delegate():
-    form = _delegation_form(DelegationForm())
+    form = _delegation_form(profile.stand_ins(current_user), DelegationForm())
     if form is None:
         abort(403)
     if form.validate():
-        chosen = (
-            db.session.get(User, int(form.delegate.data))
-            if (form.delegate.data or "").isdigit()
-            else None
-        )
-        try:
-            given = delegation.create(
+        with web.form_errors(form) as outcome:
+            given = profile.delegate(
                 current_user,
-                chosen,
+                form.delegate.data,
                 form.starts_on.data,
                 form.ends_on.data,
                 note=form.note.data or "",
-                actor=current_user,
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(
                 f"{given.delegate.name} decides your steps from "
                 f"{given.starts_on:%d %b} to {given.ends_on:%d %b %Y}.",
@@ -215,6 +183,5 @@ def end_delegation(delegation_id: int):
         abort(400)
     given = delegation.get_own(delegation_id, current_user)
     delegation.end(given, actor=current_user)
-    db.session.commit()
     flash(f"{given.delegate.name} no longer decides your steps.", "success")
     return redirect(url_for(".profile", _anchor="delegation"))
