@@ -196,6 +196,9 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     "see_split_flags": (Role.APPROVER, Role.FINANCE, Role.PROCUREMENT, Role.ADMIN),
     "read_audit_log": (Role.FINANCE, Role.ADMIN),
     "administer": (Role.ADMIN,),
+    # Who decides approval steps from an inbox (and may name a stand-in for them).
+    "decide_steps": (Role.APPROVER, Role.FINANCE, Role.EXECUTIVE),
+    "see_all_budgets": BUDGET_MANAGERS,
 }
 
 
