@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .. import delegation, reference
+from .. import access, delegation, reference
 from ..budgets import services as budgets
 from ..contracts import services as contracts
 from ..extensions import db
@@ -22,7 +22,6 @@ from ..models import (
     RequestStatus,
     Rfq,
     RfqStatus,
-    Role,
     StepStatus,
     User,
 )
@@ -156,21 +155,22 @@ class Board:
 def board_for(user: User) -> Board:
     today = contracts.today()
     board = Board(today=today)
-    files = user.has_role(Role.REQUESTER)
-    decides = user.has_role(Role.APPROVER, Role.FINANCE, Role.EXECUTIVE)
+    files = access.may(user, "file_requests")
+    decides = access.may(user, "decide_steps")
     if files or decides:
         board.requests = purchasing.dashboard(user)
     if files:
         board.waiting = my_waiting(user)
     if decides:
         board.delegations = my_delegations(user)
-    if user.has_role(Role.PROCUREMENT):
+    if access.may(user, "source_requests"):
         board.sourcing = awaiting_sourcing()
         board.rfqs_due = rfqs_due(user, today)
         board.receipts = awaiting_receipt(user)
     # Procurement, finance and admin see every contract; others those they own.
     board.contracts = contracts_near(user)
-    if budgets.may_open(user) and user.has_role(Role.FINANCE, Role.ADMIN):
+    # An approver opens their department's budgets; the tile sums up everyone's.
+    if access.may(user, "see_all_budgets"):
         board.budget_year = reference.current_fiscal_year()
         board.budgets = department_budgets(user, board.budget_year)
     return board

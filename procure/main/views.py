@@ -1,11 +1,10 @@
-import sqlalchemy as sa
 from flask import jsonify, render_template
 from flask_login import current_user, login_required
 
 from ..contracts import services as contracts
-from ..extensions import db
 from . import bp
 from .dashboard import NOTICE_HORIZON_DAYS, RFQ_DUE_WITHIN_DAYS, board_for
+from .health import database_reachable
 
 
 @bp.get("/")
@@ -23,9 +22,6 @@ def dashboard():
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
+    if not database_reachable():
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok"})
