@@ -232,7 +232,7 @@ CASES: list[Case] = [
     ),
     C("contracts.index", "GET", page(200)),
     C("contracts.calendar", "GET", page(200)),
-    C("contracts.create_feed", "POST", page(302), audited=False),
+    C("contracts.create_feed", "POST", page(302)),
     C("contracts.revoke_feed", "POST", page(302), audited=False),
     C("notifications.index", "GET", page(200)),
     C("notifications.read_all", "POST", page(302), audited=False),

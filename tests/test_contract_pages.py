@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
 import icalendar
 import pytest
 
+from procure import audit
 from procure.contracts import services
 
 TODAY = dt.date.today()
@@ -116,3 +118,33 @@ def test_calendar_and_feed(client, auth, make, db, people, new_client):
     client.post("/contracts/calendar/feed/revoke")
     assert new_client().get(path).status_code == 404
     assert new_client().get("/contracts/calendar.ics?token=nonsense").status_code == 404
+
+
+def test_issuing_replacing_and_revoking_the_feed_token_is_audited(client, auth, db, people):
+    owner = people["owner"]
+    auth.login(owner.email)
+
+    def calendar_events():
+        return [
+            (event.action, event.actor_id, json.loads(event.changes))
+            for event in db.session.scalars(audit.events_for("user", owner.id))
+            if "calendar_token" in event.action
+        ]
+
+    assert client.post("/contracts/calendar/feed").status_code == 302
+    [(action, actor, changes)] = calendar_events()
+    assert action == "create_calendar_token" and actor == owner.id
+    assert changes["replaces"] == []
+    first = changes["feed"]
+    client.post("/contracts/calendar/feed")
+    replaced = calendar_events()[-1]
+    assert replaced[0] == "create_calendar_token" and replaced[2]["replaces"] == [first]
+    client.post("/contracts/calendar/feed/revoke")
+    revoked = calendar_events()[-1]
+    assert revoked[0] == "revoke_calendar_token"
+    assert revoked[2] == {"feeds": [replaced[2]["feed"]]}
+    # Revoking nothing changes nothing, and records nothing.
+    client.post("/contracts/calendar/feed/revoke")
+    assert len(calendar_events()) == 3
+    # The events hold the feeds' ids, never a token, and the chain still verifies.
+    assert audit.verify().ok

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..db import write_intent
 from ..extensions import db
 from ..models import Contract, ContractStatus
+from ..notifications import services as notifications
 from . import services
 
 
@@ -66,8 +67,6 @@ def run(on: dt.date | None = None) -> Report:
 
 
 def _queue(contract: Contract, days: int, on: dt.date) -> None:
-    from ..notifications import services as notifications
-
     deadline = services.notice_deadline(contract)
     for person in services.reminder_recipients(contract):
         notifications.queue(

@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 
-from .. import access, audit, numbering, workflow
+from .. import access, attachments, audit, numbering, workflow
 from ..db import insert_unless_present
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
@@ -32,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..money import MAX_AMOUNT
+from ..validation import FieldErrors
 from ..workflow import CONTRACT, ContractAction
 from . import dates
 
@@ -109,68 +111,59 @@ class ContractData:
 
 
 def validate(data: ContractData, actor: User) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-
-    def fail(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
-
+    errors = FieldErrors()
     vendor = db.session.get(Vendor, data.vendor_id) if data.vendor_id else None
     if vendor is None:
-        fail("vendor_id", "Choose a vendor from the register.")
-    title = (data.title or "").strip()
-    if not title:
-        fail("title", "Give the contract a title.")
-    elif len(title) > 200:
-        fail("title", "Use at most 200 characters.")
+        errors.add("vendor_id", "Choose a vendor from the register.")
+    title = errors.text(data.title, "title", required=True, missing="Give the contract a title.")
     if data.kind not in {k.value for k in ContractKind}:
-        fail("kind", "Choose maintenance, support, licence, subscription or service.")
+        errors.add("kind", "Choose maintenance, support, licence, subscription or service.")
     if data.billing_period not in {b.value for b in BillingPeriod}:
-        fail("billing_period", "Choose monthly, quarterly, yearly or one-time billing.")
+        errors.add("billing_period", "Choose monthly, quarterly, yearly or one-time billing.")
     if data.start_date is None:
-        fail("start_date", "Give the start date.")
+        errors.add("start_date", "Give the start date.")
     if data.end_date is None:
-        fail("end_date", "Give the end date.")
+        errors.add("end_date", "Give the end date.")
     if data.start_date and data.end_date and data.end_date < data.start_date:
-        fail("end_date", "The end date is before the start date.")
+        errors.add("end_date", "The end date is before the start date.")
     if data.value is None or data.value < 0:
-        fail("value", "The value must not be negative.")
+        errors.add("value", "The value must not be negative.")
     elif data.value > MAX_AMOUNT:
-        fail("value", "The value is larger than Procure accepts.")
+        errors.add("value", "The value is larger than Procure accepts.")
     currency = current_app.config["PROCURE_CURRENCY"]
     if data.currency and data.currency.strip().upper() != currency:
-        fail("currency", f"This installation works in {currency} only.")
+        errors.add("currency", f"This installation works in {currency} only.")
     if data.notice_days is None or not 0 <= data.notice_days <= 3650:
-        fail("notice_days", "Give a notice period from 0 to 3,650 days.")
+        errors.add("notice_days", "Give a notice period from 0 to 3,650 days.")
     if data.auto_renew and (data.renewal_term_months or 0) < 1:
-        fail(
+        errors.add(
             "renewal_term_months",
             "An auto-renewing contract needs a renewal term of at least one month.",
         )
     elif not 0 <= (data.renewal_term_months or 0) <= 120:
-        fail("renewal_term_months", "Give a renewal term from 1 to 120 months.")
+        errors.add("renewal_term_months", "Give a renewal term from 1 to 120 months.")
     for name in ("sla_response_hours", "sla_resolution_hours"):
         value = getattr(data, name)
         if value is not None and not 0 <= value <= 100_000:
-            fail(name, "Give a number of hours from 0 to 100,000.")
+            errors.add(name, "Give a number of hours from 0 to 100,000.")
     items = [str(item).strip() for item in (data.covered_items or []) if str(item).strip()]
     if len(items) > 500 or any(len(item) > 1000 for item in items):
-        fail("covered_items", "At most 500 covered items of 1,000 characters each.")
+        errors.add("covered_items", "At most 500 covered items of 1,000 characters each.")
     if len(data.terms or "") > TEXT_MAX:
-        fail("terms", f"Use at most {TEXT_MAX:,} characters.")
+        errors.add("terms", f"Use at most {TEXT_MAX:,} characters.")
     order = None
     if data.order_id:
         order = db.session.get(PurchaseOrder, data.order_id)
         if order is None or not access.can_see(actor, order):
-            fail("order_id", f"There is no purchase order {data.order_id}.")
+            errors.add("order_id", f"There is no purchase order {data.order_id}.")
         elif vendor is not None and order.vendor_id != vendor.id:
-            fail("order_id", f"That order is with {order.vendor.name}, not {vendor.name}.")
+            errors.add("order_id", f"That order is with {order.vendor.name}, not {vendor.name}.")
     owner = actor
     if data.owner_id:
         owner = db.session.get(User, data.owner_id)
         if owner is None or not owner.active:
-            fail("owner", "The owner must be an active user.")
-    if errors:
-        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+            errors.add("owner", "The owner must be an active user.")
+    errors.raise_if_any()
     return {
         "vendor": vendor,
         "title": title,
@@ -223,7 +216,7 @@ def _assign(contract: Contract, data: ContractData, clean: dict[str, Any]) -> No
 
 
 def create(data: ContractData, *, actor: User) -> Contract:
-    access.require_role(actor, Role.PROCUREMENT, action="file contracts")
+    access.require(actor, "file_contracts", action="file contracts")
     clean = validate(data, actor)
     contract = Contract(
         number=numbering.next_number("CT", utcnow().year), status=ContractStatus.DRAFT
@@ -238,7 +231,7 @@ def create(data: ContractData, *, actor: User) -> Contract:
 def update(
     contract: Contract, data: ContractData, *, actor: User, expected_version: int | None = None
 ) -> None:
-    access.require_role(actor, Role.PROCUREMENT, action="edit contracts")
+    access.require(actor, "file_contracts", action="edit contracts")
     if contract.status != ContractStatus.DRAFT:
         raise InvalidTransition("Only a draft contract can be edited; renew or terminate it.")
     workflow.check_version(contract, expected_version, "contract")
@@ -249,6 +242,23 @@ def update(
     changes = audit.diff(before, _snapshot(contract))
     if changes:
         audit.record("contract", contract.id, "update", actor=actor, changes=changes)
+
+
+def attach_signed_copy(contract: Contract, upload: FileStorage | None, *, actor: User) -> None:
+    """Keep the signed copy of the contract (any state: it may be signed late)."""
+    access.require(actor, "file_contracts", action="attach signed copies")
+    stored = attachments.store_upload(upload, user=actor, field="signed_copy")
+    if stored is None:
+        raise ValidationError.field("signed_copy", "Choose the signed copy to upload.")
+    contract.signed_copy = stored
+    db.session.flush()
+    audit.record(
+        "contract",
+        contract.id,
+        "attach_signed_copy",
+        actor=actor,
+        changes={"signed_copy": stored.filename},
+    )
 
 
 # The life cycle ----------------------------------------------------------------------
