@@ -32,11 +32,11 @@ from ..models import (
     ReceiptLine,
     RequestLine,
     RequestStatus,
-    Role,
     User,
 )
 from ..money import MAX_AMOUNT, format_money
 from ..reference import category_names, department_by_code
+from ..validation import FieldErrors
 
 ZERO = Decimal("0.00")
 # Orders that count at all (issued onwards, not cancelled), and those whose whole total
@@ -67,6 +67,11 @@ class Figures:
 
 def may_open(user: User) -> bool:
     return access.may(user, "open_budgets")
+
+
+def may_manage(user: User) -> bool:
+    """Whether ``user`` sets budgets and their amounts (finance)."""
+    return access.may(user, "manage_budgets")
 
 
 # Figures -----------------------------------------------------------------------------
@@ -250,6 +255,24 @@ def figures_of(budget: Budget) -> Figures:
     return figures([budget])[budget.id]
 
 
+@dataclasses.dataclass(frozen=True)
+class BudgetPage:
+    year: int
+    rows: list[dict]  # bar_rows() of the budgets of the year the user may see
+    years: range  # the fiscal years the page links to
+    may_manage: bool
+
+
+def budget_page(user: User, year: int) -> BudgetPage:
+    """What the budget page shows of fiscal ``year`` to ``user``."""
+    return BudgetPage(
+        year=year,
+        rows=bar_rows(db.session.scalars(list_query(user, fiscal_year=year))),
+        years=range(year - 2, year + 3),
+        may_manage=may_manage(user),
+    )
+
+
 # The check at submission -------------------------------------------------------------
 
 
@@ -311,21 +334,21 @@ class BudgetData:
 
 
 def _validate(data: BudgetData) -> Department:
-    errors: dict[str, list[str]] = {}
+    errors = FieldErrors()
     department = department_by_code(data.department or "")
     if department is None:
-        errors["department"] = [f"There is no department {data.department!r}."]
+        errors.add("department", f"There is no department {data.department!r}.")
     if not 2000 <= data.fiscal_year <= 2999:
-        errors["fiscal_year"] = ["Give a fiscal year between 2000 and 2999."]
+        errors.add("fiscal_year", "Give a fiscal year between 2000 and 2999.")
     if data.amount is None or data.amount < 0:
-        errors["amount"] = ["The amount must not be negative."]
+        errors.add("amount", "The amount must not be negative.")
     elif data.amount > MAX_AMOUNT:
-        errors["amount"] = ["The amount is larger than Procure accepts."]
+        errors.add("amount", "The amount is larger than Procure accepts.")
     currency = current_app.config["PROCURE_CURRENCY"]
     if data.currency and data.currency.strip().upper() != currency:
-        errors["currency"] = [f"This installation works in {currency} only."]
+        errors.add("currency", f"This installation works in {currency} only.")
     if data.category and data.category not in category_names(active_only=False):
-        errors["category"] = [f"There is no category {data.category!r}."]
+        errors.add("category", f"There is no category {data.category!r}.")
     if not errors:
         duplicate = sa.select(Budget.id).where(
             Budget.department_id == department.id,
@@ -334,18 +357,18 @@ def _validate(data: BudgetData) -> Department:
         )
         if db.session.scalar(duplicate) is not None:
             what = f"{data.category} budget" if data.category else "budget"
-            errors["fiscal_year"] = [
+            errors.add(
+                "fiscal_year",
                 f"{department.code} has a {what} for {data.fiscal_year} already; change its "
-                "amount instead."
-            ]
-    if errors:
-        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+                "amount instead.",
+            )
+    errors.raise_if_any()
     return department
 
 
 def create(data: BudgetData, *, actor: User | None) -> Budget:
     if actor is not None:
-        access.require_role(actor, Role.FINANCE, action="manage budgets")
+        access.require(actor, "manage_budgets", action="manage budgets")
     department = _validate(data)
     budget = Budget(
         department=department,
@@ -374,7 +397,7 @@ def create(data: BudgetData, *, actor: User | None) -> Budget:
 def set_amount(
     budget: Budget, amount: Decimal, *, actor: User, expected_version: int | None = None
 ) -> None:
-    access.require_role(actor, Role.FINANCE, action="manage budgets")
+    access.require(actor, "manage_budgets", action="manage budgets")
     if amount is None or amount < 0:
         raise ValidationError.field("amount", "The amount must not be negative.")
     if amount > MAX_AMOUNT:

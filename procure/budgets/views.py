@@ -2,11 +2,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import reference
+from .. import reference, web
 from ..errors import Forbidden, ValidationError
-from ..extensions import db
-from ..forms import apply_errors, submitted_version
-from ..models import Role
+from ..forms import submitted_version
 from ..money import MoneyError, parse_money
 from ..reference import list_categories, list_departments
 from . import bp, services
@@ -31,20 +29,16 @@ def _budget_form(year: int, form: BudgetForm | None = None) -> BudgetForm:
     return form
 
 
-def _bars(year: int) -> list[dict]:
-    return services.bar_rows(
-        db.session.scalars(services.list_query(current_user, fiscal_year=year))
-    )
-
-
 def _render(year: int, form: BudgetForm | None = None, status: int = 200):
+    page = services.budget_page(current_user, year)
     return render_template(
         "budgets/index.html",
-        year=year,
-        rows=_bars(year),
-        form=_budget_form(year, form) if Role.FINANCE in current_user.roles else None,
+        year=page.year,
+        rows=page.rows,
+        may_manage=page.may_manage,
+        form=_budget_form(year, form) if page.may_manage else None,
         amount_form=AmountForm(),
-        years=range(year - 2, year + 3),
+        years=page.years,
     ), status
 
 
@@ -68,7 +62,7 @@ def create():
         except MoneyError as exc:
             form.amount.errors.append(f"The amount {exc}.")
         else:
-            try:
+            with web.form_errors(form) as outcome:
                 budget = services.create(
                     services.BudgetData(
                         department=form.department.data,
@@ -78,11 +72,7 @@ def create():
                     ),
                     actor=current_user,
                 )
-            except ValidationError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+            if outcome.ok:
                 flash(
                     f"The {budget.fiscal_year} budget of {budget.department.code} is set.",
                     "success",
@@ -102,7 +92,6 @@ def set_amount(budget_id: int):
             raise ValidationError.field("amount", f"The amount {exc}.") from None
         version = submitted_version(form)
         services.set_amount(budget, amount, actor=current_user, expected_version=version)
-        db.session.commit()
         flash(
             f"The budget of {budget.department.code} is now "
             f"{budget.amount:,.2f} {budget.currency}.",
