@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from .. import reference
 from ..extensions import db
 from ..models import Vendor
-from ..reference import list_categories, list_departments
-from .services import Dimension, Filters
+from .common import Dimension, Filters
 
 SUGGESTED_VENDORS = 300
 EARLIEST = dt.date(2000, 1, 1)
@@ -58,10 +58,10 @@ class FilterForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.department.choices = [SelectChoice("", "Any department")] + [
-            SelectChoice(d.code, f"{d.code} — {d.name}") for d in list_departments()
+            SelectChoice(d.code, f"{d.code} — {d.name}") for d in reference.list_departments()
         ]
         self.category.choices = [SelectChoice("", "Any category")] + [
-            SelectChoice(c.name, c.label) for c in list_categories()
+            SelectChoice(c.name, c.label) for c in reference.list_categories()
         ]
         # The names to suggest while typing, when there are few enough to list.
         names = list(
@@ -106,9 +106,8 @@ class FilterForm(FlaskForm):
 
     def filters(self) -> Filters:
         """The validated form as the services' filters (call after ``validate``)."""
-        from ..reference import department_by_code
-
-        department = department_by_code(self.department.data) if self.department.data else None
+        code = self.department.data
+        department = reference.department_by_code(code) if code else None
         return Filters(
             date_from=self.start.data,
             date_to=self.end.data,

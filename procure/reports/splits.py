@@ -33,7 +33,6 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -51,9 +50,7 @@ from ..models import (
     Vendor,
 )
 from . import dialect
-
-if TYPE_CHECKING:  # the services import budgets, whose views import this module's users
-    from .services import Filters
+from .common import Filters
 
 COUNTED_STATUSES = (
     RequestStatus.PENDING_APPROVAL,
@@ -353,8 +350,6 @@ class _GroupKey:
 
 def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
     """The department's code and the vendor's name or category's label of each group."""
-    from ..reference import list_categories
-
     groups = list(groups)
     if not groups:
         return {}
@@ -375,7 +370,7 @@ def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
         if vendor_ids
         else {}
     )
-    categories = {c.name: c.label for c in list_categories()}
+    categories = {c.name: c.label for c in reference.list_categories()}
     result = {}
     for g in groups:
         label = (

@@ -1,0 +1,148 @@
+"""Sourcing savings: per awarded RFQ, the awarded quote against the highest and the
+median of the RFQ's current quotes, and the sums over every award."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ...extensions import db
+from ...models import Department, PurchaseRequest, Quote, Rfq, RfqStatus, Vendor
+from ...money import Money
+from ..common import Filters, as_money, request_conditions
+
+
+@dataclasses.dataclass(frozen=True)
+class SavingsRow:
+    rfq_id: int
+    rfq_number: str
+    request_number: str
+    title: str
+    department: str
+    vendor: str
+    awarded_at: dt.datetime
+    quotes: int
+    awarded: Decimal
+    highest: Decimal
+    median: Decimal
+
+    @property
+    def saved_vs_highest(self) -> Decimal:
+        return self.highest - self.awarded
+
+    @property
+    def saved_vs_median(self) -> Decimal:
+        return self.median - self.awarded
+
+
+@dataclasses.dataclass(frozen=True)
+class SavingsReport:
+    rows: list[SavingsRow]  # the latest awards first; perhaps only the first of them
+    count: int  # every award the filters select; the sums are over all of them
+    awarded: Decimal
+    median: Decimal
+    highest: Decimal
+
+    @property
+    def saved_vs_highest(self) -> Decimal:
+        return self.highest - self.awarded
+
+    @property
+    def saved_vs_median(self) -> Decimal:
+        return self.median - self.awarded
+
+    @property
+    def share_vs_highest(self) -> Decimal | None:
+        if not self.highest:
+            return None
+        return (self.saved_vs_highest / self.highest * 100).quantize(Decimal("0.1"))
+
+
+def _quote_figures(rfq_ids: sa.Select) -> sa.Subquery:
+    """Per RFQ of ``rfq_ids``: how many current quotes, the highest, and the median
+    (the middle quote, or the mean of the middle two, rounded half up to the cent —
+    ``percentile_cont(0.5)``), with window functions both databases have."""
+    ranked = (
+        sa.select(
+            Quote.rfq_id.label("rfq_id"),
+            Quote.total.label("total"),
+            sa.func.row_number()
+            .over(partition_by=Quote.rfq_id, order_by=(Quote.total, Quote.id))
+            .label("rank"),
+            sa.func.count().over(partition_by=Quote.rfq_id).label("quotes"),
+        )
+        .where(Quote.rfq_id.in_(rfq_ids.scalar_subquery()), Quote.replaced_by_id.is_(None))
+        .subquery()
+    )
+    middle = ranked.c.rank.in_([(ranked.c.quotes + 1) // 2, (ranked.c.quotes + 2) // 2])
+    return (
+        sa.select(
+            ranked.c.rfq_id,
+            sa.func.max(ranked.c.quotes).label("quotes"),
+            sa.func.max(ranked.c.total).label("highest"),
+            sa.type_coerce(
+                sa.func.round(sa.func.avg(sa.case((middle, ranked.c.total)))), Money
+            ).label("median"),
+        )
+        .group_by(ranked.c.rfq_id)
+        .subquery("quote_figures")
+    )
+
+
+def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
+    """Per awarded RFQ: the awarded quote's total against the highest and the median
+    of the RFQ's current quotes (a corrected quote replaces the one it corrects), and
+    the sums over every award. The date range selects RFQs by the day they were
+    awarded; the vendor is the awarded one. Two queries; ``limit`` keeps the latest
+    so many rows (the sums still cover all)."""
+    awarded = orm.aliased(Quote)
+    conditions = [
+        Rfq.status == RfqStatus.AWARDED,
+        *request_conditions(dataclasses.replace(filters, vendor_id=None), Rfq.awarded_at),
+    ]
+    if filters.vendor_id is not None:
+        conditions.append(awarded.vendor_id == filters.vendor_id)
+    base = (
+        sa.select(Rfq.id)
+        .join(PurchaseRequest, PurchaseRequest.id == Rfq.request_id)
+        .join(awarded, awarded.id == Rfq.awarded_quote_id)
+        .where(*conditions)
+    )
+    latest = (Rfq.awarded_at.desc(), Rfq.id.desc())
+    figures = _quote_figures(base)
+    count, total_awarded, total_median, total_highest = db.session.execute(
+        base.join(figures, figures.c.rfq_id == Rfq.id).with_only_columns(
+            sa.func.count(),
+            sa.func.sum(awarded.total),
+            sa.type_coerce(sa.func.sum(figures.c.median), Money),
+            sa.type_coerce(sa.func.sum(figures.c.highest), Money),
+        )
+    ).one()
+    # The rows' own figures: of the latest ``limit`` awards only.
+    shown = _quote_figures(base.order_by(*latest).limit(limit) if limit is not None else base)
+    query = (
+        base.join(shown, shown.c.rfq_id == Rfq.id)
+        .add_columns(
+            Rfq.number,
+            PurchaseRequest.number,
+            PurchaseRequest.title,
+            Department.code,
+            Vendor.name,
+            Rfq.awarded_at,
+            shown.c.quotes,
+            awarded.total,
+            shown.c.highest,
+            shown.c.median,
+        )
+        .join(Department, Department.id == PurchaseRequest.department_id)
+        .join(Vendor, Vendor.id == awarded.vendor_id)
+        .order_by(*latest)
+    )
+    rows = [SavingsRow(*row) for row in db.session.execute(query)]
+    return SavingsReport(
+        rows, count, as_money(total_awarded), as_money(total_median), as_money(total_highest)
+    )
