@@ -19,7 +19,6 @@ from ..models import (
     PurchaseOrder,
     PurchaseRequest,
     Rfq,
-    Role,
     User,
     Vendor,
 )
@@ -79,7 +78,7 @@ def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
     if model is not None:
         access.load(model, entity_id, user)
     elif entity == "user":
-        if entity_id != user.id and Role.ADMIN not in user.roles:
+        if entity_id != user.id and not access.may(user, "administer"):
             raise Forbidden("Only admin may read another user's history.")
     elif not access.may(user, "read_audit_log"):
         raise Forbidden(f"Only finance and admin may read the history of a {entity}.")

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic.json_schema import models_json_schema
 
 from .. import inputs
+from ..auth.services import user_for_token
 from ..errors import BadRequest, Unauthorized, ValidationError
 from ..extensions import db
 from ..models import User
@@ -66,8 +67,6 @@ def current_user() -> User:
 
 
 def _authenticate() -> None:
-    from ..auth.services import user_for_token
-
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         security_event("invalid_token", reason="no bearer token")
