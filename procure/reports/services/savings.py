@@ -16,8 +16,25 @@ from ...money import Money
 from ..common import Filters, as_money, request_conditions
 
 
+class _Saved:
+    """What an award saved against the highest and the median quote: of one RFQ, or
+    summed over many."""
+
+    awarded: Decimal
+    highest: Decimal
+    median: Decimal
+
+    @property
+    def saved_vs_highest(self) -> Decimal:
+        return self.highest - self.awarded
+
+    @property
+    def saved_vs_median(self) -> Decimal:
+        return self.median - self.awarded
+
+
 @dataclasses.dataclass(frozen=True)
-class SavingsRow:
+class SavingsRow(_Saved):
     rfq_id: int
     rfq_number: str
     request_number: str
@@ -30,30 +47,14 @@ class SavingsRow:
     highest: Decimal
     median: Decimal
 
-    @property
-    def saved_vs_highest(self) -> Decimal:
-        return self.highest - self.awarded
-
-    @property
-    def saved_vs_median(self) -> Decimal:
-        return self.median - self.awarded
-
 
 @dataclasses.dataclass(frozen=True)
-class SavingsReport:
+class SavingsReport(_Saved):
     rows: list[SavingsRow]  # the latest awards first; perhaps only the first of them
     count: int  # every award the filters select; the sums are over all of them
     awarded: Decimal
     median: Decimal
     highest: Decimal
-
-    @property
-    def saved_vs_highest(self) -> Decimal:
-        return self.highest - self.awarded
-
-    @property
-    def saved_vs_median(self) -> Decimal:
-        return self.median - self.awarded
 
     @property
     def share_vs_highest(self) -> Decimal | None:
