@@ -16,6 +16,7 @@ from ..db import write_intent
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Notification, User, UserSession, utcnow
+from ..validation import text
 
 GENERIC_FAILURE = "The e-mail address or the password is not right."
 MIN_PASSWORD_LENGTH = 10
@@ -168,9 +169,7 @@ def create_token(user: User, name: str, *, actor: User) -> tuple[ApiToken, str]:
     """Create a token; the secret is returned once and stored only hashed."""
     if actor.id != user.id:
         raise Forbidden("You may only create tokens for yourself.")
-    name = (name or "").strip() or "API token"
-    if len(name) > 200:
-        raise ValidationError.field("name", "Use at most 200 characters.")
+    name = text(name, "name", required=False) or "API token"
     secret = ApiToken.generate()
     token = ApiToken(
         user_id=user.id, name=name, token_hash=ApiToken.hash_token(secret), hint=secret[:10]
