@@ -1,3 +1,9 @@
+"""The sourcing forms, and how each turns what was typed into a service's input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -7,6 +13,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,6 +24,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import IntegerField
+from ..models import PurchaseRequest, Rfq, RfqInvitation, Vendor
+from ..money import MoneyError, parse_money
+from ..validation import FieldErrors
+from . import scoring, services
+
+# Where the RFQ service's field names stand on the form.
+RFQ_FIELDS = {"vendor_ids": "vendors", **{f"weights.{c}": f"weight_{c}" for c in scoring.CRITERIA}}
 
 
 class VendorChoices(SelectMultipleField):
@@ -39,6 +53,25 @@ class RfqForm(FlaskForm):
     weight_warranty = DecimalField("Warranty", places=3, default=0, validators=[NumberRange(0, 1)])
     notes = TextAreaField("Notes for the vendors", validators=[Length(max=10_000)])
     submit = SubmitField("Create RFQ")
+
+    def offer(self, choices: list[tuple[Vendor, list[str]]]) -> RfqForm:
+        self.vendors.choices = [SelectChoice(vendor.id, vendor.name) for vendor, _ in choices]
+        return self
+
+    def rfq_data(self, pr: PurchaseRequest) -> services.RfqData:
+        weights = {
+            "price": self.weight_price.data,
+            "lead_time": self.weight_lead_time.data,
+            "rating": self.weight_rating.data,
+            "warranty": self.weight_warranty.data,
+        }
+        return services.RfqData(
+            request_id=pr.id,
+            vendor_ids=self.vendors.data,
+            due_date=self.due_date.data,
+            weights={k: Decimal(v or 0) for k, v in weights.items()},
+            notes=self.notes.data or "",
+        )
 
 
 class QuoteLineForm(Form):
@@ -65,6 +98,70 @@ class QuoteForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Length(max=10_000)])
     attachment = FileField("Quote document (PDF or image)")
     submit = SubmitField("Save quote")
+
+    def for_rfq(self, rfq: Rfq) -> QuoteForm:
+        """Offer the invited vendors, and a price field for each request line."""
+        self.vendor_id.choices = [
+            SelectChoice(i.vendor_id, i.vendor.name) for i in rfq.invitations
+        ]
+        if not self.lines.entries:
+            for line in rfq.request.lines:
+                self.lines.append_entry({"request_line_id": str(line.id), "unit_price": ""})
+        return self
+
+    def for_vendor(self, invitation: RfqInvitation) -> QuoteForm:
+        """The vendor's own page: the link decides the vendor, whatever is posted."""
+        self.for_rfq(invitation.rfq)
+        self.vendor_id.choices = [SelectChoice(invitation.vendor_id, invitation.vendor.name)]
+        self.vendor_id.data = invitation.vendor_id
+        return self
+
+    def quote_data(self, rfq: Rfq) -> services.QuoteData:
+        """The quote as typed: each price a sum of money (``ValidationError`` names the
+        fields that are not), each line the request line it prices."""
+        errors = FieldErrors()
+
+        def money(field: StringField, label: str, name: str) -> Decimal:
+            try:
+                return parse_money((field.data or "").strip() or "0")
+            except MoneyError as exc:
+                errors.add(name, f"{label} {exc}.")
+                return Decimal("0")  # never used: the errors are raised below
+
+        lines = []
+        request_lines = {line.id: line for line in rfq.request.lines}
+        for index, entry in enumerate(self.lines):
+            line_id = entry.form.request_line_id.data or ""
+            line = request_lines.get(int(line_id)) if line_id.isdigit() else None
+            if line is None:
+                continue
+            name = f"lines.{index}.unit_price"
+            if not (entry.form.unit_price.data or "").strip():
+                errors.add(name, "Give the unit price.")
+                continue
+            lines.append(
+                services.QuoteLineData(
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit=line.unit,
+                    unit_price=money(entry.form.unit_price, "The unit price", name),
+                    request_line_id=line.id,
+                )
+            )
+        shipping = money(self.shipping, "Shipping", "shipping")
+        tax = money(self.tax, "Tax", "tax")
+        errors.raise_if_any()
+        return services.QuoteData(
+            vendor_id=self.vendor_id.data,
+            valid_until=self.valid_until.data,
+            lead_time_days=self.lead_time_days.data,
+            warranty_months=self.warranty_months.data or 0,
+            payment_terms=self.payment_terms.data or "",
+            shipping=shipping,
+            tax=tax,
+            notes=self.notes.data or "",
+            lines=lines,
+        )
 
 
 class AwardForm(FlaskForm):

@@ -1,0 +1,92 @@
+"""Sourcing: RFQs for approved requests, quotes from invited vendors, the explained
+comparison, and the award that creates the purchase order. Services check, change,
+audit and flush; the caller commits once.
+
+The sections live in modules of their own, layered so that none imports one above
+it: ``eligibility`` (which vendors may take part), ``links`` (the vendors' private
+links), ``rfqs`` (finding, creating, sending, cancelling), ``quotes``,
+``comparison``, ``award`` (and the order it creates), and ``pages`` (what the pages
+show). Callers use the names re-exported here: ``services.award(...)``.
+"""
+
+from .award import Summary, award, create_order_from_quote, order_for, quote_rule, summaries
+from .comparison import Comparison, compare, comparison_snapshot
+from .eligibility import (
+    flag_reasons,
+    request_categories,
+    supplies,
+    vendor_address,
+    vendor_choices,
+    vendor_problems,
+)
+from .links import LinkRefused, hash_token, invitation_for_token, new_link
+from .pages import RfqPage, awaiting_for, rfq_page
+from .quotes import (
+    MAX_LEAD_TIME_DAYS,
+    MAX_WARRANTY_MONTHS,
+    QuoteData,
+    QuoteLineData,
+    current_quotes,
+    quote_history,
+    record_quote,
+)
+from .rfqs import (
+    EDITORS,
+    TEXT_MAX,
+    RfqData,
+    allowed_actions,
+    awaiting_sourcing,
+    cancel,
+    create_rfq,
+    get,
+    list_query,
+    request_to_source,
+    require_buyer,
+    send,
+    weights_of,
+)
+
+__all__ = [
+    "EDITORS",
+    "MAX_LEAD_TIME_DAYS",
+    "MAX_WARRANTY_MONTHS",
+    "TEXT_MAX",
+    "Comparison",
+    "LinkRefused",
+    "QuoteData",
+    "QuoteLineData",
+    "RfqData",
+    "RfqPage",
+    "Summary",
+    "allowed_actions",
+    "award",
+    "awaiting_for",
+    "awaiting_sourcing",
+    "cancel",
+    "compare",
+    "comparison_snapshot",
+    "create_order_from_quote",
+    "create_rfq",
+    "current_quotes",
+    "flag_reasons",
+    "get",
+    "hash_token",
+    "invitation_for_token",
+    "list_query",
+    "new_link",
+    "order_for",
+    "quote_history",
+    "quote_rule",
+    "record_quote",
+    "request_categories",
+    "request_to_source",
+    "require_buyer",
+    "rfq_page",
+    "send",
+    "summaries",
+    "supplies",
+    "vendor_address",
+    "vendor_choices",
+    "vendor_problems",
+    "weights_of",
+]

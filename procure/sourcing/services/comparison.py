@@ -1,0 +1,108 @@
+"""The explained comparison: the current quotes side by side, line by line, the best
+value of each row marked, and the weighted ranking (``scoring``) with its reasons."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from ...models import Quote, Rfq, utcnow
+from .. import scoring
+from .eligibility import vendor_problems
+from .quotes import current_quotes
+from .rfqs import weights_of
+
+
+@dataclasses.dataclass
+class Comparison:
+    rfq: Rfq
+    quotes: list[Quote]
+    ranking: list[scoring.Ranked]
+    lowest_total_quote_id: int | None
+    # Side by side: for each request line, the quote line of every quote (or None).
+    rows: list[dict[str, Any]]
+    best: dict[str, set[int]]
+
+    def quote(self, quote_id: int | None) -> Quote:
+        return next(q for q in self.quotes if q.id == quote_id)
+
+
+def _candidate(quote: Quote, today: dt.date) -> scoring.Candidate:
+    reasons = []
+    if quote.valid_until < today:
+        reasons.append(f"expired on {quote.valid_until.isoformat()}")
+    reasons.extend(vendor_problems(quote.vendor))
+    return scoring.Candidate(
+        quote_id=quote.id,
+        vendor_id=quote.vendor_id,
+        total=quote.total,
+        lead_time_days=quote.lead_time_days,
+        warranty_months=quote.warranty_months,
+        rating=quote.vendor.rating,
+        eligible=not reasons,
+        why_not="; ".join(reasons),
+    )
+
+
+def compare(rfq: Rfq) -> Comparison:
+    quotes = current_quotes(rfq)
+    today = utcnow().date()
+    candidates = [_candidate(q, today) for q in quotes]
+    ranking = scoring.rank(candidates, weights_of(rfq))
+    rows = []
+    for line in rfq.request.lines:
+        cells = {
+            q.id: next((ql for ql in q.lines if ql.request_line_id == line.id), None)
+            for q in quotes
+        }
+        rows.append({"line": line, "cells": cells})
+    # Lines a vendor added that match no request line, listed after the others.
+    extra = [(q, ql) for q in quotes for ql in q.lines if ql.request_line_id is None]
+    for quote, quote_line in extra:
+        rows.append(
+            {
+                "line": None,
+                "description": quote_line.description,
+                "cells": {q.id: (quote_line if q.id == quote.id else None) for q in quotes},
+            }
+        )
+
+    def best_of(values: dict[int, Any], lowest: bool = True) -> set[int]:
+        present = {k: v for k, v in values.items() if v is not None}
+        if not present:
+            return set()
+        target = min(present.values()) if lowest else max(present.values())
+        best = {k for k, v in present.items() if v == target}
+        # Where every quote is the same (the same shipping, say), none stands out.
+        return best if len(best) < len(quotes) else set()
+
+    best = {
+        "total": best_of({q.id: q.total for q in quotes}),
+        "shipping": best_of({q.id: q.shipping for q in quotes}),
+        "tax": best_of({q.id: q.tax for q in quotes}),
+        "lead_time": best_of({q.id: q.lead_time_days for q in quotes}),
+        "warranty": best_of({q.id: q.warranty_months for q in quotes}, lowest=False),
+        "rating": best_of({q.id: q.vendor.rating for q in quotes}, lowest=False),
+        "valid_until": best_of({q.id: q.valid_until for q in quotes}, lowest=False),
+    }
+    for index, row in enumerate(rows):
+        best[f"line{index}"] = best_of(
+            {k: (v.unit_price if v else None) for k, v in row["cells"].items()}
+        )
+    return Comparison(rfq, quotes, ranking, scoring.lowest_total_quote_id(candidates), rows, best)
+
+
+def comparison_snapshot(comparison: Comparison) -> list[dict[str, Any]]:
+    """The ranking as it stood, for the award's audit event."""
+    return [
+        {
+            "quote": r.candidate.quote_id,
+            "vendor": r.candidate.vendor_id,
+            "total": str(r.candidate.total),
+            "score": str(r.score),
+            "criteria": {k: str(v) for k, v in r.criteria.items()},
+            "eligible": r.candidate.eligible,
+        }
+        for r in comparison.ranking
+    ]
