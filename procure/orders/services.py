@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 from email.utils import parseaddr
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,7 +30,9 @@ from ..models import (
     utcnow,
 )
 from ..money import round_money
+from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
+from ..validation import FieldErrors
 from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
 
 TEXT_MAX = 10_000
@@ -71,6 +74,48 @@ def issued_by(order: PurchaseOrder) -> User | None:
     return db.session.get(User, order.issued_by_id) if order.issued_by_id else None
 
 
+# The page ---------------------------------------------------------------------------------
+
+# How the history shows an event; others are plain.
+TIMELINE_STYLES = {"issue": "success", "cancel": "danger", "receive": "success"}
+
+
+@dataclasses.dataclass
+class OrderPage:
+    order: PurchaseOrder
+    actions: list[str]
+    timeline: list[dict[str, Any]]
+    received_value: Decimal
+    issued_by: User | None
+
+
+def order_page(order: PurchaseOrder, user: User) -> OrderPage:
+    return OrderPage(
+        order=order,
+        actions=allowed_actions(order, user),
+        timeline=timeline(order),
+        received_value=received_value(order),
+        issued_by=issued_by(order),
+    )
+
+
+def timeline(order: PurchaseOrder) -> list[dict[str, Any]]:
+    """The order's history as the page lists it: what, who, when and the note."""
+    events = list(db.session.scalars(audit.events_for("order", order.id)))
+    ids = {e.actor_id for e in events if e.actor_id}
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return [
+        {
+            "what": e.action.capitalize(),
+            "at": e.at,
+            "note": e.comment,
+            "who": people[e.actor_id].name if e.actor_id in people else "Procure",
+            "style": TIMELINE_STYLES.get(e.action, "default"),
+        }
+        for e in events
+    ]
+
+
 # Editing a draft -------------------------------------------------------------------------
 
 
@@ -90,23 +135,18 @@ def update_draft(
     if order.status != OrderStatus.DRAFT:
         raise InvalidTransition("An issued order is frozen; only a draft can be edited.")
     workflow.check_version(order, expected_version, "order")
-    errors = {}
-    for name, limit in (
-        ("delivery_address", TEXT_MAX),
-        ("terms", TEXT_MAX),
-        ("payment_terms", 200),
-    ):
-        if len(getattr(data, name) or "") > limit:
-            errors[name] = [f"Use at most {limit:,} characters."]
+    errors = FieldErrors()
+    address = errors.text(data.delivery_address, "delivery_address", max_length=TEXT_MAX)
+    terms = errors.text(data.terms, "terms", max_length=TEXT_MAX)
+    payment_terms = errors.text(data.payment_terms, "payment_terms", max_length=200)
     if data.needed_by is not None and data.needed_by < utcnow().date():
-        errors["needed_by"] = ["The needed-by date is in the past."]
-    if errors:
-        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
+        errors.add("needed_by", "The needed-by date is in the past.")
+    errors.raise_if_any()
     before = _draft_snapshot(order)
-    order.delivery_address = (data.delivery_address or "").strip()
+    order.delivery_address = address
     order.needed_by = data.needed_by
-    order.payment_terms = (data.payment_terms or "").strip()
-    order.terms = (data.terms or "").strip()
+    order.payment_terms = payment_terms
+    order.terms = terms
     changes = audit.diff(before, _draft_snapshot(order))
     if changes:
         db.session.flush()
@@ -233,8 +273,6 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
     )
     address = sourcing.vendor_address(order.vendor)
     if address:
-        from ..notifications import vendors as vendor_mail
-
         vendor_mail.queue_order(order, address, stored)
 
 
@@ -259,43 +297,36 @@ def receive(
     """Record what arrived, per line, on a date; receiving more than ordered is refused."""
     workflow.check(ORDER, order, OrderAction.RECEIVE, actor)
     workflow.check_version(order, expected_version, "order")
-    errors: dict[str, list[str]] = {}
+    errors = FieldErrors()
     today = utcnow().date()
     if received_on is None:
         received_on = today
     if received_on > today:
-        errors["received_on"] = ["Goods cannot be received in the future."]
-    if order.issued_at and received_on < order.issued_at.date():
-        errors["received_on"] = ["That is before the order was issued."]
-    if len(note or "") > TEXT_MAX:
-        errors["note"] = [f"Use at most {TEXT_MAX:,} characters."]
+        errors.add("received_on", "Goods cannot be received in the future.")
+    elif order.issued_at and received_on < order.issued_at.date():
+        errors.add("received_on", "That is before the order was issued.")
+    note = errors.text(note, "note", max_length=TEXT_MAX)
     by_id = {line.id: line for line in order.lines}
     wanted: dict[int, Decimal] = {}
     for index, item in enumerate(lines):
         line = by_id.get(item.line_id)
         if line is None:
-            errors.setdefault(f"lines.{index}.line_id", []).append(
-                "This line is not part of the order."
-            )
+            errors.add(f"lines.{index}.line_id", "This line is not part of the order.")
             continue
         if item.quantity is None or item.quantity <= 0:
-            errors.setdefault(f"lines.{index}.quantity", []).append(
-                "The quantity must be greater than zero."
-            )
+            errors.add(f"lines.{index}.quantity", "The quantity must be greater than zero.")
             continue
         wanted[line.id] = wanted.get(line.id, Decimal(0)) + item.quantity
         remaining = line.quantity - line.received_quantity
         if wanted[line.id] > remaining:
-            errors.setdefault(f"lines.{index}.quantity", []).append(
-                f"Only {remaining.normalize():f} of line {line.position} remain to be received."
+            errors.add(
+                f"lines.{index}.quantity",
+                f"Only {remaining.normalize():f} of line {line.position} remain to be received.",
             )
     if not lines and not errors:
-        errors["lines"] = ["Say what was received."]
-    if errors:
-        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
-    receipt = Receipt(
-        order=order, received_on=received_on, note=(note or "").strip(), recorded_by_id=actor.id
-    )
+        errors.add("lines", "Say what was received.")
+    errors.raise_if_any()
+    receipt = Receipt(order=order, received_on=received_on, note=note, recorded_by_id=actor.id)
     for line_id, quantity in wanted.items():
         line = by_id[line_id]
         line.received_quantity = line.received_quantity + quantity
@@ -371,11 +402,11 @@ def cancel(
 
 
 def _check_comment(comment: str, *, required: bool) -> str:
-    comment = (comment or "").strip()
-    if required and not comment:
-        raise ValidationError.field("comment", "Give the reason.")
-    if len(comment) > TEXT_MAX:
-        raise ValidationError.field("comment", f"Use at most {TEXT_MAX:,} characters.")
+    errors = FieldErrors()
+    comment = errors.text(
+        comment, "comment", max_length=TEXT_MAX, required=required, missing="Give the reason."
+    )
+    errors.raise_if_any()
     return comment
 
 

@@ -1,19 +1,14 @@
 from __future__ import annotations
 
-import json
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import audit
-from ..errors import ValidationError
-from ..extensions import db
-from ..forms import apply_errors, submitted_version
-from ..models import OrderStatus, PurchaseOrder, User
-from ..money import MoneyError, parse_quantity
+from .. import web
+from ..forms import submitted_version
+from ..models import OrderStatus, PurchaseOrder
 from ..pagination import paginate_page
 from . import bp, services
-from .forms import ActionForm, DraftForm, ReceiveForm
+from .forms import ActionForm, DraftForm, receive_form
 
 
 @bp.get("/")
@@ -42,37 +37,14 @@ def index():
     )
 
 
-def _render(order, *, draft_form=None, receive_form=None, action_form=None, status=200):
-    events = list(db.session.scalars(audit.events_for("order", order.id)))
-    people = {
-        u.id: u
-        for u in db.session.scalars(
-            db.select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id}))
-        )
-    }
-    timeline = [
-        {
-            "what": e.action.capitalize(),
-            "at": e.at,
-            "note": e.comment,
-            "who": people[e.actor_id].name if e.actor_id in people else "Procure",
-            "style": {"issue": "success", "cancel": "danger", "receive": "success"}.get(
-                e.action, "default"
-            ),
-        }
-        for e in events
-    ]
+def _render(order, *, draft_form=None, receive=None, action_form=None, status=200):
     return render_template(
         "orders/detail.html",
+        page=services.order_page(order, current_user),
         order=order,
-        actions=services.allowed_actions(order, current_user),
         draft_form=draft_form or DraftForm(obj=order, version=order.version),
-        receive_form=receive_form or ReceiveForm(version=order.version),
+        receive_form=receive or receive_form(order, version=order.version),
         action_form=action_form or ActionForm(version=order.version),
-        timeline=timeline,
-        received_value=services.received_value(order),
-        issued_by=services.issued_by(order),
-        changes_of=lambda e: json.loads(e.changes),
     ), status
 
 
@@ -88,26 +60,17 @@ def edit(order_id: int):
     order = services.get(order_id, current_user)
     form = DraftForm()
     if form.validate():
-        try:
+        with web.form_errors(form) as outcome:
             services.update_draft(
                 order,
-                services.DraftData(
-                    delivery_address=form.delivery_address.data or "",
-                    needed_by=form.needed_by.data,
-                    payment_terms=form.payment_terms.data or "",
-                    terms=form.terms.data or "",
-                ),
+                form.draft_data(),
                 actor=current_user,
                 expected_version=submitted_version(form),
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The draft is saved.", "success")
             return redirect(url_for(".detail", order_id=order.id))
-    return _render(services.get(order_id, current_user), draft_form=form, status=422)
+    return _render(order, draft_form=form, status=422)
 
 
 @bp.post("/<int:order_id>/issue")
@@ -118,7 +81,6 @@ def issue(order_id: int):
     if not form.validate():
         abort(400)
     services.issue(order, actor=current_user, expected_version=submitted_version(form))
-    db.session.commit()
     flash(f"{order.number} is issued. Its PDF is frozen and on its way to the vendor.", "success")
     return redirect(url_for(".detail", order_id=order.id))
 
@@ -127,18 +89,10 @@ def issue(order_id: int):
 @login_required
 def receive(order_id: int):
     order = services.get(order_id, current_user)
-    form = ReceiveForm()
-    lines, errors = [], {}
-    for line in order.lines:
-        raw = (request.form.get(f"line-{line.id}") or "").strip()
-        if not raw or raw in {"0", "0.0", "0.00"}:
-            continue
-        try:
-            lines.append(services.ReceiptLineData(line_id=line.id, quantity=parse_quantity(raw)))
-        except MoneyError as exc:
-            errors[f"line-{line.id}"] = f"Quantity {exc}."
-    if form.validate() and not errors:
-        try:
+    form = receive_form(order)
+    if form.validate():
+        lines = form.receipt_lines()
+        with web.form_errors(form, aliases=form.error_fields(lines)) as outcome:
             services.receive(
                 order,
                 lines,
@@ -147,28 +101,10 @@ def receive(order_id: int):
                 actor=current_user,
                 expected_version=submitted_version(form),
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            for name, messages in exc.fields.items():
-                parts = name.split(".")
-                if (
-                    parts[0] == "lines"
-                    and len(parts) == 3
-                    and parts[1].isdigit()
-                    and int(parts[1]) < len(lines)
-                ):
-                    errors[f"line-{lines[int(parts[1])].line_id}"] = " ".join(messages)
-                elif hasattr(getattr(form, name, None), "errors"):
-                    getattr(form, name).errors = list(getattr(form, name).errors) + messages
-                else:
-                    form.form_errors.extend(messages)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The receipt is recorded.", "success")
             return redirect(url_for(".detail", order_id=order.id))
-    order = services.get(order_id, current_user)
-    form.line_errors = errors
-    return _render(order, receive_form=form, status=422)
+    return _render(order, receive=form, status=422)
 
 
 @bp.post("/<int:order_id>/<any(close, cancel):action>")
@@ -178,18 +114,15 @@ def act(order_id: int, action: str):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    try:
+    with web.form_errors(form) as outcome:
         getattr(services, action)(
             order,
             actor=current_user,
             comment=form.comment.data or "",
             expected_version=submitted_version(form),
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        form.comment.errors = list(exc.fields.get("comment", [exc.message]))
-        return _render(services.get(order_id, current_user), action_form=form, status=422)
-    db.session.commit()
+    if not outcome.ok:
+        return _render(order, action_form=form, status=422)
     flash(f"The order is {'closed' if action == 'close' else 'cancelled'}.", "success")
     return redirect(url_for(".detail", order_id=order.id))
 
