@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 from ..models import OrderStatus, PurchaseOrder
 from ..orders import services
 from . import bp
-from .requests import PersonOut
+from .requests import PersonOut, person
 from .schemas import (
     ActionBody,
     Id,
@@ -79,8 +79,6 @@ class OrderQuery(PageQuery):
 
 
 def order_out(order: PurchaseOrder) -> OrderOut:
-    from .requests import person
-
     return OrderOut(
         id=order.id,
         number=order.number,
