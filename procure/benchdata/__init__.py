@@ -37,13 +37,24 @@ from werkzeug.security import generate_password_hash
 from .. import attachments, policy, settings
 from ..db import write_intent
 from ..extensions import db
-from ..models import AuditHead, NumberSequence, PolicyRule, PurchaseRequest, utcnow
+from ..models import (
+    AuditHead,
+    Department,
+    NumberSequence,
+    PolicyRule,
+    PurchaseRequest,
+    User,
+    Vendor,
+    utcnow,
+)
 from ..money import format_money
+from ..vendors.demo import tiny_pdf
 from . import bulk, rows
 from .chain import COLUMNS as AUDIT_COLUMNS
 from .chain import TABLE as AUDIT_TABLE
 from .chain import AuditStream
 from .clock import Clock
+from .errors import SeedRefused
 from .history import History
 from .organisation import FIXED_LOGINS, Ids, Organisation
 
@@ -62,10 +73,6 @@ SERIAL_TABLES = [
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS,
     )
 ]  # fmt: skip
-
-
-class SeedRefused(Exception):
-    """The database is not one seed-bench may fill; the message says why."""
 
 
 @dataclasses.dataclass
@@ -215,8 +222,6 @@ class _Seeder:
             (row.prefix, row.year): row.last
             for row in db.session.execute(sa.select(NumberSequence.__table__))
         }
-        from ..models import Department, User, Vendor
-
         self.organisation = Organisation(
             self.rng,
             self.clock,
@@ -464,8 +469,6 @@ def _fast_policy_money(currency: str) -> Iterator[None]:
 
 def _placeholder_pdf() -> tuple[str, int]:
     """Store the PDF every generated issued order points to; returns its SHA-256 and size."""
-    from ..vendors.demo import tiny_pdf
-
     data = tiny_pdf(
         "Purchase order PDF not rendered",
         "This database was filled by seed-bench with generated history.",

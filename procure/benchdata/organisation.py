@@ -17,6 +17,7 @@ from . import catalog
 from .chain import AuditStream
 from .clock import Clock
 from .draw import Weighted, pick
+from .errors import SeedRefused
 
 # The fixed logins the other benchmarks rely on.
 REQUESTER = "bench.requester@example.org"
@@ -198,8 +199,6 @@ class Organisation:
         if email is None:
             email = self._email(first, last)
         elif email in self._emails:
-            from . import SeedRefused
-
             raise SeedRefused(
                 f"A user {email} exists already; seed-bench needs an empty database."
             )
