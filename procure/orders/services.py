@@ -1,7 +1,7 @@
 """Purchase orders: editing a draft, issuing (number, frozen PDF, the request moves to
 ordered), receiving against lines, closing and cancelling. Services check, change,
-audit and flush; the caller commits once. (Access rules are registered with the
-sourcing services, which create orders from awarded quotes.)"""
+audit and flush; the caller commits once. Who sees and changes an order is in
+``access.DOCUMENTS``; the award in the sourcing services creates the draft."""
 
 from __future__ import annotations
 
