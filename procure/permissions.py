@@ -2,11 +2,19 @@
 
 Each returns ``None`` when the user may act, or the reason they may not, so that
 a refusal always says why (and the same check serves buttons, pages and API).
+:func:`eligible_deciders` is the same rule as a query: who may decide a step, for
+the submission that needs somebody and the notification that tells them.
 """
 
 from __future__ import annotations
 
-from .models import ApprovalStep, PurchaseRequest, Role, User
+from typing import Any
+
+import sqlalchemy as sa
+
+from .delegation import CACHE_KEY, delegators_of
+from .extensions import db
+from .models import ApprovalStep, PurchaseRequest, Role, User, UserRole
 
 Reason = str | None
 
@@ -45,11 +53,22 @@ def _own_reason(person: User, pr: PurchaseRequest, step: ApprovalStep) -> Reason
     return None
 
 
+def eligible_deciders(pr: PurchaseRequest, role: Role) -> sa.Select[Any]:
+    """The ids of the active people who may decide a step of ``role`` on ``pr`` in their
+    own right: holders of the role (approvers of the request's department for the
+    department step), the requester excepted."""
+    query = (
+        sa.select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == role, User.active.is_(True), User.id != pr.requester_id)
+    )
+    if role == Role.APPROVER:
+        query = query.where(User.department_id == pr.department_id)
+    return query
+
+
 def standing_in_for(actor: User) -> list[User]:
     """Whom ``actor`` may decide for today, by delegation."""
-    from .delegation import CACHE_KEY, delegators_of
-    from .extensions import db
-
     # Asked once per user and database session (a request, a command); creating or
     # ending a delegation clears it.
     cache = db.session.info.setdefault(CACHE_KEY, {})

@@ -7,12 +7,17 @@ reason), assigns the new status, and records the audit event in the same
 transaction. The optimistic version column of each document makes concurrent
 changes lose with ``Conflict`` instead of overwriting each other.
 
+A purchase request's approval steps have a table of their own, :data:`STEP`: each
+action on the request moves its steps as :data:`REQUEST_STEPS` says, in :func:`apply`,
+before any listener runs.
+
 No Flask here: the tables are plain data that tests walk exhaustively.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,18 +30,22 @@ from . import audit, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
 from .models import (
     OPEN_STEP_STATUSES,
+    ApprovalStep,
     ContractStatus,
     OrderStatus,
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
     RfqStatus,
+    StepStatus,
     User,
     VendorStatus,
+    utcnow,
 )
 
 Who = Callable[[User, Any], str | None]
 Target = enum.Enum | Callable[[Any], enum.Enum]
+StepMove = tuple[ApprovalStep, "StepAction"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +64,9 @@ class Machine:
     entity: str  # the audit log's entity name
     actions: type[enum.Enum]
     table: Mapping[tuple[enum.Enum, enum.Enum], Transition]
+    # What an action does to the document's approval steps: (step, step action) pairs,
+    # each a move of the STEP table.
+    steps: Callable[[Any, enum.Enum], list[StepMove]] | None = None
 
     def transition(self, state: enum.Enum, action: enum.Enum) -> Transition | None:
         return self.table.get((state, action))
@@ -63,8 +75,8 @@ class Machine:
 # Listeners run after a transition is applied, in the same transaction
 # (notifications use this); they receive (machine, doc, action, old, new, actor)
 # and the keywords ``comment`` and ``on_behalf_of`` of the call to :func:`apply`.
-# They run before the caller updates anything else (the decided step, say):
-# what they read is the document as the transition left it.
+# What they read is the document as the transition left it, its steps included
+# (the decided step decided, the next one pending).
 _listeners: list[Callable[..., None]] = []
 
 
@@ -87,16 +99,31 @@ def apply(
     changes: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
     alongside: Callable[[enum.Enum], None] | None = None,
+    at: dt.datetime | None = None,
 ) -> enum.Enum:
     """Take ``action`` on ``doc``; returns the new status. Flushes, never commits.
 
     ``alongside(new_status)`` makes further changes to ``doc`` once the transition is
-    allowed, so that they are written in the same guarded ``UPDATE``."""
+    allowed, so that they are written in the same guarded ``UPDATE``. The steps the
+    transition moves are stamped ``at`` (default: now), the decided one with
+    ``actor``, ``on_behalf_of`` and ``comment``."""
     check_version(doc, expected_version, machine.entity)
     old = doc.status
     transition = check(machine, doc, action, actor)
     new = transition.resolve(doc)
+    moves = machine.steps(doc, action) if machine.steps is not None else []
+    targets = [step_target(step, step_action) for step, step_action in moves]
     doc.status = new
+    at = at or utcnow()
+    for (step, step_action), target in zip(moves, targets, strict=True):
+        # What the table's CHECKs tie to a step's status: since when it is pending,
+        # and who decided it.
+        step.status = target
+        step.pending_since = at if target == StepStatus.PENDING else None
+        if step_action in DECISIONS:
+            step.decided_by_id = actor.id if actor is not None else None
+            step.on_behalf_of_id = on_behalf_of.id if on_behalf_of is not None else None
+            step.decided_at, step.comment = at, comment
     if alongside is not None:
         alongside(new)
     _write_version(doc)
@@ -175,6 +202,44 @@ def allowed_actions(machine: Machine, doc: Any, actor: User) -> list[str]:
     return list(dict.fromkeys(allowed))
 
 
+# Approval steps -----------------------------------------------------------------
+
+
+class StepAction(enum.StrEnum):
+    OPEN = "open"  # its turn came: the request was submitted, or the step before approved
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETURN = "return"
+    CANCEL = "cancel"  # never decided: the request was rejected, returned or cancelled
+
+
+ST = StepStatus
+SA = StepAction
+
+# (state, action) -> state. No "who": a step moves only as its request's transition
+# says, and that transition has checked who may.
+STEP: Mapping[tuple[StepStatus, StepAction], StepStatus] = {
+    (ST.WAITING, SA.OPEN): ST.PENDING,
+    (ST.WAITING, SA.CANCEL): ST.CANCELLED,
+    (ST.PENDING, SA.APPROVE): ST.APPROVED,
+    (ST.PENDING, SA.REJECT): ST.REJECTED,
+    (ST.PENDING, SA.RETURN): ST.RETURNED,
+    (ST.PENDING, SA.CANCEL): ST.CANCELLED,
+}
+
+DECISIONS = (SA.APPROVE, SA.REJECT, SA.RETURN)
+
+
+def step_target(step: ApprovalStep, action: StepAction) -> StepStatus:
+    """The status ``action`` moves ``step`` to; ``InvalidTransition`` if it may not."""
+    target = STEP.get((step.status, action))
+    if target is None:
+        raise InvalidTransition(
+            f"You cannot {action.value} an approval step that is {step.status.value}."
+        )
+    return target
+
+
 # Purchase requests --------------------------------------------------------------
 
 
@@ -195,12 +260,33 @@ def _after_approval(pr: PurchaseRequest) -> RequestStatus:
     return RequestStatus.APPROVED if len(open_steps) <= 1 else RequestStatus.PENDING_APPROVAL
 
 
+# What a request's action does to the steps of its current round: to the pending
+# step, to the first step still waiting, and to the others still waiting.
+REQUEST_STEPS: Mapping[enum.Enum, tuple[StepAction | None, ...]] = {
+    RequestAction.SUBMIT: (None, SA.OPEN, None),  # the service adds the steps waiting
+    RequestAction.APPROVE: (SA.APPROVE, SA.OPEN, None),
+    RequestAction.REJECT: (SA.REJECT, SA.CANCEL, SA.CANCEL),
+    RequestAction.RETURN: (SA.RETURN, SA.CANCEL, SA.CANCEL),
+    RequestAction.CANCEL: (SA.CANCEL, SA.CANCEL, SA.CANCEL),
+}
+
+
+def _request_steps(pr: PurchaseRequest, action: enum.Enum) -> list[StepMove]:
+    """:data:`REQUEST_STEPS` applied to ``pr``: which of its steps move, and how."""
+    to_pending, to_next, to_rest = REQUEST_STEPS.get(action, (None, None, None))
+    waiting = [step for step in pr.current_steps if step.status == ST.WAITING]
+    moves = [(pr.pending_step, to_pending)]
+    moves += [(step, to_rest if index else to_next) for index, step in enumerate(waiting)]
+    return [(step, move) for step, move in moves if step is not None and move is not None]
+
+
 S = RequestStatus
 A = RequestAction
 
 REQUEST = Machine(
     entity="request",
     actions=RequestAction,
+    steps=_request_steps,
     table={
         (S.DRAFT, A.SUBMIT): Transition(S.PENDING_APPROVAL, permissions.owner_of),
         (S.DRAFT, A.CANCEL): Transition(S.CANCELLED, permissions.owner_of),
@@ -335,6 +421,7 @@ __all__ = [
     "ORDER",
     "REQUEST",
     "RFQ",
+    "STEP",
     "VENDOR",
     "ContractAction",
     "OrderAction",
@@ -346,10 +433,12 @@ __all__ = [
     "InvalidTransition",
     "Machine",
     "RequestAction",
+    "StepAction",
     "Transition",
     "allowed_actions",
     "apply",
     "check",
     "check_version",
     "on_transition",
+    "step_target",
 ]

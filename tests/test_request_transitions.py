@@ -26,6 +26,7 @@ from procure import reference, workflow
 from procure.admin import services as admin_services
 from procure.errors import DomainError, Forbidden, InvalidTransition, ValidationError
 from procure.models import (
+    ApprovalStep,
     AuditEvent,
     Department,
     PurchaseRequest,
@@ -35,7 +36,7 @@ from procure.models import (
     User,
 )
 from procure.purchasing import services
-from procure.workflow import REQUEST, RequestAction
+from procure.workflow import REQUEST, RequestAction, StepAction
 
 from .factories import PASSWORD
 
@@ -259,3 +260,54 @@ def try_once(db, pr, action, people, actor_kind, entry) -> None:
         assert pending is not None
         assert pending.status == decided.get(action, StepStatus.RETURNED)
         assert pending.decided_by_id == actor.id
+
+
+# The approval steps' own table, written out here too: (state, action) -> state.
+# Nobody acts on a step: the request's transitions move them (workflow.REQUEST_STEPS).
+T = StepStatus
+SA = StepAction
+STEP_EXPECTED = {
+    (T.WAITING, SA.OPEN): T.PENDING,
+    (T.WAITING, SA.CANCEL): T.CANCELLED,
+    (T.PENDING, SA.APPROVE): T.APPROVED,
+    (T.PENDING, SA.REJECT): T.REJECTED,
+    (T.PENDING, SA.RETURN): T.RETURNED,
+    (T.PENDING, SA.CANCEL): T.CANCELLED,
+}
+
+
+@pytest.mark.parametrize("action", list(StepAction), ids=lambda action: action.value)
+@pytest.mark.parametrize("state", list(StepStatus), ids=lambda state: state.value)
+def test_step_transition(state, action):
+    step = ApprovalStep(status=state)
+    expected = STEP_EXPECTED.get((state, action))
+    if expected is None:
+        with pytest.raises(InvalidTransition):
+            workflow.step_target(step, action)
+    else:
+        assert workflow.step_target(step, action) == expected
+    assert step.status == state  # the table says where a step goes; apply() moves it
+
+
+@pytest.mark.parametrize(
+    "action, after",
+    [
+        ("approve", ["approved", "pending", "waiting"]),
+        ("reject", ["rejected", "cancelled", "cancelled"]),
+        ("return", ["returned", "cancelled", "cancelled"]),
+        ("cancel", ["cancelled", "cancelled", "cancelled"]),
+    ],
+)
+def test_listeners_see_the_steps_moved_with_the_request(db, people, monkeypatch, action, after):
+    pr = build("pending_department_of_three", people)
+    seen = []
+
+    def listener(machine, doc, *_args, **_kwargs):
+        if machine is REQUEST:
+            seen.append([(step.status.value, step.decided_by_id) for step in doc.current_steps])
+
+    monkeypatch.setattr(workflow, "_listeners", [*workflow._listeners, listener])
+    actor = people["owner" if action == "cancel" else "approver"]
+    services.act(pr, action, actor=actor, comment="Reason given.")
+    decided_by = None if action == "cancel" else actor.id
+    assert seen == [list(zip(after, [decided_by, None, None], strict=True))]

@@ -563,6 +563,8 @@ class History(Sourcing, Contracts):
         action: str,
         comment: str,
     ) -> None:
+        # History is written in bulk on purpose, bypassing workflow.apply: the statuses of
+        # the request and its steps below follow workflow.REQUEST and STEP by hand.
         open_steps = [s for s in steps if s.status in ("pending", "waiting")]
         if action == "approve":
             new = "approved" if len(open_steps) <= 1 else "pending_approval"

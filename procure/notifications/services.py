@@ -31,7 +31,7 @@ from flask import current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from .. import delegation, workflow
+from .. import delegation, permissions, workflow
 from ..errors import NotFound
 from ..extensions import db
 from ..models import (
@@ -40,7 +40,6 @@ from ..models import (
     NotificationStatus,
     PurchaseRequest,
     RequestStatus,
-    StepStatus,
     User,
     utcnow,
 )
@@ -168,14 +167,12 @@ def step_recipients(
     pr: PurchaseRequest, step: ApprovalStep, *, excluded: Collection[int] = ()
 ) -> list[Recipient]:
     """Everyone who may decide ``step`` (see the module's docstring), once each."""
-    from ..purchasing.services import eligible_deciders
-
     excluded = {*excluded, pr.requester_id}
     holders = [
         user
         for user in db.session.scalars(
             sa.select(User)
-            .where(User.id.in_(eligible_deciders(pr, step.role)))
+            .where(User.id.in_(permissions.eligible_deciders(pr, step.role)))
             .options(selectinload(User.role_rows))
             .order_by(User.id)
         )
@@ -193,6 +190,12 @@ def step_recipients(
             if stand_in.id not in in_own_right:
                 entry.stands_in_for.append(holder)
     return list(recipients.values())
+
+
+def _just_decided(pr: PurchaseRequest) -> ApprovalStep | None:
+    """The step of this round decided last: steps are decided in order."""
+    decided = [step for step in pr.current_steps if step.decided_at is not None]
+    return decided[-1] if decided else None
 
 
 def _request_path(pr: PurchaseRequest) -> str:
@@ -256,15 +259,14 @@ def on_transition(
 ) -> None:
     """The ``workflow.on_transition`` listener.
 
-    It runs inside ``apply``, before the service records the decision on the step:
-    the step being decided is still the pending one, and a later step still waits.
+    It runs inside ``apply``, once the request and its steps have moved: the step just
+    decided records its decision, and the step whose turn came is the pending one.
     """
     if machine is not workflow.REQUEST:
         return
     pr: PurchaseRequest = doc
-    deciding = pr.pending_step
-    if action == RequestAction.SUBMIT and deciding is not None:
-        tell_deciders(pr, deciding, actor=actor)
+    if action == RequestAction.SUBMIT and pr.pending_step is not None:
+        tell_deciders(pr, pr.pending_step, actor=actor)
     elif action == RequestAction.APPROVE and new == RequestStatus.APPROVED:
         tell_requester(
             pr,
@@ -272,15 +274,14 @@ def on_transition(
             actor=actor,
             on_behalf_of=on_behalf_of,
             comment=comment,
-            step=deciding,
+            step=_just_decided(pr),
         )
     elif action == RequestAction.APPROVE:
-        upcoming = next((s for s in pr.current_steps if s.status == StepStatus.WAITING), None)
-        if upcoming is not None:
-            excluded = _deciders_so_far(pr) | {actor.id}
-            if on_behalf_of is not None:
-                excluded.add(on_behalf_of.id)
-            tell_deciders(pr, upcoming, actor=actor, excluded=excluded)
+        if pr.pending_step is not None:
+            # Who decided a step of this round, the one just approved included, is not
+            # asked again.
+            excluded = _deciders_so_far(pr)
+            tell_deciders(pr, pr.pending_step, actor=actor, excluded=excluded)
     elif action in _REQUESTER_KINDS:
         tell_requester(
             pr,
@@ -288,7 +289,7 @@ def on_transition(
             actor=actor,
             on_behalf_of=on_behalf_of,
             comment=comment,
-            step=deciding,
+            step=_just_decided(pr),
         )
     else:
         return

@@ -1,0 +1,78 @@
+"""Purchase requests: filing, editing and deciding them, and reading them back.
+Services check, change, audit and flush; the caller commits once.
+
+- ``filing``: what a request may contain, and the drafts written from it;
+- ``decisions``: submitting, approving, rejecting, returning, cancelling;
+- ``queries``: one request, the lists, the approval inbox, the dashboard's figures;
+- ``page``: what a request's page shows, in one call.
+
+Callers use the names below (``services.approve(...)``), not the modules.
+"""
+
+from .decisions import (
+    ACTIONS,
+    act,
+    allowed_actions,
+    approve,
+    budget_check,
+    cancel,
+    preview_steps,
+    reject,
+    return_for_changes,
+    submit,
+)
+from .filing import (
+    MAX_LINES,
+    TEXT_MAX,
+    TITLE_MAX,
+    LineData,
+    RequestData,
+    create_request,
+    problems,
+    require_filer,
+    update_request,
+    validate,
+)
+from .page import TIMELINE_LABELS, RequestPage, detail
+from .queries import (
+    Dashboard,
+    awaiting,
+    dashboard,
+    get,
+    history,
+    list_query,
+    waiting_since,
+)
+
+__all__ = [
+    "ACTIONS",
+    "MAX_LINES",
+    "TEXT_MAX",
+    "TIMELINE_LABELS",
+    "TITLE_MAX",
+    "Dashboard",
+    "LineData",
+    "RequestData",
+    "RequestPage",
+    "act",
+    "allowed_actions",
+    "approve",
+    "awaiting",
+    "budget_check",
+    "cancel",
+    "create_request",
+    "dashboard",
+    "detail",
+    "get",
+    "history",
+    "list_query",
+    "preview_steps",
+    "problems",
+    "reject",
+    "require_filer",
+    "return_for_changes",
+    "submit",
+    "update_request",
+    "validate",
+    "waiting_since",
+]

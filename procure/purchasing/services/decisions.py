@@ -1,0 +1,208 @@
+"""Deciding purchase requests: submitting, approving, rejecting, returning, cancelling.
+
+Each is one transition of ``workflow.REQUEST``, which moves the approval steps with
+the request; the services check what the table cannot (a comment, anybody to decide).
+"""
+
+from __future__ import annotations
+
+from ... import access, permissions, policy, reference, workflow
+from ...budgets import services as budgets
+from ...errors import ValidationError
+from ...extensions import db
+from ...models import ApprovalStep, PurchaseRequest, RequestStatus, Role, StepStatus, User, utcnow
+from ...workflow import REQUEST, RequestAction
+from .filing import TEXT_MAX
+
+
+def allowed_actions(pr: PurchaseRequest, user: User) -> list[str]:
+    """What ``user`` may do to ``pr`` now: the buttons of its page, the API's list."""
+    actions = workflow.allowed_actions(REQUEST, pr, user)
+    user_actions = {action.value for action in workflow.REQUEST_USER_ACTIONS}
+    result = [action for action in actions if action in user_actions]
+    if access.can_change(user, pr):
+        result.insert(0, "edit")
+    return result
+
+
+def budget_check(pr: PurchaseRequest) -> budgets.BudgetCheck:
+    """How ``pr`` stands against its budgets: as submitted, or if submitted now."""
+    if pr.status == RequestStatus.DRAFT or pr.fiscal_year is None:
+        return budgets.check_request(pr, reference.current_fiscal_year())
+    return budgets.check_request(pr, pr.fiscal_year)
+
+
+def preview_steps(
+    pr: PurchaseRequest, check: budgets.BudgetCheck | None = None
+) -> list[policy.PlannedStep]:
+    """The steps submitting ``pr`` now would need, with the reasons; ``check`` is how it
+    stands against its budgets, when the caller knows already."""
+    check = check or budget_check(pr)
+    return policy.steps_for(pr, over_budget=check.message if check.over else None)
+
+
+def submit(
+    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    workflow.check(REQUEST, pr, RequestAction.SUBMIT, actor)
+    if not pr.lines:
+        raise ValidationError.field("lines", "Add at least one line before submitting.")
+    # Everything is read before anything changes: a query after a change would
+    # autoflush the request and move its version, and apply() would then refuse the
+    # version the requester submitted as a conflict.
+    # The request counts in the fiscal year in which it is submitted.
+    steps = pr.steps  # loaded now, before anything changes; the new round joins it below
+    year = reference.current_fiscal_year()
+    check = budgets.check_request(pr, year)
+    planned = preview_steps(pr, check)
+    for step in planned:
+        if db.session.scalar(permissions.eligible_deciders(pr, step.role).limit(1)) is None:
+            who = (
+                f"an approver of {pr.department.code}"
+                if step.role == Role.APPROVER
+                else step.role.value
+            )
+            raise ValidationError(
+                f"Nobody can decide the {step.name} step: the request needs {who} "
+                "other than you. Ask an administrator to assign one."
+            )
+    now = utcnow()
+    pr.fiscal_year = year
+    pr.over_budget = check.over
+    pr.approval_round += 1
+    pr.submitted_at = now
+    pr.decided_at = None
+    # Every step starts waiting; the transition opens the first.
+    for position, step in enumerate(planned, start=1):
+        steps.append(
+            ApprovalStep(
+                round=pr.approval_round,
+                position=position,
+                name=step.name,
+                role=step.role,
+                reason=step.reason,
+                status=StepStatus.WAITING,
+            )
+        )
+    workflow.apply(
+        REQUEST,
+        pr,
+        RequestAction.SUBMIT,
+        actor=actor,
+        comment=comment.strip(),
+        expected_version=expected_version,
+        changes={"steps": [step.name for step in planned]},
+        at=now,
+    )
+
+
+def _comment(comment: str, *, required_to: str | None = None) -> str:
+    """The decision's comment, stripped; ``required_to`` names the action that needs one."""
+    comment = (comment or "").strip()
+    if required_to and not comment:
+        raise ValidationError.field("comment", f"Say why you {required_to} the request.")
+    if len(comment) > TEXT_MAX:
+        raise ValidationError.field("comment", f"Use at most {TEXT_MAX:,} characters.")
+    return comment
+
+
+def _decide(
+    pr: PurchaseRequest,
+    action: RequestAction,
+    *,
+    actor: User,
+    comment: str,
+    expected_version: int | None,
+) -> None:
+    step = pr.pending_step
+    now = utcnow()
+    # Deciding for an absent approver: the record names both people.
+    principal, _reason = permissions.decision_capacity(actor, pr)
+
+    def decided(status: object) -> None:
+        # Written with the transition's own UPDATE of the row, not a second one.
+        if status in (RequestStatus.APPROVED, RequestStatus.REJECTED):
+            pr.decided_at = now
+
+    workflow.apply(
+        REQUEST,
+        pr,
+        action,
+        actor=actor,
+        on_behalf_of=principal,
+        comment=comment,
+        expected_version=expected_version,
+        changes={"step": step.name if step else None},
+        alongside=decided,
+        at=now,
+    )
+
+
+def approve(
+    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    _decide(
+        pr,
+        RequestAction.APPROVE,
+        actor=actor,
+        comment=_comment(comment),
+        expected_version=expected_version,
+    )
+
+
+def reject(
+    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    _decide(
+        pr,
+        RequestAction.REJECT,
+        actor=actor,
+        comment=_comment(comment, required_to="reject"),
+        expected_version=expected_version,
+    )
+
+
+def return_for_changes(
+    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    _decide(
+        pr,
+        RequestAction.RETURN,
+        actor=actor,
+        comment=_comment(comment, required_to="return"),
+        expected_version=expected_version,
+    )
+
+
+def cancel(
+    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+) -> None:
+    workflow.apply(
+        REQUEST,
+        pr,
+        RequestAction.CANCEL,
+        actor=actor,
+        comment=_comment(comment),
+        expected_version=expected_version,
+    )
+
+
+ACTIONS = {
+    "submit": submit,
+    "approve": approve,
+    "reject": reject,
+    "return": return_for_changes,
+    "cancel": cancel,
+}
+
+
+def act(
+    pr: PurchaseRequest,
+    action: str,
+    *,
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> None:
+    """Take a user action by name (pages and API share this)."""
+    ACTIONS[action](pr, actor=actor, comment=comment, expected_version=expected_version)

@@ -1,0 +1,205 @@
+"""Filing and editing purchase requests: what a request may contain, checked field by
+field, and the drafts written from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from ... import access, audit, numbering, workflow
+from ...errors import Conflict, Forbidden, InvalidTransition
+from ...extensions import db
+from ...models import PurchaseRequest, RequestLine, RequestStatus, User, utcnow
+from ...money import MAX_AMOUNT, round_money
+from ...reference import category_names, department_by_code
+from ...validation import FieldErrors
+
+MAX_LINES = 1000
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+
+
+@dataclasses.dataclass
+class LineData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    category: str = "other"
+    unit: str = "each"
+
+
+@dataclasses.dataclass
+class RequestData:
+    title: str
+    lines: list[LineData]
+    justification: str = ""
+    department: str | None = None
+    needed_by: dt.date | None = None
+    currency: str | None = None
+
+
+def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]:
+    """Every problem of a request's content, by field, and its cleaned header."""
+    errors = FieldErrors()
+    title = errors.text(
+        data.title,
+        "title",
+        max_length=TITLE_MAX,
+        required=True,
+        missing="Give the request a title.",
+    )
+    justification = errors.text(data.justification, "justification", max_length=TEXT_MAX)
+
+    department = actor.department
+    if data.department:
+        department = department_by_code(data.department)
+        if department is None:
+            errors.add("department", f"There is no department {data.department!r}.")
+        elif department.id != actor.department_id:
+            errors.add("department", "You can file requests for your own department only.")
+
+    currency = current_app.config["PROCURE_CURRENCY"]
+    if data.currency and data.currency.strip().upper() != currency:
+        errors.add("currency", f"This installation works in {currency} only.")
+
+    if data.needed_by is not None and data.needed_by < dt.date.today():
+        errors.add("needed_by", "The needed-by date is in the past.")
+
+    if not data.lines:
+        errors.add("lines", "Add at least one line.")
+    elif len(data.lines) > MAX_LINES:
+        errors.add("lines", f"A request has at most {MAX_LINES} lines.")
+    categories = set(category_names())
+    for index, line in enumerate(data.lines):
+        prefix = f"lines.{index}"
+        errors.text(
+            line.description,
+            f"{prefix}.description",
+            max_length=TEXT_MAX,
+            required=True,
+            missing="Describe what to buy.",
+        )
+        if (line.category or "other") not in categories:
+            errors.add(f"{prefix}.category", f"There is no category {line.category!r}.")
+        if not (line.unit or "each").strip() or len(line.unit or "") > TITLE_MAX:
+            errors.add(f"{prefix}.unit", f"Give a unit of at most {TITLE_MAX} characters.")
+        if line.quantity is None or line.quantity <= 0:
+            errors.add(f"{prefix}.quantity", "The quantity must be greater than zero.")
+        if line.unit_price is None or line.unit_price < 0:
+            errors.add(f"{prefix}.unit_price", "The unit price must not be negative.")
+    if not errors:
+        total = sum(
+            (round_money(line.quantity * line.unit_price) for line in data.lines), Decimal("0")
+        )
+        if total > MAX_AMOUNT:
+            errors.add("lines", "The total is larger than Procure accepts.")
+    clean = {
+        "title": title,
+        "justification": justification,
+        "department": department,
+        "currency": currency,
+    }
+    return errors, clean
+
+
+def problems(data: RequestData, actor: User) -> dict[str, list[str]]:
+    """What :func:`validate` would refuse, by field, without raising: a form shows these
+    beside the ones it found itself (amounts that do not parse)."""
+    return _check(data, actor)[0].fields
+
+
+def validate(data: RequestData, actor: User) -> dict[str, Any]:
+    """Domain checks of a request's content; every problem at once, by field."""
+    errors, clean = _check(data, actor)
+    errors.raise_if_any()
+    return clean
+
+
+def _set_lines(pr: PurchaseRequest, lines: list[LineData]) -> None:
+    pr.lines = [
+        RequestLine(
+            position=index + 1,
+            description=line.description.strip(),
+            category=line.category or "other",
+            quantity=line.quantity,
+            unit=(line.unit or "each").strip(),
+            unit_price=line.unit_price,
+            total=round_money(line.quantity * line.unit_price),
+        )
+        for index, line in enumerate(lines)
+    ]
+    pr.total = sum((line.total for line in pr.lines), Decimal("0.00"))
+
+
+def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
+    return {
+        "title": pr.title,
+        "justification": pr.justification,
+        "department": pr.department.code if pr.department else None,
+        "needed_by": pr.needed_by.isoformat() if pr.needed_by else None,
+        "currency": pr.currency,
+        "total": str(pr.total),
+        "lines": [
+            [line.description, line.category, str(line.quantity), line.unit, str(line.unit_price)]
+            for line in pr.lines
+        ],
+    }
+
+
+def require_filer(user: User) -> None:
+    """Only requesters file purchase requests (the form is refused to others too)."""
+    access.require(user, "file_requests", action="file purchase requests")
+
+
+def create_request(data: RequestData, *, actor: User) -> PurchaseRequest:
+    require_filer(actor)
+    clean = validate(data, actor)
+    pr = PurchaseRequest(
+        number=numbering.next_number("PR", utcnow().year),
+        title=clean["title"],
+        justification=clean["justification"],
+        requester=actor,
+        department=clean["department"],
+        needed_by=data.needed_by,
+        currency=clean["currency"],
+        status=RequestStatus.DRAFT,
+    )
+    _set_lines(pr, data.lines)
+    db.session.add(pr)
+    db.session.flush()
+    audit.record("request", pr.id, "create", actor=actor, changes=_snapshot(pr))
+    return pr
+
+
+def update_request(
+    pr: PurchaseRequest, data: RequestData, *, actor: User, expected_version: int | None = None
+) -> None:
+    if pr.requester_id != actor.id:
+        raise Forbidden("Only the requester may edit a request.")
+    if pr.status != RequestStatus.DRAFT:
+        raise InvalidTransition("Only a draft can be edited.")
+    workflow.check_version(pr, expected_version, "request")
+    clean = validate(data, actor)
+    before = _snapshot(pr)
+    pr.title = clean["title"]
+    pr.justification = clean["justification"]
+    pr.department = clean["department"]
+    pr.needed_by = data.needed_by
+    _set_lines(pr, data.lines)
+    # The lines are replaced; bump the version so concurrent editors conflict.
+    pr.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another edit or a transition of the same version was committed first.
+        raise Conflict(
+            "Somebody else changed this request at the same time; reload it and try again."
+        ) from None
+    changes = audit.diff(before, _snapshot(pr))
+    if changes:
+        audit.record("request", pr.id, "update", actor=actor, changes=changes)
