@@ -1,18 +1,20 @@
+"""The purchase-request pages: parse the form, call a service, render.
+
+Each page view runs as one transaction (``procure.web``): nothing here commits."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import permissions
+from .. import access, web
 from ..errors import ValidationError
-from ..extensions import db
 from ..forms import submitted_version
-from ..models import PurchaseRequest, RequestStatus, User
+from ..models import PurchaseRequest, RequestStatus
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
 from ..reference import list_categories
-from ..reports import splits
 from . import bp, services
 from .forms import DecisionForm, ListFilterForm, RequestForm
 
@@ -39,7 +41,12 @@ def index():
         current_user, status=form.status.data or None, mine=form.mine.data == "1"
     )
     page = paginate_page(query, key=PurchaseRequest.id)
-    return render_template("purchasing/index.html", page=page, form=form)
+    return render_template(
+        "purchasing/index.html",
+        page=page,
+        form=form,
+        can_file=access.may(current_user, "file_requests"),
+    )
 
 
 @bp.get("/approvals")
@@ -51,12 +58,14 @@ def approvals():
     )
 
 
-def _category_choices() -> list[tuple[str, str]]:
-    return [SelectChoice(c.name, c.label) for c in list_categories(active_only=True)]
+def _request_form(**kwargs) -> RequestForm:
+    form = RequestForm(**kwargs)
+    _offer_categories(form)
+    return form
 
 
-def _prepare(form: RequestForm) -> None:
-    choices = _category_choices()
+def _offer_categories(form: RequestForm) -> None:
+    choices = [SelectChoice(c.name, c.label) for c in list_categories(active_only=True)]
     for entry in form.lines:
         entry.form.category.choices = choices
 
@@ -65,7 +74,7 @@ def _line_editing(form: RequestForm) -> bool:
     """Add or remove a line row without JavaScript; True when that was the request."""
     if form.add_line.data:
         form.lines.append_entry()
-        _prepare(form)
+        _offer_categories(form)
         return True
     remove = request.form.get("remove_line")
     if remove is not None and remove.isdigit():
@@ -112,58 +121,30 @@ def _checked(form: RequestForm) -> services.RequestData | None:
     """Every problem of the form at once, beside its field; the data when there is none."""
     form_ok = form.validate()
     data, errors = _request_data(form)
-    try:
-        services.validate(data, current_user)
-    except ValidationError as exc:
-        for name, messages in exc.fields.items():
-            errors.setdefault(name, messages)
-    if errors:
-        # WTForms has already said what it found about the header fields.
-        errors = {
-            name: messages
-            for name, messages in errors.items()
-            if not getattr(getattr(form, name, None), "errors", None)
-        }
-        _show_errors(form, ValidationError("Some fields are not valid.", fields=errors))
-        return None
-    return data if form_ok else None
-
-
-def _show_errors(form: RequestForm, exc: ValidationError) -> None:
-    for name, messages in exc.fields.items():
-        parts = name.split(".")
-        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit():
-            index = int(parts[1])
-            if index < len(form.lines.entries):
-                field = form.lines.entries[index].form[parts[2]]
-                field.errors = list(field.errors) + messages
-                continue
-        field = getattr(form, parts[0], None)
-        if field is not None and hasattr(field, "errors") and parts[0] != "lines":
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
-
-
-def _edit_form(template: str, form: RequestForm, status: int = 200, **context):
-    return render_template(template, form=form, **context), status
+    for name, messages in services.problems(data, current_user).items():
+        errors.setdefault(name, messages)  # an amount that does not parse says so only
+    # WTForms has already said what it found about the header fields.
+    unsaid = {
+        name: messages
+        for name, messages in errors.items()
+        if not getattr(getattr(form, name, None), "errors", None)
+    }
+    if unsaid:
+        web.show_errors(form, ValidationError("Some fields are not valid.", fields=unsaid))
+    return data if form_ok and not errors else None
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new():
     services.require_filer(current_user)
-    form = RequestForm()
-    _prepare(form)
-    if request.method == "GET":
-        return _edit_form("purchasing/edit.html", form, pr=None)
-    if _line_editing(form):
-        return _edit_form("purchasing/edit.html", form, pr=None)
+    form = _request_form()
+    if request.method == "GET" or _line_editing(form):
+        return _edit_page(form, None)
     data = _checked(form)
     if data is None:
-        return _edit_form("purchasing/edit.html", form, 422, pr=None)
+        return _edit_page(form, None, 422)
     pr = services.create_request(data, actor=current_user)
-    db.session.commit()
     flash(f"{pr.number} is saved as a draft. Submit it when it is complete.", "success")
     return redirect(url_for(".detail", pr_id=pr.id))
 
@@ -173,21 +154,20 @@ def new():
 def edit(pr_id: int):
     pr = services.get(pr_id, current_user, change=True)
     if request.method == "GET":
-        form = RequestForm(obj=pr, version=pr.version)
-        _prepare(form)
-        return _edit_form("purchasing/edit.html", form, pr=pr)
-    form = RequestForm()
-    _prepare(form)
+        return _edit_page(_request_form(obj=pr, version=pr.version), pr)
+    form = _request_form()
     if _line_editing(form):
-        return _edit_form("purchasing/edit.html", form, pr=pr)
+        return _edit_page(form, pr)
     data = _checked(form)
     if data is None:
-        return _edit_form("purchasing/edit.html", form, 422, pr=pr)
-    version = submitted_version(form)
-    services.update_request(pr, data, actor=current_user, expected_version=version)
-    db.session.commit()
+        return _edit_page(form, pr, 422)
+    services.update_request(pr, data, actor=current_user, expected_version=submitted_version(form))
     flash("Saved.", "success")
     return redirect(url_for(".detail", pr_id=pr.id))
+
+
+def _edit_page(form: RequestForm, pr: PurchaseRequest | None, status: int = 200):
+    return render_template("purchasing/edit.html", form=form, pr=pr), status
 
 
 @bp.get("/requests/<int:pr_id>")
@@ -197,83 +177,11 @@ def detail(pr_id: int):
     return _render_detail(pr, DecisionForm(version=pr.version))
 
 
-def _render_detail(pr, form: DecisionForm, status: int = 200):
-    events = services.history(pr)
-    people_ids = {e.actor_id for e in events} | {e.on_behalf_of_id for e in events}
-    people_ids.discard(None)
-    people = (
-        {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(people_ids)))}
-        if people_ids
-        else {}
-    )
-    actions = services.allowed_actions(pr, current_user)
-    draft = pr.status == RequestStatus.DRAFT
-    preview = services.preview_steps(pr) if draft else []
-    budget_warning = services.budget_check(pr).message if draft else None
-    from ..models import PurchaseOrder, Rfq
-
-    rfqs = list(db.session.scalars(db.select(Rfq).where(Rfq.request_id == pr.id).order_by(Rfq.id)))
-    orders = list(
-        db.session.scalars(
-            db.select(PurchaseOrder)
-            .where(PurchaseOrder.request_id == pr.id)
-            .order_by(PurchaseOrder.id)
-        )
-    )
+def _render_detail(pr: PurchaseRequest, form: DecisionForm, status: int = 200):
+    page = services.detail(pr, current_user)
     return render_template(
-        "purchasing/detail.html",
-        pr=pr,
-        rfqs=rfqs,
-        orders=orders,
-        can_source=pr.status == RequestStatus.APPROVED
-        and current_user.has_role("procurement")
-        and not any(r.status.value in ("draft", "open") for r in rfqs),
-        form=form,
-        actions=actions,
-        preview=preview,
-        budget_warning=budget_warning,
-        split_flags=splits.flag_for(pr, current_user),
-        timeline=[_timeline_item(event, people) for event in events],
-        on_behalf_of=permissions.decision_capacity(current_user, pr)[0]
-        if "approve" in actions
-        else None,
-        decision_reason=None
-        if any(a in actions for a in ("approve", "reject", "return"))
-        else _why_not_decide(pr),
+        "purchasing/detail.html", page=page, pr=pr, split_flags=page.split_flags, form=form
     ), status
-
-
-def _why_not_decide(pr) -> str | None:
-    if pr.status != RequestStatus.PENDING_APPROVAL:
-        return None
-    return permissions.may_decide(current_user, pr)
-
-
-TIMELINE_LABELS = {
-    "create": ("Created", "default"),
-    "update": ("Edited", "default"),
-    "submit": ("Submitted for approval", "warning"),
-    "approve": ("Approved", "success"),
-    "reject": ("Rejected", "danger"),
-    "return": ("Returned for changes", "warning"),
-    "cancel": ("Cancelled", "danger"),
-    "order": ("Ordered", "success"),
-    "reopen": ("Order cancelled; open again", "warning"),
-    "close": ("Closed", "default"),
-}
-
-
-def _timeline_item(event, people: dict) -> dict:
-    import json
-
-    label, style = TIMELINE_LABELS.get(event.action, (event.action.capitalize(), "default"))
-    changes = json.loads(event.changes or "{}")
-    if changes.get("step"):
-        label = f"{label} — {changes['step']} step"
-    who = people.get(event.actor_id).name if event.actor_id in people else "Procure"
-    if event.on_behalf_of_id in people:
-        who = f"{who} on behalf of {people[event.on_behalf_of_id].name}"
-    return {"what": label, "who": who, "at": event.at, "note": event.comment, "style": style}
 
 
 @bp.post("/requests/<int:pr_id>/<action>")
@@ -283,29 +191,18 @@ def act(pr_id: int, action: str):
         abort(404)
     pr = services.get(pr_id, current_user)
     form = DecisionForm()
-    if not form.validate():
-        return _render_detail(pr, form, 422)
-    version = submitted_version(form)
-    try:
-        services.act(
-            pr,
-            action,
-            actor=current_user,
-            comment=form.comment.data or "",
-            expected_version=version,
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        pr = services.get(pr_id, current_user)
-        for name, messages in exc.fields.items():
-            target = getattr(form, name, None)
-            if target is not None and hasattr(target, "errors"):
-                target.errors = list(target.errors) + messages
-        if not exc.fields or "comment" not in exc.fields:
-            form.form_errors.append(exc.message)
-        return _render_detail(pr, form, 422)
-    db.session.commit()
-    flash(f"{pr.number}: {ACTION_MESSAGES[action]}", "success")
-    if action in ("approve", "reject", "return"):
-        return redirect(url_for(".approvals"))
-    return redirect(url_for(".detail", pr_id=pr.id))
+    if form.validate():
+        with web.form_errors(form) as outcome:
+            services.act(
+                pr,
+                action,
+                actor=current_user,
+                comment=form.comment.data or "",
+                expected_version=submitted_version(form),
+            )
+        if outcome.ok:
+            flash(f"{pr.number}: {ACTION_MESSAGES[action]}", "success")
+            if action in ("approve", "reject", "return"):
+                return redirect(url_for(".approvals"))
+            return redirect(url_for(".detail", pr_id=pr.id))
+    return _render_detail(pr, form, 422)
