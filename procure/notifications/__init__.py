@@ -3,15 +3,15 @@
 
 from flask import Blueprint, Flask
 
+from .. import workflow
+from . import services
+
 bp = Blueprint("notifications", __name__)
 
 
 def init_app(app: Flask) -> None:
     """The pages, the listener that writes notifications with request transitions, and
     the unread count every page shows."""
-    from .. import workflow
-    from . import services
-
     app.register_blueprint(bp)
     # Module-level and idempotent: every app created in this process shares it once.
     workflow.on_transition(services.on_transition)

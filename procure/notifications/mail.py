@@ -34,9 +34,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import attachments
 from ..db import is_postgres, write_intent
 from ..extensions import db
-from ..models import Notification, NotificationStatus, utcnow
+from ..models import Attachment, Notification, NotificationStatus, utcnow
 from .services import clean_subject
 
 BATCH_SIZE = 50
@@ -170,9 +171,6 @@ def build_message(item: Claimed, sender: str) -> EmailMessage:
 
 def _attach(message: EmailMessage, attachment_id: int) -> None:
     """Attach a stored file: the bytes kept under its hash, e.g. an issued order's PDF."""
-    from .. import attachments
-    from ..models import Attachment
-
     stored = db.session.get(Attachment, attachment_id)
     if stored is None:
         return

@@ -16,6 +16,7 @@ from ..models import (
     RfqInvitation,
     utcnow,
 )
+from .services import clean_subject
 
 RFQ_INVITATION = "rfq_invitation"
 PURCHASE_ORDER = "purchase_order"
@@ -30,8 +31,6 @@ def _queue(
     entity_id: int,
     attachment: Attachment | None = None,
 ) -> Notification:
-    from .services import clean_subject
-
     env = current_app.jinja_env
     subject = clean_subject(env.get_template(f"email/{kind}.subject.txt").render(**context))
     notification = Notification(

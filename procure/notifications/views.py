@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..models import Notification
 from ..pagination import paginate_page
 from ..security import safe_next
@@ -29,9 +28,7 @@ def open_notification(notification_id: int):
     """Mark the notification read and go to its document. A POST (the list shows each
     notification as a small form), since it changes state: a GET never does."""
     notification = services.get_own(notification_id, current_user)
-    if notification.read_at is None:
-        services.mark_read(notification)
-        db.session.commit()
+    services.mark_read(notification)
     parts = urlsplit(notification.link)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     return redirect(safe_next(target, url_for(".index")), 303)
@@ -41,7 +38,6 @@ def open_notification(notification_id: int):
 @login_required
 def read_all():
     marked = services.mark_all_read(current_user)
-    db.session.commit()
     flash(
         f"Marked {marked} notification{'s' if marked != 1 else ''} read."
         if marked

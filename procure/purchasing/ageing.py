@@ -25,6 +25,7 @@ from ..models import (
     StepStatus,
     utcnow,
 )
+from ..notifications import services as notifications
 
 MAX_SLA_DAYS = 30
 
@@ -93,8 +94,6 @@ def remind(now: dt.datetime | None = None) -> Report:
     """Queue one reminder a day to each person who may decide an overdue step. Each
     step in its own transaction; the unique index keeps concurrent runs from telling
     anyone twice the same day."""
-    from ..notifications import services as notifications
-
     now = now or utcnow()
     report = Report()
     db.session.commit()
