@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # Split purchases: requests of one department to one vendor or category created
     # within this many days of each other are looked at together.
     "reports.split_window_days": 14,
+    # The buying organisation's details (organisation.py): empty until admin sets them.
+    "organisation": {},
 }
 
 

@@ -799,6 +799,13 @@ CASES: list[Case] = [
     C("api.me", "GET", api(200)),
     C("api.list_departments", "GET", api(200)),
     C("api.create_department", "POST", api(201, who=ADMIN), json={"code": "LAB", "name": "Lab"}),
+    C("api.get_organisation", "GET", api(200)),
+    C(
+        "api.put_organisation",
+        "PUT",
+        api(200, who=ADMIN),
+        json={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
+    ),
     # Administration -------------------------------------------------------------------------
     C("admin.index", "GET", page(200, who=ADMIN)),
     C("admin.new_user", "GET", page(200, who=ADMIN)),

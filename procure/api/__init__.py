@@ -13,6 +13,7 @@ from . import (  # noqa: E402, F401
     departments,
     notifications,
     orders,
+    organisation,
     requests,
     rfqs,
     vendors,
