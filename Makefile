@@ -10,8 +10,12 @@ PORT ?= 5000
 
 # Debian packages pip cannot bring. Installed when running as root and missing;
 # otherwise the README names them.
-DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-DEB_TEST := chromium poppler-utils postgresql-client
+# The Noto families give every script a glyph in PDFs and charts (Latin, Greek, Cyrillic,
+# Arabic, Hebrew in fonts-noto-core; Chinese, Japanese, Korean in fonts-noto-cjk).
+DEB_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	fonts-noto-core fonts-noto-cjk
+# qpdf checks the PDFs; Java runs the Nu HTML validator (vnu.jar, from npm).
+DEB_TEST := chromium poppler-utils postgresql-client qpdf openjdk-17-jre-headless
 DEB_BENCH := wrk
 
 .PHONY: help install install-test run test test-sqlite test-postgres lint format bench clean fuzz soak \
@@ -35,9 +39,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The independent checkers of the suite (package.json): vnu.jar, axe-core, Spectral.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: system-packages $(VENV)/.installed
 
-install-test: system-packages system-test-packages $(VENV)/.installed-test
+install-test: system-packages system-test-packages $(VENV)/.installed-test node_modules/.installed
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -60,6 +69,8 @@ system-test-packages:
 system-bench-packages:
 	$(call apt_install,$(DEB_BENCH))
 
+# Links in pages and e-mails (quote links, decisions) use the address really served.
+run: export PROCURE_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo
