@@ -33,11 +33,12 @@ def _money(value: charts.Number) -> str:
     )
 
 
-def _money_tick(value: charts.Number) -> str:
+def money_tick(value: charts.Number) -> str:
+    """A tick's amount, without cents unless the tick falls between whole units (2.5)."""
     return format_currency(
         Decimal(repr(float(value))),
         reference.currency(),
-        format="¤#,##0",
+        format="¤#,##0.##",
         currency_digits=False,
         locale=current_app.config["PROCURE_LOCALE"],
     )
@@ -63,7 +64,7 @@ def _amount_chart(
         value_axis=f"Amount ({reference.currency()})",
         label_axis=label_axis,
         fmt=_money,
-        tick_fmt=_money_tick,
+        tick_fmt=money_tick,
         stacked=stacked,
     )
 
