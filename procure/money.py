@@ -6,12 +6,15 @@ sums exact on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal
+from flask import current_app, has_app_context
 
 CENT = Decimal("0.01")
 THOUSANDTH = Decimal("0.001")
@@ -123,17 +126,41 @@ def quantity_to_api(value: Decimal | None) -> str | None:
     return text
 
 
-def format_money(value: Decimal | None, currency: str, locale: str = "en_US") -> str:
-    """Display an amount with its currency and thousands separators (Babel)."""
-    if value is None:
-        return ""
-    return format_currency(value, currency, locale=locale)
+# Showing amounts, quantities and dates to people: one format everywhere (pages, PDFs,
+# e-mails, flash messages, errors), Babel's in the installation's locale. The API,
+# CSV files and the audit log keep their machine forms (decimal strings, ISO dates).
+
+DEFAULT_LOCALE = "en_US"
 
 
-def format_quantity(value: Decimal | None, locale: str = "en_US") -> str:
+def display_locale() -> str:
+    """The installation's locale (``PROCURE_LOCALE``); en_US outside an app."""
+    if has_app_context():
+        return str(current_app.config.get("PROCURE_LOCALE") or DEFAULT_LOCALE)
+    return DEFAULT_LOCALE
+
+
+def format_money(value: Decimal | None, currency: str, locale: str | None = None) -> str:
+    """Display an amount with its currency and thousands separators (Babel):
+    "$1,234.50", "-$2,324.50" when negative."""
     if value is None:
         return ""
-    return format_decimal(value, format="#,##0.###", locale=locale)
+    return format_currency(value, currency, locale=locale or display_locale())
+
+
+def format_quantity(value: Decimal | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.###", locale=locale or display_locale())
+
+
+def format_date(value: dt.date | None, style: str = "medium", locale: str | None = None) -> str:
+    """Display a date (Babel): "Nov 15, 2026" in en_US, "15 nov. 2026" in fr_FR."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return babel_format_date(value, format=style, locale=locale or display_locale())
 
 
 # The largest number of units a BIGINT holds, on every database.

@@ -6,13 +6,13 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from flask import Flask, current_app
 from flask_login import current_user
 
 from . import reference
 from .models import Role
-from .money import format_money, format_quantity
+from .money import display_locale, format_date, format_money, format_quantity
 from .purchasing.ageing import is_overdue
 from .reference import list_categories
 
@@ -54,27 +54,27 @@ def navigation_for(user) -> list[NavItem]:  # type: ignore[no-untyped-def]
     ]
 
 
-def _locale() -> str:
-    return current_app.config["PROCURE_LOCALE"]
+# Amounts, quantities and dates are formatted by procure.money, in the installation's
+# locale: a page, a flash message and an e-mail say them the same way.
 
 
 def money_filter(value: Decimal | None, currency: str | None = None) -> str:
-    return format_money(value, currency or current_app.config["PROCURE_CURRENCY"], _locale())
+    return format_money(value, currency or current_app.config["PROCURE_CURRENCY"])
 
 
 def quantity_filter(value: Decimal | None) -> str:
-    return format_quantity(value, _locale())
+    return format_quantity(value)
 
 
 def date_filter(value: dt.date | None, style: str = "medium") -> str:
-    return "" if value is None else format_date(value, format=style, locale=_locale())
+    return format_date(value, style)
 
 
 def datetime_filter(value: dt.datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(
-        value.replace(tzinfo=dt.UTC), format=style, tzinfo=dt.UTC, locale=_locale()
+        value.replace(tzinfo=dt.UTC), format=style, tzinfo=dt.UTC, locale=display_locale()
     )
 
 

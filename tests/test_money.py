@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from procure.money import (
     Money,
     MoneyError,
     Quantity,
+    format_date,
     format_money,
     format_quantity,
     parse_money,
@@ -96,6 +98,22 @@ def test_negative_amounts_are_displayed_with_a_sign(amount):
 
     assert shown == "-$" + f"{-amount:,.2f}"
     assert same(parse_money(shown.replace("$", ""), allow_negative=True), amount)
+
+
+def test_dates_and_amounts_follow_the_installations_locale(app):
+    day = dt.date(2026, 11, 15)
+    assert format_date(day) == "Nov 15, 2026"
+    assert format_date(dt.datetime(2026, 11, 15, 23, 30)) == "Nov 15, 2026"
+    assert format_date(None) == ""
+    app.config["PROCURE_LOCALE"] = "de_DE"
+    try:
+        assert format_date(day) == "15.11.2026"
+        assert format_money(Decimal("1234.50"), "EUR") == "1.234,50\xa0€"
+        # Jinja's filters are the same functions: a page says what a message says.
+        render = app.jinja_env.from_string("{{ day|date }} {{ amount|money('EUR') }}").render
+        assert render(day=day, amount=Decimal("1234.50")) == "15.11.2026 1.234,50\xa0€"
+    finally:
+        app.config["PROCURE_LOCALE"] = "en_US"
 
 
 @given(amounts)
