@@ -202,3 +202,31 @@ def test_budget_page(app, org, client, db):
     plain = app.test_client()
     plain.post("/login", data={"email": org["plain"].email, "password": "correct horse battery"})
     assert plain.get("/budgets/").status_code == 403
+
+
+def test_an_overspent_budget_shows_one_negative_figure_everywhere(app, org, api, db):
+    # Approved while the department had no budget; the budget set afterwards is
+    # overspent by what the approved request commits.
+    approved = file(org, ("Switches", "1", "3324.50", "hardware"))
+    purchasing.approve(approved, actor=org["approver"])
+    overspent = budget("1000.00")
+    draft = file(org, ("Cable", "1", "50.00", "peripherals"), submit=False)
+    db.session.commit()
+    assert budgets.figures_of(overspent).available == Decimal("-2324.50")
+
+    def page(user, path):
+        client = app.test_client()
+        client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+        response = client.get(path)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    draft_page = page(org["requester"], f"/requests/{draft.id}")
+    assert "-$2,324.50 available, $50.00 requested" in draft_page
+    assert "$0.00 available" not in draft_page
+    budget_row = page(org["finance"], "/budgets/").split(f'id="budget-{overspent.id}"')[1]
+    assert "-$2,324.50" in budget_row.split("</tr>")[0]
+    dashboard = page(org["finance"], "/").split('data-tile="budgets"')[1]
+    assert "-$2,324.50" in dashboard.split("</table>")[0]
+    listed = api(org["finance"]).get("/api/v1/budgets").get_json()["items"]
+    assert [item["available"] for item in listed if item["id"] == overspent.id] == ["-2324.50"]

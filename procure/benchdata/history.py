@@ -464,7 +464,7 @@ class History(Sourcing, Contracts):
                 if category is None
                 else f"{pr.department.code}'s {year} {category} budget"
             )
-            left = format_money(Decimal(max(available, 0)).scaleb(-2), self.currency)
+            left = format_money(Decimal(available).scaleb(-2), self.currency)
             wanted = format_money(Decimal(need).scaleb(-2), self.currency)
             messages.append(f"it exceeds {scope}: {left} available, {wanted} requested")
         return "; ".join(messages) or None

@@ -4,7 +4,10 @@ figures computed from the documents' current states — never running totals:
 - committed = approved requests not yet ordered (their estimate), plus issued orders
   not yet received (the order's total, which replaces the request's estimate);
 - spent = what has been received;
-- available = amount − committed − spent.
+- available = amount − committed − spent, negative when overspent (never clamped).
+
+:attr:`Figures.available` is the one computation of what remains: the budget page,
+the finance dashboard, the API and a request's budget check all read it.
 
 A request counts in the fiscal year in which it was submitted.
 """
@@ -314,8 +317,10 @@ def check_request(pr: PurchaseRequest, year: int | None = None) -> BudgetCheck:
             if budget.category is None
             else f"{pr.department.code}'s {year} {budget.category} budget"
         )
+        # The figure the budget page, the dashboard and the API show: negative when
+        # the budget is overspent already, never clamped to zero.
         messages.append(
-            f"it exceeds {scope}: {format_money(max(available, ZERO), budget.currency)} "
+            f"it exceeds {scope}: {format_money(available, budget.currency)} "
             f"available, {format_money(need, budget.currency)} requested"
         )
     return BudgetCheck(bool(messages), tuple(messages))

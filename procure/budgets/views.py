@@ -5,7 +5,7 @@ from wtforms import SelectChoice
 from .. import reference, web
 from ..errors import Forbidden, ValidationError
 from ..forms import submitted_version
-from ..money import MoneyError, parse_money
+from ..money import MoneyError, format_money, parse_money
 from ..reference import list_categories, list_departments
 from . import bp, services
 from .forms import AmountForm, BudgetForm, YearForm
@@ -74,7 +74,8 @@ def create():
                 )
             if outcome.ok:
                 flash(
-                    f"The {budget.fiscal_year} budget of {budget.department.code} is set.",
+                    f"The {budget.fiscal_year} budget of {budget.department.code} is set: "
+                    f"{format_money(budget.amount, budget.currency)}.",
                     "success",
                 )
                 return redirect(url_for(".index", year=budget.fiscal_year))
@@ -94,7 +95,7 @@ def set_amount(budget_id: int):
         services.set_amount(budget, amount, actor=current_user, expected_version=version)
         flash(
             f"The budget of {budget.department.code} is now "
-            f"{budget.amount:,.2f} {budget.currency}.",
+            f"{format_money(budget.amount, budget.currency)}.",
             "success",
         )
     else:
