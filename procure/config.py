@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "PROCURE_"
 
@@ -26,6 +28,8 @@ ENVIRONMENT = {
     "ORGANISATION": "PROCURE_ORGANISATION",
     "ORGANISATION_ADDRESS": "PROCURE_ORGANISATION_ADDRESS",
     "DELIVERY_ADDRESS": "PROCURE_DELIVERY_ADDRESS",
+    "ENV": "PROCURE_ENV",
+    "TRUSTED_HOSTS": "PROCURE_TRUSTED_HOSTS",
 }
 
 INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START"}
@@ -50,7 +54,14 @@ class Config:
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     PROCURE_CURRENCY = "USD"
     PROCURE_LOCALE = "en_US"
+    # Absolute links (e-mails, the calendar feed) are built from it, never from the
+    # request's Host header.
     PROCURE_BASE_URL = "http://127.0.0.1:5000"
+    # "development" or "production".
+    PROCURE_ENV = "development"
+    # Host names the server answers for, comma-separated (Flask's TRUSTED_HOSTS); empty:
+    # the host of PROCURE_BASE_URL, plus localhost and 127.0.0.1 outside production.
+    PROCURE_TRUSTED_HOSTS = ""
     PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
     PROCURE_MAIL_FROM = "Procure <procure@localhost>"
     PROCURE_FISCAL_YEAR_START = 1
@@ -82,6 +93,29 @@ def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, An
         else:
             values[key] = raw
     return values
+
+
+PRODUCTION = "production"
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names requests may name in their ``Host`` header (Flask's ``TRUSTED_HOSTS``).
+
+    ``PROCURE_TRUSTED_HOSTS`` when set; else the host of ``PROCURE_BASE_URL``, and outside
+    production mode ``localhost`` and ``127.0.0.1`` as well, so that a developer's browser
+    and the test client are answered."""
+    configured = config.get("PROCURE_TRUSTED_HOSTS") or ""
+    if isinstance(configured, str):
+        configured = configured.split(",")
+    hosts = [host.strip().lower() for host in configured if host.strip()]
+    if hosts:
+        return list(dict.fromkeys(hosts))
+    base_host = urlsplit(config.get("PROCURE_BASE_URL") or "").hostname
+    hosts = [base_host] if base_host else []
+    if str(config.get("PROCURE_ENV") or "").strip().lower() != PRODUCTION:
+        hosts.extend(LOCAL_HOSTS)
+    return list(dict.fromkeys(hosts))
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,13 +1,20 @@
-"""Cross-cutting request security: response headers, safe redirects, write intent."""
+"""Cross-cutting request security: trusted hosts, response headers, safe redirects,
+absolute links, write intent."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request, url_for
+from werkzeug.exceptions import SecurityError
+from werkzeug.wsgi import get_host
 
+from . import config
 from .db import set_write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,10 +43,75 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # Another site may not embed our answers (an image, a script, a PDF) in its pages.
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+# Pages, API answers and every download (PDFs, CSVs, attachments, the calendar feed)
+# hold somebody's data: neither a shared cache nor the browser's may keep them.
+PRIVATE = "private, no-store"
+
+UNTRUSTED_HOST = "This server does not answer for that host name."
+UNTRUSTED_HOST_PAGE = (
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Bad request</title>'
+    "</head><body><h1>Bad request</h1><p>" + UNTRUSTED_HOST + "</p></body></html>\n"
+)
+
+
+class TrustedHosts:
+    """WSGI middleware: a request whose ``Host`` header names none of the app's
+    ``TRUSTED_HOSTS`` is answered 400 before Flask sees it, so that no link, redirect
+    or log line is ever built from that host."""
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            get_host(environ, self.app.config.get("TRUSTED_HOSTS") or None)
+        except SecurityError:
+            # security_event's shape; no request context exists, nor should one.
+            log.warning(
+                "event=untrusted_host at=%s user=anonymous remote=%s request=%r host=%r",
+                dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                environ.get("REMOTE_ADDR") or "-",
+                f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}",
+                environ.get("HTTP_HOST", ""),
+            )
+            return refuse_host(environ)(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+
+def refuse_host(environ: dict[str, Any]) -> Response:
+    """The 400 for an untrusted host: API.md's JSON error under ``/api``, a page elsewhere."""
+    path = environ.get("PATH_INFO", "")
+    if path == "/api" or path.startswith("/api/"):
+        body = json.dumps({"error": {"code": "bad_request", "message": UNTRUSTED_HOST}})
+        response = Response(body, status=400, mimetype="application/json")
+    else:
+        response = Response(UNTRUSTED_HOST_PAGE, status=400, mimetype="text/html")
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Cache-Control"] = PRIVATE
+    return response
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to ``endpoint``: ``PROCURE_BASE_URL`` + its path, whatever host
+    the request named (``url_for(..., _external=True)`` would echo that host)."""
+    path = url_for(endpoint, **values)
+    # The base URL is the public address, the prefix the app is mounted under included.
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    return current_app.config["PROCURE_BASE_URL"].rstrip("/") + path
 
 
 def init_app(app: Flask) -> None:
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = config.trusted_hosts(app.config)
+    app.wsgi_app = TrustedHosts(app, app.wsgi_app)  # type: ignore[method-assign]
+
     @app.before_request
     def _declare_write_intent() -> None:
         set_write_intent(request.method not in SAFE_METHODS)
@@ -56,8 +128,8 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if request.path.startswith("/api/") or response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = PRIVATE
         return response
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import icalendar
 import sqlalchemy as sa
-from flask import url_for
 
 from .. import audit
 from ..extensions import db
 from ..models import CalendarFeed, ContractStatus, User, utcnow
+from ..security import external_url
 from . import dates, document, services
 
 # Longer than any token we issue: anything beyond is not worth hashing.
@@ -148,6 +148,6 @@ def ical(user: User) -> bytes:
         label = "Notice deadline" if kind == "notice" else "Contract ends"
         item.add("summary", f"{label}: {contract.number} {contract.title}")
         item.add("description", f"{contract.vendor.name}. {document.renewal_clause(contract)}")
-        item.add("url", url_for("contracts.detail", contract_id=contract.id, _external=True))
+        item.add("url", external_url("contracts.detail", contract_id=contract.id))
         cal.add_component(item)
     return cal.to_ical()

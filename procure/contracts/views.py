@@ -14,6 +14,7 @@ from .. import access, attachments, web
 from ..forms import submitted_version
 from ..models import Contract, ContractKind, ContractStatus
 from ..pagination import paginate_page
+from ..security import external_url
 from . import bp, calendar, document, pages, services
 from .forms import ActionForm, ContractForm
 
@@ -229,7 +230,7 @@ def create_feed():
     if not ActionForm().validate():
         abort(400)
     token = calendar.issue_feed_token(current_user)
-    url = url_for(".feed", token=token, _external=True)
+    url = external_url("contracts.feed", token=token)
     flash(f"Your calendar feed address (shown once): {url}", "success")
     return redirect(url_for(".calendar"))
 
