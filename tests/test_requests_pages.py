@@ -124,6 +124,35 @@ def test_approval_through_the_pages(app, team, db):
     assert "Alan Approver" in page and "Fay Finance" in page and "Budgeted" in page
 
 
+def test_each_decision_says_what_was_decided_and_what_comes_next(app, team, db):
+    requester = signed_in(app, team["requester"])
+    location = requester.post(
+        "/requests/new", data=form_data(lines=[("Switch", "hardware", "1", "each", "7500")])
+    ).location
+    pr_id = int(location.rsplit("/", 1)[1])
+    number = db.session.get(PurchaseRequest, pr_id).number
+    page = text(requester.post(f"/requests/{pr_id}/submit", follow_redirects=True))
+    assert (
+        f"{number}: Submitted for approval. The department step waits for an approver of IT."
+    ) in page
+    # A step that is not the last: which step was approved, and which one waits for whom.
+    approver = signed_in(app, team["approver"])
+    page = text(
+        approver.post(f"/requests/{pr_id}/approve", data={"comment": ""}, follow_redirects=True)
+    )
+    assert (
+        f"{number}: the department step is approved; the finance step now waits for finance."
+    ) in page
+    assert "Approved." not in page
+    # The last step: the request is approved, and procurement sources it next.
+    finance = signed_in(app, team["finance"])
+    page = text(
+        finance.post(f"/requests/{pr_id}/approve", data={"comment": ""}, follow_redirects=True)
+    )
+    assert f"{number}: Approved. Procurement can now source it." in page
+    assert "step now waits" not in page
+
+
 def test_submit_button_sends_the_version_of_the_page(app, team, db):
     requester = signed_in(app, team["requester"])
     location = requester.post("/requests/new", data=form_data()).location

@@ -18,14 +18,6 @@ from ..reference import list_categories
 from . import bp, services
 from .forms import DecisionForm, ListFilterForm, RequestForm
 
-ACTION_MESSAGES = {
-    "submit": "Submitted for approval.",
-    "approve": "Approved.",
-    "reject": "Rejected; the requester is told why.",
-    "return": "Returned to the requester for changes.",
-    "cancel": "The request is cancelled.",
-}
-
 
 @bp.get("/requests")
 @login_required
@@ -193,7 +185,9 @@ def act(pr_id: int, action: str):
     form = DecisionForm()
     if form.validate():
         with web.form_errors(form) as outcome:
-            services.act(
+            # What happened and what comes next: "PR-2026-00012: the department step
+            # is approved; the finance step now waits for finance."
+            said = services.act(
                 pr,
                 action,
                 actor=current_user,
@@ -201,7 +195,7 @@ def act(pr_id: int, action: str):
                 expected_version=submitted_version(form),
             )
         if outcome.ok:
-            flash(f"{pr.number}: {ACTION_MESSAGES[action]}", "success")
+            flash(said, "success")
             if action in ("approve", "reject", "return"):
                 return redirect(url_for(".approvals"))
             return redirect(url_for(".detail", pr_id=pr.id))

@@ -132,7 +132,9 @@ def test_request_is_filed_and_approved_by_department_and_finance(new_page, live_
     comment.fill("Agreed: the new desks are in the plan.")
     approver.locator("#decide").get_by_role("button", name="Approve").click()
     expect(approver).to_have_url(live_server.url + "/approvals")
-    expect(approver.get_by_role("alert")).to_contain_text(f"{number}: Approved.")
+    expect(approver.get_by_role("alert")).to_contain_text(
+        f"{number}: the department step is approved; the finance step now waits for finance."
+    )
     expect(approver.get_by_text("Nothing is waiting for you. Well done.")).to_be_visible()
 
     # Finance, from the inbox in the navigation.
@@ -147,7 +149,9 @@ def test_request_is_filed_and_approved_by_department_and_finance(new_page, live_
     )
     finance.locator("#decide").get_by_label("Comment").fill("Within this year's plan.")
     finance.locator("#decide").get_by_role("button", name="Approve").click()
-    expect(finance.get_by_role("alert")).to_contain_text(f"{number}: Approved.")
+    expect(finance.get_by_role("alert")).to_contain_text(
+        f"{number}: Approved. Procurement can now source it."
+    )
     expect(finance.get_by_role("row", name=title)).to_have_count(0)
 
     # The requester sees the outcome, who decided, and the whole history.

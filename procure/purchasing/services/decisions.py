@@ -15,6 +15,15 @@ from ...workflow import REQUEST, RequestAction
 from .filing import TEXT_MAX
 
 
+def deciders_of(pr: PurchaseRequest, role: Role) -> str:
+    """Who decides a step of ``role`` on ``pr``, in words: "an approver of IT", "finance"."""
+    if role == Role.APPROVER:
+        return f"an approver of {pr.department.code}"
+    if role == Role.EXECUTIVE:
+        return "an executive"
+    return role.value
+
+
 def allowed_actions(pr: PurchaseRequest, user: User) -> list[str]:
     """What ``user`` may do to ``pr`` now: the buttons of its page, the API's list."""
     actions = workflow.allowed_actions(REQUEST, pr, user)
@@ -57,14 +66,10 @@ def submit(
     planned = preview_steps(pr, check)
     for step in planned:
         if db.session.scalar(permissions.eligible_deciders(pr, step.role).limit(1)) is None:
-            who = (
-                f"an approver of {pr.department.code}"
-                if step.role == Role.APPROVER
-                else step.role.value
-            )
             raise ValidationError(
-                f"Nobody can decide the {step.name} step: the request needs {who} "
-                "other than you. Ask an administrator to assign one."
+                f"Nobody can decide the {step.name} step: the request needs "
+                f"{deciders_of(pr, step.role)} other than you. Ask an administrator to "
+                "assign one."
             )
     now = utcnow()
     pr.fiscal_year = year
@@ -203,6 +208,34 @@ def act(
     actor: User,
     comment: str = "",
     expected_version: int | None = None,
-) -> None:
-    """Take a user action by name (pages and API share this)."""
+) -> str:
+    """Take a user action by name (pages and API share this); returns what happened,
+    in words, for the page's message."""
+    step = pr.pending_step  # the step a decision decides, read before it moves
     ACTIONS[action](pr, actor=actor, comment=comment, expected_version=expected_version)
+    return outcome(pr, action, step)
+
+
+def outcome(pr: PurchaseRequest, action: str, decided: ApprovalStep | None = None) -> str:
+    """What ``action`` did to ``pr`` and what happens next (API.md: after a decision
+    on a step that is not the last, the message names the step decided and the step
+    now waiting). ``decided`` is the step that was pending before the action."""
+    waiting = pr.pending_step
+    if action == "approve" and waiting is not None and decided is not None:
+        return (
+            f"{pr.number}: the {decided.name} step is approved; the {waiting.name} step "
+            f"now waits for {deciders_of(pr, waiting.role)}."
+        )
+    if action == "approve":
+        said = "Approved. Procurement can now source it."
+    elif action == "submit":
+        said = "Submitted for approval."
+        if waiting is not None:
+            said += f" The {waiting.name} step waits for {deciders_of(pr, waiting.role)}."
+    else:
+        said = {
+            "reject": "Rejected; the requester is told why.",
+            "return": "Returned to the requester for changes.",
+            "cancel": "The request is cancelled.",
+        }[action]
+    return f"{pr.number}: {said}"
