@@ -77,6 +77,9 @@ def budget_out(budget: Budget, figures: services.Figures | None = None) -> Budge
     errors=(403,),
 )
 def create_budget(body: BudgetIn):
+    """One budget per department, fiscal year and category (no category: the whole
+    department). A second one for the same three is a 422 on `fiscal_year`: change the
+    existing budget's amount instead. The amount is in the installation's currency."""
     budget = services.create(
         services.BudgetData(
             department=body.department,
@@ -129,6 +132,9 @@ def list_budgets(query: BudgetQuery):
     tag="Budgets",
 )
 def get_budget(budget_id: int):
+    """The amount, what is committed (approved requests not yet ordered, issued orders
+    not yet received), what is spent (received) and what remains available (negative when
+    overspent). A budget the caller may not see is a 404."""
     return budget_out(services.get(budget_id, current_user()))
 
 
@@ -143,6 +149,8 @@ def get_budget(budget_id: int):
     errors=(403, 409),
 )
 def patch_budget(budget_id: int, body: BudgetPatch):
+    """Only the amount changes; the change is audited. Send the `version` you read: a budget
+    changed since answers 409 `conflict`."""
     budget = services.get(budget_id, current_user())
     services.set_amount(budget, body.amount, actor=current_user(), expected_version=body.version)
     return budget_out(budget)

@@ -239,6 +239,9 @@ def create_contract(body: ContractIn):
     tag=TAG,
 )
 def list_contracts(query: ContractQuery):
+    """Procurement, finance and admin see every contract; others the contracts they own.
+    Filters: `status`, `kind`, `vendor_id`, and `expiring_within=DAYS` (active contracts
+    whose notice deadline falls within that many days)."""
     select = services.list_query(
         current_user(),
         status=query.status,
@@ -258,6 +261,9 @@ def list_contracts(query: ContractQuery):
     tag=TAG,
 )
 def get_contract(contract_id: int):
+    """With `notice_deadline` (the last day to give notice before the term renews or ends)
+    and `term_history` (every term, the current one last). A contract the caller may not
+    see is a 404."""
     return contract_out(services.get(contract_id, current_user()))
 
 
@@ -272,6 +278,8 @@ def get_contract(contract_id: int):
     errors=(403, 409),
 )
 def patch_contract(contract_id: int, body: ContractPatch):
+    """Only a draft changes (otherwise 409 `invalid_transition`); only the fields sent
+    change, and `null` clears the SLA hours or the order. Send the `version` you read."""
     contract = services.get(contract_id, current_user())
     sent = body.model_fields_set
     current = {
@@ -314,6 +322,8 @@ def patch_contract(contract_id: int, body: ContractPatch):
     errors=(403, 409),
 )
 def activate_contract(contract_id: int, body: ActionBody):
+    """The contract's dates become its first term. A contract whose end date has passed is
+    a 422 on `end_date`: correct its dates first."""
     contract = services.get(contract_id, current_user())
     services.activate(
         contract, actor=current_user(), comment=body.comment, expected_version=body.version
@@ -332,6 +342,8 @@ def activate_contract(contract_id: int, body: ActionBody):
     errors=(403, 409),
 )
 def renew_contract(contract_id: int, body: RenewIn):
+    """The new term starts the day after the current end and lasts the renewal term unless
+    `end_date` says otherwise; the term it replaces stays in `term_history`."""
     contract = services.get(contract_id, current_user())
     services.renew(
         contract,
@@ -354,6 +366,8 @@ def renew_contract(contract_id: int, body: RenewIn):
     errors=(403, 409),
 )
 def terminate_contract(contract_id: int, body: ActionBody):
+    """`comment` gives the reason and is required (422 without it). The termination date
+    is today."""
     contract = services.get(contract_id, current_user())
     services.terminate(
         contract, actor=current_user(), comment=body.comment, expected_version=body.version
@@ -371,6 +385,8 @@ def terminate_contract(contract_id: int, body: ActionBody):
     tag=TAG,
 )
 def contract_pdf(contract_id: int):
+    """The contract document with its parties, terms and renewal clause, as a download;
+    a draft's pages are watermarked DRAFT."""
     contract = services.get(contract_id, current_user())
     data, filename = document.render(contract)
     response = Response(data, mimetype="application/pdf")

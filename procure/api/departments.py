@@ -31,6 +31,8 @@ class DepartmentOut(Output):
     tag="Departments",
 )
 def list_departments(query: PageQuery):
+    """Every department, by code, for every signed-in user: the codes requests, budgets
+    and users refer to."""
     return paginate(
         sa.select(Department).order_by(Department.code), query, DepartmentOut.model_validate
     )
@@ -48,5 +50,7 @@ def list_departments(query: PageQuery):
     errors=(403,),
 )
 def create_department(body: DepartmentIn):
+    """The code is upper-cased: letters, digits, `-` or `_`, up to 20, starting with a
+    letter or digit. A code in use is a 422 on `code`."""
     department = reference.create_department(body.code, body.name, actor=current_user())
     return DepartmentOut.model_validate(department)

@@ -101,4 +101,5 @@ def read_notification(notification_id: int):
     tag="Notifications",
 )
 def read_all_notifications():
+    """Answers how many were marked. Only the caller's own notifications change."""
     return ReadAllOut(marked=services.mark_all_read(current_user()))
