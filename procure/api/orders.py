@@ -117,6 +117,8 @@ def order_out(order: PurchaseOrder) -> OrderOut:
     tag="Purchase orders",
 )
 def list_orders(query: OrderQuery):
+    """Whoever may read an order's request may read the order. Filters: `status`,
+    `vendor_id`, `request_id`."""
     select = services.list_query(
         current_user(), status=query.status, vendor_id=query.vendor_id, request_id=query.request_id
     )
@@ -132,6 +134,9 @@ def list_orders(query: OrderQuery):
     tag="Purchase orders",
 )
 def get_order(order_id: int):
+    """Lines with their ordered and received quantities, totals, the vendor, who issued it
+    and `pdf_sha256`, the hash of the PDF frozen at issue. An order the caller may not
+    see is a 404."""
     return order_out(services.get(order_id, current_user()))
 
 
@@ -166,6 +171,8 @@ class ReceiveIn(Input):
     errors=(403, 409),
 )
 def patch_order(order_id: int, body: OrderPatch):
+    """Only a draft changes (an issued order is frozen: 409 `invalid_transition`); only the
+    fields sent change. A needed-by date in the past is a 422 on `needed_by`."""
     order = services.get(order_id, current_user())
     sent = body.model_fields_set
     services.update_draft(
@@ -197,6 +204,9 @@ def patch_order(order_id: int, body: OrderPatch):
     errors=(403, 409),
 )
 def issue_order(order_id: int, body: ActionBody):
+    """Gives the order its `PO-YYYY-NNNNN` number, freezes its content, stores the PDF with
+    its SHA-256, moves the request to ordered and e-mails the PDF to the vendor. The
+    vendor must be approved and the request still approved."""
     order = services.get(order_id, current_user())
     services.issue(order, actor=current_user(), expected_version=body.version)
     return order_out(order)
@@ -213,6 +223,10 @@ def issue_order(order_id: int, body: ActionBody):
     errors=(403, 409),
 )
 def receive_order(order_id: int, body: ReceiveIn):
+    """Each line names an order line and the quantity that arrived. More than remains to be
+    received, a date in the future or before the order was issued is a 422 naming the
+    field (`lines.N.quantity`, `received_on`). The order becomes partially received or
+    received."""
     order = services.get(order_id, current_user())
     services.receive(
         order,
@@ -239,6 +253,7 @@ def receive_order(order_id: int, body: ReceiveIn):
     errors=(403, 409),
 )
 def close_order(order_id: int, body: ActionBody):
+    """Closes a received order; its request closes with it. The comment is optional."""
     order = services.get(order_id, current_user())
     services.close(
         order, actor=current_user(), comment=body.comment, expected_version=body.version
