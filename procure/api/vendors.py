@@ -206,6 +206,9 @@ def list_vendors(query: VendorQuery):
     errors=(403,),
 )
 def create_vendor(body: VendorIn):
+    """The vendor starts as a `prospect`: approve it before inviting it to quote or ordering
+    from it. A name another vendor has already (ignoring case and spacing) is a 422 on
+    `name`."""
     vendor = services.create_vendor(
         services.VendorData(
             name=body.name,
@@ -234,6 +237,9 @@ def create_vendor(body: VendorIn):
     tag="Vendors",
 )
 def get_vendor(vendor_id: int):
+    """Every signed-in user may read a vendor: its details, contacts, documents with their
+    expiry dates, and `flagged` with the reasons when a required document is missing or
+    expired."""
     return vendor_out(services.get(vendor_id, current_user()))
 
 
