@@ -187,6 +187,9 @@ def _lines(lines: list[LineIn]) -> list[services.LineData]:
     errors=(403,),
 )
 def create_request(body: RequestIn):
+    """Requesters file for their own department (the default). The request starts as a
+    `draft` with a `PR-YYYY-NNNNN` number and its total computed from the lines; submit
+    it for approval with `POST /requests/{pr_id}/submit`."""
     pr = services.create_request(
         services.RequestData(
             title=body.title,
@@ -233,6 +236,9 @@ def list_requests(query: RequestQuery):
     tag="Purchase requests",
 )
 def get_request(pr_id: int):
+    """With its lines, total, the approval steps (who decides each, why, and what was
+    decided) and the actions the caller may take now. A request the caller may not see
+    is a 404."""
     return request_out(services.get(pr_id, current_user()))
 
 
