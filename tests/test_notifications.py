@@ -18,10 +18,15 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from procure import create_app, delegation, workflow
+from procure.errors import ValidationError
 from procure.models import Notification, NotificationStatus, utcnow
+from procure.money import format_date
 from procure.notifications import mail
 from procure.notifications import services as notifications
+from procure.orders import services as orders
 from procure.purchasing import services
+
+from .report_support import Shop, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
 
 BASE_URL = "http://procure.test"  # the test app's PROCURE_BASE_URL
 BARRIER_TIMEOUT = 60  # a barrier that is never met means a thread died: fail, do not hang
@@ -937,3 +942,78 @@ def test_seed_demo_leaves_notifications_to_read(db, runner):
     # idempotent
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == len(rows)
+
+
+# Goods received --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop(make, db, fast_pdf):  # noqa: F811 -- fast_pdf is a fixture
+    return Shop(make, db)
+
+
+def receive(shop, order, *quantities):
+    orders.receive(
+        order,
+        [
+            orders.ReceiptLineData(line_id=line.id, quantity=Decimal(quantity))
+            for line, quantity in zip(order.lines, quantities, strict=True)
+            if Decimal(quantity)
+        ],
+        received_on=None,
+        actor=shop.buyer,
+        note="Boxes <unopened>",
+    )
+    shop.db.session.commit()
+
+
+def test_each_receipt_tells_the_requester_what_arrived_and_how_far_the_order_is(db, shop):
+    vendor = shop.vendor("Acme")
+    order = shop.order(
+        "IT",
+        [("Laptop <pro>", "3", "1000.00", "hardware"), ("Dock", "2", "150.00", "hardware")],
+        vendor,
+        issued="2026-01-10 09:00",
+    )
+    requester = shop.requesters["IT"]
+    pr = order.request
+    assert outbox(db, pr, kind="order_received") == {}
+    # Part of it: the requester hears what arrived and what is still to come.
+    receive(shop, order, "3", "0")
+    partial = outbox(db, pr, kind="order_received")[requester.email]
+    assert partial.user_id == requester.id and partial.link == f"{BASE_URL}/requests/{pr.id}"
+    assert partial.subject == (
+        f"{pr.number}: {order.number} partially received (3 of 5) — Report test"
+    )
+    for body in (partial.body_text, partial.body_html):
+        assert f"{order.number} partially received (3 of 5)" in body
+        assert "The rest is still to come." in body
+    assert "Laptop <pro>: 3" in partial.body_text and "Boxes <unopened>" in partial.body_text
+    assert "Laptop &lt;pro&gt;: 3" in partial.body_html and "<pro>" not in partial.body_html
+    assert "&lt;unopened&gt;" in partial.body_html
+    # The rest: received in full, on the day, said as every page says a date.
+    receive(shop, order, "0", "2")
+    db.session.expire_all()
+    rows = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.kind == "order_received")
+            .order_by(Notification.id)
+        )
+    )
+    assert [row.email for row in rows] == [requester.email, requester.email]
+    full = rows[1]
+    day = format_date(utcnow().date())
+    assert full.subject == f"{pr.number}: {order.number} received in full on {day} — Report test"
+    assert "Dock: 2" in full.body_text and "Laptop" not in full.body_text
+    assert "still to come" not in full.body_text
+
+
+def test_a_refused_receipt_tells_nobody(db, shop):
+    order = shop.order(
+        "IT", [("Laptop", "1", "1000.00", "hardware")], shop.vendor(), issued="2026-01-10 09:00"
+    )
+    with pytest.raises(ValidationError):
+        receive(shop, order, "2")
+    db.session.rollback()
+    assert outbox(db, kind="order_received") == {}

@@ -13,7 +13,10 @@ Who is told what:
   not someone who decided another step of this round — and the active delegates of
   each of them who hold the step's role ("you stand in for ...");
 - the request is approved, rejected (with the reason) or returned (with the comment):
-  the requester.
+  the requester;
+- goods of the request's order are received, in part or in full: the requester (unless
+  they recorded the receipt themselves), with what arrived and how far the order is
+  received — one e-mail per receipt, so that a partial delivery can be put to use.
 
 One e-mail per person per event, however many ways they qualify.
 """
@@ -31,19 +34,20 @@ from flask import current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from .. import delegation, permissions, workflow
+from .. import delegation, permissions, receiving, workflow
 from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     ApprovalStep,
     Notification,
     NotificationStatus,
+    PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
     User,
     utcnow,
 )
-from ..workflow import RequestAction
+from ..workflow import OrderAction, RequestAction
 
 log = logging.getLogger("procure.notifications")
 
@@ -53,6 +57,7 @@ STEP_PENDING = "step_pending"
 REQUEST_APPROVED = "request_approved"
 REQUEST_REJECTED = "request_rejected"
 REQUEST_RETURNED = "request_returned"
+ORDER_RECEIVED = "order_received"
 WELCOME = "welcome"
 CONTRACT_REMINDER = "contract_reminder"
 APPROVAL_OVERDUE = "approval_overdue"
@@ -61,6 +66,7 @@ KINDS = (
     REQUEST_APPROVED,
     REQUEST_REJECTED,
     REQUEST_RETURNED,
+    ORDER_RECEIVED,
     WELCOME,
     CONTRACT_REMINDER,
     APPROVAL_OVERDUE,
@@ -246,6 +252,32 @@ def tell_requester(
     )
 
 
+def tell_received(order: PurchaseOrder, *, actor: User, note: str) -> Notification | None:
+    """Tell the requester what arrived with the order's latest receipt, and how far
+    the order is received now."""
+    pr = order.request
+    requester = pr.requester
+    if not requester.active or requester.id == actor.id:
+        return None
+    receipt = max(order.receipts, key=lambda r: r.id)
+    by_id = {line.id: line for line in order.lines}
+    arrived = [(by_id[item.order_line_id], item.quantity) for item in receipt.lines]
+    return queue(
+        requester,
+        ORDER_RECEIVED,
+        path=_request_path(pr),
+        entity="request",
+        entity_id=pr.id,
+        pr=pr,
+        order=order,
+        receipt=receipt,
+        arrived=sorted(arrived, key=lambda item: item[0].position),
+        state=receiving.of(order),
+        actor=actor,
+        note=note,
+    )
+
+
 def on_transition(
     machine: workflow.Machine,
     doc: Any,
@@ -261,7 +293,12 @@ def on_transition(
 
     It runs inside ``apply``, once the request and its steps have moved: the step just
     decided records its decision, and the step whose turn came is the pending one.
+    An order's receipt is stored, its lines counted, before its transition.
     """
+    if machine is workflow.ORDER and action == OrderAction.RECEIVE:
+        tell_received(doc, actor=actor, note=comment)
+        db.session.flush()
+        return
     if machine is not workflow.REQUEST:
         return
     pr: PurchaseRequest = doc
