@@ -288,7 +288,7 @@ def patch_request(pr_id: int, body: RequestPatch):
     return request_out(pr)
 
 
-def _action(name: str, summary: str):
+def _action(name: str, summary: str, description: str):
     def view(pr_id: int, body: ActionBody):
         pr = services.get(pr_id, current_user())
         services.act(
@@ -297,7 +297,7 @@ def _action(name: str, summary: str):
         return request_out(pr)
 
     view.__name__ = f"{name}_request"
-    view.__doc__ = summary
+    view.__doc__ = description
     return operation(
         bp,
         "POST",
@@ -310,8 +310,34 @@ def _action(name: str, summary: str):
     )(view)
 
 
-_action("submit", "Submit a draft for approval (requester)")
-_action("approve", "Approve the pending step (its decider)")
-_action("reject", "Reject the request; a comment is required")
-_action("return", "Return the request to its requester for changes; a comment is required")
-_action("cancel", "Cancel the request (requester)")
+_action(
+    "submit",
+    "Submit a draft for approval (requester)",
+    "The draft becomes `pending_approval`: the approval policy adds its steps to "
+    "`approvals`, each with the `reason` it applies, and the deciders of the first step "
+    "are told.",
+)
+_action(
+    "approve",
+    "Approve the pending step (its decider)",
+    "Decides the current step; after the last one the request is `approved`. Only a "
+    "decider of that step (or their delegate) may, and never the request's own requester.",
+)
+_action(
+    "reject",
+    "Reject the request; a comment is required",
+    "Ends the request as `rejected` at the current step; `comment` gives the reason "
+    "(422 without it) and the requester is told.",
+)
+_action(
+    "return",
+    "Return the request to its requester for changes; a comment is required",
+    "Sends the request back to `draft` so that its requester can change and submit it "
+    "again; `comment` says what to change (422 without it).",
+)
+_action(
+    "cancel",
+    "Cancel the request (requester)",
+    "The requester withdraws a draft, pending or approved request; it becomes `cancelled` "
+    "and its undecided steps are cancelled.",
+)

@@ -274,7 +274,7 @@ def patch_vendor(vendor_id: int, body: VendorPatch):
     return vendor_out(vendor)
 
 
-def _action(name: str, summary: str):  # type: ignore[no-untyped-def]
+def _action(name: str, summary: str, description: str):  # type: ignore[no-untyped-def]
     def view(vendor_id: int, body: ActionBody):  # type: ignore[no-untyped-def]
         user = current_user()
         vendor = services.get(vendor_id, user)
@@ -282,7 +282,7 @@ def _action(name: str, summary: str):  # type: ignore[no-untyped-def]
         return vendor_out(vendor)
 
     view.__name__ = f"{name}_vendor"
-    view.__doc__ = summary
+    view.__doc__ = description
     return operation(
         bp,
         "POST",
@@ -295,7 +295,26 @@ def _action(name: str, summary: str):  # type: ignore[no-untyped-def]
     )(view)
 
 
-_action("approve", "Approve a prospect: it may now be invited and ordered from (procurement)")
-_action("suspend", "Suspend an approved vendor (procurement)")
-_action("reinstate", "Approve a suspended vendor again (procurement)")
-_action("block", "Block a vendor, whatever its state (procurement)")
+_action(
+    "approve",
+    "Approve a prospect: it may now be invited and ordered from (procurement)",
+    "Only a `prospect` is approved (another state: 409 `invalid_transition`). An approved "
+    "vendor can be invited to quote and sent orders, while its required documents are valid.",
+)
+_action(
+    "suspend",
+    "Suspend an approved vendor (procurement)",
+    "A suspended vendor is not invited to quote and no order is issued to it until it is "
+    "reinstated; its history stays.",
+)
+_action(
+    "reinstate",
+    "Approve a suspended vendor again (procurement)",
+    "Lifts a suspension: the vendor is `approved` again and may be invited and ordered from.",
+)
+_action(
+    "block",
+    "Block a vendor, whatever its state (procurement)",
+    "For good: a blocked vendor is never invited or ordered from again, and no action "
+    "brings it back.",
+)
