@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
-from procure.models import PurchaseRequest, RequestStatus
+from procure import reference
+from procure.budgets import services as budgets
+from procure.models import PurchaseRequest, RequestStatus, utcnow
+from procure.money import format_date
+from procure.orders import services as orders
+
+from .report_support import Shop, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
 
 
 def form_data(
@@ -232,3 +239,56 @@ def test_only_requesters_open_the_new_request_form(app, team, db):
     assert client.get("/requests/new").status_code == 403
     assert client.post("/requests/new", data=form_data()).status_code == 403
     assert db.session.scalars(db.select(PurchaseRequest)).all() == []
+
+
+def test_the_request_shows_how_far_its_order_is_received_and_drops_the_over_budget_badge(
+    app,
+    make,
+    db,
+    fast_pdf,  # noqa: F811 -- fast_pdf is a fixture
+):
+    shop = Shop(make, db)
+    budgets.create(
+        budgets.BudgetData(
+            department="IT", fiscal_year=reference.current_fiscal_year(), amount=Decimal("100")
+        ),
+        actor=None,
+    )
+    pr = shop.approved(
+        "IT", [("Laptop", "3", "1000.00", "hardware"), ("Dock", "2", "150.00", "hardware")]
+    )
+    assert pr.over_budget
+    requester = signed_in(app, shop.requesters["IT"])
+
+    def header() -> str:
+        page = text(requester.get(f"/requests/{pr.id}"))
+        return page.split("<h1", 1)[1].split('class="d-flex flex-wrap gap-2 request-actions"')[0]
+
+    assert "Over budget" in header()  # approved, not yet ordered: still worth saying
+    vendor = shop.vendor("Acme")
+    _rfq, order = shop.rfq(pr, [(vendor, "1")], award=vendor)
+    orders.issue(order, actor=shop.buyer)
+    db.session.commit()
+    shown = header()
+    assert 'data-status="ordered"' in shown and "Over budget" not in shown
+    assert f"— {order.number} issued, nothing received yet" in shown
+
+    def receive(*quantities):
+        orders.receive(
+            order,
+            [
+                orders.ReceiptLineData(line_id=line.id, quantity=Decimal(quantity))
+                for line, quantity in zip(order.lines, quantities, strict=True)
+                if Decimal(quantity)
+            ],
+            received_on=None,
+            actor=shop.buyer,
+        )
+        db.session.commit()
+
+    receive("3", "0")
+    assert f"— {order.number} partially received (3 of 5)" in header()
+    receive("0", "2")
+    shown = header()
+    assert f"— {order.number} received in full on {format_date(utcnow().date())}" in shown
+    assert "Over budget" not in shown

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ... import access, permissions, policy
+from ... import access, permissions, policy, receiving
 from ...extensions import db
 from ...models import (
     ApprovalStep,
@@ -38,6 +38,8 @@ TIMELINE_LABELS = {
 }
 
 DECIDING = ("approve", "reject", "return")
+# The "Over budget" badge speaks to whoever still decides; once ordered, it is history.
+OVER_BUDGET_SHOWN = (RequestStatus.PENDING_APPROVAL, RequestStatus.APPROVED)
 # An RFQ in one of these is still under way: the request is being sourced already.
 SOURCING = (RfqStatus.DRAFT, RfqStatus.OPEN)
 
@@ -59,6 +61,9 @@ class RequestPage:
     rfqs: list[Rfq]
     orders: list[PurchaseOrder]
     can_source: bool  # the user may invite vendors to quote now
+    # How far each issued order is received: "PO-2026-00003 partially received (3 of 5)".
+    deliveries: list[receiving.Receiving]
+    over_budget: bool  # show the "Over budget" badge
 
 
 def detail(pr: PurchaseRequest, user: User) -> RequestPage:
@@ -94,6 +99,8 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         can_source=pr.status == RequestStatus.APPROVED
         and access.may(user, "source_requests")
         and not any(rfq.status in SOURCING for rfq in rfqs),
+        deliveries=[receiving.of(order) for order in orders if order.status in receiving.LIVE],
+        over_budget=pr.over_budget and pr.status in OVER_BUDGET_SHOWN,
     )
 
 
