@@ -324,6 +324,7 @@ PAGES = {
     "departments": "/admin/",
     "delegations": "/profile",
     "auth": "/profile",
+    "settings": "/admin/organisation",
 }
 
 
@@ -513,6 +514,20 @@ API_TARGETS: dict[str, Target] = {
     ),
     "api.create_department": Target(
         "api.create_department", "POST", "admin/owner", json={"code": "LAB", "name": "Lab"}
+    ),
+    "api.put_organisation": Target(
+        "api.put_organisation",
+        "PUT",
+        "admin/owner",
+        json={
+            "name": "Northwind Traders Ltd",
+            "address": "12 Harbour Road",
+            "phone": "+44 23 9200 1234",
+            "email": "buying@northwind.example",
+            "tax_id": "GB 123 4567 89",
+            "bill_to": "PO Box 77",
+            "terms": "Net 30.",
+        },
     ),
     "api.patch_order": Target(
         "api.patch_order",
