@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ... import access, permissions, policy, reference, workflow
 from ...budgets import services as budgets
-from ...errors import ValidationError
+from ...errors import Conflict, ValidationError
 from ...extensions import db
 from ...models import ApprovalStep, PurchaseRequest, RequestStatus, Role, StepStatus, User, utcnow
 from ...workflow import REQUEST, RequestAction
@@ -120,6 +120,12 @@ def _decide(
     expected_version: int | None,
 ) -> None:
     step = pr.pending_step
+    if step is None and pr.status == RequestStatus.PENDING_APPROVAL:
+        # The request was read while pending, its steps after somebody else's change
+        # (a cancel, the other decision) committed: that change won.
+        raise Conflict(
+            "Somebody else changed this request at the same time; reload it and try again."
+        )
     now = utcnow()
     # Deciding for an absent approver: the record names both people.
     principal, _reason = permissions.decision_capacity(actor, pr)
