@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
 
+from procure import reference
 from procure.models import PurchaseOrder, PurchaseRequest
 from procure.orders import services as orders
 from procure.purchasing import services as purchasing
@@ -396,6 +398,37 @@ def test_vendor_scorecards_side_by_side(spending, shop, app):
     rows = rows_of(client.get("/reports/vendors.csv?start="))
     assert [row[0] for row in rows[1:]] == ["Acme", "Globex"]
     assert rows[1][2:4] == ["2625.00", "220.00"]
+
+
+def test_the_scorecards_money_columns_say_what_each_counts(spending, shop, app):
+    year = reference.current_fiscal_year()
+    client = signed_in(app, shop.finance)
+    html = client.get("/reports/vendors?start=").get_data(as_text=True)
+    headings = re.findall(
+        r'<th scope="col"[^>]*>([^<]*)</th>', html.split('id="vendors-table"')[1]
+    )
+    assert headings == [
+        "Vendor",
+        "Spent, orders issued in range",
+        "Committed, orders issued in range",
+        "On time",
+        "Win rate",
+        "Lead time",
+        "Rating",
+        f"Received in FY {year}",
+    ]
+    # Under the table: what each counts, and why the two may differ.
+    below = html.split("</table>")[1]
+    assert "“Spent” and “Committed” count the orders issued in the date range" in below
+    assert f"“Received in FY {year}” counts the goods received in fiscal year {year}" in below
+    assert "The two differ when" in below
+    assert f"Spend {year}" not in html
+    header = rows_of(client.get("/reports/vendors.csv?start="))[0]
+    assert header[2:4] == [
+        "Spent, orders issued in range (USD)",
+        "Committed, orders issued in range (USD)",
+    ]
+    assert header[-1] == f"Received in FY {year} (USD)"
 
 
 # Bad input, empty exports, injection -----------------------------------------------------------

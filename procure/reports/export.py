@@ -121,8 +121,8 @@ def vendors_csv(report: services.VendorReport) -> Response:
         [
             "Vendor",
             "Status",
-            f"Spent in range ({currency})",
-            f"Committed in range ({currency})",
+            f"{report.spent_label} ({currency})",
+            f"{report.committed_label} ({currency})",
             "Quotes requested",
             "Quotes sent",
             "Quotes won",
@@ -132,7 +132,7 @@ def vendors_csv(report: services.VendorReport) -> Response:
             "On-time rate %",
             "Average lead time days",
             "Rating",
-            f"Spend this fiscal year ({currency})",
+            f"{report.received_label} ({currency})",
         ],
         (
             [

@@ -1,19 +1,47 @@
 """Vendor scorecards side by side: each vendor dealt with under the filters, with
-its spend under them and its scorecard as the vendor's own page shows it."""
+its spend under them and its scorecard as the vendor's own page shows it.
+
+Two money figures stand in one row and count different things, so each is named for
+what it counts, in the page's headings and the CSV's alike:
+
+- spent (and committed): the orders *issued in the date range*, by the spend
+  report's rules — an order received in full counts its whole total, shipping and
+  tax included;
+- received in the fiscal year: goods *received in the current fiscal year* (by
+  receipt date), whatever the order's date, at line prices — the vendor page's figure.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ... import reference
 from ...extensions import db
 from ...models import PurchaseRequest, Quote, Rfq, Vendor
 from ...vendors.services import Scorecard, scorecards
 from ..common import ZERO, Dimension, Filters, request_conditions
 from .spend import SpendRow, spend
+
+SPENT = "Spent, orders issued in range"
+COMMITTED = "Committed, orders issued in range"
+EXPLANATION = (
+    "“Spent” and “Committed” count the orders issued in the date range, as the spend "
+    "report does: what has been received of them (an order received in full counts its "
+    "whole total, shipping and tax included) and what is still to come. “{received}” "
+    "counts the goods received in fiscal year {year} by receipt date, whatever the "
+    "order's date, at line prices without shipping and tax: the figure on the vendor's "
+    "own page. The two differ when an order was issued outside the range or received in "
+    "another year, or carries shipping and tax."
+)
+
+
+def received_in(year: int) -> str:
+    return f"Received in FY {year}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +60,20 @@ class VendorReport:
     rows: list[VendorRow]
     # Every vendor the filters select; ``rows`` may hold only the first of them.
     total: int
+    # The fiscal year of the scorecards' "received" figure.
+    fiscal_year: int = dataclasses.field(default_factory=reference.current_fiscal_year)
+
+    spent_label: ClassVar[str] = SPENT
+    committed_label: ClassVar[str] = COMMITTED
+
+    @property
+    def received_label(self) -> str:
+        return received_in(self.fiscal_year)
+
+    @property
+    def explanation(self) -> str:
+        """What each money column counts, said under the table."""
+        return EXPLANATION.format(received=self.received_label, year=self.fiscal_year)
 
 
 def vendor_scorecards(filters: Filters, *, limit: int | None = None) -> VendorReport:
