@@ -78,6 +78,16 @@ def datetime_filter(value: dt.datetime | None, style: str = "medium") -> str:
     )
 
 
+def datetime_attribute_filter(value: dt.datetime | dt.date) -> str:
+    """A ``<time datetime>`` value: UTC to the second (HTML allows at most three
+    decimals, and a stored time has six), ``Z`` for a naive UTC time."""
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
 def age_filter(value: dt.datetime | None) -> str:
     """How long ago, in words: "3 days", "5 hours", "just now"."""
     if value is None:
@@ -123,6 +133,7 @@ def init_app(app: Flask) -> None:
         quantity=quantity_filter,
         date=date_filter,
         datetime=datetime_filter,
+        datetime_attribute=datetime_attribute_filter,
         age=age_filter,
         ago=ago_filter,
         category=category_filter,

@@ -420,7 +420,7 @@ def test_a_bad_category_is_shown_beside_the_field(client, admin, data, field):
     response = client.post("/admin/categories", data=data)
 
     assert response.status_code == 422
-    assert field_errors(response, field)
+    assert field_errors(response, f"category-{field}")  # ids of its own beside the departments'
     assert admin_page(client) == before
 
 
