@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from procure.contracts import jobs, services
 from procure.models import ContractReminder, Notification
+from procure.money import format_date
 
 from .test_notifications import Inbox, free_port, start_smtp
 
@@ -94,7 +95,7 @@ def test_the_reminder_reaches_an_smtp_server(app, make, db, runner, monkeypatch)
     received = {rcpt[0]: message for _sender, rcpt, message in inbox.messages}
     assert {owner.email, buyer.email} <= set(received)
     message = received[owner.email]
-    deadline = (contract.end_date - dt.timedelta(days=30)).isoformat()
+    deadline = format_date(contract.end_date - dt.timedelta(days=30))
     assert contract.number in message["Subject"] and deadline in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "7 days from now" in text and f"/contracts/{contract.id}" in text
