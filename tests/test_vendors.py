@@ -29,6 +29,7 @@ from procure.models import (
     VendorDocument,
     VendorStatus,
 )
+from procure.money import format_date
 from procure.purchasing import services as purchasing
 from procure.vendors import services
 
@@ -272,7 +273,8 @@ def test_a_missing_or_expired_required_document_flags_the_vendor(people):
     document(buyer, other_kind, "nda")
     require("insurance")
     assert services.flag_reasons(missing) == ["No insurance certificate on file."]
-    yesterday = (services.today() - dt.timedelta(days=1)).isoformat()
+    # The date as every page writes one ("Nov 15, 2026"), not in ISO.
+    yesterday = format_date(services.today() - dt.timedelta(days=1))
     assert services.flag_reasons(expired) == [f"The insurance certificate expired on {yesterday}."]
     assert services.is_flagged(other_kind)
     assert not services.is_flagged(current) and not services.is_flagged(forever)
@@ -513,7 +515,8 @@ def test_flagged_vendors_are_marked_in_the_list_and_on_their_page(app, people):
     page = text(client.get("/vendors"))
     rows = re.findall(r'<tr data-vendor="(\d+)"( class="vendor-flagged")?', page)
     assert dict(rows) == {str(flagged.id): ' class="vendor-flagged"', str(fine.id): ""}
-    assert "The insurance certificate expired on" in page
+    expired_on = format_date(services.today() - dt.timedelta(days=3))
+    assert f"The insurance certificate expired on {expired_on}." in page
     detail = text(client.get(f"/vendors/{flagged.id}"))
     assert "cannot be invited to quote" in detail and 'data-flagged="1"' in detail
     assert 'data-flagged="1"' not in text(client.get(f"/vendors/{fine.id}"))

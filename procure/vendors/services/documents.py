@@ -14,6 +14,7 @@ from ... import access, attachments, audit, settings
 from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ...models import Attachment, User, Vendor, VendorDocument
+from ...money import format_date
 from ...validation import FieldErrors
 from .register import NAME_MAX, require_manager, today
 
@@ -72,7 +73,7 @@ def flag_reasons(
             reasons.append(f"No {kind_label(kind).lower()} on file.")
         elif all(is_expired(d, day) for d in held):
             latest = max(d.expires_on for d in held if d.expires_on is not None)
-            reasons.append(f"The {kind_label(kind).lower()} expired on {latest.isoformat()}.")
+            reasons.append(f"The {kind_label(kind).lower()} expired on {format_date(latest)}.")
     return reasons
 
 
