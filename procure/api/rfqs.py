@@ -249,10 +249,8 @@ def quote_out(quote: Quote) -> QuoteOut:
     errors=(403,),
 )
 def create_rfq(body: RfqIn):
-    """The request must be approved and not in another open RFQ; every vendor must be
-    approved, not flagged for a missing or expired document, and supply the request's
-    categories (each problem is a 422 on `vendor_ids`). The RFQ starts as a `draft`;
-    `weights` set how the comparison scores the quotes."""
+    """A draft, for an approved request no other open RFQ sources; the vendors must be approved,
+    unflagged and supply its categories (422 on `vendor_ids`). `weights` score the quotes."""
     weights = None
     if body.weights is not None:
         weights = {k: v for k, v in body.weights.model_dump().items() if v is not None}
@@ -279,17 +277,14 @@ def create_rfq(body: RfqIn):
     tag="Sourcing",
 )
 def list_rfqs(query: RfqQuery):
-    """Procurement sees every RFQ; others the RFQs of the requests they may read. Filters:
-    `status`, `request_id`."""
+    """Procurement sees all; others the RFQs of requests they may read. `status`, `request_id`."""
     select = services.list_query(current_user(), status=query.status, request_id=query.request_id)
     return paginate(select, query, rfq_out, batch=services.summaries)
 
 
 @operation(bp, "GET", "/rfqs/<int:rfq_id>", response=RfqOut, summary="Read an RFQ", tag="Sourcing")
 def get_rfq(rfq_id: int):
-    """The request it sources, the invited vendors and their invitations, the weights, how
-    many quotes are in, and after the award the quote chosen, its justification and
-    `order_id`. An RFQ the caller may not see is a 404."""
+    """Invitations, weights and quote count; after the award the quote chosen and `order_id`."""
     return rfq_out(services.get(rfq_id, current_user()))
 
 
@@ -304,10 +299,8 @@ def get_rfq(rfq_id: int):
     errors=(403, 409),
 )
 def send_rfq(rfq_id: int, body: CancelIn):
-    """The RFQ becomes `open`: each invited vendor gets a private link to quote through,
-    e-mailed when the vendor has an address, and the answer's `links` holds the links
-    just issued. A vendor that cannot be invited any more, or a due date that has
-    passed, is a 422."""
+    """Opens the RFQ: each vendor gets a private link to quote through, e-mailed when it has an
+    address; `links` holds the links just issued. A due date passed: 422."""
     rfq = services.get(rfq_id, current_user())
     links = services.send(rfq, actor=current_user(), expected_version=body.version)
     return rfq_out(rfq, links)
@@ -324,8 +317,7 @@ def send_rfq(rfq_id: int, body: CancelIn):
     errors=(403, 409),
 )
 def cancel_rfq(rfq_id: int, body: CancelIn):
-    """The RFQ becomes `cancelled` and takes no more quotes; its request can be sourced in
-    a new RFQ. `comment` is optional."""
+    """No more quotes are taken; the request can be sourced in a new RFQ. `comment` is optional."""
     rfq = services.get(rfq_id, current_user())
     services.cancel(rfq, actor=current_user(), comment=body.comment, expected_version=body.version)
     return rfq_out(rfq)
@@ -411,8 +403,7 @@ class QuotesQuery(PageQuery):
     tag="Sourcing",
 )
 def list_quotes(rfq_id: int, query: QuotesQuery):
-    """The current quote of each vendor; with `history=1` the replaced ones too, so that a
-    corrected quote can be compared with the one it replaced."""
+    """Each vendor's current quote; `history=1` adds the quotes that corrections replaced."""
     rfq = services.get(rfq_id, current_user())
     quotes = services.quote_history(rfq) if query.history else services.current_quotes(rfq)
     start = (query.page - 1) * query.per_page
@@ -433,10 +424,7 @@ def list_quotes(rfq_id: int, query: QuotesQuery):
     tag="Sourcing",
 )
 def comparison(rfq_id: int):
-    """Every current quote scored on price, lead time, rating and warranty with the RFQ's
-    weights: `criteria` shows each one's weighted contribution, `normalised` the value
-    before weighting. An expired quote or an ineligible vendor is ranked after the eligible
-    ones, with `eligible: false` and the reason in `why_not`."""
+    """Scored with the RFQ's weights; expired quotes, ineligible vendors rank last (`why_not`)."""
     rfq = services.get(rfq_id, current_user())
     result = services.compare(rfq)
     today = dt.date.today()
