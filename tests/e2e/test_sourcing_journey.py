@@ -105,7 +105,7 @@ def test_rfq_quotes_comparison_and_justified_award(new_page, live_server) -> Non
     northwind.get_by_role("button", name="Award to Northwind Hardware").click()
     expect(buyer).to_have_url(re.compile(r"/rfqs/\d+/award$"))
     message = (
-        "This is not the lowest total (Coho Computers quotes 2,380.00); "
+        "This is not the lowest total (Coho Computers quotes $2,380.00); "
         "say why this quote is the better choice."
     )
     justification = ranking_item(buyer, "Northwind Hardware").get_by_label("Justification")

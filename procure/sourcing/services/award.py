@@ -13,6 +13,7 @@ from ... import audit, settings, validation, workflow
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import OrderLine, PurchaseOrder, Quote, Rfq, User, utcnow
+from ...money import format_money
 from ...workflow import RFQ, RfqAction
 from .. import scoring
 from .comparison import compare, comparison_snapshot
@@ -56,13 +57,15 @@ def award(
         raise ValidationError.field(
             "justification",
             f"This is not the lowest total ({cheapest.vendor.name} quotes "
-            f"{cheapest.total:,.2f}); say why this quote is the better choice.",
+            f"{format_money(cheapest.total, cheapest.currency)}); say why this quote is the "
+            "better choice.",
         )
     threshold, minimum = quote_rule()
     if rfq.request.total >= threshold and len(comparison.quotes) < minimum and not justification:
         raise ValidationError.field(
             "justification",
-            f"From {threshold:,.2f} an award needs {minimum} quotes; this RFQ has "
+            f"From {format_money(threshold, rfq.request.currency)} an award needs {minimum} "
+            f"quotes; this RFQ has "
             f"{len(comparison.quotes)}. Give a single-source justification.",
         )
     quote = comparison.quote(candidate.quote_id)

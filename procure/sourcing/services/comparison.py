@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from ...models import Quote, Rfq, utcnow
+from ...money import format_date
 from .. import scoring
 from .eligibility import vendor_problems
 from .quotes import current_quotes
@@ -31,7 +32,7 @@ class Comparison:
 def _candidate(quote: Quote, today: dt.date) -> scoring.Candidate:
     reasons = []
     if quote.valid_until < today:
-        reasons.append(f"expired on {quote.valid_until.isoformat()}")
+        reasons.append(f"expired on {format_date(quote.valid_until)}")
     reasons.extend(vendor_problems(quote.vendor))
     return scoring.Candidate(
         quote_id=quote.id,

@@ -1,0 +1,82 @@
+"""Dates and amounts read the same everywhere people see them — pages, flash messages,
+errors, notes, e-mails: Babel's formats in the installation's locale, amounts with
+their currency. The API and CSV files keep ISO dates and decimal strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from procure import reference
+from procure.budgets import services as budgets
+from procure.errors import ValidationError
+from procure.models import Quote
+from procure.money import format_date
+from procure.sourcing import services as sourcing
+
+from .report_support import Shop, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
+from .vendor_support import signed_in
+
+
+@pytest.fixture
+def shop(make, db, fast_pdf):  # noqa: F811 -- fast_pdf is a fixture
+    return Shop(make, db)
+
+
+def two_quotes(shop):
+    """An RFQ of a 2 × 1,000.00 request quoted by Acme (× 1.1) and Globex (× 0.95)."""
+    acme, globex = shop.vendor("Acme"), shop.vendor("Globex")
+    pr = shop.approved("IT", [("Laptop", "2", "1000.00", "hardware")])
+    rfq = sourcing.create_rfq(
+        sourcing.RfqData(
+            request_id=pr.id,
+            vendor_ids=[acme.id, globex.id],
+            due_date=dt.date.today() + dt.timedelta(days=30),
+        ),
+        actor=shop.buyer,
+    )
+    sourcing.send(rfq, actor=shop.buyer)
+    quotes = {
+        vendor.name: shop.quote(rfq, vendor, factor)
+        for vendor, factor in ((acme, "1.1"), (globex, "0.95"))
+    }
+    shop.db.session.commit()
+    return rfq, quotes
+
+
+def test_an_award_refused_for_its_total_names_the_amount_with_its_currency(shop):
+    rfq, quotes = two_quotes(shop)
+    with pytest.raises(ValidationError) as refused:
+        sourcing.award(rfq, quotes["Acme"].id, actor=shop.buyer, justification="")
+    assert refused.value.fields["justification"] == [
+        "This is not the lowest total (Globex quotes $1,900.00); say why this quote is "
+        "the better choice."
+    ]
+
+
+def test_an_expired_quote_says_when_in_the_pages_date_format(shop):
+    rfq, quotes = two_quotes(shop)
+    expired = dt.date.today() - dt.timedelta(days=3)
+    shop.set(Quote, quotes["Globex"].id, valid_until=expired)
+    ranking = {r.candidate.quote_id: r.candidate for r in sourcing.compare(rfq).ranking}
+    assert ranking[quotes["Globex"].id].why_not == f"expired on {format_date(expired)}"
+    assert expired.isoformat() not in ranking[quotes["Globex"].id].why_not
+
+
+def test_a_flash_gives_an_amount_with_its_currency(app, shop, db):
+    budget = budgets.create(
+        budgets.BudgetData(
+            department="IT", fiscal_year=reference.current_fiscal_year(), amount=Decimal("1000")
+        ),
+        actor=None,
+    )
+    db.session.commit()
+    client = signed_in(app, shop.finance)
+    page = client.post(
+        f"/budgets/{budget.id}/amount",
+        data={"amount": "12345.5", "version": str(budget.version)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "The budget of IT is now $12,345.50." in page
