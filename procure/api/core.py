@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from pydantic import Field
 
 from ..auth import services as auth_services
@@ -88,4 +88,6 @@ def me():
 def openapi():
     """Generated from the same declarations the API validates with, so it cannot drift
     from the code. Needs no token."""
-    return jsonify(openapi_document("Procure API", "1"))
+    return jsonify(
+        openapi_document("Procure API", "1", contact_url=current_app.config["PROCURE_BASE_URL"])
+    )

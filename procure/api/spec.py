@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.metadata
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -39,6 +41,39 @@ ERROR_DESCRIPTIONS = {
     422: "A field is missing, malformed, out of range or too long.",
     429: "Too many failed sign-ins: wait before trying again.",
 }
+
+
+# The groups of operations, in the order the document lists them. Every ``tag`` of an
+# ``@operation`` is declared here, with what a reader finds under it.
+TAGS = {
+    "Auth": "API tokens and the calling user. Send a token as `Authorization: Bearer <token>`.",
+    "Purchase requests": "Requests to buy something, their lines and approval steps: file, "
+    "submit, approve, reject, return, cancel.",
+    "Budgets": "Each department's budget for a fiscal year, with what is committed, spent and "
+    "still available.",
+    "Sourcing": "Requests for quotation (RFQs): invite vendors, record their quotes, compare "
+    "them on price and the weighted criteria, award one.",
+    "Purchase orders": "Orders to vendors: edit the draft, issue it with a frozen PDF, record "
+    "receipts, close or cancel.",
+    "Vendors": "The vendor register: details, contacts, documents and status (prospect, "
+    "approved, suspended, blocked).",
+    "Contracts": "Support, maintenance, licence and service contracts: terms, renewals, notice "
+    "deadlines, PDFs.",
+    "Notifications": "The caller's notifications (what the e-mails said) and marking them read.",
+    "Delegations": "Stand-ins who decide approval steps for someone while they are away.",
+    "Departments": "The organisation's departments, which requests, budgets and people belong to.",
+    "Audit": "The append-only, hash-chained log of every change, per document or whole.",
+    "Settings": "Installation settings: the buying organisation's details shown on documents.",
+    "Meta": "This OpenAPI document.",
+}
+
+# Procure's licence (setup.cfg), as an SPDX identifier.
+LICENCE = "MIT"
+PROJECT = "Procure"
+
+# A binary document (a PDF) is also offered as application/octet-stream: HTTP clients and
+# generators that know no other binary type still read it as bytes.
+OCTET_STREAM = "application/octet-stream"
 
 
 @dataclasses.dataclass
@@ -143,6 +178,17 @@ def _render(result: Any, response: Any, status: int) -> Response | tuple[Respons
     return jsonify(payload), status
 
 
+def _is_binary(content_type: str) -> bool:
+    return content_type.split("/")[0] in {"application", "image"} and "json" not in content_type
+
+
+def _negotiate(answer: Response, content_type: str) -> None:
+    """Answer ``application/octet-stream`` to a client that prefers it to ``content_type``."""
+    accept = request.accept_mimetypes
+    if accept and accept.quality(OCTET_STREAM) > accept.quality(content_type):
+        answer.mimetype = OCTET_STREAM
+
+
 def operation(
     bp: Blueprint,
     method: str,
@@ -171,7 +217,10 @@ def operation(
             result = view(**kwargs)
             if method != "GET":
                 db.session.commit()
-            return _render(result, response, status)
+            answer = _render(result, response, status)
+            if _is_binary(content_type) and isinstance(answer, Response):
+                _negotiate(answer, content_type)
+            return answer
 
         # No slash merging: "/api/v1//me" is no resource of ours (404), not a redirect
         # with an HTML body. No automatic OPTIONS either: its empty text/html answer
@@ -189,7 +238,7 @@ def operation(
                 path=(bp.url_prefix or "") + rule,
                 endpoint=f"{bp.name}.{view.__name__}",
                 summary=summary,
-                description=(view.__doc__ or "").strip(),
+                description=inspect.cleandoc(view.__doc__ or ""),
                 tag=tag,
                 body=body,
                 query=query,
@@ -249,7 +298,17 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return _PARAMETER.sub(r"{\2}", rule), parameters
 
 
-def openapi_document(title: str, version: str) -> dict[str, Any]:
+def contact(fallback_url: str) -> dict[str, str]:
+    """Who answers for the API: the project, at the home page its package names
+    (setup.cfg's ``url``), else at the address of this installation."""
+    try:
+        home = importlib.metadata.metadata("procure").get("Home-page")
+    except importlib.metadata.PackageNotFoundError:
+        home = None
+    return {"name": PROJECT, "url": home or fallback_url}
+
+
+def openapi_document(title: str, version: str, *, contact_url: str) -> dict[str, Any]:
     wanted: list[tuple[Any, str]] = [(ErrorOut, "serialization")]
     for op in OPERATIONS:
         if op.body is not None:
@@ -295,9 +354,19 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
         if op.response is None:
             success: dict[str, Any] = {"description": "Done."}
         elif op.content_type != "application/json":
+            binary = {"schema": {"type": "string", "format": "binary"}}
+            content = {op.content_type: binary}
+            if _is_binary(op.content_type):
+                content[OCTET_STREAM] = binary
             success = {
-                "description": "The document.",
-                "content": {op.content_type: {"schema": {"type": "string", "format": "binary"}}},
+                "description": f"The document ({op.content_type}), as a download.",
+                "headers": {
+                    "Content-Disposition": {
+                        "description": "`attachment`, with the document's file name.",
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": content,
             }
         else:
             key = (op.response, "serialization")
@@ -324,6 +393,9 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
             }
         paths.setdefault(path, {})[op.method.lower()] = entry
 
+    used = list(dict.fromkeys(op.tag for op in OPERATIONS))
+    tags = [{"name": name, "description": TAGS[name]} for name in TAGS if name in used]
+    tags += [{"name": name} for name in used if name not in TAGS]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -331,8 +403,11 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
             "version": version,
             "description": "The public JSON API of Procure. Money is a string with two "
             "decimals; errors share one shape (see the Error schema).",
+            "contact": contact(contact_url),
+            "license": {"name": LICENCE, "identifier": LICENCE},
         },
         "servers": [{"url": "/"}],
+        "tags": tags,
         "paths": paths,
         "components": {
             "schemas": schemas,
