@@ -5,6 +5,11 @@ terms of purchase are admin settings (the ``organisation`` setting), shown on
 purchase orders, contracts, e-mails and the vendors' pages; PDFs carry the name
 as their Author. Until admin sets them, the name and address come from
 ``PROCURE_ORGANISATION`` and ``PROCURE_ORGANISATION_ADDRESS``.
+
+The standard clauses of its agreements (service hours, notices, invoicing, price
+change on renewal, termination for cause, liability, confidentiality, governing law)
+are another setting, ``agreement.clauses``, with defaults in ``settings.DEFAULTS``.
+Admin edits both on ``/admin/organisation``.
 """
 
 from __future__ import annotations
@@ -78,3 +83,57 @@ def update(data: dict[str, str | None], *, actor: User | None) -> Organisation:
     errors.raise_if_any()
     settings.put(SETTING, {name: values[name] for name in FIELDS}, actor=actor)
     return current()
+
+
+# The agreement's standard clauses --------------------------------------------------------
+
+AGREEMENT_SETTING = "agreement.clauses"
+CLAUSE_MAX = 5_000
+# (key, heading), in the order an agreement prints them.
+CLAUSES = (
+    ("service_hours", "Service hours"),
+    ("notices", "Notices"),
+    ("invoicing", "Invoicing and payment"),
+    ("price_change", "Price change on renewal"),
+    ("termination", "Termination for cause"),
+    ("liability", "Liability"),
+    ("confidentiality", "Confidentiality"),
+    ("governing_law", "Governing law"),
+)
+HEADINGS = dict(CLAUSES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Clause:
+    key: str
+    heading: str
+    text: str
+
+
+def agreement_clauses() -> list[Clause]:
+    """The clauses every agreement prints, as admin set them; a clause never set
+    keeps its default (``settings.DEFAULTS``)."""
+    defaults: dict[str, str] = settings.DEFAULTS[AGREEMENT_SETTING]
+    stored: dict[str, Any] = settings.get(AGREEMENT_SETTING) or {}
+    return [
+        Clause(key, heading, str(stored.get(key) or defaults[key])) for key, heading in CLAUSES
+    ]
+
+
+def update_agreement_clauses(data: dict[str, str | None], *, actor: User | None) -> list[Clause]:
+    """Set the text of every clause (admin); the change is audited as a setting."""
+    require_admin(actor, "change the agreements' standard clauses")
+    errors = FieldErrors()
+    values = {
+        key: errors.text(
+            data.get(key),
+            key,
+            max_length=CLAUSE_MAX,
+            required=True,
+            missing=f"Give the text of the “{heading}” clause.",
+        )
+        for key, heading in CLAUSES
+    }
+    errors.raise_if_any()
+    settings.put(AGREEMENT_SETTING, values, actor=actor)
+    return agreement_clauses()

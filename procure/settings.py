@@ -29,6 +29,56 @@ DEFAULTS: dict[str, Any] = {
     "reports.split_window_days": 14,
     # The buying organisation's details (organisation.py): empty until admin sets them.
     "organisation": {},
+    # The standard clauses of every maintenance, support or service agreement
+    # (organisation.agreement_clauses), printed under their headings; admin edits them.
+    "agreement.clauses": {
+        "service_hours": (
+            "The Supplier provides the services from 08:00 to 18:00, Monday to Friday, in "
+            "the Customer's time zone, public holidays excepted. Response and resolution "
+            "times are counted within service hours unless a service level says otherwise."
+        ),
+        "notices": (
+            "Notices under this agreement are given in writing, by letter or e-mail, to the "
+            "addresses below, and take effect when received. A notice that ends the "
+            "agreement or refuses its renewal quotes the agreement's number."
+        ),
+        "invoicing": (
+            "The Supplier invoices each instalment of the fees schedule on or after its due "
+            "date, quoting the agreement's number (and the purchase order's, where there is "
+            "one), to the invoice address below. The Customer pays a correct invoice within "
+            "30 days of receiving it and may withhold an amount it disputes in good faith "
+            "until the dispute is settled."
+        ),
+        "price_change": (
+            "The fees are fixed for the current term. For a renewal term the Supplier may "
+            "change them only by written notice received at least 90 days before the end "
+            "date, and by no more than 3%; without such notice the renewal term is at the "
+            "current fees."
+        ),
+        "termination": (
+            "Either party may end this agreement at once by written notice if the other "
+            "commits a material breach and does not remedy it within 30 days of being asked "
+            "to in writing, or becomes insolvent. The Customer then pays for the services "
+            "delivered up to that day and is refunded the fees paid for the time after it."
+        ),
+        "liability": (
+            "Each party's total liability under this agreement in a contract year is limited "
+            "to the fees payable for that year, and neither party is liable for indirect or "
+            "consequential loss. These limits do not apply to death or personal injury "
+            "caused by negligence, to fraud, or to a breach of confidentiality."
+        ),
+        "confidentiality": (
+            "Each party keeps confidential the information it receives from the other under "
+            "this agreement, uses it only to perform the agreement and discloses it only to "
+            "those who need it for that purpose and are bound in the same way. This lasts "
+            "for five years after the agreement ends and does not cover information that is "
+            "public or that the law requires to be disclosed."
+        ),
+        "governing_law": (
+            "This agreement is governed by the law of the place of the Customer's address "
+            "above, whose courts alone decide any dispute arising from it."
+        ),
+    },
 }
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from procure import organisation
 from procure.contracts import document, services
+from procure.errors import ValidationError
 from procure.models import BillingPeriod
 
 from .network import loopback_trap
@@ -123,7 +125,7 @@ def test_the_pdf_reads_as_an_agreement(app, make, buyer, db, tmp_path):
         "24 hours",
         "Core switch SW-02",
         "Next business day parts replacement.",
-        "Name, date, signature",
+        "Name, title, date, signature",
         "Page 1 of",
     ):
         assert expected in text, expected
@@ -147,3 +149,107 @@ def test_hostile_text_is_printed_never_fetched(app, make, buyer, db):
     text = " ".join(pdf_text(data).split())
     assert "<b>Bold</b>" in text
     assert "file:///etc/passwd" in text
+
+
+CLAUSE_HEADINGS = (
+    "Covered items",
+    "Term and renewal",
+    "Service hours",
+    "Service levels",
+    "Fees schedule",
+    "Invoicing and payment",
+    "Price change on renewal",
+    "Notices",
+    "Termination for cause",
+    "Liability",
+    "Confidentiality",
+    "Governing law",
+)
+ORGANISATION = {
+    "name": "Lakeview County Public Schools",
+    "address": "2400 Harbor Boulevard\nLakeview, OR 97630",
+    "phone": "+1 541 555 0142",
+    "email": "procurement@lakeview.example",
+    "tax_id": "EIN 93-1234567",
+    "bill_to": "Accounts Payable\nPO Box 1180\nLakeview, OR 97630",
+    "terms": "Our general terms: goods are accepted once inspected.",
+}
+
+
+def test_the_agreement_has_the_clauses_of_a_real_one_numbered(app, make, buyer, db):
+    contract = make_contract(make, buyer, db)
+    with app.test_request_context():
+        text = " ".join(pdf_text(document.render(contract)[0]).split())
+    for number, heading in enumerate(CLAUSE_HEADINGS, start=1):
+        assert f"{number}. {heading}" in text, heading
+    # The clauses' default texts, and the facts the agreement adds to them.
+    assert "from 08:00 to 18:00, Monday to Friday" in text
+    assert "To the Customer" in text and "To the Supplier" in text
+    assert "Invoices quote " + contract.number in text
+    assert "Special terms Next business day parts replacement." in text
+
+
+def test_the_agreement_prints_the_clauses_as_admin_edited_them(app, make, buyer, db):
+    admin = make.user(["admin"])
+    clauses = {clause.key: clause.text for clause in organisation.agreement_clauses()}
+    clauses["governing_law"] = "This agreement is governed by the laws of the State of Oregon."
+    clauses["liability"] = "Liability is capped at twice the yearly fees."
+    organisation.update_agreement_clauses(clauses, actor=admin)
+    contract = make_contract(make, buyer, db)
+    with app.test_request_context():
+        text = " ".join(pdf_text(document.render(contract)[0]).split())
+    assert "Governing law This agreement is governed by the laws of the State of Oregon." in text
+    assert "Liability Liability is capped at twice the yearly fees." in text
+    assert "whose courts alone decide" not in text  # the default governing law, replaced
+
+
+def test_the_agreement_shows_the_organisation_as_admin_set_it(app, make, buyer, db):
+    organisation.update(ORGANISATION, actor=None)
+    contract = make_contract(make, buyer, db)
+    with app.test_request_context():
+        data, _ = document.render(contract)
+    text = " ".join(pdf_text(data).split())
+    for expected in (
+        "Lakeview County Public Schools",
+        "2400 Harbor Boulevard Lakeview, OR 97630",
+        "Phone: +1 541 555 0142",
+        "E-mail: procurement@lakeview.example",
+        "Tax id: EIN 93-1234567",
+        "Invoice to Lakeview County Public Schools Accounts Payable PO Box 1180",
+        "General terms of purchase",
+        ORGANISATION["terms"],
+        "Signed for Lakeview County Public Schools",
+    ):
+        assert expected in text, expected
+    assert app.config["PROCURE_ORGANISATION"] not in text
+
+
+@pytest.mark.parametrize("activate", [False, True], ids=["draft", "active, unsigned"])
+def test_an_unsigned_agreement_claims_no_status(app, make, buyer, db, activate):
+    contract = make_contract(make, buyer, db)
+    if activate:
+        services.activate(contract, actor=buyer)
+        db.session.commit()
+    with app.test_request_context():
+        text = " ".join(pdf_text(document.render(contract)[0]).split())
+    assert "Status" not in text
+    assert "Active" not in text
+    if activate:
+        assert "For signature by both parties" in text and "DRAFT" not in text
+    else:
+        assert "Draft for review — not for signature" in text and "DRAFT" in text
+
+
+def test_a_clause_left_empty_is_refused_beside_it_and_changes_nothing(app, make):
+    admin = make.user(["admin"])
+    before = organisation.agreement_clauses()
+    clauses = {clause.key: clause.text for clause in before}
+    with pytest.raises(ValidationError) as refused:
+        organisation.update_agreement_clauses(
+            {**clauses, "notices": "  ", "liability": "x" * 5_001}, actor=admin
+        )
+    assert refused.value.fields == {
+        "notices": ["Give the text of the “Notices” clause."],
+        "liability": ["Use at most 5,000 characters."],
+    }
+    assert organisation.agreement_clauses() == before

@@ -1,5 +1,7 @@
 """The contract as a document: the fees schedule, the renewal clause in words and
-the PDF (rendered through ``procure.pdf`` and its static-only fetcher)."""
+the PDF (rendered through ``procure.pdf`` and its static-only fetcher), which reads as
+an agreement to sign: the parties as admin set the organisation, the contract's own
+facts, and the standard clauses admin keeps (``organisation.agreement_clauses``)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,8 @@ import dataclasses
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
-from flask import current_app
-
-from .. import pdf
-from ..models import BillingPeriod, Contract, ContractStatus
+from .. import organisation, pdf
+from ..models import BillingPeriod, Contract, ContractStatus, utcnow
 from ..templating import date_filter
 from . import dates
 
@@ -83,13 +83,19 @@ def renewal_clause(contract: Contract) -> str:
 
 
 def context(contract: Contract) -> dict:
-    config = current_app.config
+    buyer = organisation.current()
+    kind = f"{contract.kind.value.capitalize()} agreement"
     return {
+        "document": pdf.DocumentInfo(
+            title=f"{kind} {contract.number}",
+            author=buyer.name,
+            subject=f"{kind} between {buyer.name} and {contract.vendor.name}: {contract.title}",
+            created=utcnow(),
+        ),
         "contract": contract,
-        "buyer": {
-            "name": config["PROCURE_ORGANISATION"],
-            "address": config["PROCURE_ORGANISATION_ADDRESS"],
-        },
+        "kind": kind,
+        "buyer": buyer,
+        "clauses": {clause.key: clause for clause in organisation.agreement_clauses()},
         "draft": contract.status == ContractStatus.DRAFT,
         "clause": renewal_clause(contract),
         "deadline": dates.notice_deadline(contract.end_date, contract.notice_days),

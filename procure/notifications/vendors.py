@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from .. import organisation
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -59,7 +60,7 @@ def queue_order(order: PurchaseOrder, email: str, pdf: Attachment) -> Notificati
     context = {
         "order": order,
         "vendor": order.vendor,
-        "buyer": current_app.config.get("PROCURE_ORGANISATION", "Procure"),
+        "buyer": organisation.current(),
     }
     return _queue(
         PURCHASE_ORDER, email, context, entity="order", entity_id=order.id, attachment=pdf
@@ -73,6 +74,6 @@ def queue_invitation(rfq: Rfq, invitation: RfqInvitation, link: str) -> Notifica
         "vendor": invitation.vendor,
         "lines": rfq.request.lines,
         "link": link,
-        "buyer": current_app.config.get("PROCURE_ORGANISATION", "Procure"),
+        "buyer": organisation.current(),
     }
     return _queue(RFQ_INVITATION, invitation.emailed_to, context, entity="rfq", entity_id=rfq.id)

@@ -9,13 +9,11 @@ import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal
-from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from .. import access, attachments, audit, numbering, pdf, workflow
+from .. import access, attachments, audit, numbering, organisation, pdf, workflow
 from ..audit import canonical_json
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
@@ -165,13 +163,9 @@ def _draft_snapshot(order: PurchaseOrder) -> dict:
 # The document ----------------------------------------------------------------------------
 
 
-def buyer() -> dict[str, str]:
-    config = current_app.config
-    return {
-        "name": config["PROCURE_ORGANISATION"],
-        "address": config["PROCURE_ORGANISATION_ADDRESS"],
-        "email": parseaddr(config["PROCURE_MAIL_FROM"])[1],
-    }
+def buyer() -> organisation.Organisation:
+    """The buying organisation as admin set it: the order's buyer block."""
+    return organisation.current()
 
 
 def content_reference(order: PurchaseOrder) -> str:
@@ -207,9 +201,17 @@ def content_reference(order: PurchaseOrder) -> str:
 
 def _document_context(order: PurchaseOrder, *, draft: bool) -> dict:
     contact = next(iter(order.vendor.contacts), None)
+    org = buyer()
+    number = order.number or "draft"
     return {
+        "document": pdf.DocumentInfo(
+            title=f"Purchase order {number}",
+            author=org.name,
+            subject=f"Purchase order {number} from {org.name} to {order.vendor.name}",
+            created=order.issued_at or utcnow(),
+        ),
         "order": order,
-        "buyer": buyer(),
+        "buyer": org,
         "draft": draft,
         "contact": contact,
         "issued_on": order.issued_at.date() if order.issued_at else None,

@@ -69,7 +69,7 @@ def test_order_is_issued_downloaded_and_partly_received(new_page, live_server) -
     expect(buyer.get_by_role("alert")).to_contain_text(f"{number} is issued.")
     expect(buyer.get_by_label("Delivery address")).to_have_count(0)  # frozen
     expect(buyer.get_by_role("button", name="Issue order")).to_have_count(0)
-    shown_hash = buyer.locator("dt", has_text="PDF SHA-256").locator(
+    shown_hash = buyer.locator("dt", has_text="SHA-256 of the PDF file").locator(
         "xpath=following-sibling::dd[1]"
     )
     expect(shown_hash.locator("code")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
