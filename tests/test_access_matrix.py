@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from procure import organisation
 from procure.extensions import db as _db
 
 from . import access_org
@@ -887,6 +888,19 @@ CASES: list[Case] = [
     ),
     C("admin.approval_sla", "POST", page(302, who=ADMIN), form={"days": "3"}),
     C("admin.split_window", "POST", page(302, who=ADMIN), form={"days": "30"}),
+    C("admin.organisation_details", "GET", page(200, who=ADMIN)),
+    C(
+        "admin.organisation_details",
+        "POST",
+        page(302, who=ADMIN),
+        form={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
+    ),
+    C(
+        "admin.agreement",
+        "POST",
+        page(302, who=ADMIN),
+        form={key: f"The {heading} clause." for key, heading in organisation.CLAUSES},
+    ),
     # Reports --------------------------------------------------------------------------------
     *[
         C(f"reports.{name}", "GET", page(200, who=REPORT_READERS))

@@ -49,6 +49,7 @@ from wtforms import (
 )
 from wtforms.csrf.core import CSRFTokenField
 
+from procure import organisation
 from procure.api.spec import OPERATIONS
 from procure.extensions import db as _db
 from procure.models import Notification
@@ -789,6 +790,22 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "POST",
             "admin/owner",
             form={"threshold": "10000", "min_quotes": "3"},
+        )
+    ],
+    "admin.organisation_views.OrganisationForm": [
+        Target(
+            "admin.organisation_details",
+            "POST",
+            "admin/owner",
+            form={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
+        )
+    ],
+    "admin.organisation_views.AgreementForm": [
+        Target(
+            "admin.agreement",
+            "POST",
+            "admin/owner",
+            form={key: f"The {heading} clause." for key, heading in organisation.CLAUSES},
         )
     ],
     "admin.policy_views.SlaForm": [
