@@ -197,6 +197,9 @@ def assert_security_headers(response, url: str) -> None:
     frame_ancestors = directives.get("frame-ancestors") == "'none'"
     assert frame_ancestors or response.headers.get("X-Frame-Options") == "DENY", where
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Cross-Origin-Resource-Policy") == "same-origin", where
+    if not url.startswith("/static/"):
+        assert response.headers.get("Cache-Control") == "private, no-store", where
     assert response.headers.get("Referrer-Policy") in {
         "no-referrer",
         "same-origin",
