@@ -11,6 +11,7 @@ import pytest
 
 from procure import reference
 from procure.budgets import services as budgets
+from procure.contracts import services as contracts
 from procure.errors import ValidationError
 from procure.models import Quote
 from procure.money import format_date
@@ -80,3 +81,46 @@ def test_a_flash_gives_an_amount_with_its_currency(app, shop, db):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "The budget of IT is now $12,345.50." in page
+
+
+def test_a_flash_gives_dates_as_the_pages_do(app, make):
+    approver = make.user(["approver"], department="IT", name="Anna Away")
+    deputy = make.user(["approver"], department="IT", name="Dan Deputy")
+    starts = dt.date.today() + dt.timedelta(days=1)
+    ends = starts + dt.timedelta(days=13)
+    client = signed_in(app, approver)
+    page = client.post(
+        "/profile/delegations",
+        data={
+            "delegate": str(deputy.id),
+            "starts_on": starts.isoformat(),
+            "ends_on": ends.isoformat(),
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert (
+        f"Dan Deputy decides your steps from {format_date(starts)} to {format_date(ends)}."
+    ) in page
+
+
+def test_an_error_gives_a_date_as_the_pages_do(make):
+    buyer = make.user(["procurement"], department="PROC")
+    today = dt.date.today()
+    contract = contracts.create(
+        contracts.ContractData(
+            vendor_id=make.vendor("Fabrikam").id,
+            title="Core switch support",
+            kind="support",
+            start_date=today - dt.timedelta(days=300),
+            end_date=today + dt.timedelta(days=65),
+            value=Decimal("12000.00"),
+            renewal_term_months=12,
+        ),
+        actor=buyer,
+    )
+    contracts.activate(contract, actor=buyer)
+    with pytest.raises(ValidationError) as refused:
+        contracts.renew(contract, actor=buyer, end_date=contract.end_date)
+    assert refused.value.fields["end_date"] == [
+        f"The new term must end after the current one ({format_date(contract.end_date)})."
+    ]

@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 from .. import delegation, web
 from ..extensions import login_manager
 from ..models import User
+from ..money import format_date
 from ..security import safe_next, security_event
 from . import bp, profile, services
 from .forms import ChangePasswordForm, DelegationForm, LoginForm, RevokeForm, TokenForm
@@ -169,7 +170,7 @@ def delegate():
         if outcome.ok:
             flash(
                 f"{given.delegate.name} decides your steps from "
-                f"{given.starts_on:%d %b} to {given.ends_on:%d %b %Y}.",
+                f"{format_date(given.starts_on)} to {format_date(given.ends_on)}.",
                 "success",
             )
             return redirect(url_for(".profile", _anchor="delegation"))

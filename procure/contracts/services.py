@@ -32,7 +32,7 @@ from ..models import (
     Vendor,
     utcnow,
 )
-from ..money import MAX_AMOUNT
+from ..money import MAX_AMOUNT, format_date
 from ..validation import FieldErrors
 from ..workflow import CONTRACT, ContractAction
 from . import dates
@@ -314,7 +314,7 @@ def renew(
     if new_end <= contract.end_date:
         raise ValidationError.field(
             "end_date",
-            f"The new term must end after the current one ({contract.end_date.isoformat()}).",
+            f"The new term must end after the current one ({format_date(contract.end_date)}).",
         )
     before = (contract.start_date.isoformat(), contract.end_date.isoformat())
     contract.start_date, contract.end_date = start, new_end
