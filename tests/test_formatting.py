@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from flask import render_template
 
 from procure import reference
 from procure.budgets import services as budgets
@@ -124,3 +125,15 @@ def test_an_error_gives_a_date_as_the_pages_do(make):
     assert refused.value.fields["end_date"] == [
         f"The new term must end after the current one ({format_date(contract.end_date)})."
     ]
+
+
+def test_the_vendors_thank_you_page_gives_dates_and_the_amount_as_the_pages_do(app, shop):
+    rfq, quotes = two_quotes(shop)
+    quote = quotes["Globex"]
+    with app.test_request_context():
+        page = render_template("sourcing/vendor_thanks.html", quote=quote, rfq=rfq)
+    assert (
+        f"Globex quotes $1,900.00 for {rfq.number}, valid until {format_date(quote.valid_until)}."
+    ) in page
+    assert f"The buyer compares the quotes after {format_date(rfq.due_date)}." in page
+    assert rfq.due_date.isoformat() not in page
