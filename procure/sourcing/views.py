@@ -7,6 +7,7 @@ from .. import attachments, web
 from ..extensions import db
 from ..forms import submitted_version
 from ..models import Quote, Rfq, RfqStatus
+from ..money import format_money
 from ..pagination import paginate_page
 from . import bp, services
 from .forms import RFQ_FIELDS, ActionForm, AwardForm, QuoteForm, RfqForm
@@ -141,7 +142,7 @@ def record_quote(rfq_id: int):
         if outcome.ok:
             flash(
                 f"The quote of {quote.vendor.name} is recorded "
-                f"({quote.total:,.2f} {quote.currency}).",
+                f"({format_money(quote.total, quote.currency)}).",
                 "success",
             )
             return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="comparison"))
