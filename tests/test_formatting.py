@@ -8,13 +8,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from flask import render_template
 
 from procure import reference
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.errors import ValidationError
-from procure.models import Quote
+from procure.models import Quote, RfqInvitation
 from procure.money import format_date
 from procure.sourcing import services as sourcing
 
@@ -137,3 +138,19 @@ def test_the_vendors_thank_you_page_gives_dates_and_the_amount_as_the_pages_do(a
     ) in page
     assert f"The buyer compares the quotes after {format_date(rfq.due_date)}." in page
     assert rfq.due_date.isoformat() not in page
+
+
+def test_an_expired_quote_link_gives_the_due_date_as_the_pages_do(app, shop, db):
+    rfq, _quotes = two_quotes(shop)
+    invitation = db.session.scalars(
+        sa.select(RfqInvitation).where(RfqInvitation.rfq_id == rfq.id)
+    ).first()
+    invitation.token_hash = sourcing.hash_token("an-expired-link")
+    invitation.token_used_at = None
+    invitation.token_expires_on = dt.date.today() - dt.timedelta(days=1)
+    db.session.commit()
+    page = app.test_client().get("/quote/an-expired-link")
+    assert page.status_code == 410
+    assert (
+        f"This link has expired: quotes were due by {format_date(rfq.due_date)}."
+    ) in page.get_data(as_text=True)

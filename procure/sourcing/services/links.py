@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ...extensions import db
 from ...models import RfqInvitation, RfqStatus, utcnow
+from ...money import format_date
 
 
 class LinkRefused(Exception):
@@ -49,6 +50,6 @@ def invitation_for_token(token: str) -> RfqInvitation:
         raise LinkRefused("This request for quotation is closed.")
     if invitation.token_expires_on is None or invitation.token_expires_on < utcnow().date():
         raise LinkRefused(
-            f"This link has expired: quotes were due by {invitation.rfq.due_date.isoformat()}."
+            f"This link has expired: quotes were due by {format_date(invitation.rfq.due_date)}."
         )
     return invitation
