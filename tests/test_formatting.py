@@ -15,7 +15,7 @@ from procure import reference
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.errors import ValidationError
-from procure.models import Quote, RfqInvitation
+from procure.models import Notification, Quote, RfqInvitation
 from procure.money import format_date
 from procure.sourcing import services as sourcing
 
@@ -154,3 +154,21 @@ def test_an_expired_quote_link_gives_the_due_date_as_the_pages_do(app, shop, db)
     assert (
         f"This link has expired: quotes were due by {format_date(rfq.due_date)}."
     ) in page.get_data(as_text=True)
+
+
+def test_the_vendors_invitation_gives_the_due_date_as_the_pages_do(make, shop, db):
+    vendor = make.vendor("Acme", categories=("hardware",), email="sales@acme.example")
+    pr = shop.approved("IT", [("Laptop", "2", "1000.00", "hardware")])
+    due = dt.date.today() + dt.timedelta(days=30)
+    rfq = sourcing.create_rfq(
+        sourcing.RfqData(request_id=pr.id, vendor_ids=[vendor.id], due_date=due),
+        actor=shop.buyer,
+    )
+    sourcing.send(rfq, actor=shop.buyer)
+    db.session.commit()
+    invitation = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "rfq_invitation")
+    ).one()
+    assert invitation.subject.endswith(f", due {format_date(due)}")
+    assert f"by {format_date(due)}:" in invitation.body_text
+    assert due.isoformat() not in invitation.body_text
