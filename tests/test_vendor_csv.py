@@ -273,3 +273,84 @@ def test_the_command_refuses_a_bad_file_whole(runner, tmp_path, people):
     binary.write_bytes("name\nMüller\n".encode("latin-1"))
     result = runner.invoke(args=["import-vendors", str(binary)])
     assert result.exit_code == 1 and "not UTF-8" in result.output
+
+
+def _fields(vendor: Vendor) -> dict:
+    contact = vendor.contacts[0] if vendor.contacts else None
+    return {
+        "name": vendor.name,
+        "legal_name": vendor.legal_name,
+        "tax_id": vendor.tax_id,
+        "email": vendor.email,
+        "phone": vendor.phone,
+        "website": vendor.website,
+        "address": vendor.address,
+        "categories": sorted(vendor.categories),
+        "rating": vendor.rating,
+        "notes": vendor.notes,
+        "contact": (contact.name, contact.title, contact.email, contact.phone)
+        if contact
+        else None,
+    }
+
+
+def test_export_then_import_changes_no_field(app, people):
+    """Values that begin with =, +, -, @, a tab, a carriage return or a real
+    apostrophe come back exactly (surrounding whitespace aside), while the exported
+    file keeps every formula cell neutralised."""
+    buyer = people["procurement"]
+    originals = [
+        vendor(
+            buyer,
+            "=Formula Supplies",
+            legal_name="@SUM(A1:A9)",
+            tax_id="-12-345",
+            phone="+1 555 0100",
+            address="'s-Hertogenbosch\nNetherlands",
+            notes="'=1+1 is how we write it, apostrophe included",
+            categories=["hardware", "services"],
+            rating=3,
+            contacts=[
+                {"name": "'Quoted' Kim", "email": "kim@example.com", "phone": "+44 20 7946 0000"}
+            ],
+        ),
+        vendor(buyer, "'Apostrophe & Sons", notes="''two apostrophes", phone="-"),
+        vendor(buyer, "Tabs and Returns"),
+    ]
+    # A tab or a carriage return inside a value: set as an older import may have left it.
+    tabbed = originals[2]
+    tabbed.legal_name = '\t=HYPERLINK("http://evil.example")'
+    tabbed.notes = "\r\n=cmd|' /C calc'!A0\nsecond line"
+    db.session.commit()
+    before = {v.id: _fields(v) for v in originals}
+
+    exported = signed_in(app, buyer).get("/vendors/export.csv").data.decode()
+    rows = rows_of(exported)
+    dangerous = ("=", "+", "-", "@", "\t", "\r")
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(dangerous), cell
+    by_name = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert by_name["'=Formula Supplies"]["phone"] == "'+1 555 0100"
+    assert by_name["'=Formula Supplies"]["notes"].startswith("''=1+1")
+    assert by_name["''Apostrophe & Sons"]["notes"] == "'''two apostrophes"
+    assert by_name["Tabs and Returns"]["legal_name"] == '\'\t=HYPERLINK("http://evil.example")'
+    assert by_name["Tabs and Returns"]["notes"].startswith("'\r\n=cmd")
+
+    # Make room for the same names, then import the file as it was exported.
+    for original in originals:
+        original.name = f"Old {original.id}"
+        original.name_key = Vendor.fold(original.name)
+    db.session.commit()
+    imported = csvio.import_text(exported, actor=buyer)
+    db.session.commit()
+    after = {_fields(v)["name"]: _fields(v) for v in imported}
+    for fields in before.values():
+        again = after[fields["name"]]
+        for key, value in fields.items():
+            if isinstance(value, str):
+                assert again[key] == value.strip(), key
+            else:
+                assert again[key] == value, key
+    assert after["=Formula Supplies"]["address"] == "'s-Hertogenbosch\nNetherlands"
+    assert after["'Apostrophe & Sons"]["notes"] == "''two apostrophes"

@@ -4,6 +4,11 @@ Import checks every row before it stores any: one bad row and nothing is stored,
 and the report names each bad row by its line in the file. Export writes what the
 vendor list shows, UTF-8 with a header row, and neutralises cells that a
 spreadsheet would run as a formula.
+
+The neutralisation is reversible, so that an exported file imports as it was: the
+export puts an apostrophe before every value that begins with a formula character
+*or with an apostrophe*, and the import takes exactly one leading apostrophe off
+every cell (API.md, "Vendors CSV").
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ MAX_ROWS = 5000
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection"),
 # with the tab and carriage return that some of them skip first.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What the export marks with a leading apostrophe: the above, and the apostrophe
+# itself, so that the import can always take one off.
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 # The columns of a file to import; "name" is the only one required.
 IMPORT_COLUMNS = (
@@ -88,16 +96,15 @@ class ImportRefused(ValidationError):
 
 
 def neutralise(value: object) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
+    """A cell a spreadsheet will show as text, never run as a formula; a value that
+    begins with an apostrophe gets one more, so that :func:`unneutralise` is exact."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(ESCAPED_STARTS) else text
 
 
-def _unneutralise(text: str) -> str:
-    """Undo :func:`neutralise`, so that an exported file imports as it was."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
+def unneutralise(text: str) -> str:
+    """Undo :func:`neutralise`: exactly one leading apostrophe comes off."""
+    return text[1:] if text.startswith("'") else text
 
 
 def export_rows(vendors: Iterable[Vendor]) -> Iterable[list[str]]:
@@ -238,7 +245,7 @@ def parse(text: str) -> list[Row]:
         if len(rows) + len(problems) >= MAX_ROWS:
             raise ImportRefused([Problem(start, [f"a file has at most {MAX_ROWS:,} vendors"])])
         values = {
-            name: _unneutralise(cell)
+            name: unneutralise(cell)
             for name, cell in zip(names, cells, strict=False)
             if name in IMPORT_COLUMNS
         }
