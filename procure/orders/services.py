@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import access, attachments, audit, numbering, organisation, pdf, workflow
+from .. import access, attachments, audit, history, numbering, organisation, pdf, workflow
 from ..audit import canonical_json
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
@@ -74,9 +74,6 @@ def issued_by(order: PurchaseOrder) -> User | None:
 
 # The page ---------------------------------------------------------------------------------
 
-# How the history shows an event; others are plain.
-TIMELINE_STYLES = {"issue": "success", "cancel": "danger", "receive": "success"}
-
 
 @dataclasses.dataclass
 class OrderPage:
@@ -85,33 +82,21 @@ class OrderPage:
     timeline: list[dict[str, Any]]
     received_value: Decimal
     issued_by: User | None
+    # Received quantities are shown once there is something to receive: from issue on.
+    shows_receiving: bool
 
 
 def order_page(order: PurchaseOrder, user: User) -> OrderPage:
     return OrderPage(
         order=order,
         actions=allowed_actions(order, user),
-        timeline=timeline(order),
+        timeline=history.entries(
+            "order", db.session.scalars(audit.events_for("order", order.id)).all()
+        ),
         received_value=received_value(order),
         issued_by=issued_by(order),
+        shows_receiving=order.issued_at is not None,
     )
-
-
-def timeline(order: PurchaseOrder) -> list[dict[str, Any]]:
-    """The order's history as the page lists it: what, who, when and the note."""
-    events = list(db.session.scalars(audit.events_for("order", order.id)))
-    ids = {e.actor_id for e in events if e.actor_id}
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
-    return [
-        {
-            "what": e.action.capitalize(),
-            "at": e.at,
-            "note": e.comment,
-            "who": people[e.actor_id].name if e.actor_id in people else "Procure",
-            "style": TIMELINE_STYLES.get(e.action, "default"),
-        }
-        for e in events
-    ]
 
 
 # Editing a draft -------------------------------------------------------------------------

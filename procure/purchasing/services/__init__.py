@@ -33,7 +33,7 @@ from .filing import (
     update_request,
     validate,
 )
-from .page import TIMELINE_LABELS, RequestPage, detail
+from .page import RequestPage, detail
 from .queries import (
     Dashboard,
     awaiting,
@@ -48,7 +48,6 @@ __all__ = [
     "ACTIONS",
     "MAX_LINES",
     "TEXT_MAX",
-    "TIMELINE_LABELS",
     "TITLE_MAX",
     "Dashboard",
     "LineData",

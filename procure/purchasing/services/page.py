@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import sqlalchemy as sa
 
 from ... import access, permissions, policy, receiving
 from ...extensions import db
+from ...history import entries as history_entries
 from ...models import (
     ApprovalStep,
     AuditEvent,
@@ -23,19 +23,6 @@ from ...models import (
 from ...reports import splits
 from .decisions import allowed_actions, budget_check, preview_steps
 from .queries import history
-
-TIMELINE_LABELS = {
-    "create": ("Created", "default"),
-    "update": ("Edited", "default"),
-    "submit": ("Submitted for approval", "warning"),
-    "approve": ("Approved", "success"),
-    "reject": ("Rejected", "danger"),
-    "return": ("Returned for changes", "warning"),
-    "cancel": ("Cancelled", "danger"),
-    "order": ("Ordered", "success"),
-    "reopen": ("Order cancelled; open again", "warning"),
-    "close": ("Closed", "default"),
-}
 
 DECIDING = ("approve", "reject", "return")
 # The "Over budget" badge speaks to whoever still decides; once ordered, it is history.
@@ -111,23 +98,10 @@ def _why_not_decide(pr: PurchaseRequest, user: User) -> str | None:
 
 
 def timeline(events: list[AuditEvent]) -> list[dict[str, Any]]:
-    """The request's history as the page lists it: what, who (for whom), when, why."""
-    ids = {event.actor_id for event in events} | {event.on_behalf_of_id for event in events}
-    ids.discard(None)
-    people = (
-        {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
-        if ids
-        else {}
-    )
-    return [_timeline_item(event, people) for event in events]
+    """The request's history as the page lists it: what (on which step), who (for
+    whom), when, why; in the words every document's history uses."""
+    return history_entries("request", events, detail=_step)
 
 
-def _timeline_item(event: AuditEvent, people: dict[int, User]) -> dict[str, Any]:
-    label, style = TIMELINE_LABELS.get(event.action, (event.action.capitalize(), "default"))
-    changes = json.loads(event.changes or "{}")
-    if changes.get("step"):
-        label = f"{label} — {changes['step']} step"
-    who = people[event.actor_id].name if event.actor_id in people else "Procure"
-    if event.on_behalf_of_id in people:
-        who = f"{who} on behalf of {people[event.on_behalf_of_id].name}"
-    return {"what": label, "who": who, "at": event.at, "note": event.comment, "style": style}
+def _step(_event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
+    return (f" — {changes['step']} step" if changes.get("step") else ""), None

@@ -5,17 +5,17 @@ so that a view only parses, calls and renders."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ... import access
+from ... import access, history
 from ...extensions import db
-from ...models import User, Vendor, VendorCategory, VendorStatus
+from ...models import AuditEvent, User, Vendor, VendorCategory, VendorStatus
 from .documents import flag_reasons, flagged_condition, is_expired, required_documents
-from .register import allowed_actions, history, may_manage
+from .register import allowed_actions, may_manage
+from .register import history as events_of
 from .scorecard import Scorecard, scorecard
 
 
@@ -51,17 +51,6 @@ def list_query(
 
 # One vendor's page ---------------------------------------------------------------------
 
-TIMELINE_LABELS = {
-    "create": ("Added", "default"),
-    "update": ("Edited", "default"),
-    "approve": ("Approved", "success"),
-    "suspend": ("Suspended", "warning"),
-    "reinstate": ("Reinstated", "success"),
-    "block": ("Blocked", "danger"),
-    "add_document": ("Document added", "default"),
-    "remove_document": ("Document removed", "warning"),
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class VendorPage:
@@ -90,28 +79,17 @@ def vendor_page(vendor: Vendor, user: User) -> VendorPage:
 
 
 def timeline(vendor: Vendor) -> list[dict[str, Any]]:
-    """The vendor's history as the page lists it: what, who, when and the note."""
-    events = history(vendor)
-    ids = {e.actor_id for e in events} | {e.on_behalf_of_id for e in events}
-    ids.discard(None)
-    people = (
-        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
-        if ids
-        else {}
-    )
-    items = []
-    for event in events:
-        label, style = TIMELINE_LABELS.get(event.action, (event.action.capitalize(), "default"))
-        changes = json.loads(event.changes or "{}")
-        if event.action in ("add_document", "remove_document") and changes.get("title"):
-            label = f"{label}: {changes['title']}"
-        elif event.action == "update":
-            label = f"{label}: " + ", ".join(k.replace("_", " ") for k in sorted(changes))
-        who = people[event.actor_id].name if event.actor_id in people else "Procure"
-        items.append(
-            {"what": label, "who": who, "at": event.at, "note": event.comment, "style": style}
-        )
-    return items
+    """The vendor's history as the page lists it, in the words every document uses."""
+    return history.entries("vendor", events_of(vendor), detail=_detail)
+
+
+def _detail(event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
+    """A document's title, or the fields an edit changed."""
+    if event.action in ("add_document", "remove_document") and changes.get("title"):
+        return f": {changes['title']}", None
+    if event.action == "update" and changes:
+        return ": " + ", ".join(k.replace("_", " ") for k in sorted(changes)), None
+    return "", None
 
 
 # The admin setting ---------------------------------------------------------------------
