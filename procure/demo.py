@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import attachments, delegation, reference
+from . import attachments, delegation, organisation, reference, settings
 from .admin import services as admin_services
 from .auth.services import find_user_by_email
 from .budgets import services as budgets
@@ -637,9 +637,49 @@ def seed_contracts() -> None:
             )
 
 
+# The demo's buying organisation, as admin would set it on /admin/organisation.
+ORGANISATION = {
+    "name": "Lakeview County Public Schools",
+    "address": "IT Services — Procurement\n2400 Harbor Boulevard\nLakeview, OR 97630",
+    "phone": "+1 541 555 0142",
+    "email": "procurement@example.org",
+    "tax_id": "EIN 93-1234567",
+    "bill_to": "Accounts Payable\nPO Box 1180\nLakeview, OR 97630",
+    "terms": (
+        "1. Delivery: goods are delivered to the address on the order, Monday to Friday "
+        "between 8:00 and 16:00, with a delivery note quoting the order number.\n"
+        "2. Acceptance: goods are accepted once inspected; defective or non-conforming "
+        "goods are returned at the vendor's cost within 30 days of delivery.\n"
+        "3. Invoices quote the order number and go to the invoice address; correct "
+        "invoices are paid within 30 days of receipt.\n"
+        "4. Prices are fixed and include packing and delivery unless the order says "
+        "otherwise.\n"
+        "5. Warranty: at least 12 months from acceptance, or the manufacturer's warranty "
+        "if longer."
+    ),
+}
+# The clauses the demo's agreements print where the defaults would be too generic.
+AGREEMENT_CLAUSES = {
+    "governing_law": (
+        "This agreement is governed by the laws of the State of Oregon; the courts of "
+        "Lake County, Oregon, alone decide any dispute arising from it."
+    ),
+}
+
+
+def seed_organisation() -> None:
+    """The demo's organisation and agreement clauses, unless admin already set them."""
+    if not settings.get(organisation.SETTING):
+        organisation.update(ORGANISATION, actor=None)
+    clauses = settings.get(organisation.AGREEMENT_SETTING)
+    if clauses == settings.DEFAULTS[organisation.AGREEMENT_SETTING]:
+        organisation.update_agreement_clauses({**clauses, **AGREEMENT_CLAUSES}, actor=None)
+
+
 def seed_all() -> list[tuple[str, str, str]]:
     """Everything ``seed-demo`` loads, in order; returns the logins."""
     logins = seed()
+    seed_organisation()
     seed_budgets_and_delegation()
     seed_vendors()
     seed_requests()
