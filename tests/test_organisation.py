@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from procure import organisation, settings
+from procure import demo, organisation, settings
 from procure.models import AuditEvent
 
 from .factories import PASSWORD
@@ -172,3 +172,16 @@ def test_a_hostile_name_is_text_on_the_page(client, admin):
     body = client.get("/admin/organisation").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_the_demo_sets_a_believable_organisation_once(app, make):
+    demo.seed_organisation()
+    seeded = organisation.current()
+    assert seeded.name == demo.ORGANISATION["name"] != app.config["PROCURE_ORGANISATION"]
+    assert seeded.phone and seeded.tax_id and seeded.bill_to and seeded.terms
+    law = {clause.key: clause.text for clause in organisation.agreement_clauses()}
+    assert law["governing_law"] == demo.AGREEMENT_CLAUSES["governing_law"]
+
+    organisation.update(DETAILS, actor=make.user(["admin"]))
+    demo.seed_organisation()  # seeding again keeps what admin set
+    assert organisation.current().name == DETAILS["name"]
