@@ -988,7 +988,8 @@ def test_each_receipt_tells_the_requester_what_arrived_and_how_far_the_order_is(
     for body in (partial.body_text, partial.body_html):
         assert f"{order.number} partially received (3 of 5)" in body
         assert "The rest is still to come." in body
-    assert "Laptop <pro>: 3" in partial.body_text and "Boxes <unopened>" in partial.body_text
+    assert "\n- Laptop <pro>: 3\n\n" in partial.body_text  # a paragraph of its own
+    assert "Boxes <unopened>" in partial.body_text
     assert "Laptop &lt;pro&gt;: 3" in partial.body_html and "<pro>" not in partial.body_html
     assert "&lt;unopened&gt;" in partial.body_html
     # The rest: received in full, on the day, said as every page says a date.
