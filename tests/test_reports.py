@@ -441,8 +441,8 @@ BAD_FILTERS = [
     ("vendor=999999", "There is no vendor &#39;999999&#39;."),
     ("vendor=abc", "There is no vendor &#39;abc&#39;."),
     ("start=31/12/2026", "Give a date as YYYY-MM-DD."),
-    ("end=0001-01-01", "Give a date between 2000-01-01 and 2999-12-31."),
-    ("end=9999-12-31", "Give a date between 2000-01-01 and 2999-12-31."),
+    ("end=0001-01-01", "Give a date between Jan 1, 2000 and Dec 31, 2999."),
+    ("end=9999-12-31", "Give a date between Jan 1, 2000 and Dec 31, 2999."),
     ("colour=red", "Unknown filter &#39;colour&#39;"),
 ]
 

@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from .. import reference
 from ..extensions import db
 from ..models import Vendor
+from ..money import format_date
 from .common import Dimension, Filters
 
 SUGGESTED_VENDORS = 300
@@ -36,7 +37,7 @@ class KnownChoice(SelectField):
 def _in_range(_form: FlaskForm, field: DateField) -> None:
     if field.data is not None and not EARLIEST <= field.data <= LATEST:
         raise ValidationError(
-            f"Give a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
+            f"Give a date between {format_date(EARLIEST)} and {format_date(LATEST)}."
         )
 
 
