@@ -71,7 +71,9 @@ def test_finance_sees_the_bars_and_adds_a_budget(page: Page, live_server) -> Non
     form.get_by_label("Amount").fill("5000")
     form.get_by_role("button", name="Add budget").click()
 
-    expect(page.get_by_role("alert")).to_contain_text(f"The {year} budget of {unbudgeted} is set.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"The {year} budget of {unbudgeted} is set: $5,000.00."
+    )
     added = budget_row(page, unbudgeted)
     expect(added.get_by_role("img")).to_have_accessible_name(
         "Spent 0.0%, committed 50.0%, available 50.0%"
