@@ -105,3 +105,80 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("input", recompute);
   recompute();
 });
+
+// Tables on a narrow screen. A data table wider than its wrapper on a phone becomes a
+// list of cards (.table-cards in app.css: a card per row, each cell labelled with its
+// column's heading, which screen readers still read from the table itself). A table
+// that still scrolls sideways (the comparison of quotes, a wide table on a tablet)
+// gets a wrapper the keyboard can reach: a focusable region named after the table.
+(() => {
+  const phone = window.matchMedia("(max-width: 575.98px)");
+  const keepsColumns = ".comparison-table, [data-cards='no']";
+
+  // The region's name: the heading above the table, else its caption.
+  const headingOf = (wrapper) => {
+    for (let node = wrapper; node && node !== document.body; node = node.parentElement) {
+      for (let before = node.previousElementSibling; before; before = before.previousElementSibling) {
+        const heading = before.matches("h1, h2, h3, h4, h5, h6") ? before : before.querySelector("h1, h2, h3, h4, h5, h6");
+        if (heading && heading.textContent.trim()) {
+          return heading.textContent.trim();
+        }
+      }
+    }
+    const caption = wrapper.querySelector("caption");
+    return caption && caption.textContent.trim() ? caption.textContent.trim() : "Table";
+  };
+
+  const labelCells = (table) => {
+    const headings = Array.from(table.querySelectorAll("thead tr:last-child th")).flatMap((th) =>
+      Array(th.colSpan || 1).fill(th.classList.contains("col-actions") ? "" : th.textContent.trim()),
+    );
+    table.querySelectorAll("tbody tr, tfoot tr").forEach((row) => {
+      const cells = Array.from(row.cells);
+      const filled = (cell) => cell.textContent.trim() || cell.querySelector("input, select, textarea, button, img, svg");
+      // A footer's single figure reads with the row's own heading ("Subtotal $35.00").
+      const labelled = row.parentElement.tagName !== "TFOOT" || cells.filter((c) => c.tagName === "TD" && filled(c)).length > 1;
+      let column = 0;
+      cells.forEach((cell) => {
+        if (!filled(cell)) {
+          cell.classList.add("card-empty");
+        } else if (labelled && cell.colSpan === 1 && headings[column] && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", headings[column]);
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  };
+
+  const fit = () => {
+    document.querySelectorAll(".table-responsive").forEach((wrapper) => {
+      const table = wrapper.querySelector(":scope > table.data-table");
+      if (table) {
+        table.classList.remove("table-cards");
+        if (phone.matches && !table.matches(keepsColumns) && wrapper.scrollWidth > wrapper.clientWidth + 1) {
+          labelCells(table);
+          table.classList.add("table-cards");
+        }
+      }
+      const scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1;
+      if (scrolls && !wrapper.hasAttribute("tabindex")) {
+        wrapper.setAttribute("tabindex", "0");
+        wrapper.dataset.madeFocusable = "";
+        if (!wrapper.hasAttribute("aria-label") && !wrapper.hasAttribute("aria-labelledby")) {
+          wrapper.setAttribute("role", "region");
+          wrapper.setAttribute("aria-label", `${headingOf(wrapper)} (scrolls sideways)`);
+        }
+      } else if (!scrolls && "madeFocusable" in wrapper.dataset) {
+        ["tabindex", "role", "aria-label", "data-made-focusable"].forEach((name) => wrapper.removeAttribute(name));
+      }
+    });
+  };
+
+  let pending = 0;
+  const later = () => {
+    window.cancelAnimationFrame(pending);
+    pending = window.requestAnimationFrame(fit);
+  };
+  document.addEventListener("DOMContentLoaded", fit);
+  window.addEventListener("resize", later);
+})();

@@ -1,0 +1,93 @@
+"""axe-core finds no serious or critical violation on any page, as each role sees it.
+
+Each role of the demo signs in and opens every page its navigation reaches (the
+profile and the notifications included), then the key documents those pages link
+to: a request, an RFQ with its comparison, an order, a contract, a vendor, and
+every report. axe runs on each page as the browser shows it (at the desktop size,
+scripts run); a failure names the page, the rule, its impact and the elements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from .axe import Violation, violations
+from .live import sign_in
+
+pytestmark = pytest.mark.e2e
+
+# The demo's people, one per role.
+ROLES = {
+    "requester": "ada@example.org",
+    "approver": "ian@example.org",
+    "finance": "fiona@example.org",
+    "procurement": "paul@example.org",
+    "admin": "adam@example.org",
+    "executive": "eve@example.org",
+}
+# The documents the lists link to: of each kind the first and the last linked (a
+# list's newest and oldest, in different states), every report.
+DOCUMENTS = [
+    re.compile(r"^/requests/\d+$"),
+    re.compile(r"^/rfqs/\d+$"),
+    re.compile(r"^/orders/\d+$"),
+    re.compile(r"^/contracts/\d+$"),
+    re.compile(r"^/vendors/\d+$"),
+]
+REPORTS = re.compile(r"^/reports/[\w-]+$")
+
+
+def links(page: Page, selector: str = "main a[href^='/']") -> list[str]:
+    return page.locator(selector).evaluate_all("els => els.map(e => e.getAttribute('href'))")
+
+
+def check(page: Page, url: str, who: str, found: list[Violation]) -> None:
+    page.goto(url)
+    page.wait_for_load_state("load")
+    found.extend(violations(page, f"{who} on {url}"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_serious_violation_on_the_pages_a_role_reaches(
+    new_page: Callable[..., Page], live_server, role: str
+) -> None:
+    # axe is injected as a script of its own: the pages' policy allows none.
+    page = new_page(bypass_csp=True)
+    sign_in(page, live_server, ROLES[role])
+    start = [
+        url
+        for url in links(page, "nav[aria-label='Main'] a[href^='/']")
+        if not url.startswith("/logout")
+    ]
+    assert len(start) >= 4, start
+    found: list[Violation] = []
+    linked: list[str] = []
+    for url in dict.fromkeys(start):
+        check(page, live_server.url + url, role, found)
+        linked += links(page)
+    documents = [href for href in dict.fromkeys(linked) if REPORTS.match(href)]
+    for pattern in DOCUMENTS:
+        kind = [href for href in dict.fromkeys(linked) if pattern.match(href)]
+        documents += list(dict.fromkeys(kind[:1] + kind[-1:]))
+    for url in documents:
+        check(page, live_server.url + url, role, found)
+    print(f"{role}: axe ran on {len(set(start)) + len(documents)} pages: {start + documents}")
+    assert not found, f"{len(found)} serious or critical violations:\n" + "\n".join(
+        str(violation) for violation in found
+    )
+
+
+def test_no_serious_violation_on_the_sign_in_page(new_page: Callable[..., Page], live_server):
+    page = new_page(bypass_csp=True)
+    found: list[Violation] = []
+    check(page, live_server.url + "/login", "anonymous", found)
+    page.get_by_label("E-mail").fill("nobody@example.org")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    found.extend(violations(page, "anonymous after a refused sign-in"))
+    assert not found, "\n".join(str(violation) for violation in found)
