@@ -196,6 +196,21 @@ CASES: list[Case] = [
         params={"token": "not-a-real-token"},
         label="bad token",
     ),
+    C(
+        "sourcing.vendor_decline",
+        "POST",
+        public(200),
+        params={"token": "@quote_token"},
+        form={"decline-reason": "Out of stock."},
+    ),
+    C(
+        "sourcing.vendor_decline",
+        "POST",
+        public(410),
+        params={"token": "not-a-real-token"},
+        form={"decline-reason": "Out of stock."},
+        label="bad token",
+    ),
     C("contracts.feed", "GET", public(200), query={"token": "@feed_token"}),
     C("contracts.feed", "GET", public(404), label="no token"),
     # Everyone signed in ---------------------------------------------------------------------
@@ -350,6 +365,8 @@ CASES: list[Case] = [
         page(200, who=PROCUREMENT, sees=REQUEST_READERS),
         query={"request_id": "@pr_approved"},
     ),
+    # Without a request: the approved requests waiting to be sourced, to pick from.
+    C("sourcing.new", "GET", page(200, who=PROCUREMENT), label="picker"),
     C(
         "sourcing.new",
         "POST",
@@ -370,12 +387,18 @@ CASES: list[Case] = [
         page(200, who=REQUEST_READERS, sees=REQUEST_READERS),
         params={"rfq_id": "@rfq_open"},
     ),
-    # Sending answers with the page itself: the vendors' links are shown once.
+    # Sending and re-issuing a link answer See Other: back to the RFQ's page.
     C(
         "sourcing.send",
         "POST",
-        page(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        page(303, who=PROCUREMENT, sees=REQUEST_READERS),
         params={"rfq_id": "@rfq_draft"},
+    ),
+    C(
+        "sourcing.reissue_link",
+        "POST",
+        page(303, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open", "vendor_id": "@quoteless_vendor"},
     ),
     C(
         "sourcing.cancel",
@@ -426,6 +449,12 @@ CASES: list[Case] = [
         "POST",
         api(200, who=PROCUREMENT, sees=REQUEST_READERS),
         params={"rfq_id": "@rfq_draft"},
+    ),
+    C(
+        "api.reissue_rfq_link",
+        "POST",
+        api(200, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open", "vendor_id": "@quoteless_vendor"},
     ),
     C(
         "api.cancel_rfq",
@@ -949,7 +978,11 @@ def test_route(app, org, case: Case):
                 f"{principal}: expected {case.expect[principal]}, got {status} "
                 f"{response.headers.get('Location', '')}"
             )
-        refused = status in REFUSED or (status == 302 and "/login" in response.location)
+        # A refused change on a page answers See Other too; an allowed one may as well.
+        succeeded = status == 303 == case.expect[principal] and principal in SIGNED_IN
+        refused = (status in REFUSED and not succeeded) or (
+            status == 302 and "/login" in response.location
+        )
         if case.method == "GET" or (refused and case.endpoint != "auth.login"):
             if after != before:
                 mismatches.append(f"{principal}: {status}, yet the audit log grew")

@@ -55,8 +55,10 @@ def create_and_send(setup):
     assert response.status_code == 302, text(response)
     rfq_id = int(response.location.rsplit("/", 1)[1])
     sent = client.post(f"/rfqs/{rfq_id}/send", data={})
-    assert sent.status_code == 200
-    links = re.findall(r"http://procure\.test/quote/[\w-]+", text(sent))
+    # Redirected to the RFQ's page, where procurement sees each vendor's link.
+    assert sent.status_code == 303
+    assert sent.location == f"/rfqs/{rfq_id}#invitations"
+    links = re.findall(r"http://procure\.test/quote/[\w-]+", text(client.get(f"/rfqs/{rfq_id}")))
     assert len(links) == 3
     return rfq_id, links
 
@@ -273,3 +275,27 @@ def test_admin_sets_the_quote_count_rule(app, make, db):
     db.session.expire_all()
     assert settings.get("sourcing.quote_threshold") == "10000.00"
     assert settings.get("sourcing.min_quotes") == 2
+
+
+def test_a_new_rfq_without_a_request_offers_those_waiting_to_be_sourced(setup, app, make):
+    client, pr = setup["client"], setup["pr"]
+    assert 'href="/rfqs/new">New RFQ</a>' in text(client.get("/rfqs"))
+    picker = client.get("/rfqs/new")
+    assert picker.status_code == 200
+    page = text(picker)
+    assert "Which request do you source?" in page
+    assert pr.number in page and f'href="/rfqs/new?request_id={pr.id}"' in page
+    # Once an RFQ sources it, the request is no longer offered.
+    create_and_send(setup)
+    after = client.get("/rfqs/new")
+    assert after.status_code == 200
+    assert pr.number not in text(after)
+    assert "No approved request is waiting to be sourced." in text(after)
+    # Choosing the request is procurement's, like the form it leads to.
+    requester = app.test_client()
+    requester.post(
+        "/login", data={"email": setup["requester"].email, "password": "correct horse battery"}
+    )
+    assert requester.get("/rfqs/new").status_code == 403
+    assert 'href="/rfqs/new"' not in text(requester.get("/rfqs"))
+    assert client.get("/rfqs/new?request_id=abc").status_code == 404

@@ -6,22 +6,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from ..models import Quote, Rfq, RfqStatus
+from ..models import Rfq, RfqStatus
 from ..sourcing import services
 from . import bp
-from .requests import Description
+from .quote_schemas import ComparisonOut, QuoteIn, QuoteOut, RankedOut, quote_out
 from .schemas import (
     Id,
     Input,
-    Money,
-    MoneyOut,
     Output,
     Page,
     PageQuery,
-    Quantity,
-    QuantityOut,
     Text,
     Timestamp,
 )
@@ -64,34 +60,27 @@ class CancelIn(Input):
     version: int | None = None
 
 
-class QuoteLineIn(Input):
-    description: Description
-    quantity: Quantity
-    unit_price: Money
-    unit: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ] = "each"
-    request_line_id: Id | None = None
-
-
-class QuoteIn(Input):
-    vendor_id: Id
-    currency: Annotated[str, StringConstraints(max_length=3)] | None = None
-    valid_until: dt.date
-    lead_time_days: int = Field(ge=0, le=services.MAX_LEAD_TIME_DAYS)
-    warranty_months: int = Field(0, ge=0, le=services.MAX_WARRANTY_MONTHS)
-    payment_terms: Annotated[str, StringConstraints(max_length=200)] = ""
-    shipping: Money = Decimal("0.00")
-    tax: Money = Decimal("0.00")
-    notes: Text = ""
-    lines: list[QuoteLineIn] = Field(min_length=1, max_length=1000)
-
-
 class InvitationOut(Output):
     vendor_id: int
     vendor: str
     emailed_to: str
     link_used: bool
+    state: str = Field(
+        description="`not_sent`, `waiting`, `quoted`, `declined`, `expired` or `closed` "
+        "(the RFQ is no longer open)."
+    )
+    links_issued: int = Field(
+        description="How many links the vendor was given: 2 and more means the link was re-issued."
+    )
+    link_issued_at: Timestamp | None
+    declined_reason: str | None = Field(description="Why the vendor declined, when they did.")
+    email_status: str | None = Field(
+        description="The invitation e-mail: `pending`, `sent` or `failed`; null without one."
+    )
+    link: str | None = Field(
+        description="The vendor's working private link, for procurement only (null for "
+        "others, and when the link is used, expired or withdrawn)."
+    )
 
 
 class RfqOut(Output):
@@ -114,63 +103,9 @@ class RfqOut(Output):
     sent_at: Timestamp | None
     links: dict[str, str] | None = Field(
         None,
-        description="Only in the answer to `send`: each vendor's private link by "
-        "vendor id, for vendors without an e-mail address.",
+        description="Only in the answers to `send` and `reissue`: the private links "
+        "just issued, by vendor id (procurement sees them again in `invitations`).",
     )
-
-
-class QuoteLineOut(Output):
-    id: int
-    position: int
-    request_line_id: int | None
-    description: str
-    quantity: QuantityOut
-    unit: str
-    unit_price: MoneyOut
-    total: MoneyOut
-
-
-class QuoteOut(Output):
-    id: int
-    rfq_id: int
-    vendor_id: int
-    vendor: str
-    revision: int
-    current: bool
-    currency: str
-    valid_until: dt.date
-    expired: bool
-    lead_time_days: int
-    warranty_months: int
-    payment_terms: str
-    shipping: MoneyOut
-    tax: MoneyOut
-    subtotal: MoneyOut
-    total: MoneyOut
-    notes: str
-    has_attachment: bool
-    created_at: Timestamp
-    lines: list[QuoteLineOut]
-
-
-class RankedOut(Output):
-    quote_id: int
-    vendor_id: int
-    vendor: str
-    total: MoneyOut
-    score: str = Field(description="0..1, four decimals: the sum of the criteria.")
-    criteria: dict[str, str] = Field(description="Each criterion's weighted contribution.")
-    normalised: dict[str, str] = Field(description="Each criterion before weighting, 0..1.")
-    expired: bool
-    eligible: bool
-    why_not: str
-    rank: int
-
-
-class ComparisonOut(Output):
-    ranking: list[RankedOut]
-    lowest_total_quote_id: int | None
-    weights: dict[str, str]
 
 
 class RfqQuery(PageQuery):
@@ -178,10 +113,35 @@ class RfqQuery(PageQuery):
     request_id: Id | None = None
 
 
+def invitation_out(state: services.InvitationState) -> InvitationOut:
+    invitation = state.invitation
+    return InvitationOut(
+        vendor_id=invitation.vendor_id,
+        vendor=invitation.vendor.name,
+        emailed_to=invitation.emailed_to,
+        link_used=invitation.token_used_at is not None,
+        state=state.state,
+        links_issued=invitation.links_issued,
+        link_issued_at=invitation.link_issued_at,
+        declined_reason=invitation.decline_reason if state.state == "declined" else None,
+        email_status=state.email_status,
+        link=state.link,
+    )
+
+
+def _extras(rfqs: list[Rfq]) -> dict[int, tuple[services.Summary, list]]:
+    """What a page of RFQs needs beyond the rows, in a fixed number of queries."""
+    summaries = services.summaries(rfqs)
+    states = services.invitation_states(rfqs, current_user())
+    return {rfq.id: (summaries[rfq.id], states[rfq.id]) for rfq in rfqs}
+
+
 def rfq_out(
-    rfq: Rfq, links: dict[int, str] | None = None, summary: services.Summary | None = None
+    rfq: Rfq,
+    links: dict[int, str] | None = None,
+    summary: tuple[services.Summary, list] | None = None,
 ) -> RfqOut:
-    summary = summary or services.summaries([rfq])[rfq.id]
+    quotes, states = summary or _extras([rfq])[rfq.id]
     return RfqOut(
         id=rfq.id,
         number=rfq.number,
@@ -193,47 +153,14 @@ def rfq_out(
         due_date=rfq.due_date,
         weights={k: str(v) for k, v in services.weights_of(rfq).items()},
         notes=rfq.notes,
-        invitations=[
-            InvitationOut(
-                vendor_id=i.vendor_id,
-                vendor=i.vendor.name,
-                emailed_to=i.emailed_to,
-                link_used=i.token_used_at is not None,
-            )
-            for i in rfq.invitations
-        ],
-        quote_count=summary.quote_count,
+        invitations=[invitation_out(state) for state in states],
+        quote_count=quotes.quote_count,
         awarded_quote_id=rfq.awarded_quote_id,
         award_justification=rfq.award_justification,
-        order_id=summary.order_id,
+        order_id=quotes.order_id,
         created_at=rfq.created_at,
         sent_at=rfq.sent_at,
         links={str(k): v for k, v in links.items()} if links is not None else None,
-    )
-
-
-def quote_out(quote: Quote) -> QuoteOut:
-    return QuoteOut(
-        id=quote.id,
-        rfq_id=quote.rfq_id,
-        vendor_id=quote.vendor_id,
-        vendor=quote.vendor.name,
-        revision=quote.revision,
-        current=quote.current,
-        currency=quote.currency,
-        valid_until=quote.valid_until,
-        expired=quote.valid_until < dt.date.today(),
-        lead_time_days=quote.lead_time_days,
-        warranty_months=quote.warranty_months,
-        payment_terms=quote.payment_terms,
-        shipping=quote.shipping,
-        tax=quote.tax,
-        subtotal=quote.subtotal,
-        total=quote.total,
-        notes=quote.notes,
-        has_attachment=quote.attachment_id is not None,
-        created_at=quote.created_at,
-        lines=[QuoteLineOut.model_validate(line) for line in quote.lines],
     )
 
 
@@ -279,7 +206,7 @@ def create_rfq(body: RfqIn):
 def list_rfqs(query: RfqQuery):
     """Procurement sees all; others the RFQs of requests they may read. `status`, `request_id`."""
     select = services.list_query(current_user(), status=query.status, request_id=query.request_id)
-    return paginate(select, query, rfq_out, batch=services.summaries)
+    return paginate(select, query, rfq_out, batch=_extras)
 
 
 @operation(bp, "GET", "/rfqs/<int:rfq_id>", response=RfqOut, summary="Read an RFQ", tag="Sourcing")
@@ -304,6 +231,24 @@ def send_rfq(rfq_id: int, body: CancelIn):
     rfq = services.get(rfq_id, current_user())
     links = services.send(rfq, actor=current_user(), expected_version=body.version)
     return rfq_out(rfq, links)
+
+
+@operation(
+    bp,
+    "POST",
+    "/rfqs/<int:rfq_id>/invitations/<int:vendor_id>/reissue",
+    response=RfqOut,
+    summary="Give an invited vendor a new private link (procurement); the earlier "
+    "one stops working",
+    tag="Sourcing",
+    errors=(403, 409),
+)
+def reissue_rfq_link(rfq_id: int, vendor_id: int):
+    """The vendor is e-mailed the new link when they have an address; `links` holds it.
+    A used or declined link becomes usable again, to send a corrected quote."""
+    rfq = services.get(rfq_id, current_user())
+    invitation, link = services.reissue_link(rfq, vendor_id, actor=current_user())
+    return rfq_out(rfq, {invitation.vendor_id: link})
 
 
 @operation(

@@ -199,7 +199,10 @@ class Rfq(db.Model):
 
 
 class RfqInvitation(db.Model):
-    """A vendor invited to quote, with the private link's token (stored hashed)."""
+    """A vendor invited to quote, with the private link's token (stored hashed).
+
+    The token is derived from ``link_nonce`` and the secret key, so that procurement
+    can see the link again; a new nonce (a re-issued link) retires the old token."""
 
     __tablename__ = "rfq_invitations"
 
@@ -211,6 +214,12 @@ class RfqInvitation(db.Model):
     token_used_at: Mapped[dt.datetime | None]
     emailed_to: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    link_nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    link_issued_at: Mapped[dt.datetime | None]
+    # Database defaults too: the bench-data generator writes invitations in bulk.
+    links_issued: Mapped[int] = mapped_column(default=0, server_default="0")
+    declined_at: Mapped[dt.datetime | None]
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     rfq: Mapped[Rfq] = relationship(back_populates="invitations")
     vendor: Mapped[Vendor] = relationship(lazy="joined", innerjoin=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -79,6 +80,27 @@ class QuoteLineForm(Form):
     unit_price = StringField("Unit price")
 
 
+@dataclasses.dataclass(frozen=True)
+class RunningTotal:
+    """What the quote adds up to as typed: each line's total (None where the price is
+    missing or not a sum of money), and the total of what could be read."""
+
+    lines: list[Decimal | None]
+    subtotal: Decimal
+    shipping: Decimal | None
+    tax: Decimal | None
+    total: Decimal
+    # Every price, shipping and tax could be read: the total is the quote's.
+    complete: bool
+
+
+def _readable_money(value: str | None) -> Decimal | None:
+    try:
+        return parse_money((value or "").strip() or "0")
+    except MoneyError:
+        return None
+
+
 class QuoteForm(FlaskForm):
     vendor_id = SelectField("Vendor", coerce=int, validators=[DataRequired()])
     lines = FieldList(FormField(QuoteLineForm), min_entries=0, max_entries=1000)
@@ -115,6 +137,35 @@ class QuoteForm(FlaskForm):
         self.vendor_id.choices = [SelectChoice(invitation.vendor_id, invitation.vendor.name)]
         self.vendor_id.data = invitation.vendor_id
         return self
+
+    def running_total(self, rfq: Rfq) -> RunningTotal:
+        """The total as the vendor's page shows it before "Send", computed here (the
+        page's script only mirrors it while typing): after a refused attempt too."""
+        quantities = {line.id: line.quantity for line in rfq.request.lines}
+        totals: list[Decimal | None] = []
+        priced: list[tuple[Decimal, Decimal]] = []
+        for entry in self.lines:
+            line_id = entry.form.request_line_id.data or ""
+            quantity = quantities.get(int(line_id)) if line_id.isdigit() else None
+            raw = (entry.form.unit_price.data or "").strip()
+            price = _readable_money(raw) if raw else None
+            if quantity is None or price is None or price < 0:
+                totals.append(None)
+                continue
+            totals.append(services.line_total(quantity, price))
+            priced.append((quantity, price))
+        shipping = _readable_money(self.shipping.data)
+        tax = _readable_money(self.tax.data)
+        extras = [value for value in (shipping, tax) if value is not None and value >= 0]
+        subtotal = services.quote_total(priced, Decimal("0.00"), Decimal("0.00"))
+        return RunningTotal(
+            lines=totals,
+            subtotal=subtotal,
+            shipping=shipping,
+            tax=tax,
+            total=subtotal + sum(extras, Decimal("0.00")),
+            complete=bool(totals) and None not in totals and len(extras) == 2,
+        )
 
     def quote_data(self, rfq: Rfq) -> services.QuoteData:
         """The quote as typed: each price a sum of money (``ValidationError`` names the
@@ -174,3 +225,15 @@ class AwardForm(FlaskForm):
 class ActionForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Length(max=10_000)])
     version = HiddenField()
+
+
+class DeclineForm(FlaskForm):
+    """Beside the quote form on the vendor's page: its fields are prefixed, so that
+    neither form's names nor ids collide."""
+
+    reason = TextAreaField("Why not? (optional)", validators=[Length(max=2_000)])
+    submit = SubmitField("Decline to quote")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "decline")
+        super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from ..models import Quote, Rfq, RfqStatus
 from ..money import format_money
 from ..pagination import paginate_page
 from . import bp, services
-from .forms import RFQ_FIELDS, ActionForm, AwardForm, QuoteForm, RfqForm
+from .forms import RFQ_FIELDS, ActionForm, AwardForm, DeclineForm, QuoteForm, RfqForm
 
 
 @bp.get("/rfqs")
@@ -26,6 +26,7 @@ def index():
         status=status,
         statuses=[s.value for s in RfqStatus],
         awaiting=services.awaiting_for(current_user),
+        may_source=services.may_source(current_user),
     )
 
 
@@ -33,6 +34,10 @@ def index():
 @login_required
 def new():
     raw = request.args.get("request_id", "")
+    if not raw and request.method == "GET":
+        # No request chosen yet: offer those waiting to be sourced.
+        page = paginate_page(services.requests_to_source(current_user))
+        return render_template("sourcing/pick_request.html", page=page)
     if not raw.isdigit():
         abort(404)
     pr = services.request_to_source(int(raw), current_user)
@@ -49,16 +54,17 @@ def new():
     ), web.form_status(form)
 
 
-def _render_detail(rfq, *, quote_form=None, award_form=None, links=None, status=200):
+def _render_detail(rfq, *, quote_form=None, award_form=None, status=200):
     page = services.rfq_page(rfq, current_user)
+    quote_form = (quote_form or QuoteForm()).for_rfq(rfq) if page.may_record_quotes else None
     return render_template(
         "sourcing/detail.html",
         page=page,
         rfq=rfq,
-        quote_form=(quote_form or QuoteForm()).for_rfq(rfq) if page.may_record_quotes else None,
+        quote_form=quote_form,
+        running=quote_form.running_total(rfq) if quote_form else None,
         award_form=award_form or AwardForm(version=rfq.version),
         action_form=ActionForm(version=rfq.version),
-        links=links,
     ), status
 
 
@@ -75,15 +81,35 @@ def send(rfq_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    links = services.send(rfq, actor=current_user, expected_version=submitted_version(form))
+    services.send(rfq, actor=current_user, expected_version=submitted_version(form))
     flash(
         f"{rfq.number} is open. Vendors with an e-mail address get their invitation; "
-        "give the others their link below.",
+        "give the others their link, shown with each vendor below.",
         "success",
     )
-    # The links are shown once, in this answer: they are the vendors' secrets.
-    by_vendor = {i.vendor: links[i.vendor_id] for i in rfq.invitations}
-    return _render_detail(rfq, links=by_vendor)
+    # See Other: reloading the page reads it again, never sends twice.
+    return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="invitations"), 303)
+
+
+@bp.post("/rfqs/<int:rfq_id>/invitations/<int:vendor_id>/reissue")
+@login_required
+def reissue_link(rfq_id: int, vendor_id: int):
+    rfq = services.get(rfq_id, current_user)
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    invitation, _link = services.reissue_link(rfq, vendor_id, actor=current_user)
+    where = (
+        f"It is e-mailed to {invitation.emailed_to}"
+        if invitation.emailed_to
+        else "Give it to the vendor: it is shown with the vendor below"
+    )
+    flash(
+        f"{invitation.vendor.name} has a new quote link; the earlier one no longer works. "
+        f"{where}.",
+        "success",
+    )
+    return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="invitations"), 303)
 
 
 @bp.post("/rfqs/<int:rfq_id>/cancel")
@@ -130,7 +156,9 @@ def award(rfq_id: int):
 def record_quote(rfq_id: int):
     rfq = services.get(rfq_id, current_user)
     form = QuoteForm().for_rfq(rfq)
-    if form.validate():
+    if not form.validate():
+        _price_errors(form, rfq)
+    else:
         with web.form_errors(form) as outcome:
             data = form.quote_data(rfq)
             attachment = attachments.store_upload(
@@ -147,6 +175,13 @@ def record_quote(rfq_id: int):
             )
             return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="comparison"))
     return _render_detail(rfq, quote_form=form, status=422)
+
+
+def _price_errors(form: QuoteForm, rfq: Rfq) -> None:
+    """A form refused for another field says what is wrong with its prices too: every
+    problem at once."""
+    with web.form_errors(form):
+        form.quote_data(rfq)
 
 
 @bp.get("/rfqs/<int:rfq_id>/quotes/<int:quote_id>/attachment")
@@ -171,7 +206,9 @@ def vendor_quote(token: str):
         return render_template("sourcing/link_refused.html", message=str(exc)), 410
     rfq = invitation.rfq
     form = QuoteForm().for_vendor(invitation)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and not form.validate():
+        _price_errors(form, rfq)
+    elif request.method == "POST":
         with web.form_errors(form) as outcome:
             data = form.quote_data(rfq)
             # The link decides the vendor, whatever the form says.
@@ -182,6 +219,44 @@ def vendor_quote(token: str):
             )
         if outcome.ok:
             return render_template("sourcing/vendor_thanks.html", quote=quote, rfq=rfq)
+    # A quote that was sent and not recorded is refused (422), whether the form or the
+    # service found the problem: a price's error sits in the lines, which the form's
+    # own error list reads only as validate() left it.
+    status = 422 if request.method == "POST" else 200
     return render_template(
-        "sourcing/vendor_quote.html", rfq=rfq, invitation=invitation, form=form
-    ), web.form_status(form)
+        "sourcing/vendor_quote.html",
+        page=services.vendor_quote_page(invitation),
+        rfq=rfq,
+        invitation=invitation,
+        form=form,
+        running=form.running_total(rfq),
+        decline_form=DeclineForm(),
+    ), status
+
+
+@bp.post("/quote/<token>/decline")
+def vendor_decline(token: str):
+    try:
+        invitation = services.invitation_for_token(token)
+    except services.LinkRefused as exc:
+        return render_template("sourcing/link_refused.html", message=str(exc)), 410
+    form = DeclineForm()
+    if form.validate():
+        with web.form_errors(form) as outcome:
+            services.decline(invitation, form.reason.data or "")
+        if outcome.ok:
+            return render_template(
+                "sourcing/vendor_declined.html",
+                page=services.vendor_quote_page(invitation),
+                rfq=invitation.rfq,
+            )
+    quote_form = QuoteForm().for_vendor(invitation)
+    return render_template(
+        "sourcing/vendor_quote.html",
+        page=services.vendor_quote_page(invitation),
+        rfq=invitation.rfq,
+        invitation=invitation,
+        form=quote_form,
+        running=quote_form.running_total(invitation.rfq),
+        decline_form=form,
+    ), 422

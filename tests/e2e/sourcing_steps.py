@@ -72,16 +72,25 @@ def create_and_send_rfq(
     rfq_url = page.url
 
     page.get_by_role("button", name="Send to vendors").click()
+    # Sent, then back on the RFQ's page (a reload reads it again, sends nothing).
+    expect(page).to_have_url(rfq_url + "#invitations")
     expect(page.get_by_role("alert")).to_contain_text("is open.")
     expect(status_badge(page)).to_have_text("Open")
-    panel = page.locator(".vendor-links")
-    expect(panel).to_contain_text("shown this once")
     links = []
     for name in VENDORS:
-        link = panel.get_by_role("listitem").filter(has_text=name).locator("code").inner_text()
+        entry = invitation_entry(page, name)
+        expect(entry.locator(".invitation-state")).to_have_text("Waiting for the quote")
+        link = entry.locator(".invitation-link code").inner_text()
         assert re.fullmatch(re.escape(live_server.url) + r"/quote/[\w-]+", link), link
         links.append(link)
     return rfq_url, links
+
+
+def invitation_entry(page: Page, vendor: str) -> Locator:
+    """``vendor``'s entry in the RFQ page's list of invited vendors."""
+    return page.locator(".invitations > li").filter(
+        has=page.locator("strong", has_text=re.compile(rf"^{re.escape(vendor)}$"))
+    )
 
 
 def status_badge(page: Page) -> Locator:

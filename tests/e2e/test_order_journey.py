@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from procure import organisation
+
 from . import org
 from .live import sign_in
 from .sourcing_steps import (
@@ -20,6 +22,7 @@ from .sourcing_steps import (
     create_and_send_rfq,
     draft_order,
     in_days,
+    invitation_entry,
     ranking_item,
     status_badge,
 )
@@ -72,8 +75,8 @@ def test_order_is_issued_downloaded_and_partly_received(new_page, live_server) -
     shown_hash = buyer.locator("dt", has_text="SHA-256 of the PDF file").locator(
         "xpath=following-sibling::dd[1]"
     )
-    expect(shown_hash.locator("code")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
-    sha256 = shown_hash.locator("code").inner_text()
+    expect(shown_hash.locator("code").first).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    sha256 = shown_hash.locator("code").first.inner_text()
 
     with buyer.expect_download() as download_info:
         buyer.get_by_role("link", name="Download PDF").click()
@@ -120,9 +123,19 @@ def test_vendor_quotes_once_through_the_private_link(new_page, live_server) -> N
     expect(vendor.get_by_role("heading", level=1)).to_have_text(f"Your quote for {rfq_number}")
     expect(vendor.get_by_role("main")).to_contain_text("For Woodgrove Systems")
     expect(vendor.get_by_label("Vendor", exact=True)).to_have_count(0)
+    # Who is buying, and where and by when the goods are wanted.
+    with org.writing(live_server):
+        buyer_name = organisation.current().name
+    expect(vendor.locator(".buyer-name")).to_have_text(buyer_name)
+    expect(vendor.get_by_role("main")).to_contain_text("Deliver to")
+    expect(vendor.get_by_role("main")).to_contain_text("Needed by")
+    # The total adds up while the vendor types, before anything is sent.
+    total = vendor.locator("[data-quote-total]")
+    expect(total).to_have_text("$0.00")
     for (description, _, _), price in zip(LINES, ("1180.00", "72.50"), strict=True):
         vendor.get_by_label(f"Unit price of {description}").fill(price)
     vendor.get_by_label("Shipping").fill("25.00")
+    expect(total).to_have_text("$2,530.00")
     vendor.get_by_label("Lead time (days)").fill("6")
     vendor.get_by_label("Warranty (months)").fill("36")
     vendor.get_by_label("Valid until").fill(in_days(45))
@@ -143,6 +156,21 @@ def test_vendor_quotes_once_through_the_private_link(new_page, live_server) -> N
 
     # Procurement sees it in the comparison.
     buyer.goto(rfq_url)
-    invitation = buyer.locator(".invitations > li").filter(has_text="Woodgrove Systems")
-    expect(invitation).to_contain_text("answered through the link")
+    invitation = invitation_entry(buyer, "Woodgrove Systems")
+    expect(invitation.locator(".invitation-state")).to_have_text("Quoted")
+    expect(invitation).to_contain_text("through the link")
     expect(ranking_item(buyer, "Woodgrove Systems")).to_contain_text("$2,530.00")
+
+    # To correct the quote, the vendor needs a new link: procurement re-issues it.
+    buyer.on("dialog", lambda dialog: dialog.accept())
+    invitation.get_by_role("button", name="Re-issue link").click()
+    expect(buyer).to_have_url(rfq_url + "#invitations")
+    expect(buyer.get_by_role("alert")).to_contain_text(
+        "Woodgrove Systems has a new quote link; the earlier one no longer works."
+    )
+    new_link = invitation_entry(buyer, "Woodgrove Systems").locator(".invitation-link code")
+    assert new_link.inner_text() != woodgrove_link
+    vendor.goto(woodgrove_link)
+    expect(vendor.get_by_role("main")).to_contain_text("replaced by a newer one")
+    vendor.goto(new_link.inner_text())
+    expect(vendor.get_by_role("heading", level=1)).to_have_text(f"Your quote for {rfq_number}")

@@ -16,6 +16,7 @@ from .sourcing_steps import (
     approved_request,
     create_and_send_rfq,
     enter_quote,
+    invitation_entry,
     ranking_item,
     status_badge,
 )
@@ -48,7 +49,10 @@ def test_rfq_quotes_comparison_and_justified_award(new_page, live_server) -> Non
     for vendor in VENDORS:
         enter_quote(buyer, vendor)
         expect(buyer).to_have_url(rfq_url + "#comparison")
-    expect(buyer.locator(".vendor-links")).to_have_count(0)  # the links were shown once
+    for vendor in VENDORS:
+        entry = invitation_entry(buyer, vendor)
+        expect(entry.locator(".invitation-state")).to_have_text("Quoted")
+        expect(entry).to_contain_text("entered by procurement")
 
     # The comparison side by side, the best of each row starred.
     table = buyer.locator(".comparison-table")
@@ -147,4 +151,8 @@ def test_rfq_quotes_comparison_and_justified_award(new_page, live_server) -> Non
     expect(status_badge(buyer)).to_have_text("Awarded")
     awarded = ranking_item(buyer, "Northwind Hardware").get_by_text("Awarded", exact=True)
     expect(awarded).to_be_visible()
-    expect(buyer.locator("blockquote")).to_have_text(reason)
+    justification = buyer.get_by_role("heading", name="Award justification")
+    expect(justification.locator("xpath=following-sibling::blockquote[1]")).to_have_text(reason)
+    # And its history, in the words every document's history uses.
+    awarded_entry = buyer.locator(".timeline-item").filter(has_text="Awarded by Paul")
+    expect(awarded_entry.locator("blockquote")).to_have_text(reason)

@@ -4,7 +4,8 @@ audit and flush; the caller commits once.
 
 The sections live in modules of their own, layered so that none imports one above
 it: ``eligibility`` (which vendors may take part), ``links`` (the vendors' private
-links), ``rfqs`` (finding, creating, sending, cancelling), ``quotes``,
+links), ``rfqs`` (finding, creating, sending, cancelling), ``invitations`` (where
+each invited vendor stands, re-issued links, declining), ``quotes``,
 ``comparison``, ``award`` (and the order it creates), and ``pages`` (what the pages
 show). Callers use the names re-exported here: ``services.award(...)``.
 """
@@ -19,15 +20,26 @@ from .eligibility import (
     vendor_choices,
     vendor_problems,
 )
-from .links import LinkRefused, hash_token, invitation_for_token, new_link
-from .pages import RfqPage, awaiting_for, rfq_page
+from .invitations import InvitationState, decline, invitation_states, reissue_link
+from .links import LinkRefused, current_link, hash_token, invitation_for_token, new_link
+from .pages import (
+    RfqPage,
+    VendorQuotePage,
+    awaiting_for,
+    may_source,
+    requests_to_source,
+    rfq_page,
+    vendor_quote_page,
+)
 from .quotes import (
     MAX_LEAD_TIME_DAYS,
     MAX_WARRANTY_MONTHS,
     QuoteData,
     QuoteLineData,
     current_quotes,
+    line_total,
     quote_history,
+    quote_total,
     record_quote,
 )
 from .rfqs import (
@@ -52,12 +64,14 @@ __all__ = [
     "MAX_WARRANTY_MONTHS",
     "TEXT_MAX",
     "Comparison",
+    "InvitationState",
     "LinkRefused",
     "QuoteData",
     "QuoteLineData",
     "RfqData",
     "RfqPage",
     "Summary",
+    "VendorQuotePage",
     "allowed_actions",
     "award",
     "awaiting_for",
@@ -67,17 +81,25 @@ __all__ = [
     "comparison_snapshot",
     "create_order_from_quote",
     "create_rfq",
+    "current_link",
     "current_quotes",
+    "decline",
     "flag_reasons",
     "get",
+    "invitation_states",
+    "line_total",
     "hash_token",
     "invitation_for_token",
     "list_query",
+    "may_source",
     "new_link",
     "order_for",
     "quote_history",
+    "quote_total",
     "quote_rule",
     "record_quote",
+    "reissue_link",
+    "requests_to_source",
     "request_categories",
     "request_to_source",
     "require_buyer",
@@ -88,5 +110,6 @@ __all__ = [
     "vendor_address",
     "vendor_choices",
     "vendor_problems",
+    "vendor_quote_page",
     "weights_of",
 ]

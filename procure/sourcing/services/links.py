@@ -1,16 +1,28 @@
 """The private links through which invited vendors send their quotes without an
-account. Only a link's hash is stored; the link itself is shown or mailed once."""
+account.
+
+A link's token is derived from a random value kept on the invitation
+(``link_nonce``) and the application's secret key; only the token's hash is looked
+up. So procurement can see a vendor's link again on the RFQ page, while a copy of
+the database alone gives nobody a working link. Issuing a new link draws a new
+random value: the earlier token stops working at once."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ...extensions import db
 from ...models import RfqInvitation, RfqStatus, utcnow
 from ...money import format_date
+
+# Keeps these tokens apart from anything else signed with the same secret key.
+PURPOSE = b"procure.quote-link\x00"
 
 
 class LinkRefused(Exception):
@@ -21,14 +33,47 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_link(invitation: RfqInvitation, base_url: str) -> str:
+def _token(nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(key, PURPOSE + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def link_for(token: str) -> str:
+    """The address of a quote page: ``PROCURE_BASE_URL``, never the request's host."""
+    return f"{current_app.config['PROCURE_BASE_URL'].rstrip('/')}/quote/{token}"
+
+
+def new_link(invitation: RfqInvitation) -> str:
     """Give ``invitation`` a fresh link, valid until the RFQ's due date (an earlier
     link stops working), and return it."""
-    token = secrets.token_urlsafe(32)
+    invitation.link_nonce = secrets.token_urlsafe(32)
+    token = _token(invitation.link_nonce)
     invitation.token_hash = hash_token(token)
     invitation.token_expires_on = invitation.rfq.due_date
     invitation.token_used_at = None
-    return f"{base_url.rstrip('/')}/quote/{token}"
+    invitation.declined_at = None
+    invitation.decline_reason = ""
+    invitation.link_issued_at = utcnow()
+    invitation.links_issued = (invitation.links_issued or 0) + 1
+    return link_for(token)
+
+
+def current_link(invitation: RfqInvitation) -> str | None:
+    """The invitation's link as it was issued, while it can still be used; None when
+    it is used, expired, withdrawn, or cannot be shown again (issued before links were
+    derived, or under another secret key): re-issuing it then gives one."""
+    if invitation.token_hash is None or invitation.link_nonce is None:
+        return None
+    if invitation.token_used_at is not None or invitation.rfq.status != RfqStatus.OPEN:
+        return None
+    if invitation.token_expires_on is None or invitation.token_expires_on < utcnow().date():
+        return None
+    token = _token(invitation.link_nonce)
+    if not hmac.compare_digest(hash_token(token), invitation.token_hash):
+        return None
+    return link_for(token)
 
 
 def invitation_for_token(token: str) -> RfqInvitation:
@@ -41,6 +86,11 @@ def invitation_for_token(token: str) -> RfqInvitation:
         raise LinkRefused(
             "This link is not valid. It may have been replaced by a newer "
             "one, or the request for quotation was withdrawn."
+        )
+    if invitation.declined_at is not None:
+        raise LinkRefused(
+            "You declined to quote with this link. To quote after all, ask the buyer "
+            "for a new link."
         )
     if invitation.token_used_at is not None:
         raise LinkRefused(

@@ -6,14 +6,29 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from ... import access
+import sqlalchemy as sa
+from flask import current_app
+
+from ... import access, audit, history, organisation
 from ...extensions import db
-from ...models import PurchaseOrder, PurchaseRequest, Quote, Rfq, RfqStatus, User, utcnow
+from ...models import (
+    AuditEvent,
+    PurchaseOrder,
+    PurchaseRequest,
+    Quote,
+    Rfq,
+    RfqInvitation,
+    RfqStatus,
+    User,
+    utcnow,
+)
 from .award import order_for, quote_rule
 from .comparison import Comparison, compare
+from .invitations import InvitationState, invitation_states
 from .quotes import quote_history
-from .rfqs import allowed_actions, awaiting_sourcing, weights_of
+from .rfqs import allowed_actions, awaiting_sourcing, require_buyer, weights_of
 
 # How many approved requests the RFQ list offers to source.
 AWAITING_SHOWN = 20
@@ -24,6 +39,18 @@ def awaiting_for(user: User) -> list[PurchaseRequest]:
     if not access.may(user, "source_requests"):
         return []
     return list(db.session.scalars(awaiting_sourcing().limit(AWAITING_SHOWN)))
+
+
+def may_source(user: User) -> bool:
+    """Whether the user invites vendors to quote: the RFQ list offers "New RFQ"."""
+    return access.may(user, "source_requests")
+
+
+def requests_to_source(user: User) -> sa.Select[Any]:
+    """What ``/rfqs/new`` offers to pick from: the approved requests not yet being
+    sourced (procurement's; refused to others), longest approved first."""
+    require_buyer(user)
+    return access.scoped(PurchaseRequest, user, awaiting_sourcing())
 
 
 @dataclasses.dataclass
@@ -40,6 +67,9 @@ class RfqPage:
     # Procurement enters quotes (while the RFQ is open) and awards; others read.
     may_record_quotes: bool
     may_award: bool
+    # Where each invited vendor stands; procurement also sees their links.
+    invitations: list[InvitationState]
+    timeline: list[dict[str, Any]]
 
 
 def rfq_page(rfq: Rfq, user: User) -> RfqPage:
@@ -56,4 +86,47 @@ def rfq_page(rfq: Rfq, user: User) -> RfqPage:
         today=utcnow().date(),
         may_record_quotes=buyer and rfq.status == RfqStatus.OPEN,
         may_award=buyer and "award" in actions,
+        invitations=invitation_states([rfq], user)[rfq.id],
+        timeline=timeline(rfq),
+    )
+
+
+def timeline(rfq: Rfq) -> list[dict[str, Any]]:
+    """The RFQ's history, in the words every document's history uses."""
+    events = db.session.scalars(audit.events_for("rfq", rfq.id)).all()
+    return history.entries("rfq", events, detail=_detail)
+
+
+def _detail(event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
+    """Which vendor an event was about; a vendor acting through their link did it."""
+    vendor = changes.get("vendor")
+    if not vendor or event.action not in ("quote", "reissue_link", "decline"):
+        return "", None
+    revision = changes.get("revision") or 1
+    suffix = f": {vendor}" + (f", revision {revision}" if revision > 1 else "")
+    through_link = event.actor_id is None and event.action in ("quote", "decline")
+    return suffix, f"{vendor}, through its link" if through_link else None
+
+
+# The vendor's page, through their private link -----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VendorQuotePage:
+    invitation: RfqInvitation
+    rfq: Rfq
+    # Who is buying, and where and when the goods are wanted.
+    buyer: organisation.Organisation
+    delivery_address: str
+    needed_by: dt.date | None
+
+
+def vendor_quote_page(invitation: RfqInvitation) -> VendorQuotePage:
+    buyer = organisation.current()
+    return VendorQuotePage(
+        invitation=invitation,
+        rfq=invitation.rfq,
+        buyer=buyer,
+        delivery_address=current_app.config["PROCURE_DELIVERY_ADDRESS"] or buyer.address,
+        needed_by=invitation.rfq.request.needed_by,
     )

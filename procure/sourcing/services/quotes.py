@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import cast
 
@@ -46,6 +47,19 @@ class QuoteData:
     tax: Decimal = Decimal("0.00")
     currency: str | None = None
     notes: str = ""
+
+
+def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return round_money(quantity * unit_price)
+
+
+def quote_total(
+    lines: Iterable[tuple[Decimal, Decimal]], shipping: Decimal, tax: Decimal
+) -> Decimal:
+    """A quote's total from its lines' quantities and unit prices: each line rounded
+    to the cent, then shipping and tax. The vendor's page shows this running total,
+    the stored quote adds up the same way."""
+    return sum((line_total(q, p) for q, p in lines), Decimal("0.00")) + shipping + tax
 
 
 def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
@@ -89,12 +103,8 @@ def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
         if line.unit_price is None or line.unit_price < 0:
             errors.add(f"lines.{index}.unit_price", "The unit price must not be negative.")
     if not errors:
-        total = (
-            sum(
-                (round_money(line.quantity * line.unit_price) for line in data.lines), Decimal("0")
-            )
-            + data.shipping
-            + data.tax
+        total = quote_total(
+            [(line.quantity, line.unit_price) for line in data.lines], data.shipping, data.tax
         )
         if total > MAX_AMOUNT:
             errors.add("lines", "The total is larger than Procure accepts.")
@@ -128,7 +138,7 @@ def record_quote(
             quantity=line.quantity,
             unit=(line.unit or "each").strip() or "each",
             unit_price=line.unit_price,
-            total=round_money(line.quantity * line.unit_price),
+            total=line_total(line.quantity, line.unit_price),
         )
         for index, line in enumerate(data.lines)
     ]

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ... import access, audit, numbering, validation, workflow
 from ...errors import ValidationError
@@ -209,8 +208,8 @@ def create_rfq(data: RfqData, *, actor: User) -> Rfq:
 
 def send(rfq: Rfq, *, actor: User, expected_version: int | None = None) -> dict[int, str]:
     """Open the RFQ: each invited vendor gets a private link, e-mailed when the vendor
-    has an address. Returns the links by vendor id (shown once to procurement, for
-    vendors without e-mail)."""
+    has an address. Returns the links by vendor id (procurement sees them again on
+    the RFQ's page, to hand to vendors without e-mail)."""
     workflow.check(RFQ, rfq, RfqAction.SEND, actor)
     problems = [p for inv in rfq.invitations for p in vendor_problems(inv.vendor)]
     if problems:
@@ -219,10 +218,9 @@ def send(rfq: Rfq, *, actor: User, expected_version: int | None = None) -> dict[
         )
     if rfq.due_date < utcnow().date():
         raise ValidationError.field("due_date", "The due date has passed; change it first.")
-    base = current_app.config["PROCURE_BASE_URL"]
     links = {}
     for invitation in rfq.invitations:
-        links[invitation.vendor_id] = new_link(invitation, base)
+        links[invitation.vendor_id] = new_link(invitation)
         invitation.emailed_to = vendor_address(invitation.vendor)
     rfq.sent_at = utcnow()
     workflow.apply(
