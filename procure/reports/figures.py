@@ -14,7 +14,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from .. import reference
-from ..money import format_money
+from ..money import format_date, format_money
 from . import charts, services, splits
 
 # How many rows a chart draws.
@@ -189,7 +189,7 @@ def vendors_chart(report: services.VendorReport) -> Markup | None:
 
 
 def _split_label(split: splits.Split) -> str:
-    return f"{split.department} · {split.label} · {split.first.date().isoformat()}"
+    return f"{split.department} · {split.label} · {format_date(split.first)}"
 
 
 def splits_chart(found: Sequence[splits.Split]) -> Markup | None:
