@@ -32,7 +32,7 @@ GOAL = 1.15
 
 def build_order(app):
     """A realistic issued order with 20 lines, made through the services."""
-    from procure.admin import services as admin
+    from procure import reference as admin
     from procure.extensions import db
     from procure.models import Role, Vendor, VendorCategory, VendorStatus
     from procure.orders import services as orders

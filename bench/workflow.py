@@ -54,7 +54,7 @@ class ProcureRun:
             }
         )
         init_db(self.app)
-        from procure.admin import services as admin
+        from procure import reference as admin
         from procure.extensions import db
         from procure.models import Role
 

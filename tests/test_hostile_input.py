@@ -1025,6 +1025,15 @@ FORM_TARGETS: dict[str, list[Target]] = {
             form={**QUOTE_FORM, "notes": "Stock available."},
         ),
     ],
+    "sourcing.forms.DeclineForm": [
+        Target(
+            "sourcing.vendor_decline",
+            "POST",
+            "anonymous",
+            {"token": "@quote_token"},
+            form={"decline-reason": "We do not stock these."},
+        )
+    ],
     "sourcing.forms.AwardForm": [
         Target(
             "sourcing.award",
