@@ -241,11 +241,12 @@ def send_rfq(rfq_id: int, body: CancelIn):
     summary="Give an invited vendor a new private link (procurement); the earlier "
     "one stops working",
     tag="Sourcing",
-    errors=(403, 409),
+    errors=(403, 409, 422),
 )
 def reissue_rfq_link(rfq_id: int, vendor_id: int):
     """The vendor is e-mailed the new link when they have an address; `links` holds it.
-    A used or declined link becomes usable again, to send a corrected quote."""
+    A used or declined link becomes usable again, to send a corrected quote. 422 when
+    the vendor was not invited, or may not be invited now (blocked, documents missing)."""
     rfq = services.get(rfq_id, current_user())
     invitation, link = services.reissue_link(rfq, vendor_id, actor=current_user())
     return rfq_out(rfq, {invitation.vendor_id: link})
