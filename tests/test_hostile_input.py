@@ -1125,11 +1125,14 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 
 def form_classes() -> dict[str, type[FlaskForm]]:
-    """Every form of the app, by module and name (``purchasing.forms.RequestForm``)."""
+    """Every form of the app, by module and name (``purchasing.forms.RequestForm``).
+
+    A form class made for one document at a time (the receipt's quantity field per
+    order line) is tried through its base class, whose target posts those fields."""
     return {
         f"{cls.__module__.removeprefix('procure.')}.{cls.__qualname__}": cls
         for cls in _subclasses(FlaskForm)
-        if cls.__module__.startswith("procure.")
+        if cls.__module__.startswith("procure.") and "<locals>" not in cls.__qualname__
     }
 
 
