@@ -251,6 +251,10 @@ def test_re_issuing_a_link_retires_the_old_one_audits_and_e_mails_the_new(sourci
     assert len(mails) == 2
     assert new in mails[1].body_text and new in mails[1].body_html
     assert old not in mails[1].body_text
+    replaced = "This link replaces the one we sent you earlier, which no longer works."
+    assert replaced in mails[1].body_text and replaced in mails[1].body_html
+    assert mails[1].subject.startswith("New link: ")
+    assert replaced not in mails[0].body_text and not mails[0].subject.startswith("New link")
 
 
 def test_a_re_issued_link_lets_the_vendor_correct_their_quote(sourcing, app, db):

@@ -67,13 +67,17 @@ def queue_order(order: PurchaseOrder, email: str, pdf: Attachment) -> Notificati
     )
 
 
-def queue_invitation(rfq: Rfq, invitation: RfqInvitation, link: str) -> Notification:
-    """The invitation to quote, with the vendor's private link (kept only in the body)."""
+def queue_invitation(
+    rfq: Rfq, invitation: RfqInvitation, link: str, *, replaces_earlier: bool = False
+) -> Notification:
+    """The invitation to quote, with the vendor's private link (kept only in the body);
+    ``replaces_earlier`` when the link was re-issued and the earlier one stopped working."""
     context = {
         "rfq": rfq,
         "vendor": invitation.vendor,
         "lines": rfq.request.lines,
         "link": link,
         "buyer": organisation.current(),
+        "replaces_earlier": replaces_earlier,
     }
     return _queue(RFQ_INVITATION, invitation.emailed_to, context, entity="rfq", entity_id=rfq.id)

@@ -163,7 +163,7 @@ def reissue_link(rfq: Rfq, vendor_id: int, *, actor: User) -> tuple[RfqInvitatio
         },
     )
     if invitation.emailed_to:
-        vendor_mail.queue_invitation(rfq, invitation, link)
+        vendor_mail.queue_invitation(rfq, invitation, link, replaces_earlier=True)
     return invitation, link
 
 
