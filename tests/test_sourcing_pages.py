@@ -10,6 +10,7 @@ import re
 import pytest
 
 from procure.models import PurchaseOrder, Quote
+from procure.money import format_money
 
 LATER = (dt.date.today() + dt.timedelta(days=10)).isoformat()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -299,3 +300,15 @@ def test_a_new_rfq_without_a_request_offers_those_waiting_to_be_sourced(setup, a
     assert requester.get("/rfqs/new").status_code == 403
     assert 'href="/rfqs/new"' not in text(requester.get("/rfqs"))
     assert client.get("/rfqs/new?request_id=abc").status_code == 404
+
+
+def test_recording_a_quote_says_its_total_with_the_currency(setup, db):
+    rfq_id, _links = create_and_send(setup)
+    acme = setup["vendors"][0]
+    response = post_quote(setup, rfq_id, acme, "1234.50", "190.00")
+    assert response.status_code == 302
+    quote = db.session.scalars(db.select(Quote).where(Quote.vendor_id == acme.id)).one()
+    page = text(setup["client"].get(response.location))
+    said = f"The quote of {acme.name} is recorded ({format_money(quote.total, 'USD')})."
+    assert said in page
+    assert said.startswith(f"The quote of {acme.name} is recorded ($")
