@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from procure import organisation
 from procure.orders import services as orders
 from procure.sourcing import services as sourcing
 
@@ -98,3 +99,15 @@ def test_an_issued_order_shows_what_is_received_and_receipts_name_the_items(app,
 
 def text_of(body: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_an_order_without_its_own_address_shows_the_organisations_as_the_pdf_does(app, draft, db):
+    organisation.update(
+        {"name": "Lakeview Schools", "address": "2400 Harbor Boulevard\nLakeview, OR 97630"},
+        actor=None,
+    )
+    db.session.commit()
+    client = signed_in(app, draft["buyer"])
+    body = client.get(f"/orders/{draft['order'].id}").get_data(as_text=True)
+    assert "2400 Harbor Boulevard" in text_of(body)
+    assert "The organisation" not in text_of(body)

@@ -84,6 +84,8 @@ class OrderPage:
     issued_by: User | None
     # Received quantities are shown once there is something to receive: from issue on.
     shows_receiving: bool
+    # Where the goods go: the order's address, else the organisation's, as on the PDF.
+    deliver_to: str
 
 
 def order_page(order: PurchaseOrder, user: User) -> OrderPage:
@@ -96,6 +98,7 @@ def order_page(order: PurchaseOrder, user: User) -> OrderPage:
         received_value=received_value(order),
         issued_by=issued_by(order),
         shows_receiving=order.issued_at is not None,
+        deliver_to=order.delivery_address or buyer().address,
     )
 
 
