@@ -7,7 +7,8 @@ the browser tests use, ``tests/e2e/live.py``), files a few more requests so that
 the approver's inbox is not a single line, and writes ``login.png``,
 ``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
-``vendors.png`` and ``report-spend.png`` into ``docs/images/``.
+``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png`` and
+``admin-organisation.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -17,6 +18,7 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the live server lives with the tests
@@ -33,6 +35,7 @@ from tests.e2e.live import (  # noqa: E402
 )
 
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 LOCALE = "en-US"  # the new-request form formats its live total in the browser's locale
 REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
 RFQ_TITLE = "Backup storage expansion"  # the demo's open RFQ, three quotes to compare
@@ -114,6 +117,13 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.get_by_role("row", name=REQUEST_TITLE).get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(REQUEST_TITLE)
     shoot(page, out / "request.png")
+
+    # The same request on a phone: no sideways scrolling, the decision at hand.
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(REQUEST_TITLE)
+    shoot(page, out / "phone-request.png")
+    page.set_viewport_size(VIEWPORT)
     page.context.clear_cookies()
 
     # A requester's new request with two lines, the estimated total added up as typed.
@@ -157,6 +167,8 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     sign_in(page, server, "adam@example.org")
     page.goto(server.url + "/admin")
     shoot(page, out / "admin.png")
+    page.goto(server.url + "/admin/organisation")
+    shoot(page, out / "admin-organisation.png")
     page.context.clear_cookies()
 
     sign_in(page, server, "frank@example.org")
@@ -176,6 +188,14 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(RFQ_TITLE)
     expect(page.locator(".ranking-item")).to_have_count(3)
     shoot(page, out / "comparison.png")
+
+    # What a vendor sees behind their private link: who buys, what, the running total.
+    link = page.locator(".invitation-link code").first.inner_text()
+    vendor = page.context.browser.new_page(viewport=VIEWPORT, locale=LOCALE)
+    vendor.goto(server.url + urlsplit(link).path)
+    expect(vendor.get_by_role("heading", level=1)).to_be_visible()
+    shoot(vendor, out / "vendor-quote.png")
+    vendor.close()
 
     page.goto(server.url + "/orders/?status=issued")
     page.get_by_role("row", name=ORDER_TITLE).get_by_role("link").first.click()
