@@ -30,9 +30,11 @@ ENVIRONMENT = {
     "DELIVERY_ADDRESS": "PROCURE_DELIVERY_ADDRESS",
     "ENV": "PROCURE_ENV",
     "TRUSTED_HOSTS": "PROCURE_TRUSTED_HOSTS",
+    "LOG_FORMAT": "PROCURE_LOG_FORMAT",
+    "PROXY_HOPS": "PROCURE_PROXY_HOPS",
 }
 
-INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START"}
+INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START", "PROCURE_PROXY_HOPS"}
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 
 
@@ -62,6 +64,10 @@ class Config:
     # Host names the server answers for, comma-separated (Flask's TRUSTED_HOSTS); empty:
     # the host of PROCURE_BASE_URL, plus localhost and 127.0.0.1 outside production.
     PROCURE_TRUSTED_HOSTS = ""
+    # "json" (one line per request and per warning, for a log search) or "text".
+    PROCURE_LOG_FORMAT = "json"
+    # How many reverse proxies in front set X-Forwarded-For / -Proto (0: none trusted).
+    PROCURE_PROXY_HOPS = 0
     PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
     PROCURE_MAIL_FROM = "Procure <procure@localhost>"
     PROCURE_FISCAL_YEAR_START = 1
