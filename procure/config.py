@@ -32,9 +32,12 @@ ENVIRONMENT = {
     "TRUSTED_HOSTS": "PROCURE_TRUSTED_HOSTS",
     "LOG_FORMAT": "PROCURE_LOG_FORMAT",
     "PROXY_HOPS": "PROCURE_PROXY_HOPS",
+    "METRICS_TOKEN": "PROCURE_METRICS_TOKEN",
+    "METRICS_ALLOW": "PROCURE_METRICS_ALLOW",
+    "RETENTION_DAYS": "PROCURE_RETENTION_DAYS",
 }
 
-INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START", "PROCURE_PROXY_HOPS"}
+INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START", "PROCURE_PROXY_HOPS", "PROCURE_RETENTION_DAYS"}
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 
 
@@ -68,6 +71,14 @@ class Config:
     PROCURE_LOG_FORMAT = "json"
     # How many reverse proxies in front set X-Forwarded-For / -Proto (0: none trusted).
     PROCURE_PROXY_HOPS = 0
+    # GET /metrics: the bearer token it needs (unset: 404), and comma-separated client
+    # addresses that may read it without one.
+    PROCURE_METRICS_TOKEN = ""
+    PROCURE_METRICS_ALLOW = ""
+    # Errors go to Sentry only when this is set (read from SENTRY_DSN, no prefix).
+    SENTRY_DSN = ""
+    # `prune` deletes ended sessions, stale sign-in attempts and sent e-mails older than this.
+    PROCURE_RETENTION_DAYS = 90
     PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
     PROCURE_MAIL_FROM = "Procure <procure@localhost>"
     PROCURE_FISCAL_YEAR_START = 1
@@ -98,6 +109,8 @@ def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, An
             values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
         else:
             values[key] = raw
+    if environ.get("SENTRY_DSN"):
+        values["SENTRY_DSN"] = environ["SENTRY_DSN"]
     return values
 
 
