@@ -9,6 +9,9 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_module
+from .config import ConfigError
+
+__all__ = ["ConfigError", "create_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_path(test_config),
         instance_relative_config=True,
     )
     configure(app, test_config)
@@ -35,11 +38,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def instance_path(test_config: dict[str, Any] | None) -> str:
+    """``PROCURE_INSTANCE_PATH`` (absolute, as Flask wants it), else ``<checkout>/instance``."""
+    configured = (test_config or {}).get("PROCURE_INSTANCE_PATH") or os.environ.get(
+        "PROCURE_INSTANCE_PATH"
+    )
+    return str(Path(configured).resolve()) if configured else str(ROOT / "instance")
+
+
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults, the environment, then ``test_config``; a setting that is missing or
+    malformed raises :class:`ConfigError` (one line naming it) before anything is made
+    up: no per-machine secret key, no empty SQLite file in production mode."""
     app.config.from_object(config_module.Config)
-    app.config.update(config_module.from_environment(os.environ))
-    if test_config:
-        app.config.update(test_config)
+    given = {**config_module.from_environment(os.environ), **(test_config or {})}
+    for problem in config_module.missing_settings(given):
+        raise problem
+    app.config.update(given)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
@@ -48,8 +63,12 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in given:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    for problem in config_module.check_values(app.config):
+        raise problem
     app.config["PROCURE_CURRENCY"] = app.config["PROCURE_CURRENCY"].upper()
 
 
@@ -124,10 +143,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from . import inputs, security
+    from . import inputs, observability, security
 
     security.init_app(app)
     inputs.init_app(app)
+    observability.init_app(app)  # after security: its middleware goes outside
 
 
 def register_errors(app: Flask) -> None:

@@ -35,9 +35,28 @@ ENVIRONMENT = {
     "METRICS_TOKEN": "PROCURE_METRICS_TOKEN",
     "METRICS_ALLOW": "PROCURE_METRICS_ALLOW",
     "RETENTION_DAYS": "PROCURE_RETENTION_DAYS",
+    "DB_POOL_SIZE": "PROCURE_DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW": "PROCURE_DB_MAX_OVERFLOW",
+    "DB_STATEMENT_TIMEOUT": "PROCURE_DB_STATEMENT_TIMEOUT",
+    "DB_IDLE_TX_TIMEOUT": "PROCURE_DB_IDLE_TX_TIMEOUT",
+    "INSTANCE_PATH": "PROCURE_INSTANCE_PATH",
+    "STORAGE_URL": "PROCURE_STORAGE_URL",
 }
 
-INTEGER_KEYS = {"PROCURE_FISCAL_YEAR_START", "PROCURE_PROXY_HOPS", "PROCURE_RETENTION_DAYS"}
+# Whole numbers and the range each may take (inclusive).
+INTEGER_KEYS = {
+    "PROCURE_FISCAL_YEAR_START": (1, 12),
+    "PROCURE_PROXY_HOPS": (0, 10),
+    "PROCURE_RETENTION_DAYS": (1, 100_000),
+    "PROCURE_DB_POOL_SIZE": (1, 1000),
+    "PROCURE_DB_MAX_OVERFLOW": (0, 1000),
+    "PROCURE_DB_STATEMENT_TIMEOUT": (0, 2**31 - 1),
+    "PROCURE_DB_IDLE_TX_TIMEOUT": (0, 2**31 - 1),
+}
+CHOICES = {"PROCURE_ENV": ("development", "production"), "PROCURE_LOG_FORMAT": ("json", "text")}
+# Settings whose value check-config never prints (URLs show with their password masked).
+SECRET_KEYS = {"SECRET_KEY", "PROCURE_METRICS_TOKEN", "SENTRY_DSN"}
+URL_KEYS = {"SQLALCHEMY_DATABASE_URI", "PROCURE_SMTP_URL", "PROCURE_STORAGE_URL"}
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 
 
@@ -79,6 +98,14 @@ class Config:
     SENTRY_DSN = ""
     # `prune` deletes ended sessions, stale sign-in attempts and sent e-mails older than this.
     PROCURE_RETENTION_DAYS = 90
+    # The database connections each process keeps, and how many more it may open at a
+    # peak (SQLAlchemy's pool_size and max_overflow; SQLite ignores both).
+    PROCURE_DB_POOL_SIZE = 5
+    PROCURE_DB_MAX_OVERFLOW = 10
+    # PostgreSQL: statement_timeout and idle_in_transaction_session_timeout, in
+    # milliseconds, set on every connection (0: no limit).
+    PROCURE_DB_STATEMENT_TIMEOUT = 0
+    PROCURE_DB_IDLE_TX_TIMEOUT = 0
     PROCURE_SMTP_URL = "smtp://127.0.0.1:25"
     PROCURE_MAIL_FROM = "Procure <procure@localhost>"
     PROCURE_FISCAL_YEAR_START = 1
@@ -96,22 +123,155 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 -- a method name, not a password
 
 
-def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
-    """Translate ``PROCURE_*`` variables into config keys."""
+class ConfigError(Exception):
+    """A setting that stops Procure from starting; ``str()`` is one line naming it."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting
+
+
+def env_name(key: str) -> str:
+    """The environment variable that sets config key ``key``."""
+    if key == "SENTRY_DSN":
+        return key
+    for name, config_key in ENVIRONMENT.items():
+        if config_key == key:
+            return ENV_PREFIX + name
+    return key
+
+
+def _parse(key: str, raw: str) -> Any:
+    setting = env_name(key)
+    if key in INTEGER_KEYS:
+        low, high = INTEGER_KEYS[key]
+        try:
+            number = int(raw.strip())
+        except ValueError:
+            raise ConfigError(setting, f"{raw!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(setting, f"{number} is out of range ({low} to {high})")
+        return number
+    if key in BOOLEAN_KEYS:
+        flag = raw.strip().lower()
+        if flag not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ConfigError(setting, f"{raw!r} is not one of 1, 0, true, false, yes, no")
+        return flag in {"1", "true", "yes", "on"}
+    if key in CHOICES:
+        choice = raw.strip().lower()
+        if choice not in CHOICES[key]:
+            raise ConfigError(setting, f"{raw!r} is not one of {', '.join(CHOICES[key])}")
+        return choice
+    return raw
+
+
+def read_environment(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], list[ConfigError]]:
+    """The config keys the environment sets, and every malformed value."""
     values: dict[str, Any] = {}
-    for name, key in ENVIRONMENT.items():
-        raw = environ.get(ENV_PREFIX + name)
+    problems: list[ConfigError] = []
+    names = {ENV_PREFIX + name: key for name, key in ENVIRONMENT.items()}
+    names["SENTRY_DSN"] = "SENTRY_DSN"
+    for name, key in names.items():
+        raw = environ.get(name)
         if raw is None or raw == "":
             continue
-        if key in INTEGER_KEYS:
-            values[key] = int(raw)
-        elif key in BOOLEAN_KEYS:
-            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
-        else:
-            values[key] = raw
-    if environ.get("SENTRY_DSN"):
-        values["SENTRY_DSN"] = environ["SENTRY_DSN"]
+        try:
+            values[key] = _parse(key, raw)
+        except ConfigError as problem:
+            problems.append(problem)
+    return values, problems
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Translate ``PROCURE_*`` variables into config keys; raise the first malformed one."""
+    values, problems = read_environment(environ)
+    if problems:
+        raise problems[0]
     return values
+
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PROCURE_BASE_URL")
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).split(":", 1)[0].split("+", 1)[0] in {"postgresql", "postgres"}
+
+
+def strict(given: Mapping[str, Any]) -> bool:
+    """Production mode, or a PostgreSQL database outside the test suite: nothing is made up
+    for a missing secret key, database or base URL (several machines would disagree)."""
+    if str(given.get("PROCURE_ENV") or "").strip().lower() == PRODUCTION:
+        return True
+    return is_postgres_url(given.get("SQLALCHEMY_DATABASE_URI")) and not given.get("TESTING")
+
+
+def missing_settings(given: Mapping[str, Any]) -> list[ConfigError]:
+    """The required settings ``given`` (the environment and the caller's settings) lacks."""
+    if not strict(given):
+        return []
+    why = (
+        "is required in production mode (PROCURE_ENV=production)"
+        if str(given.get("PROCURE_ENV") or "").strip().lower() == PRODUCTION
+        else "is required with a PostgreSQL database"
+    )
+    return [
+        ConfigError(env_name(key), f"{why}; set it in the environment")
+        for key in REQUIRED_IN_PRODUCTION
+        if not str(given.get(key) or "").strip()
+    ]
+
+
+def check_values(config: Mapping[str, Any]) -> list[ConfigError]:
+    """Values of the right type but unusable together or in themselves."""
+    problems = []
+    base = urlsplit(str(config.get("PROCURE_BASE_URL") or ""))
+    if base.scheme not in {"http", "https"} or not base.hostname:
+        problems.append(
+            ConfigError("PROCURE_BASE_URL", "must be an http:// or https:// URL with a host")
+        )
+    if (
+        not str(config.get("PROCURE_CURRENCY") or "").isalpha()
+        or len(str(config.get("PROCURE_CURRENCY") or "")) != 3
+    ):
+        problems.append(ConfigError("PROCURE_CURRENCY", "must be a three-letter ISO 4217 code"))
+    return problems
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options from the pool and timeout settings."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if url.startswith("sqlite"):
+        return options
+    options["pool_size"] = config["PROCURE_DB_POOL_SIZE"]
+    options["max_overflow"] = config["PROCURE_DB_MAX_OVERFLOW"]
+    if is_postgres_url(url):
+        # Set when the connection opens: no extra round trip per request.
+        options["connect_args"] = {
+            "options": (
+                f"-c statement_timeout={int(config['PROCURE_DB_STATEMENT_TIMEOUT'])}"
+                " -c idle_in_transaction_session_timeout="
+                f"{int(config['PROCURE_DB_IDLE_TX_TIMEOUT'])}"
+            )
+        }
+    return options
+
+
+def masked(key: str, value: Any) -> str:
+    """How check-config prints a setting: secrets hidden, URLs without their password."""
+    if value is None or value == "":
+        return "(not set)"
+    if key in SECRET_KEYS:
+        return "********"
+    text = str(value)
+    if key in URL_KEYS:
+        parts = urlsplit(text)
+        if parts.password:
+            netloc = parts.netloc.replace(":" + parts.password + "@", ":********@", 1)
+            text = parts._replace(netloc=netloc).geturl()
+    return text.replace("\n", "\\n")
 
 
 PRODUCTION = "production"
@@ -164,3 +324,40 @@ def instance_secret_key(instance_path: str | Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def review(
+    environ: Mapping[str, str], instance_path: str | Path
+) -> tuple[list[tuple[str, str]], list[ConfigError], list[str]]:
+    """What ``check-config`` prints: the effective settings (masked), the problems that
+    stop start-up, and advice. Reaching the database and storage is the caller's part."""
+    values, problems = read_environment(environ)
+    problems += missing_settings(values)
+    effective = {
+        key: value for key, value in vars(Config).items() if key.isupper() and key != "SECRET_KEY"
+    }
+    effective.update(values)
+    advice = []
+    if not values.get("SQLALCHEMY_DATABASE_URI"):
+        effective["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(instance_path) / "procure.db"
+        )
+    if not values.get("SECRET_KEY"):
+        advice.append(
+            "PROCURE_SECRET_KEY: not set; a key is generated into the instance folder, "
+            "which other machines do not share"
+        )
+    if effective.get("PROCURE_ENV") != PRODUCTION:
+        advice.append("PROCURE_ENV: development; set production on servers")
+    if not problems:
+        problems += check_values(effective)
+    if str(effective.get("PROCURE_BASE_URL", "")).startswith("https:") and not effective.get(
+        "SESSION_COOKIE_SECURE"
+    ):
+        advice.append("PROCURE_SECURE_COOKIES: off while PROCURE_BASE_URL is https; set it to 1")
+    settings = [(ENV_PREFIX + "INSTANCE_PATH", str(instance_path))]
+    for key in [*ENVIRONMENT.values(), "SENTRY_DSN"]:
+        if key != "PROCURE_INSTANCE_PATH":
+            shown = masked(key, values.get(key) if key in SECRET_KEYS else effective.get(key))
+            settings.append((env_name(key), shown))
+    return settings, problems, advice

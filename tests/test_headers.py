@@ -191,6 +191,7 @@ def test_the_trusted_hosts_follow_the_settings(settings, expected):
 def test_the_environment_sets_the_trusted_hosts(monkeypatch, tmp_path):
     monkeypatch.setenv("PROCURE_TRUSTED_HOSTS", "buy.example.org,.buy.example.org")
     monkeypatch.setenv("PROCURE_ENV", "production")
+    monkeypatch.setenv("PROCURE_BASE_URL", "https://buy.example.org")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k"})
     assert app.config["TRUSTED_HOSTS"] == ["buy.example.org", ".buy.example.org"]
     client = app.test_client()
