@@ -218,6 +218,7 @@ def procure_env(database: str) -> dict[str, str]:
     env.update(
         PROCURE_DATABASE_URL=database_url(database),
         PROCURE_SECRET_KEY=SECRET_KEY,
+        PROCURE_BASE_URL="http://127.0.0.1",
         # Messages stay in the outbox; nothing is delivered during a benchmark.
         PROCURE_SMTP_URL="smtp://127.0.0.1:9",
     )
