@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_converters(app)
     register_upload_limits(app)
     register_extensions(app)
+    register_metrics(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_errors(app)
@@ -110,6 +111,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+
+
+def register_metrics(app: Flask) -> None:
+    from . import metrics
+
+    metrics.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
