@@ -1,18 +1,18 @@
 """Uploaded files: size-limited, type checked by their content, stored once by their
-SHA-256 under the instance folder, and served only through views that first check
-who may see the document they belong to."""
+SHA-256 through the storage seam (``procure/storage``: a folder or S3), and served
+only through views that first check who may see the document they belong to."""
 
 from __future__ import annotations
 
-import hashlib
+import io
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from flask import Flask, current_app, request, send_file
 from werkzeug.datastructures import FileStorage
 
+from . import storage
 from .errors import ValidationError
 from .extensions import db
 from .models import Attachment, User
@@ -32,13 +32,12 @@ EXTENSIONS = {
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
-def storage_root() -> Path:
-    configured = current_app.config.get("ATTACHMENTS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
-
-
 def path_for(sha256: str) -> Path:
-    return storage_root() / sha256[:2] / sha256
+    """Where a file lies when the storage is a folder (tests and tools that edit it)."""
+    store = storage.current()
+    if not isinstance(store, storage.FolderStorage):
+        raise TypeError(f"the storage is {store.url}, not a folder")
+    return store.path_for(sha256)
 
 
 def detect_type(head: bytes) -> str | None:
@@ -55,16 +54,11 @@ def clean_filename(name: str) -> str:
 
 
 def store_bytes(data: bytes, filename: str, content_type: str, *, user: User | None) -> Attachment:
-    """Store ``data`` (already checked) by its hash; the same bytes are kept once."""
-    digest = hashlib.sha256(data).hexdigest()
-    target = path_for(digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside, then rename: a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
+    """Store ``data`` (already checked) by its hash; the same bytes are kept once.
+
+    The file is stored before its row is added: storage that cannot be reached raises
+    ``StorageUnavailable`` and nothing is recorded."""
+    digest = storage.current().put(data)
     attachment = Attachment(
         sha256=digest,
         size=len(data),
@@ -106,13 +100,13 @@ def store_upload(
 
 
 def read_bytes(attachment: Attachment) -> bytes:
-    return path_for(attachment.sha256).read_bytes()
+    return storage.current().read(attachment.sha256)
 
 
 def send(attachment: Attachment, *, inline: bool = False):  # type: ignore[no-untyped-def]
     """The file as a download; call only after checking who may see its document."""
     response = send_file(
-        path_for(attachment.sha256),
+        io.BytesIO(read_bytes(attachment)),
         mimetype=attachment.content_type,
         as_attachment=not inline,
         download_name=attachment.filename,
@@ -131,6 +125,8 @@ def accepts_uploads(view):  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
+    storage.init_app(app)  # a malformed PROCURE_STORAGE_URL stops the start here
+
     # Registered before CSRF protection, which reads the form (and so enforces the
     # body limit) before any view runs.
     @app.before_request

@@ -26,6 +26,7 @@ from werkzeug.routing import RoutingException
 from . import errors
 from .extensions import db
 from .security import referrer_path, safe_next, security_event
+from .storage import StorageUnavailable
 
 log = logging.getLogger("procure")
 
@@ -165,6 +166,20 @@ def init_app(app: Flask) -> None:
             response = make_response(render_template("errors/503.html", message=message))
             status = 503
         response.headers["Retry-After"] = "5"
+        return response, status
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage_unavailable(exc: StorageUnavailable):  # type: ignore[no-untyped-def]
+        # The file was not stored, so its row was not recorded either: roll back all.
+        db.session.rollback()
+        log.warning("file storage unavailable on %s %s: %s", request.method, request.path, exc)
+        message = "The file storage is unavailable for a moment; nothing was changed. Try again."
+        if wants_json():
+            response, status = json_error(503, "unavailable", message)
+        else:
+            response = make_response(render_template("errors/503.html", message=message))
+            status = 503
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response, status
 
     @app.errorhandler(Exception)

@@ -1,7 +1,8 @@
 """Checks that every stored file is still what the database recorded.
 
-Uploads and issued purchase-order PDFs are stored once, named by their SHA-256
-(``attachments.py``). ``check`` reads each file back and hashes it; for every issued
+Uploads and issued purchase-order PDFs are stored once, named by their SHA-256, in
+the configured storage (``procure/storage``: a folder or S3). ``check`` reads each
+file back and hashes it; for every issued
 order it also checks that the order, its attachment row and the audit event of its
 issue name the same PDF hash, so that swapping a PDF means forging the audit chain
 too. ``verify-audit`` runs it after the chain.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import attachments
+from . import storage
 from .extensions import db
 from .models import Attachment, AuditEvent, PurchaseOrder
 
@@ -27,11 +28,11 @@ CHUNK = 1024 * 1024
 @dataclasses.dataclass(frozen=True)
 class Problem:
     what: str  # "attachment 7 (PO-2026-00001.pdf)", "order PO-2026-00001"
-    path: Path | None
+    where: str | None  # a path, or an s3:// URL
     reason: str
 
     def __str__(self) -> str:
-        where = f" at {self.path}" if self.path is not None else ""
+        where = f" at {self.where}" if self.where is not None else ""
         return f"{self.what}{where}: {self.reason}"
 
 
@@ -61,25 +62,33 @@ def _attachments() -> Iterator[tuple[int, str, str]]:
     yield from db.session.execute(query.execution_options(yield_per=1000))
 
 
+def _verdict(store: storage.Storage, sha256: str, report: Report) -> str | None:
+    """None when the stored file hashes to its name, else the reason."""
+    try:
+        actual = store.digest(sha256)
+    except FileNotFoundError:
+        return "the file is missing"
+    report.files += 1
+    if actual == sha256:
+        return None
+    return f"the file's SHA-256 is {actual}, not the recorded {sha256}"
+
+
 def _check_files(report: Report) -> None:
+    store = storage.current()
     verdicts: dict[str, str | None] = {}  # sha256 -> None when good, else the reason
     for attachment_id, sha256, filename in _attachments():
-        path = attachments.path_for(sha256)
         if sha256 not in verdicts:
-            if not path.is_file():
-                verdicts[sha256] = "the file is missing"
-            else:
-                report.files += 1
-                actual = file_sha256(path)
-                verdicts[sha256] = (
-                    None
-                    if actual == sha256
-                    else f"the file's SHA-256 is {actual}, not the recorded {sha256}"
-                )
+            try:
+                verdicts[sha256] = _verdict(store, sha256, report)
+            except storage.StorageUnavailable as exc:
+                # One line, not one timeout per file.
+                report.problems.append(Problem("the file storage", store.url, str(exc)))
+                return
         reason = verdicts[sha256]
         if reason is not None:
             report.problems.append(
-                Problem(f"attachment {attachment_id} ({filename})", path, reason)
+                Problem(f"attachment {attachment_id} ({filename})", store.where(sha256), reason)
             )
 
 

@@ -8,7 +8,9 @@ A backup is a gzipped tar file holding
   (``database.sqlite3``), on PostgreSQL a ``pg_dump --format=custom`` archive
   (``database.pgdump``);
 * ``attachments/<xx>/<sha256>``: every stored file the database refers to (uploads,
-  issued purchase-order PDFs), under the name of its own hash.
+  issued purchase-order PDFs), under the name of its own hash, read from the
+  configured storage (a folder or S3, ``procure/storage``); a restore writes them
+  back to the storage configured then.
 
 The files listed are read from the same snapshot as the dump (on PostgreSQL the dump
 runs on a snapshot exported by our own transaction), and stored files never change
@@ -29,7 +31,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import attachments
+from .. import storage
 from ..db import init_db
 from ..extensions import db
 from ..stored_files import file_sha256
@@ -77,7 +79,7 @@ class BackupReport:
     audit_events: int
     files: int
     size: int
-    missing: list[str]  # stored files the database names but the folder lacks
+    missing: list[str]  # stored files the database names but the storage lacks
 
 
 @dataclasses.dataclass
@@ -138,16 +140,21 @@ def create(path: Path, *, overwrite: bool = False) -> BackupReport:
         try:
             with tarfile.open(partial, "w:gz", compresslevel=6) as archive:
                 archive.add(dump, arcname=member)
+                store = storage.current()
                 for sha256 in snapshot.attachments:
-                    source = attachments.path_for(sha256)
-                    if not source.is_file():
+                    try:
+                        data = store.read(sha256)
+                    except FileNotFoundError:
                         missing.append(sha256)
                         continue
-                    archive.add(source, arcname=f"attachments/{sha256[:2]}/{sha256}")
+                    add_bytes(archive, f"attachments/{sha256[:2]}/{sha256}", data)
                     manifest["attachments"].append(sha256)
                 # Last, so that a backup cut short has no manifest and is refused.
                 add_bytes(archive, MANIFEST, json.dumps(manifest, indent=2).encode())
             os.replace(partial, path)
+        except storage.StorageUnavailable as exc:
+            Path(partial).unlink(missing_ok=True)
+            raise BackupError(f"The file storage cannot be reached: {exc}") from None
         except BaseException:
             Path(partial).unlink(missing_ok=True)
             raise
@@ -226,6 +233,8 @@ def restore(path: Path, *, force: bool = False) -> RestoreReport:
                 _restore_database(kind, dump)
         except (tarfile.TarError, EOFError) as exc:
             raise BackupError(f"{path} is damaged: {exc}") from None
+        except storage.StorageUnavailable as exc:
+            raise BackupError(f"The file storage cannot be reached: {exc}") from None
     # A backup from an older version of Procure: bring its schema up to date.
     init_db(current_app._get_current_object())  # type: ignore[attr-defined]
     audit_info = manifest.get("audit") or {}

@@ -14,8 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .. import attachments
-from ..stored_files import file_sha256
+from .. import storage
 
 FORMAT = "procure-backup"
 VERSION = 1
@@ -121,16 +120,38 @@ def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Pa
         raise
 
 
+def read_checked(archive: tarfile.TarFile, name: str, sha256: str) -> bytes:
+    """A stored file's bytes out of the backup, refused unless they hash to ``sha256``."""
+    try:
+        member = archive.getmember(name)
+    except KeyError:
+        raise BackupError(f"The backup lacks {name}.") from None
+    source = archive.extractfile(member) if member.isfile() else None
+    if source is None:
+        raise BackupError(f"{name} in the backup is not a file.")
+    data = source.read()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BackupError(f"{name} in the backup is damaged: its SHA-256 is not the one recorded.")
+    return data
+
+
+def _intact(store: storage.Storage, sha256: str) -> bool:
+    try:
+        return store.digest(sha256) == sha256
+    except FileNotFoundError:
+        return False
+
+
 def restore_files(archive: tarfile.TarFile, manifest: dict) -> int:
-    """Put every stored file back (those already there and intact are kept)."""
+    """Put every stored file back into the configured storage (those already there
+    and intact are kept)."""
     listed = manifest["attachments"]
     for sha256 in listed:
         if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise BackupError(f"The backup's manifest lists a bad file name: {sha256!r}.")
+    store = storage.current()
     for sha256 in listed:
-        target = attachments.path_for(sha256)
-        if target.is_file() and file_sha256(target) == sha256:
+        if _intact(store, sha256):
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        extract_checked(archive, f"attachments/{sha256[:2]}/{sha256}", sha256, target)
+        store.write(sha256, read_checked(archive, f"attachments/{sha256[:2]}/{sha256}", sha256))
     return len(listed)
