@@ -24,6 +24,7 @@ from .models import Role
 from .notifications import mail
 from .purchasing import ageing
 from .retention import prune
+from .retention import prune
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         seed_bench_command,
         send_reminders_command,
         send_notifications_command,
+        prune_command,
         prune_command,
         check_config_command,
     ):
@@ -304,6 +306,23 @@ def send_notifications_command(batch_size: int) -> None:
     click.echo(report.summary)
     if report.failed:
         sys.exit(1)
+
+
+@click.command("prune")
+@with_appcontext
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Rows deleted per transaction.",
+)
+def prune_command(batch_size: int) -> None:
+    """Delete ended sessions, stale sign-in attempts and delivered notifications older
+    than PROCURE_RETENTION_DAYS (90), in batches; print "removed N <kind>" per kind.
+    The audit log is never pruned."""
+    for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
+        click.echo(removed.line())
 
 
 @click.command("prune")
