@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -13,18 +10,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import audit, backup, benchdata, demo, reference, storage, stored_files
-from . import config as config_module
 from .admin import services as admin_services
 from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
-from .db import init_db, ping, write_intent
+from .db import init_db, write_intent
 from .errors import DomainError
 from .extensions import db
 from .models import Role
 from .notifications import mail
 from .purchasing import ageing
-from .retention import prune
-from .retention import prune
 
 
 def init_app(app: Flask) -> None:
@@ -43,9 +37,6 @@ def init_app(app: Flask) -> None:
         seed_bench_command,
         send_reminders_command,
         send_notifications_command,
-        prune_command,
-        prune_command,
-        check_config_command,
     ):
         app.cli.add_command(command)
 
@@ -306,103 +297,3 @@ def send_notifications_command(batch_size: int) -> None:
     click.echo(report.summary)
     if report.failed:
         sys.exit(1)
-
-
-@click.command("prune")
-@with_appcontext
-@click.option(
-    "--batch-size",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(1, 100_000),
-    help="Rows deleted per transaction.",
-)
-def prune_command(batch_size: int) -> None:
-    """Delete ended sessions, stale sign-in attempts and delivered notifications older
-    than PROCURE_RETENTION_DAYS (90), in batches; print "removed N <kind>" per kind.
-    The audit log is never pruned."""
-    for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
-        click.echo(removed.line())
-
-
-@click.command("prune")
-@with_appcontext
-@click.option(
-    "--batch-size",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(1, 100_000),
-    help="Rows deleted per transaction.",
-)
-def prune_command(batch_size: int) -> None:
-    """Delete ended sessions, stale sign-in attempts and delivered notifications older
-    than PROCURE_RETENTION_DAYS (90), in batches; print "removed N <kind>" per kind.
-    The audit log is never pruned."""
-    for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
-        click.echo(removed.line())
-
-
-@click.command("check-config")
-def check_config_command() -> None:
-    """Print the effective settings (secrets masked) and every problem; exit 1 when one
-    would stop Procure from starting. Reads the environment, as the server does."""
-    instance = Path(
-        os.environ.get("PROCURE_INSTANCE_PATH")
-        or Path(__file__).resolve().parent.parent / "instance"
-    ).resolve()
-    settings, problems, advice = config_module.review(os.environ, instance)
-    shown = dict(settings)
-    values, _ = config_module.read_environment(os.environ)
-    url = config_module.normalise_database_url(
-        values.get("SQLALCHEMY_DATABASE_URI") or "sqlite:///" + str(instance / "procure.db")
-    )
-    missing = [p.setting for p in problems]
-    if "PROCURE_DATABASE_URL" not in missing and not any(
-        p.setting.startswith("PROCURE_DB_") for p in problems
-    ):
-        sqlite_file = sa_database_file(url)
-        if sqlite_file and not sqlite_file.exists():
-            advice.append(f"PROCURE_DATABASE_URL: {sqlite_file} does not exist yet; run init-db")
-        else:
-            options = config_module.engine_options(
-                {**vars(config_module.Config), **values, "SQLALCHEMY_DATABASE_URI": url}
-            )
-            reason = ping(url, options)
-            if reason:
-                problems.append(config_module.ConfigError("PROCURE_DATABASE_URL", reason))
-    # The storage check belongs to procure.storage, where there is one.
-    if importlib.util.find_spec("procure.storage") and "PROCURE_STORAGE_URL" not in missing:
-        storage_url = values.get("PROCURE_STORAGE_URL") or (instance / "attachments").as_uri()
-        checker = importlib.import_module("procure.storage")
-        for problem in checker.check(storage_url):
-            name, _, message = problem.partition(": ")
-            if name != "PROCURE_STORAGE_URL":
-                name, message = "PROCURE_STORAGE_URL", problem
-            problems.append(config_module.ConfigError(name, message))
-    click.echo("Settings:")
-    width = max(len(name) for name in shown)
-    for name, value in settings:
-        click.echo(f"  {name.ljust(width)}  {value}")
-    click.echo("Problems:" if problems else "Problems: none")
-    for problem in problems:
-        click.echo(f"  {problem}")
-    for line in advice:
-        click.echo(f"Advice: {line}")
-    if problems:
-        sys.exit(1)
-
-
-def sa_database_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for another database or an in-memory one)."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
-
-
-def check_config_app() -> Flask:
-    """A bare app that carries only ``check-config``: what ``wsgi`` gives the command when
-    the configuration stops Procure itself from starting, so every problem is named."""
-    app = Flask("procure")
-    app.cli.add_command(check_config_command)
-    return app
