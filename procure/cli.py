@@ -19,6 +19,7 @@ from .extensions import db
 from .models import Role
 from .notifications import mail
 from .purchasing import ageing
+from .retention import prune
 
 
 def init_app(app: Flask) -> None:
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
         seed_bench_command,
         send_reminders_command,
         send_notifications_command,
+        prune_command,
     ):
         app.cli.add_command(command)
 
@@ -297,3 +299,20 @@ def send_notifications_command(batch_size: int) -> None:
     click.echo(report.summary)
     if report.failed:
         sys.exit(1)
+
+
+@click.command("prune")
+@with_appcontext
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Rows deleted per transaction.",
+)
+def prune_command(batch_size: int) -> None:
+    """Delete ended sessions, stale sign-in attempts and delivered notifications older
+    than PROCURE_RETENTION_DAYS (90), in batches; print "removed N <kind>" per kind.
+    The audit log is never pruned."""
+    for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
+        click.echo(removed.line())
