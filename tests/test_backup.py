@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import hashlib
 import io
 import json
 import tarfile
@@ -20,6 +21,7 @@ from procure.purchasing import services as purchasing
 
 from .documents import issued_order
 from .factories import PASSWORD
+from .s3 import s3_fixture  # noqa: F401 -- the s3 fixture
 
 
 def run_cli(app, *args: str):
@@ -159,6 +161,47 @@ def test_a_backup_restores_into_an_empty_database(
     # An existing backup file is not overwritten unless asked.
     _refused(run_cli(app, "backup", str(bundle)), "exists already", "--force")
     assert run_cli(app, "backup", "--force", str(bundle)).exit_code == 0
+
+
+@pytest.mark.committing
+def test_a_backup_from_s3_restores_into_another_bucket(
+    app, committed_db, make, empty_database_url, s3, tmp_path
+):
+    """Both sides on S3: the backup reads the PDF from one bucket, the restore writes it
+    into another, and verify-audit there re-hashes it from S3."""
+    source_bucket, target_bucket = s3.bucket(), s3.bucket()
+    app.config["PROCURE_STORAGE_URL"] = s3.url(source_bucket)
+    try:
+        order = issued_order(make)
+        pdf = order.pdf_sha256
+        bundle = tmp_path / "procure.backup"
+        taken = run_cli(app, "backup", str(bundle))
+    finally:
+        app.config["PROCURE_STORAGE_URL"] = None
+    assert taken.exit_code == 0, taken.output
+    with tarfile.open(bundle) as archive:
+        assert f"attachments/{pdf[:2]}/{pdf}" in archive.getnames()
+
+    restored_app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "another-secret",
+            "PROCURE_STORAGE_URL": s3.url(target_bucket),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    try:
+        restored = run_cli(restored_app, "restore", str(bundle))
+        assert restored.exit_code == 0, restored.output
+        verified = run_cli(restored_app, "verify-audit")
+        assert verified.exit_code == 0, verified.output
+        assert verified.output.splitlines()[1].endswith(", 1 order PDF")
+    finally:
+        with restored_app.app_context():
+            _db.engine.dispose()
+    copy = s3.client().get_object(Bucket=target_bucket, Key=f"files/{pdf[:2]}/{pdf}")
+    assert hashlib.sha256(copy["Body"].read()).hexdigest() == pdf
 
 
 # Refusals ------------------------------------------------------------------------------------
