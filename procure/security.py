@@ -11,11 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, has_request_context, request, url_for
+from markupsafe import escape
 from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import get_host
 
 from . import config
 from .db import set_write_intent
+from .observability import ENVIRON_KEY
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -54,7 +56,7 @@ PRIVATE = "private, no-store"
 UNTRUSTED_HOST = "This server does not answer for that host name."
 UNTRUSTED_HOST_PAGE = (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Bad request</title>'
-    "</head><body><h1>Bad request</h1><p>" + UNTRUSTED_HOST + "</p></body></html>\n"
+    "</head><body><h1>Bad request</h1><p>" + UNTRUSTED_HOST + "</p>{reference}</body></html>\n"
 )
 
 
@@ -72,12 +74,21 @@ class TrustedHosts:
             get_host(environ, self.app.config.get("TRUSTED_HOSTS") or None)
         except SecurityError:
             # security_event's shape; no request context exists, nor should one.
+            at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            remote = environ.get("REMOTE_ADDR") or "-"
+            where = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+            host = environ.get("HTTP_HOST", "")
             log.warning(
                 "event=untrusted_host at=%s user=anonymous remote=%s request=%r host=%r",
-                dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                environ.get("REMOTE_ADDR") or "-",
-                f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}",
-                environ.get("HTTP_HOST", ""),
+                at,
+                remote,
+                where,
+                host,
+                extra={
+                    "fields": _json_fields(
+                        "untrusted_host", at, "anonymous", remote, where, {"host": host}
+                    )
+                },
             )
             return refuse_host(environ)(environ, start_response)
         return self.wsgi_app(environ, start_response)
@@ -90,7 +101,11 @@ def refuse_host(environ: dict[str, Any]) -> Response:
         body = json.dumps({"error": {"code": "bad_request", "message": UNTRUSTED_HOST}})
         response = Response(body, status=400, mimetype="application/json")
     else:
-        response = Response(UNTRUSTED_HOST_PAGE, status=400, mimetype="text/html")
+        # The request id the logs carry (``observability``), if one was given.
+        request_id = environ.get(ENVIRON_KEY)
+        reference = f"<p>Reference: <code>{escape(request_id)}</code></p>" if request_id else ""
+        page = UNTRUSTED_HOST_PAGE.format(reference=reference)
+        response = Response(page, status=400, mimetype="text/html")
     response.headers.update(SECURITY_HEADERS)
     response.headers["Cache-Control"] = PRIVATE
     return response
@@ -172,8 +187,22 @@ def security_event(event: str, *, user: object = None, **details: object) -> Non
         who, remote, where = "system", "-", "-"
     fields = "".join(f" {key}={value!r}" for key, value in sorted(details.items()))
     log.warning(
-        "event=%s at=%s user=%s remote=%s request=%r%s", event, at, who, remote, where, fields
+        "event=%s at=%s user=%s remote=%s request=%r%s",
+        event,
+        at,
+        who,
+        remote,
+        where,
+        fields,
+        extra={"fields": _json_fields(event, at, who, remote, where, details)},
     )
+
+
+def _json_fields(
+    event: str, at: str, who: str, remote: str, where: str, details: dict[str, object]
+) -> dict[str, object]:
+    """The event's fields as keys of its JSON log line (``observability``)."""
+    return {**details, "event": event, "at": at, "user": who, "remote": remote, "request": where}
 
 
 def referrer_path() -> str | None:

@@ -160,6 +160,8 @@ def C(endpoint: str, method: str, expect: dict[str, int], **kwargs: Any) -> Case
 CASES: list[Case] = [
     # Public -----------------------------------------------------------------------------
     C("main.healthz", "GET", public(200)),
+    C("main.livez", "GET", public(200)),
+    C("main.readyz", "GET", public(200)),
     # No PROCURE_METRICS_TOKEN here: the path does not exist (tests/test_metrics.py).
     C("metrics", "GET", public(404)),
     C("static", "GET", public(200), params={"filename": "css/app.css"}),

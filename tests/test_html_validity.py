@@ -52,6 +52,8 @@ BASE = "http://procure.test"  # the test app's PROCURE_BASE_URL: links in pages 
 NOT_PAGES = {
     "static",
     "main.healthz",
+    "main.livez",
+    "main.readyz",
     "orders.pdf",
     "contracts.pdf",
     "contracts.signed_copy",
