@@ -22,7 +22,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
-import hashlib
 import random
 import time
 import types
@@ -34,7 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from .. import attachments, policy, settings
+from .. import policy, settings, storage
 from ..db import write_intent
 from ..extensions import db
 from ..models import (
@@ -474,9 +473,4 @@ def _placeholder_pdf() -> tuple[str, int]:
         "This database was filled by seed-bench with generated history.",
         "The order's content is in Procure; its own PDF was never rendered.",
     )
-    digest = hashlib.sha256(data).hexdigest()
-    target = attachments.path_for(digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return digest, len(data)
+    return storage.current().put(data), len(data)
