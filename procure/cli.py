@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -10,10 +12,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import audit, backup, benchdata, demo, reference, storage, stored_files
+from . import config as config_module
 from .admin import services as admin_services
+from .audit_export import export as export_audit
 from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
-from .db import init_db, write_intent
+from .db import init_db, ping, write_intent
 from .errors import DomainError
 from .extensions import db
 from .models import Role
@@ -39,6 +43,8 @@ def init_app(app: Flask) -> None:
         send_reminders_command,
         send_notifications_command,
         prune_command,
+        export_audit_command,
+        check_config_command,
     ):
         app.cli.add_command(command)
 
@@ -316,3 +322,110 @@ def prune_command(batch_size: int) -> None:
     The audit log is never pruned."""
     for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
         click.echo(removed.line())
+
+
+@click.command("export-audit")
+@with_appcontext
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The first day (UTC), YYYY-MM-DD.",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The last day (UTC), included.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_audit_command(start: dt.datetime, end: dt.datetime, force: bool, file: Path) -> None:
+    """Write the audit events of a period to FILE as JSON lines: a header carrying the
+    hash before the first event, then every event with its hash, so that an auditor can
+    check the chain offline (docs/operations.md)."""
+    if start > end:
+        raise click.BadParameter("must not be after --to.", param_hint="--from")
+    if file.exists() and not force:
+        raise click.ClickException(f"{file} exists; add --force to replace it.")
+    partial = file.with_name(file.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            report = export_audit(out, start.date(), end.date())
+        partial.replace(file)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {file}: {exc.strerror}") from None
+    if report.count:
+        span = f"events {report.first_id} to {report.last_id}"
+    else:
+        span = "no events"
+    click.echo(f"exported {report.count} events ({span}) to {file}")
+    click.echo(f"hash before the first {report.prev_hash}")
+    click.echo(f"hash of the last {report.last_hash}")
+
+
+@click.command("check-config")
+def check_config_command() -> None:
+    """Print the effective settings (secrets masked) and every problem; exit 1 when one
+    would stop Procure from starting. Reads the environment, as the server does."""
+    instance = Path(
+        os.environ.get("PROCURE_INSTANCE_PATH")
+        or Path(__file__).resolve().parent.parent / "instance"
+    ).resolve()
+    settings, problems, advice = config_module.review(os.environ, instance)
+    shown = dict(settings)
+    values, _ = config_module.read_environment(os.environ)
+    url = config_module.normalise_database_url(
+        values.get("SQLALCHEMY_DATABASE_URI") or "sqlite:///" + str(instance / "procure.db")
+    )
+    missing = [p.setting for p in problems]
+    if "PROCURE_DATABASE_URL" not in missing and not any(
+        p.setting.startswith("PROCURE_DB_") for p in problems
+    ):
+        sqlite_file = sa_database_file(url)
+        if sqlite_file and not sqlite_file.exists():
+            advice.append(f"PROCURE_DATABASE_URL: {sqlite_file} does not exist yet; run init-db")
+        else:
+            options = config_module.engine_options(
+                {**vars(config_module.Config), **values, "SQLALCHEMY_DATABASE_URI": url}
+            )
+            reason = ping(url, options)
+            if reason:
+                problems.append(config_module.ConfigError("PROCURE_DATABASE_URL", reason))
+    if "PROCURE_STORAGE_URL" not in missing:
+        storage_url = values.get("PROCURE_STORAGE_URL") or (instance / "attachments").as_uri()
+        for problem in storage.check(storage_url):
+            name, _, message = problem.partition(": ")
+            if name != "PROCURE_STORAGE_URL":
+                name, message = "PROCURE_STORAGE_URL", problem
+            problems.append(config_module.ConfigError(name, message))
+    click.echo("Settings:")
+    width = max(len(name) for name in shown)
+    for name, value in settings:
+        click.echo(f"  {name.ljust(width)}  {value}")
+    click.echo("Problems:" if problems else "Problems: none")
+    for problem in problems:
+        click.echo(f"  {problem}")
+    for line in advice:
+        click.echo(f"Advice: {line}")
+    if problems:
+        sys.exit(1)
+
+
+def sa_database_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
+
+
+def check_config_app() -> Flask:
+    """A bare app that carries only ``check-config``: what ``wsgi`` gives the command when
+    the configuration stops Procure itself from starting, so every problem is named."""
+    app = Flask("procure")
+    app.cli.add_command(check_config_command)
+    return app

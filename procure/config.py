@@ -336,13 +336,18 @@ def review(
     effective = {
         key: value for key, value in vars(Config).items() if key.isupper() and key != "SECRET_KEY"
     }
+    if strict(values):
+        effective["PROCURE_BASE_URL"] = None  # no development default in production
     effective.update(values)
     advice = []
-    if not values.get("SQLALCHEMY_DATABASE_URI"):
+    effective["PROCURE_STORAGE_URL"] = values.get("PROCURE_STORAGE_URL") or (
+        (Path(instance_path) / "attachments").as_uri()
+    )
+    if not strict(values) and not values.get("SQLALCHEMY_DATABASE_URI"):
         effective["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
             Path(instance_path) / "procure.db"
         )
-    if not values.get("SECRET_KEY"):
+    if not strict(values) and not values.get("SECRET_KEY"):
         advice.append(
             "PROCURE_SECRET_KEY: not set; a key is generated into the instance folder, "
             "which other machines do not share"

@@ -78,7 +78,50 @@ def insert_unless_present(table: sa.Table, **values: object):  # type: ignore[no
     return insert(table).values(**values).on_conflict_do_nothing()
 
 
+# pg_advisory_lock's key for the schema upgrade: any constant the application owns.
+MIGRATION_LOCK = 0x70726F6375726501  # "procure" + 1
+
+
 def init_db(app: Flask) -> None:
-    """Create or upgrade the schema to the newest migration (idempotent)."""
+    """Create or upgrade the schema to the newest migration (idempotent).
+
+    Safe to run on several machines at once (a deploy): on PostgreSQL the upgrade runs
+    under a session advisory lock, so the first one migrates and the others wait, then
+    find the schema at head; on SQLite, BEGIN IMMEDIATE's write lock queues them."""
     with app.app_context(), write_intent():
-        upgrade(directory=str(MIGRATIONS_DIR))
+        if not is_postgres():
+            upgrade(directory=str(MIGRATIONS_DIR))
+            return
+        with db.engine.connect() as lock:
+            # Waiting for another machine's migration is no slow statement.
+            lock.exec_driver_sql("SET statement_timeout = 0")
+            lock.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+            lock.commit()
+            try:
+                upgrade(directory=str(MIGRATIONS_DIR))
+            finally:
+                lock.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
+                lock.exec_driver_sql("RESET statement_timeout")
+                lock.commit()
+
+
+def ping(url: str, engine_options: dict[str, object]) -> str | None:
+    """Why the database at ``url`` cannot be reached (one line), or None when it answers."""
+    options = {
+        key: value
+        for key, value in engine_options.items()
+        if key not in {"pool_size", "max_overflow"}
+    }
+    if url.startswith("postgres"):
+        connect_args = dict(options.get("connect_args") or {})  # type: ignore[call-overload]
+        options["connect_args"] = {**connect_args, "connect_timeout": 5}
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, **options)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return reason[0] if reason else type(exc).__name__
+    finally:
+        engine.dispose()
+    return None
