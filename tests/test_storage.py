@@ -228,7 +228,7 @@ def test_verify_audit_reads_s3_and_names_an_altered_object(app, make, runner, s3
     assert f"({order.number}.pdf) at s3://{bucket}/{key}: the file's SHA-256 is" in result.output
 
 
-def test_the_po_e_mail_carries_the_pdf_read_from_s3(app, make, s3_storage):
+def test_the_po_e_mail_carries_the_pdf_read_from_s3(app, make, s3, s3_storage):
     order = issued_order(make)
     note = db.session.scalar(
         sa.select(Notification).where(Notification.attachment_id == order.pdf_attachment_id)
@@ -248,6 +248,14 @@ def test_the_po_e_mail_carries_the_pdf_read_from_s3(app, make, s3_storage):
     [pdf] = [part for part in message.iter_attachments()]
     assert pdf.get_filename() == f"{order.number}.pdf"
     assert sha(pdf.get_content()) == order.pdf_sha256
+
+    # The storage down: an I/O error, on which the sender keeps the message to retry.
+    s3.stop()
+    try:
+        with pytest.raises(OSError, match="cannot reach"):
+            mail.build_message(item, "Procure <procure@localhost>")
+    finally:
+        s3.start()
 
 
 # migrate-storage ---------------------------------------------------------------------------
