@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from procure import create_app
+from procure.db import MIGRATIONS_DIR
 from procure.demo import DEMO_PASSWORD, PEOPLE
 from procure.extensions import db as _db
 
@@ -97,6 +105,48 @@ def test_the_fresh_schema_has_the_built_in_categories(empty_app):
 
     for name in ("hardware", "software", "licence", "cloud", "services", "other"):
         assert f"<code>{name}</code>" in page
+
+
+@pytest.mark.postgres_only
+def test_init_db_on_several_machines_at_once_leaves_one_winner(
+    request, empty_database_url, tmp_path
+):
+    """A deploy runs ``init-db`` on every app server at the same moment: the advisory lock
+    lets one migrate while the others wait, then find the schema at head; all exit 0."""
+    if request.config.getoption("--db") != "postgres":
+        pytest.skip("needs PostgreSQL (run with --db postgres): SQLite's write lock suffices")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PROCURE_ENV": "production",
+        "PROCURE_DATABASE_URL": empty_database_url,
+        "PROCURE_SECRET_KEY": "shared-secret",
+        "PROCURE_BASE_URL": "https://buy.example.org",
+        "PROCURE_LOG_FORMAT": "text",
+    }
+    machines = [
+        subprocess.Popen(  # noqa: S603 -- our own command line
+            [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "init-db"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**env, "PROCURE_INSTANCE_PATH": str(tmp_path / f"machine-{n}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    results = [(machine.wait(timeout=120), *machine.communicate()) for machine in machines]
+
+    assert [code for code, _out, _err in results] == [0, 0, 0], results
+    assert all("The database is up to date." in out for _code, out, _err in results)
+    engine = sa.create_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
+    assert list(current) == head
 
 
 # create-user ------------------------------------------------------------------------------
