@@ -3,7 +3,10 @@ checked when Procure starts; production mode refuses to make anything up."""
 
 from __future__ import annotations
 
+import configparser
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -309,3 +312,79 @@ def test_the_configuration_table_names_every_setting():
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     names = {config.ENV_PREFIX + name for name in config.ENVIRONMENT} | {"SENTRY_DSN"}
     assert [name for name in sorted(names) if f"`{name}`" not in table] == []
+
+
+# deploy/ ----------------------------------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+JOBS = {"send-notifications": "minutely", "send-reminders": "06:00", "prune": "03:30"}
+
+
+def unit(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign] -- keys keep their case
+    parser.read_string(path.read_text(), source=str(path))
+    return parser
+
+
+def flask_command(exec_line: str) -> str:
+    words = shlex.split(exec_line)
+    assert words[0] == "/srv/procure/.venv/bin/flask" and words[1:3] == ["--app", "wsgi"]
+    return words[3]
+
+
+def test_the_web_unit_runs_gunicorn_on_the_environment_file(app):
+    web = unit(DEPLOY / "procure-web.service")
+
+    assert web.sections() == ["Unit", "Service", "Install"]
+    service = web["Service"]
+    words = shlex.split(service["ExecStart"])
+    assert words[0] == "/srv/procure/.venv/bin/gunicorn" and words[-1] == "wsgi:app"
+    assert (BIN / "gunicorn").exists()  # installed with Procure (install_requires)
+    assert flask_command(service["ExecStartPre"]) in app.cli.commands
+    assert service["EnvironmentFile"] == "/etc/procure/procure.env"
+    assert service["Environment"] == "PROMETHEUS_MULTIPROC_DIR=/run/procure-web"
+    assert service["RuntimeDirectory"] == "procure-web"
+    assert service["RestartPreventExitStatus"] == "4"  # wsgi.GUNICORN_APP_LOAD_ERROR
+    assert web["Install"]["WantedBy"] == "multi-user.target"
+
+
+@pytest.mark.parametrize("job", sorted(JOBS))
+def test_each_job_has_a_timer_and_a_service_running_a_real_command(app, job):
+    service = unit(DEPLOY / f"procure-{job}.service")
+    timer = unit(DEPLOY / f"procure-{job}.timer")
+
+    assert service.sections() == ["Unit", "Service"]
+    assert service["Service"]["Type"] == "oneshot"
+    assert flask_command(service["Service"]["ExecStart"]) == job
+    assert job in app.cli.commands
+    assert service["Service"]["EnvironmentFile"] == "/etc/procure/procure.env"
+    assert timer.sections() == ["Unit", "Timer", "Install"]
+    assert timer["Timer"]["Unit"] == f"procure-{job}.service"
+    assert JOBS[job] in timer["Timer"]["OnCalendar"]
+    assert timer["Install"]["WantedBy"] == "timers.target"
+
+
+def test_the_example_environment_names_every_setting():
+    lines = (DEPLOY / "procure.env").read_text().splitlines()
+    named = {line.lstrip("#").split("=", 1)[0] for line in lines if re.match(r"#?[A-Z_]+=", line)}
+    settings = {config.ENV_PREFIX + name for name in config.ENVIRONMENT} | {"SENTRY_DSN"}
+    assert sorted(settings - named) == []
+    # Every value given is one Procure accepts.
+    given = dict(line.split("=", 1) for line in lines if re.match(r"[A-Z_]+=", line))
+    values, problems = config.read_environment(given)
+    assert problems == []
+    assert values["PROCURE_ENV"] == "production"
+    assert config.missing_settings(values) == []
+
+
+def test_the_nginx_example_terminates_tls_and_forwards_what_procure_reads():
+    site = (DEPLOY / "nginx-procure.conf").read_text()
+
+    assert "listen 443 ssl;" in site and "ssl_certificate " in site
+    assert re.search(r'add_header Strict-Transport-Security "max-age=\d{8,}[^"]*" always;', site)
+    assert "return 301 https://$host$request_uri;" in site
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID"):
+        assert f"proxy_set_header {header} " in site
+    assert "proxy_pass http://procure;" in site and "server 127.0.0.1:8000" in site
+    assert site.count("{") == site.count("}")
