@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from flask.cli import with_appcontext
 from . import audit, backup, benchdata, demo, reference, storage, stored_files
 from . import config as config_module
 from .admin import services as admin_services
+from .audit_export import export as export_audit
 from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
 from .db import init_db, ping, write_intent
@@ -41,6 +43,7 @@ def init_app(app: Flask) -> None:
         send_reminders_command,
         send_notifications_command,
         prune_command,
+        export_audit_command,
         check_config_command,
     ):
         app.cli.add_command(command)
@@ -319,6 +322,49 @@ def prune_command(batch_size: int) -> None:
     The audit log is never pruned."""
     for removed in prune(days=current_app.config["PROCURE_RETENTION_DAYS"], batch_size=batch_size):
         click.echo(removed.line())
+
+
+@click.command("export-audit")
+@with_appcontext
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The first day (UTC), YYYY-MM-DD.",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The last day (UTC), included.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_audit_command(start: dt.datetime, end: dt.datetime, force: bool, file: Path) -> None:
+    """Write the audit events of a period to FILE as JSON lines: a header carrying the
+    hash before the first event, then every event with its hash, so that an auditor can
+    check the chain offline (docs/operations.md)."""
+    if start > end:
+        raise click.BadParameter("must not be after --to.", param_hint="--from")
+    if file.exists() and not force:
+        raise click.ClickException(f"{file} exists; add --force to replace it.")
+    partial = file.with_name(file.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            report = export_audit(out, start.date(), end.date())
+        partial.replace(file)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {file}: {exc.strerror}") from None
+    if report.count:
+        span = f"events {report.first_id} to {report.last_id}"
+    else:
+        span = "no events"
+    click.echo(f"exported {report.count} events ({span}) to {file}")
+    click.echo(f"hash before the first {report.prev_hash}")
+    click.echo(f"hash of the last {report.last_hash}")
 
 
 @click.command("check-config")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from .. import access
+from ..audit_export import period_bounds
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -53,6 +54,10 @@ ENTITIES = (
 class AuditQuery(PageQuery):
     entity: Literal[ENTITIES] | None = None  # type: ignore[valid-type]
     entity_id: Id | None = None
+    from_: dt.date | None = Field(
+        None, alias="from", description="Events recorded on or after this day (UTC)."
+    )
+    to: dt.date | None = Field(None, description="Events recorded on or before this day (UTC).")
 
 
 class AuditEventOut(Output):
@@ -96,9 +101,12 @@ def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
 )
 def list_audit(query: AuditQuery):
     """With `entity` and `entity_id`: that document's history, for whoever may see the
-    document. Without: the whole log, for finance and admin."""
+    document. Without: the whole log, for finance and admin. `from` and `to` (days, UTC,
+    both included) keep the events recorded in that period."""
     if query.entity_id is not None and query.entity is None:
         raise ValidationError.field("entity", "Name the entity of entity_id.")
+    if query.from_ is not None and query.to is not None and query.from_ > query.to:
+        raise ValidationError.field("to", "Give a day on or after from.")
     user = current_user()
     _can_read(user, query.entity, query.entity_id)
     select = sa.select(AuditEvent).order_by(AuditEvent.id)
@@ -106,6 +114,7 @@ def list_audit(query: AuditQuery):
         select = select.where(AuditEvent.entity == query.entity)
     if query.entity_id is not None:
         select = select.where(AuditEvent.entity_id == query.entity_id)
+    select = select.where(*period_bounds(query.from_, query.to))
     people: dict[int, User] = {}
 
     def event_out(event: AuditEvent) -> AuditEventOut:
