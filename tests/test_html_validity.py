@@ -54,6 +54,7 @@ NOT_PAGES = {
     "main.healthz",
     "main.livez",
     "main.readyz",
+    "metrics",
     "orders.pdf",
     "contracts.pdf",
     "contracts.signed_copy",
