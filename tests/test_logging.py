@@ -9,11 +9,13 @@ import logging
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask import request
 from flask.logging import default_handler
 
 from procure import config, create_app, observability
 from procure.extensions import db as _db
+from procure.purchasing import services as purchasing_services
 
 REQUEST_FIELDS = {
     "time",
@@ -141,6 +143,44 @@ def test_refused_input_logs_its_reason_without_traceback(client, make, auth, std
     assert "Budgets are for" in event["reason"]
     assert event["request_id"] == "refused-1" and event["user_id"] == requester.id
     assert all("traceback" not in line for line in lines)
+
+
+def test_refused_api_input_logs_the_caller_without_traceback(make, api, stderr):
+    requester = make.user(["requester"])
+    client = api(requester)
+    stderr()
+
+    answer = client.post("/api/v1/requests", json={"title": ""})
+
+    assert answer.status_code == 422
+    lines = stderr()
+    (line,) = _requests(lines)
+    assert line["status"] == 422 and line["level"] == "WARNING"
+    assert line["user_id"] == requester.id and line["path"] == "/api/v1/requests"
+    assert line["request_id"] == answer.headers["X-Request-ID"]
+    assert all("traceback" not in each for each in lines)
+
+
+def test_the_database_gone_page_shows_the_id_and_logs_no_traceback(
+    make, auth, stderr, monkeypatch
+):
+    def lost(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection closed"))
+
+    user = make.user(["requester"])
+    auth.login(user.email)
+    monkeypatch.setattr(purchasing_services, "get", lost)
+    stderr()
+
+    answer = auth.client.get("/requests/1", headers={"X-Request-ID": "db-gone-3"})
+
+    assert answer.status_code == 503
+    assert '<code class="user-select-all">db-gone-3</code>' in answer.get_data(as_text=True)
+    lines = stderr()
+    (warning,) = [line for line in lines if line["logger"] == "procure"]
+    assert warning["level"] == "WARNING" and warning["request_id"] == "db-gone-3"
+    assert "database unavailable on GET /requests/1" in warning["message"]
+    assert all("traceback" not in each for each in lines)
 
 
 def test_a_failed_sign_in_is_a_json_security_line(client, make, stderr):
