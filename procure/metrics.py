@@ -4,7 +4,7 @@ Request counts and latencies, the database pool and failed sign-ins are counted 
 each process by prometheus-client in its multiprocess mode: every gunicorn worker
 writes its own files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` answers their
 sum, whichever worker it reaches. Unset, a private folder is made that the workers
-of one server share (named after their parent process). What the database knows
+of one server share (named after their process group). What the database knows
 (the outbox, pending approval steps) is read from it at each scrape, so every
 worker answers the same.
 
@@ -25,8 +25,10 @@ import logging
 import os
 import tempfile
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sentry_sdk
 import sqlalchemy as sa
@@ -57,6 +59,7 @@ from .models import (
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SIGN_IN_EVENTS = {"sign_in_failed": "failed", "sign_in_throttled": "throttled"}
 _START = "procure_metrics_start"
+_COUNTED = "procure_metrics_counted"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +83,10 @@ def multiprocess_dir() -> str:
 
 
 def _private_dir() -> str:
-    # gunicorn's workers load the app each on their own: named after their common
-    # parent, they find the same folder and their counts add up.
-    path = Path(tempfile.gettempdir()) / f"procure-metrics-{os.getuid()}-{os.getppid()}"
+    # gunicorn's workers each load the app (unless --preload) after the fork; they share
+    # their master's process group, so a folder named after it is theirs in common, and
+    # a restarted service (a new group) starts its counts afresh.
+    path = Path(tempfile.gettempdir()) / f"procure-metrics-{os.getuid()}-{os.getpgrp()}"
     try:
         path.mkdir(mode=0o700)
     except FileExistsError:
@@ -135,18 +139,17 @@ def instruments() -> Instruments:
 
 
 def init_app(app: Flask) -> None:
+    """Count requests, serve ``/metrics``; nothing is written until a request comes, so
+    command-line runs leave no trace."""
     init_sentry(app)
     parse_allow(app.config["PROCURE_METRICS_ALLOW"])  # a malformed entry stops the start
-    metrics = instruments()
     # First among the hooks, so that a request another hook refuses is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics_view, methods=["GET"])
-    with app.app_context():
-        _watch_pool(db.engine, metrics)
     security_log = logging.getLogger("procure.security")
     if not any(isinstance(handler, _SignInFailures) for handler in security_log.handlers):
-        security_log.addHandler(_SignInFailures(metrics.sign_in_failures))
+        security_log.addHandler(_SignInFailures())
 
 
 def init_sentry(app: Flask) -> None:
@@ -182,6 +185,11 @@ def parse_allow(raw: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6
 
 def _start() -> None:
     setattr(g, _START, time.perf_counter())
+    # The test suite lends the app a connection in place of the engine: its engine.
+    engine = db.engine.engine
+    if engine not in _WATCHED:
+        _WATCHED.add(engine)
+        _watch_pool(engine, instruments())
 
 
 def _finish(response: Response) -> Response:
@@ -195,20 +203,32 @@ def _finish(response: Response) -> Response:
     return response
 
 
+_WATCHED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
 def _watch_pool(engine: sa.Engine, metrics: Instruments) -> None:
     size = getattr(engine.pool, "size", None)
     if callable(size):
         metrics.pool_size.set(size())
-    sa.event.listen(engine, "checkout", lambda *_: metrics.pool_in_use.inc())
-    sa.event.listen(engine, "checkin", lambda *_: metrics.pool_in_use.dec())
+
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        record.info[_COUNTED] = True
+        metrics.pool_in_use.inc()
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        # Only what was counted out: a connection already out when watching began.
+        if record is not None and record.info.pop(_COUNTED, False):
+            metrics.pool_in_use.dec()
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
 
 
 class _SignInFailures(logging.Handler):
     """Counts the security log's refused sign-ins (``security.security_event``)."""
 
-    def __init__(self, counter: Counter) -> None:
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.counter = counter
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
@@ -216,7 +236,7 @@ class _SignInFailures(logging.Handler):
             event = record.args[0]
         reason = SIGN_IN_EVENTS.get(str(event))
         if reason is not None:
-            self.counter.labels(reason).inc()
+            instruments().sign_in_failures.labels(reason).inc()
 
 
 class DatabaseCollector:

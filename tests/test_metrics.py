@@ -13,9 +13,11 @@ from decimal import Decimal
 
 import pytest
 import sentry_sdk
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from procure import create_app
+from procure import create_app, metrics
+from procure.config import normalise_database_url
 from procure.extensions import db as _db
 from procure.models import Notification, NotificationStatus, utcnow
 from procure.purchasing import services as purchasing
@@ -173,12 +175,20 @@ def test_pending_approval_steps_and_the_oldest_wait(client, token, db):
     assert ("procure_approval_oldest_wait_seconds", ()) in after
 
 
-def test_the_database_pool_is_shown(client, token):
-    samples = scrape(client)
-    assert ("procure_db_pool_connections_in_use", ()) in samples
-    # The scrape itself holds a connection while it reads the outbox.
-    assert value(samples, "procure_db_pool_connections_in_use") >= 0
-    assert ("procure_db_pool_size", ()) in samples
+def test_database_connections_in_use_are_shown(client, token, database_url):
+    engine = sa.create_engine(normalise_database_url(database_url), pool_size=3)
+    metrics._watch_pool(engine, metrics.instruments())
+    before = value(scrape(client), "procure_db_pool_connections_in_use")
+    try:
+        first, second = engine.connect(), engine.connect()
+        during = scrape(client)
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
+    assert value(during, "procure_db_pool_connections_in_use") == before + 2
+    assert value(during, "procure_db_pool_size") == 3
+    assert value(scrape(client), "procure_db_pool_connections_in_use") == before
 
 
 def test_counts_of_every_worker_are_summed(client, token):
