@@ -96,7 +96,11 @@ def register_transactions(app: Flask) -> None:
 def register_upload_limits(app: Flask) -> None:
     from . import attachments
 
-    attachments.init_app(app)
+    try:
+        attachments.init_app(app)
+    except ValueError as exc:  # the storage seam refuses a malformed PROCURE_STORAGE_URL
+        setting = "PROCURE_STORAGE_URL"
+        raise ConfigError(setting, str(exc).removeprefix(setting + "=")) from None
 
 
 def register_extensions(app: Flask) -> None:

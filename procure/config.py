@@ -361,8 +361,11 @@ def review(
     ):
         advice.append("PROCURE_SECURE_COOKIES: off while PROCURE_BASE_URL is https; set it to 1")
     settings = [(ENV_PREFIX + "INSTANCE_PATH", str(instance_path))]
+    malformed = {problem.setting for problem in problems}
     for key in [*ENVIRONMENT.values(), "SENTRY_DSN"]:
         if key != "PROCURE_INSTANCE_PATH":
-            shown = masked(key, values.get(key) if key in SECRET_KEYS else effective.get(key))
-            settings.append((env_name(key), shown))
+            value = values.get(key) if key in SECRET_KEYS else effective.get(key)
+            if env_name(key) in malformed and environ.get(env_name(key)):
+                value = environ[env_name(key)]  # as given, not the default used instead
+            settings.append((env_name(key), masked(key, value)))
     return settings, problems, advice

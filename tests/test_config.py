@@ -272,6 +272,7 @@ def test_check_config_names_every_problem_and_exits_1(monkeypatch, tmp_path):
     result = check_config(monkeypatch, tmp_path, **settings, PROCURE_DB_POOL_SIZE="-2")
 
     assert result.exit_code == 1
+    assert ["PROCURE_DB_POOL_SIZE", "-2"] in [line.split() for line in result.output.splitlines()]
     problems = result.output.split("Problems:", 1)[1]
     assert "PROCURE_DB_POOL_SIZE: -2 is out of range" in problems
     assert "PROCURE_SECRET_KEY: is required in production mode" in problems
@@ -287,6 +288,30 @@ def test_check_config_exits_1_when_the_database_cannot_be_reached(monkeypatch, t
     [problem] = [line for line in result.output.splitlines() if "PROCURE_DATABASE_URL:" in line]
     assert "127.0.0.1" in problem and "9" in problem
     assert ":pw@" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://files.example.org/procure", "the scheme is 'ftp'"),
+        ("file://relative/folder", "file:///absolute/path"),
+    ],
+)
+def test_a_malformed_storage_url_stops_the_start_and_check_config(
+    monkeypatch, tmp_path, url, message
+):
+    monkeypatch.setenv("PROCURE_STORAGE_URL", url)
+    with pytest.raises(ConfigError) as refused:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k"})
+    assert refused.value.setting == "PROCURE_STORAGE_URL"
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+    result = check_config(
+        monkeypatch, tmp_path, **{**production(tmp_path), "PROCURE_STORAGE_URL": url}
+    )
+    assert result.exit_code == 1
+    [problem] = result.output.split("Problems:", 1)[1].strip().splitlines()[:1]
+    assert problem.startswith("PROCURE_STORAGE_URL: ") and message in problem
 
 
 def test_check_config_runs_through_wsgi_when_procure_cannot_start(tmp_path):
