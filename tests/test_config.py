@@ -413,3 +413,16 @@ def test_the_nginx_example_terminates_tls_and_forwards_what_procure_reads():
         assert f"proxy_set_header {header} " in site
     assert "proxy_pass http://procure;" in site and "server 127.0.0.1:8000" in site
     assert site.count("{") == site.count("}")
+
+
+def test_check_config_exits_1_when_the_storage_cannot_be_reached(monkeypatch, tmp_path):
+    settings = production(tmp_path)
+    settings["PROCURE_STORAGE_URL"] = "s3://procure-files/prod?endpoint_url=http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "key-secret-never-printed")
+    result = check_config(monkeypatch, tmp_path, **settings)
+
+    assert result.exit_code == 1
+    [problem] = [line for line in result.output.splitlines() if "PROCURE_STORAGE_URL:" in line]
+    assert "cannot reach" in problem and "127.0.0.1:9" in problem
+    assert "key-secret-never-printed" not in result.output
