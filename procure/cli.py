@@ -17,7 +17,7 @@ from .admin import services as admin_services
 from .audit_export import export as export_audit
 from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
-from .db import init_db, ping, write_intent
+from .db import database_problem, init_db, write_intent
 from .errors import DomainError
 from .extensions import db
 from .models import Role
@@ -376,51 +376,33 @@ def check_config_command() -> None:
         or Path(__file__).resolve().parent.parent / "instance"
     ).resolve()
     settings, problems, advice = config_module.review(os.environ, instance)
-    shown = dict(settings)
     values, _ = config_module.read_environment(os.environ)
     url = config_module.normalise_database_url(
         values.get("SQLALCHEMY_DATABASE_URI") or "sqlite:///" + str(instance / "procure.db")
     )
-    missing = [p.setting for p in problems]
-    if "PROCURE_DATABASE_URL" not in missing and not any(
-        p.setting.startswith("PROCURE_DB_") for p in problems
-    ):
-        sqlite_file = sa_database_file(url)
-        if sqlite_file and not sqlite_file.exists():
-            advice.append(f"PROCURE_DATABASE_URL: {sqlite_file} does not exist yet; run init-db")
-        else:
-            options = config_module.engine_options(
-                {**vars(config_module.Config), **values, "SQLALCHEMY_DATABASE_URI": url}
-            )
-            reason = ping(url, options)
-            if reason:
-                problems.append(config_module.ConfigError("PROCURE_DATABASE_URL", reason))
+    missing = {problem.setting for problem in problems}
+    if not {"PROCURE_DATABASE_URL", "PROCURE_DB_POOL_SIZE", "PROCURE_DB_MAX_OVERFLOW"} & missing:
+        options = config_module.engine_options(
+            {**vars(config_module.Config), **values, "SQLALCHEMY_DATABASE_URI": url}
+        )
+        problem, hint = database_problem(url, options)
+        problems += [config_module.ConfigError("PROCURE_DATABASE_URL", problem)] if problem else []
+        advice += [f"PROCURE_DATABASE_URL: {hint}"] if hint else []
     if "PROCURE_STORAGE_URL" not in missing:
         storage_url = values.get("PROCURE_STORAGE_URL") or (instance / "attachments").as_uri()
         for problem in storage.check(storage_url):
-            name, _, message = problem.partition(": ")
-            if name != "PROCURE_STORAGE_URL":
-                name, message = "PROCURE_STORAGE_URL", problem
-            problems.append(config_module.ConfigError(name, message))
+            message = problem.removeprefix("PROCURE_STORAGE_URL: ").removeprefix(
+                "PROCURE_STORAGE_URL="
+            )
+            problems.append(config_module.ConfigError("PROCURE_STORAGE_URL", message))
     click.echo("Settings:")
-    width = max(len(name) for name in shown)
-    for name, value in settings:
-        click.echo(f"  {name.ljust(width)}  {value}")
+    width = max(len(name) for name, _value in settings)
+    click.echo("\n".join(f"  {name.ljust(width)}  {value}" for name, value in settings))
     click.echo("Problems:" if problems else "Problems: none")
-    for problem in problems:
-        click.echo(f"  {problem}")
-    for line in advice:
-        click.echo(f"Advice: {line}")
+    click.echo("".join(f"  {problem}\n" for problem in problems), nl=False)
+    click.echo("".join(f"Advice: {line}\n" for line in advice), nl=False)
     if problems:
         sys.exit(1)
-
-
-def sa_database_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for another database or an in-memory one)."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
 
 
 def check_config_app() -> Flask:

@@ -125,3 +125,14 @@ def ping(url: str, engine_options: dict[str, object]) -> str | None:
     finally:
         engine.dispose()
     return None
+
+
+def database_problem(url: str, engine_options: dict[str, object]) -> tuple[str | None, str | None]:
+    """``check-config``'s look at the database: (why it cannot be reached, advice).
+
+    A SQLite file not made yet is advice (``init-db`` makes it), and is not created here."""
+    if url.startswith("sqlite"):
+        path = sa.make_url(url).database
+        if path and path != ":memory:" and not Path(path).exists():
+            return None, f"{path} does not exist yet; run init-db"
+    return ping(url, engine_options), None
