@@ -5,6 +5,7 @@ Everything here is read inside :func:`procure.create_app`, never at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -53,6 +54,8 @@ INTEGER_KEYS = {
     "PROCURE_DB_STATEMENT_TIMEOUT": (0, 2**31 - 1),
     "PROCURE_DB_IDLE_TX_TIMEOUT": (0, 2**31 - 1),
 }
+# Comma-separated IP addresses or networks (10.0.0.0/8).
+ADDRESS_LISTS = {"PROCURE_METRICS_ALLOW"}
 CHOICES = {"PROCURE_ENV": ("development", "production"), "PROCURE_LOG_FORMAT": ("json", "text")}
 # Settings whose value check-config never prints (URLs show with their password masked).
 SECRET_KEYS = {"SECRET_KEY", "PROCURE_METRICS_TOKEN", "SENTRY_DSN"}
@@ -157,6 +160,13 @@ def _parse(key: str, raw: str) -> Any:
         if flag not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
             raise ConfigError(setting, f"{raw!r} is not one of 1, 0, true, false, yes, no")
         return flag in {"1", "true", "yes", "on"}
+    if key in ADDRESS_LISTS:
+        for entry in filter(None, (part.strip() for part in raw.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigError(setting, f"{entry!r} is not an IP address or network") from None
+        return raw
     if key in CHOICES:
         choice = raw.strip().lower()
         if choice not in CHOICES[key]:
