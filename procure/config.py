@@ -160,6 +160,16 @@ def _parse(key: str, raw: str) -> Any:
         if flag not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
             raise ConfigError(setting, f"{raw!r} is not one of 1, 0, true, false, yes, no")
         return flag in {"1", "true", "yes", "on"}
+    if key == "SQLALCHEMY_DATABASE_URI":
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        if scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ConfigError(setting, "must be a postgresql:// or sqlite:/// URL")
+        return raw
+    if key == "SENTRY_DSN":
+        dsn = urlsplit(raw.strip())
+        if dsn.scheme not in {"http", "https"} or not dsn.username or not dsn.path.strip("/"):
+            raise ConfigError(setting, "must look like https://<key>@<host>/<project>")
+        return raw.strip()
     if key in ADDRESS_LISTS:
         for entry in filter(None, (part.strip() for part in raw.split(","))):
             try:

@@ -150,6 +150,9 @@ def test_a_postgresql_database_needs_the_secret_and_base_url_too():
         ("PROCURE_LOG_FORMAT", "xml", "PROCURE_LOG_FORMAT: 'xml' is not one of json, text"),
         ("PROCURE_SECURE_COOKIES", "maybe", "PROCURE_SECURE_COOKIES: 'maybe' is not one of"),
         ("PROCURE_FISCAL_YEAR_START", "13", "PROCURE_FISCAL_YEAR_START: 13 is out of range"),
+        ("PROCURE_DATABASE_URL", "db.internal/procure", "PROCURE_DATABASE_URL: must be a"),
+        ("PROCURE_DATABASE_URL", "mysql://u:pw@db/procure", "PROCURE_DATABASE_URL: must be a"),
+        ("SENTRY_DSN", "sentry.example.org", "SENTRY_DSN: must look like https://"),
         (
             "PROCURE_METRICS_ALLOW",
             "10.0.0.1, 10.1.0.0/16, monitor.internal",
