@@ -208,7 +208,9 @@ def flask(database: str, *args: str, timeout: float | None = None) -> str:
     if result.returncode != 0:
         raise BenchError(
             f"flask {' '.join(args)} failed on {database}: "
-            + (result.stderr.strip().splitlines() or ["no message"])[-1]
+            # The last lines: a command that is missing because the app did not load
+            # says why only above "No such command".
+            + "\n".join(result.stderr.strip().splitlines()[-12:] or ["no message"])
         )
     return result.stdout
 
