@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from procure import attachments, create_app, storage
+from procure.config import ConfigError
 from procure.extensions import db
 from procure.models import Attachment, Notification, User, utcnow
 from procure.notifications import mail
@@ -111,7 +112,7 @@ def test_a_malformed_url_is_refused_naming_the_setting(url, why):
 
 def test_the_app_refuses_to_start_with_a_malformed_url(monkeypatch):
     monkeypatch.setenv("PROCURE_STORAGE_URL", "s3://")
-    with pytest.raises(ValueError, match=r"^PROCURE_STORAGE_URL='s3://': name the bucket"):
+    with pytest.raises(ConfigError, match=r"^PROCURE_STORAGE_URL: 's3://': name the bucket"):
         create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
