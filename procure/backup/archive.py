@@ -13,6 +13,7 @@ import re
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from .. import storage
 
@@ -94,8 +95,8 @@ def read_manifest(archive: tarfile.TarFile, path: Path) -> dict:
     return manifest
 
 
-def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Path) -> None:
-    """Copy a member out, refusing it unless it hashes to ``sha256``."""
+def _member(archive: tarfile.TarFile, name: str) -> IO[bytes]:
+    """The member ``name`` to read, or a ``BackupError`` saying what is wrong with it."""
     try:
         member = archive.getmember(name)
     except KeyError:
@@ -103,6 +104,16 @@ def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Pa
     source = archive.extractfile(member) if member.isfile() else None
     if source is None:
         raise BackupError(f"{name} in the backup is not a file.")
+    return source
+
+
+def _damaged(name: str) -> BackupError:
+    return BackupError(f"{name} in the backup is damaged: its SHA-256 is not the one recorded.")
+
+
+def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Path) -> None:
+    """Copy a member out, refusing it unless it hashes to ``sha256``."""
+    source = _member(archive, name)
     digest = hashlib.sha256()
     handle, partial = tempfile.mkstemp(prefix=".restore-", dir=target.parent)
     try:
@@ -111,9 +122,7 @@ def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Pa
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
-            raise BackupError(
-                f"{name} in the backup is damaged: its SHA-256 is not the one recorded."
-            )
+            raise _damaged(name)
         os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
@@ -122,16 +131,9 @@ def extract_checked(archive: tarfile.TarFile, name: str, sha256: str, target: Pa
 
 def read_checked(archive: tarfile.TarFile, name: str, sha256: str) -> bytes:
     """A stored file's bytes out of the backup, refused unless they hash to ``sha256``."""
-    try:
-        member = archive.getmember(name)
-    except KeyError:
-        raise BackupError(f"The backup lacks {name}.") from None
-    source = archive.extractfile(member) if member.isfile() else None
-    if source is None:
-        raise BackupError(f"{name} in the backup is not a file.")
-    data = source.read()
+    data = _member(archive, name).read()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise BackupError(f"{name} in the backup is damaged: its SHA-256 is not the one recorded.")
+        raise _damaged(name)
     return data
 
 
