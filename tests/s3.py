@@ -15,6 +15,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+_NAMES = itertools.count(1)
+
 REGION = "us-east-1"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "procure-test",
@@ -41,7 +43,6 @@ class S3Endpoint:
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._server: ThreadedMotoServer | None = None
-        self._names = itertools.count(1)
 
     def start(self) -> None:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -56,7 +57,10 @@ class S3Endpoint:
         return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION)
 
     def bucket(self) -> str:
-        name = f"procure-test-{os.getpid()}-{next(self._names)}"
+        # Unique in the process, not only in this endpoint: moto keeps its buckets in
+        # the process, so a second endpoint counting from 1 again would reuse a name
+        # (and find the first one's objects in it).
+        name = f"procure-test-{os.getpid()}-{next(_NAMES)}"
         self.client().create_bucket(Bucket=name)
         return name
 
