@@ -43,7 +43,7 @@ from prometheus_client import (
     values,
 )
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sentry_sdk.integrations.flask import FlaskIntegration
 
 from .extensions import db
@@ -79,7 +79,29 @@ def multiprocess_dir() -> str:
         path = _private_dir()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     Path(path).mkdir(parents=True, exist_ok=True)
+    _forget_the_dead(path)
     return path
+
+
+def _forget_the_dead(path: str) -> None:
+    """Drop the live gauges of processes that are gone: a worker killed before
+    gunicorn's ``child_exit`` hook ran (or a server without the hook) would otherwise
+    be counted in "connections in use" for ever. Counters of dead workers stay: their
+    requests happened."""
+    for live in Path(path).glob("gauge_live*_*.db"):
+        pid = live.stem.rpartition("_")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            mark_process_dead(int(pid), path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # somebody else's process
+    return True
 
 
 def _private_dir() -> str:

@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sentry_sdk
@@ -203,6 +204,28 @@ def test_counts_of_every_worker_are_summed(client, token):
 
     after = value(scrape(client), "procure_http_requests_total", **labels)
     assert after - before == 5
+
+
+def test_a_dead_workers_live_gauges_are_dropped(client, token):
+    """A worker killed before gunicorn's child_exit hook ran leaves its live gauges
+    behind; they are dropped, not summed with the living, at the next scrape."""
+    before = value(scrape(client), "procure_db_pool_size")
+    worker = (
+        "import os\nfrom procure import metrics\n"
+        "metrics.instruments().pool_size.set(7)\nprint(os.getpid())\n"
+    )
+    pid = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", worker],
+        check=True,
+        env=dict(os.environ),
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert list(folder.glob(f"gauge_live*_{pid}.db"))  # left behind by the dead worker
+    assert value(scrape(client), "procure_db_pool_size") == before
+    assert not list(folder.glob(f"gauge_live*_{pid}.db"))
 
 
 # Sentry ----------------------------------------------------------------------------------
