@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from .orders import bp as orders_bp
     from .purchasing import bp as purchasing_bp
     from .reports import bp as reports_bp
+    from .scim import bp as scim_bp
     from .sourcing import bp as sourcing_bp
     from .vendors import bp as vendors_bp
 
@@ -151,6 +152,9 @@ def register_blueprints(app: Flask) -> None:
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    # SCIM likewise: the directory authenticates with a bearer token of its own.
+    csrf.exempt(scim_bp)
+    app.register_blueprint(scim_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

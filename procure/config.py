@@ -42,6 +42,29 @@ ENVIRONMENT = {
     "DB_IDLE_TX_TIMEOUT": "PROCURE_DB_IDLE_TX_TIMEOUT",
     "INSTANCE_PATH": "PROCURE_INSTANCE_PATH",
     "STORAGE_URL": "PROCURE_STORAGE_URL",
+    # Sign-in and provisioning (docs/sign-in.md).
+    "OIDC_ISSUER": "PROCURE_OIDC_ISSUER",
+    "OIDC_CLIENT_ID": "PROCURE_OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET": "PROCURE_OIDC_CLIENT_SECRET",
+    "OIDC_NAME": "PROCURE_OIDC_NAME",
+    "OIDC_SCOPES": "PROCURE_OIDC_SCOPES",
+    "OIDC_GROUPS_CLAIM": "PROCURE_OIDC_GROUPS_CLAIM",
+    "SAML_IDP_METADATA": "PROCURE_SAML_IDP_METADATA",
+    "SAML_SP_ENTITY_ID": "PROCURE_SAML_SP_ENTITY_ID",
+    "SAML_NAME": "PROCURE_SAML_NAME",
+    "SAML_SP_KEY": "PROCURE_SAML_SP_KEY",
+    "SAML_SP_CERT": "PROCURE_SAML_SP_CERT",
+    "PASSWORD_LOGIN": "PROCURE_PASSWORD_LOGIN",
+    "BREAK_GLASS": "PROCURE_BREAK_GLASS",
+    "GROUP_ROLES": "PROCURE_GROUP_ROLES",
+    "DEPARTMENT_ATTRIBUTE": "PROCURE_DEPARTMENT_ATTRIBUTE",
+    "LDAP_URL": "PROCURE_LDAP_URL",
+    "LDAP_BIND_DN": "PROCURE_LDAP_BIND_DN",
+    "LDAP_BIND_PASSWORD": "PROCURE_LDAP_BIND_PASSWORD",
+    "LDAP_BASE_DN": "PROCURE_LDAP_BASE_DN",
+    "LDAP_USER_FILTER": "PROCURE_LDAP_USER_FILTER",
+    "LDAP_STARTTLS": "PROCURE_LDAP_STARTTLS",
+    "LDAP_CA_FILE": "PROCURE_LDAP_CA_FILE",
 }
 
 # Whole numbers and the range each may take (inclusive).
@@ -58,9 +81,20 @@ INTEGER_KEYS = {
 ADDRESS_LISTS = {"PROCURE_METRICS_ALLOW"}
 CHOICES = {"PROCURE_ENV": ("development", "production"), "PROCURE_LOG_FORMAT": ("json", "text")}
 # Settings whose value check-config never prints (URLs show with their password masked).
-SECRET_KEYS = {"SECRET_KEY", "PROCURE_METRICS_TOKEN", "SENTRY_DSN"}
-URL_KEYS = {"SQLALCHEMY_DATABASE_URI", "PROCURE_SMTP_URL", "PROCURE_STORAGE_URL"}
-BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
+SECRET_KEYS = {
+    "SECRET_KEY",
+    "PROCURE_METRICS_TOKEN",
+    "SENTRY_DSN",
+    "PROCURE_OIDC_CLIENT_SECRET",
+    "PROCURE_LDAP_BIND_PASSWORD",
+}
+URL_KEYS = {
+    "SQLALCHEMY_DATABASE_URI",
+    "PROCURE_SMTP_URL",
+    "PROCURE_STORAGE_URL",
+    "PROCURE_LDAP_URL",
+}
+BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "PROCURE_PASSWORD_LOGIN", "PROCURE_LDAP_STARTTLS"}
 
 
 class Config:
@@ -122,6 +156,37 @@ class Config:
     LOGIN_THROTTLE_SECONDS = 30
     LOGIN_THROTTLE_MAX_SECONDS = 15 * 60
     API_PAGE_SIZE_MAX = 200
+    # Single sign-on (docs/sign-in.md). OpenID Connect is offered when the issuer and the
+    # client id are set; SAML when the identity provider's metadata (a file or a URL) is.
+    PROCURE_OIDC_ISSUER = ""
+    PROCURE_OIDC_CLIENT_ID = ""
+    PROCURE_OIDC_CLIENT_SECRET = ""
+    PROCURE_OIDC_NAME = "Company account"
+    PROCURE_OIDC_SCOPES = "openid email profile"
+    PROCURE_OIDC_GROUPS_CLAIM = "groups"
+    PROCURE_SAML_IDP_METADATA = ""
+    # Default: PROCURE_BASE_URL + /saml/metadata.
+    PROCURE_SAML_SP_ENTITY_ID = ""
+    PROCURE_SAML_NAME = "Company sign-in (SAML)"
+    # The service provider's own key and certificate (PEM files) for signed requests and
+    # encrypted assertions; without them requests go unsigned.
+    PROCURE_SAML_SP_KEY = ""
+    PROCURE_SAML_SP_CERT = ""
+    # Off: only the break-glass admins (comma-separated e-mails) sign in by password.
+    PROCURE_PASSWORD_LOGIN = True
+    PROCURE_BREAK_GLASS = ""
+    # "group=role,group=role": the identity provider's groups and the roles they give;
+    # the admin page /admin/sign-in edits the same mapping.
+    PROCURE_GROUP_ROLES = ""
+    PROCURE_DEPARTMENT_ATTRIBUTE = "department"
+    # LDAP / Active Directory sign-in and sync-directory.
+    PROCURE_LDAP_URL = ""
+    PROCURE_LDAP_BIND_DN = ""
+    PROCURE_LDAP_BIND_PASSWORD = ""
+    PROCURE_LDAP_BASE_DN = ""
+    PROCURE_LDAP_USER_FILTER = "(|(mail={login})(uid={login}))"
+    PROCURE_LDAP_STARTTLS = False
+    PROCURE_LDAP_CA_FILE = ""
     # werkzeug's default; the test suite sets a cheap one to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 -- a method name, not a password
 

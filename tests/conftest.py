@@ -254,6 +254,34 @@ def new_client(app):
     return app.test_client
 
 
+@pytest.fixture(scope="session")
+def database_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """``database_for(name)`` gives a new empty database of the kind under test (``--db``),
+    dropped at the end of the run: for a live server of a test module's own."""
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise pytest.UsageError(f"unsafe database name {name!r}")
+        if request.config.getoption("--db") == "postgres":
+            from procure.config import normalise_database_url
+
+            url = sa.make_url(normalise_database_url(_postgres_url()))
+            made.append(
+                _prepare_postgres(
+                    url.set(database=f"{url.database}_{name}").render_as_string(
+                        hide_password=False
+                    )
+                )
+            )
+            return made[-1]
+        return "sqlite:///" + str(tmp_path_factory.mktemp(name) / "procure.db")
+
+    yield make
+    for url in made:
+        _drop_postgres(url)
+
+
 @pytest.fixture
 def empty_database_url(request: pytest.FixtureRequest, tmp_path):
     """A second database of the kind under test, empty: for building a schema from nothing."""

@@ -98,14 +98,22 @@ class LiveServer:
             db.engine.dispose()
 
 
-def start_live_server(directory: Path) -> LiveServer:
-    """Serve a fresh Procure with the demo organisation; its database lives in ``directory``."""
+def start_live_server(
+    directory: Path, *, config: dict | None = None, database_uri: str | None = None
+) -> LiveServer:
+    """Serve a fresh Procure with the demo organisation; its database lives in ``directory``
+    unless ``database_uri`` names another (an empty one: the schema is made here).
+    ``config`` adds settings (a sign-in provider's, say)."""
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(directory) / "procure.db"),
+            "SQLALCHEMY_DATABASE_URI": database_uri
+            or "sqlite:///" + str(Path(directory) / "procure.db"),
             "SECRET_KEY": secrets.token_hex(32),
             "WTF_CSRF_ENABLED": True,
             "ATTACHMENTS_DIR": str(Path(directory) / "attachments"),
+            # Set to the address really served once the port is known (below).
+            "PROCURE_BASE_URL": "http://127.0.0.1",
+            **(config or {}),
         }
     )
     init_db(app)

@@ -1,0 +1,1 @@
+"""Finishing or refusing a sign-in through an identity provider."""

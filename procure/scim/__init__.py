@@ -1,0 +1,5 @@
+"""SCIM 2.0 (RFC 7643/7644) at /scim/v2: the directory pushes users and groups."""
+
+from flask import Blueprint
+
+bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
