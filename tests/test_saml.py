@@ -1,0 +1,273 @@
+"""Signing in through SAML 2.0, against a real identity provider: pysaml2's IdP on
+loopback (``tests/idp/saml``), which signs its assertions with a key made for the run
+and, when a test asks, answers wrongly (unsigned, another key, another audience,
+expired, for another request)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import defusedxml.ElementTree as SafeET
+import pytest
+import sqlalchemy as sa
+from saml2 import md
+from saml2.validate import valid_instance
+
+from procure.models import AuditEvent, ExternalIdentity, Role, User
+
+from .saml_support import (  # noqa: F401 -- the saml_idp and saml_app fixtures
+    acs_path,
+    idp_answer,
+    person,
+    saml_app_fixture,
+    saml_idp_fixture,
+)
+
+# The test app's PROCURE_BASE_URL (tests/conftest.py).
+ENTITY_ID = "http://procure.test/saml/metadata"
+ACS = "http://procure.test/saml/acs"
+MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+
+
+@pytest.fixture
+def security_log(caplog):
+    caplog.set_level(logging.INFO, logger="procure.security")
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "procure.security"]
+
+    return lines
+
+
+@pytest.fixture
+def departments(make):
+    make.department("IT")
+    make.department("FIN")
+
+
+def ada(**changes) -> dict:
+    values = {
+        "mail": "ada@corp.example",
+        "name": "Ada Lovelace",
+        "groups": ["procure-requesters", "procure-approvers"],
+        "department": "FIN",
+        **changes,
+    }
+    return {"ada": person("ada-0001", **values)}
+
+
+def sign_in(client, idp, username: str = "ada", next_url: str | None = None):
+    action, form = idp_answer(client, idp, username, next_url=next_url)
+    assert action == ACS
+    return client.post(acs_path(action), data=form)
+
+
+def user_by_email(db, email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def count(db, model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_the_saml_paths_are_not_found_when_saml_is_not_configured(client):
+    assert client.get("/saml/metadata").status_code == 404
+    assert client.get("/saml/login").status_code == 404
+    assert client.post("/saml/acs", data={"SAMLResponse": "x"}).status_code == 404
+
+
+def test_the_metadata_names_our_entity_id_and_acs_and_asks_for_signed_assertions(client, saml_app):
+    response = client.get("/saml/metadata")
+    assert response.status_code == 200
+    assert response.mimetype == "application/samlmetadata+xml"
+    text = response.get_data(as_text=True)
+    # Valid by the SAML metadata schema, as pysaml2 knows it.
+    assert valid_instance(md.entity_descriptor_from_string(text))
+    root = SafeET.fromstring(text)
+    assert root.get("entityID") == ENTITY_ID
+    sp = root.find(f"{MD}SPSSODescriptor")
+    assert sp.get("WantAssertionsSigned") == "true"
+    (acs,) = sp.findall(f"{MD}AssertionConsumerService")
+    assert acs.get("Location") == ACS
+    assert acs.get("Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+    assert [element.text for element in sp.findall(f"{MD}NameIDFormat")] == [PERSISTENT]
+
+
+def test_the_sign_in_button_leads_to_the_identity_provider(client, saml_app, saml_idp):
+    page = client.get("/login").get_data(as_text=True)
+    assert "Sign in with Test IdP" in page
+    start = client.get("/saml/login?next=/requests")
+    assert start.status_code == 302
+    assert start.headers["Location"].startswith(saml_idp.url + "/sso/redirect?SAMLRequest=")
+
+
+def test_a_first_sign_in_creates_the_account_with_the_roles_of_its_groups(
+    client, db, saml_app, saml_idp, departments, security_log
+):
+    saml_idp.set_users(ada())
+    response = sign_in(client, saml_idp, next_url="/profile")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/profile"
+    user = user_by_email(db, "ada@corp.example")
+    assert user is not None and user.active and user.source == "saml"
+    assert user.name == "Ada Lovelace"
+    assert user.department.code == "FIN"
+    assert set(user.roles) == {Role.REQUESTER, Role.APPROVER}
+    link = db.session.scalar(
+        sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id)
+    )
+    assert (link.source, link.issuer, link.subject) == ("saml", saml_idp.entity_id, "ada-0001")
+    # Signed in: the dashboard greets Ada.
+    assert "Good to see you, Ada" in client.get("/").get_data(as_text=True)
+    assert any("event=sign_in " in line and "method='saml'" in line for line in security_log())
+
+
+def test_a_second_sign_in_after_a_group_change_updates_the_roles_audited(
+    client, db, saml_app, saml_idp, departments
+):
+    saml_idp.set_users(ada())
+    assert sign_in(client, saml_idp).status_code == 302
+    first = user_by_email(db, "ada@corp.example")
+    client.post("/logout")
+
+    # Moved out of the approvers; a new address at the IdP, the same NameID.
+    saml_idp.set_users(ada(groups=["procure-requesters"], mail="ada.lovelace@corp.example"))
+    assert sign_in(client, saml_idp).status_code == 302
+
+    user = db.session.get(User, first.id)
+    assert user.email == "ada.lovelace@corp.example"
+    assert set(user.roles) == {Role.REQUESTER}
+    assert count(db, ExternalIdentity) == 1
+    changes = [
+        json.loads(event.changes)
+        for event in db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity == "user",
+                AuditEvent.entity_id == user.id,
+                AuditEvent.action == "sync",
+            )
+        )
+    ]
+    assert {
+        "email": ["ada@corp.example", "ada.lovelace@corp.example"],
+        "roles": [["approver", "requester"], ["requester"]],
+        "via": "saml",
+    } in changes
+
+
+def test_a_sign_in_whose_groups_give_no_role_keeps_the_account_but_lets_nobody_in(
+    client, db, saml_app, saml_idp, departments, security_log
+):
+    saml_idp.set_users(ada(groups=["marketing"]))
+    response = sign_in(client, saml_idp)
+
+    assert response.status_code == 403
+    assert "No access yet" in response.get_data(as_text=True)
+    user = user_by_email(db, "ada@corp.example")
+    assert user is not None and set(user.roles) == set()
+    assert client.get("/").status_code == 302  # still the sign-in page
+    assert any("reason='no_role'" in line for line in security_log())
+
+
+TAMPERED = {
+    "unsigned assertion": ({"sign_assertion": False}, "bad_signature"),
+    "unsigned assertion in a signed response": (
+        {"sign_assertion": False, "sign_response": True},
+        "bad_signature",
+    ),
+    "signed by a key not in the metadata": ({"foreign_key": True}, "bad_signature"),
+    "for another service provider": (
+        {"audience": "https://elsewhere.example/saml/metadata"},
+        "bad_assertion",
+    ),
+    "expired": ({"valid_minutes": -10}, "expired"),
+    "answering another request": ({"in_response_to": "id-never-sent-by-procure"}, None),
+    "unsolicited": ({"in_response_to": None}, "unsolicited"),
+}
+
+
+@pytest.mark.parametrize("bend", TAMPERED.values(), ids=TAMPERED.keys())
+def test_a_tampered_answer_is_refused_and_changes_nothing(
+    client, db, saml_app, saml_idp, departments, security_log, bend
+):
+    bends, reason = bend
+    saml_idp.set_users(ada(), **bends)
+    users, links = count(db, User), count(db, ExternalIdentity)
+
+    response = sign_in(client, saml_idp)
+
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "Sign-in refused" in response.get_data(as_text=True)
+    assert (count(db, User), count(db, ExternalIdentity)) == (users, links)
+    assert user_by_email(db, "ada@corp.example") is None
+    assert client.get("/").status_code == 302
+    refusals = [line for line in security_log() if "event=sign_in_refused" in line]
+    assert len(refusals) == 1 and "method='saml'" in refusals[0]
+    if reason:
+        assert f"reason='{reason}'" in refusals[0]
+    else:
+        # A signed answer to a request Procure never sent.
+        assert "reason='unknown_request'" in refusals[0]
+
+
+def test_the_same_answer_posted_twice_signs_in_once(
+    app, client, db, saml_app, saml_idp, departments, security_log
+):
+    saml_idp.set_users(ada())
+    action, form = idp_answer(client, saml_idp, "ada")
+    assert client.post(acs_path(action), data=form).status_code == 302
+    users, links = count(db, User), count(db, ExternalIdentity)
+
+    # Someone who captured the form posts it again, from a browser of their own.
+    thief = app.test_client()
+    replayed = thief.post(acs_path(action), data=form)
+
+    assert replayed.status_code == 400
+    assert (count(db, User), count(db, ExternalIdentity)) == (users, links)
+    assert thief.get("/").status_code == 302
+    assert any(
+        "event=sign_in_refused" in line and "reason='replay'" in line for line in security_log()
+    )
+
+
+def test_the_relay_state_never_sends_the_person_to_another_site(
+    client, saml_app, saml_idp, departments
+):
+    saml_idp.set_users(ada())
+    action, form = idp_answer(client, saml_idp, "ada")
+    response = client.post(
+        acs_path(action), data={**form, "RelayState": "https://evil.example/phish"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x"
+ InResponseTo="y">&lol2;</samlp:Response>"""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not base64 at all!",
+        base64.b64encode(b"<not-xml").decode(),
+        base64.b64encode(b"<a>an element that is no SAML response</a>").decode(),
+        base64.b64encode(BILLION_LAUGHS.encode()).decode(),
+    ],
+    ids=["empty", "not base64", "not XML", "not a response", "entities"],
+)
+def test_a_malformed_answer_is_refused_with_400(
+    client, db, saml_app, departments, security_log, value
+):
+    users = count(db, User)
+    response = client.post("/saml/acs", data={"SAMLResponse": value})
+    assert response.status_code == 400
+    assert count(db, User) == users
+    assert any("reason='bad_response'" in line for line in security_log())
