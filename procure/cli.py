@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit, backup, benchdata, demo, reference, storage, stored_files
+from . import audit, backup, benchdata, config_review, demo, reference, storage, stored_files
 from . import config as config_module
 from .admin import services as admin_services
 from .audit_export import export as export_audit
@@ -375,7 +375,7 @@ def check_config_command() -> None:
         os.environ.get("PROCURE_INSTANCE_PATH")
         or Path(__file__).resolve().parent.parent / "instance"
     ).resolve()
-    settings, problems, advice = config_module.review(os.environ, instance)
+    settings, problems, advice = config_review.review(os.environ, instance)
     values, _ = config_module.read_environment(os.environ)
     url = config_module.normalise_database_url(
         values.get("SQLALCHEMY_DATABASE_URI") or "sqlite:///" + str(instance / "procure.db")

@@ -3,8 +3,9 @@
 Deleted once older than ``PROCURE_RETENTION_DAYS`` (90 by default): sessions that
 ended (signed out, replaced, or ended by a password change), sign-in throttle rows
 whose last failure is that old and that block nobody now, and notifications that
-were delivered. Pending and failed notifications stay (someone must look at them),
-and so does every session still open.
+were delivered; and, whatever their age, the single-use values of sign-in protocols
+that have expired (``identity/replay.py``). Pending and failed notifications stay
+(someone must look at them), and so does every session still open.
 
 The audit log is never pruned: it is the organisation's record, and its hash chain
 would no longer verify. docs/operations.md says how it grows and how to archive it.
@@ -23,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .extensions import db
+from .identity import replay
 from .models import LoginAttempt, Notification, NotificationStatus, UserSession, utcnow
 
 DEFAULT_BATCH_SIZE = 1000
@@ -67,10 +69,13 @@ def prune(
             sa.and_(Notification.status == NotificationStatus.SENT, Notification.sent_at < cutoff),
         ),
     ]
-    return [
+    removed = [
         Removed(kind, _delete_in_batches(key, condition, batch_size))
         for kind, key, condition in kinds
     ]
+    nonces = replay.prune(now)
+    db.session.commit()
+    return [*removed, Removed("sign-in nonces", nonces)]
 
 
 def _delete_in_batches(key: Any, condition: Any, batch_size: int) -> int:

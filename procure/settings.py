@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     # Split purchases: requests of one department to one vendor or category created
     # within this many days of each other are looked at together.
     "reports.split_window_days": 14,
+    # Single sign-on and the directory (identity/mapping.py): the groups that give roles,
+    # where the department comes from, linking by e-mail. None until admin saves the page:
+    # then PROCURE_GROUP_ROLES and PROCURE_DEPARTMENT_ATTRIBUTE say it.
+    "signin.mapping": None,
     # The buying organisation's details (organisation.py): empty until admin sets them.
     "organisation": {},
     # The standard clauses of every maintenance, support or service agreement

@@ -16,6 +16,9 @@ them as API.md's ``fields``, pages show each beside its field (``procure.web``).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import ValidationError
@@ -33,6 +36,16 @@ class FieldErrors:
 
     def __contains__(self, field: str) -> bool:
         return field in self.fields
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        """Gather the problems a check raises instead of stopping at the first field."""
+        try:
+            yield
+        except ValidationError as exc:
+            for field, messages in (exc.fields or {"": [exc.message]}).items():
+                for message in messages:
+                    self.add(field, message)
 
     def raise_if_any(self) -> None:
         if self.fields:

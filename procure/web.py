@@ -5,7 +5,9 @@ the JSON API has the same in ``api/spec.py``'s ``@operation``). A request that
 changes something (any method but GET, HEAD, OPTIONS) commits once, after its view
 answered with a success or a redirect; an exception or an answer of 400 and above
 rolls everything back, flash messages of the failed attempt included. A GET never
-commits. Views therefore never call ``commit()`` or ``rollback()``; services flush.
+commits, but for the views marked :func:`writes_on_get`: an identity provider sends the
+browser back to Procure with a redirect, which can only be a GET, and that GET signs in.
+Views therefore never call ``commit()`` or ``rollback()``; services flush.
 
 A service refuses bad input with a :class:`~procure.errors.ValidationError` naming
 fields. :func:`form_errors` catches it around the service call, rolls back and puts
@@ -35,6 +37,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, session
 from flask_wtf import FlaskForm
 
+from .db import set_write_intent
 from .errors import ValidationError
 from .extensions import db
 
@@ -48,13 +51,23 @@ def keep_changes() -> None:
     setattr(g, _KEEP, True)
 
 
+def writes_on_get(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose GET changes something (a sign-in callback): it commits like a POST.
+    Put it under the route decorator."""
+    view._writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
 def one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``view`` as one transaction: commit on success, roll back on any error."""
+    writes = getattr(view, "_writes_on_get", False)
 
     @functools.wraps(view)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS and not writes:
             return view(*args, **kwargs)
+        if writes:
+            set_write_intent(True)
         flashes = list(session.get("_flashes", ()))
         try:
             response = current_app.make_response(view(*args, **kwargs))

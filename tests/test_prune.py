@@ -13,6 +13,7 @@ from procure.models import (
     LoginAttempt,
     Notification,
     NotificationStatus,
+    SignInNonce,
     UserSession,
     utcnow,
 )
@@ -78,6 +79,9 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
             _notification(NotificationStatus.SENT, ago=RECENT),  # kept
             _notification(NotificationStatus.PENDING, ago=OLD),  # not delivered: kept
             _notification(NotificationStatus.FAILED, ago=OLD),  # not delivered: kept
+            # Single-use values of sign-in protocols go once expired, whatever the setting.
+            SignInNonce(kind="oidc_nonce", value="spent", expires_at=utcnow() - RECENT),
+            SignInNonce(kind="oidc_nonce", value="live", expires_at=utcnow() + RECENT),
         ]
     )
     db.session.commit()
@@ -90,8 +94,10 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
         "removed 1 sessions",
         "removed 2 sign-in attempts",
         "removed 1 notifications",
+        "removed 1 sign-in nonces",
     ]
     db.session.expire_all()
+    assert list(db.session.scalars(sa.select(SignInNonce.value))) == ["live"]
     sessions = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id))
     assert sorted((s.ended_at is None) for s in sessions) == [False, True]
     assert sorted(db.session.scalars(sa.select(LoginAttempt.email))) == [
@@ -110,6 +116,7 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
         "removed 0 sessions",
         "removed 0 sign-in attempts",
         "removed 0 notifications",
+        "removed 0 sign-in nonces",
     ]
 
 
@@ -128,12 +135,13 @@ def test_prune_works_in_batches_and_follows_the_setting(app, db, runner):
             ("sessions", 0),
             ("sign-in attempts", 0),
             ("notifications", 3),
+            ("sign-in nonces", 0),
         ]
         db.session.add(_notification(NotificationStatus.SENT, ago=timedelta(days=30)))
         db.session.commit()
         result = runner.invoke(args=["prune"])
     finally:
         app.config["PROCURE_RETENTION_DAYS"] = 90
-    assert result.output.splitlines()[-1] == "removed 1 notifications"
+    assert result.output.splitlines()[2] == "removed 1 notifications"
     remaining = db.session.scalars(sa.select(Notification.subject)).all()
     assert sorted(remaining) == ["sent 8 days ago", "sent 9 days ago"]

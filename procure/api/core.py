@@ -6,7 +6,7 @@ from flask import current_app, jsonify
 from pydantic import Field
 
 from ..auth import services as auth_services
-from ..errors import TooManyRequests, Unauthorized
+from ..errors import Forbidden, TooManyRequests, Unauthorized
 from ..extensions import db
 from ..security import security_event
 from . import bp
@@ -54,11 +54,15 @@ def user_out(user) -> UserOut:  # type: ignore[no-untyped-def]
     auth=False,
     summary="Exchange an e-mail and password for an API token",
     tag="Auth",
-    errors=(401, 429),
+    errors=(401, 403, 429),
 )
 def create_token(body: TokenIn):
-    """The same throttle as the sign-in page applies."""
+    """The same throttle as the sign-in page applies. With password sign-in switched
+    off (``PROCURE_PASSWORD_LOGIN=0``) only the break-glass admins get a token here: 403."""
     result = auth_services.sign_in(body.email, body.password)
+    if result.forbidden:
+        security_event("sign_in_refused", reason="password_login_off", email=body.email)
+        raise Forbidden(result.error)
     if result.user is None:
         db.session.commit()  # the failure counts towards the throttle
         security_event(

@@ -15,10 +15,15 @@ from .. import audit
 from ..db import write_intent
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
+from ..identity import providers
 from ..models import ApiToken, LoginAttempt, Notification, User, UserSession, utcnow
 from ..validation import text
 
 GENERIC_FAILURE = "The e-mail address or the password is not right."
+PASSWORD_OFF = (  # noqa: S105 -- a message, not a password
+    "Signing in with a Procure password is switched off here: use your company sign-in "
+    "above. Administrators named for emergencies may still use a password."
+)
 MIN_PASSWORD_LENGTH = 10
 
 # Checked when the e-mail is unknown, so that a wrong address costs as much time
@@ -31,6 +36,8 @@ class SignInResult:
     user: User | None = None
     error: str | None = None
     wait_seconds: int = 0
+    # Password sign-in is switched off for this address (PROCURE_PASSWORD_LOGIN=0).
+    forbidden: bool = False
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -43,6 +50,8 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Sig
     The answer never says whether the address or the password was wrong."""
     now = now or utcnow()
     email = User.normalise_email(email)
+    if not providers.password_allowed(email):
+        return SignInResult(error=PASSWORD_OFF, forbidden=True)
     attempt = db.session.get(LoginAttempt, email)
     if attempt is not None and attempt.blocked_until and attempt.blocked_until > now:
         wait = math.ceil((attempt.blocked_until - now).total_seconds())
@@ -61,6 +70,7 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Sig
         return SignInResult(error=GENERIC_FAILURE)
     if attempt is not None:
         db.session.delete(attempt)
+    user.last_sign_in_at = now
     return SignInResult(user=user)
 
 

@@ -1,11 +1,21 @@
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from .. import delegation, web
 from ..extensions import login_manager
+from ..identity import providers
 from ..models import User
 from ..money import format_date
 from ..security import safe_next, security_event
@@ -30,6 +40,10 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         result = services.sign_in(form.email.data, form.password.data)
+        if result.forbidden:
+            security_event("sign_in_refused", reason="password_login_off", email=form.email.data)
+            form.password.errors.append(result.error)
+            return _render_login(form, 403)
         if result.user is None:
             web.keep_changes()  # the failure counts towards the throttle
             security_event(
@@ -37,9 +51,7 @@ def login():
                 email=form.email.data,
             )
             form.password.errors.append(result.error)
-            return render_template(
-                "auth/login.html", form=form
-            ), 429 if result.wait_seconds else 200
+            return _render_login(form, 429 if result.wait_seconds else 200)
         # A fresh session at every sign-in: nothing from before carries over.
         session.clear()
         services.start_session(
@@ -47,7 +59,19 @@ def login():
         )
         login_user(result.user)
         return redirect(safe_next(form.next.data, url_for("main.dashboard")))
-    return render_template("auth/login.html", form=form)
+    return _render_login(form)
+
+
+def _render_login(form: LoginForm, status: int = 200):
+    """The sign-in page: a button per identity provider, and the password form (folded
+    away for the break-glass admins when password sign-in is off)."""
+    return render_template(
+        "auth/login.html",
+        form=form,
+        providers=providers.configured(),
+        password_login=current_app.config["PROCURE_PASSWORD_LOGIN"],
+        directory=providers.ldap_configured(),
+    ), status
 
 
 @bp.post("/logout")

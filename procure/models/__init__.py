@@ -19,6 +19,7 @@ from .core import (
     NumberSequence,
     Setting,
 )
+from .identity import ExternalIdentity, SignInNonce
 from .purchasing import (
     OPEN_STEP_STATUSES,
     ApprovalReminder,
@@ -47,7 +48,16 @@ from .sourcing import (
     VendorDocument,
     VendorStatus,
 )
-from .users import ApiToken, Department, LoginAttempt, Role, User, UserRole, UserSession
+from .users import (
+    AccountSource,
+    ApiToken,
+    Department,
+    LoginAttempt,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 
 __all__ = [
     "BillingPeriod",
@@ -86,7 +96,10 @@ __all__ = [
     "RequestStatus",
     "StepStatus",
     "DEFAULT_CATEGORIES",
+    "AccountSource",
     "ApiToken",
+    "ExternalIdentity",
+    "SignInNonce",
     "AuditEvent",
     "AuditHead",
     "Category",

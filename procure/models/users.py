@@ -29,6 +29,20 @@ class Role(enum.StrEnum):
         return self.value.capitalize()
 
 
+class AccountSource(enum.StrEnum):
+    """Where an account comes from: made in Procure, or by an identity provider or directory."""
+
+    LOCAL = "local"
+    OIDC = "oidc"
+    SAML = "saml"
+    SCIM = "scim"
+    LDAP = "ldap"
+
+    @property
+    def label(self) -> str:
+        return "Local" if self is AccountSource.LOCAL else self.value.upper()
+
+
 class Department(db.Model):
     __tablename__ = "departments"
 
@@ -48,10 +62,17 @@ class User(UserMixin, db.Model):
     # Stored lower-cased: e-mail addresses are unique whatever their case.
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None for an account from an identity provider or the directory: it has no password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the account comes from (AccountSource), when it last signed in, when the
+    # directory (SCIM, LDAP) last wrote it, and the directory's own id for it (SCIM).
+    source: Mapped[str] = mapped_column(sa.String(8), default="local", server_default="local")
+    last_sign_in_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(sa.String(255))
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     # Read when asked for: most users a page loads (requesters, deciders) need only a
@@ -91,7 +112,13 @@ class User(UserMixin, db.Model):
         )
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
 
     # Flask-Login -----------------------------------------------------------
     @property
