@@ -245,7 +245,7 @@ def test_sign_out_at_the_provider_carries_the_id_token_hint(app, client, at_prov
     assert query["post_logout_redirect_uri"] == [AFTER_SIGN_OUT]
     # The provider accepts it: it asks the person to confirm, then sends them back.
     page = browser.get(url, timeout=10)
-    assert page.status_code == 200 and "Do you want to sign-out" in page.text
+    assert page.status_code == 200 and "Sign out of the test identity provider?" in page.text
     action = page.text.split('action="', 1)[1].split('"', 1)[0]
     xsrf = page.text.split('name="xsrf" value="', 1)[1].split('"', 1)[0]
     confirmed = browser.post(

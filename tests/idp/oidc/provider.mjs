@@ -62,7 +62,17 @@ const configuration = {
   features: {
     devInteractions: { enabled: false },
     claimsParameter: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
+    rpInitiatedLogout: {
+      enabled: true,
+      // The package's own page loads a web font from the internet; this one loads nothing.
+      async logoutSource(ctx, form) {
+        ctx.body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head>
+<body><h1>Sign out of the test identity provider?</h1>${form}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></body></html>`;
+      },
+    },
   },
   pkce: { required: () => true },
   cookies: { keys: ['provider-test-cookie-key'] },
