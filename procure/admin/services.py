@@ -13,6 +13,7 @@ from .. import audit, reference
 from ..auth.services import check_new_password, end_sessions
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
+from ..identity import lifecycle
 from ..models import Category, Department, Role, User
 from ..reference import require_admin
 from ..validation import text
@@ -97,20 +98,14 @@ def update_user(
     user.name = text(name, "name")
     user.department = department
     user.set_roles(roles)
-    user.active = active
-    after = _user_snapshot(user)
-    changes = audit.diff(before, after)
-    if not changes:
-        return
+    changes = audit.diff(before, {**_user_snapshot(user), "active": before["active"]})
+    if changes:
+        audit.record("user", user.id, "update", actor=actor, changes=changes)
+    # A leaver loses sessions, tokens and delegations at once; a returner only signs in.
     if before["active"] and not active:
-        end_sessions(user)
-    audit.record(
-        "user",
-        user.id,
-        "deactivate" if "active" in changes and not active else "update",
-        actor=actor,
-        changes=changes,
-    )
+        lifecycle.deactivate(user, actor=actor, via="admin")
+    elif active and not before["active"]:
+        lifecycle.reactivate(user, actor=actor, via="admin")
 
 
 def reset_password(user: User, password: str, *, actor: User) -> None:

@@ -30,6 +30,7 @@ from .purchasing import (
     RequestStatus,
     StepStatus,
 )
+from .scim import ScimAccount, ScimGroup, ScimMember, ScimToken  # noqa: F401
 from .sourcing import (
     Attachment,
     OrderLine,

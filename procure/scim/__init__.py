@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
+
+from . import views  # noqa: E402, F401
