@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from procure.extensions import db as _db
 from procure.identity import ldap
 from procure.models import ExternalIdentity, Role, User
 
+from .factories import PASSWORD
 from .ldap_support import (
     ACCOUNTDISABLE,
     NORMAL_ACCOUNT,
@@ -293,3 +295,37 @@ def test_a_person_with_no_mapped_group_is_told_whom_to_ask(client, ldap_app, dir
     assert not is_signed_in(client)
     # Made (it may hold a token), but with no role.
     assert account(lena.mail).roles == set()
+
+
+def _row_of(page: str, email: str) -> str:
+    """The text of the users table's row for ``email``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        if email in row:
+            return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    raise AssertionError(f"no row for {email}")
+
+
+def test_admin_sees_where_each_account_comes_from(
+    client,
+    ldap_app,
+    directory,
+    make,
+    new_client,  # noqa: F811
+):
+    lena = person(directory, "buyers")
+    assert sign_in(client, lena.mail, lena.password).status_code == 302
+    local = make.user(["requester"], email="made.here@example.org")
+    admin = make.user(["admin"])
+    browser = new_client()
+    assert sign_in(browser, admin.email, PASSWORD).status_code == 302
+
+    for path in ("/admin/users", "/admin/"):
+        page = browser.get(path)
+        assert page.status_code == 200
+        body = page.get_data(as_text=True)
+        lena_row = _row_of(body, lena.mail)
+        assert "LDAP" in lena_row
+        assert "Source" in text(page) and "Last sign-in" in text(page)
+        # Signed in just now; never synced (sync-directory would say when).
+        assert re.search(r"\d{4}", lena_row), lena_row
+        assert "Local" in _row_of(body, local.email)

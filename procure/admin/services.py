@@ -13,8 +13,8 @@ from .. import audit, reference
 from ..auth.services import check_new_password, end_sessions
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..identity import lifecycle
-from ..models import Category, Department, Role, User
+from ..identity import accounts, lifecycle
+from ..models import AccountSource, Category, Department, Role, User
 from ..reference import require_admin
 from ..validation import text
 
@@ -123,14 +123,38 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def list_users() -> list[User]:
-    return list(
+@dataclasses.dataclass(frozen=True)
+class UserListing:
+    """A user as admin's list shows them: where the account comes from (``users.source``)
+    and the providers it is linked to besides, so that admin knows who keeps it."""
+
+    user: User
+    source: str  # "Local", "OIDC", "SAML", "SCIM", "LDAP"
+    linked: tuple[str, ...]  # other providers linked to it, e.g. a local account's OIDC
+
+
+def _source_label(source: str | None) -> str:
+    try:
+        return AccountSource(source or "local").label
+    except ValueError:
+        return str(source)
+
+
+def list_users() -> list[UserListing]:
+    users = list(
         db.session.scalars(
             sa.select(User)
             .options(selectinload(User.role_rows))
             .order_by(User.active.desc(), User.name)
         )
     )
+    links = accounts.sources_of(users)
+    listings = []
+    for user in users:
+        source = _source_label(user.source)
+        linked = {_source_label(other) for other in links.get(user.id, [])} - {source}
+        listings.append(UserListing(user, source, tuple(sorted(linked))))
+    return listings
 
 
 def get_department(department_id: int) -> Department:
@@ -151,7 +175,7 @@ def get_category(category_id: int) -> Category:
 class Overview:
     """What the administration's front page lists."""
 
-    users: list[User]
+    users: list[UserListing]
     departments: list[Department]
     categories: list[Category]
 

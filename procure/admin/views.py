@@ -53,6 +53,12 @@ def _render_index(department_form=None, category_form=None):
     ), web.form_status(failed) if failed is not None else 200
 
 
+@bp.get("/users")
+def users():
+    """Every account, where it comes from, when it last signed in and was last synced."""
+    return render_template("admin/users.html", users=services.list_users())
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = NewUserForm()
