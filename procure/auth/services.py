@@ -20,9 +20,12 @@ from ..models import ApiToken, LoginAttempt, Notification, User, UserSession, ut
 from ..validation import text
 
 GENERIC_FAILURE = "The e-mail address or the password is not right."
-PASSWORD_OFF = (  # noqa: S105 -- a message, not a password
-    "Signing in with a Procure password is switched off here: use your company sign-in "
-    "above. Administrators named for emergencies may still use a password."
+# A message, not a password.
+PASSWORD_OFF = " ".join(
+    (
+        "Signing in with a Procure password is switched off here: use your company sign-in",
+        "above. Administrators named for emergencies may still use a password.",
+    )
 )
 MIN_PASSWORD_LENGTH = 10
 
@@ -52,13 +55,9 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Sig
     email = User.normalise_email(email)
     if not providers.password_allowed(email):
         return SignInResult(error=PASSWORD_OFF, forbidden=True)
-    attempt = db.session.get(LoginAttempt, email)
-    if attempt is not None and attempt.blocked_until and attempt.blocked_until > now:
-        wait = math.ceil((attempt.blocked_until - now).total_seconds())
-        return SignInResult(
-            error=f"Too many failed sign-ins. Please wait {wait} seconds and try again.",
-            wait_seconds=wait,
-        )
+    throttled = throttle(email, now)
+    if throttled is not None:
+        return throttled
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -66,12 +65,45 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Sig
     else:
         valid = user.check_password(password) and user.active
     if not valid:
-        _record_failure(attempt, email, now)
+        record_failure(email, now)
         return SignInResult(error=GENERIC_FAILURE)
-    if attempt is not None:
-        db.session.delete(attempt)
+    clear_failures(email)
     user.last_sign_in_at = now
     return SignInResult(user=user)
+
+
+def uses_directory(email: str) -> bool:
+    """Whether a password typed for ``email`` is the directory's (LDAP): the directory is
+    configured and ``email`` is not a local account with a Procure password."""
+    if not providers.ldap_configured():
+        return False
+    user = find_user_by_email(email)
+    return user is None or not user.has_password
+
+
+def throttle(email: str, now: dt.datetime | None = None) -> SignInResult | None:
+    """The refusal while ``email`` must wait after too many failures, else None."""
+    now = now or utcnow()
+    attempt = db.session.get(LoginAttempt, User.normalise_email(email))
+    if attempt is not None and attempt.blocked_until and attempt.blocked_until > now:
+        wait = math.ceil((attempt.blocked_until - now).total_seconds())
+        return SignInResult(
+            error=f"Too many failed sign-ins. Please wait {wait} seconds and try again.",
+            wait_seconds=wait,
+        )
+    return None
+
+
+def clear_failures(email: str) -> None:
+    attempt = db.session.get(LoginAttempt, User.normalise_email(email))
+    if attempt is not None:
+        db.session.delete(attempt)
+
+
+def record_failure(email: str, now: dt.datetime | None = None) -> None:
+    """Count a failed sign-in for ``email``; past the limit, each further one waits longer."""
+    email = User.normalise_email(email)
+    _record_failure(db.session.get(LoginAttempt, email), email, now or utcnow())
 
 
 def _record_failure(attempt: LoginAttempt | None, email: str, now: dt.datetime) -> None:

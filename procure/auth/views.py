@@ -15,11 +15,11 @@ from wtforms import SelectChoice
 
 from .. import delegation, web
 from ..extensions import login_manager
-from ..identity import providers
+from ..identity import ldap, oidc, providers
 from ..models import User
 from ..money import format_date
-from ..security import safe_next, security_event
-from . import bp, profile, services
+from ..security import external_url, safe_next, security_event
+from . import bp, profile, services, sso_views
 from .forms import ChangePasswordForm, DelegationForm, LoginForm, RevokeForm, TokenForm
 
 login_manager.login_view = "auth.login"
@@ -39,6 +39,8 @@ def login():
         return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        if services.uses_directory(form.email.data):
+            return _directory_sign_in(form)
         result = services.sign_in(form.email.data, form.password.data)
         if result.forbidden:
             security_event("sign_in_refused", reason="password_login_off", email=form.email.data)
@@ -62,6 +64,30 @@ def login():
     return _render_login(form)
 
 
+def _directory_sign_in(form: LoginForm):
+    """Sign in with the directory's password (LDAP), under the same throttle."""
+    email = form.email.data
+    throttled = services.throttle(email)
+    if throttled is not None:
+        security_event("sign_in_throttled", email=email, method="ldap")
+        form.password.errors.append(throttled.error)
+        return _render_login(form, 429)
+    try:
+        claims = ldap.authenticate(email, form.password.data)
+    except ldap.DirectoryUnavailable as unavailable:
+        security_event("sign_in_refused", reason="directory_unavailable", method="ldap")
+        form.password.errors.append(unavailable.message)
+        return _render_login(form, 503)
+    if claims is None:
+        services.record_failure(email)
+        web.keep_changes()  # the failure counts towards the throttle
+        security_event("sign_in_failed", email=email, method="ldap")
+        form.password.errors.append(services.GENERIC_FAILURE)
+        return _render_login(form)
+    services.clear_failures(email)
+    return sso_views.finish(claims, form.next.data)
+
+
 def _render_login(form: LoginForm, status: int = 200):
     """The sign-in page: a button per identity provider, and the password form (folded
     away for the break-glass admins when password sign-in is off)."""
@@ -78,8 +104,14 @@ def _render_login(form: LoginForm, status: int = 200):
 @login_required
 def logout():
     services.end_session(current_user.session_key)
+    id_token = session.get("oidc_id_token")
     logout_user()
     session.clear()
+    # Signed in through OpenID Connect: end the provider's session too, where it can.
+    if id_token:
+        elsewhere = oidc.end_session_url(id_token, external_url("auth.login"))
+        if elsewhere:
+            return redirect(elsewhere)
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 

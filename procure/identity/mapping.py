@@ -88,10 +88,13 @@ def _department(code: str) -> Department | None:
     return db.session.scalar(sa.select(Department).where(Department.code == code.upper()))
 
 
-def parse_group_roles(text: str, field: str = "group_roles") -> tuple[tuple[str, Role], ...]:
-    """``group=role`` pairs, separated by commas or new lines (the setting and the page)."""
+def parse_group_roles(
+    text: str, field: str = "group_roles", *, separator: str = "\n"
+) -> tuple[tuple[str, Role], ...]:
+    """``group = role`` pairs, one per line on the page (a group may be an LDAP DN with
+    commas), separated by commas in ``PROCURE_GROUP_ROLES``."""
     pairs = []
-    entries = [entry.strip() for entry in text.replace("\n", ",").split(",")]
+    entries = [entry.strip() for entry in text.split(separator)]
     known = ", ".join(role.value for role in Role)
     for number, entry in enumerate(filter(None, entries), start=1):
         group, sep, role = entry.rpartition("=")
@@ -116,7 +119,7 @@ def parse_group_roles(text: str, field: str = "group_roles") -> tuple[tuple[str,
 def from_config() -> Mapping:
     config = current_app.config
     try:
-        group_roles = parse_group_roles(config["PROCURE_GROUP_ROLES"] or "")
+        group_roles = parse_group_roles(config["PROCURE_GROUP_ROLES"] or "", separator=",")
     except ValidationError:
         # check-config names the problem; a broken setting gives no roles rather than wrong ones.
         group_roles = ()
