@@ -71,7 +71,7 @@ class ScimAccount(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    user: Mapped[User] = relationship()
 
 
 class ScimGroup(db.Model):

@@ -17,7 +17,6 @@ import json
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from flask import url_for
 from pydantic import Field
 from scim2_models import (
     URN,
@@ -48,6 +47,7 @@ from scim2_models import (
 
 from ..extensions import db
 from ..models import Department
+from ..security import external_url
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -108,7 +108,7 @@ class Group(Resource[Any]):
 
 
 def location(kind: str, resource_id: str) -> str:
-    return url_for("scim.resource", kind=kind, resource_id=resource_id, _external=True)
+    return external_url("scim.resource", kind=kind, resource_id=resource_id)
 
 
 def service_provider_config() -> dict[str, Any]:
@@ -130,9 +130,7 @@ def service_provider_config() -> dict[str, Any]:
             )
         ],
     )
-    config.meta = _meta(
-        "ServiceProviderConfig", url_for("scim.service_provider_config", _external=True)
-    )
+    config.meta = _meta("ServiceProviderConfig", external_url("scim.service_provider_config"))
     return _dump(config)
 
 
@@ -154,7 +152,7 @@ def resource_types() -> list[dict[str, Any]]:
         )
         resource_type.meta = _meta(
             "ResourceType",
-            url_for("scim.resource_type", type_id=resource_type.id, _external=True),
+            external_url("scim.resource_type", type_id=resource_type.id),
         )
         found.append(_dump(resource_type))
     return found
@@ -176,7 +174,7 @@ def schemas() -> list[dict[str, Any]]:
             for attribute in schema.attributes or []:
                 if attribute.name == "department":
                     attribute.canonical_values = _departments() or None
-        schema.meta = _meta("Schema", url_for("scim.schema", schema_id=schema.id, _external=True))
+        schema.meta = _meta("Schema", external_url("scim.schema", schema_id=schema.id))
         found.append(_dump(schema))
     return found
 
