@@ -206,6 +206,8 @@ class RogueProvider:
         self.groups = ["procure-requesters"]
         self.codes: dict[str, dict[str, str]] = {}
         self.jwks_requests = 0
+        # What the discovery document says on top of a correct one.
+        self.discovery_overrides: dict[str, Any] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -246,6 +248,7 @@ class RogueProvider:
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
+            **self.discovery_overrides,
         }
 
     def id_token(self, nonce: str) -> str:

@@ -227,7 +227,35 @@ def test_a_provider_that_cannot_be_reached_gives_a_page_not_an_error(app, client
     with settings(app, procure_settings(unreachable)):
         response = client.get("/login/oidc")
     assert response.status_code == 502
-    assert "cannot be reached" in response.text
+    assert "The company sign-in service cannot be used just now" in response.text
+
+
+def test_a_discovery_document_of_another_issuer_is_not_trusted(app, client, make):
+    impostor = RogueProvider().start()
+    impostor.discovery_overrides["issuer"] = "https://login.example.com"
+    try:
+        with settings(app, procure_settings(impostor.issuer)):
+            response = client.get("/login/oidc")
+    finally:
+        impostor.stop()
+    assert response.status_code == 502
+    assert "did not answer, or not as expected" in response.text
+
+
+def test_a_code_is_exchanged_once(app, client, db, at_provider, security_log):
+    at_provider.set_account("gus.twice", groups=["procure-requesters"])
+    authorize = begin(client)
+    copied = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    callback = sign_in_at_provider(authorize, "gus.twice")
+    assert call_back(client, callback).status_code == 302
+    client.post("/logout")
+    # The same answer again, with a copy of the session that started it: the provider
+    # itself refuses a code it has already exchanged.
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)
+    response = call_back(client, callback)
+    assert response.status_code == 400
+    assert "The provider refused the sign-in code (invalid_grant)" in response.text
+    assert any("'bad_code'" in line for line in security_log())
 
 
 def test_sign_out_at_the_provider_carries_the_id_token_hint(app, client, at_provider):
@@ -273,6 +301,11 @@ def expired(rogue):
     rogue.claims.update(iat=now - 7200, exp=now - 3600)
 
 
+def from_the_future(rogue):
+    now = int(time.time())
+    rogue.claims.update(iat=now + 3600, exp=now + 7200)
+
+
 TAMPERING = {
     "signed by another key under the published key id": (
         lambda rogue: rogue.sign_with_unpublished_key("rogue-1"),
@@ -292,6 +325,7 @@ TAMPERING = {
         "bad_audience",
     ),
     "expired": (expired, "expired_token"),
+    "dated in the future": (from_the_future, "bad_token"),
     "from another issuer": (
         lambda rogue: rogue.claims.update(iss="https://evil.example"),
         "bad_issuer",
@@ -341,6 +375,10 @@ def test_a_replayed_nonce_is_refused(app, client, db, at_rogue, security_log):
 def test_a_new_key_id_fetches_the_keys_again_and_is_accepted(client, new_client, db, at_rogue):
     assert sign_in_at_rogue(client).status_code == 302
     fetched = at_rogue.jwks_requests
+    # The keys are kept: a second sign-in with the same key fetches nothing.
+    at_rogue.subject = "same-key-subject"
+    assert sign_in_at_rogue(new_client()).status_code == 302
+    assert at_rogue.jwks_requests == fetched
     at_rogue.rotate("rogue-2")
     at_rogue.subject = "rotated-subject"
     assert sign_in_at_rogue(new_client()).status_code == 302

@@ -49,8 +49,8 @@ ALGORITHMS = frozenset(
 )
 
 UNREACHABLE = (
-    "The company sign-in service cannot be reached just now. Try again in a few minutes; "
-    "if it goes on, tell your IT department."
+    "The company sign-in service cannot be used just now: it did not answer, or not as "
+    "expected. Try again in a few minutes; if it goes on, tell your IT department."
 )
 START_AGAIN = "Start the sign-in again from the sign-in page."
 
