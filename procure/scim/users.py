@@ -272,10 +272,13 @@ def replace(user: User, account: ScimAccount | None, model: resources.User) -> d
     the account as it is."""
     _require_user_name(model)
     before = _snapshot(user, account)
+    fresh = account is None
     if account is None:
         account = ScimAccount(user=user, created_at=utcnow())
-        db.session.add(account)
     _write(user, account, model)
+    if fresh:
+        # Added once written: the checks above query, and a half-made row would flush.
+        db.session.add(account)
     db.session.flush()
     changes = audit.diff(before, _snapshot(user, account))
     if changes:
