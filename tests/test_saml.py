@@ -8,15 +8,18 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import defusedxml.ElementTree as SafeET
 import pytest
+import requests
 import sqlalchemy as sa
 from saml2 import md
 from saml2.validate import valid_instance
 
 from procure.models import AuditEvent, ExternalIdentity, Role, User
 
+from .idp.saml.idp import make_key_pair
 from .saml_support import (  # noqa: F401 -- the saml_idp and saml_app fixtures
     acs_path,
     idp_answer,
@@ -96,12 +99,24 @@ def test_the_metadata_names_our_entity_id_and_acs_and_asks_for_signed_assertions
     assert [element.text for element in sp.findall(f"{MD}NameIDFormat")] == [PERSISTENT]
 
 
+def test_the_entity_id_may_be_set(client, saml_app):
+    saml_app.config["PROCURE_SAML_SP_ENTITY_ID"] = "urn:example:procure"
+    try:
+        root = SafeET.fromstring(client.get("/saml/metadata").get_data(as_text=True))
+    finally:
+        saml_app.config["PROCURE_SAML_SP_ENTITY_ID"] = ""
+    assert root.get("entityID") == "urn:example:procure"
+
+
 def test_the_sign_in_button_leads_to_the_identity_provider(client, saml_app, saml_idp):
     page = client.get("/login").get_data(as_text=True)
     assert "Sign in with Test IdP" in page
     start = client.get("/saml/login?next=/requests")
     assert start.status_code == 302
-    assert start.headers["Location"].startswith(saml_idp.url + "/sso/redirect?SAMLRequest=")
+    location = start.headers["Location"]
+    assert location.startswith(saml_idp.url + "/sso/redirect?SAMLRequest=")
+    # No key of Procure's configured: the request goes unsigned.
+    assert "Signature=" not in location
 
 
 def test_a_first_sign_in_creates_the_account_with_the_roles_of_its_groups(
@@ -182,11 +197,12 @@ TAMPERED = {
     "signed by a key not in the metadata": ({"foreign_key": True}, "bad_signature"),
     "for another service provider": (
         {"audience": "https://elsewhere.example/saml/metadata"},
-        "bad_assertion",
+        "wrong_audience",
     ),
     "expired": ({"valid_minutes": -10}, "expired"),
     "answering another request": ({"in_response_to": "id-never-sent-by-procure"}, None),
     "unsolicited": ({"in_response_to": None}, "unsolicited"),
+    "the identity provider says no": ({"deny": True}, "idp_refused"),
 }
 
 
@@ -271,3 +287,68 @@ def test_a_malformed_answer_is_refused_with_400(
     assert response.status_code == 400
     assert count(db, User) == users
     assert any("reason='bad_response'" in line for line in security_log())
+
+
+def test_the_identity_provider_metadata_may_come_from_a_url(
+    client, db, saml_app, saml_idp, departments
+):
+    saml_app.config["PROCURE_SAML_IDP_METADATA"] = saml_idp.url + "/metadata"
+    saml_idp.set_users(ada())
+    assert sign_in(client, saml_idp).status_code == 302
+    assert user_by_email(db, "ada@corp.example") is not None
+
+
+@pytest.mark.parametrize("where", ["url", "file", "not an idp"])
+def test_metadata_that_cannot_be_read_gives_a_page_not_a_crash(
+    client, saml_app, saml_idp, security_log, tmp_path, where
+):
+    sp_only = tmp_path / "sp.xml"
+    sp_only.write_text(client.get("/saml/metadata").get_data(as_text=True))
+    saml_app.config["PROCURE_SAML_IDP_METADATA"] = {
+        # Nothing listens on port 9 of loopback (discard, never run here).
+        "url": "http://127.0.0.1:9/metadata",
+        "file": str(tmp_path / "missing.xml"),
+        "not an idp": str(sp_only),
+    }[where]
+    response = client.get("/saml/login")
+    assert response.status_code == 503
+    assert "cannot reach the identity provider" in response.get_data(as_text=True)
+    assert any("event=saml_metadata_unavailable" in line for line in security_log())
+
+
+@pytest.fixture
+def signing_sp(saml_app, saml_idp, client, tmp_path):
+    """Procure with a key of its own, signing its requests; the IdP insists on it."""
+    key, cert = make_key_pair(tmp_path, "procure-sp")
+    saml_app.config.update(PROCURE_SAML_SP_KEY=str(key), PROCURE_SAML_SP_CERT=str(cert))
+    (saml_idp.folder / "sp-metadata.xml").write_text(
+        client.get("/saml/metadata").get_data(as_text=True)
+    )
+    saml_idp.require_signed_requests = True
+    yield
+    saml_idp.require_signed_requests = False
+    saml_app.config.update(PROCURE_SAML_SP_KEY="", PROCURE_SAML_SP_CERT="")
+
+
+def test_with_a_key_of_its_own_procure_signs_its_requests(
+    client, db, saml_app, saml_idp, departments, signing_sp
+):
+    root = SafeET.fromstring(client.get("/saml/metadata").get_data(as_text=True))
+    sp = root.find(f"{MD}SPSSODescriptor")
+    assert sp.get("AuthnRequestsSigned") == "true"
+    assert sp.find(f"{MD}KeyDescriptor[@use='signing']") is not None
+
+    location = client.get("/saml/login?next=/requests").headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert query["Signature"]
+    # The IdP checks the signature: a changed RelayState, or none at all, is refused.
+    changed = location.replace("RelayState=%2Frequests", "RelayState=%2Fprofile")
+    assert changed != location
+    assert requests.get(changed, timeout=30).status_code == 400
+    unsigned = location.split("&Signature=")[0]
+    assert requests.get(unsigned, timeout=30).status_code == 400
+
+    saml_idp.set_users(ada())
+    assert sign_in(client, saml_idp).status_code == 302
+    assert user_by_email(db, "ada@corp.example") is not None

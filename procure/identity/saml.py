@@ -17,6 +17,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import logging
 import shutil
 import threading
 import time
@@ -36,12 +37,14 @@ from saml2.response import StatusError, UnsolicitedResponse
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.sigver import SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from ..security import safe_next
 from . import mapping, replay
 from .accounts import Claims, SignInRefused
 
 SOURCE = "saml"
+log = logging.getLogger(__name__)
 # How long a person may take at the identity provider before the answer is refused.
 REQUEST_LIFETIME = dt.timedelta(minutes=30)
 # Clocks drift; this much either way is tolerated on the validity window.
@@ -196,12 +199,21 @@ def _checked(text: str) -> str:
 
 
 def _config(idp: str | None = None) -> SPConfig:
-    """pysaml2's settings for us; ``idp`` the identity provider's metadata, when needed."""
+    """pysaml2's settings for us; ``idp`` the identity provider's metadata, when needed.
+    With a key and certificate of ours, requests are signed and the metadata shows the
+    certificate."""
+    key, cert = (
+        current_app.config.get(name) for name in ("PROCURE_SAML_SP_KEY", "PROCURE_SAML_SP_CERT")
+    )
+    signing = bool(key and cert)
     settings: dict[str, Any] = {
         "entityid": entity_id(),
         "xmlsec_binary": shutil.which("xmlsec1"),
         "accepted_time_diff": CLOCK_SKEW_SECONDS,
         "allow_unknown_attributes": True,
+        # For our requests, when a key is configured to sign them.
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
         "service": {
             "sp": {
                 "name": "Procure",
@@ -209,17 +221,14 @@ def _config(idp: str | None = None) -> SPConfig:
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "allow_unsolicited": False,
-                "authn_requests_signed": bool(current_app.config.get("PROCURE_SAML_SP_KEY")),
+                "authn_requests_signed": signing,
                 "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                 "name_id_format_allow_create": True,
             }
         },
         "metadata": {"inline": [idp]} if idp else {},
     }
-    key, cert = (
-        current_app.config.get(k) for k in ("PROCURE_SAML_SP_KEY", "PROCURE_SAML_SP_CERT")
-    )
-    if key and cert:
+    if signing:
         settings.update(key_file=key, cert_file=cert)
     config = SPConfig()
     config.load(settings)
@@ -239,13 +248,21 @@ def begin(next_url: str | None) -> str:
     """Where to send the person: the IdP's sign-in with our AuthnRequest. The request id
     is remembered until it is answered (once) or expires."""
     client = _client()
-    idp = next(iter(client.metadata.identity_providers()))
-    request_id, info = client.prepare_for_authenticate(
-        entityid=idp,
-        relay_state=safe_next(next_url, ""),
-        binding=BINDING_HTTP_REDIRECT,
-        nameid_format=NAMEID_FORMAT_PERSISTENT,
-    )
+    # One identity provider: the first the metadata describes (by entity id, for a
+    # metadata file that lists several).
+    idp = min(client.metadata.identity_providers())
+    try:
+        request_id, info = client.prepare_for_authenticate(
+            entityid=idp,
+            relay_state=safe_next(next_url, ""),
+            binding=BINDING_HTTP_REDIRECT,
+            nameid_format=NAMEID_FORMAT_PERSISTENT,
+            # pysaml2 would sign the redirect with SHA-1 otherwise (the setting is for XML).
+            sigalg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256,
+        )
+    except Exception as exc:  # pysaml2 says "no SSO location" with bare ones
+        raise MetadataUnavailable(f"no HTTP-Redirect sign-in at {idp}: {exc}") from exc
     replay.remember("saml_request", request_id, _now() + REQUEST_LIFETIME)
     return dict(info["headers"])["Location"]
 
@@ -259,7 +276,7 @@ def complete(form: Mapping[str, str]) -> Claims:
         response = client.parse_authn_request_response(
             encoded, BINDING_HTTP_POST, outstanding={in_response_to: ""}
         )
-    except Exception as exc:  # noqa: BLE001 -- pysaml2 raises bare Exception too
+    except Exception as exc:  # pysaml2 raises bare Exception too
         raise _refusal(exc) from exc
     if response is None or response.assertion is None:
         raise SignInRefused("bad_response", BAD_RESPONSE, 400)
@@ -288,7 +305,8 @@ def _in_response_to(encoded: str) -> str:
 
 def _refusal(exc: Exception) -> SignInRefused:
     """pysaml2's complaint as a refusal: the reason for the security log, words for
-    the person."""
+    the person; pysaml2's own words go to the log for the administrator."""
+    log.warning("SAML answer refused: %s: %.300s", type(exc).__name__, exc)
     if isinstance(exc, SigverError):
         return SignInRefused("bad_signature", BAD_SIGNATURE, 400)
     if isinstance(exc, ResponseLifetimeExceed | ToEarly):
@@ -297,6 +315,8 @@ def _refusal(exc: Exception) -> SignInRefused:
         return SignInRefused("unsolicited", UNKNOWN_REQUEST, 400)
     if isinstance(exc, StatusError):
         return SignInRefused("idp_refused", IDP_REFUSED, 400)
+    if "AudienceRestrictions" in str(exc):
+        return SignInRefused("wrong_audience", NOT_FOR_US, 400)
     return SignInRefused("bad_assertion", NOT_FOR_US, 400)
 
 

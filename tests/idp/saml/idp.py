@@ -15,7 +15,8 @@ Every key of a user but ``name_id`` is released as an attribute (a key may be a 
 URI). ``response`` bends the next answers, for the tampering tests: ``sign_assertion``
 (false: unsigned), ``foreign_key`` (true: signed by a key that is not in the metadata),
 ``audience`` (another service provider's entity id), ``valid_minutes`` (negative:
-already expired), ``in_response_to`` (another request id, or null: unsolicited).
+already expired), ``in_response_to`` (another request id, or null: unsolicited),
+``deny`` (true: a signed "request denied" status instead of an assertion).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from saml2.assertion import Policy
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import STATUS_REQUEST_DENIED
 from saml2.time_util import in_a_while
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -111,6 +113,8 @@ LOGIN_PAGE = """<!doctype html>
 <form method="post" action="/sso/login">
 <input type="hidden" name="SAMLRequest" value="{request}">
 <input type="hidden" name="RelayState" value="{relay_state}">
+<input type="hidden" name="SigAlg" value="{sig_alg}">
+<input type="hidden" name="Signature" value="{signature}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" required>
 <button type="submit">Sign in at the IdP</button>
@@ -139,6 +143,8 @@ class SamlIdentityProvider:
 
     folder: Path
     sp_metadata: str = ""  # a URL or a file path; set before the first sign-in
+    # As an IdP does when the SP's metadata says AuthnRequestsSigned: unsigned is refused.
+    require_signed_requests: bool = False
     url: str = ""
     key: Path = Path()
     cert: Path = Path()
@@ -185,6 +191,7 @@ class SamlIdentityProvider:
                         ]
                     },
                     "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                    "want_authn_requests_signed": self.require_signed_requests,
                 }
             },
             "key_file": str(self.foreign_key if foreign else self.key),
@@ -208,14 +215,25 @@ class SamlIdentityProvider:
     def _settings(self) -> dict[str, Any]:
         return json.loads(self.users_file.read_text())
 
-    def _answer(self, saml_request: str, username: str) -> tuple[str, str]:
-        """The signed (or bent) response to ``saml_request`` for ``username``, base64,
-        and where to post it."""
+    def _request(self, server: Server, values: Any) -> Any:
+        """The AuthnRequest of the redirect's query (or of the login form, which carries
+        it on), its signature checked against the SP's metadata when there is one."""
+        return server.parse_authn_request(
+            values.get("SAMLRequest", ""),
+            BINDING_HTTP_REDIRECT,
+            relay_state=values.get("RelayState") or None,
+            sigalg=values.get("SigAlg") or None,
+            signature=values.get("Signature") or None,
+        )
+
+    def _answer(self, values: Any, username: str) -> tuple[str, str]:
+        """The signed (or bent) response to the request in ``values`` for ``username``,
+        base64, and where to post it."""
         settings = self._settings()
         bends = settings.get("response", {})
         person = dict(settings["users"][username])
         server = Server(config=self._config(foreign=bool(bends.get("foreign_key"))))
-        request = server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
+        request = self._request(server, values)
         args = server.response_args(request.message, [BINDING_HTTP_POST])
         in_response_to = bends.get("in_response_to", ABSENT)
         name_id = NameID(
@@ -227,6 +245,14 @@ class SamlIdentityProvider:
         identity = {
             key: value if isinstance(value, list) else [value] for key, value in person.items()
         }
+        if bends.get("deny"):
+            denied = server.create_error_response(
+                args["in_response_to"],
+                args["destination"],
+                info=(STATUS_REQUEST_DENIED, "Not today"),
+                sign=True,
+            )
+            return base64.b64encode(str(denied).encode()).decode(), args["destination"]
         response = server.create_authn_response(
             identity,
             args["in_response_to"] if in_response_to is ABSENT else in_response_to,
@@ -260,9 +286,20 @@ class SamlIdentityProvider:
         return response(environ, start_response)
 
     def _login_page(self, request: Request) -> Response:
+        try:
+            self._request(Server(config=self._config()), request.args)
+        except Exception as exc:  # whatever pysaml2 finds wrong
+            return Response(f"Bad AuthnRequest: {exc}", status=400)
         page = LOGIN_PAGE.format(
-            request=html.escape(request.args.get("SAMLRequest", "")),
-            relay_state=html.escape(request.args.get("RelayState", "")),
+            **{
+                field: html.escape(request.args.get(name, ""))
+                for field, name in [
+                    ("request", "SAMLRequest"),
+                    ("relay_state", "RelayState"),
+                    ("sig_alg", "SigAlg"),
+                    ("signature", "Signature"),
+                ]
+            }
         )
         return Response(page, mimetype="text/html")
 
@@ -270,7 +307,7 @@ class SamlIdentityProvider:
         username = request.form.get("username", "")
         if username not in self._settings()["users"]:
             return Response("Unknown user", status=403)
-        saml_response, action = self._answer(request.form["SAMLRequest"], username)
+        saml_response, action = self._answer(request.form, username)
         page = POST_PAGE.format(
             action=html.escape(action),
             response=html.escape(saml_response),
