@@ -188,6 +188,61 @@ def test_a_sign_in_whose_groups_give_no_role_keeps_the_account_but_lets_nobody_i
     assert any("reason='no_role'" in line for line in security_log())
 
 
+def test_entra_id_claim_uris_and_a_department_attribute_of_admin_s_choosing_are_read(
+    client, db, saml_app, saml_idp, departments
+):
+    saml_app.config["PROCURE_DEPARTMENT_ATTRIBUTE"] = "costCentre"
+    claims = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+    saml_idp.set_users(
+        {
+            "ada": {
+                "name_id": "2b3c0e4a-entra-object-id",
+                claims + "emailaddress": "ada.entra@corp.example",
+                claims + "givenname": "Ada",
+                claims + "surname": "Lovelace",
+                "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups": [
+                    "procure-finance",
+                    "procure-requesters",
+                ],
+                claims + "costcentre": "FIN",
+                "department": "IT",  # not the attribute admin chose
+            }
+        }
+    )
+    assert sign_in(client, saml_idp).status_code == 302
+    user = user_by_email(db, "ada.entra@corp.example")
+    assert user.name == "Ada Lovelace"
+    assert set(user.roles) == {Role.FINANCE, Role.REQUESTER}
+    assert user.department.code == "FIN"
+
+
+def test_a_one_time_name_id_is_refused_saying_what_to_change(
+    client, db, saml_app, saml_idp, departments, security_log
+):
+    saml_idp.set_users(ada(), transient=True)
+    response = sign_in(client, saml_idp)
+    assert response.status_code == 400
+    assert "persistent" in response.get_data(as_text=True)
+    assert user_by_email(db, "ada@corp.example") is None
+    assert any("reason='transient_name_id'" in line for line in security_log())
+
+
+def test_a_deactivated_account_is_refused_at_its_next_sign_in(
+    client, db, saml_app, saml_idp, departments, security_log
+):
+    saml_idp.set_users(ada())
+    assert sign_in(client, saml_idp).status_code == 302
+    client.post("/logout")
+    user = user_by_email(db, "ada@corp.example")
+    user.active = False
+    db.session.commit()
+
+    response = sign_in(client, saml_idp)
+    assert response.status_code == 403
+    assert client.get("/").status_code == 302
+    assert any("reason='deactivated'" in line for line in security_log())
+
+
 TAMPERED = {
     "unsigned assertion": ({"sign_assertion": False}, "bad_signature"),
     "unsigned assertion in a signed response": (

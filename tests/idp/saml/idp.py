@@ -16,7 +16,8 @@ URI). ``response`` bends the next answers, for the tampering tests: ``sign_asser
 (false: unsigned), ``foreign_key`` (true: signed by a key that is not in the metadata),
 ``audience`` (another service provider's entity id), ``valid_minutes`` (negative:
 already expired), ``in_response_to`` (another request id, or null: unsolicited),
-``deny`` (true: a signed "request denied" status instead of an assertion).
+``deny`` (true: a signed "request denied" status instead of an assertion),
+``transient`` (true: a one-time NameID).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.assertion import Policy
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.samlp import STATUS_REQUEST_DENIED
 from saml2.time_util import in_a_while
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -237,7 +238,7 @@ class SamlIdentityProvider:
         args = server.response_args(request.message, [BINDING_HTTP_POST])
         in_response_to = bends.get("in_response_to", ABSENT)
         name_id = NameID(
-            format=NAMEID_FORMAT_PERSISTENT,
+            format=NAMEID_FORMAT_TRANSIENT if bends.get("transient") else NAMEID_FORMAT_PERSISTENT,
             text=person.pop("name_id"),
             name_qualifier=self.entity_id,
             sp_name_qualifier=args["sp_entity_id"],
