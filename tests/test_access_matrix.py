@@ -184,6 +184,13 @@ CASES: list[Case] = [
     ),
     C("auth.logout", "POST", page(302), audited=False),
     C("auth.logout_page", "GET", page(200)),
+    # Single sign-on: this installation configures no identity provider, so the paths of
+    # OpenID Connect and SAML do not exist (tests/test_oidc.py and test_saml.py drive them).
+    C("auth.oidc_login", "GET", public(404)),
+    C("auth.oidc_callback", "GET", public(404), query={"state": "x", "code": "y"}),
+    C("auth.saml_metadata", "GET", public(404)),
+    C("auth.saml_login", "GET", public(404)),
+    C("auth.saml_acs", "POST", public(404), form={"SAMLResponse": "PHNhbWxwOlJlc3BvbnNlLz4="}),
     # The vendor's private quote link: the token is the credential, whoever holds it.
     C("sourcing.vendor_quote", "GET", public(200), params={"token": "@quote_token"}),
     C(
@@ -921,6 +928,14 @@ CASES: list[Case] = [
     ),
     C("admin.approval_sla", "POST", page(302, who=ADMIN), form={"days": "3"}),
     C("admin.split_window", "POST", page(302, who=ADMIN), form={"days": "30"}),
+    C("admin.users", "GET", page(200, who=ADMIN)),
+    C("admin.sign_in_settings", "GET", page(200, who=ADMIN)),
+    C(
+        "admin.sign_in_settings",
+        "POST",
+        page(302, who=ADMIN),
+        form={"group_roles": "procure-finance = finance", "contact": "the service desk"},
+    ),
     C("admin.organisation_details", "GET", page(200, who=ADMIN)),
     C(
         "admin.organisation_details",

@@ -792,6 +792,21 @@ FORM_TARGETS: dict[str, list[Target]] = {
             form={"threshold": "10000", "min_quotes": "3"},
         )
     ],
+    "admin.sign_in_views.SignInMappingForm": [
+        Target(
+            "admin.sign_in_settings",
+            "POST",
+            "admin/owner",
+            form={
+                "group_roles": "procure-finance = finance",
+                "groups_claim": "groups",
+                "department_attribute": "department",
+                "department_values": "Ops team = OPS",
+                "default_department": "IT",
+                "contact": "the service desk",
+            },
+        )
+    ],
     "admin.organisation_views.OrganisationForm": [
         Target(
             "admin.organisation_details",

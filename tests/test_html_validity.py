@@ -62,6 +62,12 @@ NOT_PAGES = {
     "vendors.export",
     "vendors.document",
     "sourcing.quote_attachment",
+    # Sign-in through a provider: redirects to it and back (the sign-in page with the
+    # providers' buttons and the refusal page are checked below), and SAML's XML metadata.
+    "auth.oidc_login",
+    "auth.oidc_callback",
+    "auth.saml_login",
+    "auth.saml_metadata",
 }
 
 _FORM = re.compile(r"<form\b([^>]*)>", re.I)
@@ -97,7 +103,7 @@ class Visit:
             endpoint, _args = self.adapter.match(urlsplit(url).path, method=method)
         except HTTPException:
             return None
-        if endpoint.startswith("api.") or endpoint in NOT_PAGES:
+        if endpoint.startswith(("api.", "scim.")) or endpoint in NOT_PAGES:
             return None
         return endpoint
 
@@ -214,6 +220,26 @@ def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  
     visit.keep(
         "vendor", "GET", "/quote/not-a-real-token", anonymous.get("/quote/not-a-real-token")
     )
+    # With identity providers: their buttons, the password form folded away for the
+    # break-glass admins, and a refused sign-in (a callback whose state does not match).
+    app.config.update(
+        PROCURE_OIDC_ISSUER="https://login.procure.test",
+        PROCURE_OIDC_CLIENT_ID="procure",
+        PROCURE_SAML_IDP_METADATA="idp-metadata.xml",
+        PROCURE_PASSWORD_LOGIN=False,
+    )
+    try:
+        providers = app.test_client()
+        visit.keep("anonymous", "GET", "/login", providers.get("/login"))
+        callback = "/login/oidc/callback?state=forged&code=x"
+        visit.keep("anonymous", "GET", callback, providers.get(callback))
+    finally:
+        app.config.update(
+            PROCURE_OIDC_ISSUER="",
+            PROCURE_OIDC_CLIENT_ID="",
+            PROCURE_SAML_IDP_METADATA="",
+            PROCURE_PASSWORD_LOGIN=True,
+        )
 
     # Error pages: not found, forbidden, a bad filter; and those no request here
     # can provoke, rendered as the error handlers do.
@@ -236,7 +262,7 @@ def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  
         rule.endpoint
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods
-        and not rule.endpoint.startswith("api.")
+        and not rule.endpoint.startswith(("api.", "scim."))  # JSON: SCIM speaks its own
         and rule.endpoint not in NOT_PAGES
     }
     missing = sorted(get_pages - visit.reached)

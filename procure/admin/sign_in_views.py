@@ -44,8 +44,12 @@ class SignInMappingForm(FlaskForm):
             "A value that is a department's code or name needs no line."
         ),
     )
+    # The service checks the code (an unknown one is refused beside the field).
     default_department = SelectField(
-        "Department of a new account whose attribute names none", choices=[]
+        "Department of a new account whose attribute names none",
+        choices=[],
+        default="",
+        validate_choice=False,
     )
     link_by_email = BooleanField(
         "Link a first sign-in to an existing account with the same verified e-mail address",
