@@ -20,10 +20,12 @@ from .contracts import jobs as contract_jobs
 from .db import database_problem, init_db, write_intent
 from .errors import DomainError
 from .extensions import db
+from .identity.commands import sync_directory_command
 from .models import Role
 from .notifications import mail
 from .purchasing import ageing
 from .retention import prune
+from .scim.commands import issue_scim_token_command
 
 
 def init_app(app: Flask) -> None:
@@ -45,6 +47,8 @@ def init_app(app: Flask) -> None:
         prune_command,
         export_audit_command,
         check_config_command,
+        issue_scim_token_command,
+        sync_directory_command,
     ):
         app.cli.add_command(command)
 
