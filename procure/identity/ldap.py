@@ -302,9 +302,12 @@ def groups_of(connection: ldap3.Connection, person: Person) -> tuple[str, ...]:
     return tuple(sorted({_first_value(dn) for dn in member_of}))
 
 
-def claims_for(connection: ldap3.Connection, person: Person) -> Claims:
-    """What the directory says about ``person``, as provisioning reads it."""
-    attribute = mapping.current().department_attribute
+def claims_for(
+    connection: ldap3.Connection, person: Person, *, department_attribute: str | None = None
+) -> Claims:
+    """What the directory says about ``person``, as provisioning reads it (a sync passes
+    the department attribute, read once for everyone)."""
+    attribute = department_attribute or mapping.current().department_attribute
     email = person.text("mail")
     return Claims(
         source=SOURCE,

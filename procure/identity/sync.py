@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from ..db import is_postgres
 from ..extensions import db
 from ..models import ExternalIdentity, User, utcnow
-from . import ldap, lifecycle
+from . import ldap, lifecycle, mapping
 from .accounts import Claims, SignInRefused, provision
 
 # pg_try_advisory_xact_lock's key for sync-directory: any constant the application owns.
@@ -88,9 +88,12 @@ def _take_lock() -> bool:
 
 def _read_directory() -> list[tuple[ldap.Person, Claims]]:
     """Everyone in the directory with their claims, read before anything changes."""
+    attribute = mapping.current().department_attribute
     with ldap.search_connection() as connection:
+        found = list(ldap.people(connection))
         return [
-            (person, ldap.claims_for(connection, person)) for person in ldap.people(connection)
+            (person, ldap.claims_for(connection, person, department_attribute=attribute))
+            for person in found
         ]
 
 
