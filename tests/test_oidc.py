@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 import sqlalchemy as sa
+from markupsafe import escape
 
+from procure.auth import oidc_views
 from procure.identity import oidc
 from procure.models import AuditEvent, ExternalIdentity, Role, User
 
@@ -282,9 +284,22 @@ def test_sign_out_at_the_provider_carries_the_id_token_hint(app, client, at_prov
     assert confirmed.is_redirect and confirmed.headers["Location"] == AFTER_SIGN_OUT
 
 
+def test_the_page_after_sign_out_moves_on_to_the_provider(app, at_provider):
+    with app.test_request_context():
+        page = oidc_views.leave_at_provider("header.claims.signature")
+        assert oidc_views.leave_at_provider(None) is None
+    url = oidc.end_session_url("header.claims.signature", AFTER_SIGN_OUT)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # It moves on by itself, and offers the link (escaped in the page).
+    assert f'http-equiv="refresh" content="0; url={escape(url)}"' in html
+    assert "Continue to sign out of Example Corp sign-in" in html
+
+
 def test_no_provider_sign_out_without_oidc(app):
     with app.test_request_context():
         assert oidc.end_session_url("a.b.c", AFTER_SIGN_OUT) is None
+        assert oidc_views.leave_at_provider("a.b.c") is None
 
 
 # --- A provider that misbehaves ------------------------------------------------------
