@@ -1,10 +1,11 @@
 """How a browser request meets the database: one transaction per request.
 
 Every page view runs inside :func:`one_transaction` (``create_app`` wraps them all;
-the JSON API has the same in ``api/spec.py``'s ``@operation``). A request that
-changes something (any method but GET, HEAD, OPTIONS) commits once, after its view
-answered with a success or a redirect; an exception or an answer of 400 and above
-rolls everything back, flash messages of the failed attempt included. A GET never
+the JSON API has the same in ``api/spec.py``'s ``@operation``, SCIM in
+``scim/protocol.py``). A request that changes something (any method but GET, HEAD,
+OPTIONS) commits once, after its view answered with a success or a redirect; an
+exception or an answer of 400 and above rolls everything back, flash messages of the
+failed attempt included. A GET never
 commits, but for the views marked :func:`writes_on_get`: an identity provider sends the
 browser back to Procure with a redirect, which can only be a GET, and that GET signs in.
 Views therefore never call ``commit()`` or ``rollback()``; services flush.
@@ -88,7 +89,7 @@ def one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def wrap_views(app: Flask, *, skip: tuple[str, ...] = ("api.", "static")) -> None:
+def wrap_views(app: Flask, *, skip: tuple[str, ...] = ("api.", "scim.", "static")) -> None:
     """Put every page view of ``app`` inside :func:`one_transaction`."""
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(skip) or getattr(view, "_one_transaction", False):
