@@ -268,3 +268,29 @@ def test_a_second_sync_gives_way_to_one_running(request, runner, unit, directory
         other.dispose()
     # Once the other run is over, this one goes ahead.
     assert "created 1," in run(runner).output
+
+
+@pytest.mark.committing
+def test_a_run_commits_and_a_dry_run_commits_nothing(
+    runner,
+    committed_db,
+    unit,
+    directory,  # noqa: F811
+):
+    ann = person(directory, unit, "buyers")
+    # Another connection sees only what was committed.
+    other = sa.create_engine(committed_db.engine.url)
+
+    def committed_accounts() -> int:
+        with other.connect() as connection:
+            return connection.scalar(
+                sa.select(sa.func.count()).select_from(User).where(User.email == ann.mail)
+            )
+
+    try:
+        assert run(runner, "--dry-run").exit_code == 0
+        assert committed_accounts() == 0
+        assert run(runner).exit_code == 0
+        assert committed_accounts() == 1
+    finally:
+        other.dispose()
