@@ -254,6 +254,10 @@ TAMPERED = {
         {"audience": "https://elsewhere.example/saml/metadata"},
         "wrong_audience",
     ),
+    "addressed to another ACS": (
+        {"destination": "https://elsewhere.example/saml/acs"},
+        "bad_assertion",
+    ),
     "expired": ({"valid_minutes": -10}, "expired"),
     "answering another request": ({"in_response_to": "id-never-sent-by-procure"}, None),
     "unsolicited": ({"in_response_to": None}, "unsolicited"),
@@ -366,7 +370,7 @@ def test_metadata_that_cannot_be_read_gives_a_page_not_a_crash(
         "not an idp": str(sp_only),
     }[where]
     response = client.get("/saml/login")
-    assert response.status_code == 503
+    assert response.status_code == 502
     assert "cannot reach the identity provider" in response.get_data(as_text=True)
     assert any("event=saml_metadata_unavailable" in line for line in security_log())
 

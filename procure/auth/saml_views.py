@@ -44,7 +44,7 @@ def saml_login():
         return redirect(saml.begin(request.args.get("next")))
     except saml.MetadataUnavailable as exc:
         security_event("saml_metadata_unavailable", problem=str(exc))
-        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 503, method=saml.SOURCE)
+        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 502, method=saml.SOURCE)
 
 
 @bp.post("/saml/acs")
@@ -58,5 +58,5 @@ def saml_acs():
         return sso_views.refuse_for(refused, method=saml.SOURCE)
     except saml.MetadataUnavailable as exc:
         security_event("saml_metadata_unavailable", problem=str(exc))
-        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 503, method=saml.SOURCE)
+        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 502, method=saml.SOURCE)
     return sso_views.finish(claims, safe_next(request.form.get("RelayState"), "") or None)

@@ -72,8 +72,8 @@ DISPLAY_NAMES = (
     "cn",
     "urn:oid:2.16.840.1.113730.3.1.241",
     "urn:oid:2.5.4.3",
+    # Not …/claims/name: Entra ID and ADFS put the user principal name there.
     "http://schemas.microsoft.com/identity/claims/displayname",
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
 )
 GIVEN_NAMES = (
     "givenname",
@@ -279,7 +279,8 @@ def complete(form: Mapping[str, str]) -> Claims:
     except Exception as exc:  # pysaml2 raises bare Exception too
         raise _refusal(exc) from exc
     if response is None or response.assertion is None:
-        raise SignInRefused("bad_response", BAD_RESPONSE, 400)
+        # pysaml2's "not for me" (another Destination, say), after logging why.
+        raise SignInRefused("bad_assertion", NOT_FOR_US, 400)
     # Checked after the signature, so that nobody can spend our ids with a forged answer.
     if not replay.remember("saml_assertion", response.assertion.id, _expiry(response)):
         raise SignInRefused("replay", REPLAY, 400)

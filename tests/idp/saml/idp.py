@@ -17,6 +17,7 @@ URI). ``response`` bends the next answers, for the tampering tests: ``sign_asser
 ``audience`` (another service provider's entity id), ``valid_minutes`` (negative:
 already expired), ``in_response_to`` (another request id, or null: unsolicited),
 ``deny`` (true: a signed "request denied" status instead of an assertion),
+``destination`` (another ACS named as the response's Destination and Recipient),
 ``transient`` (true: a one-time NameID).
 """
 
@@ -257,7 +258,7 @@ class SamlIdentityProvider:
         response = server.create_authn_response(
             identity,
             args["in_response_to"] if in_response_to is ABSENT else in_response_to,
-            args["destination"],
+            bends.get("destination") or args["destination"],
             args["sp_entity_id"],
             name_id=name_id,
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"},
