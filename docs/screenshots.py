@@ -7,8 +7,9 @@ the browser tests use, ``tests/e2e/live.py``), files a few more requests so that
 the approver's inbox is not a single line, and writes ``login.png``,
 ``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
-``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png`` and
-``admin-organisation.png`` into ``docs/images/``.
+``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
+``admin-organisation.png``, ``login-sso.png`` and ``admin-sign-in.png`` into
+``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -169,6 +170,7 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     shoot(page, out / "admin.png")
     page.goto(server.url + "/admin/organisation")
     shoot(page, out / "admin-organisation.png")
+    take_sign_in(page, server, out)
     page.context.clear_cookies()
 
     sign_in(page, server, "frank@example.org")
@@ -212,6 +214,45 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/reports/spend?by=category")
     expect(page.locator("svg#spend-chart")).to_be_visible()
     shoot(page, out / "report-spend.png")
+
+
+# What the company's identity provider would be: the pages only name it.
+SSO_SETTINGS = {
+    "PROCURE_OIDC_ISSUER": "https://login.northwind.example/realms/staff",
+    "PROCURE_OIDC_CLIENT_ID": "procure",
+    "PROCURE_OIDC_NAME": "Northwind account",
+    "PROCURE_PASSWORD_LOGIN": False,
+    "PROCURE_BREAK_GLASS": "adam@example.org",
+}
+SSO_MAPPING = (
+    "procure-staff = requester\n"
+    "procure-approvers = approver\n"
+    "procure-approvers = requester\n"
+    "finance-team = finance\n"
+    "it-purchasing = procurement\n"
+    "procure-admins = admin"
+)
+
+
+def take_sign_in(page: Page, server: LiveServer, out: Path) -> None:
+    """Admin (signed in) maps the provider's groups to roles; then the sign-in page as
+    everyone sees it once password sign-in is off."""
+    saved = {key: server.app.config[key] for key in SSO_SETTINGS}
+    server.app.config.update(SSO_SETTINGS)
+    try:
+        page.goto(server.url + "/admin/sign-in")
+        page.get_by_label("Groups and the roles they give").fill(SSO_MAPPING)
+        page.get_by_label("Whom to ask for access").fill("the IT service desk, extension 4444")
+        page.get_by_role("button", name="Save the sign-in mapping").click()
+        expect(page.get_by_role("alert").first).to_contain_text("saved")
+        shoot(page, out / "admin-sign-in.png")
+        login = page.context.browser.new_page(viewport=VIEWPORT, locale=LOCALE)
+        login.goto(server.url + "/login")
+        expect(login.get_by_role("link", name="Sign in with Northwind account")).to_be_visible()
+        shoot(login, out / "login-sso.png")
+        login.close()
+    finally:
+        server.app.config.update(saved)
 
 
 def main(argv: list[str]) -> int:
