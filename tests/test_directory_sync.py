@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from procure.extensions import db as _db
 from procure.identity import sync
-from procure.identity.commands import sync_directory_command
 from procure.models import ApiToken, AuditEvent, Role, User
 
 from .ldap_support import ACCOUNTDISABLE, NORMAL_ACCOUNT, Person, _free_port
@@ -64,7 +63,8 @@ def account(email: str) -> User | None:
 
 
 def run(runner, *args: str):
-    return runner.invoke(sync_directory_command, list(args))
+    """``flask --app wsgi sync-directory ARGS``."""
+    return runner.invoke(args=["sync-directory", *args])
 
 
 def test_sync_creates_the_directory_s_people(runner, unit, directory):  # noqa: F811
