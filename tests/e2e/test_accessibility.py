@@ -91,3 +91,34 @@ def test_no_serious_violation_on_the_sign_in_page(new_page: Callable[..., Page],
     page.wait_for_load_state("load")
     found.extend(violations(page, "anonymous after a refused sign-in"))
     assert not found, "\n".join(str(violation) for violation in found)
+
+
+# The administration's settings pages, which no navigation bar links: at the desktop
+# size and on a phone, where none may scroll sideways.
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/users",
+    "/admin/policy",
+    "/admin/organisation",
+    "/admin/sign-in",
+    "/admin/scim",
+]
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_no_serious_violation_on_the_administration_pages(
+    new_page: Callable[..., Page], live_server, size: str
+) -> None:
+    viewport = {"width": 390, "height": 844} if size == "phone" else None
+    page = new_page(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
+    sign_in(page, live_server, ROLES["admin"])
+    found: list[Violation] = []
+    for url in ADMIN_PAGES:
+        check(page, live_server.url + url, f"admin ({size})", found)
+        assert page.title() != "Not found · Procure", url
+        if size == "phone":
+            width, screen = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert width <= screen, f"{url} is {width} px wide on a {screen} px screen"
+    assert not found, "\n".join(str(violation) for violation in found)
