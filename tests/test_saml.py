@@ -411,3 +411,25 @@ def test_with_a_key_of_its_own_procure_signs_its_requests(
     saml_idp.set_users(ada())
     assert sign_in(client, saml_idp).status_code == 302
     assert user_by_email(db, "ada@corp.example") is not None
+
+
+def test_an_assertion_encrypted_to_procure_s_key_is_opened(
+    client, db, saml_app, saml_idp, departments, signing_sp
+):
+    root = SafeET.fromstring(client.get("/saml/metadata").get_data(as_text=True))
+    assert root.find(f"{MD}SPSSODescriptor/{MD}KeyDescriptor[@use='encryption']") is not None
+    saml_idp.set_users(ada(), encrypt=True)
+    action, form = idp_answer(client, saml_idp, "ada")
+    assert b"EncryptedAssertion" in base64.b64decode(form["SAMLResponse"])
+    assert client.post(acs_path(action), data=form).status_code == 302
+    assert user_by_email(db, "ada@corp.example") is not None
+
+
+def test_an_encrypted_assertion_must_still_be_signed(
+    client, db, saml_app, saml_idp, departments, signing_sp, security_log
+):
+    saml_idp.set_users(ada(), encrypt=True, sign_assertion=False, sign_response=True)
+    response = sign_in(client, saml_idp)
+    assert response.status_code == 400
+    assert user_by_email(db, "ada@corp.example") is None
+    assert any("reason='bad_signature'" in line for line in security_log())

@@ -229,7 +229,12 @@ def _config(idp: str | None = None) -> SPConfig:
         "metadata": {"inline": [idp]} if idp else {},
     }
     if signing:
-        settings.update(key_file=key, cert_file=cert)
+        # The same pair signs our requests and opens assertions encrypted to us.
+        settings.update(
+            key_file=key,
+            cert_file=cert,
+            encryption_keypairs=[{"key_file": key, "cert_file": cert}],
+        )
     config = SPConfig()
     config.load(settings)
     return config

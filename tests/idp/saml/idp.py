@@ -18,7 +18,8 @@ URI). ``response`` bends the next answers, for the tampering tests: ``sign_asser
 already expired), ``in_response_to`` (another request id, or null: unsolicited),
 ``deny`` (true: a signed "request denied" status instead of an assertion),
 ``destination`` (another ACS named as the response's Destination and Recipient),
-``transient`` (true: a one-time NameID).
+``transient`` (true: a one-time NameID), ``encrypt`` (true: the assertion encrypted to
+the SP's certificate).
 """
 
 from __future__ import annotations
@@ -264,6 +265,8 @@ class SamlIdentityProvider:
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"},
             sign_assertion=bends.get("sign_assertion", True),
             sign_response=bends.get("sign_response", False),
+            # To the SP's encryption certificate, from its metadata.
+            encrypt_assertion=bool(bends.get("encrypt")),
             release_policy=BentPolicy(
                 server.metadata,
                 audience=bends.get("audience"),
