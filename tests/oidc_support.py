@@ -206,6 +206,9 @@ class RogueProvider:
         self.groups = ["procure-requesters"]
         self.codes: dict[str, dict[str, str]] = {}
         self.jwks_requests = 0
+        # Published beside the keys: entries a relying party must pass over.
+        self.extra_jwks: list[dict[str, Any]] = []
+        self.with_kid = True
         # What the discovery document says on top of a correct one.
         self.discovery_overrides: dict[str, Any] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -228,6 +231,8 @@ class RogueProvider:
     def reset(self) -> None:
         self.signer, self.published = self.key, [self.key]
         self.claims, self.header = {}, {}
+        self.extra_jwks, self.with_kid = [], True
+        self.token_answer = None
         self.subject = f"rogue-{secrets.token_hex(4)}"
 
     def rotate(self, kid: str) -> None:
@@ -270,7 +275,9 @@ class RogueProvider:
         if self.signer is None:
             header = {"alg": "none", "typ": "JWT", **self.header}
             return f"{_b64(json.dumps(header))}.{_b64(json.dumps(claims))}."
-        header = {"alg": "RS256", "kid": self.signer.kid, **self.header}
+        header = {"alg": "RS256", **self.header}
+        if self.with_kid:
+            header["kid"] = self.signer.kid
         return jwt.encode(header, claims, self.signer)
 
     def authorize(self, query: dict[str, str]) -> str:
@@ -292,6 +299,8 @@ class RogueProvider:
         verifier = form.get("code_verifier", "")
         if _b64(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
             return 400, {"error": "invalid_grant", "error_description": "PKCE"}
+        if self.token_answer is not None:
+            return self.token_answer
         token = self.id_token(grant["nonce"])
         return 200, {"access_token": "rogue", "token_type": "Bearer", "id_token": token}
 

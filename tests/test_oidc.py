@@ -399,3 +399,40 @@ def test_a_new_key_id_fetches_the_keys_again_and_is_accepted(client, new_client,
     assert sign_in_at_rogue(new_client()).status_code == 302
     assert at_rogue.jwks_requests == fetched + 1
     assert user_by_email(db, "rotated-subject@corp.example") is not None
+
+
+def test_a_token_without_a_key_id_is_tried_against_each_signing_key(client, db, at_rogue):
+    """Some providers name no key; the JWKS may also hold keys Procure cannot use."""
+    at_rogue.published = [RogueProvider._new_key("other"), at_rogue.key]
+    at_rogue.extra_jwks = [
+        {"kty": "unknown-kind", "kid": "odd"},
+        {"kty": "RSA", "use": "enc", "kid": "for-encryption", "n": "AQAB", "e": "AQAB"},
+    ]
+    at_rogue.with_kid = False
+    assert sign_in_at_rogue(client).status_code == 302
+    assert user_by_email(db, f"{at_rogue.subject}@corp.example") is not None
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "reason"),
+    [
+        ((200, {"access_token": "x", "token_type": "Bearer"}), 400, "bad_token"),
+        ((200, ["not", "a", "token", "response"]), 502, "provider_unreachable"),
+        (
+            (200, {"access_token": "x", "token_type": "Bearer", "expires_in": [1]}),
+            502,
+            "provider_unreachable",
+        ),
+        ((500, {"message": "down for maintenance"}), 502, "provider_unreachable"),
+    ],
+    ids=["no ID token", "not an object", "nonsense expiry", "server error"],
+)
+def test_a_token_endpoint_answering_nonsense_gives_a_page(
+    client, db, at_rogue, security_log, answer, status, reason
+):
+    at_rogue.token_answer = answer
+    users = count(db, User)
+    response = sign_in_at_rogue(client)
+    assert response.status_code == status
+    assert count(db, User) == users
+    assert any(f"'{reason}'" in line for line in security_log())

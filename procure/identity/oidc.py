@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -22,17 +23,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from flask import current_app, session
 from joserfc import jwt
-from joserfc.errors import BadSignatureError, JoseError
-from joserfc.jwk import KeySet
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry, Key
 from joserfc.jws import extract_compact
 
+from ..models import utcnow
 from ..security import external_url
 from . import mapping, providers, replay
 from .accounts import Claims, SignInRefused
+
+log = logging.getLogger(__name__)
 
 # Seconds to wait for the provider; a sign-in page must not hang on it.
 TIMEOUT = 5
@@ -40,6 +45,8 @@ TIMEOUT = 5
 DISCOVERY_SECONDS = 300
 # Clock difference tolerated between Procure and the provider (exp, iat).
 LEEWAY_SECONDS = 60
+# The longest a used nonce is remembered, whatever the token's expiry says.
+NONCE_DAYS = 1
 # The sign-in under way in this browser: state, nonce, PKCE verifier, where to go after.
 PENDING = "oidc_pending"
 # Asymmetric signatures only: "none" and the HMAC family (which a public key could be
@@ -53,6 +60,7 @@ UNREACHABLE = (
     "expected. Try again in a few minutes; if it goes on, tell your IT department."
 )
 START_AGAIN = "Start the sign-in again from the sign-in page."
+BAD_SIGNATURE = "The ID token's signature does not verify. " + START_AGAIN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,11 +80,13 @@ class ProviderUnavailable(SignInRefused):
     def __init__(self, detail: str) -> None:
         super().__init__("provider_unreachable", UNREACHABLE, 502)
         self.detail = detail
+        # What went wrong, for whoever runs Procure (the page says only "try again").
+        log.warning("OpenID Connect provider unusable: %s", detail)
 
 
-# Per process: issuer → (fetched at, document); JWKS URL → key set.
+# Per process: issuer → (fetched at, document); JWKS URL → its signature keys.
 _discovered: dict[str, tuple[float, dict[str, Any]]] = {}
-_key_sets: dict[str, KeySet] = {}
+_key_sets: dict[str, list[Key]] = {}
 _lock = threading.Lock()
 
 
@@ -163,17 +173,10 @@ def verify_id_token(id_token: str, *, nonce: str, metadata: dict[str, Any]) -> d
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise SignInRefused(
-            "bad_signature", f"The ID token is not signed acceptably ({alg}). " + START_AGAIN
+            "bad_signature",
+            f"The ID token is not signed acceptably ({str(alg)[:20]}). " + START_AGAIN,
         )
-    keys = _keys_for(metadata["jwks_uri"], header.get("kid"))
-    try:
-        claims = jwt.decode(id_token, keys, algorithms=[alg]).claims
-    except BadSignatureError:
-        raise SignInRefused(
-            "bad_signature", "The ID token's signature does not verify. " + START_AGAIN
-        ) from None
-    except (JoseError, ValueError):
-        raise SignInRefused("bad_token", "The ID token cannot be read. " + START_AGAIN) from None
+    claims = _signed_claims(id_token, alg, metadata["jwks_uri"], header.get("kid"))
     _check_claims(claims, issuer=metadata["issuer"], nonce=nonce)
     return claims
 
@@ -214,8 +217,10 @@ def _is_number(value: object) -> bool:
 def _consume_nonce(claims: dict[str, Any]) -> None:
     """A nonce serves one sign-in: the same ID token (or a copy of the session that asked
     for it) cannot sign in twice."""
-    expires = dt.datetime.fromtimestamp(claims["exp"] + LEEWAY_SECONDS, dt.UTC)
-    if not replay.remember("oidc_nonce", claims["nonce"], expires.replace(tzinfo=None)):
+    # Kept while the token could still be accepted (a day at most, whatever it says).
+    lifetime = min(max(claims["exp"] - time.time(), 0), NONCE_DAYS * 86400) + LEEWAY_SECONDS
+    expires = utcnow() + dt.timedelta(seconds=lifetime)
+    if not replay.remember("oidc_nonce", claims["nonce"], expires):
         raise SignInRefused("replay", "This sign-in was already used. " + START_AGAIN)
 
 
@@ -268,7 +273,8 @@ def _exchange(metadata: dict[str, Any], code: str, verifier: str) -> dict[str, A
         raise SignInRefused(
             "bad_code", f"The provider refused the sign-in code ({exc.error}). " + START_AGAIN
         ) from None
-    except (requests.RequestException, ValueError) as exc:
+    except (requests.RequestException, AuthlibBaseError, ValueError, TypeError) as exc:
+        # Unreachable, or an answer that is no token response.
         raise ProviderUnavailable(f"token endpoint: {type(exc).__name__}") from None
 
 
@@ -284,31 +290,57 @@ def _userinfo(metadata: dict[str, Any], access_token: Any, subject: str) -> dict
     return info
 
 
-def _keys_for(jwks_uri: str, kid: str | None) -> KeySet:
-    """The provider's signing keys; fetched again once when the token names a key we do
-    not know (the provider rotated its keys)."""
-    keys = _key_sets.get(jwks_uri)
-    if keys is None or (kid is not None and not _has_kid(keys, kid)):
-        keys = _fetch_keys(jwks_uri)
-    if kid is not None and not _has_kid(keys, kid):
+def _signed_claims(id_token: str, alg: str, jwks_uri: str, kid: str | None) -> dict[str, Any]:
+    """The claims of a token signed by one of the provider's keys: the one it names, else
+    (no key id) any. The keys are fetched again once when none we hold fits: the
+    provider may have rotated them."""
+    held = _key_sets.get(jwks_uri)
+    if held is not None:
+        claims = _verify_with(id_token, alg, _candidates(held, kid))
+        if claims is not None:
+            return claims
+        if kid is not None and _candidates(held, kid):
+            # The key it names is one we hold, and it does not verify: no refetch helps.
+            raise SignInRefused("bad_signature", BAD_SIGNATURE)
+    fetched = _fetch_keys(jwks_uri)
+    if kid is not None and not _candidates(fetched, kid):
         raise SignInRefused(
             "bad_signature",
-            "The ID token is signed with a key the provider does not publish." + START_AGAIN,
+            "The ID token is signed with a key the provider does not publish. " + START_AGAIN,
         )
-    return keys
+    claims = _verify_with(id_token, alg, _candidates(fetched, kid))
+    if claims is None:
+        raise SignInRefused("bad_signature", BAD_SIGNATURE)
+    return claims
 
 
-def _has_kid(keys: KeySet, kid: str) -> bool:
-    return any(key.kid == kid for key in keys.keys)
+def _verify_with(id_token: str, alg: str, keys: list[Key]) -> dict[str, Any] | None:
+    for key in keys:
+        try:
+            claims = jwt.decode(id_token, key, algorithms=[alg]).claims
+        except (JoseError, ValueError):
+            # Not this key's signature, or a key of another type: another may fit.
+            continue
+        return claims if isinstance(claims, dict) else None
+    return None
 
 
-def _fetch_keys(jwks_uri: str) -> KeySet:
-    document = _get_json(jwks_uri)
-    try:
-        signing = [key for key in document.get("keys", []) if key.get("use", "sig") == "sig"]
-        keys = KeySet.import_key_set({"keys": signing})
-    except (JoseError, ValueError, TypeError, AttributeError):
-        raise ProviderUnavailable("the JWKS cannot be read") from None
+def _candidates(keys: list[Key], kid: str | None) -> list[Key]:
+    return keys if kid is None else [key for key in keys if key.kid == kid]
+
+
+def _fetch_keys(jwks_uri: str) -> list[Key]:
+    """The JWKS's signature keys; a key Procure cannot use (another type, encryption)
+    is left out rather than failing every sign-in."""
+    entries = _get_json(jwks_uri).get("keys")
+    keys = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        try:
+            keys.append(JWKRegistry.import_key(entry))
+        except (JoseError, ValueError, TypeError):
+            continue
     with _lock:
         _key_sets[jwks_uri] = keys
     return keys
