@@ -182,6 +182,14 @@ def test_a_second_sign_in_after_a_group_change_updates_the_roles_audited(client,
     assert last["email"] == ["bob.mover@corp.example", "robert.mover@corp.example"]
 
 
+def test_a_next_address_on_another_site_is_not_followed(client, at_provider):
+    at_provider.set_account("hal.next", groups=["procure-requesters"])
+    response = sign_in(client, at_provider, "hal.next", next_url="https://evil.example/")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/"
+    assert "evil.example" not in response.headers["Location"]
+
+
 def test_someone_whose_groups_give_no_role_is_told_whom_to_ask(client, db, at_provider):
     account = at_provider.set_account("carl.nobody", groups=["marketing"])
     response = sign_in(client, at_provider, "carl.nobody")
