@@ -350,7 +350,12 @@ def test_the_configuration_table_names_every_setting():
 # deploy/ ----------------------------------------------------------------------------------
 
 DEPLOY = ROOT / "deploy"
-JOBS = {"send-notifications": "minutely", "send-reminders": "06:00", "prune": "03:30"}
+JOBS = {
+    "send-notifications": "minutely",
+    "send-reminders": "06:00",
+    "prune": "03:30",
+    "sync-directory": "0/15",
+}
 
 
 def unit(path: Path) -> configparser.ConfigParser:
