@@ -261,6 +261,10 @@ TAMPERED = {
     "expired": ({"valid_minutes": -10}, "expired"),
     "answering another request": ({"in_response_to": "id-never-sent-by-procure"}, None),
     "unsolicited": ({"in_response_to": None}, "unsolicited"),
+    "an assertion for another request in a new envelope": (
+        {"in_response_to": "id-of-another-sign-in", "rewrap": True},
+        "unsolicited",
+    ),
     "the identity provider says no": ({"deny": True}, "idp_refused"),
 }
 
@@ -433,3 +437,13 @@ def test_an_encrypted_assertion_must_still_be_signed(
     assert response.status_code == 400
     assert user_by_email(db, "ada@corp.example") is None
     assert any("reason='bad_signature'" in line for line in security_log())
+
+
+def test_an_encrypted_assertion_for_another_request_in_a_new_envelope_is_refused(
+    client, db, saml_app, saml_idp, departments, signing_sp, security_log
+):
+    saml_idp.set_users(ada(), encrypt=True, in_response_to="id-of-another-sign-in", rewrap=True)
+    response = sign_in(client, saml_idp)
+    assert response.status_code == 400
+    assert user_by_email(db, "ada@corp.example") is None
+    assert any("reason='unsolicited'" in line for line in security_log())

@@ -286,6 +286,8 @@ def complete(form: Mapping[str, str]) -> Claims:
     if response is None or response.assertion is None:
         # pysaml2's "not for me" (another Destination, say), after logging why.
         raise SignInRefused("bad_assertion", NOT_FOR_US, 400)
+    if not _confirms(response.assertion, in_response_to):
+        raise SignInRefused("unsolicited", UNKNOWN_REQUEST, 400)
     # Checked after the signature, so that nobody can spend our ids with a forged answer.
     if not replay.remember("saml_assertion", response.assertion.id, _expiry(response)):
         raise SignInRefused("replay", REPLAY, 400)
@@ -307,6 +309,17 @@ def _in_response_to(encoded: str) -> str:
     if not in_response_to:
         raise SignInRefused("unsolicited", UNKNOWN_REQUEST, 400)
     return in_response_to
+
+
+def _confirms(assertion: Any, in_response_to: str) -> bool:
+    """Whether the signed assertion itself answers ``in_response_to``: pysaml2 compares
+    it with the unsigned envelope's only when the assertion was not encrypted."""
+    confirmations = assertion.subject.subject_confirmation if assertion.subject else []
+    return bool(confirmations) and all(
+        confirmation.subject_confirmation_data is not None
+        and confirmation.subject_confirmation_data.in_response_to == in_response_to
+        for confirmation in confirmations
+    )
 
 
 def _refusal(exc: Exception) -> SignInRefused:

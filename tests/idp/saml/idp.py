@@ -18,8 +18,9 @@ URI). ``response`` bends the next answers, for the tampering tests: ``sign_asser
 already expired), ``in_response_to`` (another request id, or null: unsolicited),
 ``deny`` (true: a signed "request denied" status instead of an assertion),
 ``destination`` (another ACS named as the response's Destination and Recipient),
-``transient`` (true: a one-time NameID), ``encrypt`` (true: the assertion encrypted to
-the SP's certificate).
+``rewrap`` (true: the envelope answers the real request while the assertion answers
+``in_response_to``), ``transient`` (true: a one-time NameID), ``encrypt`` (true: the
+assertion encrypted to the SP's certificate).
 """
 
 from __future__ import annotations
@@ -273,8 +274,17 @@ class SamlIdentityProvider:
                 valid_minutes=bends.get("valid_minutes"),
             ),
         )
+        text = str(response)
+        if bends.get("rewrap") and in_response_to is not ABSENT:
+            # The unsigned envelope made to answer the real request, the signed assertion
+            # still answering another one (the envelope's attribute comes first).
+            text = text.replace(
+                f'InResponseTo="{in_response_to}"',
+                f'InResponseTo="{args["in_response_to"]}"',
+                1,
+            )
         # The HTTP-POST binding: the response, base64, in a form field.
-        return base64.b64encode(str(response).encode()).decode(), args["destination"]
+        return base64.b64encode(text.encode()).decode(), args["destination"]
 
     # The WSGI side.
 
