@@ -644,3 +644,21 @@ def test_the_command_prints_a_working_token_and_nothing_else(app, client, runner
     secret = result.output.strip()
     assert result.output == secret + "\n" and secret.startswith("scim_")
     assert Scim(client, secret).get("/ResourceTypes").status_code == 200
+
+
+def test_an_email_filter_takes_underscores_literally(scim):
+    exact = created(scim, "a_b@example.org")
+    created(scim, "axb@example.org")
+
+    found = listed(scim, '?filter=emails.value eq "a_b@example.org"')
+
+    assert [user["id"] for user in found["Resources"]] == [exact["id"]]
+
+
+def test_a_control_character_is_refused_in_the_scim_format(scim, db):
+    before = snapshot(db)
+
+    response = scim.post("/Users", new_user(displayName="Grace\u0000Hopper"))
+
+    scim_error(response, 400)
+    assert snapshot(db) == before

@@ -9,6 +9,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from .. import web
+from ..auth.forms import RevokeForm
 from ..scim import tokens
 from ..security import external_url
 from . import bp
@@ -23,15 +24,10 @@ class ScimTokenForm(FlaskForm):
     submit = SubmitField("Issue token")
 
 
-class RevokeScimTokenForm(FlaskForm):
-    submit = SubmitField("Revoke")
-
-
 def _render(form: ScimTokenForm | None = None, new_secret: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/scim_tokens.html",
         form=form or ScimTokenForm(),
-        revoke_form=RevokeScimTokenForm(),
         tokens=tokens.all_tokens(),
         scim_url=external_url("scim.user_collection").removesuffix("/Users"),
         new_secret=new_secret,
@@ -58,7 +54,7 @@ def issue_scim_token():
 
 @bp.post("/scim/<int:token_id>/revoke")
 def revoke_scim_token(token_id: int):
-    if RevokeScimTokenForm().validate_on_submit():
+    if RevokeForm().validate_on_submit():
         token = tokens.revoke(token_id, actor=current_user)
         flash(
             f"The token for {token.name} is revoked: the directory can no longer provision.",

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from .. import errors as domain
+from .. import inputs
 from ..extensions import db
 from ..models import ScimToken, utcnow
 from ..security import security_event
@@ -97,6 +98,11 @@ def body() -> dict[str, Any]:
         raise invalid_syntax("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise invalid_syntax("The body must be a JSON object.")
+    # NUL and the other control characters: no text of ours holds them (procure/inputs.py).
+    found = inputs.problems(data.items())
+    if found:
+        first = next(iter(found))
+        raise invalid_value(f"{first}: {found[first][0]}")
     return data
 
 

@@ -63,7 +63,9 @@ def _condition(found: filters.Equals) -> sa.ColumnElement[bool]:
         )
     # emails.value: the account's address, or one of the others the directory sent.
     quoted = json.dumps(key)
-    return sa.or_(User.email == key, sa.func.lower(ScimAccount.emails_json).contains(quoted))
+    return sa.or_(
+        User.email == key, sa.func.lower(ScimAccount.emails_json).contains(quoted, autoescape=True)
+    )
 
 
 def search(filter_text: str | None, start: int, count: int) -> tuple[int, list[dict[str, Any]]]:
@@ -75,18 +77,23 @@ def search(filter_text: str | None, start: int, count: int) -> tuple[int, list[d
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.order_by(User.id).offset(start - 1).limit(count)).all()
-    return total, [represent(user, account) for user, account in rows]
+    groups = _groups_of([user.id for user, _account in rows])
+    return total, [represent(user, account, groups[user.id]) for user, account in rows]
 
 
-def _groups_of(user: User) -> list[ScimGroup]:
-    return list(
-        db.session.scalars(
-            sa.select(ScimGroup)
-            .join(ScimMember, ScimMember.group_id == ScimGroup.id)
-            .where(ScimMember.user_id == user.id)
+def _groups_of(user_ids: list[int]) -> dict[int, list[ScimGroup]]:
+    """Each account's groups, for a whole page in one query."""
+    found: dict[int, list[ScimGroup]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        rows = db.session.execute(
+            sa.select(ScimMember.user_id, ScimGroup)
+            .join(ScimGroup, ScimMember.group_id == ScimGroup.id)
+            .where(ScimMember.user_id.in_(user_ids))
             .order_by(ScimGroup.id)
         )
-    )
+        for user_id, group in rows:
+            found[user_id].append(group)
+    return found
 
 
 def model_of(user: User, account: ScimAccount | None) -> resources.User:
@@ -115,8 +122,12 @@ def model_of(user: User, account: ScimAccount | None) -> resources.User:
     return model
 
 
-def represent(user: User, account: ScimAccount | None) -> dict[str, Any]:
+def represent(
+    user: User, account: ScimAccount | None, groups: list[ScimGroup] | None = None
+) -> dict[str, Any]:
     model = model_of(user, account)
+    if groups is None:
+        groups = _groups_of([user.id])[user.id]
     model.groups = [
         resources.GroupMembership(
             value=str(group.id),
@@ -124,7 +135,7 @@ def represent(user: User, account: ScimAccount | None) -> dict[str, Any]:
             display=group.display_name,
             type="direct",
         )
-        for group in _groups_of(user)
+        for group in groups
     ] or None
     modified = account.updated_at if account is not None else user.created_at
     return resources.with_meta(model, "User", "Users", created=user.created_at, modified=modified)
