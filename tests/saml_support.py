@@ -3,6 +3,7 @@ a browser takes between Procure and it, for the test client."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -10,8 +11,16 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import sqlalchemy as sa
+
+from procure.models import User
 
 from .idp.saml import SamlIdentityProvider, start_identity_provider
+from .idp.saml.idp import make_key_pair
+
+# The test app's PROCURE_BASE_URL (tests/conftest.py).
+ENTITY_ID = "http://procure.test/saml/metadata"
+ACS = "http://procure.test/saml/acs"
 
 GROUP_ROLES = (
     "procure-requesters=requester,procure-approvers=approver,"
@@ -117,3 +126,61 @@ def idp_answer(
 
 def acs_path(action: str) -> str:
     return urlsplit(action).path
+
+
+@pytest.fixture(name="signing_sp")
+def signing_sp_fixture(saml_app, saml_idp, client, tmp_path):
+    """Procure with a key of its own, signing its requests; the IdP insists on it."""
+    key, cert = make_key_pair(tmp_path, "procure-sp")
+    saml_app.config.update(PROCURE_SAML_SP_KEY=str(key), PROCURE_SAML_SP_CERT=str(cert))
+    (saml_idp.folder / "sp-metadata.xml").write_text(
+        client.get("/saml/metadata").get_data(as_text=True)
+    )
+    saml_idp.require_signed_requests = True
+    yield
+    saml_idp.require_signed_requests = False
+    saml_app.config.update(PROCURE_SAML_SP_KEY="", PROCURE_SAML_SP_CERT="")
+
+
+@pytest.fixture(name="security_log")
+def security_log_fixture(caplog):
+    """``security_log()``: the lines logged on ``procure.security`` so far."""
+    caplog.set_level(logging.INFO, logger="procure.security")
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "procure.security"]
+
+    return lines
+
+
+@pytest.fixture(name="departments")
+def departments_fixture(make):
+    make.department("IT")
+    make.department("FIN")
+
+
+def ada(**changes: Any) -> dict[str, dict[str, Any]]:
+    """The IdP's ``users.json`` people: Ada, a requester and approver of FIN."""
+    values = {
+        "mail": "ada@corp.example",
+        "name": "Ada Lovelace",
+        "groups": ["procure-requesters", "procure-approvers"],
+        "department": "FIN",
+        **changes,
+    }
+    return {"ada": person("ada-0001", **values)}
+
+
+def sign_in(client, idp: SamlIdentityProvider, username: str = "ada", next_url: str | None = None):
+    """The whole round trip for the test client; Procure's answer to the ACS POST."""
+    action, form = idp_answer(client, idp, username, next_url=next_url)
+    assert action == ACS
+    return client.post(acs_path(action), data=form)
+
+
+def user_by_email(db, email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def count(db, model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))

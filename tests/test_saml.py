@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from urllib.parse import parse_qs, urlsplit
 
 import defusedxml.ElementTree as SafeET
@@ -19,61 +18,24 @@ from saml2.validate import valid_instance
 
 from procure.models import AuditEvent, ExternalIdentity, Role, User
 
-from .idp.saml.idp import make_key_pair
-from .saml_support import (  # noqa: F401 -- the saml_idp and saml_app fixtures
+from .saml_support import (  # noqa: F401 -- the fixtures
+    ACS,
+    ENTITY_ID,
     acs_path,
+    ada,
+    count,
+    departments_fixture,
     idp_answer,
-    person,
     saml_app_fixture,
     saml_idp_fixture,
+    security_log_fixture,
+    sign_in,
+    signing_sp_fixture,
+    user_by_email,
 )
 
-# The test app's PROCURE_BASE_URL (tests/conftest.py).
-ENTITY_ID = "http://procure.test/saml/metadata"
-ACS = "http://procure.test/saml/acs"
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
-
-
-@pytest.fixture
-def security_log(caplog):
-    caplog.set_level(logging.INFO, logger="procure.security")
-
-    def lines() -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.name == "procure.security"]
-
-    return lines
-
-
-@pytest.fixture
-def departments(make):
-    make.department("IT")
-    make.department("FIN")
-
-
-def ada(**changes) -> dict:
-    values = {
-        "mail": "ada@corp.example",
-        "name": "Ada Lovelace",
-        "groups": ["procure-requesters", "procure-approvers"],
-        "department": "FIN",
-        **changes,
-    }
-    return {"ada": person("ada-0001", **values)}
-
-
-def sign_in(client, idp, username: str = "ada", next_url: str | None = None):
-    action, form = idp_answer(client, idp, username, next_url=next_url)
-    assert action == ACS
-    return client.post(acs_path(action), data=form)
-
-
-def user_by_email(db, email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email))
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_the_saml_paths_are_not_found_when_saml_is_not_configured(client):
@@ -377,20 +339,6 @@ def test_metadata_that_cannot_be_read_gives_a_page_not_a_crash(
     assert response.status_code == 502
     assert "cannot reach the identity provider" in response.get_data(as_text=True)
     assert any("event=saml_metadata_unavailable" in line for line in security_log())
-
-
-@pytest.fixture
-def signing_sp(saml_app, saml_idp, client, tmp_path):
-    """Procure with a key of its own, signing its requests; the IdP insists on it."""
-    key, cert = make_key_pair(tmp_path, "procure-sp")
-    saml_app.config.update(PROCURE_SAML_SP_KEY=str(key), PROCURE_SAML_SP_CERT=str(cert))
-    (saml_idp.folder / "sp-metadata.xml").write_text(
-        client.get("/saml/metadata").get_data(as_text=True)
-    )
-    saml_idp.require_signed_requests = True
-    yield
-    saml_idp.require_signed_requests = False
-    saml_app.config.update(PROCURE_SAML_SP_KEY="", PROCURE_SAML_SP_CERT="")
 
 
 def test_with_a_key_of_its_own_procure_signs_its_requests(
