@@ -71,6 +71,11 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "open": ("Opened", "default"),
     # People and their access
     "deactivate": ("Deactivated", "danger"),
+    "reactivate": ("Reactivated", "success"),
+    # The directory (SCIM): a person it deleted, its groups and its tokens
+    "scim_delete": ("Deleted by the directory", "danger"),
+    "delete": ("Deleted", "danger"),
+    "revoke": ("Revoked", "default"),
     "change_password": ("Password changed", "default"),
     "reset_password": ("Password reset", "warning"),
     "create_token": ("API token created", "default"),
