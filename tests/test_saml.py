@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import defusedxml.ElementTree as SafeET
@@ -273,6 +275,30 @@ def test_the_same_answer_posted_twice_signs_in_once(
     assert any(
         "event=sign_in_refused" in line and "reason='replay'" in line for line in security_log()
     )
+
+
+@pytest.mark.committing
+def test_the_same_answer_posted_twice_at_once_signs_in_once(
+    app, db, committed_db, saml_app, saml_idp, make
+):
+    make.department("IT")
+    make.department("FIN")
+    db.session.commit()
+    saml_idp.set_users(ada())
+    action, form = idp_answer(app.test_client(), saml_idp, "ada")
+    barrier = threading.Barrier(2)
+
+    def post(_: int) -> int:
+        browser = app.test_client()
+        barrier.wait(60)
+        return browser.post(acs_path(action), data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(post, range(2)))
+
+    assert statuses == [302, 400]
+    db.session.remove()
+    assert count(db, ExternalIdentity) == 1
 
 
 def test_the_relay_state_never_sends_the_person_to_another_site(
