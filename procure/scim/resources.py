@@ -108,7 +108,8 @@ class Group(Resource[Any]):
 
 
 def location(kind: str, resource_id: str) -> str:
-    return external_url("scim.resource", kind=kind, resource_id=resource_id)
+    endpoint = "scim.user_resource" if kind == "Users" else "scim.group_resource"
+    return external_url(endpoint, resource_id=resource_id)
 
 
 def service_provider_config() -> dict[str, Any]:

@@ -72,14 +72,8 @@ def group_collection() -> Response:
     return answer(created, 201, location=created["meta"]["location"])
 
 
-@operation(bp, "/<any(Users, Groups):kind>/<resource_id>", ["GET", "PUT", "PATCH", "DELETE"])
-def resource(kind: str, resource_id: str) -> Response:
-    if kind == "Users":
-        return _user(resource_id)
-    return _group(resource_id)
-
-
-def _user(resource_id: str) -> Response:
+@operation(bp, "/Users/<resource_id>", ["GET", "PUT", "PATCH", "DELETE"])
+def user_resource(resource_id: str) -> Response:
     user, account = users.get(resource_id)
     current = users.represent(user, account)
     if request.method == "GET":
@@ -95,7 +89,8 @@ def _user(resource_id: str) -> Response:
     return answer(users.replace(user, account, model))
 
 
-def _group(resource_id: str) -> Response:
+@operation(bp, "/Groups/<resource_id>", ["GET", "PUT", "PATCH", "DELETE"])
+def group_resource(resource_id: str) -> Response:
     group = groups.get(resource_id)
     current = groups.represent(group)
     if request.method == "GET":
