@@ -349,22 +349,26 @@ def test_the_identity_provider_metadata_may_come_from_a_url(
     assert user_by_email(db, "ada@corp.example") is not None
 
 
-@pytest.mark.parametrize("where", ["url", "file", "not an idp"])
-def test_metadata_that_cannot_be_read_gives_a_page_not_a_crash(
-    client, saml_app, saml_idp, security_log, tmp_path, where
+@pytest.mark.parametrize("where", ["url", "file", "not an idp", "no xmlsec1"])
+def test_saml_that_cannot_work_gives_a_page_not_a_crash(
+    client, saml_app, saml_idp, security_log, tmp_path, monkeypatch, where
 ):
     sp_only = tmp_path / "sp.xml"
     sp_only.write_text(client.get("/saml/metadata").get_data(as_text=True))
+    if where == "no xmlsec1":
+        monkeypatch.setenv("PATH", str(tmp_path))
+        assert client.get("/saml/metadata").status_code == 502
     saml_app.config["PROCURE_SAML_IDP_METADATA"] = {
         # Nothing listens on port 9 of loopback (discard, never run here).
         "url": "http://127.0.0.1:9/metadata",
         "file": str(tmp_path / "missing.xml"),
         "not an idp": str(sp_only),
+        "no xmlsec1": str(saml_idp.metadata_file),
     }[where]
     response = client.get("/saml/login")
     assert response.status_code == 502
-    assert "cannot reach the identity provider" in response.get_data(as_text=True)
-    assert any("event=saml_metadata_unavailable" in line for line in security_log())
+    assert "does not work just now" in response.get_data(as_text=True)
+    assert any("event=saml_unavailable" in line for line in security_log())
 
 
 def test_with_a_key_of_its_own_procure_signs_its_requests(

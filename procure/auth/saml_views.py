@@ -18,7 +18,7 @@ from . import bp, sso_views
 
 METADATA_TYPE = "application/samlmetadata+xml"
 UNAVAILABLE = (
-    "Procure cannot reach the identity provider's description just now. "
+    "Signing in through the identity provider does not work just now. "
     "Please try again in a few minutes, or tell your administrator."
 )
 
@@ -28,11 +28,20 @@ def _require_saml() -> None:
         abort(404)
 
 
+def _unavailable(exc: saml.SamlUnavailable):
+    """A page for the person, the set-up's problem for the administrator (502)."""
+    security_event("saml_unavailable", problem=str(exc))
+    return sso_views.refuse("idp_unavailable", UNAVAILABLE, 502, method=saml.SOURCE)
+
+
 @bp.get("/saml/metadata")
 def saml_metadata():
     """Our service provider metadata, for the identity provider's administrator."""
     _require_saml()
-    return Response(saml.metadata_xml(), mimetype=METADATA_TYPE)
+    try:
+        return Response(saml.metadata_xml(), mimetype=METADATA_TYPE)
+    except saml.SamlUnavailable as exc:
+        return _unavailable(exc)
 
 
 @bp.get("/saml/login")
@@ -42,9 +51,8 @@ def saml_login():
     _require_saml()
     try:
         return redirect(saml.begin(request.args.get("next")))
-    except saml.MetadataUnavailable as exc:
-        security_event("saml_metadata_unavailable", problem=str(exc))
-        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 502, method=saml.SOURCE)
+    except saml.SamlUnavailable as exc:
+        return _unavailable(exc)
 
 
 @bp.post("/saml/acs")
@@ -56,7 +64,6 @@ def saml_acs():
         claims = saml.complete(request.form)
     except SignInRefused as refused:
         return sso_views.refuse_for(refused, method=saml.SOURCE)
-    except saml.MetadataUnavailable as exc:
-        security_event("saml_metadata_unavailable", problem=str(exc))
-        return sso_views.refuse("idp_unavailable", UNAVAILABLE, 502, method=saml.SOURCE)
+    except saml.SamlUnavailable as exc:
+        return _unavailable(exc)
     return sso_views.finish(claims, safe_next(request.form.get("RelayState"), "") or None)

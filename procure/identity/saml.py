@@ -121,8 +121,9 @@ TRANSIENT = (
 NO_SUBJECT = "The identity provider's answer names nobody. Please ask your administrator."
 
 
-class MetadataUnavailable(RuntimeError):
-    """The identity provider's metadata could not be read or is not an IdP's."""
+class SamlUnavailable(RuntimeError):
+    """SAML cannot work just now: the identity provider's metadata cannot be read (or
+    is not an IdP's), or ``xmlsec1`` is missing. Nobody's fault but the set-up's."""
 
 
 @dataclasses.dataclass
@@ -164,7 +165,7 @@ def idp_metadata() -> str:
     try:
         return _checked(Path(source).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise MetadataUnavailable(f"cannot read {source}: {exc.strerror}") from exc
+        raise SamlUnavailable(f"cannot read {source}: {exc.strerror}") from exc
 
 
 def _fetch(url: str) -> str:
@@ -176,10 +177,10 @@ def _fetch(url: str) -> str:
             answer = requests.get(url, timeout=METADATA_TIMEOUT_SECONDS, allow_redirects=False)
             answer.raise_for_status()
             text = _checked(answer.text)
-        except (requests.RequestException, MetadataUnavailable) as exc:
+        except (requests.RequestException, SamlUnavailable) as exc:
             if cached is not None:
                 return cached.text
-            raise MetadataUnavailable(f"cannot fetch {url}: {exc}") from exc
+            raise SamlUnavailable(f"cannot fetch {url}: {exc}") from exc
         _fetched[url] = _Fetched(text=text, at=time.monotonic())
         return text
 
@@ -189,9 +190,9 @@ def _checked(text: str) -> str:
     try:
         root = SafeET.fromstring(text)
     except (SafeET.ParseError, DefusedXmlException) as exc:
-        raise MetadataUnavailable(f"the metadata is not safe, well-formed XML: {exc}") from exc
+        raise SamlUnavailable(f"the metadata is not safe, well-formed XML: {exc}") from exc
     if root.find(f".//{{{MD_NS}}}IDPSSODescriptor") is None:
-        raise MetadataUnavailable("the metadata describes no identity provider")
+        raise SamlUnavailable("the metadata describes no identity provider")
     return text
 
 
@@ -208,7 +209,7 @@ def _config(idp: str | None = None) -> SPConfig:
     signing = bool(key and cert)
     settings: dict[str, Any] = {
         "entityid": entity_id(),
-        "xmlsec_binary": shutil.which("xmlsec1"),
+        "xmlsec_binary": _xmlsec(),
         "accepted_time_diff": CLOCK_SKEW_SECONDS,
         "allow_unknown_attributes": True,
         # For our requests, when a key is configured to sign them.
@@ -240,6 +241,14 @@ def _config(idp: str | None = None) -> SPConfig:
     return config
 
 
+def _xmlsec() -> str:
+    """Debian's xmlsec1, which pysaml2 runs to sign and to check signatures."""
+    found = shutil.which("xmlsec1")
+    if found is None:
+        raise SamlUnavailable("xmlsec1 is not installed (the Debian package xmlsec1)")
+    return found
+
+
 def _client() -> Saml2Client:
     return Saml2Client(config=_config(idp_metadata()))
 
@@ -267,7 +276,7 @@ def begin(next_url: str | None) -> str:
             digest_alg=DIGEST_SHA256,
         )
     except Exception as exc:  # pysaml2 says "no SSO location" with bare ones
-        raise MetadataUnavailable(f"no HTTP-Redirect sign-in at {idp}: {exc}") from exc
+        raise SamlUnavailable(f"no HTTP-Redirect sign-in at {idp}: {exc}") from exc
     replay.remember("saml_request", request_id, _now() + REQUEST_LIFETIME)
     return dict(info["headers"])["Location"]
 
