@@ -662,3 +662,12 @@ def test_a_control_character_is_refused_in_the_scim_format(scim, db):
 
     scim_error(response, 400)
     assert snapshot(db) == before
+
+
+def test_a_body_over_the_size_limit_is_refused_in_the_scim_format(scim, db):
+    before = snapshot(db)
+
+    response = scim.post("/Users", new_user(displayName="x" * (2 * 1024 * 1024)))
+
+    scim_error(response, 413)
+    assert snapshot(db) == before
