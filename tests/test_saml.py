@@ -301,6 +301,21 @@ def test_the_same_answer_posted_twice_at_once_signs_in_once(
     assert count(db, ExternalIdentity) == 1
 
 
+@pytest.mark.parametrize(
+    "next_url, relay_state",
+    [
+        ("/requests?status=pending", ["/requests?status=pending"]),
+        ("https://evil.example/", None),
+        ("/requests?q=" + "x" * 80, None),  # over SAML's 80 bytes
+    ],
+)
+def test_the_page_to_come_back_to_travels_as_relay_state_when_safe(
+    client, saml_app, next_url, relay_state
+):
+    location = client.get("/saml/login", query_string={"next": next_url}).headers["Location"]
+    assert parse_qs(urlsplit(location).query).get("RelayState") == relay_state
+
+
 def test_the_relay_state_never_sends_the_person_to_another_site(
     client, saml_app, saml_idp, departments
 ):

@@ -47,6 +47,8 @@ SOURCE = "saml"
 log = logging.getLogger(__name__)
 # How long a person may take at the identity provider before the answer is refused.
 REQUEST_LIFETIME = dt.timedelta(minutes=30)
+# SAML bindings, 3.4.3: "RelayState data MUST NOT exceed 80 bytes in length".
+RELAY_STATE_MAX = 80
 # Clocks drift; this much either way is tolerated on the validity window.
 CLOCK_SKEW_SECONDS = 60
 # Metadata fetched from a URL is read again after this long (keys roll over).
@@ -268,7 +270,7 @@ def begin(next_url: str | None) -> str:
     try:
         request_id, info = client.prepare_for_authenticate(
             entityid=idp,
-            relay_state=safe_next(next_url, ""),
+            relay_state=_relay_state(next_url),
             binding=BINDING_HTTP_REDIRECT,
             nameid_format=NAMEID_FORMAT_PERSISTENT,
             # pysaml2 would sign the redirect with SHA-1 otherwise (the setting is for XML).
@@ -279,6 +281,13 @@ def begin(next_url: str | None) -> str:
         raise SamlUnavailable(f"no HTTP-Redirect sign-in at {idp}: {exc}") from exc
     replay.remember("saml_request", request_id, _now() + REQUEST_LIFETIME)
     return dict(info["headers"])["Location"]
+
+
+def _relay_state(next_url: str | None) -> str:
+    """The page to come back to, when it is ours and fits SAML's 80 bytes of RelayState
+    (identity providers may refuse more); else none, and the dashboard it is."""
+    relay_state = safe_next(next_url, "")
+    return relay_state if len(relay_state.encode()) <= RELAY_STATE_MAX else ""
 
 
 def complete(form: Mapping[str, str]) -> Claims:
