@@ -671,3 +671,23 @@ def test_a_body_over_the_size_limit_is_refused_in_the_scim_format(scim, db):
 
     scim_error(response, 413)
     assert snapshot(db) == before
+
+
+def test_okta_style_patches_without_a_path_and_with_a_member_filter(scim, db, roles_from_groups):
+    body = created(scim)
+    group = scim.post(
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Approvers", "members": [{"value": body["id"]}]},
+    ).get_json(force=True)
+
+    removed = scim.patch(
+        f"/Groups/{group['id']}", [{"op": "remove", "path": f'members[value eq "{body["id"]}"]'}]
+    )
+    deactivated = scim.patch(
+        f"/Users/{body['id']}", [{"op": "replace", "value": {"active": False}}]
+    )
+
+    assert removed.status_code == deactivated.status_code == 200
+    assert "members" not in removed.get_json(force=True)
+    user = db.session.get(User, int(body["id"]))
+    assert (user.active, user.roles) == (False, set())
