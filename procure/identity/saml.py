@@ -404,8 +404,9 @@ def attribute_values(assertion: Any) -> dict[str, list[str]]:
                 for value in attribute.attribute_value
                 if value.text and value.text.strip()
             ]
-            for name in {attribute.name, attribute.friendly_name} - {None, ""}:
-                values.setdefault(name.lower(), []).extend(found)
+            names = {name.lower() for name in (attribute.name, attribute.friendly_name) if name}
+            for name in names:
+                values.setdefault(name, []).extend(found)
     return values
 
 
