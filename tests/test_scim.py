@@ -691,3 +691,42 @@ def test_okta_style_patches_without_a_path_and_with_a_member_filter(scim, db, ro
     assert "members" not in removed.get_json(force=True)
     user = db.session.get(User, int(body["id"]))
     assert (user.active, user.roles) == (False, set())
+
+
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+def test_a_search_request_finds_users_and_groups_together(scim):
+    grace = created(scim, displayName="Team")
+    group = scim.post("/Groups", {"schemas": [GROUP], "displayName": "Team"}).get_json(force=True)
+
+    both = scim.post("/.search", {"schemas": [SEARCH], "filter": 'displayName eq "team"'})
+    users_only = scim.post(
+        "/.search",
+        {"schemas": [SEARCH], "filter": 'userName eq "grace@example.org"', "attributes": ["id"]},
+    )
+    second = scim.post(
+        "/.search",
+        {"schemas": [SEARCH], "filter": 'displayName eq "team"', "startIndex": 2, "count": 1},
+    )
+
+    assert [r["id"] for r in both.get_json(force=True)["Resources"]] == [grace["id"], group["id"]]
+    assert group["id"] != grace["id"]
+    assert users_only.get_json(force=True)["Resources"] == [
+        {"schemas": grace["schemas"], "id": grace["id"]}
+    ]
+    page = second.get_json(force=True)
+    assert (page["totalResults"], [r["id"] for r in page["Resources"]]) == (2, [group["id"]])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filter": 'userName eq "a"'},
+        {"schemas": [SEARCH], "filter": 'title eq "a"'},
+        {"schemas": [SEARCH], "count": "ten"},
+        {"schemas": [SEARCH], "attributes": "userName"},
+    ],
+)
+def test_a_malformed_search_request_is_refused(scim, body):
+    scim_error(scim.post("/.search", body), 400)

@@ -25,11 +25,19 @@ FILTERABLE = ("displayName", "externalId")
 VIA = "scim"
 
 
+# A SCIM id is unique across users and groups together (RFC 7643 §3.1): a user's is
+# the account's number, a group's is prefixed.
+PREFIX = "group-"
+
+
+def scim_id(group: ScimGroup) -> str:
+    return f"{PREFIX}{group.id}"
+
+
 def get(resource_id: str) -> ScimGroup:
+    number = resource_id.removeprefix(PREFIX) if resource_id.startswith(PREFIX) else ""
     group = (
-        db.session.get(ScimGroup, int(resource_id))
-        if resource_id.isdigit() and len(resource_id) <= 9
-        else None
+        db.session.get(ScimGroup, int(number)) if number.isdigit() and len(number) <= 9 else None
     )
     if group is None:
         raise not_found("group")
@@ -51,7 +59,7 @@ def search(filter_text: str | None, start: int, count: int) -> tuple[int, list[d
 
 def model_of(group: ScimGroup) -> resources.Group:
     model = resources.Group(
-        id=str(group.id),
+        id=scim_id(group),
         display_name=group.display_name,
         external_id=group.external_id,
         members=[

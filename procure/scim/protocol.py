@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -147,14 +148,16 @@ def paging() -> tuple[int, int]:
     return max(values[0], 1), min(max(values[1], 0), MAX_RESULTS)
 
 
-def listing(total: int, start: int, found: list[dict[str, Any]]) -> Response:
+def listing(
+    total: int, start: int, found: list[dict[str, Any]], shape: Shape | None = None
+) -> Response:
     return answer(
         {
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
             "startIndex": start,
             "itemsPerPage": len(found),
-            "Resources": [project(item) for item in found],
+            "Resources": [project(item, shape) for item in found],
         }
     )
 
@@ -187,9 +190,20 @@ def _locate(resource: dict[str, Any], name: str) -> tuple[dict[str, Any], str, s
     return (holder, key, sub or None) if key is not None else None
 
 
-def project(resource: dict[str, Any]) -> dict[str, Any]:
-    """The resource with only the attributes asked for, or without those excluded."""
-    wanted, unwanted = _requested("attributes"), _requested("excludedAttributes")
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """The attributes asked for (``attributes``) or left out (``excludedAttributes``)."""
+
+    wanted: tuple[str, ...] = ()
+    unwanted: tuple[str, ...] = ()
+
+
+def project(resource: dict[str, Any], shape: Shape | None = None) -> dict[str, Any]:
+    """The resource with only the attributes asked for, or without those excluded
+    (the query's, unless ``shape`` gives them: a search request's body)."""
+    if shape is None:
+        shape = Shape(tuple(_requested("attributes")), tuple(_requested("excludedAttributes")))
+    wanted, unwanted = shape.wanted, shape.unwanted
     if wanted:
         kept: dict[str, Any] = {key: resource[key] for key in ALWAYS_RETURNED if key in resource}
         for name in wanted:

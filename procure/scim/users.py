@@ -21,6 +21,7 @@ from ..extensions import db
 from ..identity import lifecycle, mapping
 from ..models import Department, ScimAccount, ScimGroup, ScimMember, User, utcnow
 from . import filters, resources
+from . import groups as groups_module
 from .errors import invalid_value, not_found, uniqueness
 from .resources import EnterpriseUser, Name, UserEmail
 
@@ -130,8 +131,8 @@ def represent(
         groups = _groups_of([user.id])[user.id]
     model.groups = [
         resources.GroupMembership(
-            value=str(group.id),
-            ref=resources.location("Groups", str(group.id)),
+            value=groups_module.scim_id(group),
+            ref=resources.location("Groups", groups_module.scim_id(group)),
             display=group.display_name,
             type="direct",
         )

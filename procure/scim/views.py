@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from . import bp, groups, payloads, protocol, resources, users
-from .errors import ScimError, not_found
+from . import bp, groups, payloads, protocol, resources, search, users
+from .errors import not_found
 from .protocol import answer, operation
 
 protocol.init_blueprint(bp)
@@ -47,9 +47,9 @@ def schema(schema_id: str) -> Response:
 
 @operation(bp, "/.search", ["POST"])
 def search_everything() -> Response:
-    raise ScimError(
-        501, "Search one resource type at a time: GET /Users or /Groups with a filter."
-    )
+    query = search.read(protocol.body())
+    total, found = search.everything(query)
+    return protocol.listing(total, query.start, found, query.shape)
 
 
 @operation(bp, "/Users", ["GET", "POST"])
