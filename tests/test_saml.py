@@ -152,32 +152,52 @@ def test_a_sign_in_whose_groups_give_no_role_keeps_the_account_but_lets_nobody_i
     assert any("reason='no_role'" in line for line in security_log())
 
 
-def test_entra_id_claim_uris_and_a_department_attribute_of_admin_s_choosing_are_read(
-    client, db, saml_app, saml_idp, departments
+CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+MICROSOFT = "http://schemas.microsoft.com/ws/2008/06/identity/claims/"
+# What each provider sends when set up as docs/sign-in.md says.
+PROVIDER_ATTRIBUTES = {
+    "Entra ID": {
+        CLAIMS + "emailaddress": "ada@corp.example",
+        CLAIMS + "name": "ada.lovelace@corp.onmicrosoft.example",  # the UPN: not a name
+        CLAIMS + "givenname": "Ada",
+        CLAIMS + "surname": "Lovelace",
+        MICROSOFT + "groups": ["procure-finance", "procure-requesters"],
+        "department": "FIN",
+    },
+    "Okta or Keycloak": {
+        "email": "ada@corp.example",
+        "givenName": "Ada",
+        "sn": "Lovelace",
+        "groups": ["procure-finance", "procure-requesters"],
+        "department": "FIN",
+    },
+    "ADFS": {
+        CLAIMS + "emailaddress": "ada@corp.example",
+        CLAIMS + "upn": "ada@corp.local",
+        "http://schemas.microsoft.com/identity/claims/displayname": "Ada Lovelace",
+        MICROSOFT + "role": ["procure-finance", "procure-requesters"],
+        CLAIMS + "department": "FIN",
+    },
+}
+
+
+@pytest.mark.parametrize("attributes", PROVIDER_ATTRIBUTES.values(), ids=PROVIDER_ATTRIBUTES)
+def test_each_provider_s_attribute_names_are_read(
+    client, db, saml_app, saml_idp, departments, attributes
 ):
-    saml_app.config["PROCURE_DEPARTMENT_ATTRIBUTE"] = "costCentre"
-    claims = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
-    saml_idp.set_users(
-        {
-            "ada": {
-                "name_id": "2b3c0e4a-entra-object-id",
-                claims + "emailaddress": "ada.entra@corp.example",
-                claims + "givenname": "Ada",
-                claims + "surname": "Lovelace",
-                "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups": [
-                    "procure-finance",
-                    "procure-requesters",
-                ],
-                claims + "costcentre": "FIN",
-                "department": "IT",  # not the attribute admin chose
-            }
-        }
-    )
+    saml_idp.set_users({"ada": {"name_id": "2b3c0e4a-object-id", **attributes}})
     assert sign_in(client, saml_idp).status_code == 302
-    user = user_by_email(db, "ada.entra@corp.example")
+    user = user_by_email(db, "ada@corp.example")
     assert user.name == "Ada Lovelace"
     assert set(user.roles) == {Role.FINANCE, Role.REQUESTER}
     assert user.department.code == "FIN"
+
+
+def test_the_department_attribute_is_admin_s_choice(client, db, saml_app, saml_idp, departments):
+    saml_app.config["PROCURE_DEPARTMENT_ATTRIBUTE"] = "costCentre"
+    saml_idp.set_users({"ada": {**ada()["ada"], CLAIMS + "costcentre": "IT", "department": "FIN"}})
+    assert sign_in(client, saml_idp).status_code == 302
+    assert user_by_email(db, "ada@corp.example").department.code == "IT"
 
 
 def test_a_one_time_name_id_is_refused_saying_what_to_change(
