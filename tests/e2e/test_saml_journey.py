@@ -50,13 +50,16 @@ def grace(groups: list[str]) -> dict:
     }
 
 
-def sign_in_at_the_idp(page: Page, live_server: LiveServer, idp: SamlIdentityProvider) -> None:
+def sign_in_at_the_idp(
+    page: Page, live_server: LiveServer, idp: SamlIdentityProvider, username: str = "grace"
+) -> None:
+    """Press the SAML button on /login and sign in at the IdP's page as ``username``;
+    the IdP's page posts the answer back to Procure by itself."""
     page.goto(live_server.url + "/login")
     page.get_by_role("link", name=f"Sign in with {BUTTON_NAME}").click()
     expect(page).to_have_url(re.compile(re.escape(idp.url + "/sso/redirect?")))
-    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Username").fill(username)
     page.get_by_role("button", name="Sign in at the IdP").click()
-    expect(page).to_have_url(live_server.url + "/")
 
 
 def sign_out(page: Page) -> None:
@@ -70,6 +73,7 @@ def test_a_person_signs_in_through_saml_and_keeps_in_step_with_their_groups(
 ) -> None:
     saml_idp.set_users(grace(["procure-approvers"]))
     sign_in_at_the_idp(page, live_server, saml_idp)
+    expect(page).to_have_url(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Good to see you, Grace")
     expect(page.get_by_text("Information Technology · approver")).to_be_visible()
 
@@ -81,5 +85,23 @@ def test_a_person_signs_in_through_saml_and_keeps_in_step_with_their_groups(
     # Moved from the approvers to the requesters at the IdP: the next sign-in follows.
     saml_idp.set_users(grace(["procure-requesters"]))
     sign_in_at_the_idp(page, live_server, saml_idp)
+    expect(page).to_have_url(live_server.url + "/")
     expect(page.get_by_text("Information Technology · requester")).to_be_visible()
     expect(page.get_by_text("Information Technology · approver")).to_have_count(0)
+
+
+def test_a_person_whose_groups_give_no_role_is_told_so_and_not_signed_in(
+    page: Page, live_server: LiveServer, saml_idp: SamlIdentityProvider
+) -> None:
+    saml_idp.set_users(
+        {
+            "linus": person(
+                "linus-0b1c", mail="linus@corp.example", name="Linus Nobody", groups=["marketing"]
+            )
+        }
+    )
+    sign_in_at_the_idp(page, live_server, saml_idp, "linus")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("No access yet")
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(LOGIN_PATH)
