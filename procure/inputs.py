@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from .error_pages import json_error, wants_json
+from .security import is_scim_path, scim_error
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -64,6 +65,8 @@ def init_app(app: Flask) -> None:
         first = next(iter(found))
         text = f"{first}: {found[first][0]}"
 
+        if is_scim_path(request.path):
+            return scim_error(400, text, "invalidValue")
         if wants_json():
             return json_error(422, "validation_error", text, found)
         return render_template("errors/400.html", title="Not accepted", message=text), 422

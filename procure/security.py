@@ -94,10 +94,32 @@ class TrustedHosts:
         return self.wsgi_app(environ, start_response)
 
 
+SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def is_scim_path(path: str) -> bool:
+    return path == "/scim" or path.startswith("/scim/")
+
+
+def scim_error(status: int, detail: str, scim_type: str | None = None) -> Response:
+    """RFC 7644 §3.12's error, for refusals made before the SCIM blueprint is reached."""
+    body: dict[str, Any] = {
+        "schemas": [SCIM_ERROR_SCHEMA],
+        "status": str(status),
+        "detail": detail,
+    }
+    if scim_type:
+        body["scimType"] = scim_type
+    return Response(json.dumps(body), status=status, mimetype="application/scim+json")
+
+
 def refuse_host(environ: dict[str, Any]) -> Response:
-    """The 400 for an untrusted host: API.md's JSON error under ``/api``, a page elsewhere."""
+    """The 400 for an untrusted host: API.md's JSON error under ``/api``, SCIM's under
+    ``/scim``, a page elsewhere."""
     path = environ.get("PATH_INFO", "")
-    if path == "/api" or path.startswith("/api/"):
+    if is_scim_path(path):
+        response = scim_error(400, UNTRUSTED_HOST)
+    elif path == "/api" or path.startswith("/api/"):
         body = json.dumps({"error": {"code": "bad_request", "message": UNTRUSTED_HOST}})
         response = Response(body, status=400, mimetype="application/json")
     else:

@@ -664,6 +664,19 @@ def test_a_control_character_is_refused_in_the_scim_format(scim, db):
     assert snapshot(db) == before
 
 
+def test_a_control_character_in_the_query_is_refused_in_the_scim_format(scim, db):
+    response = scim.get('/Users?filter=userName eq "a%00b"')
+
+    body = scim_error(response, 400, "invalidValue")
+    assert "filter" in body["detail"]
+
+
+def test_an_untrusted_host_is_refused_in_the_scim_format(scim):
+    response = scim.get("/Users", headers={"Host": "evil.example"})
+
+    scim_error(response, 400)
+
+
 def test_a_body_over_the_size_limit_is_refused_in_the_scim_format(scim, db):
     before = snapshot(db)
 
