@@ -150,6 +150,24 @@ def test_linking_by_verified_address_needs_the_admins_leave(db, make, groups_map
     assert [e.action for e in events(db, local)][-2:] == ["link_identity", "sync"]
 
 
+def test_an_account_the_directory_made_is_linked_at_its_first_sign_in(db, groups_mapping):
+    scim_made = User(
+        email="grace@example.org",
+        name="Grace Hopper",
+        department=mapping.current().fallback_department(),
+        source="scim",
+        password_hash=None,
+    )
+    db.session.add(scim_made)
+    db.session.commit()
+
+    signed_in = provision(claims(groups=("procure-staff",)))
+    db.session.commit()
+
+    assert signed_in.id == scim_made.id
+    assert [e.action for e in events(db, scim_made)] == ["link_identity", "sync"]
+
+
 def test_no_role_keeps_the_account_and_says_whom_to_ask(db, groups_mapping):
     with pytest.raises(SignInRefused) as refused:
         provision(claims(groups=("everyone",)))

@@ -5,8 +5,10 @@ Every protocol (OpenID Connect, SAML, LDAP, SCIM) turns what its provider says i
 
 - the account is found by the provider's stable subject (``external_identities``),
   never by e-mail alone: an address that changes at the provider keeps its account;
-- an existing account with the same address is linked only when admin allows linking
-  and the provider says the address is verified; otherwise the sign-in is refused;
+- an existing account with the same address is linked when the directory made it (SCIM
+  or LDAP: it has no password, and the same IT department runs both), or when admin
+  allows linking and the provider says the address is verified; otherwise the sign-in
+  is refused, so that nobody takes over a local account by naming its address;
 - otherwise a new account is made, without a password;
 - name, e-mail, department and roles are read again at every sign-in (and sync),
   through the admin's mapping; each change is audited;
@@ -29,6 +31,8 @@ from ..models import AccountSource, ExternalIdentity, Role, User, utcnow
 from . import mapping as mapping_module
 
 NAME_MAX = 200
+# Accounts the company's directory made (pushed by SCIM, read from LDAP).
+DIRECTORY_SOURCES = {AccountSource.SCIM.value, AccountSource.LDAP.value}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +134,8 @@ def _linkable(claims: Claims, email: str | None, mapping: mapping_module.Mapping
     existing = db.session.scalar(sa.select(User).where(User.email == email))
     if existing is None:
         return None
-    if not (mapping.link_by_email and claims.email_verified):
+    made_by_directory = existing.source in DIRECTORY_SOURCES and not existing.has_password
+    if not (made_by_directory or (mapping.link_by_email and claims.email_verified)):
         raise SignInRefused(
             "email_taken",
             "An account with your e-mail address exists in Procure already, and linking it to "
