@@ -74,6 +74,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "reactivate": ("Reactivated", "success"),
     # The directory (SCIM): a person it deleted, its groups and its tokens
     "scim_delete": ("Deleted by the directory", "danger"),
+    # Identity providers: an account linked to one, and brought up to date at a sign-in
+    "link_identity": ("Linked to the company sign-in", "default"),
+    "sync": ("Updated from the identity provider", "default"),
     "delete": ("Deleted", "danger"),
     "revoke": ("Revoked", "default"),
     "change_password": ("Password changed", "default"),

@@ -51,6 +51,7 @@ from procure.models import (
 )
 from procure.orders import services as orders
 from procure.purchasing import services as purchasing
+from procure.scim import tokens as scim_tokens
 from procure.sourcing import services as sourcing
 from procure.vendors import services as vendors
 
@@ -399,6 +400,10 @@ def signed_in(app, migration_seeds) -> Iterator[Organisation]:
                     )
                     organisation.shared["feed_token"] = token.group(1)
             deactivate(organisation.principals["inactive"].user_id)
+            # A directory's SCIM token, for admin to revoke.
+            scim_token, _secret = scim_tokens.issue("Matrix directory", actor=None)
+            db.session.commit()
+            organisation.shared["scim_token"] = scim_token.id
             db.session.remove()
             yield organisation
         finally:

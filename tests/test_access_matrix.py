@@ -224,6 +224,33 @@ CASES: list[Case] = [
     ),
     C("contracts.feed", "GET", public(200), query={"token": "@feed_token"}),
     C("contracts.feed", "GET", public(404), label="no token"),
+    # SCIM: the directory's own bearer token, which no principal here holds (a session
+    # cookie or a personal API token opens nothing); tests/test_scim.py drives it.
+    *[
+        C(f"scim.{endpoint}", "GET", public(401), params=params)
+        for endpoint, params in (
+            ("service_provider_config", {}),
+            ("resource_types", {}),
+            ("resource_type", {"type_id": "User"}),
+            ("schemas", {}),
+            ("schema", {"schema_id": "urn:ietf:params:scim:schemas:core:2.0:User"}),
+        )
+    ],
+    C("scim.search_everything", "POST", public(401), json={}),
+    *[C("scim.user_collection", m, public(401), json={}) for m in ("GET", "POST")],
+    *[C("scim.group_collection", m, public(401), json={}) for m in ("GET", "POST")],
+    *[
+        C("scim.user_resource", m, public(401), params={"resource_id": "1"}, json={})
+        for m in ("GET", "PUT", "PATCH", "DELETE")
+    ],
+    *[
+        C("scim.group_resource", m, public(401), params={"resource_id": "group-1"}, json={})
+        for m in ("GET", "PUT", "PATCH", "DELETE")
+    ],
+    *[
+        C("scim.unknown", m, public(404), params={"rest": "nothing"})
+        for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    ],
     # Everyone signed in ---------------------------------------------------------------------
     C("main.dashboard", "GET", page(200)),
     C("auth.profile", "GET", page(200)),
@@ -929,6 +956,14 @@ CASES: list[Case] = [
     C("admin.approval_sla", "POST", page(302, who=ADMIN), form={"days": "3"}),
     C("admin.split_window", "POST", page(302, who=ADMIN), form={"days": "30"}),
     C("admin.users", "GET", page(200, who=ADMIN)),
+    C("admin.scim_tokens", "GET", page(200, who=ADMIN)),
+    C("admin.issue_scim_token", "POST", page(200, who=ADMIN), form={"name": "Entra ID"}),
+    C(
+        "admin.revoke_scim_token",
+        "POST",
+        page(302, who=ADMIN),
+        params={"token_id": "@scim_token"},
+    ),
     C("admin.sign_in_settings", "GET", page(200, who=ADMIN)),
     C(
         "admin.sign_in_settings",

@@ -792,6 +792,9 @@ FORM_TARGETS: dict[str, list[Target]] = {
             form={"threshold": "10000", "min_quotes": "3"},
         )
     ],
+    "admin.scim_views.ScimTokenForm": [
+        Target("admin.issue_scim_token", "POST", "admin/owner", form={"name": "Entra ID"})
+    ],
     "admin.sign_in_views.SignInMappingForm": [
         Target(
             "admin.sign_in_settings",
