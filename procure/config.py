@@ -321,6 +321,21 @@ def check_values(config: Mapping[str, Any]) -> list[ConfigError]:
         or len(str(config.get("PROCURE_CURRENCY") or "")) != 3
     ):
         problems.append(ConfigError("PROCURE_CURRENCY", "must be a three-letter ISO 4217 code"))
+    key, cert = config.get("PROCURE_SAML_SP_KEY"), config.get("PROCURE_SAML_SP_CERT")
+    if bool(key) != bool(cert):
+        missing = "PROCURE_SAML_SP_CERT" if key else "PROCURE_SAML_SP_KEY"
+        problems.append(
+            ConfigError(missing, "is needed too: Procure's SAML key and certificate go together")
+        )
+    if bool(config.get("PROCURE_OIDC_ISSUER")) != bool(config.get("PROCURE_OIDC_CLIENT_ID")):
+        missing = (
+            "PROCURE_OIDC_CLIENT_ID"
+            if config.get("PROCURE_OIDC_ISSUER")
+            else ("PROCURE_OIDC_ISSUER")
+        )
+        problems.append(
+            ConfigError(missing, "is needed too: OpenID Connect needs the issuer and client id")
+        )
     return problems
 
 

@@ -158,6 +158,8 @@ def test_a_postgresql_database_needs_the_secret_and_base_url_too():
             "10.0.0.1, 10.1.0.0/16, monitor.internal",
             "PROCURE_METRICS_ALLOW: 'monitor.internal' is not an IP address or network",
         ),
+        ("PROCURE_PASSWORD_LOGIN", "never", "PROCURE_PASSWORD_LOGIN: 'never' is not one of"),
+        ("PROCURE_LDAP_STARTTLS", "sure", "PROCURE_LDAP_STARTTLS: 'sure' is not one of"),
     ],
 )
 def test_a_malformed_setting_stops_the_start_naming_it(monkeypatch, name, value, message):
@@ -167,6 +169,25 @@ def test_a_malformed_setting_stops_the_start_naming_it(monkeypatch, name, value,
     assert str(refused.value).startswith(message)
     assert refused.value.setting == name
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"PROCURE_SAML_SP_KEY": "sp.key"}, "PROCURE_SAML_SP_CERT"),
+        ({"PROCURE_SAML_SP_CERT": "sp.crt"}, "PROCURE_SAML_SP_KEY"),
+        ({"PROCURE_OIDC_ISSUER": "https://login.example.org"}, "PROCURE_OIDC_CLIENT_ID"),
+        ({"PROCURE_OIDC_CLIENT_ID": "procure"}, "PROCURE_OIDC_ISSUER"),
+    ],
+)
+def test_half_a_sign_in_provider_stops_the_start_naming_what_is_missing(
+    monkeypatch, given, missing
+):
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k"})
+    assert refused.value.setting == missing
 
 
 def test_a_negative_pool_size_makes_the_server_exit_1(tmp_path):
