@@ -15,11 +15,11 @@ from wtforms import SelectChoice
 
 from .. import delegation, web
 from ..extensions import login_manager
-from ..identity import ldap, oidc, providers
+from ..identity import ldap, providers
 from ..models import User
 from ..money import format_date
-from ..security import external_url, safe_next, security_event
-from . import bp, profile, services, sso_views
+from ..security import safe_next, security_event
+from . import bp, oidc_views, profile, services, sso_views
 from .forms import ChangePasswordForm, DelegationForm, LoginForm, RevokeForm, TokenForm
 
 login_manager.login_view = "auth.login"
@@ -107,12 +107,12 @@ def logout():
     id_token = session.get("oidc_id_token")
     logout_user()
     session.clear()
-    # Signed in through OpenID Connect: end the provider's session too, where it can.
-    if id_token:
-        elsewhere = oidc.end_session_url(id_token, external_url("auth.login"))
-        if elsewhere:
-            return redirect(elsewhere)
     flash("You are signed out.", "info")
+    # Signed in through OpenID Connect: a page takes the browser on to the provider's
+    # sign-out, where it has one.
+    leaving = oidc_views.leave_at_provider(id_token)
+    if leaving is not None:
+        return leaving
     return redirect(url_for("auth.login"))
 
 

@@ -89,6 +89,29 @@ def test_people_sign_in_with_the_provider_and_keep_its_groups_roles(
     expect(navigation.get_by_role("link", name="Approvals")).to_have_count(0)
 
 
+def test_signing_out_ends_the_session_at_procure_and_at_the_provider(
+    page: Page, live_server, provider
+) -> None:
+    provider.set_account("sam.leaving", name="Sam Leaving", groups=["procure-requesters"])
+    sign_in_with_provider(page, live_server, "sam.leaving")
+    expect(page).to_have_url(live_server.url + "/")
+
+    open_account_menu(page, "Sam Leaving")
+    page.get_by_role("button", name="Sign out").click()
+    # The provider's end-session page asks before it signs out there too.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Sign out of the test identity provider?"
+    )
+    page.get_by_role("button", name="Yes, sign me out").click()
+    expect(page).to_have_url(live_server.url + "/login")
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(LOGIN_PATH)
+    # Signed out at the provider as well: signing in again asks for the password.
+    page.goto(live_server.url + "/login")
+    page.get_by_role("link", name=BUTTON).click()
+    expect(page.get_by_label("Password")).to_be_visible()
+
+
 def test_someone_without_a_role_is_told_whom_to_ask(page: Page, live_server, provider) -> None:
     provider.set_account("nico.nogroup", groups=["marketing"])
     sign_in_with_provider(page, live_server, "nico.nogroup")
