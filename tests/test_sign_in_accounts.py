@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import settings
+from procure import delegation, settings
 from procure.identity import mapping
 from procure.identity.accounts import Claims, SignInRefused, provision
 from procure.models import AuditEvent, ExternalIdentity, Role, User
@@ -380,3 +380,43 @@ def test_the_sign_in_page_offers_the_configured_providers(app, client):
     body = page.get_data(as_text=True)
     assert "Sign in with Northwind account" in text(page)
     assert 'href="/login/oidc?next=/requests"' in body
+
+
+def test_an_approver_from_the_provider_delegates_as_any_approver(db, make, groups_mapping):
+    """Out of office: IT's approver, who signs in through the provider, names OPS's
+    approver, who decides IT's step on their behalf."""
+    it_approver = provision(
+        claims("it", email="ian@example.org", groups=("procure-approvers",), department="IT")
+    )
+    ops_approver = provision(
+        claims("ops", email="olga@example.org", groups=("procure-approvers",), department="OPS")
+    )
+    requester = make.user(["requester"], department="IT")
+    pr = purchasing.create_request(
+        purchasing.RequestData(
+            title="Monitors",
+            lines=[
+                purchasing.LineData(
+                    description="27-inch monitor",
+                    quantity=Decimal("3"),
+                    unit_price=Decimal("240"),
+                    category="hardware",
+                )
+            ],
+        ),
+        actor=requester,
+    )
+    purchasing.submit(pr, actor=requester)
+    db.session.commit()
+    assert may_decide(ops_approver, pr) is not None
+
+    today = delegation.today()
+    delegation.create(it_approver, ops_approver, today, today, actor=it_approver)
+    db.session.commit()
+    assert may_decide(ops_approver, pr) is None
+    purchasing.approve(pr, actor=ops_approver)
+    db.session.commit()
+
+    decided = pr.steps[0]
+    assert decided.decided_by_id == ops_approver.id
+    assert decided.on_behalf_of_id == it_approver.id
