@@ -199,6 +199,8 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     # Who decides approval steps from an inbox (and may name a stand-in for them).
     "decide_steps": (Role.APPROVER, Role.FINANCE, Role.EXECUTIVE),
     "see_all_budgets": BUDGET_MANAGERS,
+    # Exchange rates: finance records them (admin too, who enables the currencies).
+    "record_rates": (Role.FINANCE, Role.ADMIN),
 }
 
 

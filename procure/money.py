@@ -1,7 +1,10 @@
-"""Money and quantities: ``Decimal`` in Python, integer minor units in the database.
+"""Money and quantities: ``Decimal`` in Python, integers in the database.
 
 SQLite stores ``Numeric`` as a float and sums floats; storing integers makes SQL
-sums exact on SQLite and PostgreSQL alike.
+sums exact on SQLite and PostgreSQL alike. Money columns hold thousandths, so that
+every currency Procure enables fits exactly: 0 decimals (JPY), 2 (USD, EUR) or 3
+(BHD, KWD). Each amount is parsed, rounded and written with its own currency's
+minor units (``minor_units``, from Babel).
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask import current_app, has_app_context
 
 CENT = Decimal("0.01")
 THOUSANDTH = Decimal("0.001")
 ZERO = Decimal("0.00")
+# The most decimals an amount may have in any currency Procure enables.
+MAX_MINOR_UNITS = 3
 # Largest amount accepted anywhere: a trillion minus a cent. Anything larger is a
 # typing error in a procurement system, and stays far inside a 64-bit integer.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -58,6 +63,12 @@ def _to_decimal(value: Any) -> Decimal:
     return number
 
 
+def parse_number(value: Any) -> Decimal:
+    """Any finite number as a person or a file writes it ("1,234.5"), as a Decimal;
+    a ``MoneyError`` otherwise. Rates and weights check their own bounds."""
+    return _to_decimal(value)
+
+
 def _decimal_places(number: Decimal) -> int:
     """How many decimals a finite number needs (1.50 needs one), without rounding.
 
@@ -85,15 +96,40 @@ def _check_magnitude(number: Decimal, limit: Decimal) -> None:
         raise MoneyError(f"must not exceed {limit:,}")
 
 
-def parse_money(value: Any, *, allow_negative: bool = False) -> Decimal:
-    """Parse an amount: at most two decimals, finite, within ``MAX_AMOUNT``."""
+def minor_units(currency: str | None = None) -> int:
+    """How many decimals amounts of ``currency`` have (Babel: USD 2, JPY 0, BHD 3);
+    the installation's currency when none is given."""
+    return get_currency_precision((currency or base_currency()).upper())
+
+
+def base_currency() -> str:
+    """``PROCURE_CURRENCY``; USD outside an app."""
+    if has_app_context():
+        return str(current_app.config.get("PROCURE_CURRENCY") or "USD")
+    return "USD"
+
+
+def _unit(currency: str | None) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def parse_money(
+    value: Any, *, allow_negative: bool = False, currency: str | None = None
+) -> Decimal:
+    """Parse an amount of ``currency`` (default: the installation's): at most its minor
+    units of decimals, finite, within ``MAX_AMOUNT``."""
     number = _to_decimal(value)
     _check_magnitude(number, MAX_AMOUNT)
-    _check_places(number, 2, "an amount")
+    places = minor_units(currency)
+    _check_places(number, places, "an amount" if places else "an amount in this currency")
     if number < 0 and not allow_negative:
         raise MoneyError("must not be negative")
     # Adding zero turns -0.00 into 0.00, which is how nothing is written.
-    return number.quantize(CENT) + ZERO
+    return number.quantize(_unit(currency)) + _zero(currency)
+
+
+def _zero(currency: str | None) -> Decimal:
+    return Decimal(0).quantize(_unit(currency))
 
 
 def parse_quantity(value: Any, *, allow_zero: bool = False) -> Decimal:
@@ -106,14 +142,18 @@ def parse_quantity(value: Any, *, allow_zero: bool = False) -> Decimal:
     return number
 
 
-def round_money(value: Decimal) -> Decimal:
-    """Round a computed amount (a line total, a tax) half-up to cents."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def round_money(value: Decimal, currency: str | None = None) -> Decimal:
+    """Round a computed amount (a line total, a tax, a conversion) half-up to the minor
+    units of ``currency`` (default: the installation's)."""
+    return value.quantize(_unit(currency), rounding=ROUND_HALF_UP)
 
 
-def to_api(value: Decimal | None) -> str | None:
-    """Money in the API: a string with two decimals."""
-    return None if value is None else f"{round_money(value):.2f}"
+def to_api(value: Decimal | None, currency: str | None = None) -> str | None:
+    """Money in the API: a string with exactly the currency's decimals ("1234.50" USD,
+    "1235" JPY, "12.345" BHD)."""
+    if value is None:
+        return None
+    return f"{round_money(value, currency):.{minor_units(currency)}f}"
 
 
 def quantity_to_api(value: Decimal | None) -> str | None:
@@ -195,14 +235,27 @@ class _ScaledDecimal(sa.types.TypeDecorator[Decimal]):
 
 
 class Money(_ScaledDecimal):
-    """Money column: integer cents in the database."""
+    """Money column: integer thousandths in the database (every enabled currency has at
+    most three decimals). Read back with two decimals unless the third is not zero, so
+    amounts of two-decimal currencies read as they always did."""
 
     cache_ok = True
-    scale = 2
+    scale = 3
 
     def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
-        result = super().process_result_value(value, dialect)
-        return None if result is None else result.quantize(CENT)
+        if value is None:
+            return None
+        units = int(value)
+        if units % 10 == 0:
+            return Decimal(units // 10).scaleb(-2)
+        return Decimal(units).scaleb(-3)
+
+
+class RateColumn(_ScaledDecimal):
+    """An exchange rate: integer billionths (nine decimals; rates stay at or below 1e9)."""
+
+    cache_ok = True
+    scale = 9
 
 
 class Quantity(_ScaledDecimal):

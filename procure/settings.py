@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     # where the department comes from, linking by e-mail. None until admin saves the page:
     # then PROCURE_GROUP_ROLES and PROCURE_DEPARTMENT_ATTRIBUTE say it.
     "signin.mapping": None,
+    # Currencies documents may be in besides the base (currencies.py): ISO 4217 codes.
+    "currencies.enabled": [],
     # The buying organisation's details (organisation.py): empty until admin sets them.
     "organisation": {},
     # The standard clauses of every maintenance, support or service agreement

@@ -21,6 +21,7 @@ from procure.money import (
     format_date,
     format_money,
     format_quantity,
+    minor_units,
     parse_money,
     parse_quantity,
     quantity_to_api,
@@ -378,12 +379,20 @@ def test_the_money_column_hands_back_cents(table):
     assert str(_load(row_id).amount) == "12.50"
 
 
+def test_the_money_column_keeps_a_third_decimal_for_the_currencies_that_have_one(table):
+    # Bahraini dinars: three decimals, kept exactly; whole yen read as x.00.
+    dinars, yen = _store(amount=Decimal("12.345")), _store(amount=Decimal("1235"))
+
+    assert str(_load(dinars).amount) == "12.345"
+    assert str(_load(yen).amount) == "1235.00"
+
+
 @pytest.mark.parametrize(
     "value",
     [
         *NOT_FINITE[:5],
-        Decimal("0.001"),
-        Decimal("12.345"),
+        Decimal("0.0001"),
+        Decimal("12.3456"),
         True,
         False,
         "garbage",
@@ -451,3 +460,43 @@ def test_comparing_in_sql_compares_amounts(table):
     ).all()
 
     assert [str(value) for value in at_least] == ["5000.00", "5000.01", "50000.00"]
+
+
+# Each currency with its own minor units ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "places"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("BHD", 3), ("KWD", 3)]
+)
+def test_minor_units_come_from_babel(currency, places):
+    assert minor_units(currency) == places
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "parsed", "api"),
+    [
+        ("USD", "1,234.5", Decimal("1234.50"), "1234.50"),
+        ("JPY", "1235", Decimal("1235"), "1235"),
+        ("BHD", "12.345", Decimal("12.345"), "12.345"),
+        ("BHD", "12", Decimal("12.000"), "12.000"),
+    ],
+)
+def test_an_amount_is_parsed_and_written_with_its_currencys_decimals(currency, typed, parsed, api):
+    assert parse_money(typed, currency=currency) == parsed
+    assert str(parse_money(typed, currency=currency)) == str(parsed)
+    assert to_api(parsed, currency) == api
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed"), [("JPY", "1235.5"), ("USD", "1.005"), ("BHD", "1.0005")]
+)
+def test_more_decimals_than_the_currency_has_are_refused(currency, typed):
+    with pytest.raises(MoneyError, match="decimal places"):
+        parse_money(typed, currency=currency)
+
+
+def test_rounding_is_half_up_to_the_currencys_minor_units():
+    assert round_money(Decimal("1234.5"), "JPY") == Decimal("1235")
+    assert round_money(Decimal("0.0125"), "USD") == Decimal("0.01")
+    assert round_money(Decimal("0.0125"), "BHD") == Decimal("0.013")
+    assert to_api(Decimal("1234.5"), "JPY") == "1235"

@@ -1,9 +1,10 @@
 """Writing many rows fast: ``COPY ... FROM STDIN`` through psycopg 3 on PostgreSQL,
 ``executemany`` on SQLite; one transaction per batch.
 
-Rows are tuples of plain Python values (ints for money and quantities, which the
-columns store as integer minor units; naive UTC datetimes; dates; booleans; JSON
-already encoded as text), in the order of the column names given.
+Rows are tuples of plain Python values (ints for money in cents, written here as the
+columns store it, in thousandths; ints for quantities in thousandths; naive UTC
+datetimes; dates; booleans; JSON already encoded as text), in the order of the column
+names given.
 
 On PostgreSQL a batch is written by a thread of its own, on a connection of its own,
 while the generator plans the next one: the server ingests one chunk while Python
@@ -26,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..db import write_intent
 from ..extensions import db
 from ..models import AuditHead, NumberSequence
+from ..money import Money
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:
@@ -86,6 +88,7 @@ class BulkWriter:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self._converters: dict[tuple[str, tuple[str, ...]], list[Callable | None]] = {}
+        self._money_columns: dict[tuple[str, tuple[str, ...]], list[bool]] = {}
 
     def write(self, batch: Batch) -> None:
         if batch.head_before is not None:
@@ -108,10 +111,31 @@ class BulkWriter:
     def insert(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
         if not rows:
             return
+        rows = self._money_in_storage_units(table, columns, rows)
         if self.postgres:
             self._copy(table, columns, rows)
         else:
             self._executemany(table, columns, rows)
+
+    def _money_in_storage_units(
+        self, table: sa.Table, columns: Sequence[str], rows: list[tuple]
+    ) -> list[tuple]:
+        """The generator counts money in cents; the Money columns hold thousandths."""
+        key = (table.name, tuple(columns))
+        money = self._money_columns.get(key)
+        if money is None:
+            money = [isinstance(table.c[name].type, Money) for name in columns]
+            self._money_columns[key] = money
+        if not any(money):
+            return rows
+        factor = 10 ** (Money.scale - 2)
+        return [
+            tuple(
+                value * factor if is_money and value is not None else value
+                for value, is_money in zip(row, money, strict=True)
+            )
+            for row in rows
+        ]
 
     def _copy(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
         raw = self.connection.connection.driver_connection

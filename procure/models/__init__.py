@@ -30,6 +30,7 @@ from .purchasing import (
     RequestStatus,
     StepStatus,
 )
+from .rates import ExchangeRate
 from .scim import ScimAccount, ScimGroup, ScimMember, ScimToken  # noqa: F401
 from .sourcing import (
     Attachment,
@@ -99,6 +100,7 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "AccountSource",
     "ApiToken",
+    "ExchangeRate",
     "ExternalIdentity",
     "SignInNonce",
     "AuditEvent",

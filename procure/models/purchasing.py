@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..money import Money, Quantity
+from ..money import Money, Quantity, RateColumn
 from .base import enum_column, utcnow
 from .users import Department, Role, User
 
@@ -53,6 +53,11 @@ class PurchaseRequest(db.Model):
     )
     # The sum of the lines, kept with them by the service that changes them.
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # Frozen at submit (rates.py): base units one unit of ``currency`` was worth, the
+    # rate's date, and the total in the base currency the policy and budgets see.
+    rate: Mapped[Decimal | None] = mapped_column(RateColumn)
+    rate_date: Mapped[dt.date | None]
+    total_base: Mapped[Decimal | None] = mapped_column(Money)
     over_budget: Mapped[bool] = mapped_column(default=False)
     # Approvals restart on resubmission: each submission is a new round of steps.
     approval_round: Mapped[int] = mapped_column(default=0)

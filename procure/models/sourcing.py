@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..money import Fraction, Money, Quantity
+from ..money import Fraction, Money, Quantity, RateColumn
 from .base import enum_column, utcnow
 from .purchasing import PurchaseRequest, RequestLine
 from .users import User
@@ -171,6 +171,10 @@ class Rfq(db.Model):
         sa.ForeignKey("quotes.id", use_alter=True, name="fk_rfqs_awarded_quote_id_quotes")
     )
     award_justification: Mapped[str] = mapped_column(sa.Text, default="")
+    # Frozen at award: the rate the comparison converted the winning quote at.
+    award_rate: Mapped[Decimal | None] = mapped_column(RateColumn)
+    award_rate_date: Mapped[dt.date | None]
+    award_total_base: Mapped[Decimal | None] = mapped_column(Money)
     version: Mapped[int] = mapped_column(default=1)
 
     request: Mapped[PurchaseRequest] = relationship(lazy="joined", innerjoin=True)
@@ -340,6 +344,10 @@ class PurchaseOrder(db.Model):
     shipping: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     total: Mapped[Decimal] = mapped_column(Money)
+    # Frozen at issue: the rate that commits the budget, its date, the base total.
+    rate: Mapped[Decimal | None] = mapped_column(RateColumn)
+    rate_date: Mapped[dt.date | None]
+    total_base: Mapped[Decimal | None] = mapped_column(Money)
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="")
     needed_by: Mapped[dt.date | None]
     payment_terms: Mapped[str] = mapped_column(sa.String(200), default="")

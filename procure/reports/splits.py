@@ -49,6 +49,7 @@ from ..models import (
     User,
     Vendor,
 )
+from ..money import Money
 from . import dialect
 from .common import Filters
 
@@ -142,7 +143,7 @@ def _main_category(scope: list[sa.ColumnElement[bool]]) -> sa.Subquery:
 
 
 def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
-    """(request, department, created, its millisecond, total in cents, kind, key) of
+    """(request, department, created, its millisecond, total in money units, kind, key) of
     every counted request in ``scope``: a row per vendor group and one per category
     group it belongs to; ``groups`` narrows them (functions of the row's kind and key)."""
     counted = [PurchaseRequest.status.in_(COUNTED_STATUSES), *scope]
@@ -186,7 +187,8 @@ def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -
             partition_by=group, order_by=memberships.c.ms, range_=(-window_ms, window_ms)
         )
 
-    cents = [int(limit * 100) for limit in limits]
+    # The Money column's own units (thousandths), as the totals are compared raw.
+    cents = [int(limit.scaleb(Money.scale)) for limit in limits]
     summed = sa.select(
         memberships,
         *[
