@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from .extensions import db
 from .models import PolicyRule, PurchaseRequest, Role
-from .money import format_money
+from .money import base_currency, format_money
 
 # What a step's name and its deciding role may be (``admin/policy.py`` checks rules
 # against them).
@@ -50,17 +51,32 @@ def active_rules() -> list[PolicyRule]:
     )
 
 
+def _total_words(pr: PurchaseRequest, total_base: Decimal) -> str:
+    """The request's total as a reason names it: "$5,280.00", or for a foreign currency
+    "€4,800.00 (≈ $5,280.00)": the thresholds are in the base currency."""
+    base = base_currency()
+    if pr.currency == base:
+        return format_money(total_base, base)
+    return f"{format_money(pr.total, pr.currency)} (≈ {format_money(total_base, base)})"
+
+
 def rule_reason(
-    rule: PolicyRule, pr: PurchaseRequest, over_budget: str | None = None
+    rule: PolicyRule,
+    pr: PurchaseRequest,
+    over_budget: str | None = None,
+    total_base: Decimal | None = None,
 ) -> str | None:
-    """Why ``rule`` applies to ``pr``, or None when it does not."""
+    """Why ``rule`` applies to ``pr``, or None when it does not. Minimum totals are in
+    the base currency and compared with ``total_base`` (the request's total at the rate
+    of its submit date); without it ``pr.total`` is taken as a base amount."""
     reasons = []
     if rule.min_total is not None:
-        if pr.total < rule.min_total:
+        base_total = total_base if total_base is not None else pr.total
+        if base_total < rule.min_total:
             return None
         reasons.append(
-            f"total {format_money(pr.total, pr.currency)} is at least "
-            f"{format_money(rule.min_total, pr.currency)}"
+            f"total {_total_words(pr, base_total)} is at least "
+            f"{format_money(rule.min_total, base_currency())}"
         )
     if rule.category is not None:
         if not any(line.category == rule.category for line in pr.lines):
@@ -82,14 +98,19 @@ def rule_reason(
 
 
 def steps_for(
-    pr: PurchaseRequest, rules: list[PolicyRule] | None = None, *, over_budget: str | None = None
+    pr: PurchaseRequest,
+    rules: list[PolicyRule] | None = None,
+    *,
+    over_budget: str | None = None,
+    total_base: Decimal | None = None,
 ) -> list[PlannedStep]:
     """The steps ``pr`` needs under the current policy, in order, with the reasons.
 
-    ``over_budget`` says why the request exceeds its budget (None: it does not)."""
+    ``over_budget`` says why the request exceeds its budget (None: it does not);
+    ``total_base`` is its total in the base currency, which the thresholds see."""
     planned: dict[str, PlannedStep] = {}
     for rule in rules if rules is not None else active_rules():
-        reason = rule_reason(rule, pr, over_budget)
+        reason = rule_reason(rule, pr, over_budget, total_base)
         if reason is None:
             continue
         step = planned.get(rule.step)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 from sqlalchemy.orm import selectinload
 
-from ..models import ApprovalStep, PurchaseRequest, RequestStatus, StepStatus, User
+from .. import currencies
+from ..models import (
+    ApprovalStep,
+    PurchaseRequest,
+    RequestLine,
+    RequestStatus,
+    StepStatus,
+    User,
+)
 from ..purchasing import services
 from . import bp
+from .request_amounts import Amount, Price, amount, rate_out
 from .schemas import (
     ActionBody,
     Input,
-    Money,
-    MoneyOut,
     Name,
     Output,
     Page,
@@ -51,7 +59,7 @@ class LineIn(Input):
     unit: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ] = "each"
-    unit_price: Money
+    unit_price: Price
 
 
 class RequestIn(Input):
@@ -60,7 +68,9 @@ class RequestIn(Input):
     department: Code | None = Field(None, description="Department code; default the caller's.")
     needed_by: dt.date | None = None
     currency: Annotated[str, StringConstraints(max_length=3)] | None = Field(
-        None, description="Must be the installation currency."
+        None,
+        description="An enabled currency (`GET /currencies`); default the base. Unit "
+        "prices have at most its minor units of decimals.",
     )
     lines: list[LineIn] = Field(min_length=1, max_length=services.MAX_LINES)
 
@@ -82,8 +92,8 @@ class LineOut(Output):
     category: str
     quantity: QuantityOut
     unit: str
-    unit_price: MoneyOut
-    total: MoneyOut
+    unit_price: Amount
+    total: Amount
 
 
 class ApprovalOut(Output):
@@ -110,7 +120,20 @@ class RequestOut(Output):
     requester: PersonOut
     needed_by: dt.date | None
     currency: str
-    total: MoneyOut
+    total: Amount = Field(description="In the request's `currency`.")
+    total_base: Amount | None = Field(
+        description="The total in the base currency at `rate`, frozen at submit; the "
+        "policy thresholds and the budget check see it. A base-currency request answers "
+        "its total; a foreign draft answers null."
+    )
+    rate: str | None = Field(
+        description="Base units one unit of `currency` was worth on `rate_date`, frozen at "
+        'submit. A base-currency request answers "1.000000" always; a foreign draft null '
+        "(a returned request is frozen again at its next submit)."
+    )
+    rate_date: dt.date | None = Field(
+        description="The date of the rate applied: on or before the submit date; null while draft."
+    )
     over_budget: bool
     approvals: list[ApprovalOut]
     lines: list[LineOut]
@@ -139,7 +162,8 @@ def request_out(pr: PurchaseRequest) -> RequestOut:
         requester=person(pr.requester),
         needed_by=pr.needed_by,
         currency=pr.currency,
-        total=pr.total,
+        total=amount(pr.total, pr.currency),
+        **frozen(pr),
         over_budget=pr.over_budget,
         approvals=[
             ApprovalOut(
@@ -155,11 +179,43 @@ def request_out(pr: PurchaseRequest) -> RequestOut:
             )
             for step in pr.current_steps
         ],
-        lines=[LineOut.model_validate(line) for line in pr.lines],
+        lines=[line_out(line, pr.currency) for line in pr.lines],
         created_at=pr.created_at,
         submitted_at=pr.submitted_at,
         updated_at=pr.updated_at,
     )
+
+
+def line_out(line: RequestLine, currency: str) -> LineOut:
+    return LineOut(
+        id=line.id,
+        position=line.position,
+        description=line.description,
+        category=line.category,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=amount(line.unit_price, currency),
+        total=amount(line.total, currency),
+    )
+
+
+def frozen(pr: PurchaseRequest) -> dict[str, Any]:
+    """``total_base``, ``rate`` and ``rate_date`` as API.md answers them: what submit
+    froze; while draft nothing is frozen (a base-currency draft: its total at 1)."""
+    base = currencies.base()
+    if pr.status == RequestStatus.DRAFT or pr.total_base is None:
+        if pr.currency == base:
+            return {
+                "total_base": amount(pr.total, base),
+                "rate": rate_out(Decimal(1)),
+                "rate_date": None,
+            }
+        return {"total_base": None, "rate": None, "rate_date": None}
+    return {
+        "total_base": amount(pr.total_base, base),
+        "rate": rate_out(pr.rate),
+        "rate_date": pr.rate_date,
+    }
 
 
 def _lines(lines: list[LineIn]) -> list[services.LineData]:

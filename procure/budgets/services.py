@@ -1,71 +1,56 @@
-"""Budgets: amount per department and fiscal year (optionally per category), and the
-figures computed from the documents' current states — never running totals:
+"""Budgets: amount per department and fiscal year (optionally per category), in the
+base currency, and how a request stands against them. The figures themselves
+(committed, spent, available) are ``figures.py``'s; the names are re-exported here for
+the callers that read them (``budgets.figures(...)``, the spend report's statuses).
 
-- committed = approved requests not yet ordered (their estimate), plus issued orders
-  not yet received (the order's total, which replaces the request's estimate);
-- spent = what has been received;
-- available = amount − committed − spent, negative when overspent (never clamped).
-
-:attr:`Figures.available` is the one computation of what remains: the budget page,
-the finance dashboard, the API and a request's budget check all read it.
-
-A request counts in the fiscal year in which it was submitted.
+A request counts in the fiscal year in which it was submitted, at the rate frozen then.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
-from .. import access, audit, reference, workflow
+from .. import access, audit, currencies, reference, workflow
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import (
-    Budget,
-    Department,
-    OrderLine,
-    OrderStatus,
-    PurchaseOrder,
-    PurchaseRequest,
-    Receipt,
-    ReceiptLine,
-    RequestLine,
-    RequestStatus,
-    User,
-)
+from ..models import Budget, Department, PurchaseRequest, User
 from ..money import MAX_AMOUNT, format_money
 from ..reference import category_names, department_by_code
 from ..validation import FieldErrors
-
-ZERO = Decimal("0.00")
-# Orders that count at all (issued onwards, not cancelled), and those whose whole total
-# is spent (delivered); the spend report counts by the same two lists.
-LIVE_ORDER_STATUSES = (
-    OrderStatus.ISSUED,
-    OrderStatus.PARTIALLY_RECEIVED,
-    OrderStatus.RECEIVED,
-    OrderStatus.CLOSED,
+from .figures import (
+    DONE_ORDER_STATUSES,
+    LIVE_ORDER_STATUSES,
+    ZERO,
+    Figures,
+    bar_rows,
+    figures,
+    figures_of,
+    to_base,
 )
-DONE_ORDER_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CLOSED)
 
-
-@dataclasses.dataclass(frozen=True)
-class Figures:
-    amount: Decimal
-    committed: Decimal
-    spent: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.amount - self.committed - self.spent
-
-    def share(self, part: Decimal) -> float:
-        """``part`` as a fraction of the amount, for bars (0..1, over 1 when overspent)."""
-        return float(part / self.amount) if self.amount else 0.0
+__all__ = [
+    "DONE_ORDER_STATUSES",
+    "LIVE_ORDER_STATUSES",
+    "BudgetCheck",
+    "BudgetData",
+    "BudgetPage",
+    "Figures",
+    "bar_rows",
+    "budget_page",
+    "check_request",
+    "create",
+    "figures",
+    "figures_of",
+    "get",
+    "list_query",
+    "may_manage",
+    "may_open",
+    "require",
+    "set_amount",
+]
 
 
 def may_open(user: User) -> bool:
@@ -75,187 +60,6 @@ def may_open(user: User) -> bool:
 def may_manage(user: User) -> bool:
     """Whether ``user`` sets budgets and their amounts (finance)."""
     return access.may(user, "manage_budgets")
-
-
-# Figures -----------------------------------------------------------------------------
-
-
-def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, dict]:
-    """Estimates of approved requests, per (department, year) and per category."""
-    base = (
-        PurchaseRequest.status == RequestStatus.APPROVED,
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
-    )
-    whole = {
-        (dept, year): total
-        for dept, year, total in db.session.execute(
-            sa.select(
-                PurchaseRequest.department_id,
-                PurchaseRequest.fiscal_year,
-                sa.func.sum(PurchaseRequest.total),
-            )
-            .where(*base)
-            .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year)
-        )
-    }
-    by_category = {
-        (dept, year, category): total
-        for dept, year, category, total in db.session.execute(
-            sa.select(
-                PurchaseRequest.department_id,
-                PurchaseRequest.fiscal_year,
-                RequestLine.category,
-                sa.func.sum(RequestLine.total),
-            )
-            .join(RequestLine, RequestLine.request_id == PurchaseRequest.id)
-            .where(*base)
-            .group_by(
-                PurchaseRequest.department_id, PurchaseRequest.fiscal_year, RequestLine.category
-            )
-        )
-    }
-    return whole, by_category
-
-
-def _money(value: Decimal | None) -> Decimal:
-    """A SUM over a money column keeps the column's type: Decimal, or None for no rows."""
-    return ZERO if value is None else value
-
-
-def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
-    """Committed and spent from purchase orders, per (department, year) and per
-    category. An order not yet fully received commits its total less what has been
-    received, which is spent; a received (or closed) order has spent its total,
-    shipping and tax included. Category budgets count the lines of their category."""
-    live = LIVE_ORDER_STATUSES
-    done = set(DONE_ORDER_STATUSES)
-    scope = (
-        PurchaseOrder.status.in_(live),
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
-    )
-    # What has been received, summed for the orders in scope only: summing every
-    # receipt ever made took seconds at a million requests.
-    in_scope = (
-        sa.select(PurchaseOrder.id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope)
-    )
-    per_order = (
-        sa.select(Receipt.order_id, sa.func.sum(ReceiptLine.value).label("value"))
-        .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
-        .where(Receipt.order_id.in_(in_scope))
-        .group_by(Receipt.order_id)
-        .subquery()
-    )
-    per_line = (
-        sa.select(ReceiptLine.order_line_id, sa.func.sum(ReceiptLine.value).label("value"))
-        .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-        .where(Receipt.order_id.in_(in_scope))
-        .group_by(ReceiptLine.order_line_id)
-        .subquery()
-    )
-    whole: dict = {}
-    for dept, year, status, total, received in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            PurchaseOrder.status,
-            sa.func.sum(PurchaseOrder.total),
-            sa.func.sum(sa.func.coalesce(per_order.c.value, 0)),
-        )
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .outerjoin(per_order, per_order.c.order_id == PurchaseOrder.id)
-        .where(*scope)
-        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year, PurchaseOrder.status)
-    ):
-        _add(whole, (dept, year), _money(total), _money(received), status in done)
-    by_category: dict = {}
-    for dept, year, category, status, total, received in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseOrder.status,
-            sa.func.sum(OrderLine.total),
-            sa.func.sum(sa.func.coalesce(per_line.c.value, 0)),
-        )
-        .select_from(OrderLine)
-        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
-        .outerjoin(per_line, per_line.c.order_line_id == OrderLine.id)
-        .where(*scope)
-        .group_by(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseOrder.status,
-        )
-    ):
-        _add(by_category, (dept, year, category), _money(total), _money(received), status in done)
-    return whole, by_category
-
-
-def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) -> None:
-    committed, spent = into.get(key, (ZERO, ZERO))
-    if done:
-        into[key] = (committed, spent + total)
-    else:
-        into[key] = (committed + total - received, spent + received)
-
-
-def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
-    """The figures of many budgets at once, in a fixed number of queries."""
-    budgets = list(budgets)
-    if not budgets:
-        return {}
-    departments = {b.department_id for b in budgets}
-    years = {b.fiscal_year for b in budgets}
-    whole, by_category = _committed_requests(departments, years)
-    ordered_whole, ordered_by_category = _orders(departments, years)
-    result = {}
-    for budget in budgets:
-        if budget.category is None:
-            key: tuple = (budget.department_id, budget.fiscal_year)
-            estimate = whole.get(key)
-            ordered = ordered_whole.get(key, (ZERO, ZERO))
-        else:
-            key = (budget.department_id, budget.fiscal_year, budget.category)
-            estimate = by_category.get(key)
-            ordered = ordered_by_category.get(key, (ZERO, ZERO))
-        result[budget.id] = Figures(
-            amount=budget.amount, committed=_money(estimate) + ordered[0], spent=ordered[1]
-        )
-    return result
-
-
-def bar_rows(budgets: Iterable[Budget]) -> list[dict]:
-    """Each budget with its figures and the shares of its bar (spent, committed,
-    available, in per cent of the amount), for the budget page and the dashboard."""
-    budgets = list(budgets)
-    numbers = figures(budgets)
-    rows = []
-    for budget in budgets:
-        figure = numbers[budget.id]
-        spent = min(figure.share(figure.spent), 1.0)
-        committed = min(figure.share(figure.committed), 1.0 - spent)
-        rows.append(
-            {
-                "budget": budget,
-                "figures": figure,
-                "spent_pct": round(spent * 100, 2),
-                "committed_pct": round(committed * 100, 2),
-                "available_pct": round(max(0.0, 1.0 - spent - committed) * 100, 2),
-                "overspent": figure.available < 0,
-            }
-        )
-    return rows
-
-
-def figures_of(budget: Budget) -> Figures:
-    return figures([budget])[budget.id]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,10 +93,25 @@ class BudgetCheck:
         return "; ".join(self.messages)
 
 
-def check_request(pr: PurchaseRequest, year: int | None = None) -> BudgetCheck:
-    """Would ``pr`` exceed what remains of its department's budgets? A department
-    with no budget for the year is not over budget."""
+def _frozen_rate(pr: PurchaseRequest) -> Decimal | None:
+    """The rate ``pr`` counts at when the caller gives none: its frozen one, 1 in the
+    base currency, None for a foreign draft (not converted yet)."""
+    if pr.rate is not None:
+        return pr.rate
+    return Decimal(1) if pr.currency == currencies.base() else None
+
+
+def check_request(
+    pr: PurchaseRequest, year: int | None = None, *, rate: Decimal | None = None
+) -> BudgetCheck:
+    """Would ``pr`` exceed what remains of its department's budgets, in the base
+    currency? ``rate`` converts the request's amounts (the submit date's, at submit);
+    without it the frozen one. A department with no budget for the year is not over
+    budget, and a foreign draft without a rate cannot be checked yet (not over)."""
     year = year if year is not None else (pr.fiscal_year or reference.current_fiscal_year())
+    rate = rate if rate is not None else _frozen_rate(pr)
+    if rate is None:
+        return BudgetCheck(False)
     budgets = list(
         db.session.scalars(
             sa.select(Budget).where(
@@ -306,10 +125,12 @@ def check_request(pr: PurchaseRequest, year: int | None = None) -> BudgetCheck:
     per_category: dict[str, Decimal] = {}
     for line in pr.lines:
         per_category[line.category] = per_category.get(line.category, ZERO) + line.total
+    total_base = to_base(pr.total, rate)
+    base_per_category = {name: to_base(amount, rate) for name, amount in per_category.items()}
     messages = []
     for budget in budgets:
         available = numbers[budget.id].available
-        need = pr.total if budget.category is None else per_category.get(budget.category)
+        need = total_base if budget.category is None else base_per_category.get(budget.category)
         if need is None or need <= available:
             continue
         scope = (
@@ -349,9 +170,9 @@ def _validate(data: BudgetData) -> Department:
         errors.add("amount", "The amount must not be negative.")
     elif data.amount > MAX_AMOUNT:
         errors.add("amount", "The amount is larger than Procure accepts.")
-    currency = current_app.config["PROCURE_CURRENCY"]
+    currency = currencies.base()
     if data.currency and data.currency.strip().upper() != currency:
-        errors.add("currency", f"This installation works in {currency} only.")
+        errors.add("currency", f"Budgets are in the base currency, {currency}.")
     if data.category and data.category not in category_names(active_only=False):
         errors.add("category", f"There is no category {data.category!r}.")
     if not errors:
@@ -380,7 +201,7 @@ def create(data: BudgetData, *, actor: User | None) -> Budget:
         fiscal_year=data.fiscal_year,
         category=data.category or None,
         amount=data.amount,
-        currency=current_app.config["PROCURE_CURRENCY"],
+        currency=currencies.base(),
     )
     db.session.add(budget)
     db.session.flush()

@@ -34,6 +34,13 @@ class RequestForm(FlaskForm):
         description="Why is this needed? Approvers read this first.",
     )
     needed_by = DateField("Needed by", validators=[Optional()])
+    # The enabled currencies (``currencies.choices()``, set by the view); amounts are
+    # estimated in it and converted to the base currency at submit.
+    currency = SelectField(
+        "Currency",
+        description="Estimate in the vendor's currency if you know it; approvals and "
+        "budgets see the base amount at the rate of the submit date.",
+    )
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=1000)
     version = HiddenField()
     add_line = SubmitField("Add a line")

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import access, web
+from .. import access, currencies, web
 from ..errors import ValidationError
 from ..forms import submitted_version
 from ..models import PurchaseRequest, RequestStatus
@@ -38,6 +38,7 @@ def index():
         page=page,
         form=form,
         can_file=access.may(current_user, "file_requests"),
+        base_note=services.base_note,
     )
 
 
@@ -46,13 +47,19 @@ def index():
 def approvals():
     page = paginate_page(services.awaiting(current_user))
     return render_template(
-        "purchasing/approvals.html", page=page, waiting_since=services.waiting_since
+        "purchasing/approvals.html",
+        page=page,
+        waiting_since=services.waiting_since,
+        base_note=services.base_note,
     )
 
 
 def _request_form(**kwargs) -> RequestForm:
     form = RequestForm(**kwargs)
     _offer_categories(form)
+    form.currency.choices = [SelectChoice(code, label) for code, label in currencies.choices()]
+    if not form.currency.data:
+        form.currency.data = currencies.base()
     return form
 
 
@@ -81,9 +88,17 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
     """Translate the form into the service's input, with the amounts that do not parse."""
     errors: dict[str, list[str]] = {}
     lines = []
+    # Prices in the chosen currency's minor units (a currency not offered is said
+    # beside its field; the prices are read in the base currency meanwhile).
+    chosen = form.currency.data if currencies.is_enabled(form.currency.data) else None
+    currency = (chosen or currencies.base()).upper()
+    parsers = (
+        ("quantity", parse_quantity),
+        ("unit_price", lambda raw: parse_money(raw, currency=currency)),
+    )
     for index, entry in enumerate(form.lines):
         values = {}
-        for name, parse in (("quantity", parse_quantity), ("unit_price", parse_money)):
+        for name, parse in parsers:
             raw = entry.form[name].data
             try:
                 values[name] = parse(raw)
@@ -104,6 +119,7 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
         title=form.title.data or "",
         justification=form.justification.data or "",
         needed_by=form.needed_by.data,
+        currency=form.currency.data or None,
         lines=lines,
     )
     return data, errors
@@ -172,7 +188,13 @@ def detail(pr_id: int):
 def _render_detail(pr: PurchaseRequest, form: DecisionForm, status: int = 200):
     page = services.detail(pr, current_user)
     return render_template(
-        "purchasing/detail.html", page=page, pr=pr, split_flags=page.split_flags, form=form
+        "purchasing/detail.html",
+        page=page,
+        pr=pr,
+        split_flags=page.split_flags,
+        form=form,
+        base_note=services.base_note(pr),
+        draft_estimate=services.draft_estimate(pr, page.todays_rate) if page.todays_rate else None,
     ), status
 
 

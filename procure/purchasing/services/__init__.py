@@ -20,6 +20,7 @@ from .decisions import (
     reject,
     return_for_changes,
     submit,
+    todays_rate,
 )
 from .filing import (
     MAX_LINES,
@@ -33,7 +34,7 @@ from .filing import (
     update_request,
     validate,
 )
-from .page import RequestPage, detail
+from .page import RequestPage, base_note, detail, draft_estimate, rate_text
 from .queries import (
     Dashboard,
     awaiting,
@@ -57,20 +58,24 @@ __all__ = [
     "allowed_actions",
     "approve",
     "awaiting",
+    "base_note",
     "budget_check",
     "cancel",
     "create_request",
     "dashboard",
     "detail",
+    "draft_estimate",
     "get",
     "history",
     "list_query",
     "preview_steps",
     "problems",
+    "rate_text",
     "reject",
     "require_filer",
     "return_for_changes",
     "submit",
+    "todays_rate",
     "update_request",
     "validate",
     "waiting_since",

@@ -6,7 +6,9 @@ the request; the services check what the table cannot (a comment, anybody to dec
 
 from __future__ import annotations
 
-from ... import access, permissions, policy, reference, workflow
+from decimal import Decimal
+
+from ... import access, currencies, permissions, policy, rates, reference, workflow
 from ...budgets import services as budgets
 from ...errors import Conflict, ValidationError
 from ...extensions import db
@@ -34,20 +36,41 @@ def allowed_actions(pr: PurchaseRequest, user: User) -> list[str]:
     return result
 
 
-def budget_check(pr: PurchaseRequest) -> budgets.BudgetCheck:
-    """How ``pr`` stands against its budgets: as submitted, or if submitted now."""
+def todays_rate(pr: PurchaseRequest) -> rates.Rate | None:
+    """The rate submitting ``pr`` today would freeze (None: there is none yet)."""
+    return rates.on(pr.currency, utcnow().date())
+
+
+def budget_check(pr: PurchaseRequest, rate: rates.Rate | None = None) -> budgets.BudgetCheck:
+    """How ``pr`` stands against its budgets: as submitted (at its frozen rate), or if
+    submitted now (at ``rate``, today's; a foreign draft without one is not checked)."""
     if pr.status == RequestStatus.DRAFT or pr.fiscal_year is None:
-        return budgets.check_request(pr, reference.current_fiscal_year())
+        if rate is None and pr.currency != currencies.base():
+            return budgets.BudgetCheck(False)
+        return budgets.check_request(
+            pr, reference.current_fiscal_year(), rate=rate.rate if rate else Decimal(1)
+        )
     return budgets.check_request(pr, pr.fiscal_year)
 
 
 def preview_steps(
-    pr: PurchaseRequest, check: budgets.BudgetCheck | None = None
+    pr: PurchaseRequest,
+    check: budgets.BudgetCheck | None = None,
+    rate: rates.Rate | None = None,
 ) -> list[policy.PlannedStep]:
     """The steps submitting ``pr`` now would need, with the reasons; ``check`` is how it
-    stands against its budgets, when the caller knows already."""
-    check = check or budget_check(pr)
-    return policy.steps_for(pr, over_budget=check.message if check.over else None)
+    stands against its budgets, when the caller knows already; ``rate`` converts its
+    total for the thresholds (today's when not given). A foreign draft without a rate
+    has no preview: its thresholds cannot be judged until finance enters one."""
+    rate = rate or todays_rate(pr)
+    if rate is None:
+        return []
+    check = check or budget_check(pr, rate)
+    return policy.steps_for(
+        pr,
+        over_budget=check.message if check.over else None,
+        total_base=rates.to_base(pr.total, rate),
+    )
 
 
 def submit(
@@ -61,9 +84,14 @@ def submit(
     # version the requester submitted as a conflict.
     # The request counts in the fiscal year in which it is submitted.
     steps = pr.steps  # loaded now, before anything changes; the new round joins it below
+    now = utcnow()
+    # The rate of the submit date is frozen on the request: the thresholds and the
+    # budget check see the total at it, and a rate entered later moves nothing.
+    rate = rates.require(pr.currency, now.date(), field="currency")
+    total_base = rates.to_base(pr.total, rate)
     year = reference.current_fiscal_year()
-    check = budgets.check_request(pr, year)
-    planned = preview_steps(pr, check)
+    check = budgets.check_request(pr, year, rate=rate.rate)
+    planned = preview_steps(pr, check, rate)
     for step in planned:
         if db.session.scalar(permissions.eligible_deciders(pr, step.role).limit(1)) is None:
             raise ValidationError(
@@ -71,9 +99,9 @@ def submit(
                 f"{deciders_of(pr, step.role)} other than you. Ask an administrator to "
                 "assign one."
             )
-    now = utcnow()
     pr.fiscal_year = year
     pr.over_budget = check.over
+    pr.rate, pr.rate_date, pr.total_base = rate.rate, rate.date, total_base
     pr.approval_round += 1
     pr.submitted_at = now
     pr.decided_at = None
@@ -96,7 +124,13 @@ def submit(
         actor=actor,
         comment=comment.strip(),
         expected_version=expected_version,
-        changes={"steps": [step.name for step in planned]},
+        changes={
+            "steps": [step.name for step in planned],
+            "currency": pr.currency,
+            "rate": str(rate.rate),
+            "rate_date": rate.date.isoformat(),
+            "total_base": str(total_base),
+        },
         at=now,
     )
 

@@ -8,14 +8,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from ... import access, audit, numbering, workflow
-from ...errors import Conflict, Forbidden, InvalidTransition
+from ... import access, audit, currencies, numbering, workflow
+from ...errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ...extensions import db
 from ...models import PurchaseRequest, RequestLine, RequestStatus, User, utcnow
-from ...money import MAX_AMOUNT, round_money
+from ...money import MAX_AMOUNT, minor_units, round_money
 from ...reference import category_names, department_by_code
 from ...validation import FieldErrors
 
@@ -63,9 +62,7 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
         elif department.id != actor.department_id:
             errors.add("department", "You can file requests for your own department only.")
 
-    currency = current_app.config["PROCURE_CURRENCY"]
-    if data.currency and data.currency.strip().upper() != currency:
-        errors.add("currency", f"This installation works in {currency} only.")
+    currency = _currency(data.currency, errors)
 
     if data.needed_by is not None and data.needed_by < dt.date.today():
         errors.add("needed_by", "The needed-by date is in the past.")
@@ -92,9 +89,15 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
             errors.add(f"{prefix}.quantity", "The quantity must be greater than zero.")
         if line.unit_price is None or line.unit_price < 0:
             errors.add(f"{prefix}.unit_price", "The unit price must not be negative.")
+        elif _places(line.unit_price) > minor_units(currency):
+            errors.add(
+                f"{prefix}.unit_price",
+                f"A {currency} amount has at most {minor_units(currency)} decimal places.",
+            )
     if not errors:
         total = sum(
-            (round_money(line.quantity * line.unit_price) for line in data.lines), Decimal("0")
+            (round_money(line.quantity * line.unit_price, currency) for line in data.lines),
+            Decimal("0"),
         )
         if total > MAX_AMOUNT:
             errors.add("lines", "The total is larger than Procure accepts.")
@@ -105,6 +108,24 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
         "currency": currency,
     }
     return errors, clean
+
+
+def _currency(code: str | None, errors: FieldErrors) -> str:
+    """The request's currency: an enabled one (default the base); a problem on
+    ``currency`` otherwise, and the base meanwhile so that the lines still check."""
+    if not (code or "").strip():
+        return currencies.base()
+    try:
+        return currencies.require_enabled(code)
+    except ValidationError as exc:
+        errors.add("currency", exc.message)
+        return currencies.base()
+
+
+def _places(amount: Decimal) -> int:
+    """How many decimals ``amount`` really has (1.50 has one)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def problems(data: RequestData, actor: User) -> dict[str, list[str]]:
@@ -121,6 +142,7 @@ def validate(data: RequestData, actor: User) -> dict[str, Any]:
 
 
 def _set_lines(pr: PurchaseRequest, lines: list[LineData]) -> None:
+    """The lines and their totals, each rounded to the request currency's minor units."""
     pr.lines = [
         RequestLine(
             position=index + 1,
@@ -129,7 +151,7 @@ def _set_lines(pr: PurchaseRequest, lines: list[LineData]) -> None:
             quantity=line.quantity,
             unit=(line.unit or "each").strip(),
             unit_price=line.unit_price,
-            total=round_money(line.quantity * line.unit_price),
+            total=round_money(line.quantity * line.unit_price, pr.currency),
         )
         for index, line in enumerate(lines)
     ]
@@ -190,6 +212,7 @@ def update_request(
     pr.justification = clean["justification"]
     pr.department = clean["department"]
     pr.needed_by = data.needed_by
+    pr.currency = clean["currency"]
     _set_lines(pr, data.lines)
     # The lines are replaced; bump the version so concurrent editors conflict.
     pr.updated_at = utcnow()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from ... import access, permissions, policy, receiving
+from ... import access, currencies, permissions, policy, rates, receiving
 from ...extensions import db
 from ...history import entries as history_entries
 from ...models import (
@@ -19,9 +20,11 @@ from ...models import (
     Rfq,
     RfqStatus,
     User,
+    utcnow,
 )
+from ...money import format_date, format_money
 from ...reports import splits
-from .decisions import allowed_actions, budget_check, preview_steps
+from .decisions import allowed_actions, budget_check, preview_steps, todays_rate
 from .queries import history
 
 DECIDING = ("approve", "reject", "return")
@@ -51,6 +54,10 @@ class RequestPage:
     # How far each issued order is received: "PO-2026-00003 partially received (3 of 5)".
     deliveries: list[receiving.Receiving]
     over_budget: bool  # show the "Over budget" badge
+    # A foreign-currency draft's: the rate submitting it today would freeze (None:
+    # there is none yet, and submitting is refused until finance enters one).
+    todays_rate: rates.Rate | None = None
+    missing_rate: str | None = None  # why a foreign draft cannot be submitted yet
 
 
 def detail(pr: PurchaseRequest, user: User) -> RequestPage:
@@ -58,10 +65,15 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
     actions = allowed_actions(pr, user)
     preview: list[policy.PlannedStep] = []
     budget_warning = None
+    rate = missing_rate = None
     if pr.status == RequestStatus.DRAFT:
-        check = budget_check(pr)
-        preview = preview_steps(pr, check)
-        budget_warning = check.message
+        rate = todays_rate(pr)
+        if rate is None:
+            missing_rate = rates.missing_message(pr.currency, utcnow().date())
+        else:
+            check = budget_check(pr, rate)
+            preview = preview_steps(pr, check, rate)
+            budget_warning = check.message
     rfqs = list(db.session.scalars(sa.select(Rfq).where(Rfq.request_id == pr.id).order_by(Rfq.id)))
     orders = list(
         db.session.scalars(
@@ -88,6 +100,8 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         and not any(rfq.status in SOURCING for rfq in rfqs),
         deliveries=[receiving.of(order) for order in orders if order.status in receiving.LIVE],
         over_budget=pr.over_budget and pr.status in OVER_BUDGET_SHOWN,
+        todays_rate=rate if rate is not None and not rate.is_base else None,
+        missing_rate=missing_rate,
     )
 
 
@@ -105,3 +119,32 @@ def timeline(events: list[AuditEvent]) -> list[dict[str, Any]]:
 
 def _step(_event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
     return (f" — {changes['step']} step" if changes.get("step") else ""), None
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate as people read it: its decimals without trailing zeros ("1.0825", "150")."""
+    text = f"{rate:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def base_note(pr: PurchaseRequest) -> str | None:
+    """The base amount beside a foreign request's total, with the rate frozen at its
+    submit and that rate's date: "≈ $5,280.00 at 1.1 on Dec 1, 2026". None for the
+    base currency, and for a draft (nothing is frozen yet; its page says more)."""
+    if pr.currency == currencies.base() or pr.status == RequestStatus.DRAFT:
+        return None
+    if pr.total_base is None or pr.rate is None:
+        return None
+    return (
+        f"≈ {format_money(pr.total_base, currencies.base())} at {rate_text(pr.rate)} "
+        f"on {format_date(pr.rate_date)}"
+    )
+
+
+def draft_estimate(pr: PurchaseRequest, rate: rates.Rate) -> str:
+    """A foreign draft's base amount at today's rate, which submitting would freeze."""
+    return (
+        f"≈ {format_money(rates.to_base(pr.total, rate), currencies.base())} at today's "
+        f"rate, {rate_text(rate.rate)} on {format_date(rate.date)}; the rate is frozen "
+        "when the request is submitted"
+    )

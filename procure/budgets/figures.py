@@ -1,0 +1,270 @@
+"""A budget's figures, in the base currency, computed from the documents' current
+states — never running totals:
+
+- committed = approved requests not yet ordered (their estimate at the rate frozen at
+  submit, ``total_base``), plus issued orders not yet received (the order's
+  ``total_base``, frozen at issue, which replaces the request's estimate);
+- spent = what has been received, at the order's frozen rate;
+- available = amount − committed − spent, negative when overspent (never clamped).
+
+:attr:`Figures.available` is the one computation of what remains: the budget page,
+the finance dashboard, the API and a request's budget check all read it.
+
+Conversion (``rates.py``): an amount in a document's currency times its frozen rate,
+rounded half-up once to the base currency's minor units. The sums are taken in SQL per
+frozen rate (a document's currency amounts summed, then converted once per rate), so
+base-currency documents (rate 1) count exactly as they always did, and a foreign order
+converts what it received at the same rate as its total. A request or order counts in
+the fiscal year in which its request was submitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    Budget,
+    OrderLine,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+    Receipt,
+    ReceiptLine,
+    RequestLine,
+    RequestStatus,
+)
+from ..money import round_money
+
+ZERO = Decimal("0.00")
+ONE = Decimal(1)
+# Orders that count at all (issued onwards, not cancelled), and those whose whole total
+# is spent (delivered); the spend report counts by the same two lists.
+LIVE_ORDER_STATUSES = (
+    OrderStatus.ISSUED,
+    OrderStatus.PARTIALLY_RECEIVED,
+    OrderStatus.RECEIVED,
+    OrderStatus.CLOSED,
+)
+DONE_ORDER_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CLOSED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    amount: Decimal
+    committed: Decimal
+    spent: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.amount - self.committed - self.spent
+
+    def share(self, part: Decimal) -> float:
+        """``part`` as a fraction of the amount, for bars (0..1, over 1 when overspent)."""
+        return float(part / self.amount) if self.amount else 0.0
+
+
+def _money(value: Decimal | None) -> Decimal:
+    """A SUM over a money column keeps the column's type: Decimal, or None for no rows."""
+    return ZERO if value is None else value
+
+
+def to_base(amount: Decimal | None, rate: Decimal | None) -> Decimal:
+    """``amount`` of a document's currency in the base currency at its frozen ``rate``
+    (``rates.to_base``'s rule: multiply, round half-up once). A document from before
+    currencies (no rate) is in the base currency."""
+    amount = _money(amount)
+    if rate is None or rate == ONE:
+        return amount
+    return round_money(amount * rate)
+
+
+def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+    """Base estimates of approved requests, per (department, year) and per category.
+    The whole is the frozen ``total_base``; a category's share is its lines' total
+    converted at the request's frozen rate (per rate, as the module says)."""
+    scope = (
+        PurchaseRequest.status == RequestStatus.APPROVED,
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    whole: dict = {}
+    for dept, year, total in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            sa.func.sum(sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total)),
+        )
+        .where(*scope)
+        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year)
+    ):
+        whole[(dept, year)] = _money(total)
+    by_category: dict = {}
+    for dept, year, category, rate, total in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseRequest.rate,
+            sa.func.sum(RequestLine.total),
+        )
+        .join(RequestLine, RequestLine.request_id == PurchaseRequest.id)
+        .where(*scope)
+        .group_by(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseRequest.rate,
+        )
+    ):
+        key = (dept, year, category)
+        by_category[key] = by_category.get(key, ZERO) + to_base(total, rate)
+    return whole, by_category
+
+
+def _received(in_scope: sa.Select, key: sa.ColumnElement) -> sa.Subquery:
+    """What has been received (in the order's currency) per ``key`` (order or order
+    line), for the orders in scope only: summing every receipt ever made took seconds
+    at a million requests."""
+    return (
+        sa.select(key.label("key"), sa.func.sum(ReceiptLine.value).label("value"))
+        .select_from(ReceiptLine)
+        .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+        .where(Receipt.order_id.in_(in_scope))
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+    """Committed and spent from purchase orders, per (department, year) and per
+    category, in the base currency. An order not yet fully received commits its base
+    total less what has been received, which is spent (at the order's frozen rate); a
+    received (or closed) order has spent its base total, shipping and tax included.
+    Category budgets count the lines of their category."""
+    scope = (
+        PurchaseOrder.status.in_(LIVE_ORDER_STATUSES),
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    in_scope = (
+        sa.select(PurchaseOrder.id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(*scope)
+    )
+    per_order = _received(in_scope, Receipt.order_id)
+    per_line = _received(in_scope, ReceiptLine.order_line_id)
+    done = set(DONE_ORDER_STATUSES)
+    whole: dict = {}
+    for dept, year, status, rate, total, received in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            PurchaseOrder.status,
+            PurchaseOrder.rate,
+            sa.func.sum(sa.func.coalesce(PurchaseOrder.total_base, PurchaseOrder.total)),
+            sa.func.sum(sa.func.coalesce(per_order.c.value, 0)),
+        )
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .outerjoin(per_order, per_order.c.key == PurchaseOrder.id)
+        .where(*scope)
+        .group_by(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            PurchaseOrder.status,
+            PurchaseOrder.rate,
+        )
+    ):
+        _add(whole, (dept, year), _money(total), to_base(received, rate), status in done)
+    by_category: dict = {}
+    for dept, year, category, status, rate, total, received in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseOrder.status,
+            PurchaseOrder.rate,
+            sa.func.sum(OrderLine.total),
+            sa.func.sum(sa.func.coalesce(per_line.c.value, 0)),
+        )
+        .select_from(OrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
+        .outerjoin(per_line, per_line.c.key == OrderLine.id)
+        .where(*scope)
+        .group_by(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            PurchaseOrder.status,
+            PurchaseOrder.rate,
+        )
+    ):
+        key = (dept, year, category)
+        _add(by_category, key, to_base(total, rate), to_base(received, rate), status in done)
+    return whole, by_category
+
+
+def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) -> None:
+    committed, spent = into.get(key, (ZERO, ZERO))
+    if done:
+        into[key] = (committed, spent + total)
+    else:
+        into[key] = (committed + total - received, spent + received)
+
+
+def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
+    """The figures of many budgets at once, in a fixed number of queries."""
+    budgets = list(budgets)
+    if not budgets:
+        return {}
+    departments = {b.department_id for b in budgets}
+    years = {b.fiscal_year for b in budgets}
+    whole, by_category = _committed_requests(departments, years)
+    ordered_whole, ordered_by_category = _orders(departments, years)
+    result = {}
+    for budget in budgets:
+        if budget.category is None:
+            key: tuple = (budget.department_id, budget.fiscal_year)
+            estimate = whole.get(key)
+            ordered = ordered_whole.get(key, (ZERO, ZERO))
+        else:
+            key = (budget.department_id, budget.fiscal_year, budget.category)
+            estimate = by_category.get(key)
+            ordered = ordered_by_category.get(key, (ZERO, ZERO))
+        result[budget.id] = Figures(
+            amount=budget.amount, committed=_money(estimate) + ordered[0], spent=ordered[1]
+        )
+    return result
+
+
+def bar_rows(budgets: Iterable[Budget]) -> list[dict]:
+    """Each budget with its figures and the shares of its bar (spent, committed,
+    available, in per cent of the amount), for the budget page and the dashboard."""
+    budgets = list(budgets)
+    numbers = figures(budgets)
+    rows = []
+    for budget in budgets:
+        figure = numbers[budget.id]
+        spent = min(figure.share(figure.spent), 1.0)
+        committed = min(figure.share(figure.committed), 1.0 - spent)
+        rows.append(
+            {
+                "budget": budget,
+                "figures": figure,
+                "spent_pct": round(spent * 100, 2),
+                "committed_pct": round(committed * 100, 2),
+                "available_pct": round(max(0.0, 1.0 - spent - committed) * 100, 2),
+                "overspent": figure.available < 0,
+            }
+        )
+    return rows
+
+
+def figures_of(budget: Budget) -> Figures:
+    return figures([budget])[budget.id]
