@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .budgets import bp as budgets_bp
     from .contracts import bp as contracts_bp
+    from .exchange import bp as exchange_bp
     from .extensions import csrf
     from .main import bp as main_bp
     from .orders import bp as orders_bp
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(vendors_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(exchange_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)
