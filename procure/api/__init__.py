@@ -9,6 +9,7 @@ from . import (  # noqa: E402, F401
     budgets,
     contracts,
     core,
+    currencies,
     delegations,
     departments,
     notifications,

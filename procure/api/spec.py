@@ -63,6 +63,8 @@ TAGS = {
     "Delegations": "Stand-ins who decide approval steps for someone while they are away.",
     "Departments": "The organisation's departments, which requests, budgets and people belong to.",
     "Audit": "The append-only, hash-chained log of every change, per document or whole.",
+    "Currencies": "The base currency, the currencies documents may be in, and exchange rates "
+    "(what one unit of a currency is worth in the base currency on a day).",
     "Settings": "Installation settings: the buying organisation's details shown on documents.",
     "Meta": "This OpenAPI document.",
 }
