@@ -8,9 +8,10 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from flask import Response
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from ..contracts import document, services
+from .. import money
+from ..contracts import document, estimates, services
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import BillingPeriod, Contract, ContractKind, ContractStatus, User
@@ -20,8 +21,6 @@ from .schemas import (
     ActionBody,
     Id,
     Input,
-    Money,
-    MoneyOut,
     Name,
     Output,
     Page,
@@ -36,6 +35,33 @@ Hours = Annotated[int, Field(ge=0, le=100_000)]
 Item = Annotated[str, StringConstraints(max_length=1000)]
 
 
+def _number(value: object) -> Decimal:
+    try:
+        return money.parse_number(value)
+    except money.MoneyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# A contract's value in its own currency: read as any number here, then held to the
+# currency's decimals (0 for JPY, 3 for BHD) and limits by the service.
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_number),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,3})?$"},
+                {"type": "number", "minimum": 0, "maximum": float(money.MAX_AMOUNT)},
+            ],
+            "examples": ["1234.50", "150000"],
+        }
+    ),
+]
+# Money answered in its currency's decimals: "1234.50" USD, "1235" JPY, "12.345" BHD.
+AmountOut = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{1,3})?$"})]
+RateOut = Annotated[str, WithJsonSchema({"type": "string", "examples": ["1.082500"]})]
+
+
 class VendorRef(Output):
     id: int
     name: str
@@ -45,7 +71,7 @@ class TermOut(Output):
     sequence: int
     start_date: dt.date
     end_date: dt.date
-    value: MoneyOut
+    value: AmountOut
     how: str = Field(description="initial, renewed or auto_renewed")
 
 
@@ -62,8 +88,16 @@ class ContractOut(Output):
     start_date: dt.date
     end_date: dt.date
     notice_deadline: dt.date = Field(description="The last day to give notice: end less notice.")
-    value: MoneyOut
+    value: AmountOut = Field(description="In the contract's currency.")
     currency: str
+    value_base: AmountOut | None = Field(
+        description="An estimate: the value in the base currency at the latest rate on or "
+        "before today (it moves with the rates; nothing is frozen); null without a rate."
+    )
+    rate: RateOut | None = Field(
+        description="The rate of the estimate: base units one unit of `currency` is worth."
+    )
+    rate_date: dt.date | None = Field(description="The date of that rate.")
     billing_period: BillingPeriod
     auto_renew: bool
     notice_days: int
@@ -79,7 +113,15 @@ class ContractOut(Output):
     created_at: Timestamp
 
 
+def _rate_text(rate: Decimal) -> str:
+    """A rate with at least six decimals, as API.md keeps them: "1.082500"."""
+    text = f"{rate.normalize():f}"
+    places = len(text.partition(".")[2])
+    return f"{rate:.{max(places, 6)}f}"
+
+
 def contract_out(contract: Contract) -> ContractOut:
+    estimate = estimates.value_estimate(contract)
     return ContractOut(
         id=contract.id,
         number=contract.number,
@@ -93,8 +135,11 @@ def contract_out(contract: Contract) -> ContractOut:
         start_date=contract.start_date,
         end_date=contract.end_date,
         notice_deadline=services.notice_deadline(contract),
-        value=contract.value,
+        value=money.to_api(contract.value, contract.currency),
         currency=contract.currency,
+        value_base=money.to_api(estimate.amount_base) if estimate else None,
+        rate=_rate_text(estimate.rate.rate) if estimate else None,
+        rate_date=estimate.rate.date if estimate else None,
         billing_period=contract.billing_period,
         auto_renew=contract.auto_renew,
         notice_days=contract.notice_days,
@@ -106,7 +151,16 @@ def contract_out(contract: Contract) -> ContractOut:
         order_id=contract.order_id,
         terminated_on=contract.terminated_on,
         termination_reason=contract.termination_reason,
-        term_history=[TermOut.model_validate(term) for term in contract.term_history],
+        term_history=[
+            TermOut(
+                sequence=term.sequence,
+                start_date=term.start_date,
+                end_date=term.end_date,
+                value=money.to_api(term.value, contract.currency),
+                how=term.how,
+            )
+            for term in contract.term_history
+        ],
         created_at=contract.created_at,
     )
 
@@ -117,8 +171,8 @@ class ContractIn(Input):
     kind: str = Field(description="maintenance, support, licence, subscription or service")
     start_date: dt.date
     end_date: dt.date
-    value: Money = Decimal("0.00")
-    currency: str | None = None
+    value: Amount = Decimal("0.00")
+    currency: str | None = Field(None, description="Any enabled currency; default: the base.")
     billing_period: str = "yearly"
     auto_renew: bool = False
     notice_days: int = Field(0, ge=0, le=3650)
@@ -141,7 +195,7 @@ class ContractPatch(Input):
     kind: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
-    value: Money | None = None
+    value: Amount | None = None
     currency: str | None = None
     billing_period: str | None = None
     auto_renew: bool | None = None

@@ -21,7 +21,7 @@ from .. import audit
 from ..extensions import db
 from ..models import CalendarFeed, ContractStatus, User, utcnow
 from ..security import external_url
-from . import dates, document, services
+from . import dates, document, estimates, services
 
 # Longer than any token we issue: anything beyond is not worth hashing.
 TOKEN_MAX = 200
@@ -42,12 +42,15 @@ def events(user: User, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass(frozen=True)
 class CalendarPage:
-    months: list[dict[str, Any]]  # twelve months from this one, each with its events
+    # Twelve months from this one, each with its events; an event of a contract in a
+    # foreign currency carries its value's ``estimate`` in the base at today's rate.
+    months: list[dict[str, Any]]
     feed: CalendarFeed | None  # the user's feed, if they have one
 
 
 def calendar_page(user: User) -> CalendarPage:
     today = dt.date.today()
+    book = estimates.RateBook()
     first = today.replace(day=1)
     months: list[dict[str, Any]] = [
         {"month": dates.add_months(first, offset), "events": []} for offset in range(12)
@@ -55,6 +58,8 @@ def calendar_page(user: User) -> CalendarPage:
     end = dates.add_months(first, 12) - dt.timedelta(days=1)
     for event in events(user, today, end):
         index = (event["day"].year - first.year) * 12 + event["day"].month - first.month
+        contract = event["contract"]
+        event["estimate"] = book.foreign_estimate(contract.value, contract.currency)
         months[index]["events"].append(event)
     return CalendarPage(months=months, feed=active_feed(user))
 

@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from .. import organisation, pdf
 from ..models import BillingPeriod, Contract, ContractStatus, utcnow
+from ..money import base_currency, minor_units
 from ..templating import date_filter
 from . import dates
 
@@ -19,7 +20,6 @@ PERIOD_MONTHS = {
     BillingPeriod.QUARTERLY: 3,
     BillingPeriod.YEARLY: 12,
 }
-CENT = Decimal("0.01")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,15 +29,26 @@ class Instalment:
     amount: Decimal
 
 
+def _minor_unit(currency: str | None) -> Decimal:
+    """The smallest amount of ``currency``: 0.01 USD, 1 JPY, 0.001 BHD."""
+    return Decimal(1).scaleb(-minor_units(currency or base_currency()))
+
+
 def fees_schedule(
-    value: Decimal, billing_period: BillingPeriod | str, start: dt.date, end: dt.date
+    value: Decimal,
+    billing_period: BillingPeriod | str,
+    start: dt.date,
+    end: dt.date,
+    currency: str | None = None,
 ) -> list[Instalment]:
     """The instalments of one term: one per billing period that begins within the
-    term (from ``start``), the value split evenly to the cent, any remainder on the
-    last instalment. One-time billing is one instalment on the start date."""
+    term (from ``start``), the value split evenly to the currency's minor unit (the
+    cent, the yen, the fils), any remainder on the last instalment. One-time billing
+    is one instalment on the start date."""
+    unit = _minor_unit(currency)
     period = BillingPeriod(billing_period)
     if period == BillingPeriod.ONE_TIME or end < start:
-        return [Instalment(1, start, Decimal(value).quantize(CENT))]
+        return [Instalment(1, start, Decimal(value).quantize(unit))]
     months = PERIOD_MONTHS[period]
     due_dates = []
     step = 0
@@ -48,12 +59,23 @@ def fees_schedule(
         due_dates.append(due)
         step += 1
     count = len(due_dates)
-    share = (Decimal(value) / count).quantize(CENT, rounding=ROUND_DOWN)
-    last = Decimal(value).quantize(CENT) - share * (count - 1)
+    share = (Decimal(value) / count).quantize(unit, rounding=ROUND_DOWN)
+    last = Decimal(value).quantize(unit) - share * (count - 1)
     return [
         Instalment(i + 1, due, last if i == count - 1 else share)
         for i, due in enumerate(due_dates)
     ]
+
+
+def schedule(contract: Contract) -> list[Instalment]:
+    """The current term's instalments, in the contract's currency."""
+    return fees_schedule(
+        contract.value,
+        contract.billing_period,
+        contract.start_date,
+        contract.end_date,
+        contract.currency,
+    )
 
 
 def _months(count: int) -> str:
@@ -99,9 +121,7 @@ def context(contract: Contract) -> dict:
         "draft": contract.status == ContractStatus.DRAFT,
         "clause": renewal_clause(contract),
         "deadline": dates.notice_deadline(contract.end_date, contract.notice_days),
-        "schedule": fees_schedule(
-            contract.value, contract.billing_period, contract.start_date, contract.end_date
-        ),
+        "schedule": schedule(contract),
     }
 
 

@@ -24,7 +24,9 @@ class ContractForm(FlaskForm):
     )
     start_date = DateField("Start date", validators=[InputRequired()])
     end_date = DateField("End date", validators=[InputRequired()])
-    value = DecimalField("Value for the term", places=2, validators=[Optional()])
+    value = DecimalField("Value for the term", places=None, validators=[Optional()])
+    # The enabled currencies; the view fills the choices (``currencies.choices``).
+    currency = SelectField("Currency", validate_choice=False)
     billing_period = SelectField(
         "Billing",
         choices=[

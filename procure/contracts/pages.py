@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .. import access
 from ..extensions import db
 from ..models import Contract, ContractKind, PurchaseOrder, User, Vendor
-from . import document, services
+from . import document, estimates, services
 
 
 def may_file(user: User) -> bool:
@@ -31,15 +31,25 @@ class ContractPage:
     deadline: dt.date  # the notice deadline of the current term
     clause: str  # the renewal clause, in words
     can_change: bool
+    # A foreign currency's value in the base currency at today's rate (None for the
+    # base currency, or while there is no rate), and the fees with their estimates.
+    estimate: estimates.Estimate | None
+    fees: list[estimates.ScheduledFee]
+    rate_missing: bool  # a foreign currency without any rate on or before today
 
 
 def contract_page(contract: Contract, user: User) -> ContractPage:
+    book = estimates.RateBook()
+    estimate = book.foreign_estimate(contract.value, contract.currency)
     return ContractPage(
         contract=contract,
         actions=services.allowed_actions(contract, user),
         deadline=services.notice_deadline(contract),
         clause=document.renewal_clause(contract),
         can_change=access.can_change(user, contract),
+        estimate=estimate,
+        fees=estimates.fee_schedule(contract, book),
+        rate_missing=estimates.is_foreign(contract) and book.rate(contract.currency) is None,
     )
 
 

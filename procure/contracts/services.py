@@ -11,10 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from .. import access, attachments, audit, numbering, workflow
+from .. import access, attachments, audit, currencies, numbering, workflow
 from ..db import insert_unless_present
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
@@ -32,7 +31,7 @@ from ..models import (
     Vendor,
     utcnow,
 )
-from ..money import MAX_AMOUNT, format_date
+from ..money import MAX_AMOUNT, format_date, minor_units, round_money
 from ..validation import FieldErrors
 from ..workflow import CONTRACT, ContractAction
 from . import dates
@@ -126,13 +125,13 @@ def validate(data: ContractData, actor: User) -> dict[str, Any]:
         errors.add("end_date", "Give the end date.")
     if data.start_date and data.end_date and data.end_date < data.start_date:
         errors.add("end_date", "The end date is before the start date.")
+    currency = _currency(data.currency, errors)
     if data.value is None or data.value < 0:
         errors.add("value", "The value must not be negative.")
     elif data.value > MAX_AMOUNT:
         errors.add("value", "The value is larger than Procure accepts.")
-    currency = current_app.config["PROCURE_CURRENCY"]
-    if data.currency and data.currency.strip().upper() != currency:
-        errors.add("currency", f"This installation works in {currency} only.")
+    elif round_money(data.value, currency) != data.value:
+        errors.add("value", _decimals_message(currency))
     if data.notice_days is None or not 0 <= data.notice_days <= 3650:
         errors.add("notice_days", "Give a notice period from 0 to 3,650 days.")
     if data.auto_renew and (data.renewal_term_months or 0) < 1:
@@ -174,6 +173,20 @@ def validate(data: ContractData, actor: User) -> dict[str, Any]:
     }
 
 
+def _currency(code: str | None, errors: FieldErrors) -> str:
+    """The contract's currency: any enabled one, the base when none is given."""
+    with errors.collect():
+        return currencies.require_enabled(code or currencies.base())
+    return currencies.base()
+
+
+def _decimals_message(currency: str) -> str:
+    places = minor_units(currency)
+    if places == 0:
+        return f"{currency} amounts have no decimals."
+    return f"{currency} amounts have at most {places} decimals."
+
+
 def _snapshot(contract: Contract) -> dict[str, Any]:
     return {
         "vendor": contract.vendor.name if contract.vendor else None,
@@ -182,6 +195,7 @@ def _snapshot(contract: Contract) -> dict[str, Any]:
         "start_date": contract.start_date.isoformat(),
         "end_date": contract.end_date.isoformat(),
         "value": str(contract.value),
+        "currency": contract.currency,
         "billing_period": contract.billing_period.value,
         "auto_renew": contract.auto_renew,
         "notice_days": contract.notice_days,

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import access, attachments, web
+from .. import access, attachments, currencies, web
 from ..forms import submitted_version
 from ..models import Contract, ContractKind, ContractStatus
 from ..pagination import paginate_page
@@ -56,9 +56,13 @@ def index():
 
 
 def _vendor_choices(form: ContractForm) -> ContractForm:
+    """The form's choices: the vendors, and the enabled currencies (the base first)."""
     form.vendor_id.choices = [SelectChoice(0, "Choose a vendor")] + [
         SelectChoice(v.id, v.name) for v in pages.vendors()
     ]
+    form.currency.choices = [SelectChoice(code, label) for code, label in currencies.choices()]
+    if not form.currency.data:
+        form.currency.data = currencies.base()
     return form
 
 
@@ -71,6 +75,7 @@ def _data(form: ContractForm) -> services.ContractData:
         start_date=form.start_date.data,
         end_date=form.end_date.data,
         value=form.value.data if form.value.data is not None else Decimal("0.00"),
+        currency=form.currency.data,
         billing_period=form.billing_period.data,
         auto_renew=bool(form.auto_renew.data),
         notice_days=form.notice_days.data if form.notice_days.data is not None else 0,
