@@ -5,20 +5,78 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from ..models import Quote
+from .. import money
+from ..models import Quote, QuoteLine
 from ..sourcing import services
+from ..validation import FieldErrors
 from .requests import Description
-from .schemas import Id, Input, Money, MoneyOut, Output, Quantity, QuantityOut, Text, Timestamp
+from .schemas import Id, Input, Output, Quantity, QuantityOut, Text, Timestamp
+
+AMOUNT_IN_PATTERN = r"^\d{1,12}(\.\d{1,3})?$"
+AMOUNT_OUT_PATTERN = r"^-?\d+(\.\d{2,3})?$"
+
+
+def _amount(value: Any) -> Any:
+    """A number or a decimal string, as typed: how many decimals it may have depends on
+    the document's currency, which the operation knows (``amount_in``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("must be a number")
+    return value
+
+
+# Input: a string or a number, parsed with the document's currency's minor units.
+AmountIn = Annotated[
+    Any,
+    BeforeValidator(_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": AMOUNT_IN_PATTERN},
+                {"type": "number", "minimum": 0, "maximum": float(money.MAX_AMOUNT)},
+            ],
+            "examples": ["1234.50", "1235", "12.345"],
+        }
+    ),
+]
+# Output: a string with the currency's decimals ("1234.50" USD, "1235" JPY, "12.345" BHD).
+Amount = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": AMOUNT_OUT_PATTERN, "examples": ["1234.50", "1235"]}
+    ),
+]
+
+
+def amount_out(value: Decimal, currency: str) -> str:
+    return str(money.to_api(value, currency))
+
+
+def rate_out(rate: Decimal | None) -> str | None:
+    """A rate in the API: its digits, at least six decimals ("1.082500")."""
+    if rate is None:
+        return None
+    whole, _, decimals = f"{rate:f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(6, '0')}"
+
+
+def amount_in(errors: FieldErrors, value: Any, field: str, currency: str) -> Decimal:
+    """Parse an amount of ``currency``; a problem is added to ``errors`` on ``field``."""
+    try:
+        return money.parse_money(value, currency=currency)
+    except money.MoneyError as exc:
+        label = field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+        errors.add(field, f"{label}: {exc} ({currency}).")
+        return Decimal(0)
 
 
 class QuoteLineIn(Input):
     description: Description
     quantity: Quantity
-    unit_price: Money
+    unit_price: AmountIn
     unit: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ] = "each"
@@ -32,10 +90,43 @@ class QuoteIn(Input):
     lead_time_days: int = Field(ge=0, le=services.MAX_LEAD_TIME_DAYS)
     warranty_months: int = Field(0, ge=0, le=services.MAX_WARRANTY_MONTHS)
     payment_terms: Annotated[str, StringConstraints(max_length=200)] = ""
-    shipping: Money = Decimal("0.00")
-    tax: Money = Decimal("0.00")
+    shipping: AmountIn = "0"
+    tax: AmountIn = "0"
     notes: Text = ""
     lines: list[QuoteLineIn] = Field(min_length=1, max_length=1000)
+
+    def quote_data(self) -> services.QuoteData:
+        """The quote, its amounts parsed with its currency's minor units (``JPY``: whole
+        yen; ``BHD``: up to three decimals): 422 on each field that is not one."""
+        errors = FieldErrors()
+        currency = services.quote_currency(self.currency)
+        shipping = amount_in(errors, self.shipping, "shipping", currency)
+        tax = amount_in(errors, self.tax, "tax", currency)
+        lines = [
+            services.QuoteLineData(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=amount_in(
+                    errors, line.unit_price, f"lines.{index}.unit_price", currency
+                ),
+                unit=line.unit,
+                request_line_id=line.request_line_id,
+            )
+            for index, line in enumerate(self.lines)
+        ]
+        errors.raise_if_any()
+        return services.QuoteData(
+            vendor_id=self.vendor_id,
+            valid_until=self.valid_until,
+            lead_time_days=self.lead_time_days,
+            warranty_months=self.warranty_months,
+            payment_terms=self.payment_terms,
+            shipping=shipping,
+            tax=tax,
+            currency=currency,
+            notes=self.notes,
+            lines=lines,
+        )
 
 
 class QuoteLineOut(Output):
@@ -45,8 +136,8 @@ class QuoteLineOut(Output):
     description: str
     quantity: QuantityOut
     unit: str
-    unit_price: MoneyOut
-    total: MoneyOut
+    unit_price: Amount
+    total: Amount
 
 
 class QuoteOut(Output):
@@ -62,10 +153,10 @@ class QuoteOut(Output):
     lead_time_days: int
     warranty_months: int
     payment_terms: str
-    shipping: MoneyOut
-    tax: MoneyOut
-    subtotal: MoneyOut
-    total: MoneyOut
+    shipping: Amount
+    tax: Amount
+    subtotal: Amount
+    total: Amount
     notes: str
     has_attachment: bool
     created_at: Timestamp
@@ -76,7 +167,13 @@ class RankedOut(Output):
     quote_id: int
     vendor_id: int
     vendor: str
-    total: MoneyOut
+    currency: str
+    total: Amount = Field(description="In the quote's currency.")
+    total_base: Amount = Field(
+        description="In the base currency, at the rate on or before the comparison's "
+        "`rate_date`: what the ranking compares."
+    )
+    rate: str
     score: str = Field(description="0..1, four decimals: the sum of the criteria.")
     criteria: dict[str, str] = Field(description="Each criterion's weighted contribution.")
     normalised: dict[str, str] = Field(description="Each criterion before weighting, 0..1.")
@@ -86,10 +183,41 @@ class RankedOut(Output):
     rank: int
 
 
+class NotRankedOut(Output):
+    quote_id: int
+    vendor_id: int
+    vendor: str
+    currency: str
+    total: Amount
+    why_not: str = Field(description="No rate of the currency on or before `rate_date`.")
+
+
 class ComparisonOut(Output):
     ranking: list[RankedOut]
     lowest_total_quote_id: int | None
     weights: dict[str, str]
+    base_currency: str
+    rate_date: dt.date = Field(
+        description="Every quote is converted at the rate on or before this date: the "
+        "earlier of today and the RFQ's due date."
+    )
+    not_ranked: list[NotRankedOut] = Field(
+        description="Quotes in a currency without a rate then: shown, not ranked, "
+        "cannot be awarded."
+    )
+
+
+def quote_line_out(line: QuoteLine, currency: str) -> QuoteLineOut:
+    return QuoteLineOut(
+        id=line.id,
+        position=line.position,
+        request_line_id=line.request_line_id,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=amount_out(line.unit_price, currency),
+        total=amount_out(line.total, currency),
+    )
 
 
 def quote_out(quote: Quote) -> QuoteOut:
@@ -106,12 +234,12 @@ def quote_out(quote: Quote) -> QuoteOut:
         lead_time_days=quote.lead_time_days,
         warranty_months=quote.warranty_months,
         payment_terms=quote.payment_terms,
-        shipping=quote.shipping,
-        tax=quote.tax,
-        subtotal=quote.subtotal,
-        total=quote.total,
+        shipping=amount_out(quote.shipping, quote.currency),
+        tax=amount_out(quote.tax, quote.currency),
+        subtotal=amount_out(quote.subtotal, quote.currency),
+        total=amount_out(quote.total, quote.currency),
         notes=quote.notes,
         has_attachment=quote.attachment_id is not None,
         created_at=quote.created_at,
-        lines=[QuoteLineOut.model_validate(line) for line in quote.lines],
+        lines=[quote_line_out(line, quote.currency) for line in quote.lines],
     )

@@ -8,10 +8,21 @@ from typing import Annotated
 
 from pydantic import Field
 
+from .. import currencies
 from ..models import Rfq, RfqStatus
-from ..sourcing import services
+from ..sourcing import scoring, services
 from . import bp
-from .quote_schemas import ComparisonOut, QuoteIn, QuoteOut, RankedOut, quote_out
+from .quote_schemas import (
+    Amount,
+    ComparisonOut,
+    NotRankedOut,
+    QuoteIn,
+    QuoteOut,
+    RankedOut,
+    amount_out,
+    quote_out,
+    rate_out,
+)
 from .schemas import (
     Id,
     Input,
@@ -98,6 +109,14 @@ class RfqOut(Output):
     quote_count: int
     awarded_quote_id: int | None
     award_justification: str
+    award_rate: str | None = Field(
+        description="Frozen at award: base units one unit of the awarded quote's currency "
+        "was worth at the comparison's rate date (1 for the base currency)."
+    )
+    award_rate_date: dt.date | None
+    award_total_base: Amount | None = Field(
+        description="The awarded quote's total in the base currency at `award_rate`."
+    )
     order_id: int | None
     created_at: Timestamp
     sent_at: Timestamp | None
@@ -157,6 +176,13 @@ def rfq_out(
         quote_count=quotes.quote_count,
         awarded_quote_id=rfq.awarded_quote_id,
         award_justification=rfq.award_justification,
+        award_rate=rate_out(rfq.award_rate),
+        award_rate_date=rfq.award_rate_date,
+        award_total_base=(
+            amount_out(rfq.award_total_base, currencies.base())
+            if rfq.award_total_base is not None
+            else None
+        ),
         order_id=quotes.order_id,
         created_at=rfq.created_at,
         sent_at=rfq.sent_at,
@@ -307,31 +333,7 @@ def create_quote(rfq_id: int, body: QuoteIn):
     """One current quote per vendor: a corrected quote replaces the earlier one, which
     stays in the history."""
     rfq = services.get(rfq_id, current_user())
-    quote = services.record_quote(
-        rfq,
-        services.QuoteData(
-            vendor_id=body.vendor_id,
-            valid_until=body.valid_until,
-            lead_time_days=body.lead_time_days,
-            warranty_months=body.warranty_months,
-            payment_terms=body.payment_terms,
-            shipping=body.shipping,
-            tax=body.tax,
-            currency=body.currency,
-            notes=body.notes,
-            lines=[
-                services.QuoteLineData(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    unit=line.unit,
-                    request_line_id=line.request_line_id,
-                )
-                for line in body.lines
-            ],
-        ),
-        actor=current_user(),
-    )
+    quote = services.record_quote(rfq, body.quote_data(), actor=current_user())
     return quote_out(quote)
 
 
@@ -373,24 +375,43 @@ def comparison(rfq_id: int):
     """Scored with the RFQ's weights; expired quotes, ineligible vendors rank last (`why_not`)."""
     rfq = services.get(rfq_id, current_user())
     result = services.compare(rfq)
-    today = dt.date.today()
     return ComparisonOut(
-        ranking=[
-            RankedOut(
-                quote_id=r.candidate.quote_id,
-                vendor_id=r.candidate.vendor_id,
-                vendor=result.quote(r.candidate.quote_id).vendor.name,
-                total=r.candidate.total,
-                score=str(r.score),
-                criteria={k: str(v) for k, v in r.criteria.items()},
-                normalised={k: str(v) for k, v in r.normalised.items()},
-                expired=result.quote(r.candidate.quote_id).valid_until < today,
-                eligible=r.candidate.eligible,
-                why_not=r.candidate.why_not,
-                rank=r.rank,
-            )
-            for r in result.ranking
-        ],
+        ranking=[ranked_out(result, r) for r in result.ranking],
         lowest_total_quote_id=result.lowest_total_quote_id,
         weights={k: str(v) for k, v in services.weights_of(rfq).items()},
+        base_currency=currencies.base(),
+        rate_date=result.rate_date,
+        not_ranked=[
+            NotRankedOut(
+                quote_id=q.id,
+                vendor_id=q.vendor_id,
+                vendor=q.vendor.name,
+                currency=q.currency,
+                total=amount_out(q.total, q.currency),
+                why_not=result.no_rate(q.id),
+            )
+            for q in result.unranked
+        ],
+    )
+
+
+def ranked_out(result: services.Comparison, r: scoring.Ranked) -> RankedOut:
+    """A ranking entry: the quote's total in its currency and in the base currency."""
+    quote = result.quote(r.candidate.quote_id)
+    converted = result.converted[quote.id]
+    return RankedOut(
+        quote_id=quote.id,
+        vendor_id=quote.vendor_id,
+        vendor=quote.vendor.name,
+        currency=quote.currency,
+        total=amount_out(quote.total, quote.currency),
+        total_base=amount_out(r.candidate.total, currencies.base()),
+        rate=rate_out(converted.rate.rate if converted.rate else None) or "",
+        score=str(r.score),
+        criteria={k: str(v) for k, v in r.criteria.items()},
+        normalised={k: str(v) for k, v in r.normalised.items()},
+        expired=quote.valid_until < dt.date.today(),
+        eligible=r.candidate.eligible,
+        why_not=r.candidate.why_not,
+        rank=r.rank,
     )

@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import currencies
 from ..forms import IntegerField
 from ..models import PurchaseRequest, Rfq, RfqInvitation, Vendor
 from ..money import MoneyError, parse_money
@@ -94,15 +95,18 @@ class RunningTotal:
     complete: bool
 
 
-def _readable_money(value: str | None) -> Decimal | None:
+def _readable_money(value: str | None, currency: str) -> Decimal | None:
     try:
-        return parse_money((value or "").strip() or "0")
+        return parse_money((value or "").strip() or "0", currency=currency)
     except MoneyError:
         return None
 
 
 class QuoteForm(FlaskForm):
     vendor_id = SelectField("Vendor", coerce=int, validators=[DataRequired()])
+    currency = SelectField(
+        "Currency", description="The vendor's currency; the comparison converts it."
+    )
     lines = FieldList(FormField(QuoteLineForm), min_entries=0, max_entries=1000)
     shipping = StringField("Shipping", default="0.00")
     tax = StringField("Tax", default="0.00")
@@ -126,6 +130,9 @@ class QuoteForm(FlaskForm):
         self.vendor_id.choices = [
             SelectChoice(i.vendor_id, i.vendor.name) for i in rfq.invitations
         ]
+        self.currency.choices = [SelectChoice(code, label) for code, label in currencies.choices()]
+        if not self.currency.data:
+            self.currency.data = currencies.base()
         if not self.lines.entries:
             for line in rfq.request.lines:
                 self.lines.append_entry({"request_line_id": str(line.id), "unit_price": ""})
@@ -138,9 +145,16 @@ class QuoteForm(FlaskForm):
         self.vendor_id.data = invitation.vendor_id
         return self
 
+    def chosen_currency(self) -> str:
+        """The currency the prices are typed in: the one chosen when it is offered (a
+        tampered choice is refused by ``validate``), else the base currency."""
+        offered = currencies.enabled()
+        return self.currency.data if self.currency.data in offered else currencies.base()
+
     def running_total(self, rfq: Rfq) -> RunningTotal:
         """The total as the vendor's page shows it before "Send", computed here (the
         page's script only mirrors it while typing): after a refused attempt too."""
+        currency = self.chosen_currency()
         quantities = {line.id: line.quantity for line in rfq.request.lines}
         totals: list[Decimal | None] = []
         priced: list[tuple[Decimal, Decimal]] = []
@@ -148,16 +162,16 @@ class QuoteForm(FlaskForm):
             line_id = entry.form.request_line_id.data or ""
             quantity = quantities.get(int(line_id)) if line_id.isdigit() else None
             raw = (entry.form.unit_price.data or "").strip()
-            price = _readable_money(raw) if raw else None
+            price = _readable_money(raw, currency) if raw else None
             if quantity is None or price is None or price < 0:
                 totals.append(None)
                 continue
-            totals.append(services.line_total(quantity, price))
+            totals.append(services.line_total(quantity, price, currency))
             priced.append((quantity, price))
-        shipping = _readable_money(self.shipping.data)
-        tax = _readable_money(self.tax.data)
+        shipping = _readable_money(self.shipping.data, currency)
+        tax = _readable_money(self.tax.data, currency)
         extras = [value for value in (shipping, tax) if value is not None and value >= 0]
-        subtotal = services.quote_total(priced, Decimal("0.00"), Decimal("0.00"))
+        subtotal = services.quote_total(priced, Decimal(0), Decimal(0), currency)
         return RunningTotal(
             lines=totals,
             subtotal=subtotal,
@@ -171,10 +185,11 @@ class QuoteForm(FlaskForm):
         """The quote as typed: each price a sum of money (``ValidationError`` names the
         fields that are not), each line the request line it prices."""
         errors = FieldErrors()
+        currency = self.chosen_currency()
 
         def money(field: StringField, label: str, name: str) -> Decimal:
             try:
-                return parse_money((field.data or "").strip() or "0")
+                return parse_money((field.data or "").strip() or "0", currency=currency)
             except MoneyError as exc:
                 errors.add(name, f"{label} {exc}.")
                 return Decimal("0")  # never used: the errors are raised below
@@ -204,6 +219,7 @@ class QuoteForm(FlaskForm):
         errors.raise_if_any()
         return services.QuoteData(
             vendor_id=self.vendor_id.data,
+            currency=currency,
             valid_until=self.valid_until.data,
             lead_time_days=self.lead_time_days.data,
             warranty_months=self.warranty_months.data or 0,

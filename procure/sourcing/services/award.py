@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
 
-from ... import audit, settings, validation, workflow
+from ... import audit, currencies, rates, settings, validation, workflow
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import OrderLine, PurchaseOrder, Quote, Rfq, User, utcnow
@@ -45,6 +46,10 @@ def award(
     comparison = compare(rfq)
     ranked = next((r for r in comparison.ranking if r.candidate.quote_id == quote_id), None)
     if ranked is None:
+        unranked = next((q for q in comparison.unranked if q.id == quote_id), None)
+        if unranked is not None:
+            # Refused in the rates' own words: "There is no EUR rate on or before …".
+            rates.require(unranked.currency, comparison.rate_date, field="quote_id")
         raise ValidationError.field("quote_id", "Choose a current quote of this RFQ.")
     candidate = ranked.candidate
     if not candidate.eligible:
@@ -57,21 +62,27 @@ def award(
         raise ValidationError.field(
             "justification",
             f"This is not the lowest total ({cheapest.vendor.name} quotes "
-            f"{format_money(cheapest.total, cheapest.currency)}); say why this quote is the "
-            "better choice.",
+            f"{comparison.amounts(cheapest.id)}); say why this quote is the better choice.",
         )
     threshold, minimum = quote_rule()
-    if rfq.request.total >= threshold and len(comparison.quotes) < minimum and not justification:
+    too_few = len(comparison.quotes) < minimum
+    if _request_total_base(rfq) >= threshold and too_few and not justification:
         raise ValidationError.field(
             "justification",
-            f"From {format_money(threshold, rfq.request.currency)} an award needs {minimum} "
+            f"From {format_money(threshold, currencies.base())} an award needs {minimum} "
             f"quotes; this RFQ has "
             f"{len(comparison.quotes)}. Give a single-source justification.",
         )
     quote = comparison.quote(candidate.quote_id)
+    converted = comparison.converted[quote.id]
     rfq.awarded_quote_id = quote.id
     rfq.awarded_at = utcnow()
     rfq.award_justification = justification
+    # The rate the comparison used is the award's: a later rate moves nothing.
+    rate = cast(rates.Rate, converted.rate)
+    rfq.award_rate = rate.rate
+    rfq.award_rate_date = rate.date
+    rfq.award_total_base = converted.total_base
     workflow.apply(
         RFQ,
         rfq,
@@ -82,11 +93,22 @@ def award(
         changes={
             "quote": quote.id,
             "vendor": quote.vendor.name,
+            "currency": quote.currency,
             "total": str(quote.total),
+            "rate": str(rate.rate),
+            "rate_date": rate.date.isoformat(),
+            "total_base": str(converted.total_base),
             "comparison": comparison_snapshot(comparison),
         },
     )
     return create_order_from_quote(rfq, quote, actor=actor)
+
+
+def _request_total_base(rfq: Rfq) -> Decimal:
+    """The request's total in the base currency, as frozen at its submit (a request
+    from before currencies, or in the base currency, has its total)."""
+    pr = rfq.request
+    return pr.total_base if pr.total_base is not None else pr.total
 
 
 def create_order_from_quote(rfq: Rfq, quote: Quote, *, actor: User) -> PurchaseOrder:

@@ -1,5 +1,9 @@
 """The explained comparison: the current quotes side by side, line by line, the best
-value of each row marked, and the weighted ranking (``scoring``) with its reasons."""
+value of each row marked, and the weighted ranking (``scoring``) with its reasons.
+
+Quotes may be in different currencies: the ranking, the lowest total and the best
+total compare base amounts at one rate date (``conversion``); a quote without a rate
+then is shown, not ranked."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from ...models import Quote, Rfq, utcnow
 from ...money import format_date
 from .. import scoring
+from .conversion import Converted, both_amounts, convert, no_rate_note, rate_date
 from .eligibility import vendor_problems
 from .quotes import current_quotes
 from .rfqs import weights_of
@@ -24,12 +29,28 @@ class Comparison:
     # Side by side: for each request line, the quote line of every quote (or None).
     rows: list[dict[str, Any]]
     best: dict[str, set[int]]
+    # Every quote converted at the one rate date; those without a rate are not ranked.
+    rate_date: dt.date
+    converted: dict[int, Converted]
 
     def quote(self, quote_id: int | None) -> Quote:
         return next(q for q in self.quotes if q.id == quote_id)
 
+    @property
+    def unranked(self) -> list[Quote]:
+        """The quotes in a currency with no rate on or before the rate date."""
+        return [q for q in self.quotes if not self.converted[q.id].rated]
 
-def _candidate(quote: Quote, today: dt.date) -> scoring.Candidate:
+    def amounts(self, quote_id: int) -> str:
+        """The quote's total in its currency and, if another, in the base currency."""
+        return both_amounts(self.converted[quote_id])
+
+    def no_rate(self, quote_id: int) -> str:
+        return no_rate_note(self.converted[quote_id].currency, self.rate_date)
+
+
+def _candidate(quote: Quote, converted: Converted, today: dt.date) -> scoring.Candidate:
+    """The quote as the ranking sees it: its total in the base currency."""
     reasons = []
     if quote.valid_until < today:
         reasons.append(f"expired on {format_date(quote.valid_until)}")
@@ -37,7 +58,7 @@ def _candidate(quote: Quote, today: dt.date) -> scoring.Candidate:
     return scoring.Candidate(
         quote_id=quote.id,
         vendor_id=quote.vendor_id,
-        total=quote.total,
+        total=converted.total_base if converted.total_base is not None else quote.total,
         lead_time_days=quote.lead_time_days,
         warranty_months=quote.warranty_months,
         rating=quote.vendor.rating,
@@ -49,7 +70,9 @@ def _candidate(quote: Quote, today: dt.date) -> scoring.Candidate:
 def compare(rfq: Rfq) -> Comparison:
     quotes = current_quotes(rfq)
     today = utcnow().date()
-    candidates = [_candidate(q, today) for q in quotes]
+    day = rate_date(rfq, today)
+    converted = {q.id: convert(q, day) for q in quotes}
+    candidates = [_candidate(q, converted[q.id], today) for q in quotes if converted[q.id].rated]
     ranking = scoring.rank(candidates, weights_of(rfq))
     rows = []
     for line in rfq.request.lines:
@@ -78,10 +101,15 @@ def compare(rfq: Rfq) -> Comparison:
         # Where every quote is the same (the same shipping, say), none stands out.
         return best if len(best) < len(quotes) else set()
 
+    def in_base(quote_id: int, value: Any) -> Any:
+        """An amount comparable across currencies (unrounded); None without a rate."""
+        rate = converted[quote_id].rate
+        return None if rate is None or value is None else value * rate.rate
+
     best = {
-        "total": best_of({q.id: q.total for q in quotes}),
-        "shipping": best_of({q.id: q.shipping for q in quotes}),
-        "tax": best_of({q.id: q.tax for q in quotes}),
+        "total": best_of({q.id: converted[q.id].total_base for q in quotes}),
+        "shipping": best_of({q.id: in_base(q.id, q.shipping) for q in quotes}),
+        "tax": best_of({q.id: in_base(q.id, q.tax) for q in quotes}),
         "lead_time": best_of({q.id: q.lead_time_days for q in quotes}),
         "warranty": best_of({q.id: q.warranty_months for q in quotes}, lowest=False),
         "rating": best_of({q.id: q.vendor.rating for q in quotes}, lowest=False),
@@ -89,21 +117,38 @@ def compare(rfq: Rfq) -> Comparison:
     }
     for index, row in enumerate(rows):
         best[f"line{index}"] = best_of(
-            {k: (v.unit_price if v else None) for k, v in row["cells"].items()}
+            {k: (in_base(k, v.unit_price) if v else None) for k, v in row["cells"].items()}
         )
-    return Comparison(rfq, quotes, ranking, scoring.lowest_total_quote_id(candidates), rows, best)
+    return Comparison(
+        rfq,
+        quotes,
+        ranking,
+        scoring.lowest_total_quote_id(candidates),
+        rows,
+        best,
+        rate_date=day,
+        converted=converted,
+    )
 
 
 def comparison_snapshot(comparison: Comparison) -> list[dict[str, Any]]:
-    """The ranking as it stood, for the award's audit event."""
-    return [
-        {
-            "quote": r.candidate.quote_id,
-            "vendor": r.candidate.vendor_id,
-            "total": str(r.candidate.total),
-            "score": str(r.score),
-            "criteria": {k: str(v) for k, v in r.criteria.items()},
-            "eligible": r.candidate.eligible,
-        }
-        for r in comparison.ranking
-    ]
+    """The ranking as it stood, with the rates it compared at, for the award's audit
+    event."""
+    entries = []
+    for r in comparison.ranking:
+        converted = comparison.converted[r.candidate.quote_id]
+        entries.append(
+            {
+                "quote": r.candidate.quote_id,
+                "vendor": r.candidate.vendor_id,
+                "currency": converted.currency,
+                "total": str(converted.total),
+                "total_base": str(r.candidate.total),
+                "rate": str(converted.rate.rate) if converted.rate else None,
+                "rate_date": converted.rate.date.isoformat() if converted.rate else None,
+                "score": str(r.score),
+                "criteria": {k: str(v) for k, v in r.criteria.items()},
+                "eligible": r.candidate.eligible,
+            }
+        )
+    return entries

@@ -26,6 +26,7 @@ from ...models import (
 )
 from .award import order_for, quote_rule
 from .comparison import Comparison, compare
+from .conversion import award_note
 from .invitations import InvitationState, invitation_states
 from .quotes import quote_history
 from .rfqs import allowed_actions, awaiting_sourcing, require_buyer, weights_of
@@ -70,17 +71,20 @@ class RfqPage:
     # Where each invited vendor stands; procurement also sees their links.
     invitations: list[InvitationState]
     timeline: list[dict[str, Any]]
+    # The rate the award froze, when the awarded quote is in another currency.
+    award_note: str | None = None
 
 
 def rfq_page(rfq: Rfq, user: User) -> RfqPage:
     actions = allowed_actions(rfq, user)
     buyer = access.can_change(user, rfq)
+    order = order_for(rfq)
     return RfqPage(
         rfq=rfq,
         actions=actions,
         comparison=compare(rfq) if rfq.status != RfqStatus.DRAFT else None,
         history=quote_history(rfq),
-        order=order_for(rfq),
+        order=order,
         weights=weights_of(rfq),
         threshold_rule=quote_rule(),
         today=utcnow().date(),
@@ -88,6 +92,7 @@ def rfq_page(rfq: Rfq, user: User) -> RfqPage:
         may_award=buyer and "award" in actions,
         invitations=invitation_states([rfq], user)[rfq.id],
         timeline=timeline(rfq),
+        award_note=award_note(rfq, order.currency) if order else None,
     )
 
 

@@ -11,14 +11,13 @@ from decimal import Decimal
 from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ... import access, audit
+from ... import access, audit, currencies
 from ...errors import InvalidTransition
 from ...extensions import db
 from ...models import Quote, QuoteLine, Rfq, RfqInvitation, RfqStatus, User, Vendor, utcnow
-from ...money import MAX_AMOUNT, round_money
+from ...money import MAX_AMOUNT, MoneyError, parse_money, round_money
 from ...validation import FieldErrors
 from .rfqs import EDITORS, TEXT_MAX
 
@@ -49,17 +48,39 @@ class QuoteData:
     notes: str = ""
 
 
-def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
-    return round_money(quantity * unit_price)
+def line_total(quantity: Decimal, unit_price: Decimal, currency: str | None = None) -> Decimal:
+    """Quantity × unit price, half-up to the currency's minor units (a yen, a cent, a
+    fils)."""
+    return round_money(quantity * unit_price, currency)
 
 
 def quote_total(
-    lines: Iterable[tuple[Decimal, Decimal]], shipping: Decimal, tax: Decimal
+    lines: Iterable[tuple[Decimal, Decimal]],
+    shipping: Decimal,
+    tax: Decimal,
+    currency: str | None = None,
 ) -> Decimal:
     """A quote's total from its lines' quantities and unit prices: each line rounded
-    to the cent, then shipping and tax. The vendor's page shows this running total,
-    the stored quote adds up the same way."""
-    return sum((line_total(q, p) for q, p in lines), Decimal("0.00")) + shipping + tax
+    to the currency's minor unit, then shipping and tax. The vendor's page shows this
+    running total, the stored quote adds up the same way."""
+    return sum((line_total(q, p, currency) for q, p in lines), Decimal(0)) + shipping + tax
+
+
+def quote_currency(code: str | None) -> str:
+    """The quote's currency: an enabled one, the base currency when none is given
+    (``ValidationError`` on ``currency`` otherwise)."""
+    text = (code or "").strip()
+    return currencies.require_enabled(text) if text else currencies.base()
+
+
+def _check_amount(errors: FieldErrors, field: str, value: Decimal | None, currency: str) -> None:
+    """At most the currency's minor units: 0.5 yen or 1.2345 dinars are not amounts."""
+    if value is None:
+        return
+    try:
+        parse_money(value, allow_negative=True, currency=currency)
+    except MoneyError as exc:
+        errors.add(field, f"In {currency}, {exc}.")
 
 
 def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
@@ -71,9 +92,9 @@ def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
     invitation = next((i for i in rfq.invitations if i.vendor_id == data.vendor_id), None)
     if invitation is None:
         errors.add("vendor_id", "This vendor was not invited to quote.")
-    currency = current_app.config["PROCURE_CURRENCY"]
-    if data.currency and data.currency.strip().upper() != currency:
-        errors.add("currency", f"This installation works in {currency} only.")
+    currency = currencies.base()
+    with errors.collect():
+        currency = quote_currency(data.currency)
     if data.valid_until is None:
         errors.add("valid_until", "Give the date until which the quote is valid.")
     elif data.valid_until < utcnow().date():
@@ -88,6 +109,8 @@ def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
         value = getattr(data, name)
         if value is None or value < 0:
             errors.add(name, "Must not be negative.")
+        else:
+            _check_amount(errors, name, value, currency)
     if not data.lines:
         errors.add("lines", "Price at least one line.")
     for index, line in enumerate(data.lines):
@@ -102,9 +125,14 @@ def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
             errors.add(f"lines.{index}.quantity", "The quantity must be greater than zero.")
         if line.unit_price is None or line.unit_price < 0:
             errors.add(f"lines.{index}.unit_price", "The unit price must not be negative.")
+        else:
+            _check_amount(errors, f"lines.{index}.unit_price", line.unit_price, currency)
     if not errors:
         total = quote_total(
-            [(line.quantity, line.unit_price) for line in data.lines], data.shipping, data.tax
+            [(line.quantity, line.unit_price) for line in data.lines],
+            data.shipping,
+            data.tax,
+            currency,
         )
         if total > MAX_AMOUNT:
             errors.add("lines", "The total is larger than Procure accepts.")
@@ -121,6 +149,7 @@ def record_quote(
     if actor is not None:
         access.require_role(actor, *EDITORS, action="record quotes")
     invitation = _check_quote(rfq, data)
+    currency = quote_currency(data.currency)
     earlier = db.session.scalar(
         sa.select(Quote)
         .where(
@@ -138,16 +167,16 @@ def record_quote(
             quantity=line.quantity,
             unit=(line.unit or "each").strip() or "each",
             unit_price=line.unit_price,
-            total=line_total(line.quantity, line.unit_price),
+            total=line_total(line.quantity, line.unit_price, currency),
         )
         for index, line in enumerate(data.lines)
     ]
-    subtotal = sum((line.total for line in lines), Decimal("0.00"))
+    subtotal = sum((line.total for line in lines), Decimal(0))
     quote = Quote(
         rfq_id=rfq.id,
         vendor_id=data.vendor_id,
         revision=(earlier.revision + 1) if earlier else 1,
-        currency=current_app.config["PROCURE_CURRENCY"],
+        currency=currency,
         valid_until=data.valid_until,
         lead_time_days=data.lead_time_days,
         warranty_months=data.warranty_months or 0,
@@ -182,6 +211,7 @@ def record_quote(
             "vendor": invitation.vendor.name,
             "quote": quote.id,
             "revision": quote.revision,
+            "currency": currency,
             "total": str(quote.total),
             "replaces": earlier.id if earlier else None,
             "source": "vendor link" if actor is None else "entered by procurement",
