@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procure import currencies, policy, rates
-from procure.models import AuditEvent, PurchaseRequest, RequestStatus
+from procure.models import AuditEvent, Notification, PurchaseRequest, RequestStatus
 from procure.purchasing import services as purchasing
 
 
@@ -350,3 +350,20 @@ def test_the_thresholds_see_exactly_the_converted_total(org, cents, rate_billion
     planned = policy.steps_for(pr, finance, total_base=total_base)
     assert bool(planned) == (total_base >= finance[0].min_total)
     assert currencies.base() == "USD"
+
+
+def test_the_approvers_mail_names_the_currency_and_the_base_amount(org, db):
+    rate("EUR", "1.10")
+    pr = file(org)
+    purchasing.submit(pr, actor=org["requester"])
+    db.session.flush()
+    mail = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.entity == "request",
+            Notification.entity_id == pr.id,
+            Notification.kind == "step_pending",
+        )
+    )
+    day = f"{today():%b} {today().day}, {today().year}"
+    for body in (mail.body_text, mail.body_html):
+        assert f"€4,800.00 EUR (≈ $5,280.00 at the rate of {day})" in body
