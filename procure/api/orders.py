@@ -8,15 +8,16 @@ from typing import Annotated
 from flask import Response
 from pydantic import Field, StringConstraints
 
-from ..models import OrderStatus, PurchaseOrder
+from .. import currencies
+from ..models import OrderLine, OrderStatus, PurchaseOrder
 from ..orders import services
 from . import bp
+from .quote_schemas import Amount, amount_out, rate_out
 from .requests import PersonOut, person
 from .schemas import (
     ActionBody,
     Id,
     Input,
-    MoneyOut,
     Output,
     Page,
     PageQuery,
@@ -40,8 +41,8 @@ class OrderLineOut(Output):
     description: str
     quantity: QuantityOut
     unit: str
-    unit_price: MoneyOut
-    total: MoneyOut
+    unit_price: Amount
+    total: Amount
     received_quantity: QuantityOut
 
 
@@ -58,10 +59,18 @@ class OrderOut(Output):
     quote_id: int | None
     currency: str
     lines: list[OrderLineOut]
-    subtotal: MoneyOut
-    shipping: MoneyOut
-    tax: MoneyOut
-    total: MoneyOut
+    subtotal: Amount
+    shipping: Amount
+    tax: Amount
+    total: Amount = Field(description="In the order's `currency`.")
+    total_base: Amount | None = Field(
+        description="In the base currency at `rate`, frozen at issue (null while draft)."
+    )
+    rate: str | None = Field(
+        description="Base units one unit of `currency` was worth on `rate_date`, frozen "
+        "at issue (1 for the base currency; null while draft)."
+    )
+    rate_date: dt.date | None
     delivery_address: str
     needed_by: dt.date | None
     payment_terms: str
@@ -78,6 +87,20 @@ class OrderQuery(PageQuery):
     request_id: Id | None = None
 
 
+def order_line_out(line: OrderLine, currency: str) -> OrderLineOut:
+    return OrderLineOut(
+        id=line.id,
+        position=line.position,
+        request_line_id=line.request_line_id,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=amount_out(line.unit_price, currency),
+        total=amount_out(line.total, currency),
+        received_quantity=line.received_quantity,
+    )
+
+
 def order_out(order: PurchaseOrder) -> OrderOut:
     return OrderOut(
         id=order.id,
@@ -91,11 +114,18 @@ def order_out(order: PurchaseOrder) -> OrderOut:
         rfq_id=order.rfq_id,
         quote_id=order.quote_id,
         currency=order.currency,
-        lines=[OrderLineOut.model_validate(line) for line in order.lines],
-        subtotal=order.subtotal,
-        shipping=order.shipping,
-        tax=order.tax,
-        total=order.total,
+        lines=[order_line_out(line, order.currency) for line in order.lines],
+        subtotal=amount_out(order.subtotal, order.currency),
+        shipping=amount_out(order.shipping, order.currency),
+        tax=amount_out(order.tax, order.currency),
+        total=amount_out(order.total, order.currency),
+        total_base=(
+            amount_out(order.total_base, currencies.base())
+            if order.total_base is not None
+            else None
+        ),
+        rate=rate_out(order.rate),
+        rate_date=order.rate_date,
         delivery_address=order.delivery_address,
         needed_by=order.needed_by,
         payment_terms=order.payment_terms,

@@ -32,6 +32,7 @@ from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
 from ..validation import FieldErrors
 from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
+from . import conversion
 
 TEXT_MAX = 10_000
 
@@ -86,6 +87,8 @@ class OrderPage:
     shows_receiving: bool
     # Where the goods go: the order's address, else the organisation's, as on the PDF.
     deliver_to: str
+    # Beside a foreign-currency total: its base amount and the rate (None in base).
+    base_equivalent: conversion.BaseEquivalent | None = None
 
 
 def order_page(order: PurchaseOrder, user: User) -> OrderPage:
@@ -99,6 +102,7 @@ def order_page(order: PurchaseOrder, user: User) -> OrderPage:
         issued_by=issued_by(order),
         shows_receiving=order.issued_at is not None,
         deliver_to=order.delivery_address or buyer().address,
+        base_equivalent=conversion.base_equivalent(order),
     )
 
 
@@ -239,6 +243,8 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
             f"{order.request.status.value.replace('_', ' ')}, not approved."
         )
     now = utcnow()
+    # Before the number is taken: an order without a rate is refused, nothing changed.
+    rate = conversion.freeze_rate(order, now.date())
     order.number = numbering.next_number("PO", now.year)
     order.issued_at = now
     order.issued_by_id = actor.id
@@ -255,7 +261,11 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
             "number": order.number,
             "pdf_sha256": stored.sha256,
             "content_sha256": content_reference(order),
+            "currency": order.currency,
             "total": str(order.total),
+            "rate": str(rate.rate),
+            "rate_date": rate.date.isoformat(),
+            "total_base": str(order.total_base),
         },
     )
     workflow.apply(
@@ -324,7 +334,7 @@ def receive(
             ReceiptLine(
                 order_line_id=line.id,
                 quantity=quantity,
-                value=round_money(quantity * line.unit_price),
+                value=round_money(quantity * line.unit_price, order.currency),
             )
         )
     db.session.add(receipt)
