@@ -40,6 +40,7 @@ NAVIGATION = [
         "Contracts", "contracts.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})
     ),
     NavItem("Budgets", "budgets.index", frozenset({Role.FINANCE, Role.ADMIN, Role.APPROVER})),
+    NavItem("Rates", "exchange.rates", frozenset({Role.FINANCE, Role.ADMIN})),
     NavItem("Reports", "reports.index", frozenset({Role.FINANCE, Role.PROCUREMENT, Role.ADMIN})),
     NavItem("Admin", "admin.index", frozenset({Role.ADMIN})),
 ]

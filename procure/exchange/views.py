@@ -16,6 +16,9 @@ from .forms import ActionForm, EnableForm, ImportForm, RateForm
 def _rate_form(form: RateForm | None = None) -> RateForm:
     form = form or RateForm(formdata=None)
     form.currency.choices = services.foreign_choices()
+    if form.date.errors:
+        # A date input holds a date or nothing: what was typed is said in the error.
+        form.date.raw_data = []
     return form
 
 
