@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from .. import access
 from ..errors import Forbidden, ValidationError
 from ..models import OrderStatus, PurchaseOrder, PurchaseRequest, RequestLine, User
-from ..money import CENT
+from ..money import round_money
 
 ZERO = Decimal("0.00")
 
@@ -91,8 +91,9 @@ def request_conditions(filters: Filters, date_column: Any) -> list[sa.ColumnElem
 
 
 def as_money(value: Any) -> Decimal:
-    """A sum from the database as an amount: cents, and zero for no rows."""
-    return ZERO if value is None else Decimal(value).quantize(CENT)
+    """A sum from the database as an amount of the base currency: rounded half-up to its
+    minor units, and zero for no rows."""
+    return ZERO if value is None else round_money(Decimal(value))
 
 
 # Groupings of the spend report -------------------------------------------------------

@@ -165,7 +165,7 @@ def splits_csv(found: Iterable[splits.Split]) -> Response:
             "Grouped by",
             "Vendor or category",
             "Requests",
-            "Request totals",
+            f"Request totals ({currency})",
             f"Together ({currency})",
             f"Limit ({currency})",
             "Steps avoided",

@@ -142,6 +142,12 @@ def _main_category(scope: list[sa.ColumnElement[bool]]) -> sa.Subquery:
     )
 
 
+def _base_total() -> sa.ColumnElement:
+    """A request's total in the base currency, frozen at its submission (the policy's
+    limits are in the base currency and see the same amount)."""
+    return sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total)
+
+
 def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
     """(request, department, created, its millisecond, total in money units, kind, key) of
     every counted request in ``scope``: a row per vendor group and one per category
@@ -153,7 +159,7 @@ def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
         PurchaseRequest.department_id.label("department_id"),
         PurchaseRequest.created_at.label("created_at"),
         dialect.epoch_ms(PurchaseRequest.created_at).label("ms"),
-        sa.type_coerce(PurchaseRequest.total, sa.BigInteger).label("cents"),
+        sa.type_coerce(_base_total(), sa.BigInteger).label("cents"),
     )
     category = main.c.category
     by_category = (
@@ -234,7 +240,7 @@ def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -
             near.c.ms,
             PurchaseRequest.number,
             PurchaseRequest.title,
-            PurchaseRequest.total,
+            sa.type_coerce(_base_total(), Money),
             PurchaseRequest.created_at,
             *[near.c[f"flag_{i}"] for i in range(len(cents))],
         )

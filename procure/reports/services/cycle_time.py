@@ -20,6 +20,7 @@ from sqlalchemy import orm
 from ...db import is_postgres
 from ...extensions import db
 from ...models import ApprovalStep, Department, PurchaseRequest, RequestStatus, StepStatus
+from ...money import Money
 from .. import dialect
 from ..common import Filters, request_conditions
 
@@ -185,7 +186,10 @@ def waiting_longest(filters: Filters, limit: int = WAITING_LIMIT) -> list[Waitin
             PurchaseRequest.title,
             Department.code,
             ApprovalStep.name,
-            PurchaseRequest.total,
+            # In the base currency, frozen at submission, as the approvers' limits are.
+            sa.type_coerce(
+                sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total), Money
+            ),
             ApprovalStep.pending_since,
         )
         .join(ApprovalStep, ApprovalStep.request_id == PurchaseRequest.id)

@@ -1,5 +1,9 @@
 """Sourcing savings: per awarded RFQ, the awarded quote against the highest and the
-median of the RFQ's current quotes, and the sums over every award."""
+median of the RFQ's current quotes, and the sums over every award — in the base
+currency, as the comparison ranked them: the awarded quote at the rate the award froze
+(``rfqs.award_total_base``), every other quote at its currency's rate on or before the
+award's rate date (the comparison's one rate date). A foreign quote without such a rate
+cannot be compared and counts in neither the highest nor the median."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ... import currencies
 from ...extensions import db
-from ...models import Department, PurchaseRequest, Quote, Rfq, RfqStatus, Vendor
+from ...models import Department, ExchangeRate, PurchaseRequest, Quote, Rfq, RfqStatus, Vendor
 from ...money import Money
+from .. import dialect
 from ..common import Filters, as_money, request_conditions
 
 
@@ -63,20 +69,51 @@ class SavingsReport(_Saved):
         return (self.saved_vs_highest / self.highest * 100).quantize(Decimal("0.1"))
 
 
+def _awarded_base() -> sa.ColumnElement:
+    """The awarded quote's total in the base currency, frozen at the award (an award
+    from before currencies was in the base currency)."""
+    return sa.func.coalesce(Rfq.award_total_base, Quote.total)
+
+
+def _quote_base() -> sa.ColumnElement:
+    """A current quote's total in the base currency as the comparison saw it (see the
+    module); NULL for a foreign quote without a rate on or before that day."""
+    rate = (
+        sa.select(ExchangeRate.rate)
+        .where(ExchangeRate.currency == Quote.currency, ExchangeRate.day <= Rfq.award_rate_date)
+        .order_by(ExchangeRate.day.desc())
+        .limit(1)
+        .correlate(Quote, Rfq)
+        .scalar_subquery()
+    )
+    return sa.case(
+        (Quote.id == Rfq.awarded_quote_id, _awarded_base()),
+        (Quote.currency == currencies.base(), Quote.total),
+        else_=dialect.to_base_units(Quote.total, rate),
+    )
+
+
 def _quote_figures(rfq_ids: sa.Select) -> sa.Subquery:
-    """Per RFQ of ``rfq_ids``: how many current quotes, the highest, and the median
-    (the middle quote, or the mean of the middle two, rounded half up to the cent —
-    ``percentile_cont(0.5)``), with window functions both databases have."""
+    """Per RFQ of ``rfq_ids``: how many current quotes compare, the highest, and the
+    median (the middle quote, or the mean of the middle two, rounded half up to the
+    base currency's minor unit — ``percentile_cont(0.5)``), in the base currency, with
+    window functions both databases have."""
+    converted = (
+        sa.select(Quote.rfq_id.label("rfq_id"), Quote.id.label("id"), _quote_base().label("base"))
+        .join(Rfq, Rfq.id == Quote.rfq_id)
+        .where(Quote.rfq_id.in_(rfq_ids.scalar_subquery()), Quote.replaced_by_id.is_(None))
+        .subquery()
+    )
     ranked = (
         sa.select(
-            Quote.rfq_id.label("rfq_id"),
-            Quote.total.label("total"),
+            converted.c.rfq_id,
+            converted.c.base.label("total"),
             sa.func.row_number()
-            .over(partition_by=Quote.rfq_id, order_by=(Quote.total, Quote.id))
+            .over(partition_by=converted.c.rfq_id, order_by=(converted.c.base, converted.c.id))
             .label("rank"),
-            sa.func.count().over(partition_by=Quote.rfq_id).label("quotes"),
+            sa.func.count().over(partition_by=converted.c.rfq_id).label("quotes"),
         )
-        .where(Quote.rfq_id.in_(rfq_ids.scalar_subquery()), Quote.replaced_by_id.is_(None))
+        .where(converted.c.base.is_not(None))
         .subquery()
     )
     middle = ranked.c.rank.in_([(ranked.c.quotes + 1) // 2, (ranked.c.quotes + 2) // 2])
@@ -84,9 +121,9 @@ def _quote_figures(rfq_ids: sa.Select) -> sa.Subquery:
         sa.select(
             ranked.c.rfq_id,
             sa.func.max(ranked.c.quotes).label("quotes"),
-            sa.func.max(ranked.c.total).label("highest"),
+            sa.type_coerce(sa.func.max(ranked.c.total), Money).label("highest"),
             sa.type_coerce(
-                sa.func.round(sa.func.avg(sa.case((middle, ranked.c.total)))), Money
+                dialect.round_units(sa.func.avg(sa.case((middle, ranked.c.total)))), Money
             ).label("median"),
         )
         .group_by(ranked.c.rfq_id)
@@ -118,7 +155,9 @@ def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
     count, total_awarded, total_median, total_highest = db.session.execute(
         base.join(figures, figures.c.rfq_id == Rfq.id).with_only_columns(
             sa.func.count(),
-            sa.func.sum(awarded.total),
+            sa.type_coerce(
+                sa.func.sum(sa.func.coalesce(Rfq.award_total_base, awarded.total)), Money
+            ),
             sa.type_coerce(sa.func.sum(figures.c.median), Money),
             sa.type_coerce(sa.func.sum(figures.c.highest), Money),
         )
@@ -135,7 +174,7 @@ def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
             Vendor.name,
             Rfq.awarded_at,
             shown.c.quotes,
-            awarded.total,
+            sa.type_coerce(sa.func.coalesce(Rfq.award_total_base, awarded.total), Money),
             shown.c.highest,
             shown.c.median,
         )
