@@ -19,6 +19,7 @@ from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
 from .db import database_problem, init_db, write_intent
 from .errors import DomainError
+from .exchange.commands import import_rates_command
 from .extensions import db
 from .identity.commands import sync_directory_command
 from .models import Role
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         check_config_command,
         issue_scim_token_command,
         sync_directory_command,
+        import_rates_command,
     ):
         app.cli.add_command(command)
 
