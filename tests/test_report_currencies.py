@@ -255,3 +255,13 @@ def test_sql_conversion_rounds_as_rates_to_base_does(app, amount, rate):
         rule = rates.to_base(amount, rates.Rate("EUR", AWARD_DAY, rate))
         db.session.rollback()
     assert from_sql == rule
+
+
+def test_the_vendor_scorecards_count_receipts_at_the_order_rate(spending, shop, app):
+    """Received this year: Acme's 2,000 USD; Bosch's 300 EUR at 1.10."""
+    report = services.vendor_scorecards(Filters())
+    this_year = {row.vendor.name: row.scorecard.spend_this_year for row in report.rows}
+    assert this_year == {"Acme": D("2000.00"), "Bosch": D("330.00")}
+    rows = rows_of(signed_in(app, shop.finance).get("/reports/vendors.csv?start="))
+    assert rows[0][-1].endswith("(USD)")
+    assert [row[-1] for row in rows[1:] if row[0] == "Bosch"] == ["330.00"]

@@ -23,7 +23,7 @@ from ...models import (
     RfqInvitation,
     Vendor,
 )
-from ...money import ZERO
+from ...money import ZERO, round_money
 from .register import today
 
 
@@ -90,19 +90,22 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
     )
     deliveries = _deliveries(ids)
     year, start, end = _fiscal_year_bounds()
-    spend = dict(
-        db.session.execute(
-            sa.select(PurchaseOrder.vendor_id, sa.func.sum(ReceiptLine.value))
-            .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-            .join(PurchaseOrder, PurchaseOrder.id == Receipt.order_id)
-            .where(
-                PurchaseOrder.vendor_id.in_(ids),
-                Receipt.received_on >= start,
-                Receipt.received_on < end,
-            )
-            .group_by(PurchaseOrder.vendor_id)
-        ).all()
-    )
+    # Received value in the base currency: summed per order rate (frozen at issue),
+    # then converted once per rate, as the budgets count it.
+    spend: dict[int, Decimal] = {}
+    for vendor_id, rate, value in db.session.execute(
+        sa.select(PurchaseOrder.vendor_id, PurchaseOrder.rate, sa.func.sum(ReceiptLine.value))
+        .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+        .join(PurchaseOrder, PurchaseOrder.id == Receipt.order_id)
+        .where(
+            PurchaseOrder.vendor_id.in_(ids),
+            Receipt.received_on >= start,
+            Receipt.received_on < end,
+        )
+        .group_by(PurchaseOrder.vendor_id, PurchaseOrder.rate)
+    ):
+        base = value if rate is None or rate == 1 else round_money(value * rate)
+        spend[vendor_id] = spend.get(vendor_id, ZERO) + base
     result = {}
     for vendor in vendors:
         count, lead = sent.get(vendor.id, (0, None))
