@@ -347,3 +347,28 @@ def test_the_base_currency_cannot_be_disabled(client, admin):
 
 def test_disabling_a_currency_that_is_not_enabled_is_404(client, admin):
     assert client.post("/admin/currencies/JPY/disable").status_code == 404
+
+
+# Finding the pages ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("finance", True),
+        ("admin", True),
+        ("requester", False),
+        ("procurement", False),
+        ("approver", False),
+    ],
+)
+def test_the_navigation_links_the_rates_page_for_finance_and_admin(
+    client, auth, make, role, shown
+):
+    auth.login(make.user([role]).email)
+    body = client.get("/").get_data(as_text=True)
+    assert ('href="/rates"' in body) is shown
+
+
+def test_the_administration_page_links_the_currencies(client, admin):
+    assert 'href="/admin/currencies"' in client.get("/admin/").get_data(as_text=True)
