@@ -265,3 +265,17 @@ def test_the_vendor_scorecards_count_receipts_at_the_order_rate(spending, shop, 
     rows = rows_of(signed_in(app, shop.finance).get("/reports/vendors.csv?start="))
     assert rows[0][-1].endswith("(USD)")
     assert [row[-1] for row in rows[1:] if row[0] == "Bosch"] == ["330.00"]
+
+
+def test_the_dashboard_shows_a_foreign_requests_base_amount(shop, app):
+    pr = shop.filed("IT", [("Switch", "1", "4000", "hardware")])
+    shop.set(
+        PurchaseRequest,
+        pr.id,
+        currency="EUR",
+        rate=D("1.10"),
+        rate_date=dt.date(2026, 12, 1),
+        total_base=D("4400.00"),
+    )
+    page = signed_in(app, shop.approvers["IT"]).get("/").get_data(as_text=True)
+    assert "€4,000.00" in page and "≈ $4,400.00 at 1.1 on Dec 1, 2026" in page

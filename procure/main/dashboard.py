@@ -145,6 +145,12 @@ class Board:
     budget_year: int | None = None
     today: dt.date | None = None
 
+    @staticmethod
+    def base_note(pr: Any) -> str | None:
+        """A foreign request's total in the base currency, frozen at its submission
+        (the amount the budgets and thresholds see); None for the base currency."""
+        return purchasing.base_note(pr)
+
     @property
     def empty(self) -> bool:
         return not any(
