@@ -245,7 +245,9 @@ def _lines(lines: list[LineIn]) -> list[services.LineData]:
 def create_request(body: RequestIn):
     """Requesters file for their own department (the default). The request starts as a
     `draft` with a `PR-YYYY-NNNNN` number and its total computed from the lines; submit
-    it for approval with `POST /requests/{pr_id}/submit`."""
+    it for approval with `POST /requests/{pr_id}/submit`. `currency` is any enabled
+    currency (default the base; 422 on `currency` otherwise), and unit prices have at
+    most its minor units of decimals (422 on `lines.N.unit_price`)."""
     pr = services.create_request(
         services.RequestData(
             title=body.title,
@@ -371,7 +373,10 @@ _action(
     "Submit a draft for approval (requester)",
     "The draft becomes `pending_approval`: the approval policy adds its steps to "
     "`approvals`, each with the `reason` it applies, and the deciders of the first step "
-    "are told.",
+    "are told. The rate of the submit date (the latest on or before it) is frozen: "
+    "`rate`, `rate_date` and `total_base`, which the policy thresholds and the budget "
+    "check see. 422 on `currency`, naming the currency and the date, when finance has "
+    "entered no rate on or before it.",
 )
 _action(
     "approve",
