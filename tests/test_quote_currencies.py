@@ -127,6 +127,8 @@ def test_three_currencies_rank_in_base_and_show_both_amounts(three_quotes, auth,
     assert by_quote[ids["gbp"]]["total_base"] == "2032.00"  # 1,600 × 1.27
     assert by_quote[ids["gbp"]]["currency"] == "GBP" and by_quote[ids["gbp"]]["total"] == "1600.00"
     assert by_quote[ids["eur"]]["rate"] == "1.082500"
+    assert by_quote[ids["eur"]]["rate_date"] == YESTERDAY.isoformat()
+    assert by_quote[ids["usd"]]["rate"] == "1.000000"
     assert comparison["lowest_total_quote_id"] == ids["usd"]
     # Equal ratings, lead times and warranties: the ranking is the base amounts' order.
     assert [r["quote_id"] for r in comparison["ranking"]] == [ids["usd"], ids["gbp"], ids["eur"]]
@@ -306,3 +308,36 @@ def test_the_quote_form_offers_the_enabled_currencies(open_rfq, vendors, auth, t
     assert "at most 0 decimal places" in text(refused)
     tampered = auth.client.post(f"/rfqs/{rfq['id']}/quotes", data={**form, "currency": "SEK"})
     assert tampered.status_code == 422
+
+
+def test_the_vendor_quotes_in_its_own_currency_through_its_link(open_rfq, vendors, new_client):
+    rfq, client, pr = open_rfq
+    path = "/quote/" + rfq["links"][str(vendors["eur"].id)].rsplit("/", 1)[1]
+    browser = new_client()
+    page = browser.get(path)
+    assert page.status_code == 200
+    assert 'value="BHD"' in page.get_data(as_text=True)
+    form = {
+        "currency": "BHD",
+        "lines-0-request_line_id": str(pr.lines[0].id),
+        "lines-0-unit_price": "12.3456",
+        "shipping": "0.500",
+        "tax": "0",
+        "lead_time_days": "7",
+        "warranty_months": "12",
+        "payment_terms": "30 days",
+        "valid_until": LATER,
+    }
+    refused = browser.post(path, data=form)
+    assert refused.status_code == 422
+    assert "at most 3 decimal places" in text(refused)
+    # The running total is computed in dinars, to the fils, after a refused attempt too.
+    assert "Total (BHD)" in text(refused)
+    sent = browser.post(path, data={**form, "lines-0-unit_price": "12.345"})
+    assert sent.status_code == 200, text(sent)
+    [quote] = client.get(f"/api/v1/rfqs/{rfq['id']}/quotes").get_json()["items"]
+    assert quote["currency"] == "BHD" and quote["shipping"] == "0.500"
+    quantity = Decimal(pr.lines[0].quantity)
+    assert Decimal(quote["total"]) == (quantity * Decimal("12.345")).quantize(
+        Decimal("0.001")
+    ) + Decimal("0.5")

@@ -173,7 +173,10 @@ class RankedOut(Output):
         description="In the base currency, at the rate on or before the comparison's "
         "`rate_date`: what the ranking compares."
     )
-    rate: str
+    rate: str = Field(description="Base units one unit of `currency` was worth on `rate_date`.")
+    rate_date: dt.date = Field(
+        description="The date of the rate applied (on or before the comparison's `rate_date`)."
+    )
     score: str = Field(description="0..1, four decimals: the sum of the criteria.")
     criteria: dict[str, str] = Field(description="Each criterion's weighted contribution.")
     normalised: dict[str, str] = Field(description="Each criterion before weighting, 0..1.")

@@ -407,6 +407,7 @@ def ranked_out(result: services.Comparison, r: scoring.Ranked) -> RankedOut:
         total=amount_out(quote.total, quote.currency),
         total_base=amount_out(r.candidate.total, currencies.base()),
         rate=rate_out(converted.rate.rate if converted.rate else None) or "",
+        rate_date=converted.rate.date if converted.rate else result.rate_date,
         score=str(r.score),
         criteria={k: str(v) for k, v in r.criteria.items()},
         normalised={k: str(v) for k, v in r.normalised.items()},
