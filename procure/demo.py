@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import attachments, delegation, organisation, reference, settings
+from . import attachments, delegation, demo_currencies, organisation, reference, settings
 from .admin import services as admin_services
 from .auth.services import find_user_by_email
 from .budgets import services as budgets
@@ -685,5 +685,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     seed_requests()
     seed_sourcing()
     seed_contracts()
+    demo_currencies.seed_all()
     seed_notifications()
     return logins
