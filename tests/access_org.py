@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 
-from procure import attachments, delegation, reference
+from procure import attachments, currencies, delegation, reference
 from procure.admin import services as admin_services
 from procure.auth import services as auth_services
 from procure.budgets import services as budgets
@@ -355,6 +355,8 @@ def build() -> tuple[Organisation, dict[str, User]]:
         principals[name] = Principal(name, role, user.id, user.email, secret)
         if name.endswith("/owner"):
             documents[role]["token"] = _row.id
+    # Euros and pounds besides the base: rates and foreign documents have somewhere to go.
+    currencies.set_enabled(["EUR", "GBP"], actor=None)
     db.session.commit()
     return Organisation(principals, documents, shared), people
 

@@ -79,6 +79,7 @@ REQUEST_READERS = members("*/owner", "approver/same", "finance/*", "procurement/
 DEPARTMENT_DECIDER = members("approver/same")
 PROCUREMENT = members("procurement/*")
 FINANCE = members("finance/*")
+RATE_KEEPERS = members("finance/*", "admin/*")
 ADMIN = members("admin/*")
 CONTRACT_READERS = members("*/owner", "procurement/*", "finance/*", "admin/*")
 # Budgets: finance, admin and the department's approvers (the budget is IT's).
@@ -874,6 +875,32 @@ CASES: list[Case] = [
         api(200, who=ADMIN),
         json={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
     ),
+    # Currencies and exchange rates --------------------------------------------------------
+    C("api.get_currencies", "GET", api(200)),
+    C("api.put_currencies", "PUT", api(200, who=ADMIN), json={"enabled": ["EUR", "GBP", "JPY"]}),
+    C(
+        "api.post_rate",
+        "POST",
+        api(201, who=RATE_KEEPERS),
+        json={"currency": "EUR", "date": TODAY.isoformat(), "rate": "1.0825"},
+    ),
+    C("api.get_rate", "GET", api(200), query={"currency": "USD"}),
+    C("exchange.rates", "GET", page(200, who=RATE_KEEPERS)),
+    C(
+        "exchange.record_rate",
+        "POST",
+        page(302, who=RATE_KEEPERS),
+        form={"currency": "EUR", "date": TODAY.isoformat(), "rate": "1.0825"},
+    ),
+    C(
+        "exchange.import_rates",
+        "POST",
+        page(302, who=RATE_KEEPERS),
+        form={"file": ("@file", b"date,currency,rate\n2026-12-01,EUR,1.0825\n", "rates.csv")},
+    ),
+    C("exchange.currencies_admin", "GET", page(200, who=ADMIN)),
+    C("exchange.enable_currency", "POST", page(302, who=ADMIN), form={"code": "JPY"}),
+    C("exchange.disable_currency", "POST", page(302, who=ADMIN), params={"code": "GBP"}),
     # Administration -------------------------------------------------------------------------
     C("admin.index", "GET", page(200, who=ADMIN)),
     C("admin.new_user", "GET", page(200, who=ADMIN)),

@@ -425,6 +425,15 @@ VENDOR_BODY = {
 ACTION = {"comment": "Checked.", "version": None}
 
 API_TARGETS: dict[str, Target] = {
+    "api.put_currencies": Target(
+        "api.put_currencies", "PUT", "admin/owner", json={"enabled": ["EUR", "GBP", "JPY"]}
+    ),
+    "api.post_rate": Target(
+        "api.post_rate",
+        "POST",
+        "finance/owner",
+        json={"currency": "EUR", "date": TODAY.isoformat(), "rate": "1.0825"},
+    ),
     "api.create_request": Target(
         "api.create_request", "POST", "requester/owner", json=REQUEST_BODY
     ),
@@ -794,6 +803,28 @@ FORM_TARGETS: dict[str, list[Target]] = {
     ],
     "admin.scim_views.ScimTokenForm": [
         Target("admin.issue_scim_token", "POST", "admin/owner", form={"name": "Entra ID"})
+    ],
+    "exchange.forms.RateForm": [
+        Target(
+            "exchange.record_rate",
+            "POST",
+            "finance/owner",
+            form={"currency": "EUR", "date": TODAY.isoformat(), "rate": "1.0825"},
+        )
+    ],
+    "exchange.forms.ImportForm": [
+        Target(
+            "exchange.import_rates",
+            "POST",
+            "finance/owner",
+            form={"file": ("@file", b"date,currency,rate\n2026-12-01,EUR,1.0825\n", "r.csv")},
+        )
+    ],
+    "exchange.forms.EnableForm": [
+        Target("exchange.enable_currency", "POST", "admin/owner", form={"code": "JPY"})
+    ],
+    "exchange.forms.ActionForm": [
+        Target("exchange.disable_currency", "POST", "admin/owner", {"code": "GBP"}, form={})
     ],
     "admin.sign_in_views.SignInMappingForm": [
         Target(
