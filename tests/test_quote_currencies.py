@@ -9,9 +9,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from procure import rates, settings
+from procure import rates
+from procure import settings as procure_settings
 from procure.models import Rfq
+from procure.sourcing import scoring, services
 
 from .pages import text
 
@@ -23,7 +27,7 @@ RATES = {"EUR": "1.0825", "GBP": "1.27", "JPY": "0.0067", "BHD": "2.65"}
 
 
 def enable(*codes: str) -> None:
-    settings.put("currencies.enabled", list(codes), actor=None)
+    procure_settings.put("currencies.enabled", list(codes), actor=None)
 
 
 def record_rates(day: dt.date = YESTERDAY, **values: str) -> None:
@@ -341,3 +345,77 @@ def test_the_vendor_quotes_in_its_own_currency_through_its_link(open_rfq, vendor
     assert Decimal(quote["total"]) == (quantity * Decimal("12.345")).quantize(
         Decimal("0.001")
     ) + Decimal("0.5")
+
+
+# The rounding rule, for any quantity and price: each line is quantity × unit price
+# rounded half-up to the currency's minor unit, once; the quote adds rounded lines.
+MINOR_UNITS = {"JPY": 0, "USD": 2, "BHD": 3}
+
+
+def _amounts(places: int):
+    return st.decimals(min_value=0, max_value=Decimal("9999999"), places=places, allow_nan=False)
+
+
+@given(
+    currency=st.sampled_from(sorted(MINOR_UNITS)),
+    data=st.data(),
+    quantities=st.lists(
+        st.decimals(min_value=Decimal("0.001"), max_value=Decimal(99999), places=3),
+        min_size=1,
+        max_size=5,
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_quote_totals_never_gain_or_lose_a_minor_unit(currency, data, quantities):
+    places = MINOR_UNITS[currency]
+    unit = Decimal(1).scaleb(-places)
+    prices = [data.draw(_amounts(places)) for _ in quantities]
+    shipping, tax = data.draw(_amounts(places)), data.draw(_amounts(places))
+    lines = list(zip(quantities, prices, strict=True))
+    totals = [services.line_total(q, p, currency) for q, p in lines]
+    for (quantity, price), total in zip(lines, totals, strict=True):
+        exact = quantity * price
+        # Within half a minor unit of the exact product; an exact half goes up.
+        assert abs(total - exact) <= unit / 2
+        assert total == total.quantize(unit)
+        if abs(total - exact) == unit / 2:
+            assert total > exact
+    quoted = services.quote_total(lines, shipping, tax, currency)
+    assert quoted == sum(totals, Decimal(0)) + shipping + tax
+    assert quoted == quoted.quantize(unit)
+
+
+@given(
+    totals=st.lists(
+        st.tuples(
+            st.sampled_from(["USD", "EUR", "GBP"]),
+            st.decimals(min_value=1, max_value=Decimal(100000), places=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_price_ranks_on_base_amounts_whatever_the_currencies(app, totals):
+    """Alone on price, the ranking is the order of the base totals (ties: earlier quote)."""
+    day = TODAY
+    table = {"USD": Decimal(1), "EUR": Decimal("1.0825"), "GBP": Decimal("1.27")}
+    with app.app_context():
+        bases = [
+            rates.to_base(total, rates.Rate(code, day, table[code])) for code, total in totals
+        ]
+    candidates = [
+        scoring.Candidate(
+            quote_id=index + 1,
+            vendor_id=index + 1,
+            total=base,
+            lead_time_days=10,
+            warranty_months=0,
+            rating=3,
+        )
+        for index, base in enumerate(bases)
+    ]
+    ranking = scoring.rank(candidates, {"price": Decimal(1)})
+    expected = sorted(range(len(bases)), key=lambda i: (bases[i], i))
+    assert [r.candidate.quote_id - 1 for r in ranking] == expected
+    assert scoring.lowest_total_quote_id(candidates) == expected[0] + 1
