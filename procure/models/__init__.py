@@ -33,7 +33,6 @@ from .purchasing import (
 from .rates import ExchangeRate
 from .scim import ScimAccount, ScimGroup, ScimMember, ScimToken  # noqa: F401
 from .sourcing import (
-    Attachment,
     OrderLine,
     OrderStatus,
     PurchaseOrder,
@@ -44,11 +43,6 @@ from .sourcing import (
     Rfq,
     RfqInvitation,
     RfqStatus,
-    Vendor,
-    VendorCategory,
-    VendorContact,
-    VendorDocument,
-    VendorStatus,
 )
 from .users import (
     AccountSource,
@@ -59,6 +53,14 @@ from .users import (
     User,
     UserRole,
     UserSession,
+)
+from .vendors import (
+    Attachment,
+    Vendor,
+    VendorCategory,
+    VendorContact,
+    VendorDocument,
+    VendorStatus,
 )
 
 __all__ = [

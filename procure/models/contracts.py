@@ -12,8 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..money import Money
 from .base import enum_column, utcnow
-from .sourcing import Attachment, PurchaseOrder, Vendor
+from .sourcing import PurchaseOrder
 from .users import User
+from .vendors import Attachment, Vendor
 
 
 class ContractKind(enum.StrEnum):
