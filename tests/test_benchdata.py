@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import audit, create_app
+from procure import audit, create_app, currencies
 from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
 from procure.db import init_db
@@ -26,6 +26,7 @@ from procure.models import (
     AuditHead,
     Contract,
     ContractStatus,
+    ExchangeRate,
     NumberSequence,
     OrderStatus,
     PurchaseOrder,
@@ -39,6 +40,7 @@ from procure.models import (
     Vendor,
     utcnow,
 )
+from procure.money import round_money
 
 from .committing import _read_rows as read_rows
 from .committing import reset_database
@@ -245,6 +247,64 @@ def test_orders_follow_their_requests(db):
         assert quote.rfq_id == order.rfq_id and quote.total == order.total
         rfq = db.session.get(Rfq, order.rfq_id)
         assert rfq.status == RfqStatus.AWARDED and rfq.awarded_quote_id == quote.id
+
+
+def test_foreign_currencies_come_in_proportion_with_their_rates(db):
+    """About 15 % of the requests in EUR and 5 % in GBP, with a rate for every weekday,
+    each recorded and audited; the currencies enabled (an audited setting)."""
+    assert currencies.enabled() == ["USD", "EUR", "GBP"]
+    by_currency = dict(
+        db.session.execute(
+            sa.select(PurchaseRequest.currency, sa.func.count()).group_by(PurchaseRequest.currency)
+        ).all()
+    )
+    assert sum(by_currency.values()) == REQUESTS
+    assert 0.08 * REQUESTS <= by_currency["EUR"] <= 0.24 * REQUESTS
+    assert 0.01 * REQUESTS <= by_currency["GBP"] <= 0.10 * REQUESTS
+    for code in ("EUR", "GBP"):
+        days = db.session.scalars(
+            sa.select(ExchangeRate.day).where(ExchangeRate.currency == code)
+        ).all()
+        assert len(days) > 5 * 250 and all(day.weekday() < 5 for day in days)
+    rate_events = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.entity == "rate")
+    )
+    assert rate_events == count(db, ExchangeRate)
+
+
+def test_rates_are_frozen_where_the_services_freeze_them(db):
+    """Submitted requests, awards and issued orders carry the rate of their day and the
+    base total at it; drafts nothing; each document keeps its request's currency."""
+    for pr in db.session.scalars(sa.select(PurchaseRequest)):
+        if pr.submitted_at is None:
+            assert (pr.rate, pr.total_base) == (None, None), pr.number
+            continue
+        assert pr.rate_date <= pr.submitted_at.date()
+        assert pr.total_base == round_money(pr.total * pr.rate), pr.number
+        if pr.currency == "USD":
+            assert (pr.rate, pr.total_base) == (1, pr.total)
+    for rfq in db.session.scalars(sa.select(Rfq).where(Rfq.status == RfqStatus.AWARDED)):
+        quote = db.session.get(Quote, rfq.awarded_quote_id)
+        assert quote.currency == rfq.request.currency
+        assert rfq.award_total_base == round_money(quote.total * rfq.award_rate)
+        assert rfq.award_rate_date <= min(rfq.awarded_at.date(), rfq.due_date)
+    issued = 0
+    for order in db.session.scalars(sa.select(PurchaseOrder)):
+        request = db.session.get(PurchaseRequest, order.request_id)
+        assert order.currency == request.currency
+        if order.issued_at is None:
+            assert order.total_base is None
+            continue
+        issued += 1
+        assert order.rate_date <= order.issued_at.date()
+        assert order.total_base == round_money(order.total * order.rate), order.number
+    assert issued
+    foreign = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PurchaseOrder)
+        .where(PurchaseOrder.currency != "USD", PurchaseOrder.issued_at.is_not(None))
+    )
+    assert foreign
 
 
 def test_sourcing_and_contracts_come_in_every_state(db):

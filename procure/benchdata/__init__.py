@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from .. import policy, settings, storage
+from .. import currencies, policy, settings, storage
 from ..db import write_intent
 from ..extensions import db
 from ..models import (
@@ -42,6 +42,7 @@ from ..models import (
     NumberSequence,
     PolicyRule,
     PurchaseRequest,
+    Setting,
     User,
     Vendor,
     utcnow,
@@ -54,6 +55,7 @@ from .chain import TABLE as AUDIT_TABLE
 from .chain import AuditStream
 from .clock import Clock
 from .errors import SeedRefused
+from .exchange import Exchange
 from .history import History
 from .organisation import FIXED_LOGINS, Ids, Organisation
 
@@ -69,7 +71,7 @@ SERIAL_TABLES = [
         rows.DEPARTMENTS, rows.USERS, rows.VENDORS, rows.VENDOR_CONTACTS, rows.BUDGETS,
         rows.REQUESTS, rows.REQUEST_LINES, rows.STEPS, rows.RFQS, rows.INVITATIONS, rows.QUOTES,
         rows.QUOTE_LINES, rows.ATTACHMENTS, rows.ORDERS, rows.ORDER_LINES, rows.RECEIPTS,
-        rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS,
+        rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
     )
 ]  # fmt: skip
 
@@ -238,6 +240,7 @@ class _Seeder:
             currency=self.currency,
         )
         self.pdf_sha256, self.pdf_size = _placeholder_pdf()
+        self.exchange = Exchange(seed, self.currency, self.clock)
         self.history = History(
             self.rng,
             self.clock,
@@ -246,6 +249,7 @@ class _Seeder:
             self.organisation,
             seed=seed,
             currency=self.currency,
+            exchange=self.exchange,
             rules=_policy_rules(),
             quote_rule=(
                 Decimal(str(settings.get("sourcing.quote_threshold"))),
@@ -338,12 +342,36 @@ class _Seeder:
             self.fiscal_year, self.fiscal_start, spend, shares
         )
         self._add(batch, rows.BUDGETS, budgets)
+        self._enable_currencies()
+        self._add(batch, rows.EXCHANGE_RATES, self.exchange.rows(self.ids, self.stream))
         self.stream.settle(0)
         self._next_filed: dt.datetime | None = self.filed_at(0)
         self._finish(batch, 0, self._next_filed)
         bulk.BulkWriter(db.session.connection()).write(batch)
         db.session.commit()
         self.stream.committed(0)
+
+    def _enable_currencies(self) -> None:
+        """Enable the foreign currencies the history uses, as admin would have before
+        it began (the setting, audited before the first rate is recorded)."""
+        old = settings.get(currencies.SETTING) or []
+        new = sorted(set(old) | set(self.exchange.codes))
+        if new == old:
+            return
+        row = db.session.get(Setting, currencies.SETTING)
+        if row is None:
+            db.session.add(Setting(key=currencies.SETTING, value=new))
+        else:
+            row.value = new
+        db.session.flush()
+        settings.forget()
+        self.stream.add(
+            self.exchange.enabled_at,
+            "setting",
+            None,
+            "update",
+            changes={currencies.SETTING: [old, new]},
+        )
 
     def run(self, progress: Callable[[int], None] | None) -> None:
         """The requests, chunk by chunk, and the contracts of each chunk's weeks."""

@@ -12,6 +12,7 @@ from . import catalog
 from .chain import Ref
 from .documents import Contract
 from .draw import between, pick, uniform
+from .exchange import from_base
 from .organisation import Person, money
 
 
@@ -63,6 +64,11 @@ class Contracts:
         contract.start_date = start
         contract.end_date = add_months(start, months) - dt.timedelta(days=1)
         contract.value = max(50000, int(rng.lognormvariate(math.log(1200000), 1.0)) // 100 * 100)
+        # In the vendor's currency now and then: the value in whole units of it.
+        contract.currency = self.exchange.pick_for_contract()
+        if contract.currency != self.currency:
+            rate, _day = self.exchange.on(contract.currency, start)
+            contract.value = max(100, from_base(contract.value, rate) // 100 * 100)
         contract.billing_period = (
             "monthly"
             if kind == "subscription"
@@ -101,6 +107,7 @@ class Contracts:
                 "start_date": contract.start_date.isoformat(),
                 "end_date": contract.end_date.isoformat(),
                 "value": money(contract.value),
+                "currency": contract.currency,
                 "billing_period": contract.billing_period,
                 "auto_renew": contract.auto_renew,
                 "notice_days": contract.notice_days,

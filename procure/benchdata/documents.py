@@ -1,6 +1,6 @@
 """The documents of the generated history as plain objects: planned first, their ids
-and numbers filled in per chunk. Money in cents, quantities in thousandths, as the
-columns store them."""
+and numbers filled in per chunk. Money in cents of the document's currency (the bulk
+writer stores it as the columns do), quantities in thousandths, rates in billionths."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ class Request:
     __slots__ = (
         "id", "number", "title", "justification", "requester", "department", "needed_by",
         "status", "total", "over_budget", "approval_round", "fiscal_year", "submitted_at",
-        "decided_at", "created_at", "updated_at", "version", "lines", "steps"
+        "decided_at", "created_at", "updated_at", "version", "lines", "steps", "currency", "rate",
+        "rate_date", "total_base"
     )  # fmt: skip
 
 
@@ -51,7 +52,7 @@ class Rfq:
     __slots__ = (
         "id", "number", "request", "status", "due_date", "notes", "created_by", "created_at",
         "sent_at", "awarded_at", "awarded_quote", "justification", "version", "invitations",
-        "quotes"
+        "quotes", "award_rate", "award_rate_date", "award_total_base"
     )  # fmt: skip
 
 
@@ -62,7 +63,8 @@ class Invitation:
 class Quote:
     __slots__ = (
         "id", "vendor", "valid_until", "lead_time_days", "warranty_months", "payment_terms",
-        "shipping", "tax", "subtotal", "total", "notes", "entered_by", "created_at", "lines"
+        "shipping", "tax", "subtotal", "total", "notes", "entered_by", "created_at", "lines",
+        "currency"
     )  # fmt: skip
 
 
@@ -77,7 +79,7 @@ class Order:
         "id", "number", "request", "rfq", "quote", "vendor", "status", "subtotal", "shipping",
         "tax", "total", "needed_by", "payment_terms", "lead_time_days", "created_by",
         "created_at", "issued_at", "issued_by", "attachment_id", "closed_at", "cancelled_at",
-        "reason", "version", "lines", "receipts", "currency"
+        "reason", "version", "lines", "receipts", "currency", "rate", "rate_date", "total_base"
     )  # fmt: skip
 
     def content_reference(self) -> str:
@@ -128,7 +130,7 @@ class Contract:
         "value", "billing_period", "auto_renew", "notice_days", "renewal_term_months",
         "sla_response_hours", "sla_resolution_hours", "covered_items", "terms", "order",
         "terminated_on", "termination_reason", "created_at", "updated_at", "version",
-        "term_history"
+        "term_history", "currency"
     )  # fmt: skip
 
 

@@ -41,6 +41,7 @@ from .documents import (
     quantity_text,
 )
 from .draw import Weighted, between, lognormal, pick
+from .exchange import Exchange, from_base, rate_text, to_base
 from .organisation import APPROVER, FINANCE, REQUESTER, Ids, Organisation, Person, money
 from .sourcing import Sourcing
 
@@ -91,6 +92,7 @@ class History(Sourcing, Contracts):
         *,
         seed: int,
         currency: str,
+        exchange: Exchange,
         rules: list[Any],
         quote_rule: tuple[Decimal, int],
         fiscal_year: Any,
@@ -106,6 +108,7 @@ class History(Sourcing, Contracts):
         self.org = organisation
         self.seed = seed
         self.currency = currency
+        self.exchange = exchange
         self.rules = rules
         self.quote_threshold = int(quote_rule[0] * 100)
         self.min_quotes = quote_rule[1]
@@ -268,6 +271,7 @@ class History(Sourcing, Contracts):
             else None
         )
         pr.status = "draft"
+        self._in_currency(pr, created_at)
         pr.total = sum(line.total for line in pr.lines)
         pr.over_budget = False
         pr.approval_round = 0
@@ -289,7 +293,7 @@ class History(Sourcing, Contracts):
                 "justification": pr.justification,
                 "department": department.code,
                 "needed_by": pr.needed_by.isoformat() if pr.needed_by else None,
-                "currency": self.currency,
+                "currency": pr.currency,
                 "total": money(pr.total),
                 "lines": [
                     [
@@ -306,6 +310,25 @@ class History(Sourcing, Contracts):
         self._live(pr, outcome, created_at)
         self.status_counts[pr.status] = self.status_counts.get(pr.status, 0) + 1
         return pr
+
+    def _in_currency(self, pr: Request, created_at: dt.datetime) -> None:
+        """The request's currency; a foreign one's estimate is the sampled prices at the
+        day's rate (a person estimating in euros thinks in euros). Nothing is frozen
+        until it is submitted."""
+        pr.currency = self.exchange.pick()
+        pr.rate = pr.rate_date = pr.total_base = None
+        if pr.currency == self.currency:
+            return
+        rate, _day = self.exchange.on(pr.currency, created_at.date())
+        for line in pr.lines:
+            line.price = max(1, from_base(line.price, rate))
+            line.total = line_total(line.quantity, line.price)
+
+    def _freeze(self, pr: Request, moment: dt.datetime) -> None:
+        """Submitting freezes the rate of the submit date and the base total, which the
+        policy's thresholds and the budget check see (``purchasing.submit``)."""
+        pr.rate, pr.rate_date = self.exchange.on(pr.currency, moment.date())
+        pr.total_base = to_base(pr.total, pr.rate)
 
     def changes(self, old: str, new: str, extra: dict[str, Any] | None = None) -> dict | str:
         """``{"status": [old, new], **extra}``. Most transitions are alike (the same
@@ -455,7 +478,9 @@ class History(Sourcing, Contracts):
             per_category[line.category] = per_category.get(line.category, 0) + line.total
         messages = []
         for category, amount in budgets:
-            need = pr.total if category is None else per_category.get(category)
+            need = pr.total_base if category is None else per_category.get(category)
+            if need is not None and category is not None:
+                need = to_base(need, pr.rate)
             available = amount - self.used.get((pr.department.id, year, category), 0)
             if need is None or need <= available:
                 continue
@@ -474,13 +499,14 @@ class History(Sourcing, Contracts):
         year = pr.fiscal_year
         used = self.used
         key = (pr.department.id, year, None)
-        used[key] = used.get(key, 0) + pr.total
+        used[key] = used.get(key, 0) + pr.total_base
         for line in pr.lines:
             key = (pr.department.id, year, line.category)
-            used[key] = used.get(key, 0) + line.total
+            used[key] = used.get(key, 0) + to_base(line.total, pr.rate)
 
     def _submit(self, pr: Request, moment: dt.datetime) -> list[Step]:
         year = self.fiscal_year(moment.date())
+        self._freeze(pr, moment)
         message = self._budget_message(pr, year)
         planned = self._plan_steps(pr, message)
         pr.fiscal_year = year
@@ -509,7 +535,13 @@ class History(Sourcing, Contracts):
             "submit",
             "pending_approval",
             pr.requester,
-            changes={"steps": [s.name for s in steps]},
+            changes={
+                "steps": [s.name for s in steps],
+                "currency": pr.currency,
+                "rate": rate_text(pr.rate),
+                "rate_date": pr.rate_date.isoformat(),
+                "total_base": money(pr.total_base),
+            },
         )
         return steps
 
@@ -518,19 +550,24 @@ class History(Sourcing, Contracts):
         budget, the steps depend only on the department and the categories: those are
         asked once."""
         key = None
-        if over_budget is None and pr.total < self._lowest_minimum:
+        if over_budget is None and pr.total_base < self._lowest_minimum:
             key = (pr.department.id, *sorted({line.category for line in pr.lines}))
             planned = self._step_plans.get(key)
             if planned is not None:
                 return planned
         view = types.SimpleNamespace(
             total=Decimal(pr.total).scaleb(-2),
-            currency=self.currency,
+            currency=pr.currency,
             lines=pr.lines,
             department_id=pr.department.id,
             department=pr.department,
         )
-        planned = policy.steps_for(view, self.rules, over_budget=over_budget)  # type: ignore[arg-type]
+        planned = policy.steps_for(
+            view,  # type: ignore[arg-type]
+            self.rules,
+            over_budget=over_budget,
+            total_base=Decimal(pr.total_base).scaleb(-2),
+        )
         if key is not None:
             self._step_plans[key] = planned
         return planned

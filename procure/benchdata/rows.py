@@ -14,6 +14,7 @@ from ..models import (
     Contract,
     ContractTerm,
     Department,
+    ExchangeRate,
     OrderLine,
     PurchaseOrder,
     PurchaseRequest,
@@ -56,7 +57,8 @@ BUDGETS = _spec(
 REQUESTS = _spec(
     PurchaseRequest,
     "id number title justification requester_id department_id needed_by currency status total "
-    "over_budget approval_round fiscal_year submitted_at decided_at created_at updated_at version",
+    "over_budget approval_round fiscal_year submitted_at decided_at created_at updated_at version "
+    "rate rate_date total_base",
 )
 REQUEST_LINES = _spec(
     RequestLine, "id request_id position description category quantity unit unit_price total"
@@ -70,7 +72,7 @@ RFQS = _spec(
     Rfq,
     "id number request_id status due_date weight_price weight_lead_time weight_rating "
     "weight_warranty notes created_by_id created_at sent_at awarded_at awarded_quote_id "
-    "award_justification version",
+    "award_justification version award_rate award_rate_date award_total_base",
 )
 INVITATIONS = _spec(
     RfqInvitation,
@@ -90,7 +92,8 @@ ORDERS = _spec(
     PurchaseOrder,
     "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
     "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
-    "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version",
+    "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version "
+    "rate rate_date total_base",
 )
 ORDER_LINES = _spec(
     OrderLine,
@@ -106,6 +109,7 @@ CONTRACTS = _spec(
     "sla_resolution_hours covered_items terms order_id signed_copy_id terminated_on "
     "termination_reason created_at updated_at version",
 )
+EXCHANGE_RATES = _spec(ExchangeRate, "id currency day rate created_by_id created_at")
 CONTRACT_TERMS = _spec(
     ContractTerm, "id contract_id sequence start_date end_date value how created_at"
 )
@@ -125,9 +129,9 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
     for pr in chunk.requests:
         requests.append(
             (pr.id, pr.number, pr.title, pr.justification, pr.requester.id, pr.department.id,
-             pr.needed_by, currency, pr.status, pr.total, pr.over_budget, pr.approval_round,
+             pr.needed_by, pr.currency, pr.status, pr.total, pr.over_budget, pr.approval_round,
              pr.fiscal_year, pr.submitted_at, pr.decided_at, pr.created_at, pr.updated_at,
-             pr.version)
+             pr.version, pr.rate, pr.rate_date, pr.total_base)
         )  # fmt: skip
         lines.extend(
             (line.id, pr.id, line.position, line.description, line.category, line.quantity,
@@ -151,7 +155,8 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
         rfqs.append(
             (rfq.id, rfq.number, rfq.request.id, "open" if awarded else rfq.status, rfq.due_date,
              *WEIGHTS, rfq.notes, rfq.created_by.id, rfq.created_at, rfq.sent_at, rfq.awarded_at,
-             None, rfq.justification, rfq.version - 1 if awarded else rfq.version)
+             None, rfq.justification, rfq.version - 1 if awarded else rfq.version,
+             rfq.award_rate, rfq.award_rate_date, rfq.award_total_base)
         )  # fmt: skip
         if awarded:
             batch.awards.append((rfq.awarded_quote.id, rfq.version, rfq.id))
@@ -162,7 +167,7 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
         )  # fmt: skip
         for quote in rfq.quotes:
             quotes.append(
-                (quote.id, rfq.id, quote.vendor.id, 1, None, currency, quote.valid_until,
+                (quote.id, rfq.id, quote.vendor.id, 1, None, quote.currency, quote.valid_until,
                  quote.lead_time_days, quote.warranty_months, quote.payment_terms, quote.shipping,
                  quote.tax, quote.subtotal, quote.total, quote.notes, None,
                  quote.entered_by.id if quote.entered_by else None, quote.created_at)
@@ -190,12 +195,13 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
             )  # fmt: skip
         orders.append(
             (order.id, order.number, order.request.id, order.rfq.id, order.quote.id,
-             order.vendor.id, order.status, currency, order.subtotal, order.shipping, order.tax,
+             order.vendor.id, order.status, order.currency, order.subtotal, order.shipping,
+             order.tax,
              order.total, "", order.needed_by, order.payment_terms, "", order.lead_time_days,
              order.created_by.id, order.created_at, order.issued_at,
              order.issued_by.id if order.issued_by else None, order.attachment_id,
              pdf_sha256 if issued else None, order.closed_at, order.cancelled_at, order.reason,
-             order.version)
+             order.version, order.rate, order.rate_date, order.total_base)
         )  # fmt: skip
         order_lines.extend(
             (line.id, order.id, line.position, line.request_line.id, line.description,
@@ -225,7 +231,7 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
         contracts.append(
             (contract.id, contract.number, contract.vendor.id, contract.owner.id, contract.title,
              contract.kind, contract.status, contract.start_date, contract.end_date,
-             contract.value, currency, contract.billing_period, contract.auto_renew,
+             contract.value, contract.currency, contract.billing_period, contract.auto_renew,
              contract.notice_days, contract.renewal_term_months, contract.sla_response_hours,
              contract.sla_resolution_hours, json.dumps(contract.covered_items), contract.terms,
              contract.order.id if contract.order is not None else None, None,

@@ -27,6 +27,7 @@ from .documents import (
     quantity_text,
 )
 from .draw import between, pick, uniform
+from .exchange import rate_text, to_base
 from .organisation import Person, VendorEntry, money, token_hash
 
 
@@ -44,7 +45,7 @@ class Sourcing:
         buyer = self.org.buyer()
         # Small purchases mostly go to one usual supplier; larger ones are put to
         # competition (from the quote threshold, three quotes or a justification).
-        if pr.total >= self.quote_threshold:
+        if pr.total_base >= self.quote_threshold:
             wanted = pick(rng, (2, 3, 3, 3, 4))
         else:
             wanted = 1 if rng.random() < 0.55 else pick(rng, (2, 2, 3))
@@ -61,6 +62,7 @@ class Sourcing:
             return  # nobody can supply it: it waits, approved
         rfq = Rfq()
         rfq.id = rfq.number = None
+        rfq.award_rate = rfq.award_rate_date = rfq.award_total_base = None
         rfq.request = pr
         rfq.status = "draft"
         rfq.due_date = (moment + dt.timedelta(days=between(rng, 7, 14))).date()
@@ -206,6 +208,7 @@ class Sourcing:
             vendor: VendorEntry = invitation.vendor
             quote = Quote()
             quote.id = None
+            quote.currency = rfq.request.currency
             quote.vendor = vendor
             quote.valid_until = moment.date() + dt.timedelta(days=pick(rng, [30, 45, 60, 90]))
             quote.lead_time_days = max(1, int(vendor.lead_days * uniform(rng, 0.7, 1.4)))
@@ -272,11 +275,16 @@ class Sourcing:
         justification = ""
         if not scoring.is_cheapest(chosen.candidate, candidates):
             justification = pick(rng, catalog.AWARD_JUSTIFICATIONS)
-        elif rfq.request.total >= self.quote_threshold and len(quotes) < self.min_quotes:
+        elif rfq.request.total_base >= self.quote_threshold and len(quotes) < self.min_quotes:
             justification = catalog.SINGLE_SOURCE
         rfq.awarded_quote = quote
         rfq.awarded_at = moment
         rfq.justification = justification
+        # The comparison converts at one day's rate, the due date's or today's if
+        # earlier; the award freezes it (``sourcing.award``).
+        rate, rate_date = self.exchange.on(quote.currency, min(moment.date(), rfq.due_date))
+        rfq.award_rate, rfq.award_rate_date = rate, rate_date
+        rfq.award_total_base = to_base(quote.total, rate)
         self._rfq_move(
             rfq,
             moment,
@@ -286,7 +294,11 @@ class Sourcing:
             {
                 "quote": Ref(quote, "id"),
                 "vendor": quote.vendor.name,
+                "currency": quote.currency,
                 "total": money(quote.total),
+                "rate": rate_text(rate),
+                "rate_date": rate_date.isoformat(),
+                "total_base": money(rfq.award_total_base),
                 "comparison": [
                     {
                         "quote": Ref(quotes[r.candidate.quote_id], "id"),
@@ -322,7 +334,8 @@ class Sourcing:
         order.created_by = buyer
         order.created_at = moment + dt.timedelta(milliseconds=3)
         order.version = 1
-        order.currency = self.currency
+        order.currency = quote.currency
+        order.rate = order.rate_date = order.total_base = None
         order.receipts = []
         order.lines = []
         for quoted in quote.lines:
@@ -392,6 +405,9 @@ class Sourcing:
     def _issue(self, order: Order, moment: dt.datetime, buyer: Person) -> None:
         order.issued_at = moment
         order.issued_by = buyer
+        # Issuing freezes the rate that commits the budget (``orders.issue``).
+        order.rate, order.rate_date = self.exchange.on(order.currency, moment.date())
+        order.total_base = to_base(order.total, order.rate)
         self._order_move(
             order,
             moment,
@@ -402,7 +418,11 @@ class Sourcing:
                 "number": Ref(order, "number"),
                 "pdf_sha256": self.pdf_sha256,
                 "content_sha256": Ref(order, "content_reference"),
+                "currency": order.currency,
                 "total": money(order.total),
+                "rate": rate_text(order.rate),
+                "rate_date": order.rate_date.isoformat(),
+                "total_base": money(order.total_base),
             },
         )
         self._move(
