@@ -91,7 +91,7 @@ def test_maintenance_contract_from_an_order(new_page, live_server) -> None:
     expect(buyer.get_by_role("alert")).to_contain_text(f"{number} is active.")
     expect(status_badge(buyer)).to_have_text("Active")
     expect(buyer.get_by_role("button", name="Activate")).to_have_count(0)
-    first_term = buyer.locator("table tbody tr")
+    first_term = buyer.locator("#term-history table tbody tr")
     expect(first_term).to_have_count(1)
     expect(first_term.locator("td").nth(3)).to_have_text("initial")
 
