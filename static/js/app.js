@@ -49,12 +49,27 @@ document.addEventListener("DOMContentLoaded", () => {
     const number = Number(String(value || "").replace(/,/g, ""));
     return Number.isFinite(number) ? number : NaN;
   };
-  const format = (number) =>
-    number.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // The chosen currency's decimals (JPY 0, USD 2, BHD 3), as the server rounds them.
+  const places = () => {
+    const select = form.querySelector("select[name='currency']");
+    if (!select || !select.value) {
+      return 2;
+    }
+    try {
+      return new Intl.NumberFormat("en", { style: "currency", currency: select.value })
+        .resolvedOptions().maximumFractionDigits;
+    } catch (error) {
+      return 2;
+    }
+  };
+  const format = (number, decimals) =>
+    number.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 
   const recompute = () => {
     let sum = 0;
     let complete = true;
+    const decimals = places();
+    const unit = 10 ** decimals;
     rows().forEach((row) => {
       const quantity = parse(row.querySelector("[name$='-quantity']").value);
       const price = parse(row.querySelector("[name$='-unit_price']").value);
@@ -64,13 +79,13 @@ document.addEventListener("DOMContentLoaded", () => {
         complete = false;
         return;
       }
-      const total = Math.round(quantity * price * 100) / 100;
-      cell.textContent = format(total);
+      const total = Math.round(quantity * price * unit) / unit;
+      cell.textContent = format(total, decimals);
       sum += total;
     });
     const grand = form.querySelector("[data-grand-total]");
     if (grand) {
-      grand.textContent = rows().length && complete ? format(sum) : "—";
+      grand.textContent = rows().length && complete ? format(sum, decimals) : "—";
     }
   };
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Request, expect
 
+from procure import currencies
 from procure.models import Role
 
 from . import org
@@ -183,3 +184,32 @@ def test_request_is_filed_and_approved_by_department_and_finance(new_page, live_
             ),
         ]
     )
+
+
+def test_the_live_total_follows_the_currencys_decimals(new_page, live_server) -> None:
+    """Yen have no decimals, dinars three: the running total rounds as the server will."""
+    with org.writing(live_server):
+        enabled = currencies.enabled()[1:]
+        currencies.set_enabled([*enabled, "JPY", "BHD"], actor=None)
+    try:
+        department = org.add_department(live_server, "Y", "Yen buyers")
+        rita = org.add_person(live_server, "Rita Yen", department, Role.REQUESTER)
+        page = new_page()
+        sign_in(page, live_server, rita.email, rita.password)
+        page.goto(live_server.url + "/requests/new")
+        first = line(page, 1)
+        first.get_by_label("Quantity").fill("3")
+        first.get_by_label("Unit price").fill("1649.5")
+        total = page.locator("[data-grand-total]")
+        expect(total).to_have_text("4,948.50")
+
+        page.get_by_label("Currency").select_option("JPY")
+        expect(first.locator("[data-line-total]")).to_have_text("4,949")
+        expect(total).to_have_text("4,949")
+        page.get_by_label("Currency").select_option("BHD")
+        first.get_by_label("Quantity").fill("2.5")
+        first.get_by_label("Unit price").fill("0.333")
+        expect(total).to_have_text("0.833")
+    finally:
+        with org.writing(live_server):
+            currencies.set_enabled(enabled, actor=None)
