@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
 from decimal import Decimal
 
+import pypdf
 import pytest
 
 from procure import currencies, errors, rates
@@ -230,6 +232,17 @@ def test_the_form_offers_the_enabled_currencies(client, auth, make, db, people, 
     assert (contract.currency, contract.value) == ("EUR", Decimal("2500.50"))
     edit = client.get(f"/contracts/{contract.id}/edit").get_data(as_text=True)
     assert re.search(r'<option selected value="EUR">', edit)
+
+
+def test_the_pdf_names_the_currency(make, db, people, euros):
+    made = file(make, db, people)
+    data, _filename = document.render(made)
+    text = " ".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages
+    ).replace("\n", " ")
+    assert "€12,000.00 (EUR) for the term" in text
+    assert "AMOUNT (EUR)" in text.upper() and "€3,000.00" in text
+    assert "$" not in text  # an agreement states its own amounts, not estimates
 
 
 # The API ------------------------------------------------------------------------------------
