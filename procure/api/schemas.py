@@ -47,10 +47,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
 Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
-MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+# At most three decimals: the most any currency Procure enables has (BHD, KWD); each
+# amount is checked against its own currency's minor units by the service.
+MONEY_PATTERN = r"^\d{1,12}(\.\d{1,3})?$"
 QUANTITY_PATTERN = r"^\d{1,9}(\.\d{1,3})?$"
 
-# Input: a string or a number; output: a string with two decimals.
+# Input: a string or a number; output: a string with the base currency's decimals.
 Money = Annotated[
     Decimal,
     BeforeValidator(_money),
@@ -88,7 +90,7 @@ Quantity = Annotated[
 MoneyOut = Annotated[
     Decimal,
     PlainSerializer(money.to_api, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["1234.50"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{2,3})?$", "examples": ["1234.50"]}),
 ]
 QuantityOut = Annotated[
     Decimal,
