@@ -156,6 +156,13 @@ def to_api(value: Decimal | None, currency: str | None = None) -> str | None:
     return f"{round_money(value, currency):.{minor_units(currency)}f}"
 
 
+def rate_to_api(value: Decimal) -> str:
+    """An exchange rate in the API: at least six decimals and at most the nine a rate
+    keeps ("1.082500", "0.006667721", "158.120000")."""
+    whole, _, decimals = f"{value.quantize(Decimal(1).scaleb(-9)):f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(6, '0')}"
+
+
 def quantity_to_api(value: Decimal | None) -> str | None:
     """A quantity in the API: a decimal string without trailing zeros ("5", "2.5")."""
     if value is None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer, StringConstraints, WithJsonSchema
 
-from .. import currencies, rates
+from .. import currencies, money, rates
 from ..errors import NotFound
 from ..models import utcnow
 from . import bp
@@ -16,23 +16,13 @@ from .schemas import Input, Output
 from .spec import current_user, operation
 
 # The fewest decimals the API gives a rate (API.md); it keeps nine.
-RATE_MIN_PLACES = 6
-_NINE = Decimal(1).scaleb(-rates.RATE_PLACES)
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
 
 
-def rate_to_api(value: Decimal) -> str:
-    """A rate as a decimal string with at least six decimals and at most the nine a
-    rate keeps: "1.082500", "0.006667721", "158.120000"."""
-    text = f"{value.quantize(_NINE):f}"
-    whole, _, decimals = text.partition(".")
-    return f"{whole}.{decimals.rstrip('0').ljust(RATE_MIN_PLACES, '0')}"
-
-
 RateString = Annotated[
     Decimal,
-    PlainSerializer(rate_to_api, return_type=str),
+    PlainSerializer(money.rate_to_api, return_type=str),
     WithJsonSchema(
         {"type": "string", "pattern": r"^\d+\.\d{6,9}$", "examples": ["1.082500"]},
     ),

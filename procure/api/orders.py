@@ -12,10 +12,10 @@ from .. import currencies
 from ..models import OrderLine, OrderStatus, PurchaseOrder
 from ..orders import services
 from . import bp
-from .quote_schemas import Amount, amount_out, rate_out
 from .requests import PersonOut, person
 from .schemas import (
     ActionBody,
+    Amount,
     Id,
     Input,
     Output,
@@ -25,6 +25,8 @@ from .schemas import (
     QuantityOut,
     Text,
     Timestamp,
+    amount_out,
+    rate_out,
 )
 from .spec import current_user, operation, paginate
 

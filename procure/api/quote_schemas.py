@@ -14,10 +14,19 @@ from ..models import Quote, QuoteLine
 from ..sourcing import services
 from ..validation import FieldErrors
 from .requests import Description
-from .schemas import Id, Input, Output, Quantity, QuantityOut, Text, Timestamp
+from .schemas import (
+    Amount,
+    Id,
+    Input,
+    Output,
+    Quantity,
+    QuantityOut,
+    Text,
+    Timestamp,
+    amount_out,
+)
 
 AMOUNT_IN_PATTERN = r"^\d{1,12}(\.\d{1,3})?$"
-AMOUNT_OUT_PATTERN = r"^-?\d+(\.\d{2,3})?$"
 
 
 def _amount(value: Any) -> Any:
@@ -42,25 +51,6 @@ AmountIn = Annotated[
         }
     ),
 ]
-# Output: a string with the currency's decimals ("1234.50" USD, "1235" JPY, "12.345" BHD).
-Amount = Annotated[
-    str,
-    WithJsonSchema(
-        {"type": "string", "pattern": AMOUNT_OUT_PATTERN, "examples": ["1234.50", "1235"]}
-    ),
-]
-
-
-def amount_out(value: Decimal, currency: str) -> str:
-    return str(money.to_api(value, currency))
-
-
-def rate_out(rate: Decimal | None) -> str | None:
-    """A rate in the API: its digits, at least six decimals ("1.082500")."""
-    if rate is None:
-        return None
-    whole, _, decimals = f"{rate:f}".partition(".")
-    return f"{whole}.{decimals.rstrip('0').ljust(6, '0')}"
 
 
 def amount_in(errors: FieldErrors, value: Any, field: str, currency: str) -> Decimal:

@@ -20,18 +20,21 @@ from ..models import (
 )
 from ..purchasing import services
 from . import bp
-from .request_amounts import Amount, Price, amount, rate_out
 from .schemas import (
     ActionBody,
+    Amount,
     Input,
     Name,
     Output,
     Page,
     PageQuery,
+    Price,
     Quantity,
     QuantityOut,
     Text,
     Timestamp,
+    amount_out,
+    rate_out,
 )
 from .spec import current_user, operation, paginate
 
@@ -162,7 +165,7 @@ def request_out(pr: PurchaseRequest) -> RequestOut:
         requester=person(pr.requester),
         needed_by=pr.needed_by,
         currency=pr.currency,
-        total=amount(pr.total, pr.currency),
+        total=amount_out(pr.total, pr.currency),
         **frozen(pr),
         over_budget=pr.over_budget,
         approvals=[
@@ -194,8 +197,8 @@ def line_out(line: RequestLine, currency: str) -> LineOut:
         category=line.category,
         quantity=line.quantity,
         unit=line.unit,
-        unit_price=amount(line.unit_price, currency),
-        total=amount(line.total, currency),
+        unit_price=amount_out(line.unit_price, currency),
+        total=amount_out(line.total, currency),
     )
 
 
@@ -206,13 +209,13 @@ def frozen(pr: PurchaseRequest) -> dict[str, Any]:
     if pr.status == RequestStatus.DRAFT or pr.total_base is None:
         if pr.currency == base:
             return {
-                "total_base": amount(pr.total, base),
+                "total_base": amount_out(pr.total, base),
                 "rate": rate_out(Decimal(1)),
                 "rate_date": None,
             }
         return {"total_base": None, "rate": None, "rate_date": None}
     return {
-        "total_base": amount(pr.total_base, base),
+        "total_base": amount_out(pr.total_base, base),
         "rate": rate_out(pr.rate),
         "rate_date": pr.rate_date,
     }

@@ -13,17 +13,15 @@ from ..models import Rfq, RfqStatus
 from ..sourcing import scoring, services
 from . import bp
 from .quote_schemas import (
-    Amount,
     ComparisonOut,
     NotRankedOut,
     QuoteIn,
     QuoteOut,
     RankedOut,
-    amount_out,
     quote_out,
-    rate_out,
 )
 from .schemas import (
+    Amount,
     Id,
     Input,
     Output,
@@ -31,6 +29,8 @@ from .schemas import (
     PageQuery,
     Text,
     Timestamp,
+    amount_out,
+    rate_out,
 )
 from .spec import current_user, operation, paginate
 

@@ -92,6 +92,54 @@ MoneyOut = Annotated[
     PlainSerializer(money.to_api, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{2,3})?$", "examples": ["1234.50"]}),
 ]
+# A currency with the most minor units any enabled currency may have (three): the
+# schema reads prices up to that, the service checks the request currency's own.
+_MOST_DECIMALS = "KWD"
+
+
+def _price(value: Any) -> Decimal:
+    try:
+        return money.parse_money(value, currency=_MOST_DECIMALS)
+    except money.MoneyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# Input: a string or a number with up to three decimals; the service checks the
+# document currency's own minor units.
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_price),
+    PlainSerializer(lambda value: f"{value:f}", return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,3})?$"},
+                {"type": "number", "minimum": 0, "maximum": float(money.MAX_AMOUNT)},
+            ],
+            "examples": ["1234.50", "1235", "12.345"],
+        },
+        mode="validation",
+    ),
+]
+# An amount in a document's own currency: a string with exactly its decimals ("1234.50"
+# USD, "1235" JPY, "12.345" BHD), written by ``amount_out`` with the document's currency.
+Amount = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d+(\.\d{2,3})?$", "examples": ["1234.50", "1235"]}
+    ),
+]
+
+
+def amount_out(value: Decimal, currency: str) -> str:
+    return str(money.to_api(value, currency))
+
+
+def rate_out(rate: Decimal | None) -> str | None:
+    """An exchange rate, or None where none was applied (``money.rate_to_api``)."""
+    return None if rate is None else money.rate_to_api(rate)
+
+
 QuantityOut = Annotated[
     Decimal,
     PlainSerializer(money.quantity_to_api, return_type=str),
