@@ -254,6 +254,22 @@ def new_client(app):
     return app.test_client
 
 
+@pytest.fixture
+def empty_app(empty_database_url):
+    """The application on a database that has no tables yet (``init-db``, migrations)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """``database_for(name)`` gives a new empty database of the kind under test (``--db``),

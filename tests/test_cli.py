@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from procure import create_app
 from procure.db import MIGRATIONS_DIR
 from procure.demo import DEMO_PASSWORD, PEOPLE
 from procure.extensions import db as _db
@@ -33,22 +32,6 @@ def create_user(runner, email="cli@example.org", *extra, password="a long cli pa
 
 
 # init-db ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_app(empty_database_url):
-    """The application on a database that has no tables yet."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
 
 
 def test_init_db_builds_the_schema_and_is_idempotent(empty_app):

@@ -6,29 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from procure import create_app
 from procure.db import MIGRATIONS_DIR, write_intent
 from procure.extensions import db as _db
 from procure.models import PurchaseRequest
-
-
-@pytest.fixture
-def empty_app(empty_database_url):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
 
 
 def test_amounts_read_the_same_and_the_past_is_frozen_at_rate_one(empty_app):
