@@ -10,6 +10,11 @@ by appending the events still owed to the documents already written, so the data
 it leaves is consistent and verifies; only a run killed outright leaves the newest
 documents without their last events.
 
+About a fifth of the requests, with their quotes, orders and some contracts, are in
+the two foreign currencies the demo enables (EUR and GBP beside USD), converted at a
+rate for every weekday of the history, frozen where the services freeze it
+(``exchange.py``).
+
 Not generated: notifications (the outbox would hold millions of e-mails long since
 sent), delegations, vendor compliance documents, API tokens and sessions. Issued
 purchase orders have no PDF of their own: each points to one stored placeholder PDF
