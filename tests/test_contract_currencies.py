@@ -9,11 +9,12 @@ import io
 import re
 from decimal import Decimal
 
+import icalendar
 import pypdf
 import pytest
 
 from procure import currencies, errors, rates
-from procure.contracts import document, estimates, services
+from procure.contracts import calendar, document, estimates, services
 from procure.models import BillingPeriod, Contract
 
 TODAY = dt.date.today()
@@ -196,6 +197,18 @@ def test_the_calendar_shows_estimates(client, auth, make, db, people, euros):
     assert euro.number in page and dollar.number in page
     assert "€12,000.00 for the term ≈ $13,200.00 at today's rate" in page
     assert "$500.00 for the term" in page and page.count("≈ $") == 2  # notice and end
+
+
+def test_the_calendar_feed_gives_the_value_and_its_estimate(client, make, db, people, euros):
+    file(make, db, people, end_date=TODAY + dt.timedelta(days=90))
+    token = calendar.issue_feed_token(people["owner"])
+    db.session.commit()
+    feed = icalendar.Calendar.from_ical(client.get(f"/contracts/calendar.ics?token={token}").data)
+    descriptions = {str(event["description"]) for event in feed.walk("VEVENT")}
+    assert descriptions and all(
+        "Value for the term: €12,000.00 (≈ $13,200.00 at today's rate, an estimate)." in text
+        for text in descriptions
+    ), descriptions
 
 
 def test_the_form_offers_the_enabled_currencies(client, auth, make, db, people, euros):

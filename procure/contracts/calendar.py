@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..extensions import db
-from ..models import CalendarFeed, ContractStatus, User, utcnow
+from ..models import CalendarFeed, Contract, ContractStatus, User, utcnow
+from ..money import format_money
 from ..security import external_url
 from . import dates, document, estimates, services
 
@@ -134,6 +135,16 @@ def feed_owner(token: str) -> User | None:
 # The feed itself ---------------------------------------------------------------------------
 
 
+def _value_words(contract: Contract, book: estimates.RateBook) -> str:
+    """The term's value, and a foreign one's estimate in the base at today's rate."""
+    value = format_money(contract.value, contract.currency)
+    estimate = book.foreign_estimate(contract.value, contract.currency)
+    if estimate is None:
+        return f"Value for the term: {value}."
+    base = format_money(estimate.amount_base, estimate.currency)
+    return f"Value for the term: {value} (≈ {base} at today's rate, an estimate)."
+
+
 def ical(user: User) -> bytes:
     """``user``'s deadlines from a month ago to two years ahead, as iCalendar."""
     today = dt.date.today()
@@ -142,6 +153,7 @@ def ical(user: User) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "Procure contract deadlines")
     stamp = dt.datetime.now(dt.UTC)
+    book = estimates.RateBook()
     for event in events(user, today - dt.timedelta(days=31), dates.add_months(today, 24)):
         contract = event["contract"]
         item = icalendar.Event()
@@ -152,7 +164,11 @@ def ical(user: User) -> bytes:
         item.add("dtend", event["day"] + dt.timedelta(days=1))
         label = "Notice deadline" if kind == "notice" else "Contract ends"
         item.add("summary", f"{label}: {contract.number} {contract.title}")
-        item.add("description", f"{contract.vendor.name}. {document.renewal_clause(contract)}")
+        item.add(
+            "description",
+            f"{contract.vendor.name}. {document.renewal_clause(contract)} "
+            f"{_value_words(contract, book)}",
+        )
         item.add("url", external_url("contracts.detail", contract_id=contract.id))
         cal.add_component(item)
     return cal.to_ical()
