@@ -8,8 +8,8 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``dashboard.png``, ``request.png``, ``approvals.png``, ``new-request.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
-``admin-organisation.png``, ``login-sso.png`` and ``admin-sign-in.png`` into
-``docs/images/``.
+``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
+``comparison-currencies.png`` and ``rates.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -41,6 +41,7 @@ LOCALE = "en-US"  # the new-request form formats its live total in the browser's
 REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
 RFQ_TITLE = "Backup storage expansion"  # the demo's open RFQ, three quotes to compare
 ORDER_TITLE = "Docking stations for hot desks"  # an issued order of the demo
+CURRENCIES_TITLE = "Rack servers for the Frankfurt office"  # quoted in USD, EUR and GBP
 
 # More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
 # demo): title, requester, lines (description, quantity, unit price, category).
@@ -199,6 +200,12 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     shoot(vendor, out / "vendor-quote.png")
     vendor.close()
 
+    # The same comparison across currencies: each quote in its own, ranked in dollars.
+    page.goto(server.url + "/rfqs?status=open")
+    page.get_by_role("row", name=CURRENCIES_TITLE).get_by_role("link").first.click()
+    expect(page.locator(".ranking-item")).to_have_count(3)
+    shoot(page, out / "comparison-currencies.png")
+
     page.goto(server.url + "/orders/?status=issued")
     page.get_by_role("row", name=ORDER_TITLE).get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("PO-")
@@ -211,6 +218,8 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
 
     # Finance's spend report by category: the stacked bars and the table under them.
     sign_in(page, server, "fiona@example.org")
+    page.goto(server.url + "/rates")
+    shoot(page, out / "rates.png")
     page.goto(server.url + "/reports/spend?by=category")
     expect(page.locator("svg#spend-chart")).to_be_visible()
     shoot(page, out / "report-spend.png")
