@@ -237,7 +237,7 @@ def test_a_provider_that_cannot_be_reached_gives_a_page_not_an_error(app, client
     with settings(app, procure_settings(unreachable)):
         response = client.get("/login/oidc")
     assert response.status_code == 502
-    assert "<h1 class=\"h4 mb-3\">Sign-in unavailable</h1>" in response.text
+    assert '<h1 class="h4 mb-3">Sign-in unavailable</h1>' in response.text
     assert "The company sign-in service cannot be used just now" in response.text
 
 
