@@ -37,10 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness  # noqa: E402
 from bench.harness import BenchError  # noqa: E402
+from procure.money import Money  # noqa: E402
 
 RELIABILITY_DOC = harness.ROOT / "docs" / "reliability.md"
 WINDOW = 2.0  # seconds either side of a fault within which answers may fail
 CATEGORIES = ["hardware", "software", "services"]
+MONEY_SCALE = Money.scale  # the money columns hold 10**-MONEY_SCALE units
 
 
 @dataclasses.dataclass
@@ -224,7 +226,8 @@ def check_database(database: str, calls: list[Call]) -> dict[str, list[str]]:
                     problems["acknowledged creation missing"].append(c.answer["number"])
                 elif [line[0] for line in lines] != [x["description"] for x in c.sent["lines"]]:
                     problems["acknowledged creation without its lines"].append(c.answer["number"])
-                elif found[0][1] != round(Decimal(c.answer["total"]) * 100):  # cents
+                # The money columns hold thousandths of the currency.
+                elif found[0][1] != round(Decimal(c.answer["total"]).scaleb(MONEY_SCALE)):
                     problems["acknowledged total differs"].append(
                         f"{c.answer['number']}: {found[0][1]} != {c.answer['total']}"
                     )
