@@ -102,6 +102,9 @@ ADMIN_PAGES = [
     "/admin/organisation",
     "/admin/sign-in",
     "/admin/scim",
+    "/admin/currencies",
+    "/rates",
+    "/rates?currency=EUR",
 ]
 
 
