@@ -35,6 +35,7 @@ from werkzeug.datastructures import FileStorage
 
 from .. import access, currencies, rates
 from ..errors import ValidationError
+from ..imports import ImportRefused, Problem
 from ..models import User
 
 PLAIN_HEADER = ["date", "currency", "rate"]
@@ -51,28 +52,6 @@ class Row:
     currency: str
     day: dt.date
     rate: Decimal
-
-
-@dataclasses.dataclass
-class Problem:
-    line: int
-    messages: list[str]
-
-    def __str__(self) -> str:
-        return f"line {self.line}: " + "; ".join(self.messages)
-
-
-class ImportRefused(ValidationError):
-    """The file is refused; ``problems`` says which lines are wrong and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        count = len(problems)
-        super().__init__(
-            f"Nothing was imported: {count} line{'s need' if count != 1 else ' needs'} "
-            "correcting first.",
-            fields={"file": [str(problem) for problem in problems]},
-        )
-        self.problems = problems
 
 
 @dataclasses.dataclass(frozen=True)

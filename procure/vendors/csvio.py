@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..imports import ImportRefused, Problem
 from ..models import User, Vendor
 from ..reference import category_names
 from . import services
@@ -68,28 +69,6 @@ CONTACT_FIELDS = {
 class Row:
     line: int
     data: services.VendorData
-
-
-@dataclasses.dataclass
-class Problem:
-    line: int
-    messages: list[str]
-
-    def __str__(self) -> str:
-        return f"line {self.line}: " + "; ".join(self.messages)
-
-
-class ImportRefused(ValidationError):
-    """The file is refused; ``problems`` says which lines are wrong and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        count = len(problems)
-        super().__init__(
-            f"Nothing was imported: {count} line{'s' if count != 1 else ''} "
-            "need correcting first.",
-            fields={"file": [str(problem) for problem in problems]},
-        )
-        self.problems = problems
 
 
 # Writing -------------------------------------------------------------------------------
