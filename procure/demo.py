@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import attachments, delegation, demo_currencies, organisation, reference, settings
+from . import delegation, demo_currencies, organisation, reference, settings
 from .admin import services as admin_services
 from .auth.services import find_user_by_email
 from .budgets import services as budgets
@@ -32,9 +32,8 @@ from .orders import services as orders
 from .purchasing import services as purchasing
 from .purchasing.services import LineData
 from .sourcing import services as sourcing
-from .vendors import services as vendors
+from .vendors.demo import insured_vendor
 from .vendors.demo import seed_vendors as seed_demo_vendors
-from .vendors.demo import tiny_pdf
 
 DEMO_PASSWORD = "procure-demo"  # noqa: S105 -- printed for the demo, by design
 
@@ -381,29 +380,7 @@ def seed_sourcing() -> None:
         return
     today = utcnow_date()
     for name, categories, rating, email, address in EXTRA_VENDORS:
-        if vendors.name_taken(name) is not None:
-            continue
-        vendor = vendors.create_vendor(
-            vendors.VendorData(
-                name=name, categories=categories, rating=rating, email=email, address=address
-            ),
-            actor=buyer,
-        )
-        stored = attachments.store_bytes(
-            tiny_pdf("Insurance certificate", f"Issued to {name}", "Demo document."),
-            f"{name.lower().replace(' ', '-')}-insurance.pdf",
-            "application/pdf",
-            user=buyer,
-        )
-        vendors.file_document(
-            vendor,
-            stored,
-            kind="insurance",
-            title="Insurance certificate",
-            expires_on=today + dt.timedelta(days=365),
-            actor=buyer,
-        )
-        vendors.act(vendor, "approve", actor=buyer)
+        insured_vendor(buyer, name, categories, rating, email, address)
 
     by_name = {v.name: v for v in db.session.scalars(sa.select(Vendor))}
     northwind, coho, woodgrove = (

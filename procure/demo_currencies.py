@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import attachments, currencies, rates
+from . import currencies, rates
 from .auth.services import find_user_by_email
 from .contracts import services as contracts
 from .extensions import db
@@ -25,8 +25,7 @@ from .models import Contract, ExchangeRate, PurchaseRequest, User, Vendor, utcno
 from .orders import services as orders
 from .purchasing import services as purchasing
 from .sourcing import services as sourcing
-from .vendors import services as vendors
-from .vendors.demo import tiny_pdf
+from .vendors.demo import insured_vendor
 
 # What one unit was worth in US dollars, around the demo's days: the middle of the
 # daily rates. The demo enables the first two of these that are not the base.
@@ -110,37 +109,6 @@ def seed_rates(today: dt.date | None = None) -> int:
 
 
 # Vendors, the RFQ in three currencies and the order in euros ---------------------------------
-
-
-def _foreign_vendor(
-    buyer: User, name: str, categories: list[str], rating: int, email: str, address: str
-) -> Vendor:
-    """An approved vendor with the insurance certificate the demo requires."""
-    found = vendors.name_taken(name)
-    if found is not None:
-        return found
-    vendor = vendors.create_vendor(
-        vendors.VendorData(
-            name=name, categories=categories, rating=rating, email=email, address=address
-        ),
-        actor=buyer,
-    )
-    stored = attachments.store_bytes(
-        tiny_pdf("Insurance certificate", f"Issued to {name}", "Demo document."),
-        f"{name.lower().replace(' ', '-')}-insurance.pdf",
-        "application/pdf",
-        user=buyer,
-    )
-    vendors.file_document(
-        vendor,
-        stored,
-        kind="insurance",
-        title="Insurance certificate",
-        expires_on=utcnow().date() + dt.timedelta(days=365),
-        actor=buyer,
-    )
-    vendors.act(vendor, "approve", actor=buyer)
-    return vendor
 
 
 def _approved_request(title: str, email: str, lines: list[tuple[str, str, str]]):
@@ -318,6 +286,6 @@ def seed_all() -> None:
     for (name, categories, rating, email, address), code in zip(
         FOREIGN_VENDORS, foreign_currencies(), strict=True
     ):
-        by_currency[code] = _foreign_vendor(buyer, name, categories, rating, email, address)
+        by_currency[code] = insured_vendor(buyer, name, categories, rating, email, address)
     seed_sourcing(buyer, by_currency)
     seed_contract(buyer, by_currency[foreign_currencies()[0]])

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from .. import attachments, settings
 from ..auth.services import find_user_by_email
 from ..extensions import db
-from ..models import Setting, User, Vendor
+from ..models import Setting, User, Vendor, utcnow
 from ..money import format_date
 from . import services
 
@@ -259,3 +259,34 @@ def seed_vendors(actor: User | None = None) -> None:
                 "block": "Invoices for services never delivered.",
             }.get(action, "")
             services.act(vendor, action, actor=actor, comment=comment)
+
+
+def insured_vendor(
+    buyer: User, name: str, categories: list[str], rating: int, email: str, address: str
+) -> Vendor:
+    """An approved vendor with the insurance certificate the demo requires."""
+    found = services.name_taken(name)
+    if found is not None:
+        return found
+    vendor = services.create_vendor(
+        services.VendorData(
+            name=name, categories=categories, rating=rating, email=email, address=address
+        ),
+        actor=buyer,
+    )
+    stored = attachments.store_bytes(
+        tiny_pdf("Insurance certificate", f"Issued to {name}", "Demo document."),
+        f"{name.lower().replace(' ', '-')}-insurance.pdf",
+        "application/pdf",
+        user=buyer,
+    )
+    services.file_document(
+        vendor,
+        stored,
+        kind="insurance",
+        title="Insurance certificate",
+        expires_on=utcnow().date() + dt.timedelta(days=365),
+        actor=buyer,
+    )
+    services.act(vendor, "approve", actor=buyer)
+    return vendor
