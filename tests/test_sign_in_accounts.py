@@ -223,28 +223,29 @@ def test_a_group_on_the_page_may_be_a_directory_name_with_commas(db, groups_mapp
     assert pairs == (("cn=buyers,ou=groups,dc=example,dc=org", Role.PROCUREMENT),)
 
 
+def submitted_request(db, requester: User, description: str, quantity: str, price: str):
+    """A one-line hardware request filed and submitted by ``requester``, committed."""
+    line = purchasing.LineData(
+        description=description,
+        quantity=Decimal(quantity),
+        unit_price=Decimal(price),
+        category="hardware",
+    )
+    pr = purchasing.create_request(
+        purchasing.RequestData(title=description, lines=[line]), actor=requester
+    )
+    purchasing.submit(pr, actor=requester)
+    db.session.commit()
+    return pr
+
+
 def test_a_provisioned_approver_still_cannot_approve_their_own_request(db, make, groups_mapping):
     user = provision(claims(groups=("procure-approvers",), department="IT"))
     colleague = provision(
         claims("sub-2", email="ada@example.org", groups=("procure-approvers",), department="IT")
     )
     db.session.commit()
-    pr = purchasing.create_request(
-        purchasing.RequestData(
-            title="Docking stations",
-            lines=[
-                purchasing.LineData(
-                    description="Dock",
-                    quantity=Decimal("2"),
-                    unit_price=Decimal("150"),
-                    category="hardware",
-                )
-            ],
-        ),
-        actor=user,
-    )
-    purchasing.submit(pr, actor=user)
-    db.session.commit()
+    pr = submitted_request(db, user, "Dock", "2", "150")
 
     assert pr.pending_step.name == "department"
     assert may_decide(user, pr) == "You filed this request, so you cannot decide on it."
@@ -392,22 +393,7 @@ def test_an_approver_from_the_provider_delegates_as_any_approver(db, make, group
         claims("ops", email="olga@example.org", groups=("procure-approvers",), department="OPS")
     )
     requester = make.user(["requester"], department="IT")
-    pr = purchasing.create_request(
-        purchasing.RequestData(
-            title="Monitors",
-            lines=[
-                purchasing.LineData(
-                    description="27-inch monitor",
-                    quantity=Decimal("3"),
-                    unit_price=Decimal("240"),
-                    category="hardware",
-                )
-            ],
-        ),
-        actor=requester,
-    )
-    purchasing.submit(pr, actor=requester)
-    db.session.commit()
+    pr = submitted_request(db, requester, "27-inch monitor", "3", "240")
     assert may_decide(ops_approver, pr) is not None
 
     today = delegation.today()
