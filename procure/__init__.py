@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from .contracts import bp as contracts_bp
     from .exchange import bp as exchange_bp
     from .extensions import csrf
+    from .invoices import bp as invoices_bp
     from .main import bp as main_bp
     from .orders import bp as orders_bp
     from .purchasing import bp as purchasing_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(exchange_bp)
+    app.register_blueprint(invoices_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)
@@ -180,9 +182,10 @@ def register_templates(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
-    from . import notifications
+    from . import invoices, notifications
 
     notifications.init_app(app)
+    invoices.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -28,6 +28,7 @@ from .models import (
     ApprovalStep,
     Budget,
     Contract,
+    Invoice,
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
@@ -144,6 +145,27 @@ def _contract_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.where(Contract.owner_id == user.id)
 
 
+# Vendor invoices: finance, procurement and admin; the requester of the order's request
+# sees them too (a quantity exception is theirs to resolve).
+INVOICE_READERS = (Role.FINANCE, Role.PROCUREMENT, Role.ADMIN)
+INVOICE_BOOKERS = (Role.FINANCE, Role.PROCUREMENT)
+
+
+def _invoice_can_see(user: User, invoice: Invoice) -> bool:
+    return user.has_role(*INVOICE_READERS) or invoice.order.request.requester_id == user.id
+
+
+def _invoice_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*INVOICE_READERS):
+        return query
+    own_orders = (
+        sa.select(PurchaseOrder.id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(PurchaseRequest.requester_id == user.id)
+    )
+    return query.where(Invoice.order_id.in_(own_orders))
+
+
 def _everyone(_user: User, _doc: Any) -> bool:
     return True
 
@@ -182,6 +204,7 @@ DOCUMENTS: dict[type, Rules] = {
     ),
     Contract: Rules("contract", _contract_can_see, _holds(Role.PROCUREMENT), _contract_scope),
     Budget: Rules("budget", _budget_can_see, _holds(Role.FINANCE), _budget_scope),
+    Invoice: Rules("invoice", _invoice_can_see, _holds(*INVOICE_BOOKERS), _invoice_scope),
 }
 
 # What is not one document: who may, by role.
@@ -201,6 +224,11 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     "see_all_budgets": BUDGET_MANAGERS,
     # Exchange rates: finance records them (admin too, who enables the currencies).
     "record_rates": (Role.FINANCE, Role.ADMIN),
+    # Vendor invoices: finance and procurement enter them; finance pays them; the
+    # accounts-payable reports are finance's (and admin's).
+    "enter_invoices": INVOICE_BOOKERS,
+    "pay_invoices": (Role.FINANCE,),
+    "read_payables": (Role.FINANCE, Role.ADMIN),
 }
 
 

@@ -44,6 +44,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "receive": ("Received", "success"),
     "revise": ("Revised", "warning"),
     "reverse_receipt": ("Receipt reversed", "warning"),
+    "settle": ("Closed: received and invoiced in full", "success"),
     # Vendors
     "suspend": ("Suspended", "warning"),
     "reinstate": ("Reinstated", "success"),
@@ -58,6 +59,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "expire": ("Expired", "warning"),
     "attach_signed_copy": ("Signed copy attached", "default"),
     # Invoices
+    "match": ("Matched again after a receipt", "default"),
     "resolve": ("Exceptions resolved", "default"),
     "release": ("Released from hold", "warning"),
     "pay": ("Paid", "success"),

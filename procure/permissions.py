@@ -14,7 +14,15 @@ import sqlalchemy as sa
 
 from .delegation import CACHE_KEY, delegators_of
 from .extensions import db
-from .models import ApprovalStep, PurchaseRequest, Role, User, UserRole
+from .models import (
+    ApprovalStep,
+    ExceptionKind,
+    Invoice,
+    PurchaseRequest,
+    Role,
+    User,
+    UserRole,
+)
 
 Reason = str | None
 
@@ -105,6 +113,70 @@ def may_decide(actor: User, pr: PurchaseRequest) -> Reason:
 def procurement(actor: User, _doc: object) -> Reason:
     if Role.PROCUREMENT not in actor.roles:
         return "Only procurement may do this."
+    return None
+
+
+def finance(actor: User, _doc: object) -> Reason:
+    if Role.FINANCE not in actor.roles:
+        return "Only finance may do this."
+    return None
+
+
+def books_invoices(actor: User, _doc: object) -> Reason:
+    """Finance and procurement enter, cancel and reject vendor invoices."""
+    if not actor.has_role(Role.FINANCE, Role.PROCUREMENT):
+        return "Only finance or procurement may do this."
+    return None
+
+
+def may_approve_invoice(actor: User, invoice: Invoice) -> Reason:
+    """Finance approves (or releases) an invoice; never whoever entered it."""
+    reason = finance(actor, invoice)
+    if reason is None and invoice.entered_by_id == actor.id:
+        return "You entered this invoice, so you cannot approve it."
+    return reason
+
+
+def resolvable_kinds(actor: User, invoice: Invoice) -> set[ExceptionKind]:
+    """The kinds of exception ``actor`` may resolve on ``invoice``: procurement price,
+    total and over-the-order ones; the order's requester or procurement quantity ones;
+    finance or procurement a possible duplicate."""
+    kinds: set[ExceptionKind] = set()
+    if Role.PROCUREMENT in actor.roles:
+        kinds |= {ExceptionKind.PRICE, ExceptionKind.TOTAL, ExceptionKind.OVER_ORDER}
+        kinds |= {ExceptionKind.QUANTITY, ExceptionKind.POSSIBLE_DUPLICATE}
+    if invoice.order.request.requester_id == actor.id:
+        kinds.add(ExceptionKind.QUANTITY)
+    if Role.FINANCE in actor.roles:
+        kinds.add(ExceptionKind.POSSIBLE_DUPLICATE)
+    return kinds
+
+
+def _resolves_any(actor: User, invoice: Invoice, exceptions: list) -> Reason:
+    if any(e.kind in resolvable_kinds(actor, invoice) for e in exceptions):
+        return None
+    return (
+        "Procurement resolves price and total exceptions; the requester or procurement "
+        "a quantity exception."
+    )
+
+
+def may_resolve(actor: User, invoice: Invoice) -> Reason:
+    """Whether an open exception of the invoice is ``actor``'s to resolve."""
+    return _resolves_any(actor, invoice, invoice.open_exceptions)
+
+
+def resolves_exceptions(actor: User, invoice: Invoice) -> Reason:
+    """The ``resolve`` transition's check: applied once the actor has marked their
+    exceptions resolved, it counts those too (:func:`may_resolve` is the one to offer
+    the action by)."""
+    mine = [e for e in invoice.exceptions if e.resolved_at is None or e.resolved_by_id == actor.id]
+    return _resolves_any(actor, invoice, mine)
+
+
+def follows(_actor: User | None, _doc: object) -> Reason:
+    """A transition that follows another change (a receipt matches held invoices again,
+    the last invoice approved closes the order): whoever made that change."""
     return None
 
 

@@ -31,6 +31,20 @@ DEFAULTS: dict[str, Any] = {
     # where the department comes from, linking by e-mail. None until admin saves the page:
     # then PROCURE_GROUP_ROLES and PROCURE_DEPARTMENT_ATTRIBUTE say it.
     "signin.mapping": None,
+    # Invoice matching (invoices/matching.py): a unit price or a total may exceed the
+    # order's by the lesser of this percent and this amount (in the base currency).
+    "invoices.price_tolerance_percent": "2",
+    "invoices.price_tolerance_amount": "5.00",
+    # Categories matched two-way (invoiced ≤ ordered): services and licences are not
+    # received at a loading dock. The others are matched three-way (invoiced ≤ received).
+    "invoices.two_way_categories": [
+        "software",
+        "licence",
+        "cloud",
+        "services",
+        "maintenance",
+        "telecom",
+    ],
     # Currencies documents may be in besides the base (currencies.py): ISO 4217 codes.
     "currencies.enabled": [],
     # The buying organisation's details (organisation.py): empty until admin sets them.

@@ -16,7 +16,6 @@ No Flask here: the tables are plain data that tests walk exhaustively.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
@@ -28,10 +27,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
+from .machines import Machine, Transition
 from .models import (
     OPEN_STEP_STATUSES,
     ApprovalStep,
     ContractStatus,
+    Invoice,
+    InvoiceStatus,
     OrderStatus,
     PurchaseOrder,
     PurchaseRequest,
@@ -43,33 +45,7 @@ from .models import (
     utcnow,
 )
 
-Who = Callable[[User, Any], str | None]
-Target = enum.Enum | Callable[[Any], enum.Enum]
 StepMove = tuple[ApprovalStep, "StepAction"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Transition:
-    target: Target
-    who: Who
-    # Extra condition on the document; returns the reason it does not hold.
-    guard: Callable[[Any], str | None] | None = None
-
-    def resolve(self, doc: Any) -> enum.Enum:
-        return self.target(doc) if callable(self.target) else self.target
-
-
-@dataclasses.dataclass(frozen=True)
-class Machine:
-    entity: str  # the audit log's entity name
-    actions: type[enum.Enum]
-    table: Mapping[tuple[enum.Enum, enum.Enum], Transition]
-    # What an action does to the document's approval steps: (step, step action) pairs,
-    # each a move of the STEP table.
-    steps: Callable[[Any, enum.Enum], list[StepMove]] | None = None
-
-    def transition(self, state: enum.Enum, action: enum.Enum) -> Transition | None:
-        return self.table.get((state, action))
 
 
 # Listeners run after a transition is applied, in the same transaction
@@ -252,6 +228,7 @@ class RequestAction(enum.StrEnum):
     ORDER = "order"  # its purchase order was issued
     REOPEN = "reopen"  # its purchase order was cancelled: it can be sourced again
     CLOSE = "close"  # its purchase order was closed
+    SETTLE = "settle"  # its order was received in full and invoiced, and so closed
 
 
 def _after_approval(pr: PurchaseRequest) -> RequestStatus:
@@ -298,6 +275,7 @@ REQUEST = Machine(
         (S.APPROVED, A.ORDER): Transition(S.ORDERED, permissions.procurement),
         (S.ORDERED, A.REOPEN): Transition(S.APPROVED, permissions.procurement),
         (S.ORDERED, A.CLOSE): Transition(S.CLOSED, permissions.procurement),
+        (S.ORDERED, A.SETTLE): Transition(S.CLOSED, permissions.system),
     },
 )
 
@@ -364,6 +342,9 @@ class OrderAction(enum.StrEnum):
     RECEIVE = "receive"
     CLOSE = "close"
     CANCEL = "cancel"
+    # Received in full and every quantity invoiced and approved: the order closes by
+    # itself, after the approval (or the receipt) that completed it.
+    SETTLE = "settle"
 
 
 def _after_receipt(order: PurchaseOrder) -> OrderStatus:
@@ -383,10 +364,58 @@ ORDER = Machine(
         (O.ISSUED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
         (O.PARTIALLY_RECEIVED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
         (O.RECEIVED, OA.CLOSE): Transition(O.CLOSED, permissions.procurement),
+        (O.RECEIVED, OA.SETTLE): Transition(O.CLOSED, permissions.system),
         (O.DRAFT, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
         (O.ISSUED, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
     },
 )
+
+
+# Vendor invoices -----------------------------------------------------------------------
+
+
+class InvoiceAction(enum.StrEnum):
+    SUBMIT = "submit"  # matched against the order and its receipts (again, from on hold)
+    RESOLVE = "resolve"  # exceptions resolved with a reason; matched again
+    MATCH = "match"  # matched again because a receipt changed the picture
+    RELEASE = "release"  # finance approves past open exceptions, with a justification
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    PAY = "pay"
+
+
+def _after_matching(invoice: Invoice) -> InvoiceStatus:
+    """Matching has just run: any exception still open holds the invoice."""
+    return InvoiceStatus.ON_HOLD if invoice.open_exceptions else InvoiceStatus.MATCHED
+
+
+I = InvoiceStatus  # noqa: E741
+IA = InvoiceAction
+
+INVOICE = Machine(
+    entity="invoice",
+    actions=InvoiceAction,
+    table={
+        (I.DRAFT, IA.SUBMIT): Transition(_after_matching, permissions.books_invoices),
+        (I.ON_HOLD, IA.SUBMIT): Transition(_after_matching, permissions.books_invoices),
+        (I.ON_HOLD, IA.RESOLVE): Transition(_after_matching, permissions.resolves_exceptions),
+        (I.ON_HOLD, IA.MATCH): Transition(_after_matching, permissions.follows),
+        (I.MATCHED, IA.MATCH): Transition(_after_matching, permissions.follows),
+        (I.ON_HOLD, IA.RELEASE): Transition(I.APPROVED, permissions.may_approve_invoice),
+        (I.MATCHED, IA.APPROVE): Transition(I.APPROVED, permissions.may_approve_invoice),
+        (I.DRAFT, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
+        (I.MATCHED, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
+        (I.ON_HOLD, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
+        (I.DRAFT, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
+        (I.MATCHED, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
+        (I.ON_HOLD, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
+        (I.APPROVED, IA.PAY): Transition(I.PAID, permissions.finance),
+    },
+)
+
+# What people do to an invoice; ``match`` follows a receipt.
+INVOICE_USER_ACTIONS = tuple(action for action in InvoiceAction if action != IA.MATCH)
 
 
 # Contracts ----------------------------------------------------------------------------
@@ -414,31 +443,3 @@ CONTRACT = Machine(
         (C.ACTIVE, CA.AUTO_RENEW): Transition(C.ACTIVE, permissions.system),
     },
 )
-
-
-__all__ = [
-    "CONTRACT",
-    "ORDER",
-    "REQUEST",
-    "RFQ",
-    "STEP",
-    "VENDOR",
-    "ContractAction",
-    "OrderAction",
-    "RfqAction",
-    "VendorAction",
-    "REQUEST_USER_ACTIONS",
-    "Conflict",
-    "Forbidden",
-    "InvalidTransition",
-    "Machine",
-    "RequestAction",
-    "StepAction",
-    "Transition",
-    "allowed_actions",
-    "apply",
-    "check",
-    "check_version",
-    "on_transition",
-    "step_target",
-]

@@ -8,14 +8,20 @@ from procure.orders import services as orders
 from procure.sourcing import services as sourcing
 
 
-def issued_order(make, *, title_lines=(("Laptop", "2", "1000.00"), ("Dock", "3", "150.00"))):
+def issued_order(
+    make,
+    *,
+    title_lines=(("Laptop", "2", "1000.00"), ("Dock", "3", "150.00")),
+    category="hardware",
+    buyer=None,
+):
     """An approved request, sourced from one quote, awarded and issued: the order
     has its PDF stored under the attachments folder and its hash recorded."""
     requester = make.user(["requester"], department="IT")
     approver = make.user(["approver"], department="IT")
-    buyer = make.user(["procurement"], department="PROC")
-    pr = make.approved_request(requester, approver, lines=title_lines)
-    vendor = make.vendor(email="orders@vendor.example")
+    buyer = buyer or make.user(["procurement"], department="PROC")
+    pr = make.approved_request(requester, approver, lines=title_lines, category=category)
+    vendor = make.vendor(email="orders@vendor.example", categories=(category,))
     later = dt.date.today() + dt.timedelta(days=30)
     rfq = sourcing.create_rfq(
         sourcing.RfqData(request_id=pr.id, vendor_ids=[vendor.id], due_date=later),

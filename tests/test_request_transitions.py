@@ -93,7 +93,11 @@ EXPECTED: dict[str, dict[RequestAction, tuple[str, RequestStatus]]] = {
     "approved": {A.CANCEL: ("owner", S.CANCELLED), A.ORDER: ("procurement", S.ORDERED)},
     "rejected": {},
     "cancelled": {},
-    "ordered": {A.REOPEN: ("procurement", S.APPROVED), A.CLOSE: ("procurement", S.CLOSED)},
+    "ordered": {
+        A.REOPEN: ("procurement", S.APPROVED),
+        A.CLOSE: ("procurement", S.CLOSED),
+        A.SETTLE: ("nobody: Procure itself", S.CLOSED),  # its order received and invoiced
+    },
     "closed": {},
 }
 

@@ -20,6 +20,14 @@ from .core import (
     Setting,
 )
 from .identity import ExternalIdentity, SignInNonce
+from .invoices import (
+    ExceptionKind,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    InvoiceSource,
+    InvoiceStatus,
+)
 from .purchasing import (
     OPEN_STEP_STATUSES,
     ApprovalReminder,
@@ -64,6 +72,12 @@ from .vendors import (
 )
 
 __all__ = [
+    "ExceptionKind",
+    "Invoice",
+    "InvoiceException",
+    "InvoiceLine",
+    "InvoiceSource",
+    "InvoiceStatus",
     "BillingPeriod",
     "CalendarFeed",
     "Contract",

@@ -241,6 +241,10 @@ class PurchaseOrder(db.Model):
     closed_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
     reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # The vendor's private link to send invoices for this order (invoices/links.py): a
+    # random value the token is derived from, and the token's hash, looked up.
+    invoice_link_nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    invoice_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     version: Mapped[int] = mapped_column(default=1)
 
     request: Mapped[PurchaseRequest] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,1 @@
+"""The invoice pages: /invoices, /invoices/<id>."""
