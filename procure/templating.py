@@ -36,6 +36,7 @@ NAVIGATION = [
     NavItem("Vendors", "vendors.index"),
     NavItem("RFQs", "sourcing.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem("Orders", "orders.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
+    NavItem("Invoices", "invoices.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem(
         "Contracts", "contracts.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})
     ),
