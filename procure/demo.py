@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import delegation, demo_currencies, organisation, reference, settings
+from . import delegation, demo_currencies, demo_invoices, organisation, reference, settings
 from .admin import services as admin_services
 from .auth.services import find_user_by_email
 from .budgets import services as budgets
@@ -498,8 +498,7 @@ def seed_sourcing() -> None:
                 actor=buyer,
                 note="Filters back-ordered.",
             )
-        if outcome == "closed":
-            orders.close(order, actor=buyer, comment="Delivered and invoiced.")
+        # "closed": received here; its invoices close it (demo_invoices.py).
 
 
 def utcnow_date():
@@ -663,5 +662,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     seed_sourcing()
     seed_contracts()
     demo_currencies.seed_all()
+    demo_invoices.seed()
     seed_notifications()
     return logins

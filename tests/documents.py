@@ -14,6 +14,7 @@ def issued_order(
     title_lines=(("Laptop", "2", "1000.00"), ("Dock", "3", "150.00")),
     category="hardware",
     buyer=None,
+    currency=None,
 ):
     """An approved request, sourced from one quote, awarded and issued: the order
     has its PDF stored under the attachments folder and its hash recorded."""
@@ -35,6 +36,7 @@ def issued_order(
             valid_until=later,
             lead_time_days=5,
             payment_terms="30 days net",
+            currency=currency,
             lines=[
                 sourcing.QuoteLineData(
                     description=line.description,

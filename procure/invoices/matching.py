@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import settings
+from .. import currencies, settings
 from ..extensions import db
 from ..models import (
     ExceptionKind,
@@ -95,7 +95,10 @@ def tolerance(expected: Decimal, invoice: Invoice) -> Decimal:
 def tolerance_words() -> str:
     percent = Decimal(str(settings.get("invoices.price_tolerance_percent"))).normalize()
     absolute = Decimal(str(settings.get("invoices.price_tolerance_amount")))
-    return f"tolerance: {percent:f} % or {absolute}, whichever is less"
+    return (
+        f"tolerance: {percent:f} % or {format_money(absolute, currencies.base())}, "
+        "whichever is less"
+    )
 
 
 def invoiced_elsewhere(invoice: Invoice) -> dict[int, Decimal]:
@@ -175,11 +178,14 @@ def findings(invoice: Invoice) -> list[Finding]:
                 )
             )
     if not credit:
-        found += _whole_invoice_findings(invoice)
+        priced = {f.line.id for f in found if f.kind == ExceptionKind.PRICE and f.line}
+        found += _whole_invoice_findings(invoice, priced)
     return found
 
 
-def _whole_invoice_findings(invoice: Invoice) -> list[Finding]:
+def _whole_invoice_findings(invoice: Invoice, priced: set[int]) -> list[Finding]:
+    """The total (beyond what the price exceptions already name), over the order, and
+    a possible duplicate."""
     found: list[Finding] = []
     order = invoice.order
     money = lambda value: format_money(value, invoice.currency)  # noqa: E731
@@ -197,7 +203,16 @@ def _whole_invoice_findings(invoice: Invoice) -> list[Finding]:
     )
     tax = min(invoice.tax, max(tax_share, order.tax - tax_before, Decimal(0)))
     justified = at_order_prices + shipping + tax
-    if invoice.total - justified > tolerance(justified, invoice):
+    # The excess of lines held for their price is named there already.
+    named = sum(
+        (
+            line.total - round_money(line.quantity * line.order_line.unit_price, invoice.currency)
+            for line in invoice.lines
+            if line.id in priced
+        ),
+        Decimal(0),
+    )
+    if invoice.total - named - justified > tolerance(justified, invoice):
         found.append(
             Finding(
                 ExceptionKind.TOTAL,
