@@ -38,7 +38,19 @@ class BudgetOut(Output):
     amount: MoneyOut
     committed: MoneyOut
     spent: MoneyOut
+    invoiced: MoneyOut = Field(
+        description="Approved invoices not yet paid, at the order's frozen rate: a part of "
+        "`spent`, not subtracted again."
+    )
+    paid: MoneyOut = Field(
+        description="Paid invoices at the order's frozen rate (credit notes negative): a "
+        "part of `spent`, not subtracted again."
+    )
     available: MoneyOut
+    exchange_difference: MoneyOut = Field(
+        description="What paying foreign invoices at the payment day's rate cost beyond "
+        "their booked base amount (negative: less). Not part of spend or of `available`."
+    )
     version: int
     updated_at: Timestamp
 
@@ -59,7 +71,10 @@ def budget_out(budget: Budget, figures: services.Figures | None = None) -> Budge
         amount=figures.amount,
         committed=figures.committed,
         spent=figures.spent,
+        invoiced=figures.invoiced,
+        paid=figures.paid,
         available=figures.available,
+        exchange_difference=figures.exchange_difference,
         version=budget.version,
         updated_at=budget.updated_at,
     )
@@ -134,7 +149,9 @@ def list_budgets(query: BudgetQuery):
 def get_budget(budget_id: int):
     """The amount, what is committed (approved requests not yet ordered, issued orders
     not yet received), what is spent (received) and what remains available (negative when
-    overspent). A budget the caller may not see is a 404."""
+    overspent). `invoiced` (approved, unpaid) and `paid` split what is spent and are not
+    subtracted again; `exchange_difference` stands apart. A budget the caller may not see
+    is a 404."""
     return budget_out(services.get(budget_id, current_user()))
 
 

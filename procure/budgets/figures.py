@@ -5,7 +5,14 @@ states — never running totals:
   submit, ``total_base``), plus issued orders not yet received (the order's
   ``total_base``, frozen at issue, which replaces the request's estimate);
 - spent = what has been received, at the order's frozen rate;
-- available = amount − committed − spent, negative when overspent (never clamped).
+- available = amount − committed − spent, negative when overspent (never clamped);
+- invoiced (approved, not yet paid) and paid: the vendors' invoices at their base
+  total (the order's frozen rate; credit notes negative). They are *parts* of spent,
+  answered beside it and never subtracted again; an invoice of a two-way line
+  (services, licences) may run ahead of what was received;
+- exchange difference: what paying foreign invoices at the payment day's rate cost
+  beyond their base total (``Invoice.paid_base − Invoice.total_base``): its own figure,
+  never in spent or available.
 
 :attr:`Figures.available` is the one computation of what remains: the budget page,
 the finance dashboard, the API and a request's budget check all read it.
@@ -29,6 +36,9 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import (
     Budget,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
     OrderLine,
     OrderStatus,
     PurchaseOrder,
@@ -58,10 +68,25 @@ class Figures:
     amount: Decimal
     committed: Decimal
     spent: Decimal
+    invoiced: Decimal = ZERO  # approved invoices, not yet paid: a part of spent
+    paid: Decimal = ZERO  # paid invoices: a part of spent
+    exchange_difference: Decimal = ZERO  # paid at another rate: not part of spend
 
     @property
     def available(self) -> Decimal:
         return self.amount - self.committed - self.spent
+
+    @property
+    def not_invoiced(self) -> Decimal:
+        """Received, not yet on an approved or paid invoice (zero when the invoices run
+        ahead of the receipts)."""
+        return max(self.spent - self.invoiced - self.paid, ZERO)
+
+    @property
+    def invoiced_ahead(self) -> Decimal:
+        """Invoiced (approved or paid) beyond what has been received: two-way lines,
+        billed against what was ordered, or a hold released before delivery."""
+        return max(self.invoiced + self.paid - self.spent, ZERO)
 
     def share(self, part: Decimal) -> float:
         """``part`` as a fraction of the amount, for bars (0..1, over 1 when overspent)."""
@@ -218,6 +243,87 @@ def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) 
         into[key] = (committed + total - received, spent + received)
 
 
+# Invoices that split what is spent: approved (to pay) and paid.
+INVOICE_SPLIT = (InvoiceStatus.APPROVED, InvoiceStatus.PAID)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Invoiced:
+    invoiced: Decimal = ZERO
+    paid: Decimal = ZERO
+    exchange_difference: Decimal = ZERO
+
+    def plus(self, status: InvoiceStatus, booked: Decimal, paid_base: Decimal) -> _Invoiced:
+        if status == InvoiceStatus.APPROVED:
+            return dataclasses.replace(self, invoiced=self.invoiced + booked)
+        return _Invoiced(
+            self.invoiced,
+            self.paid + booked,
+            self.exchange_difference + (paid_base - booked),
+        )
+
+
+def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+    """Invoiced (approved), paid and the exchange difference, per (department, year)
+    and per category, in the base currency. The whole counts each invoice's frozen
+    ``total_base`` (shipping and tax included) and, once paid, its ``paid_base``; a
+    category counts its invoice lines, converted per rate pair (booked at the order's
+    rate, paid at the payment day's), as the orders' lines are."""
+    scope = (
+        Invoice.status.in_(INVOICE_SPLIT),
+        PurchaseRequest.department_id.in_(departments),
+        PurchaseRequest.fiscal_year.in_(years),
+    )
+    whole: dict = {}
+    for dept, year, status, booked, paid_base in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            Invoice.status,
+            sa.func.sum(sa.func.coalesce(Invoice.total_base, Invoice.total)),
+            sa.func.sum(sa.func.coalesce(Invoice.paid_base, Invoice.total_base, Invoice.total)),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(*scope)
+        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year, Invoice.status)
+    ):
+        key = (dept, year)
+        whole[key] = whole.get(key, _Invoiced()).plus(status, _money(booked), _money(paid_base))
+    by_category: dict = {}
+    for dept, year, category, status, rate, paid_rate, amount in db.session.execute(
+        sa.select(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            Invoice.status,
+            Invoice.rate,
+            Invoice.paid_rate,
+            sa.func.sum(InvoiceLine.total),
+        )
+        .select_from(InvoiceLine)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
+        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
+        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(*scope)
+        .group_by(
+            PurchaseRequest.department_id,
+            PurchaseRequest.fiscal_year,
+            RequestLine.category,
+            Invoice.status,
+            Invoice.rate,
+            Invoice.paid_rate,
+        )
+    ):
+        key = (dept, year, category)
+        booked = to_base(amount, rate)
+        paid_base = to_base(amount, paid_rate if paid_rate is not None else rate)
+        by_category[key] = by_category.get(key, _Invoiced()).plus(status, booked, paid_base)
+    return whole, by_category
+
+
 def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     """The figures of many budgets at once, in a fixed number of queries."""
     budgets = list(budgets)
@@ -227,18 +333,26 @@ def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     years = {b.fiscal_year for b in budgets}
     whole, by_category = _committed_requests(departments, years)
     ordered_whole, ordered_by_category = _orders(departments, years)
+    invoiced_whole, invoiced_by_category = _invoices(departments, years)
     result = {}
     for budget in budgets:
         if budget.category is None:
             key: tuple = (budget.department_id, budget.fiscal_year)
             estimate = whole.get(key)
             ordered = ordered_whole.get(key, (ZERO, ZERO))
+            invoiced = invoiced_whole.get(key, _Invoiced())
         else:
             key = (budget.department_id, budget.fiscal_year, budget.category)
             estimate = by_category.get(key)
             ordered = ordered_by_category.get(key, (ZERO, ZERO))
+            invoiced = invoiced_by_category.get(key, _Invoiced())
         result[budget.id] = Figures(
-            amount=budget.amount, committed=_money(estimate) + ordered[0], spent=ordered[1]
+            amount=budget.amount,
+            committed=_money(estimate) + ordered[0],
+            spent=ordered[1],
+            invoiced=invoiced.invoiced,
+            paid=invoiced.paid,
+            exchange_difference=invoiced.exchange_difference,
         )
     return result
 
