@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import organisation_views, policy_views, scim_views, sign_in_views, views  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    invoice_views,
+    organisation_views,
+    policy_views,
+    scim_views,
+    sign_in_views,
+    views,
+)

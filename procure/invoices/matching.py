@@ -14,9 +14,9 @@ its figures; :func:`match` keeps the invoice's exception rows true to them:
 - **possible_duplicate**: another invoice of the same vendor for the same amount
   dated within 30 days (the same vendor number is refused outright, at entry).
 
-The tolerance is the lesser of ``invoices.price_tolerance_percent`` of the order's
-figure and ``invoices.price_tolerance_amount`` (base currency, converted at the
-order's frozen rate). A lower price than ordered is never an exception.
+The tolerance is the lesser of a percent of the order's figure and an amount (base
+currency, converted at the order's frozen rate): admin sets both (``tolerances.py``).
+A lower price than ordered is never an exception.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import currencies, settings
+from .. import currencies
 from ..extensions import db
 from ..models import (
     ExceptionKind,
@@ -40,6 +40,7 @@ from ..models import (
     utcnow,
 )
 from ..money import format_money, round_money
+from . import tolerances
 
 # Invoices that count towards what an order line has been invoiced: submitted, and
 # neither rejected nor cancelled.
@@ -80,24 +81,22 @@ def category_of(line: OrderLine) -> str | None:
 
 
 def is_two_way(line: OrderLine) -> bool:
-    return category_of(line) in set(settings.get("invoices.two_way_categories"))
+    return category_of(line) in set(tolerances.current().two_way_categories)
 
 
 def tolerance(expected: Decimal, invoice: Invoice) -> Decimal:
     """How far above ``expected`` (in the invoice's currency) an amount may be."""
-    percent = Decimal(str(settings.get("invoices.price_tolerance_percent")))
-    absolute = Decimal(str(settings.get("invoices.price_tolerance_amount")))
+    setting = tolerances.current()
     rate = invoice.order.rate or Decimal(1)
-    in_currency = round_money(absolute / rate, invoice.currency)
-    return min(round_money(abs(expected) * percent / 100, invoice.currency), in_currency)
+    in_currency = round_money(setting.amount / rate, invoice.currency)
+    return min(round_money(abs(expected) * setting.percent / 100, invoice.currency), in_currency)
 
 
 def tolerance_words() -> str:
-    percent = Decimal(str(settings.get("invoices.price_tolerance_percent"))).normalize()
-    absolute = Decimal(str(settings.get("invoices.price_tolerance_amount")))
+    setting = tolerances.current()
     return (
-        f"tolerance: {percent:f} % or {format_money(absolute, currencies.base())}, "
-        "whichever is less"
+        f"tolerance: {setting.percent.normalize():f} % or "
+        f"{format_money(setting.amount, currencies.base())}, whichever is less"
     )
 
 
