@@ -16,7 +16,9 @@ Who is told what:
   the requester;
 - goods of the request's order are received, in part or in full: the requester (unless
   they recorded the receipt themselves), with what arrived and how far the order is
-  received — one e-mail per receipt, so that a partial delivery can be put to use.
+  received — one e-mail per receipt, so that a partial delivery can be put to use;
+- a vendor invoice goes on hold, or a vendor sends one through its link: see
+  ``invoices.py``.
 
 One e-mail per person per event, however many ways they qualify.
 """
@@ -39,6 +41,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     ApprovalStep,
+    InvoiceStatus,
     Notification,
     NotificationStatus,
     PurchaseOrder,
@@ -48,6 +51,7 @@ from ..models import (
     utcnow,
 )
 from ..workflow import OrderAction, RequestAction
+from . import invoices as invoice_mail
 
 log = logging.getLogger("procure.notifications")
 
@@ -70,6 +74,8 @@ KINDS = (
     WELCOME,
     CONTRACT_REMINDER,
     APPROVAL_OVERDUE,
+    invoice_mail.INVOICE_HELD,
+    invoice_mail.INVOICE_FROM_VENDOR,
 )
 
 # What the requester hears when a decision ends the request's approval (or sends it back).
@@ -278,6 +284,23 @@ def tell_received(order: PurchaseOrder, *, actor: User, note: str) -> Notificati
     )
 
 
+def queue_all(outgoing: list[invoice_mail.Outgoing]) -> list[Notification]:
+    """Queue what ``invoices.py`` decided to say, and flush."""
+    notes = [
+        queue(
+            item.user,
+            item.kind,
+            path=item.path,
+            entity=item.entity,
+            entity_id=item.entity_id,
+            **item.context,
+        )
+        for item in outgoing
+    ]
+    db.session.flush()
+    return notes
+
+
 def on_transition(
     machine: workflow.Machine,
     doc: Any,
@@ -298,6 +321,10 @@ def on_transition(
     if machine is workflow.ORDER and action == OrderAction.RECEIVE:
         tell_received(doc, actor=actor, note=comment)
         db.session.flush()
+        return
+    if machine is workflow.INVOICE:
+        if new == InvoiceStatus.ON_HOLD and old != InvoiceStatus.ON_HOLD:
+            queue_all(invoice_mail.held(doc, actor=actor))
         return
     if machine is not workflow.REQUEST:
         return

@@ -55,12 +55,16 @@ def _queue(
     return notification
 
 
-def queue_order(order: PurchaseOrder, email: str, pdf: Attachment) -> Notification:
-    """The issued purchase order, its PDF attached, to the vendor's contact."""
+def queue_order(
+    order: PurchaseOrder, email: str, pdf: Attachment, *, invoice_link: str | None = None
+) -> Notification:
+    """The issued purchase order, its PDF attached, to the vendor's contact; with the
+    private link the vendor sends its invoice through (kept only in the body)."""
     context = {
         "order": order,
         "vendor": order.vendor,
         "buyer": organisation.current(),
+        "invoice_link": invoice_link,
     }
     return _queue(
         PURCHASE_ORDER, email, context, entity="order", entity_id=order.id, attachment=pdf

@@ -1,0 +1,46 @@
+"""The vendor's page: the order, what was already invoiced, and the invoice form."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from .. import attachments, web
+from ..models import PurchaseOrder
+from . import links
+from .forms import InvoiceForm
+from .vendor import bp
+
+
+class VendorInvoiceForm(InvoiceForm):
+    """What procurement types, less its buttons; the page shows no credit-note choice,
+    and whatever is posted for it is ignored."""
+
+    save = None
+    save_submit = None
+
+
+def _form(order: PurchaseOrder, page: links.VendorPage) -> VendorInvoiceForm:
+    remaining = {item.line.id: item.remaining for item in page.lines}
+    return VendorInvoiceForm().for_order(order, remaining, [])
+
+
+@bp.route("/invoice/<token>", methods=["GET", "POST"])
+@attachments.accepts_uploads
+def vendor_invoice(token: str):
+    try:
+        order = links.order_for_token(token)
+    except links.LinkRefused as exc:
+        return render_template("invoices/vendor_link_refused.html", message=str(exc)), exc.status
+    page = links.vendor_page(order)
+    form = _form(order, page)
+    if request.method == "POST" and form.validate():
+        aliases: dict[str, str] = {}
+        with web.form_errors(form, aliases=aliases) as outcome:
+            data, found = form.invoice_data(order)
+            aliases.update(found)
+            data.credit_for = None  # the link sends invoices, never credit notes
+            invoice = links.receive(order, data, request.files.get("pdf"))
+        if outcome.ok:
+            return render_template("invoices/vendor_thanks.html", invoice=invoice, page=page)
+    status = 422 if request.method == "POST" else 200
+    return render_template("invoices/vendor_invoice.html", page=page, form=form), status

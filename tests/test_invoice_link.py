@@ -1,0 +1,260 @@
+"""The vendor's invoice link: made when the order is issued and sent in the purchase
+order's e-mail; the page through which the vendor sends its invoice without an account
+(a draft, entered by nobody, its PDF attached); what it refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from procure import web
+from procure.invoices import links
+from procure.invoices.vendor import bp as invoice_link_bp
+from procure.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceSource,
+    InvoiceStatus,
+    Notification,
+    OrderStatus,
+)
+from procure.orders import services as orders
+
+from .documents import issued_order
+from .pages import field_errors, text
+from .report_support import fast_pdf  # noqa: F401 -- fast_pdf is a fixture
+
+TODAY = dt.date.today()
+PDF = b"%PDF-1.4\n% the vendor's invoice\n"
+LINK = re.compile(r"http://procure\.test/invoice/([A-Za-z0-9_-]+)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _vendor_page_served(app):
+    """Until ``create_app`` registers the vendor page's blueprint (the lead's line:
+    ``app.register_blueprint(invoice_link_bp)``), register it here, once."""
+    if "invoice_link" not in app.blueprints:
+        app._got_first_request = False
+        app.register_blueprint(invoice_link_bp)
+        web.wrap_views(app)
+
+
+@pytest.fixture
+def shop(make, db, fast_pdf):  # noqa: F811 -- the fixture imported above
+    buyer = make.user(["procurement"], department="PROC", name="Bea Buyer")
+    finance = make.user(["finance"], department="FIN", name="Fay Finance")
+    order = issued_order(make, buyer=buyer)
+    mail = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.kind == "purchase_order", Notification.entity_id == order.id
+        )
+    ).one()
+    token = LINK.search(mail.body_text).group(1)
+    return {"order": order, "buyer": buyer, "finance": finance, "mail": mail, "token": token}
+
+
+def invoice_form(order, number="A-1001", quantities=None, prices=None, **extra) -> dict:
+    quantities = quantities or [str(line.quantity) for line in order.lines]
+    prices = prices or [str(line.unit_price) for line in order.lines]
+    data = {
+        "vendor_invoice_number": number,
+        "invoice_date": TODAY.isoformat(),
+        "due_date": "",
+        "shipping": "0.00",
+        "tax": "0.00",
+        "total": "",
+        "note": "",
+    }
+    for index, (line, quantity, price) in enumerate(
+        zip(order.lines, quantities, prices, strict=True)
+    ):
+        data[f"lines-{index}-order_line_id"] = str(line.id)
+        data[f"lines-{index}-quantity"] = quantity
+        data[f"lines-{index}-unit_price"] = price
+    data.update(extra)
+    return data
+
+
+def send(client, token, data, pdf=(PDF, "invoice.pdf")):
+    if pdf is not None:
+        data = {**data, "pdf": (io.BytesIO(pdf[0]), pdf[1])}
+    return client.post(f"/invoice/{token}", data=data, content_type="multipart/form-data")
+
+
+def invoices_of(db, order) -> list[Invoice]:
+    return list(db.session.scalars(sa.select(Invoice).where(Invoice.order_id == order.id)))
+
+
+def test_issuing_the_order_sends_the_vendor_its_invoice_link(db, shop):
+    order, mail, token = shop["order"], shop["mail"], shop["token"]
+    link = f"http://procure.test/invoice/{token}"
+    assert f"Send your invoice for this order here: {link}" in mail.body_text
+    assert f'href="{link}"' in mail.body_html
+    # Only the token's hash is kept; the random value it is made from is not the token.
+    assert order.invoice_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert order.invoice_link_nonce and token not in order.invoice_link_nonce
+    assert links.current_link(order) == link
+
+
+def test_the_vendor_sees_the_order_and_sends_an_invoice_with_its_pdf(app, db, shop):
+    order, token = shop["order"], shop["token"]
+    client = app.test_client()
+    page = client.get(f"/invoice/{token}")
+    assert page.status_code == 200
+    shown = text(page)
+    assert f"Your invoice for {order.number}" in shown
+    assert "Laptop" in shown and "Dock" in shown
+    assert 'name="lines-0-quantity"' in page.get_data(True)
+
+    sent = send(client, token, invoice_form(order, shipping="20.00", tax="5.00"))
+    assert sent.status_code == 200, field_errors(sent, "pdf")
+    [invoice] = invoices_of(db, order)
+    assert f"our reference {invoice.number}" in text(sent)
+    assert invoice.status == InvoiceStatus.DRAFT
+    assert invoice.source == InvoiceSource.VENDOR
+    assert invoice.entered_by_id is None
+    assert invoice.vendor_id == order.vendor_id
+    assert invoice.total == Decimal("2475.00")
+    assert invoice.pdf is not None and invoice.pdf.content_type == "application/pdf"
+    assert invoice.pdf.sha256 == hashlib.sha256(PDF).hexdigest()
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity == "invoice", AuditEvent.entity_id == invoice.id
+        )
+    ).one()
+    assert event.action == "create" and event.actor_id is None
+
+    # The page says what was sent already, and what remains is nothing.
+    again = client.get(f"/invoice/{token}")
+    assert "A-1001 of" in text(again) and invoice.number in text(again)
+    assert re.search(r'name="lines-0-quantity"[^>]*value=""', again.get_data(True))
+
+
+def test_a_partial_invoice_bills_only_the_lines_given(app, db, shop):
+    order, token = shop["order"], shop["token"]
+    sent = send(app.test_client(), token, invoice_form(order, quantities=["1", ""]))
+    assert sent.status_code == 200
+    [invoice] = invoices_of(db, order)
+    assert [(line.order_line_id, line.quantity) for line in invoice.lines] == [
+        (order.lines[0].id, Decimal(1))
+    ]
+
+
+def test_bad_input_is_refused_beside_its_fields_and_nothing_is_stored(app, db, shop):
+    order, token = shop["order"], shop["token"]
+    later = (TODAY + dt.timedelta(days=3)).isoformat()
+    refused = send(
+        app.test_client(),
+        token,
+        invoice_form(order, number="", prices=["abc", "150.00"], due_date=later, tax="-1"),
+        pdf=None,
+    )
+    assert refused.status_code == 422
+    assert field_errors(refused, "lines-0-unit_price") == ["The price must be a number."]
+    assert field_errors(refused, "tax") == ["Tax must not be negative."]
+    assert invoices_of(db, order) == []
+
+    # Numbers right, the rest wrong: every problem is said at once, by field.
+    wrong = send(
+        app.test_client(),
+        token,
+        invoice_form(order, number="", due_date=(TODAY - dt.timedelta(days=1)).isoformat()),
+        pdf=None,
+    )
+    assert wrong.status_code == 422
+    assert field_errors(wrong, "vendor_invoice_number") == ["Give the vendor's invoice number."]
+    assert field_errors(wrong, "due_date") == ["The due date is before the invoice date."]
+    assert field_errors(wrong, "pdf") == ["Attach your invoice as a PDF."]
+    assert invoices_of(db, order) == []
+
+
+def test_only_a_pdf_is_taken(app, db, shop):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    refused = send(app.test_client(), shop["token"], invoice_form(shop["order"]), (png, "a.png"))
+    assert refused.status_code == 422
+    assert field_errors(refused, "pdf") == ["Upload a PDF file."]
+    assert invoices_of(db, shop["order"]) == []
+
+
+def test_a_line_of_another_order_is_refused(app, make, db, shop):
+    other = issued_order(make)
+    data = invoice_form(shop["order"])
+    data["lines-0-order_line_id"] = str(other.lines[0].id)
+    refused = send(app.test_client(), shop["token"], data)
+    assert refused.status_code == 422
+    assert f"not part of {shop['order'].number}" in text(refused)
+    assert invoices_of(db, shop["order"]) == []
+
+
+def test_the_same_vendor_number_twice_is_refused_beside_the_field(app, db, shop):
+    order, token = shop["order"], shop["token"]
+    client = app.test_client()
+    assert send(client, token, invoice_form(order, number="INV-0042")).status_code == 200
+    twice = send(client, token, invoice_form(order, number="inv 42"))
+    assert twice.status_code == 422
+    [message] = field_errors(twice, "vendor_invoice_number")
+    assert "INV-0042 is already recorded" in message
+    assert len(invoices_of(db, order)) == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["nothing-like-it", "A" * 43, "x" * 500],
+    ids=["unknown", "token-shaped", "too-long"],
+)
+def test_an_unknown_token_is_refused_saying_nothing_of_any_order(app, db, shop, token):
+    for response in (
+        app.test_client().get(f"/invoice/{token}"),
+        send(app.test_client(), token, invoice_form(shop["order"])),
+    ):
+        assert response.status_code == 404
+        assert "This invoice link cannot be used" in text(response)
+        assert shop["order"].number not in text(response)
+    assert invoices_of(db, shop["order"]) == []
+
+
+def test_a_tampered_token_is_refused(app, shop):
+    token = shop["token"]
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert app.test_client().get(f"/invoice/{tampered}").status_code == 404
+
+
+def test_a_cancelled_orders_link_no_longer_works(app, db, shop):
+    orders.cancel(shop["order"], actor=shop["buyer"], comment="Ordered twice")
+    db.session.commit()
+    assert shop["order"].status == OrderStatus.CANCELLED
+    assert links.current_link(shop["order"]) is None
+    refused = app.test_client().get(f"/invoice/{shop['token']}")
+    assert refused.status_code == 410
+    assert "can no longer be invoiced" in text(refused)
+    assert send(app.test_client(), shop["token"], invoice_form(shop["order"])).status_code == 410
+
+
+def test_a_reissued_link_replaces_the_earlier_one(app, db, shop):
+    link = links.reissue_link(shop["order"], actor=shop["buyer"])
+    db.session.commit()
+    token = LINK.search(link).group(1)
+    assert token != shop["token"]
+    assert app.test_client().get(f"/invoice/{shop['token']}").status_code == 404
+    assert app.test_client().get(f"/invoice/{token}").status_code == 200
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity == "order", AuditEvent.action == "reissue_invoice_link"
+        )
+    ).one()
+    assert event.actor_id == shop["buyer"].id
+
+
+def test_the_form_needs_its_csrf_token(app, db, shop, csrf):
+    client = app.test_client()
+    page = client.get(f"/invoice/{shop['token']}")
+    assert 'name="csrf_token"' in page.get_data(True)
+    refused = send(client, shop["token"], invoice_form(shop["order"]))
+    assert refused.status_code == 400
+    assert invoices_of(db, shop["order"]) == []
