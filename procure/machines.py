@@ -37,3 +37,19 @@ class Machine:
 
     def transition(self, state: enum.Enum, action: enum.Enum) -> Transition | None:
         return self.table.get((state, action))
+
+
+# Listeners run after a transition is applied, in the same transaction
+# (notifications use this); they receive (machine, doc, action, old, new, actor)
+# and the keywords ``comment`` and ``on_behalf_of`` of the call to :func:`workflow.apply`.
+# What they read is the document as the transition left it, its steps included
+# (the decided step decided, the next one pending).
+LISTENERS: list[Callable[..., None]] = []
+
+
+def on_transition(listener: Callable[..., None]) -> Callable[..., None]:
+    """Register ``listener``; registering the same function again does nothing
+    (every ``create_app`` registers the app's listeners)."""
+    if listener not in LISTENERS:
+        LISTENERS.append(listener)
+    return listener

@@ -25,9 +25,9 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, permissions
+from . import audit, machines, permissions
 from .errors import Conflict, Forbidden, InvalidTransition
-from .machines import Machine, Transition
+from .machines import Machine, Transition, on_transition  # noqa: F401
 from .models import (
     OPEN_STEP_STATUSES,
     ApprovalStep,
@@ -46,22 +46,6 @@ from .models import (
 )
 
 StepMove = tuple[ApprovalStep, "StepAction"]
-
-
-# Listeners run after a transition is applied, in the same transaction
-# (notifications use this); they receive (machine, doc, action, old, new, actor)
-# and the keywords ``comment`` and ``on_behalf_of`` of the call to :func:`apply`.
-# What they read is the document as the transition left it, its steps included
-# (the decided step decided, the next one pending).
-_listeners: list[Callable[..., None]] = []
-
-
-def on_transition(listener: Callable[..., None]) -> Callable[..., None]:
-    """Register ``listener``; registering the same function again does nothing
-    (every ``create_app`` registers the app's listeners)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
 
 
 def apply(
@@ -114,7 +98,7 @@ def apply(
         changes=recorded,
         comment=comment,
     )
-    for listener in _listeners:
+    for listener in machines.LISTENERS:
         listener(machine, doc, action, old, new, actor, comment=comment, on_behalf_of=on_behalf_of)
     return new
 

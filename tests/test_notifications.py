@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from procure import create_app, delegation, workflow
+from procure import create_app, delegation, machines, workflow
 from procure.errors import ValidationError
 from procure.models import Notification, NotificationStatus, utcnow
 from procure.money import format_date
@@ -298,7 +298,7 @@ def test_notifications_commit_with_the_transition_or_not_at_all(api, db, team, m
     def broken(*_args, **_kwargs):
         raise RuntimeError("a later listener fails")
 
-    monkeypatch.setattr(workflow, "_listeners", [*workflow._listeners, broken])
+    monkeypatch.setattr(machines, "LISTENERS", [*machines.LISTENERS, broken])
     response = api(team["requester"]).post(f"/api/v1/requests/{pr.id}/submit")
     assert response.status_code == 500
     db.session.expire_all()
@@ -317,11 +317,11 @@ def test_subjects_are_one_line_whatever_the_title(db, team):
 
 
 def test_the_listener_is_registered_once(app, database_url):
-    listeners = [f for f in workflow._listeners if f is notifications.on_transition]
+    listeners = [f for f in machines.LISTENERS if f is notifications.on_transition]
     assert len(listeners) == 1
     other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
     try:
-        assert workflow._listeners.count(notifications.on_transition) == 1
+        assert machines.LISTENERS.count(notifications.on_transition) == 1
     finally:
         with other.app_context():
             other.extensions["sqlalchemy"].engine.dispose()

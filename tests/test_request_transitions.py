@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import reference, workflow
+from procure import machines, reference, workflow
 from procure.admin import services as admin_services
 from procure.errors import DomainError, Forbidden, InvalidTransition, ValidationError
 from procure.models import (
@@ -310,7 +310,7 @@ def test_listeners_see_the_steps_moved_with_the_request(db, people, monkeypatch,
         if machine is REQUEST:
             seen.append([(step.status.value, step.decided_by_id) for step in doc.current_steps])
 
-    monkeypatch.setattr(workflow, "_listeners", [*workflow._listeners, listener])
+    monkeypatch.setattr(machines, "LISTENERS", [*machines.LISTENERS, listener])
     actor = people["owner" if action == "cancel" else "approver"]
     services.act(pr, action, actor=actor, comment="Reason given.")
     decided_by = None if action == "cancel" else actor.id
