@@ -14,6 +14,7 @@ from .. import access, delegation, reference
 from ..budgets import services as budgets
 from ..contracts import services as contracts
 from ..extensions import db
+from ..invoices import tiles as invoice_tiles
 from ..models import (
     ApprovalStep,
     Budget,
@@ -144,6 +145,9 @@ class Board:
     budgets: list[dict] | None = None
     budget_year: int | None = None
     today: dt.date | None = None
+    # Finance: invoices on hold, due this week, overdue; procurement: price holds.
+    payables: invoice_tiles.PayablesTile | None = None
+    price_holds: invoice_tiles.PayablesTile | None = None
 
     @staticmethod
     def base_note(pr: Any) -> str | None:
@@ -154,7 +158,13 @@ class Board:
     @property
     def empty(self) -> bool:
         return not any(
-            (self.requests, self.sourcing, self.contracts and self.contracts.total, self.budgets)
+            (
+                self.requests,
+                self.sourcing,
+                self.contracts and self.contracts.total,
+                self.budgets,
+                self.payables,
+            )
         )
 
 
@@ -173,6 +183,8 @@ def board_for(user: User) -> Board:
         board.sourcing = awaiting_sourcing()
         board.rfqs_due = rfqs_due(user, today)
         board.receipts = awaiting_receipt(user)
+        board.price_holds = invoice_tiles.price_holds(user)
+    board.payables = invoice_tiles.payables(user, today)
     # Procurement, finance and admin see every contract; others those they own.
     board.contracts = contracts_near(user)
     # An approver opens their department's budgets; the tile sums up everyone's.

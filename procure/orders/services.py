@@ -17,6 +17,8 @@ from .. import access, attachments, audit, history, numbering, organisation, pdf
 from ..audit import canonical_json
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
+from ..invoices import links as invoice_links
+from ..invoices import pages as invoice_pages
 from ..models import (
     OrderLine,
     OrderStatus,
@@ -89,6 +91,8 @@ class OrderPage:
     deliver_to: str
     # Beside a foreign-currency total: its base amount and the rate (None in base).
     base_equivalent: conversion.BaseEquivalent | None = None
+    # The order's invoices, and whether the user may record one now.
+    invoices: invoice_pages.OrderInvoices | None = None
 
 
 def order_page(order: PurchaseOrder, user: User) -> OrderPage:
@@ -103,6 +107,7 @@ def order_page(order: PurchaseOrder, user: User) -> OrderPage:
         shows_receiving=order.issued_at is not None,
         deliver_to=order.delivery_address or buyer().address,
         base_equivalent=conversion.base_equivalent(order),
+        invoices=invoice_pages.order_invoices(order, user),
     )
 
 
@@ -271,9 +276,10 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
     workflow.apply(
         REQUEST, order.request, RequestAction.ORDER, actor=actor, changes={"order": order.number}
     )
+    invoice_link = invoice_links.new_link(order)
     address = sourcing.vendor_address(order.vendor)
     if address:
-        vendor_mail.queue_order(order, address, stored)
+        vendor_mail.queue_order(order, address, stored, invoice_link=invoice_link)
 
 
 # Receiving -----------------------------------------------------------------------------------

@@ -1,0 +1,274 @@
+"""What each invoice page shows: one call per page, everything its template needs, and
+booleans for what the user may do (the template tests no role). Also the two verbs
+only the pages have: recording an invoice with its uploaded PDF, and paying the
+invoices ticked on the list."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+from .. import access, attachments
+from ..errors import InvalidTransition, ValidationError
+from ..extensions import db
+from ..models import (
+    ExceptionKind,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    InvoiceStatus,
+    PurchaseOrder,
+    User,
+    Vendor,
+    utcnow,
+)
+from ..money import format_date
+from ..pagination import PageOf, paginate_page
+from . import actions, numbers, services
+from .matching import COUNTED
+from .services import INVOICEABLE
+
+# Submitted and not yet paid, rejected or cancelled: what is owed to vendors.
+OUTSTANDING = (InvoiceStatus.MATCHED, InvoiceStatus.ON_HOLD, InvoiceStatus.APPROVED)
+WEEK = dt.timedelta(days=7)
+QUICK_FILTERS = {
+    "on_hold": "On hold",
+    "due_this_week": "Due this week",
+    "overdue": "Overdue",
+    "price_holds": "Held for price",
+}
+# Exceptions procurement resolves: a price above the order's, a total above the lines'.
+PRICE_KINDS = (ExceptionKind.PRICE, ExceptionKind.TOTAL)
+
+
+def today() -> dt.date:
+    return utcnow().date()
+
+
+# The list ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Filters:
+    status: str | None = None
+    vendor_id: int | None = None
+    due_before: dt.date | None = None
+    quick: str | None = None
+
+
+def held_for_price() -> sa.ColumnElement[bool]:
+    """On hold with a price or total exception still open."""
+    return sa.and_(
+        Invoice.status == InvoiceStatus.ON_HOLD,
+        sa.select(InvoiceException.id)
+        .where(
+            InvoiceException.invoice_id == Invoice.id,
+            InvoiceException.kind.in_(PRICE_KINDS),
+            InvoiceException.resolved_at.is_(None),
+        )
+        .exists(),
+    )
+
+
+def filtered_query(user: User, filters: Filters) -> sa.Select:
+    query = services.list_query(
+        user,
+        status=filters.status,
+        vendor_id=filters.vendor_id,
+        due_before=filters.due_before,
+    )
+    day = today()
+    if filters.quick == "on_hold":
+        query = query.where(Invoice.status == InvoiceStatus.ON_HOLD)
+    elif filters.quick == "due_this_week":
+        query = query.where(
+            Invoice.status.in_(OUTSTANDING), Invoice.due_date.between(day, day + WEEK)
+        )
+    elif filters.quick == "overdue":
+        query = query.where(Invoice.status.in_(OUTSTANDING), Invoice.due_date < day)
+    elif filters.quick == "price_holds":
+        query = query.where(held_for_price())
+    return query
+
+
+@dataclasses.dataclass
+class ListPage:
+    page: PageOf
+    filters: Filters
+    statuses: list[str]
+    vendors: list[tuple[int, str]]
+    # Open exceptions per invoice on the page.
+    open_counts: dict[int, int]
+    today: dt.date
+    # Finance: tick approved invoices and pay them together.
+    may_pay: bool
+    may_enter: bool
+
+    def overdue(self, invoice: Invoice) -> bool:
+        return invoice.status in OUTSTANDING and invoice.due_date < self.today
+
+    def payable(self, invoice: Invoice) -> bool:
+        return self.may_pay and invoice.status == InvoiceStatus.APPROVED
+
+    @property
+    def any_payable(self) -> bool:
+        return any(self.payable(invoice) for invoice in self.page.items)
+
+
+def list_page(user: User, filters: Filters) -> ListPage:
+    page = paginate_page(filtered_query(user, filters), key=Invoice.id)
+    ids = [invoice.id for invoice in page.items]
+    counts = (
+        dict(
+            db.session.execute(
+                sa.select(InvoiceException.invoice_id, sa.func.count())
+                .where(
+                    InvoiceException.invoice_id.in_(ids), InvoiceException.resolved_at.is_(None)
+                )
+                .group_by(InvoiceException.invoice_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    vendors = db.session.execute(
+        access.scoped(Invoice, user, sa.select(Vendor.id, Vendor.name))
+        .join(Invoice, Invoice.vendor_id == Vendor.id)
+        .distinct()
+        .order_by(Vendor.name)
+    ).all()
+    return ListPage(
+        page=page,
+        filters=filters,
+        statuses=[s.value for s in InvoiceStatus],
+        vendors=[(vendor_id, name) for vendor_id, name in vendors],
+        open_counts=counts,
+        today=today(),
+        may_pay=access.may(user, "pay_invoices"),
+        may_enter=access.may(user, "enter_invoices"),
+    )
+
+
+def pay_chosen(ids: list[int], payment: actions.Payment, *, actor: User) -> list[Invoice]:
+    """Pay the invoices ticked on the list: each one the payer may see; all or none."""
+    if not ids:
+        raise ValidationError.field("invoice_ids", "Tick the invoices to pay.")
+    chosen = [services.get(invoice_id, actor) for invoice_id in ids]
+    actions.pay_batch(chosen, payment, actor=actor)
+    return chosen
+
+
+# Recording ---------------------------------------------------------------------------
+
+
+def invoiced_quantities(order: PurchaseOrder) -> dict[int, Decimal]:
+    """Per order line, what the order's submitted invoices bill (credits subtracted)."""
+    rows = db.session.execute(
+        sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.order_id == order.id, Invoice.status.in_(COUNTED))
+        .group_by(InvoiceLine.order_line_id)
+    )
+    return {line_id: total or Decimal(0) for line_id, total in rows}
+
+
+def creditable(order: PurchaseOrder) -> list[Invoice]:
+    return list(
+        db.session.scalars(
+            sa.select(Invoice)
+            .where(
+                Invoice.order_id == order.id,
+                Invoice.credit_for_id.is_(None),
+                Invoice.status.in_(services.CREDITABLE),
+            )
+            .order_by(Invoice.id)
+        )
+    )
+
+
+@dataclasses.dataclass
+class NewInvoicePage:
+    order: PurchaseOrder
+    # Per order line: what remains to invoice, and what is invoiced already.
+    remaining: dict[int, Decimal]
+    invoiced: dict[int, Decimal]
+    creditable: list[Invoice]
+    # "Net 30 → Dec 5, 2026 for an invoice dated today".
+    due_hint: str
+
+
+def order_to_invoice(order_id: Any, user: User) -> PurchaseOrder:
+    """The order an invoice is recorded against: one the user sees, issued."""
+    access.require(user, "enter_invoices", action="enter invoices")
+    raw = str(order_id or "")
+    order = access.load(PurchaseOrder, int(raw) if raw.isdigit() and len(raw) < 12 else 0, user)
+    if order.status not in INVOICEABLE:
+        raise InvalidTransition(
+            f"{order.number or 'This order'} is {order.status.value.replace('_', ' ')}: "
+            "only an issued order can be invoiced."
+        )
+    return order
+
+
+def new_invoice_page(order: PurchaseOrder) -> NewInvoicePage:
+    invoiced = invoiced_quantities(order)
+    day = today()
+    terms = order.payment_terms or f"Net {numbers.DEFAULT_DAYS}"
+    return NewInvoicePage(
+        order=order,
+        remaining={line.id: line.quantity - invoiced.get(line.id, 0) for line in order.lines},
+        invoiced=invoiced,
+        creditable=creditable(order),
+        due_hint=(
+            f"Leave it empty to take it from the payment terms: {terms} → "
+            f"{format_date(numbers.due_date(day, order.payment_terms))} for an invoice "
+            "dated today."
+        ),
+    )
+
+
+def record(
+    order: PurchaseOrder,
+    data: services.InvoiceData,
+    pdf: FileStorage | None,
+    *,
+    actor: User,
+    submit: bool = False,
+) -> Invoice:
+    """Record the invoice typed on the page with the vendor's PDF, and submit it when
+    asked ("Save and submit"): matched, or on hold."""
+    access.require(actor, "enter_invoices", action="enter invoices")
+    stored = attachments.store_upload(pdf, user=actor, field="pdf", allowed=("application/pdf",))
+    invoice = services.create(data, actor=actor, pdf=stored, order=order)
+    if submit:
+        actions.submit(invoice, actor=actor)
+    return invoice
+
+
+# The order page ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class OrderInvoices:
+    rows: list[Invoice]
+    # The user may enter invoices and the order can be invoiced.
+    may_record: bool
+
+
+def order_invoices(order: PurchaseOrder, user: User) -> OrderInvoices:
+    rows = list(
+        db.session.scalars(
+            access.scoped(Invoice, user, sa.select(Invoice))
+            .where(Invoice.order_id == order.id)
+            .order_by(Invoice.id)
+        )
+    )
+    return OrderInvoices(
+        rows=rows,
+        may_record=access.may(user, "enter_invoices") and order.status in INVOICEABLE,
+    )
