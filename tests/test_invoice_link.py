@@ -258,3 +258,26 @@ def test_the_form_needs_its_csrf_token(app, db, shop, csrf):
     refused = send(client, shop["token"], invoice_form(shop["order"]))
     assert refused.status_code == 400
     assert invoices_of(db, shop["order"]) == []
+
+
+def test_procurement_reissues_the_link_from_the_order(app, db, make, auth, shop):
+    order = shop["order"]
+    auth.login(shop["buyer"].email)
+    answer = auth.client.post(f"/orders/{order.id}/invoice-link")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/orders/{order.id}")
+    link = links.current_link(order)
+    assert link is not None and shop["token"] not in link
+    page = auth.client.get(f"/orders/{order.id}")
+    assert f"new invoice link for {order.number}: {link}" in text(page)
+    assert app.test_client().get(f"/invoice/{shop['token']}").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["finance", "requester"])
+def test_only_procurement_reissues_the_link(app, db, auth, make, shop, role):
+    order = shop["order"]
+    person = order.request.requester if role == "requester" else shop["finance"]
+    auth.login(person.email)
+    answer = auth.client.post(f"/orders/{order.id}/invoice-link")
+    assert answer.status_code in (403, 404)
+    assert links.current_link(order) == f"http://procure.test/invoice/{shop['token']}"

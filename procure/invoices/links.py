@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from .. import access, attachments, audit, organisation, private_links
-from ..errors import ValidationError
+from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
     Invoice,
@@ -75,7 +75,8 @@ def current_link(order: PurchaseOrder) -> str | None:
 
 def reissue_link(order: PurchaseOrder, *, actor: User) -> str:
     """Procurement gives the vendor a new link (the earlier one leaked, or was lost)."""
-    access.require(actor, "enter_invoices", action="re-issue invoice links")
+    if not access.can_change(actor, order):
+        raise Forbidden("Only procurement may re-issue an order's invoice link.")
     if order.status not in services.INVOICEABLE:
         raise ValidationError("Only an issued order that is not cancelled has an invoice link.")
     link = new_link(order)

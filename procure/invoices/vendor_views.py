@@ -1,10 +1,12 @@
-"""The vendor's page: the order, what was already invoiced, and the invoice form."""
+"""The order's invoice link: the vendor's page (the order, what was already invoiced,
+the invoice form), and procurement re-issuing the link."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from .. import attachments, web
+from .. import access, attachments, web
 from ..models import PurchaseOrder
 from . import links
 from .forms import InvoiceForm
@@ -44,3 +46,18 @@ def vendor_invoice(token: str):
             return render_template("invoices/vendor_thanks.html", invoice=invoice, page=page)
     status = 422 if request.method == "POST" else 200
     return render_template("invoices/vendor_invoice.html", page=page, form=form), status
+
+
+@bp.post("/orders/<int:order_id>/invoice-link")
+@login_required
+def reissue(order_id: int):
+    """A new link for the vendor (the earlier one leaked, or was lost); the earlier one
+    stops working. Procurement sends it on: the order page shows it."""
+    order = access.load(PurchaseOrder, order_id, current_user, change=True)
+    link = links.reissue_link(order, actor=current_user)
+    flash(
+        f"{order.vendor.name}'s new invoice link for {order.number}: {link} "
+        "(the earlier one no longer works).",
+        "success",
+    )
+    return redirect(url_for("orders.detail", order_id=order.id), 303)
