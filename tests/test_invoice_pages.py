@@ -460,3 +460,76 @@ def test_forms_carry_a_csrf_token_and_a_post_without_it_is_refused(world, db, cl
         assert 'name="csrf_token"' in form_html, action
     db.session.expire_all()
     assert invoice.status == InvoiceStatus.ON_HOLD
+
+
+UBL = """<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:ID>UBL-77</cbc:ID>
+ <cbc:IssueDate>{today}</cbc:IssueDate>
+ <cbc:DocumentCurrencyCode>{currency}</cbc:DocumentCurrencyCode>
+ <cac:OrderReference><cbc:ID>{order}</cbc:ID></cac:OrderReference>
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity>
+  <cbc:CompanyID>{tax_id}</cbc:CompanyID></cac:PartyLegalEntity></cac:Party>
+ </cac:AccountingSupplierParty>
+ <cac:TaxTotal><cbc:TaxAmount currencyID="{currency}">0.00</cbc:TaxAmount></cac:TaxTotal>
+ <cac:LegalMonetaryTotal>
+  <cbc:TaxInclusiveAmount currencyID="{currency}">2450.00</cbc:TaxInclusiveAmount>
+  <cbc:PayableAmount currencyID="{currency}">2450.00</cbc:PayableAmount>
+ </cac:LegalMonetaryTotal>
+ <cac:InvoiceLine><cbc:ID>1</cbc:ID>
+  <cbc:InvoicedQuantity unitCode="EA">2</cbc:InvoicedQuantity>
+  <cbc:LineExtensionAmount currencyID="{currency}">2000.00</cbc:LineExtensionAmount>
+  <cac:OrderLineReference><cbc:LineID>1</cbc:LineID></cac:OrderLineReference>
+  <cac:Price><cbc:PriceAmount currencyID="{currency}">1000.00</cbc:PriceAmount></cac:Price>
+ </cac:InvoiceLine>
+ <cac:InvoiceLine><cbc:ID>2</cbc:ID>
+  <cbc:InvoicedQuantity unitCode="EA">3</cbc:InvoicedQuantity>
+  <cbc:LineExtensionAmount currencyID="{currency}">450.00</cbc:LineExtensionAmount>
+  <cac:OrderLineReference><cbc:LineID>2</cbc:LineID></cac:OrderLineReference>
+  <cac:Price><cbc:PriceAmount currencyID="{currency}">150.00</cbc:PriceAmount></cac:Price>
+ </cac:InvoiceLine>
+</Invoice>
+"""
+
+
+def test_an_e_invoice_is_imported_as_a_draft_and_a_bad_file_refused(world, db, client_of):
+    order = world["order"]
+    order.vendor.tax_id = "DE123456789"
+    db.session.commit()
+    xml = UBL.format(
+        today=TODAY.isoformat(), currency=order.currency, order=order.number, tax_id="{tax_id}"
+    )
+    clerk = client_of(world["clerk"])
+    assert "Import an e-invoice" in text(clerk.get("/invoices/"))
+    assert clerk.get("/invoices/import").status_code == 200
+
+    def upload(data: bytes):
+        return clerk.post(
+            "/invoices/import",
+            data={"file": (io.BytesIO(data), "invoice.xml")},
+            content_type="multipart/form-data",
+        )
+
+    nothing = clerk.post("/invoices/import", data={})
+    assert nothing.status_code == 422
+    assert field_errors(nothing, "file") == ["Choose the e-invoice's XML file."]
+    bomb = upload(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    assert bomb.status_code == 422
+    assert "DOCTYPE" in " ".join(field_errors(bomb, "file"))
+    stranger = upload(xml.replace("{tax_id}", "FR999").encode())
+    assert stranger.status_code == 422
+    assert "No vendor has the tax id" in text(stranger)
+    assert count_invoices(db) == 0
+
+    imported = upload(xml.replace("{tax_id}", "DE 123 456 789").encode())
+    assert imported.status_code == 302, text(imported)[:800]
+    invoice = db.session.scalars(sa.select(Invoice)).one()
+    page = client_of(world["clerk"]).get(imported.headers["Location"])
+    assert "Imported e-invoice" in text(page)
+    assert invoice.status == InvoiceStatus.DRAFT and invoice.vendor_invoice_number == "UBL-77"
+    assert "Submit for matching" in buttons(page)
+
+    requester = client_of(world["requester"])
+    assert requester.get("/invoices/import").status_code == 403

@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..money import format_date
 from ..pagination import PageOf, paginate_page
-from . import actions, numbers, services
+from . import actions, numbers, services, ubl
 from .matching import COUNTED
 from .services import INVOICEABLE
 
@@ -248,6 +248,18 @@ def record(
     if submit:
         actions.submit(invoice, actor=actor)
     return invoice
+
+
+def may_import(user: User) -> None:
+    access.require(user, "enter_invoices", action="import invoices")
+
+
+def import_upload(upload: FileStorage | None, *, actor: User) -> Invoice:
+    """Import the uploaded e-invoice as a draft (``ubl.import_xml`` reads it safely)."""
+    may_import(actor)
+    if upload is None or not upload.filename:
+        raise ValidationError.field("file", "Choose the e-invoice's XML file.")
+    return ubl.import_xml(upload.stream.read(ubl.MAX_XML_BYTES + 1), actor=actor)
 
 
 # The order page ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from .forms import (
     ACTION_ALIASES,
     ACTION_FORMS,
     BatchPayForm,
+    ImportForm,
     InvoiceForm,
 )
 
@@ -202,3 +203,23 @@ def pdf(invoice_id: int):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# An e-invoice ------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+@attachments.accepts_uploads
+def import_einvoice():
+    pages.may_import(current_user)
+    form = ImportForm()
+    if request.method == "GET":
+        return render_template("invoices/import.html", form=form)
+    if form.validate():
+        with web.form_errors(form) as outcome:
+            invoice = pages.import_upload(form.file.data, actor=current_user)
+        if outcome.ok:
+            flash(f"{invoice.number} is imported as a draft: check it, then submit it.", "success")
+            return redirect(url_for(".detail", invoice_id=invoice.id))
+    return render_template("invoices/import.html", form=form), 422
