@@ -12,6 +12,8 @@ from . import (  # noqa: E402, F401
     currencies,
     delegations,
     departments,
+    invoice_settings,
+    invoices,
     notifications,
     orders,
     organisation,
