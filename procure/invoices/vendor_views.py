@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.file import FileField
+from wtforms import StringField
+from wtforms.validators import Length
 
 from .. import access, attachments, web
 from ..models import PurchaseOrder
@@ -14,9 +17,12 @@ from .vendor import bp
 
 
 class VendorInvoiceForm(InvoiceForm):
-    """What procurement types, less its buttons; the page shows no credit-note choice,
-    and whatever is posted for it is ignored."""
+    """What procurement types, in the vendor's words, less its buttons; the page shows
+    no credit-note choice, and whatever is posted for it is ignored."""
 
+    vendor_invoice_number = StringField("Your invoice number", validators=[Length(max=100)])
+    total = StringField("Total on your invoice")
+    pdf = FileField("Your invoice (PDF)")
     save = None
     save_submit = None
 
