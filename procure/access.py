@@ -229,6 +229,8 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     "enter_invoices": INVOICE_BOOKERS,
     "pay_invoices": (Role.FINANCE,),
     "read_payables": (Role.FINANCE, Role.ADMIN),
+    # A vendor's bank details (masked): who pays or orders sees them.
+    "see_bank_details": INVOICE_READERS,
 }
 
 

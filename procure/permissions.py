@@ -22,6 +22,7 @@ from .models import (
     Role,
     User,
     UserRole,
+    VendorBankAccount,
 )
 
 Reason = str | None
@@ -172,6 +173,14 @@ def resolves_exceptions(actor: User, invoice: Invoice) -> Reason:
     the action by)."""
     mine = [e for e in invoice.exceptions if e.resolved_at is None or e.resolved_by_id == actor.id]
     return _resolves_any(actor, invoice, mine)
+
+
+def may_confirm_bank(actor: User, account: VendorBankAccount) -> Reason:
+    """Finance confirms a vendor's new bank details; never whoever entered them."""
+    reason = finance(actor, account)
+    if reason is None and account.entered_by_id == actor.id:
+        return "You entered these bank details, so a second person must confirm them."
+    return reason
 
 
 def follows(_actor: User | None, _doc: object) -> Reason:

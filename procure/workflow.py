@@ -31,6 +31,7 @@ from .machines import Machine, Transition, on_transition  # noqa: F401
 from .models import (
     OPEN_STEP_STATUSES,
     ApprovalStep,
+    BankStatus,
     ContractStatus,
     Invoice,
     InvoiceStatus,
@@ -376,30 +377,50 @@ def _after_matching(invoice: Invoice) -> InvoiceStatus:
 
 I = InvoiceStatus  # noqa: E741
 IA = InvoiceAction
+OPEN = (I.DRAFT, I.MATCHED, I.ON_HOLD)  # rejected or cancelled from any of these
+BOOKS = permissions.books_invoices
 
 INVOICE = Machine(
     entity="invoice",
     actions=InvoiceAction,
     table={
-        (I.DRAFT, IA.SUBMIT): Transition(_after_matching, permissions.books_invoices),
-        (I.ON_HOLD, IA.SUBMIT): Transition(_after_matching, permissions.books_invoices),
+        (I.DRAFT, IA.SUBMIT): Transition(_after_matching, BOOKS),
+        (I.ON_HOLD, IA.SUBMIT): Transition(_after_matching, BOOKS),
         (I.ON_HOLD, IA.RESOLVE): Transition(_after_matching, permissions.resolves_exceptions),
         (I.ON_HOLD, IA.MATCH): Transition(_after_matching, permissions.follows),
         (I.MATCHED, IA.MATCH): Transition(_after_matching, permissions.follows),
         (I.ON_HOLD, IA.RELEASE): Transition(I.APPROVED, permissions.may_approve_invoice),
         (I.MATCHED, IA.APPROVE): Transition(I.APPROVED, permissions.may_approve_invoice),
-        (I.DRAFT, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
-        (I.MATCHED, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
-        (I.ON_HOLD, IA.REJECT): Transition(I.REJECTED, permissions.books_invoices),
-        (I.DRAFT, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
-        (I.MATCHED, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
-        (I.ON_HOLD, IA.CANCEL): Transition(I.CANCELLED, permissions.books_invoices),
+        **{(state, IA.REJECT): Transition(I.REJECTED, BOOKS) for state in OPEN},
+        **{(state, IA.CANCEL): Transition(I.CANCELLED, BOOKS) for state in OPEN},
         (I.APPROVED, IA.PAY): Transition(I.PAID, permissions.finance),
     },
 )
 
 # What people do to an invoice; ``match`` follows a receipt.
 INVOICE_USER_ACTIONS = tuple(action for action in InvoiceAction if action != IA.MATCH)
+
+
+# Vendor bank details -------------------------------------------------------------------
+
+
+class BankAction(enum.StrEnum):
+    CONFIRM = "confirm"  # a second person (finance) confirms: payments go here from now
+    WITHDRAW = "withdraw"  # replaced by newer details before anyone confirmed it
+    SUPERSEDE = "supersede"  # newer confirmed details replaced it
+
+
+BS, BA = BankStatus, BankAction
+
+BANK = Machine(
+    entity="bank_account",
+    actions=BankAction,
+    table={
+        (BS.PENDING, BA.CONFIRM): Transition(BS.CONFIRMED, permissions.may_confirm_bank),
+        (BS.PENDING, BA.WITHDRAW): Transition(BS.WITHDRAWN, BOOKS),
+        (BS.CONFIRMED, BA.SUPERSEDE): Transition(BS.SUPERSEDED, permissions.follows),
+    },
+)
 
 
 # Contracts ----------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from ..models import Vendor, VendorStatus
+from .. import access
+from ..models import Vendor, VendorBankAccount, VendorStatus
 from ..vendors import services
+from ..vendors.services import bank
 from . import bp
 from .schemas import ActionBody, Input, Name, Output, Page, PageQuery, Text, Timestamp
 from .spec import current_user, operation, paginate
@@ -86,6 +88,40 @@ class DocumentOut(Output):
     size: int | None
 
 
+class BankOut(Output):
+    iban: str | None = Field(description="Masked: the country code and the last 4 characters.")
+    account_number: str | None = Field(description="Masked: the last 4 digits.")
+    routing_number: str | None
+    bic: str
+    status: Literal["pending", "confirmed"] = Field(
+        description="`pending` until a second person (finance) confirms it; payments go "
+        "only to confirmed details."
+    )
+    entered_at: Timestamp
+    confirmed_at: Timestamp | None
+
+
+class BankIn(Input):
+    iban: str = Field("", max_length=50, examples=["DE89 3704 0044 0532 0130 00"])
+    bic: str = Field("", max_length=20, examples=["COBADEFFXXX"])
+    account_number: str = Field("", max_length=40)
+    routing_number: str = Field("", max_length=20)
+
+
+def bank_out(account: VendorBankAccount | None) -> BankOut | None:
+    if account is None:
+        return None
+    return BankOut(
+        iban=account.masked if account.iban else None,
+        account_number=account.masked if account.account_number else None,
+        routing_number=account.routing_number or None,
+        bic=account.bic,
+        status=account.status.value,
+        entered_at=account.entered_at,
+        confirmed_at=account.confirmed_at,
+    )
+
+
 class VendorOut(Output):
     id: int
     name: str
@@ -107,6 +143,10 @@ class VendorOut(Output):
         description="A required document is missing or expired: it cannot be invited to quote."
     )
     flag_reasons: list[str]
+    bank: BankOut | None = Field(
+        description="Bank details, masked: a change waiting for confirmation, else the "
+        "details in use. Shown to finance, procurement and admin (null for others)."
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -120,10 +160,22 @@ class VendorQuery(PageQuery):
     flagged: bool | None = None
 
 
+UNREAD = object()  # vendor_out's bank details not read for a whole page: read them
+
+
 def vendor_out(
-    vendor: Vendor, *, required: list[str] | None = None, today: dt.date | None = None
+    vendor: Vendor,
+    *,
+    required: list[str] | None = None,
+    today: dt.date | None = None,
+    summary: Any = UNREAD,
 ) -> VendorOut:
+    """``summary``: the bank details read for a whole page (``paginate``'s batch); left
+    out, they are read for this vendor."""
     reasons = services.flag_reasons(vendor, required=required, on=today)
+    sees_bank = access.may(current_user(), "see_bank_details")
+    if summary is UNREAD:
+        summary = bank.shown(vendor) if sees_bank else None
     return VendorOut(
         id=vendor.id,
         name=vendor.name,
@@ -165,6 +217,7 @@ def vendor_out(
         ],
         flagged=bool(reasons),
         flag_reasons=reasons,
+        bank=bank_out(summary) if sees_bank else None,
         created_at=vendor.created_at,
         updated_at=vendor.updated_at,
     )
@@ -191,7 +244,17 @@ def list_vendors(query: VendorQuery):
     )
     required = services.required_documents()
     today = services.today()
-    return paginate(select, query, lambda v: vendor_out(v, required=required, today=today))
+    sees_bank = access.may(current_user(), "see_bank_details")
+    return paginate(
+        select,
+        query,
+        lambda v, summary: vendor_out(v, required=required, today=today, summary=summary),
+        batch=lambda rows: (
+            bank.shown_for([v.id for v in rows])
+            if sees_bank
+            else dict.fromkeys((v.id for v in rows), None)
+        ),
+    )
 
 
 @operation(
@@ -318,3 +381,47 @@ _action(
     "For good: a blocked vendor is never invited or ordered from again, and no action "
     "brings it back.",
 )
+
+
+@operation(
+    bp,
+    "PUT",
+    "/vendors/<int:vendor_id>/bank",
+    body=BankIn,
+    response=VendorOut,
+    summary="Enter a vendor's new bank details (procurement or finance)",
+    tag="Vendors",
+    errors=(403,),
+)
+def put_vendor_bank(vendor_id: int, body: BankIn):
+    """An IBAN (checked: country format and check digits) with its BIC (derived from the
+    IBAN when the registry knows the bank), or an account and a 9-digit ABA routing
+    number. The details are `pending` until a second person confirms them; a change still
+    pending is withdrawn. Invalid: 422 on the field."""
+    user = current_user()
+    vendor = services.get(vendor_id, user)
+    bank.change(
+        vendor,
+        bank.BankData(body.iban, body.bic, body.account_number, body.routing_number),
+        actor=user,
+    )
+    return vendor_out(vendor)
+
+
+@operation(
+    bp,
+    "POST",
+    "/vendors/<int:vendor_id>/bank/confirm",
+    response=VendorOut,
+    summary="Confirm a vendor's new bank details (finance, not whoever entered them)",
+    tag="Vendors",
+    errors=(403, 409),
+)
+def confirm_vendor_bank(vendor_id: int):
+    """Payments go to the confirmed details from now; the details in use until now are
+    superseded, and the vendor's primary contact (else the vendor's e-mail) is told that
+    its bank details changed, masked. Nothing waiting: 409 `invalid_transition`."""
+    user = current_user()
+    vendor = services.get(vendor_id, user)
+    bank.confirm_pending(vendor, actor=user)
+    return vendor_out(vendor)

@@ -1,6 +1,7 @@
 """The tables, one module per area."""
 
 from .base import utcnow
+from .bank import BankStatus, VendorBankAccount
 from .budgets import Budget, Delegation, Notification, NotificationStatus
 from .contracts import (
     BillingPeriod,
@@ -72,6 +73,8 @@ from .vendors import (
 )
 
 __all__ = [
+    "BankStatus",
+    "VendorBankAccount",
     "ExceptionKind",
     "Invoice",
     "InvoiceException",

@@ -15,6 +15,8 @@ from ..models import (
     PurchaseOrder,
     Rfq,
     RfqInvitation,
+    Vendor,
+    VendorBankAccount,
     utcnow,
 )
 from .services import clean_subject
@@ -85,3 +87,13 @@ def queue_invitation(
         "replaces_earlier": replaces_earlier,
     }
     return _queue(RFQ_INVITATION, invitation.emailed_to, context, entity="rfq", entity_id=rfq.id)
+
+
+BANK_CHANGED = "bank_details_changed"
+
+
+def queue_bank_change(vendor: Vendor, account: VendorBankAccount, email: str) -> Notification:
+    """Tell the vendor that its bank details changed with us, masked: if it did not ask
+    for the change, it says so before any payment goes there."""
+    context = {"vendor": vendor, "account": account, "buyer": organisation.current()}
+    return _queue(BANK_CHANGED, email, context, entity="vendor", entity_id=vendor.id)

@@ -6,4 +6,4 @@ from flask import Blueprint
 # cli_group=None: the blueprint's commands (import-vendors) are top-level commands.
 bp = Blueprint("vendors", __name__, cli_group=None)
 
-from . import cli, views  # noqa: E402, F401
+from . import bank_views, cli, views  # noqa: E402, F401
