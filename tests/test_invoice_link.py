@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from procure import web
-from procure.invoices import links
+from procure.invoices import actions, links
 from procure.invoices.vendor import bp as invoice_link_bp
 from procure.models import (
     AuditEvent,
@@ -130,10 +130,31 @@ def test_the_vendor_sees_the_order_and_sends_an_invoice_with_its_pdf(app, db, sh
     ).one()
     assert event.action == "create" and event.actor_id is None
 
+    # Finance and procurement are told to check it and submit it.
+    told = db.session.scalars(
+        sa.select(Notification.email).where(
+            Notification.kind == "invoice_from_vendor", Notification.entity_id == invoice.id
+        )
+    ).all()
+    assert set(told) == {shop["buyer"].email, shop["finance"].email}
+
     # The page says what was sent already, and what remains is nothing.
     again = client.get(f"/invoice/{token}")
     assert "A-1001 of" in text(again) and invoice.number in text(again)
     assert re.search(r'name="lines-0-quantity"[^>]*value=""', again.get_data(True))
+
+
+def test_the_link_sends_invoices_never_credit_notes(app, db, shop):
+    order, token = shop["order"], shop["token"]
+    client = app.test_client()
+    assert send(client, token, invoice_form(order, number="A-1")).status_code == 200
+    [first] = invoices_of(db, order)
+    actions.submit(first, actor=shop["finance"])  # submitted: one a credit note could credit
+    db.session.commit()
+    data = invoice_form(order, number="A-2", quantities=["1", ""], credit_for=str(first.id))
+    assert send(client, token, data).status_code == 200
+    second = next(i for i in invoices_of(db, order) if i.id != first.id)
+    assert second.credit_for_id is None and second.total > 0
 
 
 def test_a_partial_invoice_bills_only_the_lines_given(app, db, shop):
