@@ -20,6 +20,9 @@ from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
 from procure.db import init_db
 from procure.extensions import db as _db
+from procure.invoices import actions as invoice_actions
+from procure.invoices import matching, numbers
+from procure.invoices import services as invoice_services
 from procure.models import (
     ApprovalStep,
     AuditEvent,
@@ -27,6 +30,8 @@ from procure.models import (
     Contract,
     ContractStatus,
     ExchangeRate,
+    Invoice,
+    InvoiceStatus,
     NumberSequence,
     OrderStatus,
     PurchaseOrder,
@@ -36,6 +41,7 @@ from procure.models import (
     RequestStatus,
     Rfq,
     RfqStatus,
+    Role,
     User,
     Vendor,
     utcnow,
@@ -104,7 +110,15 @@ def test_the_command_prints_what_it_wrote_and_the_logins(seeded):
 
 def test_the_rows_reported_are_in_the_database(seeded, db):
     rows = dict(re.findall(r"^  (\w+)\s+([\d,]+)$", seeded.output, re.M))
-    for table in ("purchase_requests", "request_lines", "quotes", "purchase_orders"):
+    for table in (
+        "purchase_requests",
+        "request_lines",
+        "quotes",
+        "purchase_orders",
+        "invoices",
+        "invoice_lines",
+        "invoice_exceptions",
+    ):
         stored = db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))  # noqa: S608
         assert stored == int(rows[table].replace(",", ""))
     events = count(db, AuditEvent)
@@ -352,7 +366,8 @@ def test_audit_events_are_canonical_and_tell_each_request_story(db):
             RequestStatus.REJECTED: {"reject"},
             RequestStatus.CANCELLED: {"cancel"},
             RequestStatus.ORDERED: {"order"},
-            RequestStatus.CLOSED: {"close"},
+            # Closed by procurement, or by itself once received and invoiced in full.
+            RequestStatus.CLOSED: {"close", "settle"},
         }[pr.status]
         assert events[-1].action in last, pr.number
         assert json.loads(events[-1].changes).get("status", [None, pr.status.value])[1] == (
@@ -362,7 +377,12 @@ def test_audit_events_are_canonical_and_tell_each_request_story(db):
 
 def test_the_number_sequences_match_the_numbers_given(db):
     sequences = {(s.prefix, s.year): s.last for s in db.session.scalars(sa.select(NumberSequence))}
-    for model, prefix in ((PurchaseRequest, "PR"), (Rfq, "RFQ"), (PurchaseOrder, "PO")):
+    for model, prefix in (
+        (PurchaseRequest, "PR"),
+        (Rfq, "RFQ"),
+        (PurchaseOrder, "PO"),
+        (Invoice, "INV"),
+    ):
         numbers = [n for n in db.session.scalars(sa.select(model.number)) if n]
         by_year: dict[int, list[int]] = {}
         for number in numbers:
@@ -372,6 +392,188 @@ def test_the_number_sequences_match_the_numbers_given(db):
             # Gap-free from 1, and the sequence at the last one given.
             assert sorted(serials) == list(range(1, len(serials) + 1)), (prefix, year)
             assert sequences[(prefix, year)] == len(serials)
+
+
+# Vendor invoices ---------------------------------------------------------------------------
+
+
+def invoices_by_status(db) -> dict[InvoiceStatus, list[Invoice]]:
+    found: dict[InvoiceStatus, list[Invoice]] = {}
+    for invoice in db.session.scalars(sa.select(Invoice).order_by(Invoice.id)):
+        found.setdefault(invoice.status, []).append(invoice)
+    return found
+
+
+def test_invoices_come_in_every_state_with_credit_notes(db):
+    by_status = invoices_by_status(db)
+    assert set(by_status) == set(InvoiceStatus)
+    invoices = [i for found in by_status.values() for i in found]
+    credits = [i for i in invoices if i.is_credit_note]
+    assert credits
+    for credit in credits:
+        assert credit.total < 0 and all(line.quantity < 0 for line in credit.lines)
+        assert credit.credit_for.order_id == credit.order_id
+        assert credit.credit_for.status in invoice_services.CREDITABLE
+    # Most delivered orders are invoiced, most invoices paid.
+    delivered = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PurchaseOrder)
+        .where(PurchaseOrder.status.in_((OrderStatus.RECEIVED, OrderStatus.CLOSED)))
+    )
+    invoiced = {i.order_id for i in invoices}
+    assert len(invoiced) >= 0.8 * delivered
+    assert len(by_status[InvoiceStatus.PAID]) > len(invoices) / 2
+
+
+def test_invoices_are_what_the_services_would_have_recorded(db):
+    for invoice in db.session.scalars(sa.select(Invoice)):
+        order = invoice.order
+        assert invoice.number and re.fullmatch(r"INV-\d{4}-\d{5}", invoice.number)
+        assert invoice.vendor_id == order.vendor_id and invoice.currency == order.currency
+        assert invoice.vendor_number_key == numbers.normalise(invoice.vendor_invoice_number)
+        assert invoice.due_date == numbers.due_date(invoice.invoice_date, order.payment_terms)
+        assert invoice.invoice_date <= invoice.created_at.date()
+        assert order.issued_at < invoice.created_at
+        assert invoice.subtotal == sum(line.total for line in invoice.lines)
+        assert invoice.total == invoice.subtotal + invoice.shipping + invoice.tax
+        assert invoice.rate == order.rate
+        assert invoice.total_base == round_money(invoice.total * invoice.rate), invoice.number
+        for line in invoice.lines:
+            assert line.order_line.order_id == order.id
+            assert line.total == round_money(line.quantity * line.unit_price), invoice.number
+        assert invoice.entered_by.has_role(Role.FINANCE, Role.PROCUREMENT)
+        submitted = invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
+        if submitted:
+            assert invoice.submitted_at is not None and invoice.matched_first_time is not None
+        if invoice.status in (InvoiceStatus.APPROVED, InvoiceStatus.PAID):
+            assert Role.FINANCE in invoice.approved_by.roles
+            assert invoice.approved_by_id != invoice.entered_by_id
+            assert invoice.approved_at >= invoice.submitted_at
+        else:
+            assert invoice.approved_by_id is None
+        if invoice.status == InvoiceStatus.PAID:
+            assert invoice.paid_on >= invoice.approved_at.date() and invoice.payment_reference
+            assert Role.FINANCE in invoice.paid_by.roles
+            assert invoice.paid_base == round_money(invoice.total * invoice.paid_rate)
+        else:
+            assert invoice.paid_on is None and invoice.paid_base is None
+        if invoice.status in (InvoiceStatus.REJECTED, InvoiceStatus.CANCELLED):
+            assert invoice.reason
+    # A vendor number is used once per vendor, but for a cancelled invoice.
+    keys = db.session.execute(
+        sa.select(Invoice.vendor_id, Invoice.vendor_number_key, sa.func.count())
+        .where(Invoice.status != InvoiceStatus.CANCELLED)
+        .group_by(Invoice.vendor_id, Invoice.vendor_number_key)
+    ).all()
+    assert all(n == 1 for _, _, n in keys)
+
+
+def test_held_invoices_hold_what_matching_finds(db):
+    """The open exceptions of a held invoice are what ``matching.findings`` finds now,
+    to the message; a matched one has none, and none is found on it."""
+    by_status = invoices_by_status(db)
+    kinds = set()
+    for invoice in by_status[InvoiceStatus.ON_HOLD]:
+        found = sorted(
+            (f.kind.value, f.line.id if f.line else None, f.message)
+            for f in matching.findings(invoice)
+        )
+        stored = sorted((e.kind.value, e.line_id, e.message) for e in invoice.open_exceptions)
+        assert found and found == stored, invoice.number
+        kinds |= {kind for kind, _, _ in found}
+    assert "price" in kinds
+    for invoice in by_status[InvoiceStatus.MATCHED]:
+        assert not invoice.open_exceptions and not matching.findings(invoice), invoice.number
+    resolved = [
+        e
+        for found in by_status.values()
+        for i in found
+        for e in i.exceptions
+        if e.resolved_by_id is not None
+    ]
+    assert resolved and all(e.resolution and e.resolved_at for e in resolved)
+    assert all(Role.PROCUREMENT in e.resolved_by.roles for e in resolved)
+    released = [i for i in by_status[InvoiceStatus.PAID] if i.release_justification]
+    assert released and all(i.open_exceptions for i in released)
+
+
+def test_paid_foreign_invoices_have_an_exchange_difference(db):
+    paid = invoices_by_status(db)[InvoiceStatus.PAID]
+    foreign = [i for i in paid if i.currency != "USD"]
+    assert foreign
+    assert all(i.exchange_difference == 0 for i in paid if i.currency == "USD")
+    assert any(i.exchange_difference != 0 for i in foreign)
+    for invoice in foreign:
+        rate = db.session.scalar(
+            sa.select(ExchangeRate.rate)
+            .where(ExchangeRate.currency == invoice.currency, ExchangeRate.day <= invoice.paid_on)
+            .order_by(ExchangeRate.day.desc())
+            .limit(1)
+        )
+        assert invoice.paid_rate == rate, invoice.number
+
+
+def test_invoice_events_tell_each_invoice_story(db):
+    invoices = db.session.scalars(sa.select(Invoice)).all()
+    for invoice in invoices:
+        events = db.session.scalars(audit.events_for("invoice", invoice.id)).all()
+        created = json.loads(events[0].changes)
+        assert events[0].action == "create" and events[0].actor_id == invoice.entered_by_id
+        assert created["number"] == invoice.number
+        assert created["order"] == invoice.order.number
+        assert created["total"] == str(invoice.total)
+        assert created["credit_for"] == (invoice.credit_for.number if invoice.credit_for else None)
+        statuses = [json.loads(e.changes)["status"] for e in events[1:]]
+        assert all(new == old for (_, new), (old, _) in zip(statuses, statuses[1:], strict=False))
+        assert (statuses[-1][1] if statuses else "draft") == invoice.status.value
+        assert invoice.version == len(events)
+        actions = [e.action for e in events]
+        if invoice.status == InvoiceStatus.PAID:
+            pay = json.loads(events[-1].changes)
+            assert pay["paid_base"] == str(invoice.paid_base)
+            assert pay["exchange_difference"] == str(invoice.exchange_difference)
+        if "submit" in actions:
+            submit = json.loads(events[actions.index("submit")].changes)
+            assert isinstance(submit["exceptions"], list)
+    actions = set(
+        db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.entity == "invoice").distinct()
+        )
+    )
+    assert {"create", "submit", "resolve", "release", "approve", "pay", "reject", "cancel"} <= (
+        actions
+    )
+
+
+def test_orders_close_once_received_and_invoiced_in_full(db):
+    settled = set(
+        db.session.scalars(
+            sa.select(AuditEvent.entity_id).where(
+                AuditEvent.entity == "order", AuditEvent.action == "settle"
+            )
+        )
+    )
+    assert settled
+    for order in db.session.scalars(sa.select(PurchaseOrder).where(PurchaseOrder.id.in_(settled))):
+        assert order.status == OrderStatus.CLOSED and order.closed_at
+        # What was approved when it closed: a later credit note gives some back.
+        invoiced: dict[int, Decimal] = {}
+        for invoice in db.session.scalars(sa.select(Invoice).where(Invoice.order_id == order.id)):
+            if invoice.status in invoice_actions.SETTLED and not invoice.is_credit_note:
+                for line in invoice.lines:
+                    invoiced[line.order_line_id] = invoiced.get(line.order_line_id, 0) + (
+                        line.quantity
+                    )
+                assert invoice.approved_at <= order.closed_at
+        assert all(invoiced.get(line.id, 0) >= line.quantity for line in order.lines)
+        request_events = db.session.scalars(audit.events_for("request", order.request_id)).all()
+        assert request_events[-1].action == "settle"
+    # The orders still open are not settled in full.
+    for order in db.session.scalars(
+        sa.select(PurchaseOrder).where(PurchaseOrder.status == OrderStatus.RECEIVED)
+    ):
+        invoiced = invoice_actions.settled_quantities(order)
+        assert any(invoiced.get(line.id, 0) < line.quantity for line in order.lines)
 
 
 # The application on the data -----------------------------------------------------------------
@@ -472,6 +674,20 @@ def test_documents_in_every_state_render(app, db):
         assert client.get(path).status_code == 200, path
 
 
+def test_invoices_in_every_state_render(app, db):
+    """Finance reads the list and each state's invoice; the requester their own."""
+    by_status = invoices_by_status(db)
+    client = app.test_client()
+    sign_in(client, "finance")
+    assert client.get("/invoices/").status_code == 200
+    assert client.get("/invoices/?status=on_hold").status_code == 200
+    for status, found in by_status.items():
+        for invoice in (found[0], found[-1]):
+            page = client.get(f"/invoices/{invoice.id}")
+            assert page.status_code == 200, (status, invoice.number)
+            assert invoice.number in page.get_data(as_text=True)
+
+
 def test_the_api_reads_the_data(app, db, client):
     token = app.test_cli_runner().invoke(args=["issue-token", LOGINS["finance"]]).output.strip()
     headers = {"Authorization": f"Bearer {token}"}
@@ -513,6 +729,55 @@ def test_new_requests_continue_the_numbering_and_the_chain(db):
 
     assert pr.number == f"PR-{year}-{last + 1:05d}"
     assert pr.pending_step is not None and pr.pending_step.name == "department"
+    assert audit.verify().ok
+
+
+def test_invoices_continue_the_numbering_and_the_chain(app, db):
+    """A matched invoice is approved by finance, and a new one recorded against a
+    received order takes the next number of the year."""
+    year = utcnow().year
+    last = db.session.scalar(
+        sa.select(NumberSequence.last).where(
+            NumberSequence.prefix == "INV", NumberSequence.year == year
+        )
+    )
+    matched = db.session.scalar(
+        sa.select(Invoice).where(Invoice.status == InvoiceStatus.MATCHED).order_by(Invoice.id)
+    )
+    approver = db.session.scalar(
+        sa.select(User)
+        .where(User.email == LOGINS["finance"], User.id != matched.entered_by_id)
+        .limit(1)
+    ) or next(
+        u
+        for u in db.session.scalars(sa.select(User))
+        if Role.FINANCE in u.roles and u.id != matched.entered_by_id
+    )
+    invoice_actions.approve(matched, actor=approver)
+    order = db.session.scalar(
+        sa.select(PurchaseOrder)
+        .where(PurchaseOrder.status == OrderStatus.RECEIVED)
+        .order_by(PurchaseOrder.id)
+    )
+    clerk = db.session.scalar(sa.select(User).where(User.email == LOGINS["procurement"]))
+    line = order.lines[0]
+    created = invoice_services.create(
+        invoice_services.InvoiceData(
+            order_id=order.id,
+            vendor_invoice_number="BENCH-CHECK-1",
+            invoice_date=utcnow().date(),
+            lines=[
+                invoice_services.LineData(
+                    order_line_id=line.id, quantity=Decimal("1"), unit_price=line.unit_price
+                )
+            ],
+        ),
+        actor=clerk,
+    )
+    db.session.commit()
+
+    assert matched.status == InvoiceStatus.APPROVED
+    assert created.number == f"INV-{year}-{(last or 0) + 1:05d}"
     assert audit.verify().ok
 
 

@@ -77,6 +77,7 @@ SERIAL_TABLES = [
         rows.REQUESTS, rows.REQUEST_LINES, rows.STEPS, rows.RFQS, rows.INVITATIONS, rows.QUOTES,
         rows.QUOTE_LINES, rows.ATTACHMENTS, rows.ORDERS, rows.ORDER_LINES, rows.RECEIPTS,
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
+        rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS,
     )
 ]  # fmt: skip
 

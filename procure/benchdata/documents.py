@@ -79,7 +79,8 @@ class Order:
         "id", "number", "request", "rfq", "quote", "vendor", "status", "subtotal", "shipping",
         "tax", "total", "needed_by", "payment_terms", "lead_time_days", "created_by",
         "created_at", "issued_at", "issued_by", "attachment_id", "closed_at", "cancelled_at",
-        "reason", "version", "lines", "receipts", "currency", "rate", "rate_date", "total_base"
+        "reason", "version", "lines", "receipts", "currency", "rate", "rate_date", "total_base",
+        "invoices"
     )  # fmt: skip
 
     def content_reference(self) -> str:
@@ -134,6 +135,31 @@ class Contract:
     )  # fmt: skip
 
 
+class Invoice:
+    __slots__ = (
+        "id", "number", "vendor_number", "order", "credit_for", "status", "invoice_date",
+        "due_date", "subtotal", "shipping", "tax", "total", "total_base", "entered_by",
+        "created_at", "submitted_at", "matched_first_time", "approved_at", "approved_by",
+        "release_justification", "reason", "paid_on", "payment_reference", "paid_by",
+        "paid_rate", "paid_base", "version", "lines", "exceptions", "record"
+    )  # fmt: skip
+
+
+class InvoiceLine:
+    __slots__ = ("id", "position", "order_line", "quantity", "price", "total")
+
+
+class InvoiceException:
+    __slots__ = (
+        "id", "line", "kind", "message", "created_at", "resolved_at", "resolved_by", "resolution"
+    )  # fmt: skip
+
+    def text(self) -> str:
+        """The message; a possible duplicate's names the other invoice, whose number
+        is given out with its chunk."""
+        return self.message() if callable(self.message) else self.message
+
+
 class Chunk:
     """What one chunk of requests brought: the documents to number and write."""
 
@@ -142,3 +168,4 @@ class Chunk:
         self.rfqs: list[Rfq] = []
         self.orders: list[Order] = []
         self.contracts: list[Contract] = []
+        self.invoices: list[Invoice] = []

@@ -42,6 +42,7 @@ from .documents import (
 )
 from .draw import Weighted, between, lognormal, pick
 from .exchange import Exchange, from_base, rate_text, to_base
+from .invoices import Invoicing
 from .organisation import APPROVER, FINANCE, REQUESTER, Ids, Organisation, Person, money
 from .sourcing import Sourcing
 
@@ -74,11 +75,11 @@ BACKLOG_WEIGHT, BACKLOG_DAYS = 0.45, 75
 FORCED_FIRST = ["rejected", "cancel_pending", "rfq_cancelled", "reopened", "closed"]
 FORCED_LAST = [
     "draft", "backlog", "rfq_open", "rfq_draft", "order_draft", "ordered:issued",
-    "ordered:partial", "ordered:received",
+    "ordered:partial", "ordered:received", "ordered:received:draft", "ordered:received:matched",
 ]  # fmt: skip
 
 
-class History(Sourcing, Contracts):
+class History(Sourcing, Contracts, Invoicing):
     """Plans the requests one at a time, in the order they were filed, and what
     follows from them; ``settle`` closes each chunk."""
 
@@ -138,6 +139,7 @@ class History(Sourcing, Contracts):
         self._line_count = Weighted(range(1, 11), [46, 20, 11, 7, 5, 3.5, 2.5, 2, 1.5, 1.5])
         self.status_counts: dict[str, int] = {}
         self.chunk = Chunk()
+        self._init_invoicing(seed)
 
     # Numbers ------------------------------------------------------------------------
 
@@ -677,6 +679,18 @@ class History(Sourcing, Contracts):
             receipt.id = ids.next("receipts")
             for entry in receipt.lines:
                 entry[0] = ids.next("receipt_lines")
+        chunk.invoices.sort(key=lambda i: i.created_at)
+        for invoice in chunk.invoices:
+            invoice.id = ids.next("invoices")
+            invoice.number = self.number("INV", invoice.created_at.year)
+            if invoice.record is not None:
+                invoice.record.number = invoice.number
+            for line in invoice.lines:
+                line.id = ids.next("invoice_lines")
+            for exception in invoice.exceptions:
+                exception.id = ids.next("invoice_exceptions")
+        if chunk.requests:
+            self.forget_twins(chunk.requests[-1].created_at.date())
         for contract in chunk.contracts:
             contract.id = ids.next("contracts")
             contract.number = self.number("CT", contract.created_at.year)

@@ -7,6 +7,7 @@ import json
 
 import sqlalchemy as sa
 
+from ..invoices.numbers import normalise
 from ..models import (
     ApprovalStep,
     Attachment,
@@ -15,6 +16,9 @@ from ..models import (
     ContractTerm,
     Department,
     ExchangeRate,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
     OrderLine,
     PurchaseOrder,
     PurchaseRequest,
@@ -112,6 +116,22 @@ CONTRACTS = _spec(
 EXCHANGE_RATES = _spec(ExchangeRate, "id currency day rate created_by_id created_at")
 CONTRACT_TERMS = _spec(
     ContractTerm, "id contract_id sequence start_date end_date value how created_at"
+)
+
+INVOICES = _spec(
+    Invoice,
+    "id number vendor_invoice_number vendor_number_key vendor_id order_id credit_for_id status "
+    "source invoice_date due_date currency subtotal shipping tax total rate total_base note "
+    "entered_by_id created_at submitted_at matched_first_time approved_at approved_by_id "
+    "release_justification reason paid_on payment_reference paid_by_id paid_rate paid_base "
+    "version",
+)
+INVOICE_LINES = _spec(
+    InvoiceLine, "id invoice_id position order_line_id description quantity unit_price total"
+)
+INVOICE_EXCEPTIONS = _spec(
+    InvoiceException,
+    "id invoice_id line_id kind message created_at resolved_at resolved_by_id resolution",
 )
 
 # Fixed comparison weights of a new RFQ (thousandths): price 0.6, lead time 0.2, rating 0.2.
@@ -225,6 +245,7 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
     add(batch, ORDER_LINES, order_lines)
     add(batch, RECEIPTS, receipts)
     add(batch, RECEIPT_LINES, receipt_lines)
+    _add_invoices(batch, chunk)
 
     contracts, terms = [], []
     for contract in chunk.contracts:
@@ -244,3 +265,37 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
         )
     add(batch, CONTRACTS, contracts)
     add(batch, CONTRACT_TERMS, terms)
+
+
+def _add_invoices(batch: Batch, chunk: Chunk) -> None:
+    """The chunk's vendor invoices (ids in time order: a credit note after the invoice
+    it credits), their lines and the exceptions matching found."""
+    invoices, lines, exceptions = [], [], []
+    for inv in chunk.invoices:
+        order = inv.order
+        invoices.append(
+            (inv.id, inv.number, inv.vendor_number, normalise(inv.vendor_number), order.vendor.id,
+             order.id, inv.credit_for.id if inv.credit_for is not None else None, inv.status,
+             "entered", inv.invoice_date, inv.due_date, order.currency, inv.subtotal,
+             inv.shipping, inv.tax, inv.total, order.rate, inv.total_base, "",
+             inv.entered_by.id, inv.created_at, inv.submitted_at, inv.matched_first_time,
+             inv.approved_at, inv.approved_by.id if inv.approved_by is not None else None,
+             inv.release_justification, inv.reason, inv.paid_on, inv.payment_reference,
+             inv.paid_by.id if inv.paid_by is not None else None, inv.paid_rate, inv.paid_base,
+             inv.version)
+        )  # fmt: skip
+        lines.extend(
+            (line.id, inv.id, line.position, line.order_line.id, line.order_line.description,
+             line.quantity, line.price, line.total)
+            for line in inv.lines
+        )  # fmt: skip
+        exceptions.extend(
+            (e.id, inv.id, e.line.id if e.line is not None else None, e.kind, e.text(),
+             e.created_at, e.resolved_at, e.resolved_by.id if e.resolved_by is not None else None,
+             e.resolution)
+            for e in inv.exceptions
+        )  # fmt: skip
+    invoices.sort()
+    add(batch, INVOICES, invoices)
+    add(batch, INVOICE_LINES, lines)
+    add(batch, INVOICE_EXCEPTIONS, exceptions)

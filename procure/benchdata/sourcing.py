@@ -337,6 +337,7 @@ class Sourcing:
         order.currency = quote.currency
         order.rate = order.rate_date = order.total_base = None
         order.receipts = []
+        order.invoices = []
         order.lines = []
         for quoted in quote.lines:
             line = OrderLine()
@@ -454,10 +455,13 @@ class Sourcing:
         rng, now = self.rng, self.now
         # An order still open today: not delivered yet, in part, or received but not
         # closed ("ordered:partial" and the like say which).
+        parts = outcome.split(":")
         if outcome == "ordered":
             stop: str | None = pick(rng, ["issued", "partial", "partial", "received"])
         else:
-            stop = outcome.partition(":")[2] or None
+            stop = parts[1] if len(parts) > 1 else None
+        # The invoicing forced on the requests forced to stay open (by where they stop).
+        forced = parts[2] if len(parts) > 2 else stop if self.squeeze else None
         if stop == "issued":
             return
         expected = order.issued_at + dt.timedelta(
@@ -472,15 +476,15 @@ class Sourcing:
             # Nothing to split: it all came at once.
             partial = False
             first = self._receive(order, moment, False)
-        if partial and first is not None:
-            if stop == "partial":
-                return
+        if partial and first is not None and stop != "partial":
             moment = self.later(moment, 24 * 6)
-            if moment > now:
-                return
-            self._receive(order, moment, False)
-        if stop == "received" or order.status != "received":
+            if moment <= now:
+                self._receive(order, moment, False)
+        # The vendor's invoices; approved in full, they close the order by themselves.
+        invoiced = self._invoice_order(order, stop, forced)
+        if invoiced or stop == "received" or order.status != "received":
             return
+        # Never invoiced: procurement closes the order by hand.
         when = self.later(moment, 24 * 5, 1.2)
         if when > now:
             return

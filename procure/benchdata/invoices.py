@@ -1,0 +1,990 @@
+"""Vendor invoices in the generated history: the vendor's invoice for what an order
+delivered, entered by finance or procurement, matched against the order and its
+receipts, held, resolved or released, approved by someone else in finance, paid on
+a payment run near its due date (a foreign one at that day's rate, so that exchange
+differences exist), now and then credited; and the order closing by itself once
+received and invoiced in full (``invoices.actions.settle``).
+
+Each order's invoices live side by side (one per receipt, one for everything, an
+early one held until the rest arrives, a duplicate the vendor sent twice): their
+steps are run in time order (a small schedule per order), so that matching sees what
+the application would have seen at each moment — the quantities received by then,
+the order's other invoices as they stood. Matching is ``invoices.matching`` in cents;
+its exceptions carry the same messages, and the audit events the same changes, as
+``invoices/actions.py`` and ``services.py`` write.
+
+Where a step would fall after now, the invoice stops there: recent invoices are
+drafts, matched, on hold or approved and unpaid. The invoices draw from a random
+stream of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import math
+import random
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..invoices import matching, numbers, tolerances
+from ..money import format_money
+from .chain import Ref
+from .clock import DAY_HOURS, DAY_SECONDS, DAY_START
+from .documents import (
+    THOUSAND,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    line_total,
+    quantity_text,
+)
+from .draw import Weighted, between, lognormal, pick, uniform
+from .exchange import rate_text, to_base
+from .organisation import Person, money
+
+# Invoices that count towards what an order line has been invoiced (matching.COUNTED).
+COUNTED = frozenset(("matched", "on_hold", "approved", "paid"))
+SETTLING = frozenset(("approved", "paid"))
+NOT_TWINS = frozenset(("cancelled", "rejected"))
+DUPLICATE_DAYS = matching.DUPLICATE_WINDOW.days
+MATCHED_AGAIN = "Matched again after a receipt."
+SETTLED = "Received in full and invoiced in full."
+
+# What becomes of the invoicing of an order delivered, and how often (weights; "paid"
+# takes the rest). The "recent" part fades with the age of the first receipt (days).
+OUTCOMES = [
+    # outcome, old weight, recent weight
+    ("none", 0.012, 0.0),
+    ("resolved", 0.05, 0.0),
+    ("released", 0.022, 0.0),
+    ("rejected", 0.022, 0.0),
+    ("cancelled", 0.018, 0.0),
+    ("duplicate", 0.012, 0.0),
+    ("draft", 0.0, 0.05),
+    ("on_hold", 0.0, 0.08),
+]
+RECENT_DAYS = 25
+CREDIT_SHARE = 0.035
+LATE_PAYMENT_SHARE = 0.12
+# Forced on the first orders invoiced (old, settled), so that even a small history
+# has every path; and on the orders forced to stay open today, by where they stop.
+FORCED_FIRST = ["rejected", "cancelled", "duplicate", "resolved", "released", "credit"]
+FORCED_OPEN = {
+    "partial": "approved",
+    "received": "on_hold",
+    "draft": "draft",
+    "matched": "matched",
+}
+# An order that stays open today: its invoicing must not settle it.
+OPEN_RECEIVED = (["none", "draft", "matched", "on_hold"], [2, 1, 3, 2])
+OPEN_PARTIAL = (["none", "early", "approved", "paid"], [3, 2, 1, 3])
+
+RESOLUTIONS = [
+    "The vendor's price increase was agreed by phone; accepted.",
+    "Price list updated since the order; the new price applies.",
+    "Surcharge for express delivery, agreed with the requester.",
+    "Accepted: the difference is within the framework agreement.",
+]
+RELEASES = [
+    "Approved for payment: the vendor is critical and the difference small.",
+    "Released: a credit note for the difference has been promised.",
+    "Paying to keep the discount; the difference is followed up separately.",
+]
+REJECTIONS = [
+    "Prices do not match the order; asked the vendor for a corrected invoice.",
+    "Wrong unit prices; the vendor will send a new invoice.",
+    "Invoice addressed to the wrong entity; returned to the vendor.",
+]
+CANCELLATIONS = [
+    "Entered with the wrong date; entered again.",
+    "Typing mistake in the amounts; entered again.",
+    "Entered against the wrong order; entered again.",
+]
+DUPLICATE_REJECTION = "The vendor sent this invoice twice; the first one is being paid."
+NUMBER_STYLES = ("INV-{:07d}", "{year}/{:05d}", "F {:06d}", "{:08d}", "A-{:06d}")
+
+
+def signed(cents: int) -> str:
+    """Money as the services audit it, negative too (a credit note's)."""
+    return f"-{money(-cents)}" if cents < 0 else money(cents)
+
+
+def to_base_signed(cents: int, rate: int) -> int:
+    """``rates.to_base``: half-up, away from zero, as ``round_money``."""
+    return -to_base(-cents, rate) if cents < 0 else to_base(cents, rate)
+
+
+def _decimal(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def _cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).scaleb(2))
+
+
+class Record:
+    """What finding a possible duplicate needs of an invoice, kept without the rest
+    (the documents of past chunks are freed)."""
+
+    __slots__ = ("invoice_date", "created_at", "status", "vendor_number", "total", "number")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    kind: str
+    line: InvoiceLine | None
+    message: Any  # str, or a function giving it once numbers exist
+
+    @property
+    def key(self) -> tuple[str, InvoiceLine | None]:
+        return self.kind, self.line
+
+
+class _Later:
+    """A value for the audit log known once numbers are given out (``Ref`` reads it)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+
+class Invoicing:
+    """The invoicing part of :class:`~procure.benchdata.history.History`, which it is
+    mixed into: it uses the history's clock, organisation, exchange and stream."""
+
+    def _init_invoicing(self, seed: int) -> None:
+        self._irng = random.Random(f"{seed}:invoices")  # noqa: S311 -- test data
+        setting = tolerances.current()
+        self._percent, self._absolute = setting.percent, setting.amount
+        self._two_way = frozenset(setting.two_way_categories)
+        self._tolerance_words = matching.tolerance_words()
+        self._absolute_in: dict[tuple[str, int], int] = {}
+        self._vendor_serials: dict[int, int] = {}
+        self._twins: dict[tuple[int, int], list[Record]] = {}
+        self._forced_invoices = 0
+        self._invoice_tables: dict[int, Weighted[str]] = {}
+        self._spawned: list[Iterator[dt.datetime]] = []
+
+    # Time -------------------------------------------------------------------------------
+
+    def _working(self, moment: dt.datetime) -> dt.datetime:
+        """``Clock.working`` on the invoices' own stream."""
+        if moment.weekday() < 5 and DAY_START <= moment.hour < DAY_START + DAY_HOURS:
+            return moment
+        day = moment.date()
+        if moment.hour >= DAY_START or moment.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        minutes = self._irng.random() * 90
+        return dt.datetime.combine(day, dt.time(DAY_START)) + dt.timedelta(minutes=minutes)
+
+    def _after(self, moment: dt.datetime, median_hours: float, spread: float = 1.0) -> dt.datetime:
+        hours = lognormal(self._irng, median_hours, spread)
+        result = self._working(moment + dt.timedelta(hours=hours))
+        if self.squeeze:
+            result = min(result, moment + (self.now - moment) * 0.12)
+        return result
+
+    def _shortly(self, moment: dt.datetime, max_minutes: float = 20) -> dt.datetime:
+        result = moment + dt.timedelta(seconds=20 + self._irng.random() * 60 * max_minutes)
+        if self.squeeze:
+            result = min(result, moment + (self.now - moment) * 0.05)
+        return result
+
+    # People -----------------------------------------------------------------------------
+
+    def _clerk(self) -> Person:
+        """Who enters an invoice: procurement mostly, finance otherwise."""
+        if self._irng.random() < 0.6:
+            return pick(self._irng, self.org.procurement)
+        return self._finance()
+
+    def _finance(self, other_than: Person | None = None) -> Person:
+        people = [p for p in self.org.finance if p is not other_than]
+        bench = self.org.by_email.get("bench.finance@example.org")
+        if bench in people and self._irng.random() < 0.3:
+            return bench
+        return pick(self._irng, people)
+
+    # Which invoices an order gets ---------------------------------------------------------
+
+    def _invoice_outcome(self, order: Order, stop: str | None, forced: str | None) -> str:
+        rng = self._irng
+        if forced is not None:
+            return FORCED_OPEN.get(forced, forced)
+        if stop == "received":
+            return rng.choices(*OPEN_RECEIVED)[0]
+        if stop == "partial":
+            return rng.choices(*OPEN_PARTIAL)[0]
+        if self._forced_invoices < len(FORCED_FIRST) and self.total_requests > 50:
+            wanted = FORCED_FIRST[self._forced_invoices]
+            fits = {
+                "credit": any(line.quantity >= 2 * THOUSAND for line in order.lines),
+                "duplicate": len(order.receipts) == 1,
+            }.get(wanted, True)
+            if fits:
+                self._forced_invoices += 1
+                return wanted
+        age = min(720, (self.now - order.receipts[0].created_at).days)
+        table = self._invoice_tables.get(age)
+        if table is None:
+            fade = math.exp(-age / RECENT_DAYS)
+            names = [name for name, _, _ in OUTCOMES]
+            weights = [old + recent * fade for _, old, recent in OUTCOMES]
+            names.append("paid")
+            weights.append(max(0.1, 1.0 - sum(weights)))
+            table = Weighted(names, weights)
+            self._invoice_tables[age] = table
+        return table.pick(rng)
+
+    def _invoice_order(self, order: Order, stop: str | None, forced: str | None) -> bool:
+        """Plan the invoices of an order delivered (in full or in part); returns whether
+        it was invoiced at all (else procurement closes it by hand, as before)."""
+        order.invoices = []
+        if not order.receipts:
+            return False
+        outcome = self._invoice_outcome(order, stop, forced)
+        if outcome == "none":
+            return False
+        rng = self._irng
+        if outcome == "duplicate" and len(order.receipts) > 1:
+            outcome = "paid"  # a later receipt would match the original again
+        receipts = order.receipts
+        lives: list[Iterator[dt.datetime]] = []
+        if outcome == "early" or (
+            len(receipts) > 1 and stop is None and outcome == "paid" and rng.random() < 0.2
+        ):
+            # Everything invoiced after the first delivery: held until the rest arrives.
+            lines = [(line, line.quantity, line.price) for line in order.lines]
+            last = receipts[1].created_at if len(receipts) > 1 else self.now
+            first = receipts[0].created_at
+            entered = first + (last - first) * (0.2 + 0.6 * rng.random())
+            lives.append(self._life(order, lines, first.date(), entered, "paid", True))
+        elif len(receipts) > 1 and rng.random() < 0.6:
+            for index, receipt in enumerate(receipts):
+                lines = [(line, quantity, line.price) for _, line, quantity, _ in receipt.lines]
+                entered = self._after(receipt.created_at, 30)
+                date = self._invoice_date(receipt.created_at, entered)
+                lives.append(
+                    self._life(
+                        order, lines, date, entered, outcome if index == 0 else "paid", index == 0
+                    )
+                )
+        else:
+            last = receipts[-1].created_at
+            lines = [(line, line.received, line.price) for line in order.lines if line.received]
+            entered = self._after(last, 30)
+            lives.append(
+                self._life(order, lines, self._invoice_date(last, entered), entered, outcome, True)
+            )
+        if len(receipts) > 1:
+            lives.append(self._receipts(order))
+        self._schedule(lives)
+        return True
+
+    def _invoice_date(self, delivered: dt.datetime, entered: dt.datetime) -> dt.date:
+        """The vendor dates its invoice on or a few days before the delivery."""
+        day = delivered.date() - dt.timedelta(days=pick(self._irng, (0, 0, 0, 1, 2, 3)))
+        return min(day, entered.date())
+
+    def _schedule(self, lives: list[Iterator[dt.datetime]]) -> None:
+        """Run the lives of an order's invoices side by side, each step in time order;
+        a step after now is not taken."""
+        heap: list[tuple[dt.datetime, int, Iterator[dt.datetime]]] = []
+        counter = 0
+
+        def push(life: Iterator[dt.datetime]) -> None:
+            nonlocal counter
+            at = next(life, None)
+            if at is not None and at <= self.now:
+                counter += 1
+                heapq.heappush(heap, (at, counter, life))
+
+        for life in lives:
+            push(life)
+        while heap:
+            _at, _n, life = heapq.heappop(heap)
+            push(life)  # takes the step due, and plans the next
+            while self._spawned:
+                push(self._spawned.pop())
+
+    # Lives ----------------------------------------------------------------------------
+
+    def _life(
+        self,
+        order: Order,
+        lines: list[tuple[OrderLine, int, int]],
+        invoice_date: dt.date,
+        entered: dt.datetime,
+        outcome: str,
+        carries_shipping: bool,
+    ) -> Iterator[dt.datetime]:
+        """One invoice of the vendor's, from its entry to its payment (or where
+        ``outcome`` stops it); the steps happen when they are yielded."""
+        rng = self._irng
+        at = entered
+        yield at
+        clerk = self._clerk()
+        number = self._vendor_number(order)
+        if outcome == "cancelled":
+            wrong = self._create(order, lines, invoice_date, at, clerk, number, carries_shipping)
+            at = self._shortly(at)
+            yield at
+            wrong.reason = pick(rng, CANCELLATIONS)
+            self._transition(wrong, at, "cancel", "cancelled", clerk, wrong.reason)
+            at = self._shortly(at, 10)
+            yield at
+            outcome = "paid"
+        if outcome == "rejected":
+            bumped = self._bump(order, lines)
+            wrong = self._create(order, bumped, invoice_date, at, clerk, number, carries_shipping)
+            at = self._shortly(at)
+            yield at
+            self._submit_invoice(wrong, at, clerk)
+            at = self._after(at, 30)
+            yield at
+            if wrong.status == "on_hold":
+                who = self._finance() if rng.random() < 0.5 else clerk
+                wrong.reason = pick(rng, REJECTIONS)
+                self._transition(wrong, at, "reject", "rejected", who, wrong.reason)
+            # The corrected invoice follows, under a new number, dated anew.
+            at = self._after(at, 24 * 4)
+            yield at
+            clerk = self._clerk()
+            number = self._vendor_number(order)
+            invoice_date = at.date()
+            outcome = "paid"
+        if outcome in ("resolved", "released", "on_hold"):
+            lines = self._bump(order, lines)
+        invoice = self._create(order, lines, invoice_date, at, clerk, number, carries_shipping)
+        if outcome == "draft":
+            return
+        at = self._shortly(at)
+        yield at
+        self._submit_invoice(invoice, at, clerk)
+        if invoice.status == "on_hold":
+            if outcome == "on_hold":
+                return
+            if outcome == "released":
+                at = self._after(at, 40)
+                yield at
+                if invoice.status == "on_hold":
+                    self._release(invoice, at, self._finance(invoice.entered_by))
+            elif outcome == "resolved":
+                at = self._after(at, 30)
+                yield at
+                if invoice.status == "on_hold":
+                    self._resolve(invoice, at, pick(rng, self.org.procurement))
+            while invoice.status == "on_hold":
+                # Held for quantity: matched again by the receipt of the rest.
+                later = [r for r in order.receipts if r.created_at > at]
+                if not later:
+                    return
+                at = later[0].created_at + dt.timedelta(seconds=1)
+                yield at
+        if invoice.status == "matched":
+            if outcome == "matched":
+                return
+            at = self._after(at, 30)
+            yield at
+            if invoice.status != "matched":
+                return  # held again meanwhile
+            self._approve(invoice, at, self._finance(invoice.entered_by))
+        if outcome == "approved" or invoice.status != "approved":
+            return
+        if outcome == "duplicate":
+            self._spawned.append(self._duplicate(invoice, at))
+        at = self._payment_time(invoice)
+        yield at
+        self._pay(invoice, at)
+        if outcome == "credit" or rng.random() < CREDIT_SHARE:
+            yield from self._credit(invoice, at)
+
+    def _receipts(self, order: Order) -> Iterator[dt.datetime]:
+        """The later receipts: the order's invoices matched again, the order settled."""
+        for receipt in order.receipts[1:]:
+            yield receipt.created_at
+            at = receipt.created_at + dt.timedelta(milliseconds=1)
+            for invoice in order.invoices:
+                if invoice.status in ("matched", "on_hold") and self._match(invoice, at):
+                    new = "on_hold" if self._open(invoice) else "matched"
+                    self._transition(
+                        invoice,
+                        at,
+                        "match",
+                        new,
+                        receipt.recorded_by,
+                        MATCHED_AGAIN,
+                        {"exceptions": self._described(invoice)},
+                    )
+            self._settle(order, at, receipt.recorded_by)
+
+    def _duplicate(self, original: Invoice, moment: dt.datetime) -> Iterator[dt.datetime]:
+        """The vendor sends the same invoice again under another number: held as a
+        possible duplicate, rejected."""
+        order = original.order
+        at = self._after(moment, 24 * 6)
+        if (at.date() - original.invoice_date).days > DUPLICATE_DAYS - 5:
+            return
+        yield at
+        clerk = self._clerk()
+        lines = [(line.order_line, line.quantity, line.price) for line in original.lines]
+        number = self._vendor_number(order)
+        twin = self._create(order, lines, original.invoice_date, at, clerk, number, True)
+        at = self._shortly(at)
+        yield at
+        self._submit_invoice(twin, at, clerk)
+        at = self._after(at, 30)
+        yield at
+        twin.reason = DUPLICATE_REJECTION
+        self._transition(twin, at, "reject", "rejected", self._finance(), DUPLICATE_REJECTION)
+
+    def _credit(self, credited: Invoice, moment: dt.datetime) -> Iterator[dt.datetime]:
+        """One unit of a line sent back: the vendor's credit note, matched, approved
+        and refunded."""
+        lines = [line for line in credited.lines if line.quantity >= 2 * THOUSAND]
+        if not lines:
+            return
+        line = pick(self._irng, lines)
+        at = self._after(moment, 24 * 8)
+        yield at
+        clerk = self._clerk()
+        order = credited.order
+        credit = self._create(
+            order,
+            [(line.order_line, -THOUSAND, line.order_line.price)],
+            at.date(),
+            at,
+            clerk,
+            self._vendor_number(order, credit=True),
+            False,
+            credited,
+        )
+        at = self._shortly(at)
+        yield at
+        self._submit_invoice(credit, at, clerk)
+        if credit.status != "matched":
+            return
+        at = self._after(at, 30)
+        yield at
+        self._approve(credit, at, self._finance(clerk))
+        at = self._payment_time(credit)
+        yield at
+        self._pay(credit, at)
+
+    # The documents ----------------------------------------------------------------------
+
+    def _vendor_number(self, order: Order, credit: bool = False) -> str:
+        vendor = order.vendor
+        serial = self._vendor_serials.get(vendor.id)
+        if serial is None:
+            serial = between(self._irng, 100, 9000)
+        serial += 1
+        self._vendor_serials[vendor.id] = serial
+        if credit:
+            return f"CN-{serial:06d}"
+        style = NUMBER_STYLES[vendor.id % len(NUMBER_STYLES)]
+        return style.format(serial, year=order.issued_at.year)
+
+    def _bump(
+        self, order: Order, lines: list[tuple[OrderLine, int, int]]
+    ) -> list[tuple[OrderLine, int, int]]:
+        """The same lines, one of them at a price a few percent over the order's,
+        beyond the tolerance (a price exception)."""
+        index = self._irng.randrange(len(lines))
+        price = lines[index][2]
+        over = max(int(price * uniform(self._irng, 0.03, 0.07)), self._tolerance(price, order) + 1)
+        return [
+            (ol, q, p + over) if i == index else (ol, q, p) for i, (ol, q, p) in enumerate(lines)
+        ]
+
+    def _create(
+        self,
+        order: Order,
+        lines: list[tuple[OrderLine, int, int]],
+        invoice_date: dt.date,
+        at: dt.datetime,
+        clerk: Person,
+        number: str,
+        carries_shipping: bool,
+        credit_for: Invoice | None = None,
+    ) -> Invoice:
+        """``services.create``: a draft, its amounts from its lines (a credit note's
+        negative), the due date from the order's terms, the order's frozen rate."""
+        invoice = Invoice()
+        invoice.id = invoice.number = None
+        invoice.vendor_number = number
+        invoice.order = order
+        invoice.credit_for = credit_for
+        invoice.status = "draft"
+        invoice.invoice_date = invoice_date
+        invoice.due_date = numbers.due_date(invoice_date, order.payment_terms)
+        invoice.lines = []
+        for position, (order_line, quantity, price) in enumerate(lines, start=1):
+            line = InvoiceLine()
+            line.id = None
+            line.position = position
+            line.order_line = order_line
+            line.quantity = quantity
+            line.price = price
+            total = line_total(abs(quantity), price)
+            line.total = -total if quantity < 0 else total
+            invoice.lines.append(line)
+        invoice.subtotal = sum(line.total for line in invoice.lines)
+        if credit_for is None:
+            at_order_prices = sum(line_total(q, ol.price) for ol, q, _ in lines)
+            invoice.shipping = order.shipping if carries_shipping else 0
+            invoice.tax = (
+                _cents(_decimal(order.tax) * _decimal(at_order_prices) / _decimal(order.subtotal))
+                if order.subtotal
+                else 0
+            )
+        else:
+            invoice.shipping = invoice.tax = 0
+        invoice.total = invoice.subtotal + invoice.shipping + invoice.tax
+        invoice.total_base = to_base_signed(invoice.total, order.rate)
+        invoice.entered_by = clerk
+        invoice.created_at = at
+        invoice.submitted_at = invoice.matched_first_time = None
+        invoice.approved_at = invoice.approved_by = None
+        invoice.release_justification = invoice.reason = ""
+        invoice.paid_on = invoice.paid_by = invoice.paid_rate = invoice.paid_base = None
+        invoice.payment_reference = ""
+        invoice.version = 1
+        invoice.exceptions = []
+        invoice.record = None
+        order.invoices.append(invoice)
+        self.chunk.invoices.append(invoice)
+        if credit_for is None:
+            self._index(invoice)
+        self.stream.add(
+            at,
+            "invoice",
+            invoice,
+            "create",
+            actor=clerk,
+            remote_addr=clerk.ip,
+            changes={
+                "number": Ref(invoice, "number"),
+                "vendor_invoice_number": number,
+                "order": Ref(order, "number"),
+                "source": "entered",
+                "credit_for": Ref(credit_for, "number") if credit_for is not None else None,
+                "currency": order.currency,
+                "total": signed(invoice.total),
+                "due_date": invoice.due_date.isoformat(),
+                "pdf_sha256": None,
+            },
+        )
+        return invoice
+
+    def _index(self, invoice: Invoice) -> None:
+        """Note the invoice where later ones look for possible duplicates."""
+        record = Record()
+        record.invoice_date = invoice.invoice_date
+        record.created_at = invoice.created_at
+        record.status = invoice.status
+        record.vendor_number = invoice.vendor_number
+        record.total = invoice.total
+        record.number = None
+        invoice.record = record
+        self._twins.setdefault((invoice.order.vendor.id, invoice.total), []).append(record)
+
+    def forget_twins(self, before: dt.date) -> None:
+        """Drop the invoices dated too long before ``before`` to be anyone's duplicate
+        (every invoice planned from now on is dated later): memory stays flat."""
+        limit = before - dt.timedelta(days=DUPLICATE_DAYS + 1)
+        for key in list(self._twins):
+            kept = [r for r in self._twins[key] if r.invoice_date >= limit]
+            if kept:
+                self._twins[key] = kept
+            else:
+                del self._twins[key]
+
+    # Transitions ------------------------------------------------------------------------
+
+    def _transition(
+        self,
+        invoice: Invoice,
+        at: dt.datetime,
+        action: str,
+        new: str,
+        actor: Person | None,
+        comment: str = "",
+        extra: dict | None = None,
+    ) -> None:
+        """``workflow.apply`` on the ``INVOICE`` table: the status, the version, the
+        event ``{"status": [old, new], **extra}``."""
+        changes = {"status": [invoice.status, new], **(extra or {})}
+        self.stream.add(
+            at,
+            "invoice",
+            invoice,
+            action,
+            actor=actor,
+            changes=changes,
+            comment=comment,
+            remote_addr=actor.ip if actor is not None else None,
+        )
+        invoice.status = new
+        invoice.version += 1
+        if invoice.record is not None:
+            invoice.record.status = new
+
+    def _submit_invoice(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
+        self._match(invoice, at)
+        invoice.submitted_at = at
+        invoice.matched_first_time = not self._open(invoice)
+        new = "on_hold" if self._open(invoice) else "matched"
+        self._transition(
+            invoice, at, "submit", new, actor, extra={"exceptions": self._described(invoice)}
+        )
+
+    def _resolve(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
+        """Procurement resolves every open exception (it may resolve any kind)."""
+        reason = pick(self._irng, RESOLUTIONS)
+        chosen = self._open(invoice)
+        for exception in chosen:
+            exception.resolved_at, exception.resolved_by = at, actor
+            exception.resolution = reason
+        resolved = [self._describe(e) for e in chosen]
+        self._match(invoice, at)
+        new = "on_hold" if self._open(invoice) else "matched"
+        self._transition(
+            invoice,
+            at,
+            "resolve",
+            new,
+            actor,
+            reason,
+            {"resolved": resolved, "exceptions": self._described(invoice)},
+        )
+
+    def _release(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
+        justification = pick(self._irng, RELEASES)
+        invoice.release_justification = justification
+        invoice.approved_at, invoice.approved_by = at, actor
+        self._transition(
+            invoice,
+            at,
+            "release",
+            "approved",
+            actor,
+            justification,
+            {"released": self._described(invoice)},
+        )
+        self._settle(invoice.order, at + dt.timedelta(milliseconds=1), actor)
+
+    def _approve(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
+        invoice.approved_at, invoice.approved_by = at, actor
+        self._transition(invoice, at, "approve", "approved", actor)
+        self._settle(invoice.order, at + dt.timedelta(milliseconds=1), actor)
+
+    def _payment_time(self, invoice: Invoice) -> dt.datetime:
+        """A payment run near the due date (now and then late), after the approval."""
+        rng = self._irng
+        approved = invoice.approved_at
+        if rng.random() < LATE_PAYMENT_SHARE:
+            day = invoice.due_date + dt.timedelta(days=between(rng, 3, 45))
+        else:
+            day = invoice.due_date - dt.timedelta(days=between(rng, 0, 4))
+        day = max(day, approved.date())
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        at = dt.datetime.combine(day, dt.time(DAY_START)) + dt.timedelta(
+            seconds=rng.random() * DAY_SECONDS
+        )
+        if at <= approved:
+            at = approved + dt.timedelta(minutes=5 + rng.random() * 60)
+        if self.squeeze:
+            at = min(at, approved + (self.now - approved) * 0.12)
+        return at
+
+    def _pay(self, invoice: Invoice, at: dt.datetime) -> None:
+        """``actions.pay`` on the day's rate; the difference from the order's frozen
+        rate is the exchange difference."""
+        actor = self._finance()
+        paid_on = at.date()
+        rate, _day = self.exchange.on(invoice.order.currency, paid_on)
+        paid_base = to_base_signed(invoice.total, rate)
+        reference = f"PAY-{paid_on:%Y%m%d}"
+        invoice.paid_on, invoice.payment_reference, invoice.paid_by = paid_on, reference, actor
+        invoice.paid_rate, invoice.paid_base = rate, paid_base
+        self._transition(
+            invoice,
+            at,
+            "pay",
+            "paid",
+            actor,
+            extra={
+                "paid_on": paid_on.isoformat(),
+                "reference": reference,
+                "rate": rate_text(rate),
+                "paid_base": signed(paid_base),
+                "exchange_difference": signed(paid_base - invoice.total_base),
+            },
+        )
+
+    def _settle(self, order: Order, at: dt.datetime, after: Person) -> None:
+        """``actions.settle``: an order received in full whose every quantity is on
+        approved or paid invoices closes by itself, and its request with it (no actor;
+        in the request of whoever completed it)."""
+        if order.status != "received":
+            return
+        received = self._received(order, at)
+        if any(received.get(line, 0) < line.quantity for line in order.lines):
+            return
+        invoiced: dict[OrderLine, int] = {}
+        for invoice in order.invoices:
+            if invoice.status in SETTLING:
+                for line in invoice.lines:
+                    invoiced[line.order_line] = invoiced.get(line.order_line, 0) + line.quantity
+        if any(invoiced.get(line, 0) < line.quantity for line in order.lines):
+            return
+        order.closed_at = at
+        self.stream.add(
+            at,
+            "order",
+            order,
+            "settle",
+            changes=self.changes(order.status, "closed"),
+            comment=SETTLED,
+            remote_addr=after.ip,
+        )
+        order.status = "closed"
+        order.version += 1
+        pr = order.request
+        if pr.status != "ordered":
+            return
+        moment = at + dt.timedelta(milliseconds=1)
+        self.stream.add(
+            moment,
+            "request",
+            pr,
+            "settle",
+            changes=self.changes(pr.status, "closed", {"order": Ref(order, "number")}),
+            remote_addr=after.ip,
+        )
+        pr.status = "closed"
+        pr.updated_at = moment
+        pr.version += 1
+
+    # Matching (``invoices.matching`` in cents) ---------------------------------------------
+
+    @staticmethod
+    def _open(invoice: Invoice) -> list[InvoiceException]:
+        return [e for e in invoice.exceptions if e.resolved_at is None]
+
+    @staticmethod
+    def _describe(exception: InvoiceException) -> dict:
+        return {
+            "kind": exception.kind,
+            "line_id": Ref(exception.line, "id") if exception.line is not None else None,
+            "message": Ref(_Later(exception.message), "text"),
+        }
+
+    def _described(self, invoice: Invoice) -> list[dict]:
+        return [self._describe(e) for e in self._open(invoice)]
+
+    @staticmethod
+    def _received(order: Order, at: dt.datetime) -> dict[OrderLine, int]:
+        received: dict[OrderLine, int] = {}
+        for receipt in order.receipts:
+            if receipt.created_at <= at:
+                for _, line, quantity, _ in receipt.lines:
+                    received[line] = received.get(line, 0) + quantity
+        return received
+
+    def _tolerance(self, expected: int, order: Order) -> int:
+        """``matching.tolerance`` in cents."""
+        key = (order.currency, order.rate)
+        absolute = self._absolute_in.get(key)
+        if absolute is None:
+            absolute = _cents(self._absolute / Decimal(order.rate).scaleb(-9))
+            self._absolute_in[key] = absolute
+        return min(_cents(_decimal(abs(expected)) * self._percent / 100), absolute)
+
+    def _money(self, cents: int, currency: str) -> str:
+        return format_money(_decimal(cents), currency)
+
+    def _match(self, invoice: Invoice, at: dt.datetime) -> bool:
+        """``matching.match``: the exceptions brought in line with the findings now;
+        returns whether the open ones changed."""
+        current = {finding.key: finding for finding in self._findings(invoice, at)}
+        changed = False
+        by_person = {(e.kind, e.line) for e in invoice.exceptions if e.resolved_by is not None}
+        for exception in self._open(invoice):
+            finding = current.pop((exception.kind, exception.line), None)
+            if finding is None:
+                exception.resolved_at, exception.resolution = at, matching.NO_LONGER_HOLDS
+                changed = True
+            else:
+                exception.message = finding.message
+        for key, finding in current.items():
+            if key in by_person:
+                continue
+            exception = InvoiceException()
+            exception.id = None
+            exception.line = finding.line
+            exception.kind = finding.kind
+            exception.message = finding.message
+            exception.created_at = at
+            exception.resolved_at = exception.resolved_by = None
+            exception.resolution = ""
+            invoice.exceptions.append(exception)
+            changed = True
+        return changed
+
+    def _findings(self, invoice: Invoice, at: dt.datetime) -> list[Finding]:
+        order = invoice.order
+        others = [i for i in order.invoices if i is not invoice and i.status in COUNTED]
+        before_lines: dict[OrderLine, int] = {}
+        for other in others:
+            for line in other.lines:
+                before_lines[line.order_line] = before_lines.get(line.order_line, 0) + (
+                    line.quantity
+                )
+        received = self._received(order, at)
+        credit = invoice.credit_for is not None
+        found: list[Finding] = []
+        for line in invoice.lines:
+            ordered = line.order_line
+            before = before_lines.get(ordered, 0)
+            everything = before + line.quantity
+            if credit:
+                if everything < 0:
+                    found.append(
+                        Finding(
+                            "quantity",
+                            line,
+                            f"Credits {quantity_text(-line.quantity)} of line "
+                            f"{ordered.position}, but only {quantity_text(before)} has been "
+                            "invoiced.",
+                        )
+                    )
+                continue
+            two_way = ordered.request_line.category in self._two_way
+            limit = ordered.quantity if two_way else received.get(ordered, 0)
+            if everything > limit:
+                found.append(
+                    Finding(
+                        "quantity",
+                        line,
+                        f"Invoiced {quantity_text(everything)} of line {ordered.position} "
+                        f"({quantity_text(before)} before, {quantity_text(line.quantity)} on "
+                        f"this invoice), but {quantity_text(limit)} "
+                        f"{'ordered' if two_way else 'received'}.",
+                    )
+                )
+            over = line.price - ordered.price
+            if over > self._tolerance(ordered.price, order):
+                share = _decimal(over) / _decimal(ordered.price) * 100 if ordered.price else 100
+                found.append(
+                    Finding(
+                        "price",
+                        line,
+                        f"Unit price {self._money(line.price, order.currency)} on line "
+                        f"{ordered.position} is {share:.1f} % above the order's "
+                        f"{self._money(ordered.price, order.currency)} "
+                        f"({self._tolerance_words}).",
+                    )
+                )
+        if not credit:
+            priced = {f.line for f in found if f.kind == "price"}
+            found += self._whole_invoice(invoice, others, at, priced)
+        return found
+
+    def _whole_invoice(
+        self,
+        invoice: Invoice,
+        others: list[Invoice],
+        at: dt.datetime,
+        priced: set[InvoiceLine],
+    ) -> list[Finding]:
+        order = invoice.order
+        code = order.currency
+        found: list[Finding] = []
+        total_before = sum(other.total for other in others)
+        shipping_before = sum(other.shipping for other in others)
+        tax_before = sum(other.tax for other in others)
+        at_order_prices = sum(
+            line_total(line.quantity, line.order_line.price) for line in invoice.lines
+        )
+        shipping = min(invoice.shipping, max(order.shipping - shipping_before, 0))
+        tax_share = (
+            _cents(_decimal(order.tax) * _decimal(at_order_prices) / _decimal(order.subtotal))
+            if order.subtotal
+            else 0
+        )
+        tax = min(invoice.tax, max(tax_share, order.tax - tax_before, 0))
+        justified = at_order_prices + shipping + tax
+        # The excess of lines held for their price is named there already.
+        named = sum(
+            line.total - line_total(line.quantity, line.order_line.price)
+            for line in invoice.lines
+            if line in priced
+        )
+        if invoice.total - named - justified > self._tolerance(justified, order):
+            found.append(
+                Finding(
+                    "total",
+                    None,
+                    f"The total {self._money(invoice.total, code)} is above the "
+                    f"{self._money(justified, code)} its quantities at the order's prices, "
+                    f"shipping and tax justify ({self._tolerance_words}).",
+                )
+            )
+        everything = total_before + invoice.total
+        if everything - order.total > self._tolerance(order.total, order):
+            found.append(
+                Finding(
+                    "over_order",
+                    None,
+                    f"Invoiced on {{number}} so far: {self._money(everything, code)} "
+                    f"({self._money(total_before, code)} before, "
+                    f"{self._money(invoice.total, code)} on this invoice), above the order's "
+                    f"total of {self._money(order.total, code)}.",
+                )
+            )
+        twin = self._twin(invoice, at)
+        if twin is not None:
+            amount = self._money(twin.total, code)
+
+            def message(twin: Record = twin, amount: str = amount) -> str:
+                return (
+                    f"{twin.number} (vendor number {twin.vendor_number}, dated "
+                    f"{twin.invoice_date.isoformat()}) is from the same vendor for the same "
+                    f"amount, {amount}, within 30 days."
+                )
+
+            found.append(Finding("possible_duplicate", None, message))
+        for index, finding in enumerate(found):
+            if finding.kind == "over_order":
+                text = finding.message
+
+                def named(text: str = text) -> str:
+                    return text.replace("{number}", order.number)
+
+                found[index] = Finding("over_order", None, named)
+        return found
+
+    def _twin(self, invoice: Invoice, at: dt.datetime) -> Record | None:
+        """``matching._possible_duplicate``: the first other invoice of the vendor for
+        the same amount dated within 30 days, neither cancelled nor rejected."""
+        window = dt.timedelta(days=DUPLICATE_DAYS)
+        for record in self._twins.get((invoice.order.vendor.id, invoice.total), ()):
+            if (
+                record is not invoice.record
+                and record.created_at <= at
+                and record.status not in NOT_TWINS
+                and abs(record.invoice_date - invoice.invoice_date) <= window
+            ):
+                return record
+        return None
