@@ -414,6 +414,7 @@ def test_the_scorecards_money_columns_say_what_each_counts(spending, shop, app):
         "On time",
         "Win rate",
         "Lead time",
+        "Invoice accuracy",
         "Rating",
         f"Received in FY {year}",
     ]
@@ -428,7 +429,12 @@ def test_the_scorecards_money_columns_say_what_each_counts(spending, shop, app):
         "Spent, orders issued in range (USD)",
         "Committed, orders issued in range (USD)",
     ]
-    assert header[-1] == f"Received in FY {year} (USD)"
+    assert header[-4:] == [
+        f"Received in FY {year} (USD)",
+        "Invoices submitted",
+        "Matched first time",
+        "Invoice accuracy %",
+    ]
 
 
 # Bad input, empty exports, injection -----------------------------------------------------------

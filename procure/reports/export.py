@@ -1,19 +1,31 @@
 """Reports as CSV: UTF-8, a header row even when no row follows, and every cell
 neutralised against spreadsheet formula injection (as the vendor export does).
-A CSV holds every row of its report, where the page lists the first ones."""
+A CSV holds every row of its report, where the page lists the first ones. A plain
+number, negative ones included, is written as it is: no spreadsheet runs it."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from flask import Response
 
 from .. import reference
+from ..money import rate_to_api, to_api
 from ..vendors.csvio import neutralise
 from . import services, splits
+
+# A plain decimal number ("-10.00"): a spreadsheet reads it as a number, never as a
+# formula, so a negative amount keeps its sign instead of turning into text.
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text if NUMBER.fullmatch(text) else neutralise(text)
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -21,7 +33,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise(cell) for cell in header])
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -133,6 +145,9 @@ def vendors_csv(report: services.VendorReport) -> Response:
             "Average lead time days",
             "Rating",
             f"{report.received_label} ({currency})",
+            "Invoices submitted",
+            "Matched first time",
+            "Invoice accuracy %",
         ],
         (
             [
@@ -150,6 +165,9 @@ def vendors_csv(report: services.VendorReport) -> Response:
                 "" if row.scorecard.average_lead_time is None else row.scorecard.average_lead_time,
                 "" if row.scorecard.rating is None else row.scorecard.rating,
                 _amount(row.scorecard.spend_this_year),
+                row.scorecard.invoices_checked,
+                row.scorecard.invoices_first_time,
+                _ratio(row.scorecard.invoice_accuracy),
             ]
             for row in report.rows
         ),
@@ -186,5 +204,105 @@ def splits_csv(found: Iterable[splits.Split]) -> Response:
                 split.last.isoformat(sep=" ", timespec="seconds"),
             ]
             for split in found
+        ),
+    )
+
+
+def ageing_csv(report: services.AgeingReport) -> Response:
+    """One row per vendor owed, then the total; as of the report's day."""
+    currency = reference.currency()
+    buckets = services.BUCKETS
+    rows = [
+        [
+            row.vendor,
+            row.count,
+            *(_amount(row.amounts[b]) for b in buckets),
+            _amount(row.total),
+        ]
+        for row in report.rows
+    ]
+    rows.append(
+        [
+            "Total",
+            report.count,
+            *(_amount(report.totals[b]) for b in buckets),
+            _amount(report.total),
+        ]
+    )
+    return csv_response(
+        f"accounts-payable-ageing-{report.today.isoformat()}.csv",
+        [
+            "Vendor",
+            "Invoices",
+            *(f"{b.label} ({currency})" for b in buckets),
+            f"Total ({currency})",
+        ],
+        rows,
+    )
+
+
+def variance_csv(report: services.VarianceReport) -> Response:
+    currency = reference.currency()
+    return csv_response(
+        "price-variance-by-vendor.csv",
+        [
+            "Vendor",
+            "Lines",
+            "Lines above the order's price",
+            f"Invoiced ({currency})",
+            f"At the order's prices ({currency})",
+            f"Above the order's prices ({currency})",
+            f"Below the order's prices ({currency})",
+            f"Variance ({currency})",
+            "Variance %",
+        ],
+        (
+            [
+                row.vendor,
+                row.lines,
+                row.lines_over,
+                _amount(row.invoiced),
+                _amount(row.at_order_prices),
+                _amount(row.above),
+                _amount(row.below),
+                _amount(row.variance),
+                "" if row.share is None else f"{row.share}",
+            ]
+            for row in report.rows
+        ),
+    )
+
+
+def exchange_csv(report: services.ExchangeReport) -> Response:
+    """One row per paid foreign invoice (ISO dates, decimal strings)."""
+    currency = reference.currency()
+    return csv_response(
+        "exchange-differences.csv",
+        [
+            "Invoice",
+            "Vendor",
+            "Paid on",
+            "Currency",
+            "Amount",
+            "Order's rate",
+            f"Booked ({currency})",
+            "Payment day's rate",
+            f"Paid ({currency})",
+            f"Exchange difference ({currency})",
+        ],
+        (
+            [
+                row.number,
+                row.vendor,
+                row.paid_on.isoformat(),
+                row.currency,
+                to_api(row.total, row.currency),
+                "" if row.rate is None else rate_to_api(row.rate),
+                _amount(row.booked),
+                "" if row.paid_rate is None else rate_to_api(row.paid_rate),
+                _amount(row.paid),
+                _amount(row.difference),
+            ]
+            for row in report.rows
         ),
     )

@@ -23,6 +23,7 @@ CHART_ROWS = 15
 SPENT = "#15503f"
 COMMITTED = "#5fa58f"
 THIRD = "#c9a227"
+ZERO = Decimal("0.00")
 
 
 def _money(value: charts.Number) -> str:
@@ -209,4 +210,90 @@ def splits_chart(found: Sequence[splits.Split]) -> Markup | None:
             charts.Series("Approval limit", "bar-highest", THIRD, [s.limit.amount for s in shown]),
         ],
         label_axis="Department · vendor or category · first request",
+    )
+
+
+def ageing_chart(report: services.AgeingReport) -> Markup | None:
+    if not report.rows:
+        return None
+    return _amount_chart(
+        chart_id="ageing-chart",
+        title="Accounts payable by days past due",
+        description=(
+            "Stacked bars per age: approved invoices (to pay) and matched or held invoices "
+            f"(awaiting approval), in {reference.currency()}. Owed in all "
+            f"{_money(report.total)}."
+        ),
+        labels=[bucket.label for bucket in services.BUCKETS],
+        series=[
+            charts.Series(
+                "Approved, to pay",
+                "bar-spent",
+                SPENT,
+                [max(report.approved[b], ZERO) for b in services.BUCKETS],
+            ),
+            charts.Series(
+                "Awaiting approval",
+                "bar-committed",
+                COMMITTED,
+                [max(report.awaiting[b], ZERO) for b in services.BUCKETS],
+            ),
+        ],
+        label_axis="Due",
+        stacked=True,
+    )
+
+
+def variance_chart(report: services.VarianceReport) -> Markup | None:
+    shown = report.rows[:CHART_ROWS]
+    if not shown:
+        return None
+    return _amount_chart(
+        chart_id="variance-chart",
+        title="Invoiced above and below the order's prices, per vendor",
+        description=(
+            "Per vendor, what approved and paid invoice lines billed above the order's unit "
+            f"prices and below them, in {reference.currency()}. Variance over all vendors: "
+            f"{_money(report.total.variance)}."
+        ),
+        labels=[row.vendor for row in shown],
+        series=[
+            charts.Series(
+                "Above the order's prices", "bar-highest", THIRD, [r.above for r in shown]
+            ),
+            charts.Series(
+                "Below the order's prices", "bar-spent", SPENT, [r.below for r in shown]
+            ),
+        ],
+        label_axis="Vendor",
+    )
+
+
+def exchange_chart(report: services.ExchangeReport) -> Markup | None:
+    if not report.currencies:
+        return None
+    return _amount_chart(
+        chart_id="exchange-chart",
+        title="Foreign invoices booked at the order's rate and paid at the payment day's",
+        description=(
+            f"Per currency, the paid invoices in {reference.currency()}: booked at the rate "
+            "frozen on the order, and paid at the rate of the payment day. Exchange "
+            f"difference over all: {_money(report.difference)}."
+        ),
+        labels=[total.currency for total in report.currencies],
+        series=[
+            charts.Series(
+                "Booked (order's rate)",
+                "bar-committed",
+                COMMITTED,
+                [max(t.booked, ZERO) for t in report.currencies],
+            ),
+            charts.Series(
+                "Paid (payment day's rate)",
+                "bar-spent",
+                SPENT,
+                [max(t.paid, ZERO) for t in report.currencies],
+            ),
+        ],
+        label_axis="Currency",
     )

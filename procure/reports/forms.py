@@ -61,9 +61,10 @@ class FilterForm(FlaskForm):
         self.department.choices = [SelectChoice("", "Any department")] + [
             SelectChoice(d.code, f"{d.code} — {d.name}") for d in reference.list_departments()
         ]
-        self.category.choices = [SelectChoice("", "Any category")] + [
-            SelectChoice(c.name, c.label) for c in reference.list_categories()
-        ]
+        if self.category is not None:  # a report without categories removes the field
+            self.category.choices = [SelectChoice("", "Any category")] + [
+                SelectChoice(c.name, c.label) for c in reference.list_categories()
+            ]
         # The names to suggest while typing, when there are few enough to list.
         names = list(
             db.session.scalars(
@@ -90,6 +91,16 @@ class FilterForm(FlaskForm):
         if self.vendor_id is None:
             raise ValidationError(f"There is no vendor {text!r}.")
 
+    def value(self, name: str):  # type: ignore[no-untyped-def]
+        """The data of the filter ``name``; None for a filter this report does without."""
+        field = self._fields.get(name)
+        return None if field is None else field.data
+
+    @property
+    def dated(self) -> bool:
+        """Whether the report has a date range (else it is of today)."""
+        return "start" in self._fields
+
     def validate_end(self, field: DateField) -> None:
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError("The end date is before the start date.")
@@ -110,20 +121,18 @@ class FilterForm(FlaskForm):
         code = self.department.data
         department = reference.department_by_code(code) if code else None
         return Filters(
-            date_from=self.start.data,
-            date_to=self.end.data,
+            date_from=self.value("start"),
+            date_to=self.value("end"),
             department_id=department.id if department else None,
-            category=self.category.data or None,
+            category=self.value("category") or None,
             vendor_id=self.vendor_id,
         )
 
     @property
     def active(self) -> bool:
         """Whether any filter is set."""
-        return any(
-            field.data not in (None, "")
-            for field in (self.start, self.end, self.department, self.category, self.vendor)
-        )
+        names = ("start", "end", "department", "category", "vendor")
+        return any(self.value(name) not in (None, "") for name in names)
 
 
 class SpendFilterForm(FilterForm):
@@ -140,3 +149,17 @@ class SpendFilterForm(FilterForm):
                 f"There is no grouping {field.data!r}; group by "
                 f"{', '.join(d.value for d in Dimension)}."
             )
+
+
+class PaymentsFilterForm(FilterForm):
+    """Payments in a date range, by department and vendor: no category (a payment
+    settles a whole invoice, whatever its lines' categories)."""
+
+    category = None
+
+
+class PayablesFilterForm(PaymentsFilterForm):
+    """What is owed today, by department and vendor: no date range."""
+
+    start = None
+    end = None

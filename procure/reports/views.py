@@ -17,7 +17,7 @@ from .. import reference
 from ..models import utcnow
 from . import bp, charts, dialect, export, figures, services, splits
 from .figures import CHART_ROWS
-from .forms import FilterForm, SpendFilterForm
+from .forms import FilterForm, PayablesFilterForm, PaymentsFilterForm, SpendFilterForm
 
 # How many rows the table under a chart lists (the CSV holds all of them).
 TABLE_LIMIT = 100
@@ -57,6 +57,27 @@ REPORTS = [
         "Requests of one department to one vendor or category, each under an approval "
         "limit, together over it.",
     ),
+    (
+        "reports.price_variance",
+        "Price variance",
+        "Approved and paid invoice lines against the order's unit prices, per vendor: the "
+        "variance, its share and the lines invoiced above the order's price.",
+    ),
+]
+# Finance's and admin's only (capability ``read_payables``).
+PAYABLES_REPORTS = [
+    (
+        "reports.payables",
+        "Accounts payable ageing",
+        "What is owed today per vendor — approved, matched and held invoices — by how long "
+        "past their due date: current, 1–30, 31–60, 61–90, over 90 days.",
+    ),
+    (
+        "reports.exchange_differences",
+        "Exchange differences",
+        "Foreign invoices paid at another rate than their order's: booked and paid in the "
+        "base currency, and the difference, per currency. Not part of spend.",
+    ),
 ]
 
 
@@ -67,18 +88,18 @@ def _readers_only() -> None:
     dialect.without_jit()
 
 
-def _arguments() -> MultiDict:
+def _arguments(*, dated: bool = True) -> MultiDict:
     """The query string; without any date, the report covers the last DEFAULT_DAYS (the
     form shows it; an emptied date field, sent as ``start=``, means all time)."""
     args = request.args.copy()
-    if "start" not in args and "end" not in args:
+    if dated and "start" not in args and "end" not in args:
         args["start"] = (utcnow().date() - dt.timedelta(days=DEFAULT_DAYS)).isoformat()
     return args
 
 
 def _form(form_class: type[FilterForm] = FilterForm):  # type: ignore[no-untyped-def]
     """The filter form bound to the query string, and the filters (None when bad)."""
-    args = _arguments()
+    args = _arguments(dated=form_class.start is not None)
     form = form_class(args)
     valid = form.validate()
     form.check_names(set(args))
@@ -109,7 +130,8 @@ def _bad_csv(form: FilterForm):  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 def index():
-    return render_template("reports/index.html", reports=REPORTS)
+    payables = PAYABLES_REPORTS if services.may_read_payables(current_user) else []
+    return render_template("reports/index.html", reports=REPORTS + payables)
 
 
 @bp.get("/spend")
@@ -231,3 +253,78 @@ def split_purchases_csv():
     if filters is None:
         return _bad_csv(form)
     return export.splits_csv(splits.find(filters))
+
+
+@bp.get("/price-variance")
+def price_variance():
+    form, filters = _form()
+    if filters is None:
+        return _page("reports/price_variance.html", form, None)
+    report = services.price_variance(filters, limit=TABLE_LIMIT)
+    return _page(
+        "reports/price_variance.html",
+        form,
+        filters,
+        report=report,
+        chart=figures.variance_chart(report),
+    )
+
+
+@bp.get("/price-variance.csv")
+def price_variance_csv():
+    form, filters = _form()
+    if filters is None:
+        return _bad_csv(form)
+    return export.variance_csv(services.price_variance(filters))
+
+
+@bp.get("/payables")
+def payables():
+    services.require_payables_reader(current_user)
+    form, filters = _form(PayablesFilterForm)
+    if filters is None:
+        return _page("reports/payables.html", form, None)
+    report = services.ageing(filters, user=current_user)
+    return _page(
+        "reports/payables.html",
+        form,
+        filters,
+        report=report,
+        rows=report.rows[:TABLE_LIMIT],
+        buckets=services.BUCKETS,
+        chart=figures.ageing_chart(report),
+    )
+
+
+@bp.get("/payables.csv")
+def payables_csv():
+    services.require_payables_reader(current_user)
+    form, filters = _form(PayablesFilterForm)
+    if filters is None:
+        return _bad_csv(form)
+    return export.ageing_csv(services.ageing(filters, user=current_user))
+
+
+@bp.get("/exchange-differences")
+def exchange_differences():
+    services.require_payables_reader(current_user)
+    form, filters = _form(PaymentsFilterForm)
+    if filters is None:
+        return _page("reports/exchange_differences.html", form, None)
+    report = services.exchange_differences(filters, user=current_user, limit=TABLE_LIMIT)
+    return _page(
+        "reports/exchange_differences.html",
+        form,
+        filters,
+        report=report,
+        chart=figures.exchange_chart(report),
+    )
+
+
+@bp.get("/exchange-differences.csv")
+def exchange_differences_csv():
+    services.require_payables_reader(current_user)
+    form, filters = _form(PaymentsFilterForm)
+    if filters is None:
+        return _bad_csv(form)
+    return export.exchange_csv(services.exchange_differences(filters, user=current_user))

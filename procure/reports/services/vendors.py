@@ -36,7 +36,10 @@ EXPLANATION = (
     "counts the goods received in fiscal year {year} by receipt date, whatever the "
     "order's date, at line prices without shipping and tax: the figure on the vendor's "
     "own page. The two differ when an order was issued outside the range or received in "
-    "another year, or carries shipping and tax."
+    "another year, or carries shipping and tax. “Invoice accuracy” is the share of the "
+    "vendor's submitted invoices that matched the order and its receipts the first time, "
+    "without any exception (price, quantity, total, over the order, possible duplicate), "
+    "over all its invoices whatever their date."
 )
 
 

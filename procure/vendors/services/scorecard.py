@@ -1,5 +1,6 @@
 """A vendor's scorecard: quotes requested, sent and won, lead time, deliveries on
-time and this fiscal year's spend, for many vendors in a fixed number of queries."""
+time, invoice accuracy and this fiscal year's spend, for many vendors in a fixed number
+of queries."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import current_app
 from ... import reference
 from ...extensions import db
 from ...models import (
+    Invoice,
     OrderStatus,
     PurchaseOrder,
     Quote,
@@ -38,6 +40,12 @@ class Scorecard:
     spend_this_year: Decimal = ZERO
     fiscal_year: int = 0
     rating: int | None = None
+    invoices_checked: int = 0  # invoices submitted (matched at least once)
+    invoices_first_time: int = 0  # of those, matched without an exception the first time
+
+    @property
+    def invoice_accuracy(self) -> Decimal | None:
+        return _ratio(self.invoices_first_time, self.invoices_checked)
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -61,7 +69,7 @@ def _fiscal_year_bounds() -> tuple[int, dt.date, dt.date]:
 
 
 def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
-    """The scorecards of many vendors in five queries, however many vendors."""
+    """The scorecards of many vendors in six queries, however many vendors."""
     ids = [v.id for v in vendors]
     if not ids:
         return {}
@@ -89,6 +97,7 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
         ).all()
     )
     deliveries = _deliveries(ids)
+    accuracy = _invoice_accuracy(ids)
     year, start, end = _fiscal_year_bounds()
     # Received value in the base currency: summed per order rate (frozen at issue),
     # then converted once per rate, as the budgets count it.
@@ -122,8 +131,22 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
             spend_this_year=spend.get(vendor.id) or ZERO,
             fiscal_year=year,
             rating=vendor.rating,
+            invoices_checked=accuracy.get(vendor.id, (0, 0))[0],
+            invoices_first_time=accuracy.get(vendor.id, (0, 0))[1],
         )
     return result
+
+
+def _invoice_accuracy(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per vendor: its invoices submitted (``matched_first_time`` set at the first
+    matching) and those that matched first time, without any exception."""
+    first_time = sa.case((Invoice.matched_first_time.is_(True), 1), else_=0)
+    rows = db.session.execute(
+        sa.select(Invoice.vendor_id, sa.func.count(), sa.func.sum(first_time))
+        .where(Invoice.vendor_id.in_(ids), Invoice.matched_first_time.is_not(None))
+        .group_by(Invoice.vendor_id)
+    )
+    return {vendor_id: (count, int(hits or 0)) for vendor_id, count, hits in rows}
 
 
 def _deliveries(ids: list[int]) -> dict[int, tuple[int, int]]:
