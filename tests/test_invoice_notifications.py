@@ -103,7 +103,7 @@ def test_a_quantity_hold_tells_the_requester_and_procurement(db, shop):
     [exception] = invoice.open_exceptions
     assert exception.message in note.body_text
     assert "Quantity, line 1 (Laptop)" in note.body_text
-    assert "record the receipt" in note.body_text
+    assert "have the receipt recorded" in note.body_text
     assert f"{BASE_URL}/invoices/{invoice.id}" in note.body_text
     assert note.link == f"{BASE_URL}/invoices/{invoice.id}"
 
