@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from .. import access, attachments
@@ -259,7 +260,10 @@ def import_upload(upload: FileStorage | None, *, actor: User) -> Invoice:
     may_import(actor)
     if upload is None or not upload.filename:
         raise ValidationError.field("file", "Choose the e-invoice's XML file.")
-    return ubl.import_xml(upload.stream.read(ubl.MAX_XML_BYTES + 1), actor=actor)
+    # Read no further than an upload may be; ubl refuses what is over its own limit.
+    return ubl.import_xml(
+        upload.stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1), actor=actor
+    )
 
 
 # The order page ----------------------------------------------------------------------
