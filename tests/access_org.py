@@ -54,6 +54,7 @@ from procure.purchasing import services as purchasing
 from procure.scim import tokens as scim_tokens
 from procure.sourcing import services as sourcing
 from procure.vendors import services as vendors
+from procure.vendors.services import bank
 
 from .committing import reset_database
 from .factories import PASSWORD
@@ -65,6 +66,7 @@ PRINCIPALS = tuple(f"{role}/{relation}" for role in ROLES for relation in RELATI
     "inactive",
 )
 DELEGATING_ROLES = ("approver", "finance", "executive")
+IBAN = "DE89 3704 0044 0532 0130 00"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 TODAY = dt.date.today()
 DUE = TODAY + dt.timedelta(days=14)
@@ -166,10 +168,12 @@ class _Builder:
             actor=None,
         )
         category = reference.add_category("matrix", "Matrix things", actor=self.admin)
+        bank.change(self.vendors[2], bank.BankData(iban=IBAN), actor=self.buyer)
         rule = db.session.scalar(sa.select(PolicyRule).order_by(PolicyRule.id).limit(1))
         return {
             "vendor": self.vendors[1].id,
             "vendor_with_document": documented.id,
+            "vendor_pending_bank": self.vendors[2].id,
             "vendor_document": document.id,
             "prospect": prospect.id,
             "suspended_vendor": suspended.id,

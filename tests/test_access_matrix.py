@@ -280,6 +280,25 @@ CASES: list[Case] = [
     C("vendors.export", "GET", page(200)),
     C("vendors.detail", "GET", page(200), params={"vendor_id": "@vendor"}),
     C(
+        "vendors.bank_details",
+        "GET",
+        page(200, who=members("finance/*", "procurement/*", "admin/*")),
+        params={"vendor_id": "@vendor_pending_bank"},
+    ),
+    C(
+        "vendors.change_bank_details",
+        "POST",
+        page(302, who=members("finance/*", "procurement/*")),
+        params={"vendor_id": "@vendor"},
+        form={"iban": "GB29 NWBK 6016 1331 9268 19"},
+    ),
+    C(
+        "vendors.confirm_bank_details",
+        "POST",
+        page(302, who=FINANCE),
+        params={"vendor_id": "@vendor_pending_bank"},
+    ),
+    C(
         "vendors.document",
         "GET",
         page(200),
@@ -678,6 +697,19 @@ CASES: list[Case] = [
     C("vendors.required_documents", "POST", page(302, who=ADMIN), form={"kinds": ["insurance"]}),
     C("api.list_vendors", "GET", api(200)),
     C("api.get_vendor", "GET", api(200), params={"vendor_id": "@vendor"}),
+    C(
+        "api.put_vendor_bank",
+        "PUT",
+        api(200, who=members("finance/*", "procurement/*")),
+        params={"vendor_id": "@vendor"},
+        json={"iban": "GB29 NWBK 6016 1331 9268 19"},
+    ),
+    C(
+        "api.confirm_vendor_bank",
+        "POST",
+        api(200, who=FINANCE),
+        params={"vendor_id": "@vendor_pending_bank"},
+    ),
     C("api.create_vendor", "POST", api(201, who=PROCUREMENT), json={"name": "Matrix API Vendor"}),
     C(
         "api.patch_vendor",
@@ -875,6 +907,17 @@ CASES: list[Case] = [
         api(200, who=ADMIN),
         json={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
     ),
+    C("api.get_invoice_settings", "GET", api(200)),
+    C(
+        "api.put_invoice_settings",
+        "PUT",
+        api(200, who=ADMIN),
+        json={
+            "price_tolerance_percent": "3",
+            "price_tolerance_amount": "10.00",
+            "two_way_categories": ["services"],
+        },
+    ),
     # Currencies and exchange rates --------------------------------------------------------
     C("api.get_currencies", "GET", api(200)),
     C("api.put_currencies", "PUT", api(200, who=ADMIN), json={"enabled": ["EUR", "GBP", "JPY"]}),
@@ -1004,6 +1047,13 @@ CASES: list[Case] = [
         "POST",
         page(302, who=ADMIN),
         form={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
+    ),
+    C("admin.invoice_settings", "GET", page(200, who=ADMIN)),
+    C(
+        "admin.invoice_settings",
+        "POST",
+        page(302, who=ADMIN),
+        form={"percent": "3", "amount": "10.00", "two_way_categories": ["services"]},
     ),
     C(
         "admin.agreement",

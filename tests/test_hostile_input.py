@@ -425,6 +425,23 @@ VENDOR_BODY = {
 ACTION = {"comment": "Checked.", "version": None}
 
 API_TARGETS: dict[str, Target] = {
+    "api.put_vendor_bank": Target(
+        "api.put_vendor_bank",
+        "PUT",
+        "finance/owner",
+        {"vendor_id": "@vendor"},
+        json={"iban": "GB29 NWBK 6016 1331 9268 19", "bic": "NWBKGB2L"},
+    ),
+    "api.put_invoice_settings": Target(
+        "api.put_invoice_settings",
+        "PUT",
+        "admin/owner",
+        json={
+            "price_tolerance_percent": "3",
+            "price_tolerance_amount": "10.00",
+            "two_way_categories": ["services"],
+        },
+    ),
     "api.put_currencies": Target(
         "api.put_currencies", "PUT", "admin/owner", json={"enabled": ["EUR", "GBP", "JPY"]}
     ),
@@ -849,6 +866,14 @@ FORM_TARGETS: dict[str, list[Target]] = {
             form={"name": "Northwind Traders Ltd", "email": "buying@northwind.example"},
         )
     ],
+    "admin.invoice_views.ToleranceForm": [
+        Target(
+            "admin.invoice_settings",
+            "POST",
+            "admin/owner",
+            form={"percent": "3", "amount": "10.00", "two_way_categories": ["services"]},
+        )
+    ],
     "admin.organisation_views.AgreementForm": [
         Target(
             "admin.agreement",
@@ -1129,6 +1154,15 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "procurement/owner",
             {"vendor_id": "@vendor", "action": "suspend"},
             form={"comment": "Late deliveries.", "version": ""},
+        )
+    ],
+    "vendors.bank_views.BankForm": [
+        Target(
+            "vendors.change_bank_details",
+            "POST",
+            "finance/owner",
+            {"vendor_id": "@vendor"},
+            form={"iban": "GB29 NWBK 6016 1331 9268 19", "bic": ""},
         )
     ],
     "vendors.forms.DocumentForm": [

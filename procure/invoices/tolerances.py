@@ -56,10 +56,10 @@ def update(
         errors.add("percent", "A tolerance is at most 100 %.")
     absolute = _decimal(amount, "amount", errors)
     base = currencies.base()
-    if absolute is not None and round_money(absolute, base) != absolute:
-        errors.add("amount", f"{base} amounts have at most the currency's decimals.")
-    elif absolute is not None and absolute > Decimal("1000000"):
+    if absolute is not None and absolute > Decimal("1000000"):
         errors.add("amount", "A tolerance is at most 1,000,000.")
+    elif absolute is not None and round_money(absolute, base) != absolute:
+        errors.add("amount", f"{base} amounts have at most the currency's decimals.")
     known = set(reference.category_names(active_only=False))
     unknown = sorted({c for c in two_way_categories if c not in known})
     if unknown:

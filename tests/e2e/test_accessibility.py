@@ -100,6 +100,7 @@ ADMIN_PAGES = [
     "/admin/users",
     "/admin/policy",
     "/admin/organisation",
+    "/admin/invoices",
     "/admin/sign-in",
     "/admin/scim",
     "/admin/currencies",

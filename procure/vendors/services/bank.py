@@ -235,6 +235,9 @@ def confirm_pending(
     vendor: Vendor, *, actor: User, expected_version: int | None = None
 ) -> VendorBankAccount:
     """Confirm the change waiting on ``vendor`` (``InvalidTransition`` when none)."""
+    reason = permissions.finance(actor, vendor)
+    if reason is not None:
+        raise Forbidden(reason)
     account = pending(vendor)
     if account is None:
         raise InvalidTransition(f"No bank details of {vendor.name} wait for confirmation.")
