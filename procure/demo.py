@@ -663,5 +663,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     seed_contracts()
     demo_currencies.seed_all()
     demo_invoices.seed()
+    demo_invoices.seed_bank_details()
     seed_notifications()
     return logins

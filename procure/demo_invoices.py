@@ -20,12 +20,24 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from . import attachments
 from .auth.services import find_user_by_email
 from .demo_currencies import ORDERED_TITLE
 from .extensions import db
 from .invoices import actions
 from .invoices import services as invoices
-from .models import Invoice, InvoiceSource, OrderStatus, PurchaseOrder, PurchaseRequest, utcnow
+from .models import (
+    Invoice,
+    InvoiceSource,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+    Vendor,
+    VendorBankAccount,
+    utcnow,
+)
+from .vendors.demo import tiny_pdf
+from .vendors.services import bank
 
 
 def _order(title: str) -> PurchaseOrder | None:
@@ -46,7 +58,14 @@ def _invoice(
     source: InvoiceSource = InvoiceSource.ENTERED,
     shipping: str = "0.00",
 ) -> Invoice:
-    """An invoice for ``order`` billing, per order line, (quantity, price factor)."""
+    """An invoice for ``order`` billing, per order line, (quantity, price factor), with
+    the vendor's PDF."""
+    document = tiny_pdf(
+        f"Invoice {number}",
+        f"From {order.vendor.name} to the buyer of {order.number}",
+        "Please pay within the terms of the order.",
+    )
+    pdf = attachments.store_bytes(document, f"{number}.pdf", "application/pdf", user=actor)
     return invoices.create(
         invoices.InvoiceData(
             order_id=order.id,
@@ -65,6 +84,7 @@ def _invoice(
         ),
         actor=None if source == InvoiceSource.VENDOR else actor,
         source=source,
+        pdf=pdf,
         order=order if source == InvoiceSource.VENDOR else None,
     )
 
@@ -133,3 +153,39 @@ def seed() -> None:
         euros = _invoice(racks, "FR-26-00417", shares, actor=clerk, days_ago=1)
         actions.submit(euros, actor=clerk)
         actions.approve(euros, actor=controller)
+
+
+# name, bank details (IBAN, or account and routing number), confirmed by finance or not
+BANK_DETAILS = [
+    (
+        "Northwind Hardware",
+        bank.BankData(account_number="000123456789", routing_number="021000021"),
+        True,
+    ),
+    ("Rheinwerk Server GmbH", bank.BankData(iban="DE89 3704 0044 0532 0130 00"), True),
+    ("Thames Data Systems Ltd", bank.BankData(iban="GB29 NWBK 6016 1331 9268 19"), True),
+    # "Our bank account changed": entered by procurement, waiting for finance to check it.
+    (
+        "Coho Computers",
+        bank.BankData(account_number="000987654321", routing_number="026009593"),
+        False,
+    ),
+]
+
+
+def seed_bank_details() -> None:
+    """The bank details the demo's vendors are paid to, and one change waiting for a
+    second person (once: skipped when any exist)."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(VendorBankAccount)):
+        return
+    buyer = find_user_by_email("paul@example.org")
+    controller = find_user_by_email("fiona@example.org")
+    if buyer is None or controller is None:
+        return
+    for name, data, confirmed in BANK_DETAILS:
+        vendor = db.session.scalar(sa.select(Vendor).where(Vendor.name == name))
+        if vendor is None:
+            continue
+        account = bank.change(vendor, data, actor=buyer)
+        if confirmed:
+            bank.confirm(account, actor=controller)
