@@ -63,6 +63,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "resolve": ("Exceptions resolved", "default"),
     "release": ("Released from hold", "warning"),
     "pay": ("Paid", "success"),
+    # Vendors' bank details
+    "confirm": ("Confirmed by a second person", "success"),
+    "withdraw": ("Withdrawn", "default"),
+    "supersede": ("Superseded", "default"),
     # Assets and licences
     "deploy": ("Deployed", "success"),
     "repair": ("Sent for repair", "warning"),
