@@ -83,6 +83,8 @@ FORCED_OPEN = {
 # An order that stays open today: its invoicing must not settle it.
 OPEN_RECEIVED = (["none", "draft", "matched", "on_hold"], [2, 1, 3, 2])
 OPEN_PARTIAL = (["none", "early", "approved", "paid"], [3, 2, 1, 3])
+STALE_DAYS = 45
+STALE = {"draft": "none", "matched": "on_hold", "approved": "paid"}
 
 RESOLUTIONS = [
     "The vendor's price increase was agreed by phone; accepted.",
@@ -105,6 +107,8 @@ CANCELLATIONS = [
     "Typing mistake in the amounts; entered again.",
     "Entered against the wrong order; entered again.",
 ]
+NOT_A_DUPLICATE = "Not a duplicate: a separate order of the same things."
+LATE_RECEIPT = "The rest was delivered; the receipt is recorded."
 DUPLICATE_REJECTION = "The vendor sent this invoice twice; the first one is being paid."
 NUMBER_STYLES = ("INV-{:07d}", "{year}/{:05d}", "F {:06d}", "{:08d}", "A-{:06d}")
 
@@ -219,10 +223,11 @@ class Invoicing:
         rng = self._irng
         if forced is not None:
             return FORCED_OPEN.get(forced, forced)
-        if stop == "received":
-            return rng.choices(*OPEN_RECEIVED)[0]
-        if stop == "partial":
-            return rng.choices(*OPEN_PARTIAL)[0]
+        age = min(720, (self.now - order.receipts[0].created_at).days)
+        if stop in ("received", "partial"):
+            outcome = rng.choices(*(OPEN_RECEIVED if stop == "received" else OPEN_PARTIAL))[0]
+            # An order open for long: its invoice is disputed, or was paid for the part.
+            return STALE.get(outcome, outcome) if age > STALE_DAYS else outcome
         if self._forced_invoices < len(FORCED_FIRST) and self.total_requests > 50:
             wanted = FORCED_FIRST[self._forced_invoices]
             fits = {
@@ -232,7 +237,6 @@ class Invoicing:
             if fits:
                 self._forced_invoices += 1
                 return wanted
-        age = min(720, (self.now - order.receipts[0].created_at).days)
         table = self._invoice_tables.get(age)
         if table is None:
             fade = math.exp(-age / RECENT_DAYS)
@@ -377,7 +381,17 @@ class Invoicing:
                 yield at
                 if invoice.status == "on_hold":
                     self._release(invoice, at, self._finance(invoice.entered_by))
-            elif outcome == "resolved":
+            # Resolved by procurement: the price agreed, a possible duplicate that is
+            # none; again if resolving brings up another. (A hold for quantity only
+            # waits for the rest of the goods.)
+            rounds = 0
+            while (
+                outcome != "released"
+                and invoice.status == "on_hold"
+                and rounds < 3
+                and (outcome == "resolved" or not self._awaits_goods(invoice, at))
+            ):
+                rounds += 1
                 at = self._after(at, 30)
                 yield at
                 if invoice.status == "on_hold":
@@ -647,10 +661,22 @@ class Invoicing:
             invoice, at, "submit", new, actor, extra={"exceptions": self._described(invoice)}
         )
 
+    def _awaits_goods(self, invoice: Invoice, at: dt.datetime) -> bool:
+        """Held for quantity only, with more of the order still to arrive."""
+        return all(e.kind == "quantity" for e in self._open(invoice)) and any(
+            r.created_at > at for r in invoice.order.receipts
+        )
+
     def _resolve(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
         """Procurement resolves every open exception (it may resolve any kind)."""
-        reason = pick(self._irng, RESOLUTIONS)
         chosen = self._open(invoice)
+        kinds = {e.kind for e in chosen}
+        if kinds & {"price", "total", "over_order"}:
+            reason = pick(self._irng, RESOLUTIONS)
+        elif "possible_duplicate" in kinds:
+            reason = NOT_A_DUPLICATE
+        else:
+            reason = LATE_RECEIPT
         for exception in chosen:
             exception.resolved_at, exception.resolved_by = at, actor
             exception.resolution = reason
