@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
 
-from procure import currencies
+from procure import currencies, reference
+from procure.budgets import services as budgets
 from procure.invoices import actions
+from procure.reports import chart_layout
 
+from . import checkers
 from .invoice_support import (
     People,
     approved,
@@ -29,6 +34,7 @@ from .invoice_support import (
 from .vendor_support import counting_queries, signed_in
 
 D = Decimal
+SVG = "{http://www.w3.org/2000/svg}"
 SUPPORT = "services"  # two-way: an invoice matches what was ordered, nothing to receive
 
 
@@ -310,3 +316,125 @@ def test_the_new_reports_issue_as_many_statements_for_many_rows_as_for_one(make,
         grow(n)
     many = {path: count(client, path) for path in PAGES}
     assert many == few
+
+
+# Charts that fit, pages that validate -----------------------------------------------------
+
+
+LONG_NAME = "Weltweite Maschinen- und Werkzeughandelsgesellschaft " + "W" * 40
+CJK_NAME = "日本語のとても長い取引先の名前株式会社東京本社営業部"
+
+
+def chart_of(html: str, chart_id: str) -> ET.Element:
+    start = html.index(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" id="{chart_id}"'
+    )
+    end = html.index("</svg>", start) + len("</svg>")
+    return ET.fromstring(html[start:end])  # noqa: S314 -- the chart code's own output
+
+
+def assert_fits(svg: ET.Element) -> None:
+    """Every text inside the picture and none over another, by the layout's own measure
+    of text (``chart_layout.Text.box``)."""
+    _x, _y, width, height = (float(n) for n in svg.get("viewBox").split())
+    texts = [
+        chart_layout.Text(
+            kind=element.get("class", ""),
+            text=element.text or "",
+            x=float(element.get("x")),
+            y=float(element.get("y")),
+            size=float(element.get("font-size", chart_layout.FONT)),
+            anchor=element.get("text-anchor", "start"),
+            bold=element.get("font-weight") == "600",
+        )
+        for element in svg.iter(f"{SVG}text")
+    ]
+    assert texts
+    outside = [t.text for t in texts if not (0 <= t.box().left and t.box().right <= width)]
+    outside += [t.text for t in texts if not (0 <= t.box().top and t.box().bottom <= height)]
+    assert not outside, outside
+    overlapping = [
+        (a.text, b.text) for a, b in itertools.combinations(texts, 2) if a.box().overlaps(b.box())
+    ]
+    assert not overlapping, overlapping
+
+
+def test_the_new_charts_fit_long_names_and_large_amounts(make, db, app, people):
+    admin = make.user(["admin"], department="IT")
+    currencies.set_enabled(["EUR", "JPY"], actor=admin)
+    rate("EUR", "1.10", days(-10))
+    for name, price in ((LONG_NAME, "987654.32"), (CJK_NAME, "12.00")):
+        vendor = make.vendor(name, categories=(SUPPORT, "hardware"))
+        owed(people, vendor, price, -95)
+        order = issued_order(people, vendor, currency="EUR", lines=(("Disk", "3", price),))
+        receive(order, people)
+        pay(
+            approved(
+                order,
+                people,
+                f"L-{price}",
+                prices=[str((D(price) * D("1.01")).quantize(D("0.01")))],
+            ),
+            people,
+        )
+    db.session.commit()
+    client = signed_in(app, people.controller)
+    for path, chart_id in (
+        ("/reports/payables", "ageing-chart"),
+        ("/reports/price-variance", "variance-chart"),
+        ("/reports/exchange-differences", "exchange-chart"),
+    ):
+        assert_fits(chart_of(client.get(path).get_data(as_text=True), chart_id))
+
+
+def test_the_new_pages_pass_the_nu_html_checker(make, db, app, people, tmp_path):
+    checkers.require_nu()
+    admin = make.user(["admin"], department="IT")
+    currencies.set_enabled(["EUR"], actor=admin)
+    rate("EUR", "1.10", days(-10))
+    vendor = make.vendor('Acme <b>"&', categories=(SUPPORT, "hardware"))
+    owed(people, vendor, "100.00", -40, state="on_hold")
+    order = issued_order(people, vendor, currency="EUR", lines=(("Disk", "3", "50.00"),))
+    receive(order, people)
+    pay(approved(order, people, "H-1", prices=["55.00"]), people)
+    budgets.create(
+        budgets.BudgetData(
+            department="IT", fiscal_year=reference.current_fiscal_year(), amount=D("9000.00")
+        ),
+        actor=None,
+    )
+    db.session.commit()
+    client = signed_in(app, people.controller)
+    files = []
+    for n, path in enumerate(
+        [
+            "/reports/",
+            "/reports/payables",
+            "/reports/payables?vendor=nobody",
+            "/reports/price-variance?start=",
+            "/reports/exchange-differences?start=",
+            "/budgets/",
+            f"/vendors/{vendor.id}",
+        ]
+    ):
+        response = client.get(path)
+        assert response.status_code in (200, 400), path
+        body = response.get_data(as_text=True)
+        assert "<b>" not in body  # the vendor's name is escaped
+        files.append(tmp_path / f"page{n}.html")
+        files[-1].write_text(body, encoding="utf-8")
+    assert checkers.nu_errors(files) == []
+
+
+def test_the_new_exports_neutralise_formulas_and_keep_negative_amounts(make, db, app, people):
+    hostile = make.vendor('=HYPERLINK("http://x.example")', categories=(SUPPORT, "hardware"))
+    owed(people, hostile, "100.00", -3)
+    order = issued_order(people, hostile, lines=(("Disk", "2", "50.00"),))
+    receive(order, people)
+    approved(order, people, "N-1", prices=["45.00"])  # below the order's price
+    db.session.commit()
+    client = signed_in(app, people.controller)
+    ageing = rows_of(client.get("/reports/payables.csv"))
+    variance = rows_of(client.get("/reports/price-variance.csv"))
+    assert ageing[1][0] == variance[1][0] == '\'=HYPERLINK("http://x.example")'
+    assert variance[1][-2:] == ["-10.00", "-5.0"]  # numbers, not text (of 200.00)
