@@ -839,6 +839,13 @@ def test_an_interrupted_run_leaves_a_consistent_database(
             assert verified.ok, verified
             assert issued and set(issued) <= issue_events
             assert all(last_status[pr.id] == pr.status.value for pr in requests)
+            invoices = _db.session.scalars(sa.select(Invoice)).all()
+            assert invoices
+            for invoice in invoices:
+                events = _db.session.scalars(audit.events_for("invoice", invoice.id)).all()
+                assert events and events[0].action == "create", invoice.number
+                last = json.loads(events[-1].changes).get("status", [None, "draft"])[1]
+                assert last == invoice.status.value, invoice.number
             assert other.test_cli_runner().invoke(args=["verify-audit"]).exit_code == 0
     finally:
         with other.app_context():

@@ -15,8 +15,15 @@ the two foreign currencies the demo enables (EUR and GBP beside USD), converted 
 rate for every weekday of the history, frozen where the services freeze it
 (``exchange.py``).
 
+The vendors invoice what their orders delivered (``invoices.py``): entered, matched
+against the order and its receipts as ``invoices.matching`` matches, held, resolved,
+released, approved, paid at the payment day's rate, rejected, cancelled, now and then
+credited; an order received and invoiced in full closes by itself.
+
 Not generated: notifications (the outbox would hold millions of e-mails long since
-sent), delegations, vendor compliance documents, API tokens and sessions. Issued
+sent), delegations, vendor compliance documents, API tokens and sessions, the
+vendors' invoice links and invoices sent through them or imported as e-invoices (every
+invoice is entered by finance or procurement, without the vendor's PDF). Issued
 purchase orders have no PDF of their own: each points to one stored placeholder PDF
 that says so (rendering hundreds of thousands of PDFs would take days).
 """
