@@ -57,6 +57,7 @@ def _invoice(
     days_ago: int,
     source: InvoiceSource = InvoiceSource.ENTERED,
     shipping: str = "0.00",
+    due_in: int | None = None,
 ) -> Invoice:
     """An invoice for ``order`` billing, per order line, (quantity, price factor), with
     the vendor's PDF."""
@@ -72,6 +73,7 @@ def _invoice(
             vendor_invoice_number=number,
             invoice_date=utcnow().date() - dt.timedelta(days=days_ago),
             shipping=Decimal(shipping),
+            due_date=(utcnow().date() + dt.timedelta(days=due_in)) if due_in is not None else None,
             lines=[
                 invoices.LineData(
                     line.id,
@@ -116,7 +118,9 @@ def seed() -> None:
     pdus = _order("Rack power distribution units")
     if pdus is not None and pdus.status == OrderStatus.RECEIVED:
         half = str(pdus.lines[0].quantity / 2)
-        matched = _invoice(pdus, "NW-2026-0350", [(half, "1")], actor=clerk, days_ago=6)
+        matched = _invoice(
+            pdus, "NW-2026-0350", [(half, "1")], actor=clerk, days_ago=6, due_in=3
+        )  # due this week: the finance dashboard shows it
         actions.submit(matched, actor=clerk)
         dearer = _invoice(pdus, "NW-2026-0351", [(half, "1.05")], actor=clerk, days_ago=2)
         actions.submit(dearer, actor=clerk)  # on hold: price 5 % over, for procurement
