@@ -1,4 +1,4 @@
-"""The invoice matching settings: finance and procurement read them, admin sets them."""
+"""The invoice matching settings: everyone signed in reads them, admin sets them."""
 
 from __future__ import annotations
 
