@@ -164,11 +164,11 @@ def export_invoices(query: ExportQuery):
     response=list[InvoiceOut],
     summary="Pay many approved invoices at once, with one date and reference (finance)",
     tag=TAG,
-    errors=(403, 409),
+    errors=(403, 404, 409),
 )
 def pay_invoices(body: BatchPayIn):
-    """All or none: an invoice that may not be paid (not approved, not visible) refuses
-    the whole batch, naming it, and nothing is paid. Each invoice is paid at the rate of
+    """All or none: an invoice that may not be paid refuses the whole batch, naming it
+    (409 when not approved), and nothing is paid; an id the caller cannot see is a 404. Each invoice is paid at the rate of
     `paid_on`. Answers the invoices paid, in the order given."""
     user = current_user()
     chosen = [services.get(invoice_id, user) for invoice_id in dict.fromkeys(body.invoice_ids)]
