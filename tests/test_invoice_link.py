@@ -29,6 +29,7 @@ from procure.orders import services as orders
 from .documents import issued_order
 from .pages import field_errors, text
 from .report_support import fast_pdf  # noqa: F401 -- fast_pdf is a fixture
+from .test_invoice_ubl import TAX_ID, peppol_invoice
 
 TODAY = dt.date.today()
 PDF = b"%PDF-1.4\n% the vendor's invoice\n"
@@ -302,3 +303,102 @@ def test_only_procurement_reissues_the_link(app, db, auth, make, shop, role):
     answer = auth.client.post(f"/orders/{order.id}/invoice-link")
     assert answer.status_code in (403, 404)
     assert links.current_link(order) == f"http://procure.test/invoice/{shop['token']}"
+
+
+# An e-invoice instead of typing ---------------------------------------------------------
+
+
+def upload(client, token, xml, pdf=None):
+    data = {"einvoice-xml": (io.BytesIO(xml), "invoice.xml")}
+    if pdf is not None:
+        data["einvoice-pdf"] = (io.BytesIO(pdf), "invoice.pdf")
+    return client.post(f"/invoice/{token}/einvoice", data=data, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def taxed(db, shop):
+    shop["order"].vendor.tax_id = "DE 123 456 789"
+    db.session.commit()
+    return shop
+
+
+def test_the_vendor_uploads_its_e_invoice_instead_of_typing(app, db, taxed):
+    order = taxed["order"]
+    xml = peppol_invoice(order, "NW-7", tax_id=TAX_ID, pdf=PDF)
+    sent = upload(app.test_client(), taxed["token"], xml)
+    assert sent.status_code == 200, field_errors(sent, "einvoice-xml")
+    [invoice] = invoices_of(db, order)
+    assert f"our reference {invoice.number}" in text(sent)
+    assert (invoice.status, invoice.source, invoice.entered_by_id) == (
+        InvoiceStatus.DRAFT,
+        InvoiceSource.VENDOR,
+        None,
+    )
+    assert invoice.vendor_invoice_number == "NW-7" and invoice.total == order.total
+    assert invoice.xml.sha256 == hashlib.sha256(xml).hexdigest()
+    assert invoice.pdf.sha256 == hashlib.sha256(PDF).hexdigest()
+    told = db.session.scalars(
+        sa.select(Notification.email).where(Notification.kind == "invoice_from_vendor")
+    ).all()
+    assert set(told) == {taxed["buyer"].email, taxed["finance"].email}
+
+
+def test_an_e_invoice_without_its_pdf_needs_one_beside_it(app, db, taxed):
+    order, client = taxed["order"], app.test_client()
+    xml = peppol_invoice(order, "NW-8", tax_id=TAX_ID)
+    refused = upload(client, taxed["token"], xml)
+    assert refused.status_code == 422
+    assert field_errors(refused, "einvoice-pdf") == [
+        "Your e-invoice carries no PDF: attach the invoice as a PDF beside it."
+    ]
+    assert invoices_of(db, order) == []
+    assert upload(client, taxed["token"], xml, pdf=PDF).status_code == 200
+    [invoice] = invoices_of(db, order)
+    assert invoice.pdf.sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+def test_an_e_invoice_for_another_order_or_vendor_is_refused_naming_nobody_else(
+    app, make, db, taxed
+):
+    order, client = taxed["order"], app.test_client()
+    other = issued_order(make)
+    other.vendor.tax_id = "FR 999"
+    other.vendor.name = "Other Vendor SA"
+    db.session.commit()
+
+    wrong_order = upload(client, taxed["token"], peppol_invoice(other, tax_id=TAX_ID, pdf=PDF))
+    assert wrong_order.status_code == 422
+    assert field_errors(wrong_order, "einvoice-xml") == [
+        f"The file is for order {other.number}, not {order.number} (cac:OrderReference/cbc:ID)."
+    ]
+    wrong_vendor = upload(client, taxed["token"], peppol_invoice(order, tax_id="FR999", pdf=PDF))
+    assert wrong_vendor.status_code == 422
+    [message] = field_errors(wrong_vendor, "einvoice-xml")
+    assert "not the one the buyer has on record for you" in message
+    assert "Other Vendor" not in text(wrong_vendor)
+    assert invoices_of(db, order) == []
+
+
+def test_a_credit_note_or_hostile_xml_is_refused_on_the_upload(app, db, taxed):
+    order, client = taxed["order"], app.test_client()
+    credit = peppol_invoice(order, tax_id=TAX_ID, pdf=PDF).replace(b"Invoice-2", b"CreditNote-2")
+    assert upload(client, taxed["token"], credit).status_code == 422
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><x>&b;</x>'
+    )
+    hostile = upload(client, taxed["token"], laughs)
+    assert hostile.status_code == 422
+    [message] = field_errors(hostile, "einvoice-xml")
+    assert "DOCTYPE" in message
+    assert invoices_of(db, order) == []
+
+
+def test_a_wrong_figure_in_the_e_invoice_is_named_on_the_upload(app, db, taxed):
+    order = taxed["order"]
+    xml = peppol_invoice(order, tax_id=TAX_ID, pdf=PDF, lines=[(9, "1", "10.00")])
+    refused = upload(app.test_client(), taxed["token"], xml)
+    assert refused.status_code == 422
+    assert field_errors(refused, "einvoice-xml") == [
+        f"Line 1, order line id: {order.number} has no line 9 (cac:OrderLineReference/cbc:LineID)."
+    ]
+    assert invoices_of(db, order) == []

@@ -169,5 +169,10 @@ def receive(order: PurchaseOrder, data: services.InvoiceData, pdf: FileStorage |
     errors.raise_if_any()
     if invoice is None:  # raise_if_any has refused it already
         raise ValidationError("The invoice could not be recorded.")
-    notifications.queue_all(invoice_mail.from_vendor(invoice))
+    notify_desk(invoice)
     return invoice
+
+
+def notify_desk(invoice: Invoice) -> None:
+    """Tell finance and procurement that the vendor sent ``invoice``, to check it."""
+    notifications.queue_all(invoice_mail.from_vendor(invoice))

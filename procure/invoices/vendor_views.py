@@ -1,17 +1,18 @@
 """The order's invoice link: the vendor's page (the order, what was already invoiced,
-the invoice form), and procurement re-issuing the link."""
+the invoice form, an e-invoice upload instead), and procurement re-issuing the link."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import Length
 
 from .. import access, attachments, web
 from ..models import PurchaseOrder
-from . import links
+from . import links, vendor_einvoice
 from .forms import InvoiceForm
 from .vendor import bp
 
@@ -27,9 +28,32 @@ class VendorInvoiceForm(InvoiceForm):
     save_submit = None
 
 
-def _form(order: PurchaseOrder, page: links.VendorPage) -> VendorInvoiceForm:
+class VendorEinvoiceForm(FlaskForm):
+    xml = FileField("Your e-invoice (UBL 2.1 or Peppol BIS Billing 3.0 XML)")
+    pdf = FileField("Your invoice (PDF)", description="Not needed when the e-invoice carries it.")
+
+
+def _forms(
+    order: PurchaseOrder, page: links.VendorPage, *, posted: str | None = None
+) -> tuple[VendorInvoiceForm, VendorEinvoiceForm]:
+    """The typed form and the upload, each bound to the request only if it was sent."""
     remaining = {item.line.id: item.remaining for item in page.lines}
-    return VendorInvoiceForm().for_order(order, remaining, [])
+    typed = VendorInvoiceForm(**({} if posted == "typed" else {"formdata": None}))
+    upload = VendorEinvoiceForm(
+        prefix="einvoice", **({} if posted == "upload" else {"formdata": None})
+    )
+    return typed.for_order(order, remaining, []), upload
+
+
+def _refused(exc: links.LinkRefused):  # type: ignore[no-untyped-def]
+    return render_template("invoices/vendor_link_refused.html", message=str(exc)), exc.status
+
+
+def _page(page: links.VendorPage, forms: tuple, status: int):  # type: ignore[no-untyped-def]
+    typed, upload = forms
+    return render_template(
+        "invoices/vendor_invoice.html", page=page, form=typed, upload=upload
+    ), status
 
 
 @bp.route("/invoice/<token>", methods=["GET", "POST"])
@@ -38,10 +62,12 @@ def vendor_invoice(token: str):
     try:
         order = links.order_for_token(token)
     except links.LinkRefused as exc:
-        return render_template("invoices/vendor_link_refused.html", message=str(exc)), exc.status
+        return _refused(exc)
     page = links.vendor_page(order)
-    form = _form(order, page)
-    if request.method == "POST" and form.validate():
+    if request.method == "GET":
+        return _page(page, _forms(order, page), 200)
+    form, upload = _forms(order, page, posted="typed")
+    if form.validate():
         aliases: dict[str, str] = {}
         with web.form_errors(form, aliases=aliases) as outcome:
             data, found = form.invoice_data(order)
@@ -49,9 +75,27 @@ def vendor_invoice(token: str):
             data.credit_for = None  # the link sends invoices, never credit notes
             invoice = links.receive(order, data, request.files.get("pdf"))
         if outcome.ok:
-            return render_template("invoices/vendor_thanks.html", invoice=invoice, page=page)
-    status = 422 if request.method == "POST" else 200
-    return render_template("invoices/vendor_invoice.html", page=page, form=form), status
+            return render_template("invoices/vendor_thanks.html", invoice=invoice)
+    return _page(page, (form, upload), 422)
+
+
+@bp.post("/invoice/<token>/einvoice")
+@attachments.accepts_uploads
+def vendor_einvoice_upload(token: str):
+    try:
+        order = links.order_for_token(token)
+    except links.LinkRefused as exc:
+        return _refused(exc)
+    page = links.vendor_page(order)
+    form, upload = _forms(order, page, posted="upload")
+    if upload.validate():
+        with web.form_errors(upload) as outcome:
+            invoice = vendor_einvoice.receive(
+                order, request.files.get("einvoice-xml"), request.files.get("einvoice-pdf")
+            )
+        if outcome.ok:
+            return render_template("invoices/vendor_thanks.html", invoice=invoice)
+    return _page(page, (form, upload), 422)
 
 
 @bp.post("/orders/<int:order_id>/invoice-link")
