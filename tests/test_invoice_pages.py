@@ -13,14 +13,17 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from procure import currencies
 from procure.invoices import actions
 from procure.invoices import services as invoices
 from procure.models import Invoice, InvoiceStatus
+from procure.money import format_date
 from procure.orders import services as orders
+from tests import invoice_support as support
 from tests.documents import issued_order
 
 from .pages import field_errors, flashes, text
-from .vendor_support import PDF, signed_in
+from .vendor_support import PDF, counting_queries, signed_in
 
 TODAY = dt.date.today()
 
@@ -533,3 +536,84 @@ def test_an_e_invoice_is_imported_as_a_draft_and_a_bad_file_refused(world, db, c
 
     requester = client_of(world["requester"])
     assert requester.get("/invoices/import").status_code == 403
+
+
+def test_a_foreign_invoice_shows_its_base_total_and_the_exchange_difference_when_paid(
+    make, db, client_of
+):
+    people = support.People(make)
+    currencies.set_enabled(["EUR"], actor=make.user(["admin"], department="IT"))
+    support.rate("EUR", "1.10", support.days(-10))
+    order = support.issued_order(
+        people, make.vendor(), currency="EUR", lines=(("Servers", "2", "1000.00"),)
+    )
+    support.receive(order, people)
+    invoice = support.invoice(order, people, "EU-1", invoice_date=support.days(-5))
+    actions.submit(invoice, actor=people.clerk)
+    actions.approve(invoice, actor=people.controller)
+    support.rate("EUR", "1.25", TODAY)
+    db.session.commit()
+
+    controller = client_of(people.controller)
+    before = text(controller.get(f"/invoices/{invoice.id}"))
+    assert "$2,200.00 at the order's rate of 1.1000" in before
+    assert "Approved: it waits for finance to pay it" in before
+    paid = controller.post(
+        f"/invoices/{invoice.id}/pay", data={"paid_on": TODAY.isoformat(), "reference": "W-9"}
+    )
+    assert paid.status_code == 302
+    after = text(controller.get(f"/invoices/{invoice.id}"))
+    assert (
+        f"Paid at 1.2500 on {format_date(TODAY)}: $300.00 more than booked at issue — an "
+        "exchange difference, not spend." in after
+    )
+
+
+def test_a_credit_note_is_recorded_from_the_order_against_one_of_its_invoices(
+    world, db, client_of
+):
+    order = world["order"]
+    receive(order, world["buyer"], "2", "3")
+    first = recorded(order, world["clerk"], "V-1")
+    db.session.commit()
+    clerk = client_of(world["clerk"])
+    blank = clerk.get(f"/invoices/new?order_id={order.id}").get_data(as_text=True)
+    assert f'<option value="{first.id}">Yes, a credit note for {first.number}' in blank
+    sent = clerk.post(
+        f"/invoices/new?order_id={order.id}",
+        data=form(
+            order,
+            "CN-1",
+            quantities=["1", ""],
+            credit_for=str(first.id),
+            save="Save draft",
+            save_submit="",
+        ),
+    )
+    assert sent.status_code == 302, text(sent)[:600]
+    note = db.session.scalars(sa.select(Invoice).where(Invoice.id != first.id)).one()
+    assert note.status == InvoiceStatus.DRAFT and note.total == Decimal("-1000.00")
+    page = text(clerk.get(f"/invoices/{note.id}"))
+    assert "Credit note" in page and f"Credits {first.number}" in page
+    assert "-$1,000.00" in page
+
+
+def test_the_list_costs_as_many_statements_for_20_invoices_as_for_2(world, db, client_of, make):
+    controller = client_of(world["controller"])
+
+    def statements() -> int:
+        controller.get("/invoices/")
+        with counting_queries() as calls:
+            assert controller.get("/invoices/").status_code == 200
+        return len(calls)
+
+    def more(n: int, start: int) -> None:
+        for index in range(n):
+            order = issued_order(make, buyer=world["buyer"])
+            recorded(order, world["clerk"], f"Q-{start + index}")
+        db.session.commit()
+
+    more(2, 0)
+    few = statements()
+    more(18, 2)
+    assert statements() == few

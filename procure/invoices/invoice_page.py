@@ -114,12 +114,20 @@ def next_step(invoice: Invoice) -> str:
     return "Cancelled: it does not count. Nothing more to do."
 
 
+def rate_text(rate: Decimal | None) -> str:
+    """A rate as the order page shows it: its digits, at least four decimals ("1.0850");
+    as ``sourcing``'s, which this area may not import."""
+    text = f"{rate or 0:f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(4, '0')}"
+
+
 def _base_note(invoice: Invoice, base: str) -> str | None:
     if invoice.currency == base or invoice.total_base is None:
         return None
     return (
-        f"{format_money(invoice.total_base, base)} at the order's rate of {invoice.rate} "
-        "(frozen at issue)"
+        f"{format_money(invoice.total_base, base)} at the order's rate of "
+        f"{rate_text(invoice.rate)} (frozen at issue)"
     )
 
 
@@ -128,10 +136,12 @@ def _exchange_note(invoice: Invoice, base: str) -> str | None:
     if invoice.currency == base or difference is None or invoice.paid_on is None:
         return None
     if difference == 0:
-        return f"Paid at {invoice.paid_rate} on {format_date(invoice.paid_on)}: as booked."
+        return (
+            f"Paid at {rate_text(invoice.paid_rate)} on {format_date(invoice.paid_on)}: as booked."
+        )
     side = "more" if difference > 0 else "less"
     return (
-        f"Paid at {invoice.paid_rate} on {format_date(invoice.paid_on)}: "
+        f"Paid at {rate_text(invoice.paid_rate)} on {format_date(invoice.paid_on)}: "
         f"{format_money(abs(difference), base)} {side} than booked at issue — an exchange "
         "difference, not spend."
     )
