@@ -318,6 +318,7 @@ def test_only_xml_is_read_and_only_by_who_enters_invoices(api, db, order, clerk)
     requester = api(order.request.requester)
     before = stored(db)
     assert requester.post("/api/v1/invoices/import", data=body, headers=XML).status_code == 403
+    assert requester.post("/api/v1/invoices/import", data=b"{}").status_code == 403
     assert stored(db) == before
     as_text_xml = clerk.post(
         "/api/v1/invoices/import", data=body, headers={"Content-Type": "text/xml"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from .. import attachments
-from ..errors import BadRequest, ValidationError
+from ..errors import ValidationError
 from ..invoices import actions, export, files, services, ubl
 from ..security import PRIVATE
 from ..vendors.csvio import neutralise
@@ -36,7 +36,6 @@ spec.TAGS.setdefault(
     "(UBL 2.1 / Peppol BIS 3.0) them, match them to what was ordered and received, "
     "resolve or release holds, approve and pay them; the payment CSV.",
 )
-XML_TYPES = ("application/xml", "text/xml")
 
 
 @operation(
@@ -99,9 +98,9 @@ def import_invoice():
     A file with a DOCTYPE, entities or external references, malformed XML, an unknown
     tax id, another currency than the order's or a total that does not add up: 422
     naming the field (`file` for the document itself); nothing is stored."""
-    if request.mimetype not in XML_TYPES:
-        raise BadRequest("Send the e-invoice as the body, with Content-Type: application/xml.")
-    invoice = ubl.import_xml(request.get_data(cache=False), actor=current_user())
+    invoice = ubl.import_xml(
+        request.get_data(cache=False), actor=current_user(), content_type=request.mimetype
+    )
     return invoice_out(invoice)
 
 
@@ -168,8 +167,9 @@ def export_invoices(query: ExportQuery):
 )
 def pay_invoices(body: BatchPayIn):
     """All or none: an invoice that may not be paid refuses the whole batch, naming it
-    (409 when not approved), and nothing is paid; an id the caller cannot see is a 404. Each invoice is paid at the rate of
-    `paid_on`. Answers the invoices paid, in the order given."""
+    (409 when not approved), and nothing is paid; an id the caller cannot see is a 404.
+    Each invoice is paid at the rate of `paid_on`. Answers the invoices paid, in the
+    order given."""
     user = current_user()
     chosen = [services.get(invoice_id, user) for invoice_id in dict.fromkeys(body.invoice_ids)]
     actions.pay_batch(

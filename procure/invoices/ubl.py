@@ -42,7 +42,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from .. import access, attachments, money
-from ..errors import ValidationError
+from ..errors import BadRequest, ValidationError
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -58,6 +58,7 @@ from . import numbers, services
 from .ubl_document import FILE, Document, Line, document, read, shown
 
 _TAX_ID_NOISE = re.compile(r"[\s.\-/]")
+XML_TYPES = ("application/xml", "text/xml")
 
 
 # From the document to the invoice's data ---------------------------------------------------
@@ -289,10 +290,12 @@ def _pdf_bytes(doc: Document, errors: FieldErrors) -> bytes | None:
     return data
 
 
-def import_xml(data: bytes, *, actor: User) -> Invoice:
+def import_xml(data: bytes, *, actor: User, content_type: str = "application/xml") -> Invoice:
     """Record the e-invoice ``data`` as a draft invoice (or credit note) of its order,
     keeping the XML as received (and its embedded PDF, if any)."""
     access.require(actor, "enter_invoices", action="import invoices")
+    if content_type not in XML_TYPES:
+        raise BadRequest("Send the e-invoice as the body, with Content-Type: application/xml.")
     doc = document(read(data))
     errors = FieldErrors()
     order, invoice_data_ = invoice_data(doc, errors)
