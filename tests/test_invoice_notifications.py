@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -16,9 +15,8 @@ from werkzeug.datastructures import FileStorage
 from procure.invoices import actions, links
 from procure.invoices import services as invoices
 from procure.models import InvoiceStatus, Notification
-from procure.orders import services as orders
 
-from .documents import issued_order
+from . import invoice_support as support
 from .report_support import fast_pdf  # noqa: F401 -- fast_pdf is a fixture
 from .test_notifications import Inbox, free_port, parts, start_smtp
 
@@ -28,47 +26,19 @@ BASE_URL = "http://procure.test"
 
 @pytest.fixture
 def shop(make, db, fast_pdf):  # noqa: F811 -- the fixture imported above
-    buyer = make.user(["procurement"], department="PROC", name="Bea Buyer")
-    people = {
-        "buyer": buyer,
+    people = support.People(make)
+    return {
+        "people": people,
+        "requester": people.requester,
+        "buyer": people.buyer,
         "buyer2": make.user(["procurement"], department="PROC", name="Ben Buyer"),
         "gone": make.user(["procurement"], department="PROC", active=False),
-        "clerk": make.user(["finance"], department="FIN", name="Cleo Clerk"),
-        "controller": make.user(["finance"], department="FIN", name="Carl Controller"),
-        "order": issued_order(make, buyer=buyer),
-    }
-    people["requester"] = people["order"].request.requester
-    return people
-
-
-def receive(order, actor, *quantities):
-    orders.receive(
-        order,
-        [
-            orders.ReceiptLineData(line_id=line.id, quantity=Decimal(q))
-            for line, q in zip(order.lines, quantities, strict=True)
-            if Decimal(q)
-        ],
-        received_on=TODAY,
-        actor=actor,
-    )
-
-
-def enter(order, actor, number="V-1", *, quantities=None, prices=None):
-    quantities = quantities or [line.quantity for line in order.lines]
-    prices = prices or [line.unit_price for line in order.lines]
-    return invoices.create(
-        invoices.InvoiceData(
-            order_id=order.id,
-            vendor_invoice_number=number,
-            invoice_date=TODAY,
-            lines=[
-                invoices.LineData(line.id, Decimal(q), Decimal(p))
-                for line, q, p in zip(order.lines, quantities, prices, strict=True)
-            ],
+        "clerk": people.clerk,
+        "controller": people.controller,
+        "order": support.issued_order(
+            people, make.vendor("Acme Parts", email="orders@acme.example")
         ),
-        actor=actor,
-    )
+    }
 
 
 def told(db, kind, invoice=None) -> dict[str, Notification]:
@@ -84,8 +54,8 @@ def told(db, kind, invoice=None) -> dict[str, Notification]:
 
 def test_a_quantity_hold_tells_the_requester_and_procurement(db, shop):
     order = shop["order"]
-    receive(order, shop["buyer"], "1", "3")
-    invoice = enter(order, shop["clerk"])
+    support.receive(order, shop["people"], "1", "3")
+    invoice = support.invoice(order, shop["people"], "V-1")
     actions.submit(invoice, actor=shop["clerk"])
     assert invoice.status == InvoiceStatus.ON_HOLD
 
@@ -110,8 +80,9 @@ def test_a_quantity_hold_tells_the_requester_and_procurement(db, shop):
 
 def test_a_price_hold_tells_procurement_only(db, shop):
     order = shop["order"]
-    receive(order, shop["buyer"], "2", "3")
-    invoice = enter(order, shop["clerk"], prices=["1050.00", "150.00"])  # 5 % over
+    support.receive(order, shop["people"], "2", "3")
+    # The laptops' price 5 % over the order's.
+    invoice = support.invoice(order, shop["people"], "V-1", prices=["1050.00", "150.00"])
     actions.submit(invoice, actor=shop["clerk"])
     # Over the order's total too: also procurement's.
     assert {e.kind.value for e in invoice.open_exceptions} == {"price", "over_order"}
@@ -126,8 +97,8 @@ def test_a_price_hold_tells_procurement_only(db, shop):
 
 def test_whoever_held_it_is_not_told_and_each_hears_of_their_own_exceptions(db, shop):
     order = shop["order"]
-    receive(order, shop["buyer"], "1", "3")
-    invoice = enter(order, shop["buyer"], prices=["1050.00", "150.00"])
+    support.receive(order, shop["people"], "1", "3")
+    invoice = support.invoice(order, shop["people"], "V-1", prices=["1050.00", "150.00"])
     actions.submit(invoice, actor=shop["buyer"])
     kinds = {e.kind.value for e in invoice.open_exceptions}
     assert {"price", "quantity"} <= kinds
@@ -144,11 +115,11 @@ def test_whoever_held_it_is_not_told_and_each_hears_of_their_own_exceptions(db, 
 
 def test_a_possible_duplicate_tells_finance(db, shop):
     order = shop["order"]
-    receive(order, shop["buyer"], "2", "3")
-    first = enter(order, shop["buyer"], "V-1", quantities=["1", "0.001"], prices=["1000", "0"])
+    support.receive(order, shop["people"], "2", "3")
+    first = support.invoice(order, shop["people"], "V-1", quantities=["1", "0"])
     actions.submit(first, actor=shop["buyer"])
     assert first.status == InvoiceStatus.MATCHED
-    second = enter(order, shop["buyer"], "V-2", quantities=["1", "0.001"], prices=["1000", "0"])
+    second = support.invoice(order, shop["people"], "V-2", quantities=["1", "0"])
     actions.submit(second, actor=shop["buyer"])
     assert {e.kind.value for e in second.open_exceptions} == {"possible_duplicate"}
 
@@ -160,13 +131,13 @@ def test_a_possible_duplicate_tells_finance(db, shop):
 
 def test_matching_approving_paying_and_holding_again_are_quiet(db, shop):
     order = shop["order"]
-    receive(order, shop["buyer"], "1", "3")
-    invoice = enter(order, shop["clerk"])
+    support.receive(order, shop["people"], "1", "3")
+    invoice = support.invoice(order, shop["people"], "V-1")
     actions.submit(invoice, actor=shop["clerk"])
     assert len(told(db, "invoice_held")) == 3
     actions.submit(invoice, actor=shop["clerk"])  # still on hold: nobody is told again
     assert len(told(db, "invoice_held")) == 3
-    receive(order, shop["buyer"], "1", "0")  # matched by itself
+    support.receive(order, shop["people"], "1", "0")  # matched by itself
     assert invoice.status == InvoiceStatus.MATCHED
     actions.approve(invoice, actor=shop["controller"])
     actions.pay(invoice, actions.Payment(TODAY, "BANK-1"), actor=shop["controller"])
@@ -209,8 +180,8 @@ def test_a_vendors_invoice_tells_finance_and_procurement(db, shop):
 def test_held_invoice_mail_reaches_the_smtp_server_escaped(app, db, runner, monkeypatch, shop):
     order = shop["order"]
     order.vendor.name = "Acme <Parts> & Co"
-    receive(order, shop["buyer"], "1", "3")
-    invoice = enter(order, shop["clerk"], "<b>V-9</b>")
+    support.receive(order, shop["people"], "1", "3")
+    invoice = support.invoice(order, shop["people"], "<b>V-9</b>")
     actions.submit(invoice, actor=shop["clerk"])
     db.session.commit()
 

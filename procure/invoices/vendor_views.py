@@ -45,7 +45,9 @@ def _forms(
     return typed.for_order(order, remaining, []), upload
 
 
+@bp.errorhandler(links.LinkRefused)
 def _refused(exc: links.LinkRefused):  # type: ignore[no-untyped-def]
+    """An unknown link, or one whose order can no longer be invoiced."""
     return render_template("invoices/vendor_link_refused.html", message=str(exc)), exc.status
 
 
@@ -59,10 +61,7 @@ def _page(page: links.VendorPage, forms: tuple, status: int):  # type: ignore[no
 @bp.route("/invoice/<token>", methods=["GET", "POST"])
 @attachments.accepts_uploads
 def vendor_invoice(token: str):
-    try:
-        order = links.order_for_token(token)
-    except links.LinkRefused as exc:
-        return _refused(exc)
+    order = links.order_for_token(token)
     page = links.vendor_page(order)
     if request.method == "GET":
         return _page(page, _forms(order, page), 200)
@@ -82,10 +81,7 @@ def vendor_invoice(token: str):
 @bp.post("/invoice/<token>/einvoice")
 @attachments.accepts_uploads
 def vendor_einvoice_upload(token: str):
-    try:
-        order = links.order_for_token(token)
-    except links.LinkRefused as exc:
-        return _refused(exc)
+    order = links.order_for_token(token)
     page = links.vendor_page(order)
     form, upload = _forms(order, page, posted="upload")
     if upload.validate():
