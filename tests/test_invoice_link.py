@@ -29,6 +29,7 @@ from procure.orders import services as orders
 from .documents import issued_order
 from .pages import field_errors, text
 from .report_support import fast_pdf  # noqa: F401 -- fast_pdf is a fixture
+from .test_invoice_pages import form as invoice_form
 from .test_invoice_ubl import TAX_ID, peppol_invoice
 
 TODAY = dt.date.today()
@@ -58,28 +59,6 @@ def shop(make, db, fast_pdf):  # noqa: F811 -- the fixture imported above
     ).one()
     token = LINK.search(mail.body_text).group(1)
     return {"order": order, "buyer": buyer, "finance": finance, "mail": mail, "token": token}
-
-
-def invoice_form(order, number="A-1001", quantities=None, prices=None, **extra) -> dict:
-    quantities = quantities or [str(line.quantity) for line in order.lines]
-    prices = prices or [str(line.unit_price) for line in order.lines]
-    data = {
-        "vendor_invoice_number": number,
-        "invoice_date": TODAY.isoformat(),
-        "due_date": "",
-        "shipping": "0.00",
-        "tax": "0.00",
-        "total": "",
-        "note": "",
-    }
-    for index, (line, quantity, price) in enumerate(
-        zip(order.lines, quantities, prices, strict=True)
-    ):
-        data[f"lines-{index}-order_line_id"] = str(line.id)
-        data[f"lines-{index}-quantity"] = quantity
-        data[f"lines-{index}-unit_price"] = price
-    data.update(extra)
-    return data
 
 
 def send(client, token, data, pdf=(PDF, "invoice.pdf")):
@@ -141,7 +120,7 @@ def test_the_vendor_sees_the_order_and_sends_an_invoice_with_its_pdf(app, db, sh
 
     # The page says what was sent already, and what remains is nothing.
     again = client.get(f"/invoice/{token}")
-    assert "A-1001 of" in text(again) and invoice.number in text(again)
+    assert "V-100 of" in text(again) and invoice.number in text(again)
     assert re.search(r'name="lines-0-quantity"[^>]*value=""', again.get_data(True))
 
 
