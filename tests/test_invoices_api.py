@@ -17,6 +17,8 @@ from procure.models import AuditEvent, Invoice, InvoiceLine
 from procure.orders import services as orders
 from tests.documents import issued_order
 
+from . import test_quote_currencies as quotes
+
 TODAY = dt.date.today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -493,3 +495,59 @@ def test_the_invoice_operations_are_documented_under_their_tag(client):
         for operation in doc["paths"][path].values():
             assert operation["tags"] == ["Invoices"]
             assert operation["summary"] and len(operation["description"]) > 20
+
+
+# A foreign invoice ---------------------------------------------------------------------------
+
+team, vendors, currencies_on, open_rfq, three_quotes = (
+    quotes.team,
+    quotes.vendors,
+    quotes.currencies_on,
+    quotes.open_rfq,
+    quotes.three_quotes,
+)
+
+
+def test_a_pound_invoice_counts_at_the_orders_rate_and_is_paid_at_the_days(
+    three_quotes, as_, people
+):
+    """The pound quote (2 × £800.00, issued at 1.27): the CSV's base amounts are at the
+    order's rate; the payment at the payment date's rate, the difference answered."""
+    rfq, buyer, ids = three_quotes
+    awarded = buyer.post(
+        f"/api/v1/rfqs/{rfq['id']}/award",
+        json={"quote_id": ids["gbp"], "justification": "Supports us on site."},
+    )
+    order_id = awarded.get_json()["order_id"]
+    order = buyer.post(f"/api/v1/orders/{order_id}/issue").get_json()
+    [line] = order["lines"]
+    buyer.post(
+        f"/api/v1/orders/{order_id}/receive",
+        json={"lines": [{"line_id": line["id"], "quantity": "2"}]},
+    )
+    body = {
+        "order_id": order_id,
+        "vendor_invoice_number": "PP-881",
+        "invoice_date": TODAY.isoformat(),
+        "lines": [{"order_line_id": line["id"], "quantity": "2", "unit_price": "800.00"}],
+        "tax": "0.01",
+    }
+    entered = as_("clerk").post("/api/v1/invoices", json=body).get_json()
+    assert (entered["currency"], entered["total"], entered["rate"]) == (
+        "GBP",
+        "1600.01",
+        "1.270000",
+    )
+    assert entered["total_base"] == "2032.01"  # 1,600.01 × 1.27, rounded half-up
+    approved = act(as_("controller"), act(as_("clerk"), entered, "submit"), "approve")
+
+    rows = _csv(as_("controller").get("/api/v1/invoices/export.csv?status=approved"))
+    assert [(r["category"], r["amount"], r["currency"], r["amount_base"]) for r in rows] == [
+        ("hardware", "1600.00", "GBP", "2032.00"),
+        ("tax", "0.01", "GBP", "0.01"),  # 0.0127 rounds to a cent
+    ]
+
+    quotes.record_rates(TODAY, GBP="1.30")
+    paid = act(as_("controller"), approved, "pay", paid_on=TODAY.isoformat(), reference="FX-1")
+    assert (paid["paid_rate"], paid["paid_base"]) == ("1.300000", "2080.01")
+    assert paid["exchange_difference"] == "48.00"  # 2,080.01 − 2,032.01, in dollars
