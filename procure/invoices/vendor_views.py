@@ -29,8 +29,15 @@ class VendorInvoiceForm(InvoiceForm):
 
 
 class VendorEinvoiceForm(FlaskForm):
+    """Beside the typed form on the vendor's page: its fields are prefixed, so that
+    neither form's names nor ids collide."""
+
     xml = FileField("Your e-invoice (UBL 2.1 or Peppol BIS Billing 3.0 XML)")
     pdf = FileField("Your invoice (PDF)", description="Not needed when the e-invoice carries it.")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "einvoice")
+        super().__init__(*args, **kwargs)
 
 
 def _forms(
@@ -39,9 +46,7 @@ def _forms(
     """The typed form and the upload, each bound to the request only if it was sent."""
     remaining = {item.line.id: item.remaining for item in page.lines}
     typed = VendorInvoiceForm(**({} if posted == "typed" else {"formdata": None}))
-    upload = VendorEinvoiceForm(
-        prefix="einvoice", **({} if posted == "upload" else {"formdata": None})
-    )
+    upload = VendorEinvoiceForm(**({} if posted == "upload" else {"formdata": None}))
     return typed.for_order(order, remaining, []), upload
 
 
