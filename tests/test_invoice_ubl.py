@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from procure.errors import ValidationError
+from procure.invoices import ubl_document
 from procure.models import Attachment, AuditEvent, Invoice
 from tests.documents import issued_order
 
@@ -403,3 +405,17 @@ def test_hostile_xml_is_refused_without_reading_or_fetching_anything(
     assert "TOP-SECRET-42" not in text and "lollol" not in text
     assert hits == []  # nothing was fetched from the loopback server
     assert stored(db) == before
+
+
+def test_an_e_invoice_may_be_larger_than_a_json_body_but_not_without_limit(order, clerk):
+    """A PDF embedded in the XML makes it larger than the API's 1 MiB for JSON: read up
+    to the upload limit; beyond the reader's own limit, refused without being parsed."""
+    big_pdf = PDF + b"%" + b"x" * (3 * 1024 * 1024)
+    answer = clerk.post(
+        "/api/v1/invoices/import", data=peppol_invoice(order, pdf=big_pdf), headers=XML
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["pdf_sha256"] == hashlib.sha256(big_pdf).hexdigest()
+    with pytest.raises(ValidationError) as refused:
+        ubl_document.read(b"<a/>" + b" " * ubl_document.MAX_XML_BYTES)
+    assert "larger than" in refused.value.fields["file"][0]

@@ -474,6 +474,24 @@ def test_the_payment_csv_has_a_row_per_line_and_adds_up(make, db, as_, people):
     assert len({row["number"] for row in everything}) == 3
 
 
+def test_a_credit_note_exports_negative_numbers_not_text(make, as_, people):
+    order = issued_order(make, buyer=people["buyer"])
+    receive(as_("buyer"), order, "2", "3")
+    first = act(as_("clerk"), enter(as_("clerk"), order, "A-1"), "submit")
+    credit = enter(
+        as_("clerk"), order, "CN-1", quantities=["1", "1"], credit_for=first["id"], shipping="5"
+    )
+    answer = as_("controller").get("/api/v1/invoices/export.csv?status=draft")
+    rows = _csv(answer)
+    assert answer.headers["Content-Disposition"].endswith(f'invoices-draft-{TODAY}.csv"')
+    assert [(r["category"], r["quantity"], r["unit_price"], r["amount"]) for r in rows] == [
+        ("hardware", "-1", "1000.00", "-1000.00"),
+        ("hardware", "-1", "150.00", "-150.00"),
+        ("shipping", "-1", "5.00", "-5.00"),
+    ]
+    assert sum(Decimal(r["amount"]) for r in rows) == Decimal(credit["total"]) == -1155
+
+
 def test_only_finance_and_admin_export_payables(make, as_, people):
     url = "/api/v1/invoices/export.csv?status=approved"
     assert as_("buyer").get(url).status_code == 403
