@@ -24,6 +24,7 @@ from procure.models import (
     Notification,
     OrderStatus,
 )
+from procure.money import format_date
 from procure.orders import services as orders
 
 from .documents import issued_order
@@ -135,6 +136,30 @@ def test_the_link_sends_invoices_never_credit_notes(app, db, shop):
     assert send(client, token, data).status_code == 200
     second = next(i for i in invoices_of(db, order) if i.id != first.id)
     assert second.credit_for_id is None and second.total > 0
+
+
+def test_the_page_says_how_each_invoice_stands_but_not_why(app, db, shop):
+    order, token, client = shop["order"], shop["token"], app.test_client()
+    orders.receive(
+        order,
+        [orders.ReceiptLineData(line.id, line.quantity) for line in order.lines],
+        received_on=TODAY,
+        actor=shop["buyer"],
+    )
+    db.session.commit()
+    assert send(client, token, invoice_form(order, "A-1", quantities=["1", ""])).status_code == 200
+    assert send(client, token, invoice_form(order, "A-2", quantities=["", "3"])).status_code == 200
+    paid, refused = invoices_of(db, order)
+    actions.submit(paid, actor=shop["finance"])
+    actions.approve(paid, actor=shop["finance"])
+    actions.pay(paid, actions.Payment(TODAY, "BANK-7"), actor=shop["finance"])
+    actions.reject(refused, "Their <bank> details look wrong", actor=shop["finance"])
+    db.session.commit()
+
+    shown = text(client.get(f"/invoice/{token}"))
+    assert f"our reference {paid.number}, paid on {format_date(TODAY)}" in shown
+    assert f"our reference {refused.number}, not accepted: contact the buyer" in shown
+    assert "bank" not in shown
 
 
 def test_a_partial_invoice_bills_only_the_lines_given(app, db, shop):

@@ -29,6 +29,7 @@ from ..models import (
     PurchaseOrder,
     User,
 )
+from ..money import format_date
 from ..notifications import invoices as invoice_mail
 from ..notifications import services as notifications
 from ..organisation import Organisation
@@ -122,12 +123,32 @@ class VendorLine:
 
 
 @dataclasses.dataclass(frozen=True)
+class Sent:
+    """An invoice already received for the order, as the vendor may see it: where it
+    stands in words, never the holds or the reasons written for the buyer."""
+
+    invoice: Invoice
+    state: str
+
+
+def _state(invoice: Invoice) -> str:
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_on is not None:
+        return f"paid on {format_date(invoice.paid_on)}"
+    if invoice.status == InvoiceStatus.APPROVED:
+        return f"approved for payment, due {format_date(invoice.due_date)}"
+    if invoice.status == InvoiceStatus.REJECTED:
+        return "not accepted: contact the buyer"
+    return "received, being checked"
+
+
+@dataclasses.dataclass(frozen=True)
 class VendorPage:
     order: PurchaseOrder
     buyer: Organisation
     lines: list[VendorLine]
-    # What was already sent for the order: to see that nothing is sent twice.
-    sent: list[Invoice]
+    # What was already sent for the order: to see that nothing is sent twice, and how
+    # each stands.
+    sent: list[Sent]
 
 
 def vendor_page(order: PurchaseOrder) -> VendorPage:
@@ -140,14 +161,14 @@ def vendor_page(order: PurchaseOrder) -> VendorPage:
     invoiced = {line_id: total or Decimal(0) for line_id, total in rows}
     sent = db.session.scalars(
         sa.select(Invoice)
-        .where(Invoice.order_id == order.id, Invoice.status.not_in(NOT_COUNTED))
+        .where(Invoice.order_id == order.id, Invoice.status != InvoiceStatus.CANCELLED)
         .order_by(Invoice.id)
     ).all()
     return VendorPage(
         order=order,
         buyer=organisation.current(),
         lines=[VendorLine(line, invoiced.get(line.id, Decimal(0))) for line in order.lines],
-        sent=list(sent),
+        sent=[Sent(invoice, _state(invoice)) for invoice in sent],
     )
 
 
