@@ -274,6 +274,16 @@ def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
         PurchaseRequest.department_id.in_(departments),
         PurchaseRequest.fiscal_year.in_(years),
     )
+    # The orders in scope first: found by their requests' department, where reading
+    # every paid invoice of five years to keep one year's took most of the time.
+    in_scope = (
+        sa.select(PurchaseOrder.id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(
+            PurchaseRequest.department_id.in_(departments),
+            PurchaseRequest.fiscal_year.in_(years),
+        )
+    )
     whole: dict = {}
     for dept, year, status, booked, paid_base in db.session.execute(
         sa.select(
@@ -307,7 +317,7 @@ def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
         .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
         .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
         .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope)
+        .where(*scope, Invoice.order_id.in_(in_scope))
         .group_by(
             PurchaseRequest.department_id,
             PurchaseRequest.fiscal_year,
