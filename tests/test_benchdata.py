@@ -15,12 +15,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import audit, create_app, currencies
+from procure import audit, create_app, currencies, private_links
 from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
 from procure.db import init_db
 from procure.extensions import db as _db
 from procure.invoices import actions as invoice_actions
+from procure.invoices import links as invoice_links
 from procure.invoices import matching, numbers
 from procure.invoices import services as invoice_services
 from procure.models import (
@@ -694,6 +695,20 @@ def test_invoices_in_every_state_render(app, db):
             page = client.get(f"/invoices/{invoice.id}")
             assert page.status_code == 200, (status, invoice.number)
             assert invoice.number in page.get_data(as_text=True)
+
+
+def test_issued_orders_have_the_vendors_invoice_link(db):
+    """Every issued order has the invoice link ``orders.issue`` makes, which finds it
+    again from the vendor's token."""
+    issued = db.session.scalars(
+        sa.select(PurchaseOrder).where(PurchaseOrder.issued_at.is_not(None))
+    ).all()
+    assert issued and all(o.invoice_link_nonce and o.invoice_token_hash for o in issued)
+    assert len({o.invoice_token_hash for o in issued}) == len(issued)
+    order = next(o for o in issued if o.status == OrderStatus.RECEIVED)
+    assert invoice_links.current_link(order) is not None
+    token = private_links.derive(invoice_links.PURPOSE, order.invoice_link_nonce)
+    assert invoice_links.order_for_token(token).id == order.id
 
 
 def test_the_api_reads_the_data(app, db, client):

@@ -672,6 +672,7 @@ class History(Sourcing, Contracts, Invoicing):
         ):
             order.number = self.number("PO", order.issued_at.year)
             order.attachment_id = ids.next("attachments")
+            order.link_nonce, order.link_hash = self.invoice_link(order)
             if order.status != "cancelled":
                 self._recent_orders.append(order)
         receipts.sort(key=lambda r: r.created_at)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import heapq
 import math
 import random
@@ -30,8 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from .. import policy
-from ..invoices import matching, numbers, tolerances
+from .. import policy, private_links
+from ..invoices import links, matching, numbers, tolerances
 from .chain import Ref, changes_json
 from .clock import DAY_HOURS, DAY_SECONDS, DAY_START
 from .documents import (
@@ -176,6 +177,14 @@ class Invoicing:
         self._invoice_tables: dict[int, Weighted[str]] = {}
         self._spawned: list[Iterator[dt.datetime]] = []
         self._nothing_found: dict[tuple[str, str], str] = {}
+
+    def invoice_link(self, order: Order) -> tuple[str, str]:
+        """The vendor's private link to invoice the order, made when it is issued
+        (``links.new_link``): its nonce (of the seed, as the RFQ links' tokens are) and
+        the hash of the token derived from it under the installation's key."""
+        nonce = hashlib.sha256(f"seed-bench:{self.seed}:invoice:{order.id}".encode()).hexdigest()
+        token = private_links.derive(links.PURPOSE, nonce[:43])
+        return nonce[:43], private_links.hash_token(token)
 
     # Time -------------------------------------------------------------------------------
 

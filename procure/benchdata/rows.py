@@ -97,7 +97,7 @@ ORDERS = _spec(
     "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
     "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
     "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version "
-    "rate rate_date total_base",
+    "rate rate_date total_base invoice_link_nonce invoice_token_hash",
 )
 ORDER_LINES = _spec(
     OrderLine,
@@ -221,7 +221,8 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
              order.created_by.id, order.created_at, order.issued_at,
              order.issued_by.id if order.issued_by else None, order.attachment_id,
              pdf_sha256 if issued else None, order.closed_at, order.cancelled_at, order.reason,
-             order.version, order.rate, order.rate_date, order.total_base)
+             order.version, order.rate, order.rate_date, order.total_base,
+             order.link_nonce if issued else None, order.link_hash if issued else None)
         )  # fmt: skip
         order_lines.extend(
             (line.id, order.id, line.position, line.request_line.id, line.description,

@@ -315,6 +315,7 @@ class Sourcing:
         )
         order = Order()
         order.id = order.number = order.issued_at = order.issued_by = order.attachment_id = None
+        order.link_nonce = order.link_hash = None
         order.closed_at = order.cancelled_at = None
         order.reason = ""
         order.request = rfq.request
