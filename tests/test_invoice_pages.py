@@ -156,6 +156,7 @@ def test_an_invoice_goes_from_the_order_to_paid_through_the_pages(world, db, cli
     requester = client_of(world["requester"])
     theirs = requester.get(f"/invoices/{invoice.id}")
     assert "Resolve and match again" in buttons(theirs)
+    assert "Resolve the exceptions that are yours Quantity, line 1" in text(theirs)
     assert "Release and approve" not in buttons(theirs)
     empty = requester.post(f"/invoices/{invoice.id}/resolve", data={"reason": " "})
     assert empty.status_code == 422
@@ -178,6 +179,8 @@ def test_an_invoice_goes_from_the_order_to_paid_through_the_pages(world, db, cli
     controller = client_of(world["controller"])
     assert "Approve for payment" in buttons(controller.get(f"/invoices/{invoice.id}"))
     assert controller.post(f"/invoices/{invoice.id}/approve", data={}).status_code == 302
+    approved = controller.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert f'name="paid_on" type="date" value="{TODAY.isoformat()}"' in approved  # today
     future = controller.post(
         f"/invoices/{invoice.id}/pay",
         data={"paid_on": (TODAY + dt.timedelta(days=2)).isoformat(), "reference": "B-1"},
@@ -341,7 +344,9 @@ def test_finance_pays_ticked_invoices_as_a_batch_all_or_none(world, db, client_o
     assert any(held.number in m for m in flashes(controller.get(mixed.headers["Location"])))
     db.session.expire_all()
     assert a.status == InvoiceStatus.APPROVED
-    no_date = controller.post("/invoices/pay", data={"invoice_ids": [str(a.id), str(b.id)]})
+    no_date = controller.post(
+        "/invoices/pay", data={"invoice_ids": [str(a.id), str(b.id)], "paid_on": ""}
+    )
     assert no_date.status_code == 422
     assert field_errors(no_date, "paid_on") == [f"{a.number}: Give the payment date."] or (
         "Give the payment date." in text(no_date)

@@ -3,6 +3,7 @@ service's ``InvoiceData`` (each amount a sum of money in the order's currency)."
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -22,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from ..models import Invoice, PurchaseOrder
+from ..models import Invoice, PurchaseOrder, utcnow
 from ..money import MoneyError, parse_money, parse_quantity
 from ..validation import FieldErrors
 from . import services
@@ -175,8 +176,12 @@ class CancelForm(VersionForm):
     cancel_reason = TextAreaField("Reason (optional)", validators=[Length(max=10_000)])
 
 
+def _today() -> dt.date:
+    return utcnow().date()
+
+
 class PayForm(VersionForm):
-    paid_on = DateField("Paid on", validators=[Optional()])
+    paid_on = DateField("Paid on", validators=[Optional()], default=_today)
     reference = StringField("Payment reference", validators=[Length(max=200)])
 
     def payment(self) -> Payment:

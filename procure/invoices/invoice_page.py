@@ -7,7 +7,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from .. import audit, currencies, history
+from .. import audit, currencies, history, permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Attachment, ExceptionKind, Invoice, InvoiceException, InvoiceStatus, User
@@ -47,6 +47,8 @@ class InvoicePage:
     base_note: str | None
     exchange_note: str | None
     kinds: dict[str, str]
+    # The open exceptions the user may resolve (what "Resolve" marks resolved).
+    yours: list[InvoiceException] = dataclasses.field(default_factory=list)
 
 
 KIND_LABELS = {
@@ -177,6 +179,11 @@ def invoice_page(invoice: Invoice, user: User) -> InvoicePage:
         base_note=_base_note(invoice, base),
         exchange_note=_exchange_note(invoice, base),
         kinds=KIND_LABELS,
+        yours=[
+            e
+            for e in invoice.open_exceptions
+            if e.kind in permissions.resolvable_kinds(user, invoice)
+        ],
     )
 
 

@@ -103,8 +103,6 @@ class ListPage:
     filters: Filters
     statuses: list[str]
     vendors: list[tuple[int, str]]
-    # Open exceptions per invoice on the page.
-    open_counts: dict[int, int]
     today: dt.date
     # Finance: tick approved invoices and pay them together.
     may_pay: bool
@@ -123,20 +121,6 @@ class ListPage:
 
 def list_page(user: User, filters: Filters) -> ListPage:
     page = paginate_page(filtered_query(user, filters), key=Invoice.id)
-    ids = [invoice.id for invoice in page.items]
-    counts = (
-        dict(
-            db.session.execute(
-                sa.select(InvoiceException.invoice_id, sa.func.count())
-                .where(
-                    InvoiceException.invoice_id.in_(ids), InvoiceException.resolved_at.is_(None)
-                )
-                .group_by(InvoiceException.invoice_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
     vendors = db.session.execute(
         access.scoped(Invoice, user, sa.select(Vendor.id, Vendor.name))
         .join(Invoice, Invoice.vendor_id == Vendor.id)
@@ -148,7 +132,6 @@ def list_page(user: User, filters: Filters) -> ListPage:
         filters=filters,
         statuses=[s.value for s in InvoiceStatus],
         vendors=[(vendor_id, name) for vendor_id, name in vendors],
-        open_counts=counts,
         today=today(),
         may_pay=access.may(user, "pay_invoices"),
         may_enter=access.may(user, "enter_invoices"),
