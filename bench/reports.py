@@ -48,6 +48,9 @@ PAGES = {
     "sourcing savings": "/reports/savings",
     "vendor scorecards": "/reports/vendors",
     "split purchases": "/reports/split-purchases",
+    "price variance": "/reports/price-variance",
+    "payables ageing": "/reports/payables",
+    "exchange differences": "/reports/exchange-differences",
 }
 EXPORTS = {
     "spend": "/reports/spend.csv",
@@ -55,10 +58,19 @@ EXPORTS = {
     "savings": "/reports/savings.csv",
     "vendors": "/reports/vendors.csv",
     "split purchases": "/reports/split-purchases.csv",
+    "price variance": "/reports/price-variance.csv",
+    "accounts payable": "/reports/payables.csv",
+    "exchange differences": "/reports/exchange-differences.csv",
 }
 
 
+# What is owed today: no date range, so no "all time" view beside the first one.
+UNDATED = {"/reports/payables"}
+
+
 def all_time(path: str) -> str:
+    if path in UNDATED:
+        return path
     return path + ("&" if "?" in path else "?") + "start="
 
 
