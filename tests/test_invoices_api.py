@@ -354,7 +354,7 @@ def test_a_batch_is_paid_all_or_none(make, as_, people):
         "/api/v1/invoices/pay", json={"invoice_ids": [first["id"], second["id"]], **pay}
     )
     assert paid.status_code == 200, paid.get_json()
-    assert [(i["id"], i["status"], i["payment_reference"]) for i in paid.get_json()] == [
+    assert [(i["id"], i["status"], i["payment_reference"]) for i in paid.get_json()["items"]] == [
         (first["id"], "paid", "RUN-12"),
         (second["id"], "paid", "RUN-12"),
     ]

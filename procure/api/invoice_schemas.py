@@ -184,6 +184,10 @@ class InvoiceOut(Output):
     created_at: Timestamp
 
 
+class PaidOut(Output):
+    items: list[InvoiceOut] = Field(description="The invoices paid, in the order given.")
+
+
 def _base(value) -> str | None:  # type: ignore[no-untyped-def]
     return None if value is None else amount_out(value, currencies.base())
 

@@ -19,6 +19,7 @@ from .invoice_schemas import (
     InvoiceIn,
     InvoiceOut,
     InvoiceQuery,
+    PaidOut,
     PayIn,
     ReleaseIn,
     ResolveIn,
@@ -160,7 +161,7 @@ def export_invoices(query: ExportQuery):
     "POST",
     "/invoices/pay",
     body=BatchPayIn,
-    response=list[InvoiceOut],
+    response=PaidOut,
     summary="Pay many approved invoices at once, with one date and reference (finance)",
     tag=TAG,
     errors=(403, 404, 409),
@@ -168,14 +169,14 @@ def export_invoices(query: ExportQuery):
 def pay_invoices(body: BatchPayIn):
     """All or none: an invoice that may not be paid refuses the whole batch, naming it
     (409 when not approved), and nothing is paid; an id the caller cannot see is a 404.
-    Each invoice is paid at the rate of `paid_on`. Answers the invoices paid, in the
-    order given."""
+    Each invoice is paid at the rate of `paid_on`. Answers `items`: the invoices paid,
+    in the order given."""
     user = current_user()
     chosen = [services.get(invoice_id, user) for invoice_id in dict.fromkeys(body.invoice_ids)]
     actions.pay_batch(
         chosen, actions.Payment(paid_on=body.paid_on, reference=body.reference), actor=user
     )
-    return [invoice_out(invoice) for invoice in chosen]
+    return PaidOut(items=[invoice_out(invoice) for invoice in chosen])
 
 
 @operation(
