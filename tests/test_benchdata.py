@@ -405,9 +405,14 @@ def invoices_by_status(db) -> dict[InvoiceStatus, list[Invoice]]:
     return found
 
 
-def test_invoices_come_in_every_state_with_credit_notes(db):
+def test_invoices_come_in_every_state_with_credit_notes(seeded, db):
     by_status = invoices_by_status(db)
     assert set(by_status) == set(InvoiceStatus)
+    printed = re.search(r"^Invoices by status: (.*)$", seeded.output, re.M).group(1)
+    assert printed == ", ".join(
+        f"{status.value} {len(by_status[status]):,}"
+        for status in sorted(by_status, key=lambda s: s.value)
+    )
     invoices = [i for found in by_status.values() for i in found]
     credits = [i for i in invoices if i.is_credit_note]
     assert credits

@@ -97,6 +97,7 @@ class SeedSummary:
     elapsed_seconds: float
     database_bytes: int | None
     logins: list[tuple[str, str, str]]
+    invoice_statuses: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def report(self) -> list[str]:
         """The summary as lines of text, for the command line."""
@@ -117,6 +118,13 @@ class SeedSummary:
             "Requests by status: "
             + ", ".join(f"{status} {count:,}" for status, count in self.statuses.items())
         )
+        if self.invoice_statuses:
+            lines.append(
+                "Invoices by status: "
+                + ", ".join(
+                    f"{status} {count:,}" for status, count in self.invoice_statuses.items()
+                )
+            )
         lines.append("Sign in at /login with any of these:")
         width = max(len(email) for email, _, _ in self.logins)
         lines += [
@@ -178,6 +186,7 @@ def seed(
         elapsed_seconds=time.perf_counter() - started,
         database_bytes=size,
         logins=[(email, PASSWORD, roles) for email, roles in FIXED_LOGINS],
+        invoice_statuses=dict(sorted(seeder.history.invoice_counts.items())),
     )
 
 

@@ -681,7 +681,9 @@ class History(Sourcing, Contracts, Invoicing):
             for entry in receipt.lines:
                 entry[0] = ids.next("receipt_lines")
         chunk.invoices.sort(key=lambda i: i.created_at)
+        counts = self.invoice_counts
         for invoice in chunk.invoices:
+            counts[invoice.status] = counts.get(invoice.status, 0) + 1
             invoice.id = ids.next("invoices")
             invoice.number = self.number("INV", invoice.created_at.year)
             if invoice.record is not None:

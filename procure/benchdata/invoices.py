@@ -177,6 +177,7 @@ class Invoicing:
         self._invoice_tables: dict[int, Weighted[str]] = {}
         self._spawned: list[Iterator[dt.datetime]] = []
         self._nothing_found: dict[tuple[str, str], str] = {}
+        self.invoice_counts: dict[str, int] = {}
 
     def invoice_link(self, order: Order) -> tuple[str, str]:
         """The vendor's private link to invoice the order, made when it is issued
