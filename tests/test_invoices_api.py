@@ -313,6 +313,8 @@ def test_bad_action_bodies_are_422(make, as_, people):
     assert "version" in not_a_version["error"]["fields"]
     bad = act(as_("clerk"), invoice, "resolve", expect=422, reason="x", exception_ids=[0])
     assert "exception_ids.0" in bad["error"]["fields"]
+    none = act(as_("clerk"), invoice, "resolve", expect=422, reason="x", exception_ids=[])
+    assert "exception_ids" in none["error"]["fields"]
     bad = as_("clerk").post(f"/api/v1/invoices/{invoice['id']}/pay", json={"paid_on": "soon"})
     assert bad.status_code == 422 and "paid_on" in bad.get_json()["error"]["fields"]
 

@@ -89,6 +89,7 @@ class ResolveIn(VersionBody):
     reason: Text = Field("", description="How the exceptions were resolved (required).")
     exception_ids: list[Id] | None = Field(
         None,
+        min_length=1,
         max_length=1000,
         description="Only these open exceptions; default: every open one that is yours.",
     )
