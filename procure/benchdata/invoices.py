@@ -279,15 +279,15 @@ class Invoicing:
         ):
             # Everything invoiced after the first delivery: held until the rest arrives.
             lines = [(line, line.quantity, line.price) for line in order.lines]
-            last = receipts[1].created_at if len(receipts) > 1 else self.now
             first = receipts[0].created_at
-            entered = first + (last - first) * (0.2 + 0.6 * rng.random())
+            gap = (receipts[1].created_at if len(receipts) > 1 else self.now) - first
+            entered = first + min(gap, dt.timedelta(days=10)) * (0.2 + 0.6 * rng.random())
             lives.append(self._life(order, lines, first.date(), entered, "paid", True))
         elif len(receipts) > 1 and rng.random() < 0.6:
             for index, receipt in enumerate(receipts):
                 lines = [(line, quantity, line.price) for _, line, quantity, _ in receipt.lines]
                 entered = self._after(receipt.created_at, 30)
-                date = self._invoice_date(receipt.created_at, entered)
+                date = self._invoice_date(order, receipt.created_at, entered)
                 lives.append(
                     self._life(
                         order, lines, date, entered, outcome if index == 0 else "paid", index == 0
@@ -298,17 +298,20 @@ class Invoicing:
             lines = [(line, line.received, line.price) for line in order.lines if line.received]
             entered = self._after(last, 30)
             lives.append(
-                self._life(order, lines, self._invoice_date(last, entered), entered, outcome, True)
+                self._life(
+                    order, lines, self._invoice_date(order, last, entered), entered, outcome, True
+                )
             )
         if len(receipts) > 1:
             lives.append(self._receipts(order))
         self._schedule(lives)
         return True
 
-    def _invoice_date(self, delivered: dt.datetime, entered: dt.datetime) -> dt.date:
-        """The vendor dates its invoice on or a few days before the delivery."""
+    def _invoice_date(self, order: Order, delivered: dt.datetime, entered: dt.datetime) -> dt.date:
+        """The vendor dates its invoice on or a few days before the delivery (when it
+        shipped), not before the order."""
         day = delivered.date() - dt.timedelta(days=pick(self._irng, (0, 0, 0, 1, 2, 3)))
-        return min(day, entered.date())
+        return min(max(day, order.issued_at.date()), entered.date())
 
     def _schedule(self, lives: list[Iterator[dt.datetime]]) -> None:
         """Run the lives of an order's invoices side by side, each step in time order;
