@@ -23,8 +23,6 @@ from .forms import (
 
 # What the page says after each action.
 DONE = {
-    "submit": "matched against the order",
-    "resolve": "resolved",
     "release": "released from its hold and approved",
     "approve": "approved",
     "reject": "rejected",
@@ -187,8 +185,10 @@ def act(invoice_id: int, action: str):
     if not outcome.ok:
         return _render(invoice, {action: form}, 422)
     if action in {"submit", "resolve"}:
-        verb = "matched" if invoice.status == InvoiceStatus.MATCHED else "still on hold"
-        flash(f"{invoice.number} is {verb}.", "success")
+        if invoice.status == InvoiceStatus.MATCHED:
+            flash(f"{invoice.number} matches the order and waits for approval.", "success")
+        else:
+            flash(f"{invoice.number} is on hold: see its exceptions.", "warning")
     else:
         flash(f"{invoice.number} is {DONE[action]}.", "success")
     return redirect(url_for(".detail", invoice_id=invoice.id))
