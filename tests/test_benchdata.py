@@ -729,6 +729,26 @@ def test_the_api_reads_the_data(app, db, client):
     assert log.get_json()["items"][0]["action"] == "create"
 
 
+def test_the_api_lists_what_to_pay_and_exports_it(app, db, client):
+    token = app.test_cli_runner().invoke(args=["issue-token", LOGINS["finance"]]).output.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    approved = invoices_by_status(db)[InvoiceStatus.APPROVED]
+    due_before = (max(i.due_date for i in approved) + dt.timedelta(days=1)).isoformat()
+
+    listed = client.get(
+        f"/api/v1/invoices?status=approved&due_before={due_before}&per_page=100",
+        headers=headers,
+    )
+    exported = client.get("/api/v1/invoices/export.csv?status=approved", headers=headers)
+
+    assert listed.status_code == 200
+    numbers_listed = {item["number"] for item in listed.get_json()["items"]}
+    assert numbers_listed and numbers_listed <= {i.number for i in approved}
+    assert exported.status_code == 200
+    text = exported.get_data(as_text=True)
+    assert all(i.number in text for i in approved)
+
+
 def test_new_requests_continue_the_numbering_and_the_chain(db):
     from procure.purchasing import services as purchasing
 
