@@ -127,6 +127,11 @@ def test_the_ageing_puts_each_unpaid_invoice_in_its_bucket(payables, app, people
     ]
     acme = html[html.index(f'data-vendor="{payables[0].id}"') :]
     assert re.search(r'data-bucket="90\+"><span class="money">\$500\.00<', acme)
+    # Whom to chase first: the overdue invoices, the longest past due first.
+    overdue = html[html.index('id="overdue-table"') :]
+    assert re.findall(r'data-figure="days">(\d+)<', overdue) == [
+        "200", "91", "90", "61", "60", "31", "30", "1"
+    ]  # fmt: skip
 
 
 def test_the_ageing_is_narrowed_by_vendor_and_refuses_a_date_range(payables, app, people):

@@ -34,6 +34,8 @@ from ..common import ZERO, Filters, as_money
 # The invoices the ageing counts: submitted and not yet paid, and neither rejected nor
 # cancelled (drafts are not submitted yet).
 UNPAID = (InvoiceStatus.APPROVED, InvoiceStatus.MATCHED, InvoiceStatus.ON_HOLD)
+# How many of the longest overdue invoices the ageing names.
+OLDEST = 10
 
 
 def may_read(user: User) -> bool:
@@ -87,11 +89,25 @@ class AgeingRow:
 
 
 @dataclasses.dataclass(frozen=True)
+class Overdue:
+    """One of the invoices longest past their due date: whom to chase first."""
+
+    invoice_id: int
+    number: str
+    vendor: str
+    status: InvoiceStatus
+    due_date: dt.date
+    days: int  # past the due date
+    amount: Decimal  # base currency
+
+
+@dataclasses.dataclass(frozen=True)
 class AgeingReport:
     today: dt.date
     rows: list[AgeingRow]  # the largest total first; every vendor owed
     approved: dict[Bucket, Decimal]  # per bucket, approved: ready to pay
     awaiting: dict[Bucket, Decimal]  # per bucket, matched or on hold: awaiting approval
+    oldest: list[Overdue] = dataclasses.field(default_factory=list)
 
     @property
     def totals(self) -> dict[Bucket, Decimal]:
@@ -168,7 +184,33 @@ def ageing(filters: Filters, *, user: User, today: dt.date | None = None) -> Age
         for vendor_id, (name, amounts, counted) in per_vendor.items()
     ]
     rows.sort(key=lambda row: (-row.total, row.vendor.casefold()))
-    return AgeingReport(today, rows, approved, awaiting)
+    return AgeingReport(today, rows, approved, awaiting, _oldest(filters, today))
+
+
+def _oldest(filters: Filters, today: dt.date) -> list[Overdue]:
+    """The ``OLDEST`` overdue invoices, the longest past due first: one query."""
+    query = (
+        sa.select(
+            Invoice.id,
+            Invoice.number,
+            Vendor.name,
+            Invoice.status,
+            Invoice.due_date,
+            sa.func.coalesce(Invoice.total_base, Invoice.total),
+        )
+        .join(Vendor, Vendor.id == Invoice.vendor_id)
+        .where(Invoice.status.in_(UNPAID), Invoice.due_date < today)
+        .order_by(Invoice.due_date, Invoice.id)
+        .limit(OLDEST)
+    )
+    if filters.vendor_id is not None:
+        query = query.where(Invoice.vendor_id == filters.vendor_id)
+    return [
+        Overdue(invoice_id, number, name, status, due, (today - due).days, as_money(amount))
+        for invoice_id, number, name, status, due, amount in db.session.execute(
+            _department(query, filters)
+        )
+    ]
 
 
 # Exchange differences ------------------------------------------------------------------
