@@ -1076,6 +1076,18 @@ CASES: list[Case] = [
             "vendors_csv",
             "split_purchases",
             "split_purchases_csv",
+            "price_variance",
+            "price_variance_csv",
+        )
+    ],
+    # Finance's and admin's only (capability read_payables).
+    *[
+        C(f"reports.{name}", "GET", page(200, who=RATE_KEEPERS))
+        for name in (
+            "payables",
+            "payables_csv",
+            "exchange_differences",
+            "exchange_differences_csv",
         )
     ],
 ]

@@ -1156,6 +1156,22 @@ FORM_TARGETS: dict[str, list[Target]] = {
             form={"comment": "Late deliveries.", "version": ""},
         )
     ],
+    "reports.forms.PayablesFilterForm": [
+        Target("reports.payables", "GET", "finance/owner", form={"department": "IT", "vendor": ""})
+    ],
+    "reports.forms.PaymentsFilterForm": [
+        Target(
+            "reports.exchange_differences",
+            "GET",
+            "finance/owner",
+            form={
+                "start": TODAY.replace(month=1, day=1).isoformat(),
+                "end": TODAY.isoformat(),
+                "department": "IT",
+                "vendor": "",
+            },
+        )
+    ],
     "vendors.bank_views.BankForm": [
         Target(
             "vendors.change_bank_details",
@@ -1509,6 +1525,10 @@ def _seed(app, org, text: str) -> list[str]:
         f"/admin/departments/{department['id']}",
         "/vendors/export.csv",
         *[f"/reports/{name}.csv" for name in ("spend", "cycle-time", "savings", "vendors")],
+        *[
+            f"/reports/{name}.csv"
+            for name in ("price-variance", "payables", "exchange-differences")
+        ],
         "/reports/split-purchases.csv",
     ]
 
