@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from procure import storage
 from procure.errors import ValidationError
 from procure.invoices import ubl_document
 from procure.models import Attachment, AuditEvent, Invoice
@@ -48,6 +49,7 @@ def peppol_invoice(
     tax_id=TAX_ID,
     order_number=None,
     issue_date=None,
+    due_date=None,
     pdf=None,
 ) -> bytes:
     """The fixture filled in for ``order``: ``lines`` as (position, quantity, unit price),
@@ -92,7 +94,7 @@ def peppol_invoice(
         .substitute(
             number=number,
             issue_date=issue_date or TODAY.isoformat(),
-            due_date=(TODAY + dt.timedelta(days=30)).isoformat(),
+            due_date=due_date or (TODAY + dt.timedelta(days=30)).isoformat(),
             currency=currency,
             order_number=order_number or order.number,
             attachment=attachment,
@@ -150,10 +152,15 @@ def clerk(api, people):
     return api(people["clerk"])
 
 
-def stored(db) -> tuple[int, int, int]:
-    return tuple(
-        db.session.scalar(sa.select(sa.func.count()).select_from(model))
-        for model in (Invoice, Attachment, AuditEvent)
+def stored(db) -> tuple[int, ...]:
+    """Rows of invoices, attachments and audit events, and the files in the storage."""
+    files = sum(1 for path in storage.current().root.rglob("*") if path.is_file())
+    return (
+        *(
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Invoice, Attachment, AuditEvent)
+        ),
+        files,
     )
 
 
@@ -224,11 +231,18 @@ def test_an_embedded_pdf_becomes_the_invoices_pdf(order, clerk):
     assert clerk.get(f"/api/v1/invoices/{invoice['id']}/pdf").data == PDF
 
 
-def test_a_credit_note_imports_against_the_invoice_it_names(api, people, order, clerk):
+def test_a_credit_note_imports_against_the_invoice_it_names(api, db, people, order, clerk):
     receive_all(api, people, order)
     first = clerk.post(
         "/api/v1/invoices/import", data=peppol_invoice(order, "NW-0042"), headers=XML
     ).get_json()
+    before = stored(db)
+    early = clerk.post(
+        "/api/v1/invoices/import", data=peppol_credit_note(order, "NW-0042"), headers=XML
+    )
+    assert early.status_code == 422  # a draft is not yet an invoice to credit
+    assert "only a submitted invoice" in early.get_json()["error"]["fields"]["credit_for"][0]
+    assert stored(db) == before
     clerk.post(f"/api/v1/invoices/{first['id']}/submit", json={})
     # The vendor's number as the credit note writes it: normalised, it is the same.
     answer = clerk.post(
@@ -252,6 +266,23 @@ REFUSALS = {
     "no such order line": (dict(lines=[(9, 1, 1)]), "lines.0.order_line_id", "no line 9"),
     "a negative quantity": (dict(lines=[(1, -1, 1)]), "lines.0.quantity", "greater than zero"),
     "a bad date": (dict(issue_date="5 Dec 2026"), "invoice_date", "not a date"),
+    "an issue date to come": (
+        dict(issue_date=(TODAY + dt.timedelta(days=3)).isoformat()),
+        "invoice_date",
+        "in the future",
+    ),
+    "due before issued": (
+        dict(due_date=(TODAY - dt.timedelta(days=1)).isoformat()),
+        "due_date",
+        "before the issue date",
+    ),
+    "a number too long": (dict(number="N" * 101), "vendor_invoice_number", "over 100"),
+    "no number": (dict(number=" - "), "vendor_invoice_number", "no invoice number"),
+    "one order line twice": (
+        dict(lines=[(1, 1, "1000.00"), (1, 1, "1000.00")]),
+        "lines.1.order_line_id",
+        "already on the invoice",
+    ),
 }
 
 

@@ -27,8 +27,10 @@ What maps to what (API.md, "Invoices"):
   of ``mimeCode="application/pdf"``) becomes the invoice's PDF.
 
 Every refusal is a ``ValidationError`` by field (the API's names: ``order_id``,
-``lines.0.quantity``…, and ``file`` for the document itself), raised before anything
-is stored.
+``lines.0.quantity``…, and ``file`` for the document itself). What the file itself
+shows wrong is refused before the XML is stored; what only ``services.create`` finds
+after that (none of its checks is known to be left) leaves the stored file unreferenced,
+as a refused upload does elsewhere.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from ..models import (
     PurchaseOrder,
     User,
     Vendor,
+    utcnow,
 )
 from ..validation import FieldErrors
 from . import numbers, services
@@ -59,6 +62,7 @@ from .ubl_document import FILE, Document, Line, document, read, shown
 
 _TAX_ID_NOISE = re.compile(r"[\s.\-/]")
 XML_TYPES = ("application/xml", "text/xml")
+NUMBER_MAX = 100  # Invoice.vendor_invoice_number
 
 
 # From the document to the invoice's data ---------------------------------------------------
@@ -161,6 +165,7 @@ def _lines(doc: Document, order: PurchaseOrder, errors: FieldErrors) -> list[ser
     by_position = {line.position: line for line in order.lines}
     in_order = sorted(order.lines, key=lambda line: line.position)
     given: list[services.LineData] = []
+    seen: set[int] = set()
     for index, line in enumerate(doc.lines):
         field = f"lines.{index}"
         if line.line_id is not None:
@@ -178,6 +183,10 @@ def _lines(doc: Document, order: PurchaseOrder, errors: FieldErrors) -> list[ser
                     f"{field}.order_line_id",
                     f"{order.number} has {len(in_order)} lines; this is line {index + 1}.",
                 )
+        if ordered is not None and ordered.id in seen:
+            errors.add(f"{field}.order_line_id", "This order line is already on the invoice.")
+        elif ordered is not None:
+            seen.add(ordered.id)
         if any(code and code != doc.currency for code in line.currencies):
             errors.add(f"{field}.unit_price", f"The price is not in {doc.currency}.")
         quantity = None
@@ -217,7 +226,40 @@ def _credited(doc: Document, order: PurchaseOrder, errors: FieldErrors) -> int |
             f"{order.vendor.name} has no invoice {shown(doc.credited_number)} to credit.",
         )
         return None
+    if credited.order_id != order.id or credited.is_credit_note:
+        errors.add(
+            "credit_for", f"{credited.number} is not an invoice of {order.number} to credit."
+        )
+        return None
+    if credited.status not in services.CREDITABLE:
+        errors.add(
+            "credit_for",
+            f"{credited.number} is {credited.status.value.replace('_', ' ')}: only a "
+            "submitted invoice can be credited.",
+        )
+        return None
     return credited.id
+
+
+def _check_total(
+    lines: list[services.LineData],
+    extras: list[Decimal | None],
+    total: Decimal | None,
+    currency: str,
+    errors: FieldErrors,
+) -> None:
+    """The total must be the lines, shipping and tax added up (as ``services.create``
+    checks it: here, before the file is stored)."""
+    amounts = [
+        money.round_money(line.quantity * line.unit_price, currency)
+        for line in lines
+        if line.quantity is not None and line.unit_price is not None
+    ]
+    if total is None or len(amounts) != len(lines):
+        return
+    added = sum(amounts, Decimal(0)) + sum((e for e in extras if e is not None), Decimal(0))
+    if added != total:
+        errors.add("total", f"The lines, shipping and tax add up to {added}, not {total}.")
 
 
 def invoice_data(doc: Document, errors: FieldErrors) -> tuple[PurchaseOrder, services.InvoiceData]:
@@ -238,6 +280,11 @@ def invoice_data(doc: Document, errors: FieldErrors) -> tuple[PurchaseOrder, ser
         errors.add("total", f"Some of the file's amounts are not in {doc.currency}.")
     invoice_date = _date(doc.issue_date, "invoice_date", errors, required=True)
     due_date = _date(doc.due_date, "due_date", errors, required=False)
+    # What the service would refuse after the file is stored, refused before it is.
+    if invoice_date is not None and invoice_date > utcnow().date():
+        errors.add("invoice_date", f"The issue date {invoice_date} is in the future.")
+    if invoice_date is not None and due_date is not None and due_date < invoice_date:
+        errors.add("due_date", "The due date is before the issue date.")
     lines = _lines(doc, order, errors)
     shipping = _sum(doc.charges, "shipping", order.currency, errors) - _sum(
         doc.allowances, "shipping", order.currency, errors
@@ -252,10 +299,13 @@ def invoice_data(doc: Document, errors: FieldErrors) -> tuple[PurchaseOrder, ser
     total = _amount(doc.total, "total", order.currency, errors)
     if doc.total is None:
         errors.add("total", "The file gives no total (cac:LegalMonetaryTotal).")
+    _check_total(lines, [max(shipping, Decimal(0)), tax], total, order.currency, errors)
     credit_for = _credited(doc, order, errors)
-    twin = services.duplicate_of(order.vendor_id, doc.number) if doc.number else None
-    if not doc.number:
+    twin = services.duplicate_of(order.vendor_id, doc.number) if doc.number.strip() else None
+    if not numbers.normalise(doc.number):
         errors.add("vendor_invoice_number", "The file gives no invoice number (cbc:ID).")
+    elif len(doc.number) > NUMBER_MAX:
+        errors.add("vendor_invoice_number", f"The invoice number is over {NUMBER_MAX} characters.")
     elif twin is not None:
         errors.add(
             "vendor_invoice_number",
