@@ -160,3 +160,16 @@ def test_the_bank_details_page_takes_a_change_and_its_confirmation(make, db, cli
     auth.logout()
     auth.login(make.user(["requester"]).email)
     assert client.get(f"/vendors/{vendor.id}/bank-details").status_code == 403
+
+
+def test_the_vendor_page_shows_the_details_masked_to_finance_only(make, db, client, auth):
+    vendor = make.vendor()
+    clerk = make.user(["finance"])
+    bank.change(vendor, bank.BankData(iban=IBAN), actor=clerk)
+    db.session.commit()
+    auth.login(clerk.email)
+    shown = text(client.get(f"/vendors/{vendor.id}"))
+    assert "DE•••• 3000" in shown and "Waiting for confirmation" in shown
+    auth.logout()
+    auth.login(make.user(["requester"]).email)
+    assert "Bank details" not in text(client.get(f"/vendors/{vendor.id}"))

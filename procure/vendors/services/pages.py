@@ -12,7 +12,15 @@ from sqlalchemy.orm import selectinload
 
 from ... import access, history
 from ...extensions import db
-from ...models import AuditEvent, User, Vendor, VendorCategory, VendorStatus
+from ...models import (
+    AuditEvent,
+    User,
+    Vendor,
+    VendorBankAccount,
+    VendorCategory,
+    VendorStatus,
+)
+from . import bank
 from .documents import flag_reasons, flagged_condition, is_expired, required_documents
 from .register import allowed_actions, may_manage
 from .register import history as events_of
@@ -62,10 +70,14 @@ class VendorPage:
     may_manage: bool
     expired: set[int]  # the ids of the vendor's expired documents
     timeline: list[dict[str, Any]]
+    # Bank details, masked: shown to who pays or orders (None for the others, or none yet).
+    sees_bank: bool = False
+    bank: VendorBankAccount | None = None
 
 
 def vendor_page(vendor: Vendor, user: User) -> VendorPage:
     required = required_documents()
+    sees_bank = access.may(user, "see_bank_details")
     return VendorPage(
         vendor=vendor,
         reasons=flag_reasons(vendor, required=required),
@@ -75,6 +87,8 @@ def vendor_page(vendor: Vendor, user: User) -> VendorPage:
         may_manage=may_manage(user),
         expired={document.id for document in vendor.documents if is_expired(document)},
         timeline=timeline(vendor),
+        sees_bank=sees_bank,
+        bank=bank.shown(vendor) if sees_bank else None,
     )
 
 
