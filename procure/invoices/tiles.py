@@ -1,6 +1,7 @@
 """The dashboard's invoice tiles: finance's invoices on hold, due this week and overdue,
 procurement's price holds — each a count and an amount in the base currency (at the
-order's frozen rate), one statement each, whatever the volume."""
+order's frozen rate). One statement per tile, whatever the volume: each figure is a
+conditional count and sum over the invoices that any figure of the tile counts."""
 
 from __future__ import annotations
 
@@ -28,51 +29,51 @@ class Figure:
     quick: str
 
 
-def _figure(
-    user: User, key: str, label: str, quick: str, *conditions: sa.ColumnElement[bool]
-) -> Figure:
-    query = access.scoped(
-        Invoice,
-        user,
-        sa.select(sa.func.count(Invoice.id), sa.func.sum(Invoice.total_base)).where(*conditions),
-    )
-    count, amount = db.session.execute(query).one()
-    return Figure(key, label, count or 0, amount or Decimal("0.00"), quick)
-
-
 @dataclasses.dataclass
 class PayablesTile:
     figures: list[Figure]
     base: str
 
 
+# (key, label, the list's quick filter, which invoices it counts)
+Spec = tuple[str, str, str, sa.ColumnElement[bool]]
+
+
+def _tile(user: User, specs: list[Spec]) -> PayablesTile:
+    columns = []
+    for _key, _label, _quick, condition in specs:
+        columns += [
+            sa.func.count(sa.case((condition, Invoice.id))),
+            sa.func.sum(sa.case((condition, Invoice.total_base))),
+        ]
+    query = access.scoped(Invoice, user, sa.select(*columns)).where(
+        sa.or_(*(condition for *_rest, condition in specs))
+    )
+    row = db.session.execute(query).one()
+    figures = [
+        Figure(key, label, row[2 * i] or 0, row[2 * i + 1] or Decimal("0.00"), quick)
+        for i, (key, label, quick, _condition) in enumerate(specs)
+    ]
+    return PayablesTile(figures=figures, base=currencies.base())
+
+
 def payables(user: User, today: dt.date) -> PayablesTile | None:
     """Finance's tile: on hold, due within a week, overdue (unpaid past the due date)."""
     if not access.may(user, "pay_invoices"):
         return None
-    return PayablesTile(
-        figures=[
-            _figure(
-                user, "on-hold", "On hold", "on_hold", Invoice.status == InvoiceStatus.ON_HOLD
-            ),
-            _figure(
-                user,
+    unpaid = Invoice.status.in_(OUTSTANDING)
+    return _tile(
+        user,
+        [
+            ("on-hold", "On hold", "on_hold", Invoice.status == InvoiceStatus.ON_HOLD),
+            (
                 "due-this-week",
                 "Due this week",
                 "due_this_week",
-                Invoice.status.in_(OUTSTANDING),
-                Invoice.due_date.between(today, today + WEEK),
+                sa.and_(unpaid, Invoice.due_date.between(today, today + WEEK)),
             ),
-            _figure(
-                user,
-                "overdue",
-                "Overdue",
-                "overdue",
-                Invoice.status.in_(OUTSTANDING),
-                Invoice.due_date < today,
-            ),
+            ("overdue", "Overdue", "overdue", sa.and_(unpaid, Invoice.due_date < today)),
         ],
-        base=currencies.base(),
     )
 
 
@@ -80,15 +81,4 @@ def price_holds(user: User) -> PayablesTile | None:
     """Procurement's tile: invoices held for a price or total exception still open."""
     if not access.may(user, "source_requests"):
         return None
-    return PayablesTile(
-        figures=[
-            _figure(
-                user,
-                "price-holds",
-                "Held for price",
-                "price_holds",
-                held_for_price(),
-            )
-        ],
-        base=currencies.base(),
-    )
+    return _tile(user, [("price-holds", "Held for price", "price_holds", held_for_price())])
