@@ -18,6 +18,7 @@ from procure.orders import services as orders
 from tests.documents import issued_order
 
 from . import test_quote_currencies as quotes
+from .vendor_support import counting_queries
 
 TODAY = dt.date.today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -571,3 +572,58 @@ def test_a_pound_invoice_counts_at_the_orders_rate_and_is_paid_at_the_days(
     paid = act(as_("controller"), approved, "pay", paid_on=TODAY.isoformat(), reference="FX-1")
     assert (paid["paid_rate"], paid["paid_base"]) == ("1.300000", "2080.01")
     assert paid["exchange_difference"] == "48.00"  # 2,080.01 − 2,032.01, in dollars
+
+
+# Queries ---------------------------------------------------------------------------------------
+
+
+def _held_and_resolved(make, as_, people, number):
+    """An invoice with an open and a resolved exception, a PDF and a person on each."""
+    order = issued_order(make, buyer=people["buyer"])
+    receive(as_("buyer"), order, "1", "3")
+    invoice = act(
+        as_("clerk"), enter(as_("clerk"), order, number, prices=["1050", "150"]), "submit"
+    )
+    act(
+        as_("buyer"),
+        invoice,
+        "resolve",
+        reason="Agreed",
+        exception_ids=[e["id"] for e in invoice["exceptions"] if e["kind"] == "price"],
+    )
+    as_("clerk").post(
+        f"/api/v1/invoices/{invoice['id']}/pdf",
+        data={"file": (io.BytesIO(PDF + number.encode()), "invoice.pdf")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_the_list_costs_as_many_queries_for_six_invoices_as_for_two(make, as_, people):
+    counts = []
+    for numbers in (("Q-1", "Q-2"), ("Q-3", "Q-4", "Q-5", "Q-6")):
+        for number in numbers:
+            _held_and_resolved(make, as_, people, number)
+        as_("controller").get("/api/v1/invoices")  # what the first call caches
+        with counting_queries() as calls:
+            listed = as_("controller").get("/api/v1/invoices?per_page=50")
+        assert listed.status_code == 200
+        counts.append(len(calls))
+    assert listed.get_json()["total"] == 6
+    assert counts[0] == counts[1], counts
+    # Read for the whole page at once, each answer is what reading it alone answers.
+    for item in listed.get_json()["items"]:
+        assert item == as_("controller").get(f"/api/v1/invoices/{item['id']}").get_json()
+
+
+def test_previously_invoiced_is_the_same_in_the_list_and_alone(make, as_, people):
+    order = issued_order(make, buyer=people["buyer"])
+    receive(as_("buyer"), order, "2", "3")
+    first = act(as_("clerk"), enter(as_("clerk"), order, "S-1", quantities=["1", "2"]), "submit")
+    second = enter(as_("clerk"), order, "S-2", quantities=["1", "1"])
+    act(as_("clerk"), enter(as_("clerk"), order, "S-3", quantities=["1", "1"]), "cancel")
+    listed = as_("controller").get(f"/api/v1/invoices?order_id={order.id}").get_json()["items"]
+    by_id = {item["id"]: item for item in listed}
+    assert [line["previously_invoiced"] for line in by_id[second["id"]]["lines"]] == ["1", "2"]
+    assert [line["previously_invoiced"] for line in by_id[first["id"]]["lines"]] == ["0", "0"]
+    for item in listed:
+        assert item == as_("controller").get(f"/api/v1/invoices/{item['id']}").get_json()

@@ -193,8 +193,10 @@ def _base(value) -> str | None:  # type: ignore[no-untyped-def]
     return None if value is None else amount_out(value, currencies.base())
 
 
-def invoice_out(invoice: Invoice) -> InvoiceOut:
+def invoice_out(invoice: Invoice, summary: list[services.LineFigures] | None = None) -> InvoiceOut:
+    """``summary``: the line figures, when a list read those of its page at once."""
     money = lambda value: amount_out(value, invoice.currency)  # noqa: E731
+    figures_of = summary if summary is not None else services.line_figures(invoice)
     return InvoiceOut(
         id=invoice.id,
         number=invoice.number,
@@ -223,7 +225,7 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
                 received=figures.received,
                 previously_invoiced=figures.previously_invoiced,
             )
-            for figures in services.line_figures(invoice)
+            for figures in figures_of
         ],
         subtotal=money(invoice.subtotal),
         shipping=money(invoice.shipping),

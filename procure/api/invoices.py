@@ -8,7 +8,7 @@ from flask import Response, request
 
 from .. import attachments
 from ..errors import ValidationError
-from ..invoices import actions, export, files, services, ubl
+from ..invoices import actions, export, files, listing, services, ubl
 from ..security import PRIVATE
 from ..vendors.csvio import neutralise
 from . import bp, spec
@@ -125,8 +125,8 @@ def list_invoices(query: InvoiceQuery):
         order_id=query.order_id,
         vendor_id=query.vendor_id,
         due_before=query.due_before,
-    )
-    return paginate(select, query, invoice_out)
+    ).options(*listing.LOADS)
+    return paginate(select, query, invoice_out, batch=listing.line_figures_of)
 
 
 @operation(
