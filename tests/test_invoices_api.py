@@ -475,6 +475,10 @@ def test_the_payment_csv_has_a_row_per_line_and_adds_up(make, db, as_, people):
 
     everything = _csv(as_("controller").get("/api/v1/invoices/export.csv"))
     assert len({row["number"] for row in everything}) == 3
+    due = dt.date.fromisoformat(second["due_date"])
+    assert _csv(as_("controller").get(f"/api/v1/invoices/export.csv?due_before={due}")) == []
+    later = due + dt.timedelta(days=1)
+    assert len(_csv(as_("controller").get(f"/api/v1/invoices/export.csv?due_before={later}"))) == 8
 
 
 def test_a_credit_note_exports_negative_numbers_not_text(make, as_, people):

@@ -75,6 +75,7 @@ class InvoiceQuery(PageQuery):
 
 class ExportQuery(Input):
     status: InvoiceStatus | None = Field(None, description="Default: every status.")
+    due_before: dt.date | None = Field(None, description="Due strictly before this date.")
 
 
 class VersionBody(Input):

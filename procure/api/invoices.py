@@ -146,8 +146,10 @@ def export_invoices(query: ExportQuery):
     invoice's shipping and tax follow its lines as rows of category `shipping` and `tax`,
     so that an invoice's amounts add up to its total. `amount_base` is at the invoice's
     rate, in the base currency. Text cells are protected against formula injection.
-    `?status=approved` gives what is to be paid."""
-    spool = export.payment_csv(current_user(), query.status, text=neutralise)
+    `?status=approved&due_before=…` gives what is to be paid by then."""
+    spool = export.payment_csv(
+        current_user(), query.status, text=neutralise, due_before=query.due_before
+    )
     response = Response(export.chunks(spool), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{export.filename(query.status)}"'

@@ -76,8 +76,11 @@ def filename(status: InvoiceStatus | None, today: dt.date | None = None) -> str:
     return f"invoices-{status.value if status else 'all'}-{day.isoformat()}.csv"
 
 
-def rows_query(user: User, status: InvoiceStatus | None) -> sa.Select[Any]:
-    """Every line of the invoices ``user`` may see (of ``status``), by invoice and line."""
+def rows_query(
+    user: User, status: InvoiceStatus | None, due_before: dt.date | None = None
+) -> sa.Select[Any]:
+    """Every line of the invoices ``user`` may see (of ``status``, due before
+    ``due_before``), by invoice and line."""
     named = aliased(RequestLine)
     same_position = aliased(RequestLine)
     query = (
@@ -115,6 +118,8 @@ def rows_query(user: User, status: InvoiceStatus | None) -> sa.Select[Any]:
     )
     if status is not None:
         query = query.where(Invoice.status == status)
+    if due_before is not None:
+        query = query.where(Invoice.due_date < due_before)
     return access.scoped(Invoice, user, query)
 
 
@@ -146,11 +151,14 @@ def _extras(head: Any, text: Text) -> Iterator[list[str]]:
             yield _row(head, category, sign, abs(amount), amount, text)
 
 
-def rows(user: User, status: InvoiceStatus | None, text: Text) -> Iterator[list[str]]:
+def rows(
+    user: User, status: InvoiceStatus | None, text: Text, due_before: dt.date | None = None
+) -> Iterator[list[str]]:
     """The file's rows, header first, read from the database a batch at a time."""
     yield list(COLUMNS)
     previous = None
-    result = db.session.execute(rows_query(user, status).execution_options(yield_per=BATCH))
+    query = rows_query(user, status, due_before).execution_options(yield_per=BATCH)
+    result = db.session.execute(query)
     for line in result:
         if previous is not None and previous.id != line.id:
             yield from _extras(previous, text)
@@ -160,7 +168,9 @@ def rows(user: User, status: InvoiceStatus | None, text: Text) -> Iterator[list[
         yield from _extras(previous, text)
 
 
-def payment_csv(user: User, status: InvoiceStatus | None, *, text: Text) -> IO[bytes]:
+def payment_csv(
+    user: User, status: InvoiceStatus | None, *, text: Text, due_before: dt.date | None = None
+) -> IO[bytes]:
     """The payment CSV, UTF-8, in a spooled temporary file rewound to its start (memory
     up to :data:`SPOOL_BYTES`, disk beyond): finance and admin only (``read_payables``).
     The caller closes the file (:func:`chunks` does)."""
@@ -169,7 +179,7 @@ def payment_csv(user: User, status: InvoiceStatus | None, *, text: Text) -> IO[b
     try:
         out = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         writer = csv.writer(out, lineterminator="\r\n")
-        for row in rows(user, status, text):
+        for row in rows(user, status, text, due_before):
             writer.writerow(row)
         out.flush()
         out.detach()  # leaves the file open for the response
