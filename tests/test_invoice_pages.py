@@ -445,6 +445,8 @@ def test_dashboard_tiles_count_holds_dues_and_overdue_in_the_base_currency(
     procurement = client_of(world["buyer"]).get("/").get_data(as_text=True)
     holds = procurement.split('data-tile="price-holds"', 1)[1].split("</section>", 1)[0]
     assert "1 invoice" in holds and "$2,200.00" in holds
+    assert f'href="/invoices/{over.id}">{over.number}</a>' in holds
+    assert late.number not in holds  # matched, not held
     assert 'data-tile="payables"' not in procurement
     requester = client_of(world["requester"]).get("/").get_data(as_text=True)
     assert 'data-tile="payables"' not in requester and 'data-tile="price-holds"' not in requester

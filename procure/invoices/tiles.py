@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from .. import access, currencies
 from ..extensions import db
@@ -33,7 +34,11 @@ class Figure:
 class PayablesTile:
     figures: list[Figure]
     base: str
+    # A few of the invoices behind the tile, most urgent first (procurement's holds).
+    rows: list[Invoice] = dataclasses.field(default_factory=list)
 
+
+TILE_ROWS = 5
 
 # (key, label, the list's quick filter, which invoices it counts)
 Spec = tuple[str, str, str, sa.ColumnElement[bool]]
@@ -81,4 +86,15 @@ def price_holds(user: User) -> PayablesTile | None:
     """Procurement's tile: invoices held for a price or total exception still open."""
     if not access.may(user, "source_requests"):
         return None
-    return _tile(user, [("price-holds", "Held for price", "price_holds", held_for_price())])
+    tile = _tile(user, [("price-holds", "Held for price", "price_holds", held_for_price())])
+    if tile.figures[0].count:
+        tile.rows = list(
+            db.session.scalars(
+                access.scoped(Invoice, user, sa.select(Invoice))
+                .where(held_for_price())
+                .order_by(Invoice.due_date, Invoice.id)
+                .limit(TILE_ROWS)
+                .options(lazyload(Invoice.lines), lazyload(Invoice.exceptions))
+            )
+        )
+    return tile
