@@ -150,7 +150,9 @@ def test_an_invoice_goes_from_the_order_to_paid_through_the_pages(world, db, cli
     assert "Approve for payment" not in buttons(shown)  # on hold, and the clerk entered it
     pdf = clerk.get(f"/invoices/{invoice.id}/pdf")
     assert pdf.status_code == 200 and pdf.data == PDF
-    assert "no-store" in pdf.headers["Cache-Control"]
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+    assert pdf.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert pdf.mimetype == "application/pdf"
 
     # The requester resolves their quantity exception; a reason is required.
     requester = client_of(world["requester"])
