@@ -201,3 +201,41 @@ def test_both_have_read_the_invoice_matched_then_the_version_stops_the_second(
             assert [action for action, _ in events].count("approve") == 1
     result = audit.verify()
     assert result.ok, result
+
+
+def test_the_same_vendor_number_entered_twice_at_once_is_recorded_once(
+    request, app, committed_db, make, checker, finance
+):
+    """Two people typing in the same vendor invoice at the same instant: one 201, one
+    422 on ``vendor_invoice_number``. On PostgreSQL both read "no such number" before
+    either writes, and nothing in ``services.create`` or the schema stops the second
+    (reported to the lead: lock the vendor row before the duplicate check, and a
+    partial unique index on ``(vendor_id, vendor_number_key)`` of invoices not cancelled)."""
+    if request.config.getoption("--db") == "postgres":
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="services.create does not serialise entry")
+        )
+    buyer = db.session.get(User, finance["buyer_id"])
+    order = issued_order(make, buyer=buyer)
+    body = {
+        "order_id": order.id,
+        "invoice_date": order.issued_at.date().isoformat(),
+        "lines": [
+            {"order_line_id": line.id, "quantity": "1", "unit_price": str(line.unit_price)}
+            for line in order.lines
+        ],
+    }
+    db.session.remove()
+    outcomes = []
+    for round_ in range(ROUNDS):
+        numbered = {**body, "vendor_invoice_number": f"TWICE-{round_}"}
+        answers = post_together(
+            app, [("/api/v1/invoices", token, numbered) for token in finance["tokens"]]
+        )
+        outcomes.append(sorted(status for status, _ in answers))
+        refused = [answer for status, answer in answers if status == 422]
+        assert all("vendor_invoice_number" in r["error"]["fields"] for r in refused)
+    with checker.connect() as connection:
+        stored = connection.scalar(sa.select(sa.func.count()).select_from(Invoice))
+    assert outcomes == [[201, 422]] * ROUNDS
+    assert stored == ROUNDS

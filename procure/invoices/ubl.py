@@ -60,7 +60,7 @@ from ..validation import FieldErrors
 from . import numbers, services
 from .ubl_document import FILE, Document, Line, document, read, shown
 
-_TAX_ID_NOISE = re.compile(r"[\s.\-/]")
+_TAX_ID_NOISE = re.compile(r"[ .\-]")
 XML_TYPES = ("application/xml", "text/xml")
 NUMBER_MAX = 100  # Invoice.vendor_invoice_number
 
