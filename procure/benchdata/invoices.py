@@ -9,9 +9,10 @@ Each order's invoices live side by side (one per receipt, one for everything, an
 early one held until the rest arrives, a duplicate the vendor sent twice): their
 steps are run in time order (a small schedule per order), so that matching sees what
 the application would have seen at each moment — the quantities received by then,
-the order's other invoices as they stood. Matching is ``invoices.matching`` in cents;
-its exceptions carry the same messages, and the audit events the same changes, as
-``invoices/actions.py`` and ``services.py`` write.
+the order's other invoices as they stood. Matching is ``invoices.matching`` in cents
+(``invoice_matching.py``); its exceptions carry the same messages, and the moves
+(``invoice_actions.py``) the same audit changes, as ``invoices/actions.py`` and
+``services.py`` write.
 
 Where a step would fall after now, the invoice stops there: recent invoices are
 drafts, matched, on hold or approved and unpaid. The invoices draw from a random
@@ -20,42 +21,31 @@ stream of their own.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import heapq
 import math
 import random
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any
 
-from .. import policy, private_links
+from .. import private_links
 from ..invoices import links, matching, numbers, tolerances
-from .chain import Ref, changes_json
-from .clock import DAY_HOURS, DAY_SECONDS, DAY_START
+from .clock import DAY_HOURS, DAY_START
 from .documents import (
     THOUSAND,
     Invoice,
-    InvoiceException,
     InvoiceLine,
     Order,
     OrderLine,
     line_total,
-    quantity_text,
 )
 from .draw import Weighted, between, lognormal, pick, uniform
-from .exchange import rate_text, to_base
-from .organisation import Person, money
+from .invoice_actions import InvoiceActions, signed, to_base_signed
+from .invoice_matching import DUPLICATE_DAYS, Record, tax_share
+from .organisation import Person
 
-# Invoices that count towards what an order line has been invoiced (matching.COUNTED).
-COUNTED = frozenset(("matched", "on_hold", "approved", "paid"))
-SETTLING = frozenset(("approved", "paid"))
-NOT_TWINS = frozenset(("cancelled", "rejected"))
-DUPLICATE_DAYS = matching.DUPLICATE_WINDOW.days
 MATCHED_AGAIN = "Matched again after a receipt."
-SETTLED = "Received in full and invoiced in full."
 
 # What becomes of the invoicing of an order delivered, and how often (weights; "paid"
 # takes the rest). The "recent" part fades with the age of the first receipt (days).
@@ -72,7 +62,6 @@ OUTCOMES = [
 ]
 RECENT_DAYS = 25
 CREDIT_SHARE = 0.035
-LATE_PAYMENT_SHARE = 0.12
 # Forced on the first orders invoiced (old, settled), so that even a small history
 # has every path; and on the orders forced to stay open today, by where they stop.
 FORCED_FIRST = ["rejected", "cancelled", "duplicate", "resolved", "released", "credit"]
@@ -87,18 +76,6 @@ OPEN_RECEIVED = (["none", "draft", "matched", "on_hold"], [2, 1, 3, 2])
 OPEN_PARTIAL = (["none", "early", "approved", "paid"], [3, 2, 1, 3])
 STALE_DAYS = 45
 STALE = {"draft": "none", "matched": "on_hold", "approved": "paid"}
-
-RESOLUTIONS = [
-    "The vendor's price increase was agreed by phone; accepted.",
-    "Price list updated since the order; the new price applies.",
-    "Surcharge for express delivery, agreed with the requester.",
-    "Accepted: the difference is within the framework agreement.",
-]
-RELEASES = [
-    "Approved for payment: the vendor is critical and the difference small.",
-    "Released: a credit note for the difference has been promised.",
-    "Paying to keep the discount; the difference is followed up separately.",
-]
 REJECTIONS = [
     "Prices do not match the order; asked the vendor for a corrected invoice.",
     "Wrong unit prices; the vendor will send a new invoice.",
@@ -109,58 +86,11 @@ CANCELLATIONS = [
     "Typing mistake in the amounts; entered again.",
     "Entered against the wrong order; entered again.",
 ]
-NOT_A_DUPLICATE = "Not a duplicate: a separate order of the same things."
-LATE_RECEIPT = "The rest was delivered; the receipt is recorded."
 DUPLICATE_REJECTION = "The vendor sent this invoice twice; the first one is being paid."
 NUMBER_STYLES = ("INV-{:07d}", "{year}/{:05d}", "F {:06d}", "{:08d}", "A-{:06d}")
 
 
-def signed(cents: int) -> str:
-    """Money as the services audit it, negative too (a credit note's)."""
-    return f"-{money(-cents)}" if cents < 0 else money(cents)
-
-
-def to_base_signed(cents: int, rate: int) -> int:
-    """``rates.to_base``: half-up, away from zero, as ``round_money``."""
-    return -to_base(-cents, rate) if cents < 0 else to_base(cents, rate)
-
-
-def _decimal(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
-
-
-def _cents(value: Decimal) -> int:
-    return int(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).scaleb(2))
-
-
-class Record:
-    """What finding a possible duplicate needs of an invoice, kept without the rest
-    (the documents of past chunks are freed)."""
-
-    __slots__ = ("invoice_date", "created_at", "status", "vendor_number", "total", "number")
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    kind: str
-    line: InvoiceLine | None
-    message: Any  # str, or a function giving it once numbers exist
-
-    @property
-    def key(self) -> tuple[str, InvoiceLine | None]:
-        return self.kind, self.line
-
-
-class _Later:
-    """A value for the audit log known once numbers are given out (``Ref`` reads it)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: Any) -> None:
-        self.text = text
-
-
-class Invoicing:
+class Invoicing(InvoiceActions):
     """The invoicing part of :class:`~procure.benchdata.history.History`, which it is
     mixed into: it uses the history's clock, organisation, exchange and stream."""
 
@@ -573,11 +503,7 @@ class Invoicing:
         if credit_for is None:
             at_order_prices = sum(line_total(q, ol.price) for ol, q, _ in lines)
             invoice.shipping = order.shipping if carries_shipping else 0
-            invoice.tax = (
-                _cents(_decimal(order.tax) * _decimal(at_order_prices) / _decimal(order.subtotal))
-                if order.subtotal
-                else 0
-            )
+            invoice.tax = tax_share(order, at_order_prices)
         else:
             invoice.shipping = invoice.tax = 0
         invoice.total = invoice.subtotal + invoice.shipping + invoice.tax
@@ -613,429 +539,3 @@ class Invoicing:
             at, "invoice", invoice, "create", actor=clerk, remote_addr=clerk.ip, changes=created
         )
         return invoice
-
-    def _index(self, invoice: Invoice) -> None:
-        """Note the invoice where later ones look for possible duplicates."""
-        record = Record()
-        record.invoice_date = invoice.invoice_date
-        record.created_at = invoice.created_at
-        record.status = invoice.status
-        record.vendor_number = invoice.vendor_number
-        record.total = invoice.total
-        record.number = None
-        invoice.record = record
-        self._twins.setdefault((invoice.order.vendor.id, invoice.total), []).append(record)
-
-    def forget_twins(self, before: dt.date) -> None:
-        """Drop the invoices dated too long before ``before`` to be anyone's duplicate
-        (every invoice planned from now on is dated later): memory stays flat."""
-        limit = before - dt.timedelta(days=DUPLICATE_DAYS + 1)
-        for key in list(self._twins):
-            kept = [r for r in self._twins[key] if r.invoice_date >= limit]
-            if kept:
-                self._twins[key] = kept
-            else:
-                del self._twins[key]
-
-    # Transitions ------------------------------------------------------------------------
-
-    def _transition(
-        self,
-        invoice: Invoice,
-        at: dt.datetime,
-        action: str,
-        new: str,
-        actor: Person | None,
-        comment: str = "",
-        extra: dict | None = None,
-        encoded: str | None = None,
-    ) -> None:
-        """``workflow.apply`` on the ``INVOICE`` table: the status, the version, the
-        event ``{"status": [old, new], **extra}`` (or those changes ``encoded``)."""
-        old = invoice.status
-        changes: dict | str | Any
-        if encoded is not None:
-            changes = encoded
-        elif not extra:
-            changes = self.changes(old, new)
-        elif extra == {"exceptions": []}:
-            # Most matchings find nothing: those changes are encoded once.
-            changes = self._nothing_found.get((old, new))
-            if changes is None:
-                changes = changes_json({"status": [old, new], "exceptions": []})
-                self._nothing_found[(old, new)] = changes
-        else:
-            changes = {"status": [old, new], **extra}
-        self.stream.add(
-            at,
-            "invoice",
-            invoice,
-            action,
-            actor=actor,
-            changes=changes,
-            comment=comment,
-            remote_addr=actor.ip if actor is not None else None,
-        )
-        invoice.status = new
-        invoice.version += 1
-        if invoice.record is not None:
-            invoice.record.status = new
-
-    def _submit_invoice(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
-        self._match(invoice, at)
-        invoice.submitted_at = at
-        invoice.matched_first_time = not self._open(invoice)
-        new = "on_hold" if self._open(invoice) else "matched"
-        self._transition(
-            invoice, at, "submit", new, actor, extra={"exceptions": self._described(invoice)}
-        )
-
-    def _awaits_goods(self, invoice: Invoice, at: dt.datetime) -> bool:
-        """Held for quantity only, with more of the order still to arrive."""
-        return all(e.kind == "quantity" for e in self._open(invoice)) and any(
-            r.created_at > at for r in invoice.order.receipts
-        )
-
-    def _resolve(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
-        """Procurement resolves every open exception (it may resolve any kind)."""
-        chosen = self._open(invoice)
-        kinds = {e.kind for e in chosen}
-        if kinds & {"price", "total", "over_order"}:
-            reason = pick(self._irng, RESOLUTIONS)
-        elif "possible_duplicate" in kinds:
-            reason = NOT_A_DUPLICATE
-        else:
-            reason = LATE_RECEIPT
-        for exception in chosen:
-            exception.resolved_at, exception.resolved_by = at, actor
-            exception.resolution = reason
-        resolved = [self._describe(e) for e in chosen]
-        self._match(invoice, at)
-        new = "on_hold" if self._open(invoice) else "matched"
-        self._transition(
-            invoice,
-            at,
-            "resolve",
-            new,
-            actor,
-            reason,
-            {"resolved": resolved, "exceptions": self._described(invoice)},
-        )
-
-    def _release(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
-        justification = pick(self._irng, RELEASES)
-        invoice.release_justification = justification
-        invoice.approved_at, invoice.approved_by = at, actor
-        self._transition(
-            invoice,
-            at,
-            "release",
-            "approved",
-            actor,
-            justification,
-            {"released": self._described(invoice)},
-        )
-        self._settle(invoice.order, at + dt.timedelta(milliseconds=1), actor)
-
-    def _approve(self, invoice: Invoice, at: dt.datetime, actor: Person) -> None:
-        invoice.approved_at, invoice.approved_by = at, actor
-        self._transition(invoice, at, "approve", "approved", actor)
-        self._settle(invoice.order, at + dt.timedelta(milliseconds=1), actor)
-
-    def _payment_time(self, invoice: Invoice) -> dt.datetime:
-        """A payment run near the due date (now and then late), after the approval."""
-        rng = self._irng
-        approved = invoice.approved_at
-        if rng.random() < LATE_PAYMENT_SHARE:
-            day = invoice.due_date + dt.timedelta(days=between(rng, 3, 45))
-        else:
-            day = invoice.due_date - dt.timedelta(days=between(rng, 0, 4))
-        day = max(day, approved.date())
-        while day.weekday() >= 5:
-            day += dt.timedelta(days=1)
-        at = dt.datetime.combine(day, dt.time(DAY_START)) + dt.timedelta(
-            seconds=rng.random() * DAY_SECONDS
-        )
-        if at <= approved:
-            at = approved + dt.timedelta(minutes=5 + rng.random() * 60)
-        if self.squeeze:
-            at = min(at, approved + (self.now - approved) * 0.12)
-        return at
-
-    def _pay(self, invoice: Invoice, at: dt.datetime) -> None:
-        """``actions.pay`` on the day's rate; the difference from the order's frozen
-        rate is the exchange difference."""
-        actor = self._finance()
-        paid_on = at.date()
-        rate, _day = self.exchange.on(invoice.order.currency, paid_on)
-        paid_base = to_base_signed(invoice.total, rate)
-        reference = f"PAY-{paid_on:%Y%m%d}"
-        invoice.paid_on, invoice.payment_reference, invoice.paid_by = paid_on, reference, actor
-        invoice.paid_rate, invoice.paid_base = rate, paid_base
-        # {"status", "paid_on", "reference", "rate", "paid_base", "exchange_difference"}
-        encoded = (
-            f'{{"exchange_difference":"{signed(paid_base - invoice.total_base)}",'
-            f'"paid_base":"{signed(paid_base)}","paid_on":"{paid_on.isoformat()}",'
-            f'"rate":"{rate_text(rate)}","reference":"{reference}",'
-            f'"status":["{invoice.status}","paid"]}}'
-        )
-        self._transition(invoice, at, "pay", "paid", actor, encoded=encoded)
-
-    def _settle(self, order: Order, at: dt.datetime, after: Person) -> None:
-        """``actions.settle``: an order received in full whose every quantity is on
-        approved or paid invoices closes by itself, and its request with it (no actor;
-        in the request of whoever completed it)."""
-        if order.status != "received":
-            return
-        received = self._received(order, at)
-        if any(received.get(line, 0) < line.quantity for line in order.lines):
-            return
-        invoiced: dict[OrderLine, int] = {}
-        for invoice in order.invoices:
-            if invoice.status in SETTLING:
-                for line in invoice.lines:
-                    invoiced[line.order_line] = invoiced.get(line.order_line, 0) + line.quantity
-        if any(invoiced.get(line, 0) < line.quantity for line in order.lines):
-            return
-        order.closed_at = at
-        self.stream.add(
-            at,
-            "order",
-            order,
-            "settle",
-            changes=self.changes(order.status, "closed"),
-            comment=SETTLED,
-            remote_addr=after.ip,
-        )
-        order.status = "closed"
-        order.version += 1
-        pr = order.request
-        if pr.status != "ordered":
-            return
-        moment = at + dt.timedelta(milliseconds=1)
-        self.stream.add(
-            moment,
-            "request",
-            pr,
-            "settle",
-            changes=self.changes(pr.status, "closed", {"order": Ref(order, "number")}),
-            remote_addr=after.ip,
-        )
-        pr.status = "closed"
-        pr.updated_at = moment
-        pr.version += 1
-
-    # Matching (``invoices.matching`` in cents) ---------------------------------------------
-
-    @staticmethod
-    def _open(invoice: Invoice) -> list[InvoiceException]:
-        return [e for e in invoice.exceptions if e.resolved_at is None]
-
-    @staticmethod
-    def _describe(exception: InvoiceException) -> dict:
-        return {
-            "kind": exception.kind,
-            "line_id": Ref(exception.line, "id") if exception.line is not None else None,
-            "message": Ref(_Later(exception.message), "text"),
-        }
-
-    def _described(self, invoice: Invoice) -> list[dict]:
-        return [self._describe(e) for e in self._open(invoice)]
-
-    @staticmethod
-    def _received(order: Order, at: dt.datetime) -> dict[OrderLine, int]:
-        received: dict[OrderLine, int] = {}
-        for receipt in order.receipts:
-            if receipt.created_at <= at:
-                for _, line, quantity, _ in receipt.lines:
-                    received[line] = received.get(line, 0) + quantity
-        return received
-
-    def _tolerance(self, expected: int, order: Order) -> int:
-        """``matching.tolerance`` in cents."""
-        key = (order.currency, order.rate)
-        absolute = self._absolute_in.get(key)
-        if absolute is None:
-            absolute = _cents(self._absolute / Decimal(order.rate).scaleb(-9))
-            self._absolute_in[key] = absolute
-        return min(_cents(_decimal(abs(expected)) * self._percent / 100), absolute)
-
-    def _money(self, cents: int, currency: str) -> str:
-        # The policy's formatter: while the history is generated, a fast one that
-        # writes what Babel writes for the base currency (``_fast_policy_money``).
-        return policy.format_money(_decimal(cents), currency)
-
-    def _match(self, invoice: Invoice, at: dt.datetime) -> bool:
-        """``matching.match``: the exceptions brought in line with the findings now;
-        returns whether the open ones changed."""
-        current = {finding.key: finding for finding in self._findings(invoice, at)}
-        changed = False
-        by_person = {(e.kind, e.line) for e in invoice.exceptions if e.resolved_by is not None}
-        for exception in self._open(invoice):
-            finding = current.pop((exception.kind, exception.line), None)
-            if finding is None:
-                exception.resolved_at, exception.resolution = at, matching.NO_LONGER_HOLDS
-                changed = True
-            else:
-                exception.message = finding.message
-        for key, finding in current.items():
-            if key in by_person:
-                continue
-            exception = InvoiceException()
-            exception.id = None
-            exception.line = finding.line
-            exception.kind = finding.kind
-            exception.message = finding.message
-            exception.created_at = at
-            exception.resolved_at = exception.resolved_by = None
-            exception.resolution = ""
-            invoice.exceptions.append(exception)
-            changed = True
-        return changed
-
-    def _findings(self, invoice: Invoice, at: dt.datetime) -> list[Finding]:
-        order = invoice.order
-        others = [i for i in order.invoices if i is not invoice and i.status in COUNTED]
-        before_lines: dict[OrderLine, int] = {}
-        for other in others:
-            for line in other.lines:
-                before_lines[line.order_line] = before_lines.get(line.order_line, 0) + (
-                    line.quantity
-                )
-        received = self._received(order, at)
-        credit = invoice.credit_for is not None
-        found: list[Finding] = []
-        for line in invoice.lines:
-            ordered = line.order_line
-            before = before_lines.get(ordered, 0)
-            everything = before + line.quantity
-            if credit:
-                if everything < 0:
-                    found.append(
-                        Finding(
-                            "quantity",
-                            line,
-                            f"Credits {quantity_text(-line.quantity)} of line "
-                            f"{ordered.position}, but only {quantity_text(before)} has been "
-                            "invoiced.",
-                        )
-                    )
-                continue
-            two_way = ordered.request_line.category in self._two_way
-            limit = ordered.quantity if two_way else received.get(ordered, 0)
-            if everything > limit:
-                found.append(
-                    Finding(
-                        "quantity",
-                        line,
-                        f"Invoiced {quantity_text(everything)} of line {ordered.position} "
-                        f"({quantity_text(before)} before, {quantity_text(line.quantity)} on "
-                        f"this invoice), but {quantity_text(limit)} "
-                        f"{'ordered' if two_way else 'received'}.",
-                    )
-                )
-            over = line.price - ordered.price
-            if over > self._tolerance(ordered.price, order):
-                share = _decimal(over) / _decimal(ordered.price) * 100 if ordered.price else 100
-                found.append(
-                    Finding(
-                        "price",
-                        line,
-                        f"Unit price {self._money(line.price, order.currency)} on line "
-                        f"{ordered.position} is {share:.1f} % above the order's "
-                        f"{self._money(ordered.price, order.currency)} "
-                        f"({self._tolerance_words}).",
-                    )
-                )
-        if not credit:
-            priced = {f.line for f in found if f.kind == "price"}
-            found += self._whole_invoice(invoice, others, at, priced)
-        return found
-
-    def _whole_invoice(
-        self,
-        invoice: Invoice,
-        others: list[Invoice],
-        at: dt.datetime,
-        priced: set[InvoiceLine],
-    ) -> list[Finding]:
-        order = invoice.order
-        code = order.currency
-        found: list[Finding] = []
-        total_before = sum(other.total for other in others)
-        shipping_before = sum(other.shipping for other in others)
-        tax_before = sum(other.tax for other in others)
-        at_order_prices = sum(
-            line_total(line.quantity, line.order_line.price) for line in invoice.lines
-        )
-        shipping = min(invoice.shipping, max(order.shipping - shipping_before, 0))
-        tax_share = (
-            _cents(_decimal(order.tax) * _decimal(at_order_prices) / _decimal(order.subtotal))
-            if order.subtotal
-            else 0
-        )
-        tax = min(invoice.tax, max(tax_share, order.tax - tax_before, 0))
-        justified = at_order_prices + shipping + tax
-        # The excess of lines held for their price is named there already.
-        named = sum(
-            line.total - line_total(line.quantity, line.order_line.price)
-            for line in invoice.lines
-            if line in priced
-        )
-        if invoice.total - named - justified > self._tolerance(justified, order):
-            found.append(
-                Finding(
-                    "total",
-                    None,
-                    f"The total {self._money(invoice.total, code)} is above the "
-                    f"{self._money(justified, code)} its quantities at the order's prices, "
-                    f"shipping and tax justify ({self._tolerance_words}).",
-                )
-            )
-        everything = total_before + invoice.total
-        if everything - order.total > self._tolerance(order.total, order):
-            found.append(
-                Finding(
-                    "over_order",
-                    None,
-                    f"Invoiced on {{number}} so far: {self._money(everything, code)} "
-                    f"({self._money(total_before, code)} before, "
-                    f"{self._money(invoice.total, code)} on this invoice), above the order's "
-                    f"total of {self._money(order.total, code)}.",
-                )
-            )
-        twin = self._twin(invoice, at)
-        if twin is not None:
-            amount = self._money(twin.total, code)
-
-            def message(twin: Record = twin, amount: str = amount) -> str:
-                return (
-                    f"{twin.number} (vendor number {twin.vendor_number}, dated "
-                    f"{twin.invoice_date.isoformat()}) is from the same vendor for the same "
-                    f"amount, {amount}, within 30 days."
-                )
-
-            found.append(Finding("possible_duplicate", None, message))
-        for index, finding in enumerate(found):
-            if finding.kind == "over_order":
-                text = finding.message
-
-                def named(text: str = text) -> str:
-                    return text.replace("{number}", order.number)
-
-                found[index] = Finding("over_order", None, named)
-        return found
-
-    def _twin(self, invoice: Invoice, at: dt.datetime) -> Record | None:
-        """``matching._possible_duplicate``: the first other invoice of the vendor for
-        the same amount dated within 30 days, neither cancelled nor rejected."""
-        window = dt.timedelta(days=DUPLICATE_DAYS)
-        for record in self._twins.get((invoice.order.vendor.id, invoice.total), ()):
-            if (
-                record is not invoice.record
-                and record.created_at <= at
-                and record.status not in NOT_TWINS
-                and abs(record.invoice_date - invoice.invoice_date) <= window
-            ):
-                return record
-        return None
