@@ -4,6 +4,7 @@ translation of an invoice into its JSON. The operations are in ``invoices.py``."
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -190,7 +191,7 @@ class PaidOut(Output):
     items: list[InvoiceOut] = Field(description="The invoices paid, in the order given.")
 
 
-def _base(value) -> str | None:  # type: ignore[no-untyped-def]
+def _base(value: Decimal | None) -> str | None:
     return None if value is None else amount_out(value, currencies.base())
 
 

@@ -4,11 +4,15 @@ shapes are in ``invoice_schemas.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Response, request
 
 from .. import attachments
 from ..errors import ValidationError
 from ..invoices import actions, export, files, listing, services, ubl
+from ..models import Invoice, User
 from ..security import PRIVATE
 from ..vendors.csvio import neutralise
 from . import bp, spec
@@ -246,8 +250,14 @@ def invoice_pdf(invoice_id: int):
 # Actions --------------------------------------------------------------------------------
 
 
-def _action(name: str, body: type, summary: str, description: str, act) -> None:  # type: ignore[no-untyped-def]
-    def view(invoice_id: int, body):  # type: ignore[no-untyped-def]
+# What an action does: the invoice, the parsed body, the caller.
+Act = Callable[[Invoice, Any, User], object]
+
+
+def _action(
+    name: str, body_model: type[VersionBody], summary: str, description: str, act: Act
+) -> None:
+    def view(invoice_id: int, body: VersionBody) -> InvoiceOut:
         invoice = services.get(invoice_id, current_user())
         act(invoice, body, current_user())
         return invoice_out(invoice)
@@ -258,7 +268,7 @@ def _action(name: str, body: type, summary: str, description: str, act) -> None:
         bp,
         "POST",
         f"/invoices/<int:invoice_id>/{name}",
-        body=body,
+        body=body_model,
         response=InvoiceOut,
         summary=summary,
         tag=TAG,
