@@ -3,9 +3,9 @@
 Each request takes the path the services would take it along — filed, submitted with
 the steps the approval policy gives it, decided step by step, sourced through an RFQ
 with quotes, ordered, received, invoiced, closed; or rejected, returned, cancelled,
-stuck on the way — each move an audit event shaped as the services write it. Where a move
-would fall after now, the request stops there: it is still in progress today, which
-is why recent requests are pending and drafts while old ones are closed.
+stuck on the way — each move an audit event shaped as the services write it. Where a
+move would fall after now, the request stops there: it is still in progress today,
+which is why recent requests are pending and drafts while old ones are closed.
 
 Ids, document numbers and rows are given out per chunk, after planning, so that
 RFQs, orders, invoices and contracts are numbered in the order they were made.
