@@ -246,7 +246,13 @@ def pay_batch(invoices: list[Invoice], payment: Payment, *, actor: User) -> None
     for invoice in invoices:
         try:
             pay(invoice, payment, actor=actor)
-        except (Forbidden, InvalidTransition, ValidationError) as exc:
+        except ValidationError as exc:
+            fields = {
+                field: [f"{invoice.number}: {message}" for message in messages]
+                for field, messages in (exc.fields or {}).items()
+            }
+            raise ValidationError(f"{invoice.number}: {exc.message}", fields=fields) from None
+        except (Forbidden, InvalidTransition) as exc:
             raise type(exc)(f"{invoice.number}: {exc.message}") from None
 
 
