@@ -30,6 +30,9 @@ NS = {
 FILE = "file"
 SHOWN = 60  # how much of a value from the file a message repeats
 NOTE_MAX = 10_000
+# A supplier names a VAT number, a registration number, perhaps a few more: more are
+# not looked up (a file could name thousands).
+TAX_IDS_READ = 10
 
 
 @dataclasses.dataclass
@@ -164,7 +167,7 @@ def document(root: Element) -> Document:
             (found.text or "").strip()
             for found in root.findall("cac:AccountingSupplierParty//cbc:CompanyID", NS)
             if (found.text or "").strip()
-        ],
+        ][:TAX_IDS_READ],
         issue_date=_text(root, "cbc:IssueDate"),
         due_date=_text(root, "cbc:DueDate") or _text(root, "cac:PaymentMeans/cbc:PaymentDueDate"),
         currency=currency,
