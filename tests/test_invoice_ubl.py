@@ -264,6 +264,12 @@ REFUSALS = {
     "a total that does not add up": (dict(total="2500.00"), "total", "add up"),
     "an unknown order": (dict(order_number="PO-1999-00001"), "order_id", "PO-1999-00001"),
     "no such order line": (dict(lines=[(9, 1, 1)]), "lines.0.order_line_id", "no line 9"),
+    "a line id of 5,000 digits": (
+        dict(lines=[("9" * 5000, 1, 1)]),
+        "lines.0.order_line_id",
+        "has no line 999",
+    ),
+    "a line id in other digits": (dict(lines=[("²", 1, 1)]), "lines.0.order_line_id", "no line ²"),
     "a negative quantity": (dict(lines=[(1, -1, 1)]), "lines.0.quantity", "greater than zero"),
     "a bad date": (dict(issue_date="5 Dec 2026"), "invoice_date", "not a date"),
     "an issue date to come": (

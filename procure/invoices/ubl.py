@@ -63,6 +63,7 @@ from .ubl_document import FILE, Document, Line, document, read, shown
 _TAX_ID_NOISE = re.compile(r"[ .\-]")
 XML_TYPES = ("application/xml", "text/xml")
 NUMBER_MAX = 100  # Invoice.vendor_invoice_number
+_POSITION = re.compile(r"\d{1,9}", re.ASCII)  # an order line's position, as a LineID
 
 
 # From the document to the invoice's data ---------------------------------------------------
@@ -169,7 +170,8 @@ def _lines(doc: Document, order: PurchaseOrder, errors: FieldErrors) -> list[ser
     for index, line in enumerate(doc.lines):
         field = f"lines.{index}"
         if line.line_id is not None:
-            ordered = by_position.get(int(line.line_id)) if line.line_id.isdigit() else None
+            position = _POSITION.fullmatch(line.line_id)
+            ordered = by_position.get(int(line.line_id)) if position else None
             if ordered is None:
                 errors.add(
                     f"{field}.order_line_id",
