@@ -263,5 +263,22 @@ def test_over_the_order_and_credit_notes(make, db, people):
     assert credit.total == Decimal("-500.00")
     actions.submit(credit, actor=people["clerk"])
     assert credit.status == InvoiceStatus.MATCHED
-    actions.submit(second, actor=people["clerk"])  # matched again after the credit
+    assert first.status == InvoiceStatus.MATCHED  # the earlier invoice was never held
+    # The credit note matches the held invoice again by itself.
     assert second.status == InvoiceStatus.MATCHED
+    assert not second.open_exceptions
+
+
+def test_the_later_of_two_invoices_is_held_and_cancelling_the_earlier_frees_it(make, db, people):
+    order = issued_order(
+        make, buyer=people["buyer"], title_lines=(("Support", "2", "500.00"),), category="services"
+    )
+    first = _invoice(order, people["clerk"], "B-1", quantities=["2"])
+    actions.submit(first, actor=people["clerk"])
+    second = _invoice(order, people["clerk"], "B-2", quantities=["2"], prices=["400.00"])
+    actions.submit(second, actor=people["clerk"])
+    assert (first.status, second.status) == (InvoiceStatus.MATCHED, InvoiceStatus.ON_HOLD)
+    actions.cancel(first, "The vendor re-issued it as B-2.", actor=people["clerk"])
+    assert second.status == InvoiceStatus.MATCHED
+    [cleared, *_] = second.exceptions
+    assert cleared.resolution == "No longer holds: matched again."

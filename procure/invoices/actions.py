@@ -62,6 +62,7 @@ def submit(invoice: Invoice, *, actor: User, expected_version: int | None = None
         alongside=alongside,
         changes={"exceptions": matching.described(invoice)},
     )
+    rematch(invoice.order, actor=actor, besides=invoice)
 
 
 def resolve(
@@ -155,6 +156,7 @@ def reject(
     workflow.apply(
         INVOICE, invoice, InvoiceAction.REJECT, actor=actor, comment=reason, alongside=alongside
     )
+    rematch(invoice.order, actor=actor, besides=invoice)
 
 
 def cancel(
@@ -172,6 +174,7 @@ def cancel(
     workflow.apply(
         INVOICE, invoice, InvoiceAction.CANCEL, actor=actor, comment=reason, alongside=alongside
     )
+    rematch(invoice.order, actor=actor, besides=invoice)
 
 
 # Payment ---------------------------------------------------------------------------------
@@ -307,17 +310,22 @@ def settle(order: PurchaseOrder) -> bool:
     return True
 
 
-def rematch(order: PurchaseOrder, *, actor: User | None) -> None:
-    """Match the order's matched and held invoices again (a receipt changed what was
-    received); an invoice whose open exceptions changed moves through ``match``."""
+def rematch(order: PurchaseOrder, *, actor: User | None, besides: Invoice | None = None) -> None:
+    """Match the order's matched and held invoices again: a receipt changed what was
+    received, or ``besides`` — another invoice of the order — was submitted, rejected or
+    cancelled, which changes what the others add up to. An invoice whose open
+    exceptions changed moves through ``match``."""
+    because = "a receipt" if besides is None else f"{besides.number} moved"
     for invoice in _invoices_of(order):
-        if invoice.status in REMATCHED and matching.match(invoice):
+        if invoice is besides or invoice.status not in REMATCHED:
+            continue
+        if matching.match(invoice):
             workflow.apply(
                 INVOICE,
                 invoice,
                 InvoiceAction.MATCH,
                 actor=actor,
-                comment="Matched again after a receipt.",
+                comment=f"Matched again after {because}.",
                 changes={"exceptions": matching.described(invoice)},
             )
 

@@ -4,7 +4,7 @@
 its figures; :func:`match` keeps the invoice's exception rows true to them:
 
 - **quantity**, per line: everything invoiced on the order line (this invoice and
-  every other submitted one, credit notes subtracting) against what was received
+  those submitted before it, credit notes subtracting) against what was received
   (three-way, goods) or ordered (two-way: the categories of the
   ``invoices.two_way_categories`` setting);
 - **price**, per line: the unit price above the order's by more than the tolerance;
@@ -100,31 +100,43 @@ def tolerance_words() -> str:
     )
 
 
+def before(invoice: Invoice) -> tuple[sa.ColumnElement[bool], ...]:
+    """The order's other invoices an invoice is matched against: those submitted before
+    it (all submitted ones while it is a draft), and every credit note. An invoice that
+    crosses a limit is held, not the earlier ones it came after."""
+    conditions = [
+        Invoice.order_id == invoice.order_id,
+        Invoice.id != invoice.id,
+        Invoice.status.in_(COUNTED),
+    ]
+    if invoice.submitted_at is not None:
+        conditions.append(
+            sa.or_(
+                Invoice.credit_for_id.is_not(None),
+                Invoice.submitted_at < invoice.submitted_at,
+                sa.and_(Invoice.submitted_at == invoice.submitted_at, Invoice.id < invoice.id),
+            )
+        )
+    return tuple(conditions)
+
+
 def invoiced_elsewhere(invoice: Invoice) -> dict[int, Decimal]:
-    """Quantities invoiced per order line by the order's other counted invoices."""
+    """Quantities invoiced per order line by the invoices :func:`before` it."""
     rows = db.session.execute(
         sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            Invoice.order_id == invoice.order_id,
-            Invoice.id != invoice.id,
-            Invoice.status.in_(COUNTED),
-        )
+        .where(*before(invoice))
         .group_by(InvoiceLine.order_line_id)
     )
     return {line_id: total or Decimal(0) for line_id, total in rows}
 
 
 def _invoiced_total_elsewhere(invoice: Invoice) -> tuple[Decimal, Decimal, Decimal]:
-    """Total, shipping and tax of the order's other counted invoices."""
+    """Total, shipping and tax of the invoices :func:`before` it."""
     total, shipping, tax = db.session.execute(
         sa.select(
             sa.func.sum(Invoice.total), sa.func.sum(Invoice.shipping), sa.func.sum(Invoice.tax)
-        ).where(
-            Invoice.order_id == invoice.order_id,
-            Invoice.id != invoice.id,
-            Invoice.status.in_(COUNTED),
-        )
+        ).where(*before(invoice))
     ).one()
     zero = Decimal("0.00")
     return total or zero, shipping or zero, tax or zero
@@ -247,11 +259,13 @@ def _whole_invoice_findings(invoice: Invoice, priced: set[int]) -> list[Finding]
 
 
 def _possible_duplicate(invoice: Invoice) -> Invoice | None:
+    """An invoice of the same vendor and amount within 30 days, recorded before this one
+    (the later of two is the one held)."""
     return db.session.scalars(
         sa.select(Invoice)
         .where(
             Invoice.vendor_id == invoice.vendor_id,
-            Invoice.id != invoice.id,
+            Invoice.id < invoice.id,
             Invoice.total == invoice.total,
             Invoice.invoice_date.between(
                 invoice.invoice_date - DUPLICATE_WINDOW, invoice.invoice_date + DUPLICATE_WINDOW
