@@ -14,6 +14,7 @@ import string
 import threading
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from procure import storage
 from procure.errors import ValidationError
 from procure.invoices import ubl_document
 from procure.models import Attachment, AuditEvent, Invoice
+from tests import hostile
 from tests.documents import issued_order
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invoices"
@@ -456,3 +458,51 @@ def test_an_e_invoice_may_be_larger_than_a_json_body_but_not_without_limit(order
     with pytest.raises(ValidationError) as refused:
         ubl_document.read(b"<a/>" + b" " * ubl_document.MAX_XML_BYTES)
     assert "larger than" in refused.value.fields["file"][0]
+
+
+# Hostile values in the file's fields -----------------------------------------------------------
+
+FIELDS = {
+    "number": "<cbc:ID>NW-2026-0042</cbc:ID>",
+    "note": "<cbc:Note>Please quote our invoice number with your payment.</cbc:Note>",
+    "order": "<cbc:ID>{order}</cbc:ID>\n    </cac:OrderReference>",
+    "tax id": f"<cbc:CompanyID>{TAX_ID}</cbc:CompanyID>",
+    "issue date": f"<cbc:IssueDate>{TODAY.isoformat()}</cbc:IssueDate>",
+    "quantity": '<cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>',
+    "price": '<cbc:PriceAmount currencyID="USD">1000.00</cbc:PriceAmount>',
+}
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_hostile_values_in_any_field_are_refused_or_kept_as_text(db, order, clerk, field):
+    original = FIELDS[field].replace("{order}", order.number)
+    problems = []
+    for kind, values in hostile.TEXT.items():
+        for value in values:
+            before = stored(db)
+            tag, _, rest = original.partition(">")
+            closing = rest[rest.index("</") :]
+            text = peppol_invoice(order, lines=[(1, "2", "1000.00"), (2, "3", "150.00")])
+            text = text.decode("utf-8")
+            assert original in text
+            hostile_xml = text.replace(original, f"{tag}>{escape(value)}{closing}", 1)
+            answer = clerk.post(
+                "/api/v1/invoices/import",
+                data=hostile_xml.encode("utf-8", "surrogatepass"),
+                headers=XML,
+            )
+            if answer.status_code == 201:
+                invoice = answer.get_json()
+                clerk.post(f"/api/v1/invoices/{invoice['id']}/cancel", json={})
+                if field == "number":  # kept as sent: it is the vendor's, not ours
+                    problems += (
+                        []
+                        if invoice["vendor_invoice_number"] == value.strip()
+                        else [f"{kind}: stored {invoice['vendor_invoice_number']!r}"]
+                    )
+            elif answer.status_code == 422:
+                if stored(db) != before:
+                    problems.append(f"{kind}: refused, yet something was stored")
+            else:
+                problems.append(f"{kind}: {answer.status_code}")
+    assert not problems, problems
