@@ -99,6 +99,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
 BY_DOCUMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("order", "return"): ("Returned to the vendor", "warning"),
     ("invoice", "submit"): ("Submitted for matching", "warning"),
+    ("invoice", "attach_pdf"): ("Vendor's PDF attached", "default"),
     ("asset", "return"): ("Returned to stock", "default"),
     ("licence", "assign"): ("Seat assigned", "default"),
     ("licence", "release"): ("Seat released", "default"),

@@ -40,6 +40,8 @@ from procure.auth import services as auth_services
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.extensions import db
+from procure.invoices import actions as invoice_actions
+from procure.invoices import services as invoices
 from procure.models import (
     AuditHead,
     Category,
@@ -67,6 +69,30 @@ PRINCIPALS = tuple(f"{role}/{relation}" for role in ROLES for relation in RELATI
 )
 DELEGATING_ROLES = ("approver", "finance", "executive")
 IBAN = "DE89 3704 0044 0532 0130 00"
+VENDOR_TAX_ID = "DE123456789"
+# An e-invoice (UBL 2.1) for one unit of an order's first line.
+UBL_INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:ID>{number}</cbc:ID>
+ <cbc:IssueDate>{today}</cbc:IssueDate>
+ <cbc:DocumentCurrencyCode>{currency}</cbc:DocumentCurrencyCode>
+ <cac:OrderReference><cbc:ID>{order}</cbc:ID></cac:OrderReference>
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity>
+  <cbc:CompanyID>{tax_id}</cbc:CompanyID></cac:PartyLegalEntity></cac:Party>
+ </cac:AccountingSupplierParty>
+ <cac:LegalMonetaryTotal>
+  <cbc:PayableAmount currencyID="{currency}">{price}</cbc:PayableAmount>
+ </cac:LegalMonetaryTotal>
+ <cac:InvoiceLine><cbc:ID>1</cbc:ID>
+  <cbc:InvoicedQuantity unitCode="EA">1</cbc:InvoicedQuantity>
+  <cbc:LineExtensionAmount currencyID="{currency}">{price}</cbc:LineExtensionAmount>
+  <cac:OrderLineReference><cbc:LineID>1</cbc:LineID></cac:OrderLineReference>
+  <cac:Price><cbc:PriceAmount currencyID="{currency}">{price}</cbc:PriceAmount></cac:Price>
+ </cac:InvoiceLine>
+</Invoice>
+"""
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 TODAY = dt.date.today()
 DUE = TODAY + dt.timedelta(days=14)
@@ -135,6 +161,8 @@ class _Builder:
         self.approver = self.user("approver@matrix.example", {"approver"}, "IT", "Setup Approver")
         self.admin = self.user("admin@matrix.example", {"admin"}, "IT", "Setup Admin")
         self.target = self.user("target@matrix.example", {"requester"}, "OPS", "Target User")
+        # Approves the invoices set up below, so that every finance principal may too.
+        self.controller = self.user("controller@matrix.example", {"finance"}, "FIN", "Controller")
 
     def vendor(self, name: str, *, approve: bool = True, email: str = ""):
         vendor = vendors.create_vendor(
@@ -151,6 +179,7 @@ class _Builder:
         suspended = self.vendor("Matrix Suspended")
         vendors.act(suspended, "suspend", actor=self.buyer, comment="Late.")
         documented = self.vendors[0]
+        documented.tax_id = VENDOR_TAX_ID  # e-invoices name their vendor by it
         document = vendors.file_document(
             documented,
             attachments.store_bytes(PDF_BYTES, "insurance.pdf", "application/pdf", user=None),
@@ -252,6 +281,32 @@ class _Builder:
             )
         return rfq, order
 
+    def invoice(self, order, line: int, shipping: str, *, submit=False, approve=False):
+        """An invoice for one unit of ``order``'s line, entered by the setup buyer (no
+        principal, so each may approve it), with the vendor's PDF. ``shipping`` (a few
+        cents, within the tolerance) keeps every invoice's total apart: the same vendor
+        and amount within 30 days would be held as a possible duplicate."""
+        ordered = order.lines[line]
+        pdf = attachments.store_bytes(
+            PDF_BYTES + shipping.encode(), "invoice.pdf", "application/pdf", user=self.buyer
+        )
+        invoice = invoices.create(
+            invoices.InvoiceData(
+                order_id=order.id,
+                vendor_invoice_number=f"MX-{order.id}-{line}-{shipping}",
+                invoice_date=TODAY,
+                lines=[invoices.LineData(ordered.id, Decimal(1), ordered.unit_price)],
+                shipping=Decimal(shipping),
+            ),
+            actor=self.buyer,
+            pdf=pdf,
+        )
+        if submit or approve:
+            invoice_actions.submit(invoice, actor=self.buyer)
+        if approve:
+            invoice_actions.approve(invoice, actor=self.controller)
+        return invoice
+
     def contract(self, owner: User, title: str, *, activate: bool):
         contract = contracts.create(
             contracts.ContractData(
@@ -289,6 +344,11 @@ class _Builder:
         _rfq, draft_order = self.order(owner, f"{role} order draft")
         awarded_rfq, issued_order = self.order(owner, f"{role} ordered", issue=True)
         _rfq, received_order = self.order(owner, f"{role} received", receive=True)
+        cents = f"0.{ROLES.index(role) + 1}"
+        invoice_draft = self.invoice(issued_order, 0, cents + "1")
+        invoice_held = self.invoice(issued_order, 1, cents + "2", submit=True)  # not received
+        invoice_matched = self.invoice(received_order, 0, cents + "3", submit=True)
+        invoice_approved = self.invoice(received_order, 1, cents + "4", approve=True)
         draft_contract = self.contract(owner, f"{role} support draft", activate=False)
         active_contract = self.contract(owner, f"{role} support", activate=True)
         docs: dict[str, Any] = {
@@ -307,6 +367,18 @@ class _Builder:
             "order_issued": issued_order.id,
             "order_received": received_order.id,
             "order_line": issued_order.lines[0].id,
+            "invoice_draft": invoice_draft.id,
+            "ubl_invoice": UBL_INVOICE.format(
+                number=f"UBL-{role}",
+                today=TODAY.isoformat(),
+                currency=issued_order.currency,
+                order=issued_order.number,
+                tax_id=VENDOR_TAX_ID,
+                price=issued_order.lines[0].unit_price,
+            ).encode(),
+            "invoice_held": invoice_held.id,
+            "invoice_matched": invoice_matched.id,
+            "invoice_approved": invoice_approved.id,
             "contract_draft": draft_contract.id,
             "contract_active": active_contract.id,
         }
@@ -498,7 +570,10 @@ def resolve(value: Any, org: Organisation, principal: str) -> Any:
     if isinstance(value, list):
         return [resolve(item, org, principal) for item in value]
     if isinstance(value, tuple) and value and value[0] == "@file":
-        return (io.BytesIO(value[1]), value[2])
+        data = value[1]
+        if isinstance(data, str) and data.startswith("@"):  # the bytes of a document
+            data = _reference(data[1:], org, principal)
+        return (io.BytesIO(data), value[2])
     if isinstance(value, dict):
         return {
             resolve(key, org, principal): resolve(item, org, principal)

@@ -80,6 +80,21 @@ DEPARTMENT_DECIDER = members("approver/same")
 PROCUREMENT = members("procurement/*")
 FINANCE = members("finance/*")
 RATE_KEEPERS = members("finance/*", "admin/*")
+# Vendor invoices: finance, procurement and admin read them all; the order's requester
+# (every owner files the orders of its role's documents) reads theirs.
+INVOICE_READERS = members("*/owner", "finance/*", "procurement/*", "admin/*")
+BOOKERS = members("finance/*", "procurement/*")
+QUANTITY_RESOLVERS = members("*/owner", "procurement/*")  # the order's requester, procurement
+INVOICE_FORM = {
+    "vendor_invoice_number": "MATRIX-1",
+    "invoice_date": TODAY.isoformat(),
+    "lines-0-order_line_id": "@order_line",
+    "lines-0-quantity": "1",
+    "lines-0-unit_price": "1.00",
+    "shipping": "0.00",
+    "tax": "0.00",
+    "save": "Save draft",
+}
 ADMIN = members("admin/*")
 CONTRACT_READERS = members("*/owner", "procurement/*", "finance/*", "admin/*")
 # Budgets: finance, admin and the department's approvers (the budget is IT's).
@@ -1060,6 +1075,190 @@ CASES: list[Case] = [
         "POST",
         page(302, who=ADMIN),
         form={key: f"The {heading} clause." for key, heading in organisation.CLAUSES},
+    ),
+    # Vendor invoices (API) ------------------------------------------------------------------
+    C("api.list_invoices", "GET", api(200)),
+    C(
+        "api.create_invoice",
+        "POST",
+        api(201, who=BOOKERS),
+        json={
+            "order_id": "@order_issued",
+            "vendor_invoice_number": "MX-NEW-1",
+            "invoice_date": TODAY.isoformat(),
+            "lines": [{"order_line_id": "@order_line", "quantity": "1", "unit_price": "800.00"}],
+        },
+    ),
+    # Not XML: refused (400) to who may import, after the permission (403) for others.
+    C("api.import_invoice", "POST", api(400, who=BOOKERS), json={}),
+    C("api.export_invoices", "GET", api(200, who=RATE_KEEPERS), query={"status": "approved"}),
+    C(
+        "api.get_invoice",
+        "GET",
+        api(200, who=INVOICE_READERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft"},
+    ),
+    C(
+        "api.invoice_pdf",
+        "GET",
+        api(200, who=INVOICE_READERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft"},
+    ),
+    C(
+        "api.attach_invoice_pdf",
+        "POST",
+        api(200, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft"},
+        form={"file": PDF_UPLOAD},
+    ),
+    C(
+        "api.submit_invoice",
+        "POST",
+        api(200, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft"},
+    ),
+    C(
+        "api.cancel_invoice",
+        "POST",
+        api(200, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft"},
+    ),
+    C(
+        "api.reject_invoice",
+        "POST",
+        api(200, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_matched"},
+        json={"comment": "Not ours."},
+    ),
+    C(
+        "api.approve_invoice",
+        "POST",
+        api(200, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_matched"},
+    ),
+    C(
+        "api.resolve_invoice",
+        "POST",
+        api(200, who=QUANTITY_RESOLVERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held"},
+        json={"reason": "Arrived late; the receipt is recorded."},
+    ),
+    C(
+        "api.release_invoice",
+        "POST",
+        api(200, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held"},
+        json={"justification": "Prepaid under the contract."},
+    ),
+    C(
+        "api.pay_invoice",
+        "POST",
+        api(200, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_approved"},
+        json={"paid_on": TODAY.isoformat(), "reference": "BANK-1"},
+    ),
+    C(
+        "api.pay_invoices",
+        "POST",
+        api(200, who=FINANCE, sees=INVOICE_READERS),
+        json={
+            "invoice_ids": ["@invoice_approved"],
+            "paid_on": TODAY.isoformat(),
+            "reference": "RUN-1",
+        },
+    ),
+    # Vendor invoices -------------------------------------------------------------------------
+    C("invoices.index", "GET", page(200)),
+    C(
+        "invoices.detail",
+        "GET",
+        page(200, who=INVOICE_READERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held"},
+    ),
+    C(
+        "invoices.pdf",
+        "GET",
+        page(200, who=INVOICE_READERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held"},
+    ),
+    C("invoices.new", "GET", page(200, who=BOOKERS), query={"order_id": "@order_issued"}),
+    C(
+        "invoices.new",
+        "POST",
+        page(302, who=BOOKERS),
+        query={"order_id": "@order_issued"},
+        form=INVOICE_FORM,
+    ),
+    C("invoices.import_einvoice", "GET", page(200, who=BOOKERS)),
+    C(
+        "invoices.import_einvoice",
+        "POST",
+        page(302, who=BOOKERS),
+        form={"file": ("@file", "@ubl_invoice", "invoice.xml")},
+    ),
+    C(
+        "invoices.pay_batch",
+        "POST",
+        page(302, who=FINANCE, sees=INVOICE_READERS),
+        form={
+            "invoice_ids": "@invoice_approved",
+            "paid_on": TODAY.isoformat(),
+            "reference": "RUN-1",
+        },
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft", "action": "submit"},
+        label="submit",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=QUANTITY_RESOLVERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held", "action": "resolve"},
+        form={"reason": "The rest arrived on Monday."},
+        label="resolve",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held", "action": "release"},
+        form={"justification": "Agreed with the vendor."},
+        label="release",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_matched", "action": "approve"},
+        label="approve",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_held", "action": "reject"},
+        form={"comment": "Not our order."},
+        label="reject",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=BOOKERS, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_draft", "action": "cancel"},
+        form={"cancel_reason": "Entered twice."},
+        label="cancel",
+    ),
+    C(
+        "invoices.act",
+        "POST",
+        page(302, who=FINANCE, sees=INVOICE_READERS),
+        params={"invoice_id": "@invoice_approved", "action": "pay"},
+        form={"paid_on": TODAY.isoformat(), "reference": "BANK-1"},
+        label="pay",
     ),
     # Reports --------------------------------------------------------------------------------
     *[

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 
 from procure import attachments, config, create_app, demo
 from procure.contracts import calendar
-from procure.models import Contract, Notification, PurchaseOrder, Quote, Role, VendorDocument
+from procure.models import (
+    Contract,
+    Invoice,
+    Notification,
+    PurchaseOrder,
+    Quote,
+    Role,
+    VendorDocument,
+)
 from procure.vendors.demo import tiny_pdf
 
 from .factories import PASSWORD
@@ -55,7 +63,10 @@ def downloads(app, db, make):
     contract = db.session.scalar(sa.select(Contract).order_by(Contract.id).limit(1))
     document = db.session.scalar(sa.select(VendorDocument).order_by(VendorDocument.id).limit(1))
     quote = db.session.scalar(sa.select(Quote).order_by(Quote.id).limit(1))
-    assert order and contract and document and quote, "the demo has every kind of document"
+    invoice = db.session.scalar(
+        sa.select(Invoice).where(Invoice.pdf_attachment_id.is_not(None)).order_by(Invoice.id)
+    )
+    assert order and contract and document and quote and invoice, "the demo has every kind"
     signed = tiny_pdf("Signed contract", contract.number)
     contract.signed_copy = attachments.store_bytes(
         signed, "signed.pdf", "application/pdf", user=admin
@@ -82,12 +93,18 @@ def downloads(app, db, make):
                 f"/rfqs/{quote.rfq_id}/quotes/{quote.id}/attachment",
                 "application/pdf",
             ),
+            "invoice PDF": (f"/invoices/{invoice.id}/pdf", "application/pdf"),
+            "invoice PDF (API)": (f"/api/v1/invoices/{invoice.id}/pdf", "application/pdf"),
+            "payment CSV (API)": ("/api/v1/invoices/export.csv?status=approved", "text/csv"),
             "vendors CSV": ("/vendors/export.csv", "text/csv"),
             "spend CSV": ("/reports/spend.csv", "text/csv"),
             "savings CSV": ("/reports/savings.csv", "text/csv"),
             "cycle-time CSV": ("/reports/cycle-time.csv", "text/csv"),
             "vendors report CSV": ("/reports/vendors.csv", "text/csv"),
             "split purchases CSV": ("/reports/split-purchases.csv", "text/csv"),
+            "price variance CSV": ("/reports/price-variance.csv", "text/csv"),
+            "payables CSV": ("/reports/payables.csv", "text/csv"),
+            "exchange differences CSV": ("/reports/exchange-differences.csv", "text/csv"),
             "calendar feed": (f"/contracts/calendar.ics?token={feed}", "text/calendar"),
         },
     }

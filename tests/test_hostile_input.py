@@ -319,6 +319,7 @@ PAGES = {
     "requests": "/requests/{}",
     "rfqs": "/rfqs/{}",
     "orders": "/orders/{}",
+    "invoices": "/invoices/{}",
     "vendors": "/vendors/{}",
     "contracts": "/contracts/{}",
     "budgets": "/budgets/",
@@ -424,7 +425,79 @@ VENDOR_BODY = {
 }
 ACTION = {"comment": "Checked.", "version": None}
 
+INVOICE_BODY = {
+    "order_id": "@order_issued",
+    "vendor_invoice_number": "MX-NEW-1",
+    "invoice_date": TODAY.isoformat(),
+    "due_date": (TODAY + dt.timedelta(days=30)).isoformat(),
+    "lines": [{"order_line_id": "@order_line", "quantity": "1", "unit_price": "800.00"}],
+    "shipping": "0.00",
+    "tax": "0.00",
+    "total": "800.00",
+    "note": "Typed in from the vendor's PDF.",
+}
+
 API_TARGETS: dict[str, Target] = {
+    "api.create_invoice": Target("api.create_invoice", "POST", "finance/owner", json=INVOICE_BODY),
+    "api.submit_invoice": Target(
+        "api.submit_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_draft"},
+        json={"version": None},
+    ),
+    "api.resolve_invoice": Target(
+        "api.resolve_invoice",
+        "POST",
+        "procurement/owner",
+        {"invoice_id": "@invoice_held"},
+        json={"reason": "Arrived late; the receipt is recorded.", "version": None},
+    ),
+    "api.release_invoice": Target(
+        "api.release_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_held"},
+        json={"justification": "Prepaid under the contract.", "version": None},
+    ),
+    "api.approve_invoice": Target(
+        "api.approve_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_matched"},
+        json={"version": None},
+    ),
+    "api.reject_invoice": Target(
+        "api.reject_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_matched"},
+        json={"comment": "Not ours.", "version": None},
+    ),
+    "api.cancel_invoice": Target(
+        "api.cancel_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_draft"},
+        json={"comment": "Entered twice.", "version": None},
+    ),
+    "api.pay_invoice": Target(
+        "api.pay_invoice",
+        "POST",
+        "finance/owner",
+        {"invoice_id": "@invoice_approved"},
+        json={"paid_on": TODAY.isoformat(), "reference": "BANK-1", "version": None},
+    ),
+    "api.pay_invoices": Target(
+        "api.pay_invoices",
+        "POST",
+        "finance/owner",
+        json={
+            "invoice_ids": ["@invoice_approved"],
+            "paid_on": TODAY.isoformat(),
+            "reference": "RUN-1",
+        },
+    ),
     "api.put_vendor_bank": Target(
         "api.put_vendor_bank",
         "PUT",
@@ -1154,6 +1227,105 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "procurement/owner",
             {"vendor_id": "@vendor", "action": "suspend"},
             form={"comment": "Late deliveries.", "version": ""},
+        )
+    ],
+    "invoices.forms.InvoiceForm": [
+        Target(
+            "invoices.new",
+            "POST",
+            "procurement/owner",
+            query={"order_id": "@order_issued"},
+            form={
+                "vendor_invoice_number": "V-HOSTILE-1",
+                "invoice_date": TODAY.isoformat(),
+                "due_date": "",
+                "shipping": "0.00",
+                "tax": "0.00",
+                "total": "",
+                "credit_for": "",
+                "note": "From the vendor's PDF.",
+                "save": "Save draft",
+            },
+            extra_fields={
+                "lines-0-order_line_id": "@order_line",
+                "lines-0-quantity": "1",
+                "lines-0-unit_price": "1.00",
+            },
+        )
+    ],
+    "invoices.forms.ImportForm": [
+        Target(
+            "invoices.import_einvoice",
+            "POST",
+            "procurement/owner",
+            form={"file": ("@file", "@ubl_invoice", "invoice.xml")},
+        )
+    ],
+    "invoices.forms.VersionForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "finance/owner",
+            {"invoice_id": "@invoice_matched", "action": "approve"},
+            form={"version": ""},
+        )
+    ],
+    "invoices.forms.ResolveForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "procurement/owner",
+            {"invoice_id": "@invoice_held", "action": "resolve"},
+            form={"reason": "Late receipt recorded.", "version": ""},
+        )
+    ],
+    "invoices.forms.ReleaseForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "finance/owner",
+            {"invoice_id": "@invoice_held", "action": "release"},
+            form={"justification": "Agreed with the vendor.", "version": ""},
+        )
+    ],
+    "invoices.forms.RejectForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "finance/owner",
+            {"invoice_id": "@invoice_held", "action": "reject"},
+            form={"comment": "Not our order.", "version": ""},
+        )
+    ],
+    "invoices.forms.CancelForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "procurement/owner",
+            {"invoice_id": "@invoice_draft", "action": "cancel"},
+            form={"cancel_reason": "Entered twice.", "version": ""},
+        )
+    ],
+    "invoices.forms.PayForm": [
+        Target(
+            "invoices.act",
+            "POST",
+            "finance/owner",
+            {"invoice_id": "@invoice_approved", "action": "pay"},
+            form={"paid_on": TODAY.isoformat(), "reference": "BANK-1", "version": ""},
+        )
+    ],
+    "invoices.forms.BatchPayForm": [
+        Target(
+            "invoices.pay_batch",
+            "POST",
+            "finance/owner",
+            form={
+                "invoice_ids": "@invoice_approved",
+                "paid_on": TODAY.isoformat(),
+                "reference": "RUN-1",
+                "version": "",
+            },
         )
     ],
     "reports.forms.PayablesFilterForm": [

@@ -56,6 +56,7 @@ NOT_PAGES = {
     "main.readyz",
     "metrics",
     "orders.pdf",
+    "invoices.pdf",
     "contracts.pdf",
     "contracts.signed_copy",
     "contracts.feed",

@@ -207,14 +207,8 @@ def test_the_same_vendor_number_entered_twice_at_once_is_recorded_once(
     request, app, committed_db, make, checker, finance
 ):
     """Two people typing in the same vendor invoice at the same instant: one 201, one
-    422 on ``vendor_invoice_number``. On PostgreSQL both read "no such number" before
-    either writes, and nothing in ``services.create`` or the schema stops the second
-    (reported to the lead: lock the vendor row before the duplicate check, and a
-    partial unique index on ``(vendor_id, vendor_number_key)`` of invoices not cancelled)."""
-    if request.config.getoption("--db") == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason="services.create does not serialise entry")
-        )
+    422 on ``vendor_invoice_number``: ``services.create`` locks the vendor's row before
+    it looks for the number, so the second waits for the first and then finds it."""
     buyer = db.session.get(User, finance["buyer_id"])
     order = issued_order(make, buyer=buyer)
     body = {

@@ -179,8 +179,16 @@ def count(client, path: str, headers: dict | None = None) -> int:
 PAGES = {
     "requester": ["/", "/requests", "/requests?status=pending_approval", "/notifications"],
     "approver": ["/", "/approvals", "/requests", "/notifications"],
-    "buyer": ["/", "/rfqs", "/orders/", "/vendors", "/vendors?q=vendor", "/contracts/"],
-    "finance": ["/", "/budgets/", "/orders/", "/contracts/"],
+    "buyer": [
+        "/",
+        "/rfqs",
+        "/orders/",
+        "/invoices/",
+        "/vendors",
+        "/vendors?q=vendor",
+        "/contracts/",
+    ],
+    "finance": ["/", "/budgets/", "/orders/", "/invoices/", "/contracts/"],
     "admin": ["/", "/requests", "/admin/"],
 }
 

@@ -15,7 +15,7 @@ from ..invoices import actions, export, files, listing, services, ubl
 from ..models import Invoice, User
 from ..security import PRIVATE
 from ..vendors.csvio import neutralise
-from . import bp, spec
+from . import bp
 from .invoice_schemas import (
     BatchPayIn,
     CommentBody,
@@ -34,13 +34,6 @@ from .schemas import Page
 from .spec import current_user, operation, paginate
 
 TAG = "Invoices"
-# Until spec.TAGS declares it (the lead's file): the tag's description in the document.
-spec.TAGS.setdefault(
-    TAG,
-    "Vendor invoices and credit notes against purchase orders: enter or import "
-    "(UBL 2.1 / Peppol BIS 3.0) them, match them to what was ordered and received, "
-    "resolve or release holds, approve and pay them; the payment CSV.",
-)
 
 
 @operation(

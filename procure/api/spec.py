@@ -55,8 +55,11 @@ TAGS = {
     "them on price and the weighted criteria, award one.",
     "Purchase orders": "Orders to vendors: edit the draft, issue it with a frozen PDF, record "
     "receipts, close or cancel.",
-    "Vendors": "The vendor register: details, contacts, documents and status (prospect, "
-    "approved, suspended, blocked).",
+    "Invoices": "Vendor invoices and credit notes against purchase orders: enter or import "
+    "(UBL 2.1 / Peppol BIS 3.0) them, match them to what was ordered and received, resolve or "
+    "release holds, approve and pay them; the payment CSV.",
+    "Vendors": "The vendor register: details, contacts, documents, status (prospect, "
+    "approved, suspended, blocked) and bank details, confirmed by a second person.",
     "Contracts": "Support, maintenance, licence and service contracts: terms, renewals, notice "
     "deadlines, PDFs.",
     "Notifications": "The caller's notifications (what the e-mails said) and marking them read.",
@@ -65,7 +68,8 @@ TAGS = {
     "Audit": "The append-only, hash-chained log of every change, per document or whole.",
     "Currencies": "The base currency, the currencies documents may be in, and exchange rates "
     "(what one unit of a currency is worth in the base currency on a day).",
-    "Settings": "Installation settings: the buying organisation's details shown on documents.",
+    "Settings": "Installation settings: the buying organisation's details shown on documents, "
+    "the invoice matching tolerance.",
     "Meta": "This OpenAPI document.",
 }
 

@@ -23,6 +23,7 @@ from ..models import (
     OrderStatus,
     PurchaseOrder,
     User,
+    Vendor,
     utcnow,
 )
 from ..money import round_money
@@ -164,6 +165,11 @@ def create(
     if number and not numbers.normalise(number):
         errors.add("vendor_invoice_number", "The invoice number has no letters or digits.")
     elif number and order is not None:
+        # The vendor's row, locked, makes two people entering the same number queue:
+        # the second then finds the first's invoice.
+        db.session.execute(
+            sa.select(Vendor.id).where(Vendor.id == order.vendor_id).with_for_update()
+        )
         twin = duplicate_of(order.vendor_id, number)
         if twin is not None:
             errors.add(

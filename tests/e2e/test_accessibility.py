@@ -35,6 +35,7 @@ DOCUMENTS = [
     re.compile(r"^/requests/\d+$"),
     re.compile(r"^/rfqs/\d+$"),
     re.compile(r"^/orders/\d+$"),
+    re.compile(r"^/invoices/\d+$"),
     re.compile(r"^/contracts/\d+$"),
     re.compile(r"^/vendors/\d+$"),
 ]
@@ -101,6 +102,7 @@ ADMIN_PAGES = [
     "/admin/policy",
     "/admin/organisation",
     "/admin/invoices",
+    "/invoices/import",
     "/admin/sign-in",
     "/admin/scim",
     "/admin/currencies",
