@@ -453,7 +453,8 @@ def test_the_payment_csv_has_a_row_per_line_and_adds_up(make, db, as_, people):
     text = answer.get_data(as_text=True)
     assert text.splitlines()[0] == (
         "number,vendor_invoice_number,vendor,vendor_tax_id,category,quantity,unit_price,"
-        "amount,currency,amount_base,due_date"
+        "amount,currency,amount_base,due_date,"
+        "vendor_iban,vendor_bic,vendor_account_number,vendor_routing_number"
     )
     rows = _csv(answer)
     assert {row["number"] for row in rows} == {first["number"], second["number"]}

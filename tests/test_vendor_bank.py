@@ -4,11 +4,19 @@ masked, used only once a second person from finance confirms them, and the vendo
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
 import sqlalchemy as sa
 
+from procure.invoices import actions as invoice_actions
+from procure.invoices import services as invoices
 from procure.models import AuditEvent, BankStatus, Notification, VendorBankAccount
 from procure.vendors.services import bank
 
+from .documents import issued_order
 from .pages import csrf_token, field_errors, flashes, text
 
 IBAN = "DE89 3704 0044 0532 0130 00"
@@ -173,3 +181,28 @@ def test_the_vendor_page_shows_the_details_masked_to_finance_only(make, db, clie
     auth.logout()
     auth.login(make.user(["requester"]).email)
     assert "Bank details" not in text(client.get(f"/vendors/{vendor.id}"))
+
+
+def test_the_payment_file_pays_to_confirmed_details_only(make, db, api):
+    clerk, controller = make.user(["finance"]), make.user(["finance"])
+    order = issued_order(make, title_lines=(("Support", "1", "500.00"),), category="services")
+    invoice = invoices.create(
+        invoices.InvoiceData(
+            order_id=order.id,
+            vendor_invoice_number="PAY-1",
+            invoice_date=dt.date.today(),
+            lines=[invoices.LineData(order.lines[0].id, Decimal(1), Decimal("500.00"))],
+        ),
+        actor=clerk,
+    )
+    invoice_actions.submit(invoice, actor=clerk)
+    invoice_actions.approve(invoice, actor=controller)
+    confirmed = bank.change(order.vendor, bank.BankData(iban=OTHER_IBAN), actor=clerk)
+    bank.confirm(confirmed, actor=controller)
+    bank.change(order.vendor, bank.BankData(iban=IBAN), actor=clerk)  # "our account changed"
+    db.session.commit()
+
+    answer = api(controller).get("/api/v1/invoices/export.csv?status=approved")
+    [row] = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert (row["vendor_iban"], row["vendor_bic"]) == ("GB29NWBK60161331926819", "NWBKGB2LXXX")
+    assert "DE89" not in answer.get_data(as_text=True)

@@ -10,7 +10,9 @@ lines — ``category`` ``shipping`` and ``tax``, quantity 1, only when not zero 
 - ``amount`` in the invoice's ``currency``; ``amount_base`` the same at the invoice's
   ``rate`` (the order's, frozen at issue), rounded half-up to the base currency's minor
   units, row by row — their sum may differ from ``total_base`` by rounding;
-- amounts are decimal strings with the currency's decimals, dates ISO.
+- amounts are decimal strings with the currency's decimals, dates ISO;
+- the vendor's bank details as confirmed by a second person (``vendors/services/bank.py``),
+  never a change still waiting, and empty when none is confirmed.
 
 Text cells are neutralised against formula injection with the vendor export's
 ``neutralise`` (``vendors/csvio.py``), which the caller hands in as ``text``: this
@@ -41,6 +43,7 @@ from sqlalchemy.orm import aliased
 from .. import access, currencies, money, rates
 from ..extensions import db
 from ..models import (
+    BankStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -49,6 +52,7 @@ from ..models import (
     RequestLine,
     User,
     Vendor,
+    VendorBankAccount,
     utcnow,
 )
 
@@ -64,6 +68,12 @@ COLUMNS = (
     "currency",
     "amount_base",
     "due_date",
+    # Where to pay: the vendor's confirmed bank details only (a change still waiting
+    # for its second person is never paid to), empty when none is confirmed.
+    "vendor_iban",
+    "vendor_bic",
+    "vendor_account_number",
+    "vendor_routing_number",
 )
 BATCH = 1000
 # A text cell as the file holds it: protected against formula injection.
@@ -100,9 +110,20 @@ def rows_query(
             Invoice.due_date,
             Invoice.shipping,
             Invoice.tax,
+            VendorBankAccount.iban,
+            VendorBankAccount.bic,
+            VendorBankAccount.account_number,
+            VendorBankAccount.routing_number,
         )
         .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
         .join(Vendor, Vendor.id == Invoice.vendor_id)
+        .outerjoin(
+            VendorBankAccount,
+            sa.and_(
+                VendorBankAccount.vendor_id == Vendor.id,
+                VendorBankAccount.status == BankStatus.CONFIRMED,
+            ),
+        )
         .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
         .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
         .outerjoin(named, named.id == OrderLine.request_line_id)
@@ -140,6 +161,10 @@ def _row(
         text(head.currency),
         money.to_api(rates.to_base(amount, rate), base) or "",
         head.due_date.isoformat(),
+        text(head.iban or ""),
+        text(head.bic or ""),
+        text(head.account_number or ""),
+        text(head.routing_number or ""),
     ]
 
 
