@@ -9,7 +9,8 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
 ``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
-``comparison-currencies.png`` and ``rates.png`` into ``docs/images/``.
+``comparison-currencies.png``, ``rates.png``, ``invoice.png`` and
+``report-payables.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -42,6 +43,7 @@ REQUEST_TITLE = "Laptops for new developers"  # pending at its department step i
 RFQ_TITLE = "Backup storage expansion"  # the demo's open RFQ, three quotes to compare
 ORDER_TITLE = "Docking stations for hot desks"  # an issued order of the demo
 CURRENCIES_TITLE = "Rack servers for the Frankfurt office"  # quoted in USD, EUR and GBP
+HELD_INVOICE = "NW-2026-0360"  # the demo's laptop bags, invoiced before the filters came
 
 # More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
 # demo): title, requester, lines (description, quantity, unit price, category).
@@ -223,6 +225,15 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/reports/spend?by=category")
     expect(page.locator("svg#spend-chart")).to_be_visible()
     shoot(page, out / "report-spend.png")
+
+    # A vendor invoice held because more is invoiced than received: the three columns.
+    page.goto(server.url + "/invoices/?status=on_hold")
+    page.get_by_role("row", name=HELD_INVOICE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("INV-")
+    shoot(page, out / "invoice.png")
+    page.goto(server.url + "/reports/payables")
+    expect(page.locator("#ageing-chart")).to_be_visible()
+    shoot(page, out / "report-payables.png")
 
 
 # What the company's identity provider would be: the pages only name it.

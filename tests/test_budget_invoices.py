@@ -153,7 +153,8 @@ def test_the_budget_page_and_the_api_show_the_new_figures(make, db, app, people,
     assert re.search(r'data-figure="invoiced">\$2,000\.00<', row)
     assert re.search(r'data-figure="not-invoiced">\$450\.00<', row)
     assert re.search(r'data-figure="paid">\$0\.00<', row)
-    assert "Exchange difference on payments (not part of spend)" in html
+    assert ">Exchange difference<" in html  # its own column, explained above the table:
+    assert "it is not part of spend and does not change what is available" in html
 
     answer = api(people.approver).get(f"/api/v1/budgets/{whole.id}")
     assert answer.status_code == 200
