@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from .exchange import bp as exchange_bp
     from .extensions import csrf
     from .invoices import bp as invoices_bp
+    from .invoices.vendor import bp as invoice_link_bp
     from .main import bp as main_bp
     from .orders import bp as orders_bp
     from .purchasing import bp as purchasing_bp
@@ -152,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(invoices_bp)
+    app.register_blueprint(invoice_link_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

@@ -59,7 +59,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "expire": ("Expired", "warning"),
     "attach_signed_copy": ("Signed copy attached", "default"),
     # Invoices
-    "match": ("Matched again after a receipt", "default"),
+    "match": ("Matched again", "default"),
+    "attach_pdf": ("Vendor's PDF attached", "default"),
+    "reissue_invoice_link": ("Invoice link re-issued", "warning"),
     "resolve": ("Exceptions resolved", "default"),
     "release": ("Released from hold", "warning"),
     "pay": ("Paid", "success"),
@@ -99,7 +101,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
 BY_DOCUMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("order", "return"): ("Returned to the vendor", "warning"),
     ("invoice", "submit"): ("Submitted for matching", "warning"),
-    ("invoice", "attach_pdf"): ("Vendor's PDF attached", "default"),
     ("asset", "return"): ("Returned to stock", "default"),
     ("licence", "assign"): ("Seat assigned", "default"),
     ("licence", "release"): ("Seat released", "default"),

@@ -145,7 +145,7 @@ class RequestLog:
         code = int(status.split(" ", 1)[0])
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         method = environ.get("REQUEST_METHOD", "")
-        path = request.path if has_request_context() else _path(environ)
+        path = redacted(request.path if has_request_context() else _path(environ))
         level = logging.ERROR if code >= 500 else logging.WARNING if code >= 400 else logging.INFO
         fields = {
             "method": method,
@@ -164,6 +164,15 @@ class RequestLog:
             duration_ms,
             extra={"fields": fields, "log_format": self.app.config["PROCURE_LOG_FORMAT"]},
         )
+
+
+# A vendor's private link carries its credential in the path: the logs never keep it.
+_PRIVATE_LINK = re.compile(r"^/(quote|invoice)/[^/]+")
+
+
+def redacted(path: str) -> str:
+    """``path`` with a private link's token replaced: ``/invoice/…/einvoice``."""
+    return _PRIVATE_LINK.sub(r"/\1/…", path)
 
 
 def _path(environ: dict[str, Any]) -> str:
@@ -199,7 +208,7 @@ class RequestFields(logging.Filter):
         if record.levelno >= logging.WARNING and has_request_context():
             fields = dict(getattr(record, "fields", None) or {})
             fields.setdefault("method", request.method)
-            fields.setdefault("path", request.path)
+            fields.setdefault("path", redacted(request.path))
             fields.setdefault("user_id", _user_id())
             fields.setdefault("remote_addr", request.remote_addr)
             record.fields = fields

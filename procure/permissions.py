@@ -135,6 +135,8 @@ def may_approve_invoice(actor: User, invoice: Invoice) -> Reason:
     reason = finance(actor, invoice)
     if reason is None and invoice.entered_by_id == actor.id:
         return "You entered this invoice, so you cannot approve it."
+    if reason is None and invoice.entered_by_id is None and invoice.submitted_by_id == actor.id:
+        return "You checked and submitted the vendor's invoice, so someone else approves it."
     return reason
 
 

@@ -41,6 +41,7 @@ from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.extensions import db
 from procure.invoices import actions as invoice_actions
+from procure.invoices import links as invoice_links
 from procure.invoices import services as invoices
 from procure.models import (
     AuditHead,
@@ -360,6 +361,7 @@ class _Builder:
             "rfq_awarded": awarded_rfq.id,
             "quote": quote.id,
             "quote_token": links[self.vendors[2].id].rsplit("/", 1)[1],
+            "invoice_token": invoice_links.current_link(issued_order).rsplit("/", 1)[1],
             "quoteless_vendor": self.vendors[2].id,
             "rfq_open_line0": open_rfq.request.lines[0].id,
             "rfq_open_line1": open_rfq.request.lines[1].id,
@@ -561,6 +563,15 @@ DELEGATION_FORM = {
     "note": "Conference",
 }
 PDF_UPLOAD = ("@file", PDF_BYTES, "copy.pdf")
+# What a vendor types into the order's invoice link (the PDF is required there).
+INVOICE_LINK_FORM = {
+    "vendor_invoice_number": "MATRIX-1",
+    "invoice_date": TODAY.isoformat(),
+    "lines-0-order_line_id": "@order_line",
+    "lines-0-quantity": "1",
+    "lines-0-unit_price": "10.00",
+    "pdf": PDF_UPLOAD,
+}
 
 
 # Calling a route as a principal ------------------------------------------------------

@@ -59,6 +59,7 @@ from .access_org import (
     CONTRACT_FORM,
     DELEGATION_FORM,
     DUE,
+    INVOICE_LINK_FORM,
     PDF_BYTES,
     QUOTE_FORM,
     QUOTE_JSON,
@@ -1227,6 +1228,24 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "procurement/owner",
             {"vendor_id": "@vendor", "action": "suspend"},
             form={"comment": "Late deliveries.", "version": ""},
+        )
+    ],
+    "invoices.vendor_views.VendorInvoiceForm": [
+        Target(
+            "invoice_link.vendor_invoice",
+            "POST",
+            "anonymous",
+            {"token": "@invoice_token"},
+            form=INVOICE_LINK_FORM,
+        )
+    ],
+    "invoices.vendor_views.VendorEinvoiceForm": [
+        Target(
+            "invoice_link.vendor_einvoice_upload",
+            "POST",
+            "anonymous",
+            {"token": "@invoice_token"},
+            form={"einvoice-xml": ("@file", b"<Invoice/>", "invoice.xml")},
         )
     ],
     "invoices.forms.InvoiceForm": [

@@ -23,12 +23,15 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import render_template
 from werkzeug.exceptions import HTTPException
 
 from procure.db import write_intent
 from procure.demo import DEMO_PASSWORD, seed_all
 from procure.extensions import db as _db
+from procure.invoices import links as invoice_links
+from procure.models import OrderStatus, PurchaseOrder
 
 from . import checkers
 from .report_support import fast_pdf  # noqa: F401 -- a fixture
@@ -220,6 +223,21 @@ def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  
         post_empty(visit, app, "vendor", None, [url])
     visit.keep(
         "vendor", "GET", "/quote/not-a-real-token", anonymous.get("/quote/not-a-real-token")
+    )
+    # A vendor's invoice link: the page, both its forms refused, a link that does not work.
+    issued = _db.session.scalar(
+        sa.select(PurchaseOrder)
+        .where(
+            PurchaseOrder.status == OrderStatus.ISSUED,
+            PurchaseOrder.invoice_token_hash.is_not(None),
+        )
+        .order_by(PurchaseOrder.id)
+    )
+    url = urlsplit(invoice_links.current_link(issued)).path
+    visit.keep("vendor", "GET", url, anonymous.get(url))
+    post_empty(visit, app, "vendor", None, [url, url + "/einvoice"])
+    visit.keep(
+        "vendor", "GET", "/invoice/not-a-real-token", anonymous.get("/invoice/not-a-real-token")
     )
     # With identity providers: their buttons, the password form folded away for the
     # break-glass admins, and a refused sign-in (a callback whose state does not match).

@@ -13,9 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import web
 from procure.invoices import actions, links
-from procure.invoices.vendor import bp as invoice_link_bp
 from procure.models import (
     AuditEvent,
     Invoice,
@@ -36,16 +34,6 @@ from .test_invoice_ubl import TAX_ID, peppol_invoice
 TODAY = dt.date.today()
 PDF = b"%PDF-1.4\n% the vendor's invoice\n"
 LINK = re.compile(r"http://procure\.test/invoice/([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _vendor_page_served(app):
-    """Until ``create_app`` registers the vendor page's blueprint (the lead's line:
-    ``app.register_blueprint(invoice_link_bp)``), register it here, once."""
-    if "invoice_link" not in app.blueprints:
-        app._got_first_request = False
-        app.register_blueprint(invoice_link_bp)
-        web.wrap_views(app)
 
 
 @pytest.fixture
@@ -150,7 +138,7 @@ def test_the_page_says_how_each_invoice_stands_but_not_why(app, db, shop):
     assert send(client, token, invoice_form(order, "A-1", quantities=["1", ""])).status_code == 200
     assert send(client, token, invoice_form(order, "A-2", quantities=["", "3"])).status_code == 200
     paid, refused = invoices_of(db, order)
-    actions.submit(paid, actor=shop["finance"])
+    actions.submit(paid, actor=shop["buyer"])  # whoever submits it does not approve it
     actions.approve(paid, actor=shop["finance"])
     actions.pay(paid, actions.Payment(TODAY, "BANK-7"), actor=shop["finance"])
     actions.reject(refused, "Their <bank> details look wrong", actor=shop["finance"])
@@ -406,3 +394,13 @@ def test_a_wrong_figure_in_the_e_invoice_is_named_on_the_upload(app, db, taxed):
         f"Line 1, order line id: {order.number} has no line 9 (cac:OrderLineReference/cbc:LineID)."
     ]
     assert invoices_of(db, order) == []
+
+
+def test_procurement_sees_the_vendors_link_on_the_order_page(db, shop, client, auth):
+    order, token = shop["order"], shop["token"]
+    auth.login(shop["buyer"].email)
+    page = client.get(f"/orders/{order.id}")
+    assert f"/invoice/{token}" in page.get_data(as_text=True)
+    auth.logout()
+    auth.login(shop["finance"].email)  # finance reads the order but does not change it
+    assert f"/invoice/{token}" not in client.get(f"/orders/{order.id}").get_data(as_text=True)

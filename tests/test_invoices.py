@@ -13,7 +13,7 @@ from procure import currencies, rates
 from procure.errors import Forbidden, ValidationError
 from procure.invoices import actions, numbers
 from procure.invoices import services as invoices
-from procure.models import InvoiceStatus, OrderStatus, RequestStatus
+from procure.models import InvoiceSource, InvoiceStatus, OrderStatus, RequestStatus
 from procure.orders import services as orders
 from tests.documents import issued_order
 
@@ -282,3 +282,27 @@ def test_the_later_of_two_invoices_is_held_and_cancelling_the_earlier_frees_it(m
     assert second.status == InvoiceStatus.MATCHED
     [cleared, *_] = second.exceptions
     assert cleared.resolution == "No longer holds: matched again."
+
+
+def test_whoever_submits_a_vendors_invoice_does_not_approve_it(make, db, people):
+    order = issued_order(
+        make, buyer=people["buyer"], title_lines=(("Support", "1", "900.00"),), category="services"
+    )
+    sent = invoices.create(
+        invoices.InvoiceData(
+            order_id=None,
+            vendor_invoice_number="V-77",
+            invoice_date=TODAY,
+            lines=[invoices.LineData(order.lines[0].id, Decimal(1), Decimal("900.00"))],
+        ),
+        actor=None,
+        source=InvoiceSource.VENDOR,
+        order=order,
+    )
+    assert sent.entered_by_id is None
+    actions.submit(sent, actor=people["clerk"])
+    assert sent.submitted_by_id == people["clerk"].id
+    with pytest.raises(Forbidden, match="submitted the vendor's invoice"):
+        actions.approve(sent, actor=people["clerk"])
+    actions.approve(sent, actor=people["controller"])
+    assert sent.status == InvoiceStatus.APPROVED

@@ -302,3 +302,11 @@ def test_creating_the_app_again_adds_no_second_handler(database_url):
     handlers = logging.getLogger("procure").handlers
     assert [type(h) for h in handlers].count(observability.StderrHandler) == 1
     assert default_handler not in handlers  # Flask's own would write each line again
+
+
+def test_a_vendors_private_link_never_reaches_the_request_log(client, stderr):
+    client.get("/invoice/secret-token-value")
+    client.post("/quote/another-secret/decline")
+    lines = _requests(stderr())
+    assert [line["path"] for line in lines] == ["/invoice/…", "/quote/…/decline"]
+    assert "secret" not in json.dumps(lines)

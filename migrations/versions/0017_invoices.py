@@ -75,6 +75,7 @@ def upgrade():
         sa.Column("entered_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(), nullable=True),
+        sa.Column("submitted_by_id", sa.Integer(), nullable=True),
         sa.Column("matched_first_time", sa.Boolean(), nullable=True),
         sa.Column("approved_at", sa.DateTime(), nullable=True),
         sa.Column("approved_by_id", sa.Integer(), nullable=True),
@@ -91,6 +92,9 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["approved_by_id"], ["users.id"], name=op.f("fk_invoices_approved_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_id"], ["users.id"], name=op.f("fk_invoices_submitted_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["credit_for_id"], ["invoices.id"], name=op.f("fk_invoices_credit_for_id_invoices")

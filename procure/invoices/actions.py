@@ -51,7 +51,7 @@ def submit(invoice: Invoice, *, actor: User, expected_version: int | None = None
 
     def alongside(_new: Any) -> None:
         if first:
-            invoice.submitted_at = utcnow()
+            invoice.submitted_at, invoice.submitted_by_id = utcnow(), actor.id
             invoice.matched_first_time = not invoice.open_exceptions
 
     workflow.apply(

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..money import format_date
 from ..pagination import PageOf, paginate_page
-from . import actions, numbers, services, ubl
+from . import actions, links, numbers, services, ubl
 from .matching import COUNTED
 from .services import INVOICEABLE
 
@@ -257,6 +257,9 @@ class OrderInvoices:
     rows: list[Invoice]
     # The user may enter invoices and the order can be invoiced.
     may_record: bool
+    # The vendor's private link to send invoices, for who may change the order (and
+    # re-issue the link); None for the others, or once it no longer works.
+    vendor_link: str | None = None
 
 
 def order_invoices(order: PurchaseOrder, user: User) -> OrderInvoices:
@@ -270,4 +273,5 @@ def order_invoices(order: PurchaseOrder, user: User) -> OrderInvoices:
     return OrderInvoices(
         rows=rows,
         may_record=access.may(user, "enter_invoices") and order.status in INVOICEABLE,
+        vendor_link=links.current_link(order) if access.can_change(user, order) else None,
     )

@@ -81,6 +81,9 @@ class Invoice(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+    # Who first submitted it: for an invoice the vendor sent (no one entered it), the
+    # person who checked and submitted it may not approve it either.
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # True when the first matching found nothing: the scorecard's invoice accuracy.
     matched_first_time: Mapped[bool | None]
     approved_at: Mapped[dt.datetime | None]
