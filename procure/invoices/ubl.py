@@ -328,7 +328,7 @@ def invoice_data(doc: Document, errors: FieldErrors) -> tuple[PurchaseOrder, ser
     )
 
 
-def _pdf_bytes(doc: Document, errors: FieldErrors) -> bytes | None:
+def embedded_pdf(doc: Document, errors: FieldErrors) -> bytes | None:
     if doc.pdf is None:
         return None
     try:
@@ -351,7 +351,7 @@ def import_xml(data: bytes, *, actor: User, content_type: str = "application/xml
     doc = document(read(data))
     errors = FieldErrors()
     order, invoice_data_ = invoice_data(doc, errors)
-    pdf_data = _pdf_bytes(doc, errors)
+    pdf_data = embedded_pdf(doc, errors)
     errors.raise_if_any()
     name = attachments.clean_filename(doc.number or "invoice")
     xml = attachments.store_bytes(data, f"{name}.xml", "application/xml", user=actor)

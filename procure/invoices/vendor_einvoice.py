@@ -81,7 +81,7 @@ def receive(order: PurchaseOrder, xml: FileStorage | None, pdf: FileStorage | No
         errors = FieldErrors()
         _found, invoice_data = ubl.invoice_data(doc, errors)
         # ubl.py's own reading of an embedded PDF (private there: to be made public).
-        embedded = ubl._pdf_bytes(doc, errors)
+        embedded = ubl.embedded_pdf(doc, errors)
         errors.raise_if_any()
     except ValidationError as exc:
         raise _on_the_upload(exc) from None
