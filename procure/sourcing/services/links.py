@@ -9,17 +9,13 @@ random value: the earlier token stops working at once."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-
 import sqlalchemy as sa
-from flask import current_app
 
+from ... import private_links
 from ...extensions import db
 from ...models import RfqInvitation, RfqStatus, utcnow
 from ...money import format_date
+from ...private_links import hash_token
 
 # Keeps these tokens apart from anything else signed with the same secret key.
 PURPOSE = b"procure.quote-link\x00"
@@ -29,26 +25,19 @@ class LinkRefused(Exception):
     """A used, expired or unknown link; the message is shown to the visitor."""
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _token(nonce: str) -> str:
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(key, PURPOSE + nonce.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return private_links.derive(PURPOSE, nonce)
 
 
 def link_for(token: str) -> str:
     """The address of a quote page: ``PROCURE_BASE_URL``, never the request's host."""
-    return f"{current_app.config['PROCURE_BASE_URL'].rstrip('/')}/quote/{token}"
+    return private_links.address(f"/quote/{token}")
 
 
 def new_link(invitation: RfqInvitation) -> str:
     """Give ``invitation`` a fresh link, valid until the RFQ's due date (an earlier
     link stops working), and return it."""
-    invitation.link_nonce = secrets.token_urlsafe(32)
+    invitation.link_nonce = private_links.new_nonce()
     token = _token(invitation.link_nonce)
     invitation.token_hash = hash_token(token)
     invitation.token_expires_on = invitation.rfq.due_date
@@ -71,13 +60,13 @@ def current_link(invitation: RfqInvitation) -> str | None:
     if invitation.token_expires_on is None or invitation.token_expires_on < utcnow().date():
         return None
     token = _token(invitation.link_nonce)
-    if not hmac.compare_digest(hash_token(token), invitation.token_hash):
+    if not private_links.matches(token, invitation.token_hash):
         return None
     return link_for(token)
 
 
 def invitation_for_token(token: str) -> RfqInvitation:
-    if not token or len(token) > 200:
+    if not token or len(token) > private_links.TOKEN_MAX:
         raise LinkRefused("This link is not valid.")
     invitation = db.session.scalar(
         sa.select(RfqInvitation).where(RfqInvitation.token_hash == hash_token(token))
