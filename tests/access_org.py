@@ -564,12 +564,22 @@ DELEGATION_FORM = {
 }
 PDF_UPLOAD = ("@file", PDF_BYTES, "copy.pdf")
 # What a vendor types into the order's invoice link (the PDF is required there).
+# Every field before the file: a part the form parser refuses as too large after a file
+# part would leave that file's spool to the garbage collector.
 INVOICE_LINK_FORM = {
     "vendor_invoice_number": "MATRIX-1",
     "invoice_date": TODAY.isoformat(),
+    "due_date": "",
     "lines-0-order_line_id": "@order_line",
     "lines-0-quantity": "1",
     "lines-0-unit_price": "10.00",
+    "shipping": "0.00",
+    "tax": "0.00",
+    "total": "",
+    "credit_for": "",
+    "note": "",
+    "save": "Send",
+    "save_submit": "",
     "pdf": PDF_UPLOAD,
 }
 

@@ -1234,7 +1234,7 @@ FORM_TARGETS: dict[str, list[Target]] = {
         Target(
             "invoice_link.vendor_invoice",
             "POST",
-            "anonymous",
+            "procurement/owner",  # the token is the credential: whoever holds it
             {"token": "@invoice_token"},
             form=INVOICE_LINK_FORM,
         )
@@ -1243,9 +1243,12 @@ FORM_TARGETS: dict[str, list[Target]] = {
         Target(
             "invoice_link.vendor_einvoice_upload",
             "POST",
-            "anonymous",
+            "procurement/owner",
             {"token": "@invoice_token"},
-            form={"einvoice-xml": ("@file", b"<Invoice/>", "invoice.xml")},
+            form={
+                "einvoice-xml": ("@file", "@ubl_invoice", "invoice.xml"),
+                "einvoice-pdf": ("@file", PDF_BYTES, "invoice.pdf"),
+            },
         )
     ],
     "invoices.forms.InvoiceForm": [
