@@ -1,7 +1,7 @@
 """The tables, one module per area."""
 
-from .base import utcnow
 from .bank import BankStatus, VendorBankAccount
+from .base import utcnow
 from .budgets import Budget, Delegation, Notification, NotificationStatus
 from .contracts import (
     BillingPeriod,
