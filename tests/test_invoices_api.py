@@ -632,3 +632,11 @@ def test_previously_invoiced_is_the_same_in_the_list_and_alone(make, as_, people
     assert [line["previously_invoiced"] for line in by_id[first["id"]]["lines"]] == ["0", "0"]
     for item in listed:
         assert item == as_("controller").get(f"/api/v1/invoices/{item['id']}").get_json()
+    # Once the second is submitted too, the first still counts only what came before it.
+    act(as_("clerk"), second, "submit")
+    listed = as_("controller").get(f"/api/v1/invoices?order_id={order.id}").get_json()["items"]
+    by_id = {item["id"]: item for item in listed}
+    assert [line["previously_invoiced"] for line in by_id[first["id"]]["lines"]] == ["0", "0"]
+    assert [line["previously_invoiced"] for line in by_id[second["id"]]["lines"]] == ["1", "2"]
+    for item in listed:
+        assert item == as_("controller").get(f"/api/v1/invoices/{item['id']}").get_json()
