@@ -22,7 +22,6 @@ from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
     Invoice,
-    InvoiceLine,
     InvoiceSource,
     InvoiceStatus,
     OrderLine,
@@ -34,13 +33,15 @@ from ..notifications import invoices as invoice_mail
 from ..notifications import services as notifications
 from ..organisation import Organisation
 from ..validation import FieldErrors
-from . import services
+from . import matching, services
 
 # Keeps these tokens apart from the quote links signed with the same secret key.
 PURPOSE = b"procure.invoice-link\x00"
 # What the vendor has already sent counts on its page, drafts included; not what was
 # withdrawn or refused.
-NOT_COUNTED = (InvoiceStatus.REJECTED, InvoiceStatus.CANCELLED)
+SENT = tuple(
+    s for s in InvoiceStatus if s not in (InvoiceStatus.REJECTED, InvoiceStatus.CANCELLED)
+)
 PDF_ONLY = ("application/pdf",)
 
 
@@ -152,13 +153,7 @@ class VendorPage:
 
 
 def vendor_page(order: PurchaseOrder) -> VendorPage:
-    rows = db.session.execute(
-        sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.order_id == order.id, Invoice.status.not_in(NOT_COUNTED))
-        .group_by(InvoiceLine.order_line_id)
-    )
-    invoiced = {line_id: total or Decimal(0) for line_id, total in rows}
+    invoiced = matching.invoiced_on(order.id, SENT)
     sent = db.session.scalars(
         sa.select(Invoice)
         .where(Invoice.order_id == order.id, Invoice.status != InvoiceStatus.CANCELLED)

@@ -145,6 +145,18 @@ def invoiced_elsewhere(invoice: Invoice) -> dict[int, Decimal]:
     return {line_id: total or Decimal(0) for line_id, total in rows}
 
 
+def invoiced_on(order_id: int, statuses: tuple[InvoiceStatus, ...]) -> dict[int, Decimal]:
+    """Per order line of an order, what its invoices in ``statuses`` bill (credit notes
+    subtracting): the recording form's and the vendor page's "already invoiced"."""
+    rows = db.session.execute(
+        sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.order_id == order_id, Invoice.status.in_(statuses))
+        .group_by(InvoiceLine.order_line_id)
+    )
+    return {line_id: total or Decimal(0) for line_id, total in rows}
+
+
 def _invoiced_total_elsewhere(invoice: Invoice) -> tuple[Decimal, Decimal, Decimal]:
     """Total, shipping and tax of the invoices :func:`before` it."""
     total, shipping, tax = db.session.execute(

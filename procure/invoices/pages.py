@@ -21,7 +21,6 @@ from ..models import (
     ExceptionKind,
     Invoice,
     InvoiceException,
-    InvoiceLine,
     InvoiceStatus,
     PurchaseOrder,
     User,
@@ -30,7 +29,7 @@ from ..models import (
 )
 from ..money import format_date
 from ..pagination import PageOf, paginate_page
-from . import actions, links, numbers, services, ubl
+from . import actions, links, matching, numbers, services, ubl
 from .matching import COUNTED
 from .services import INVOICEABLE
 
@@ -150,17 +149,6 @@ def pay_chosen(ids: list[int], payment: actions.Payment, *, actor: User) -> list
 # Recording ---------------------------------------------------------------------------
 
 
-def invoiced_quantities(order: PurchaseOrder) -> dict[int, Decimal]:
-    """Per order line, what the order's submitted invoices bill (credits subtracted)."""
-    rows = db.session.execute(
-        sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.order_id == order.id, Invoice.status.in_(COUNTED))
-        .group_by(InvoiceLine.order_line_id)
-    )
-    return {line_id: total or Decimal(0) for line_id, total in rows}
-
-
 def creditable(order: PurchaseOrder) -> list[Invoice]:
     return list(
         db.session.scalars(
@@ -200,7 +188,7 @@ def order_to_invoice(order_id: Any, user: User) -> PurchaseOrder:
 
 
 def new_invoice_page(order: PurchaseOrder) -> NewInvoicePage:
-    invoiced = invoiced_quantities(order)
+    invoiced = matching.invoiced_on(order.id, COUNTED)
     day = today()
     terms = order.payment_terms or f"Net {numbers.DEFAULT_DAYS}"
     return NewInvoicePage(
