@@ -184,10 +184,11 @@ def register_templates(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
-    from . import invoices, notifications
+    from . import invoices, notifications, orders
 
     notifications.init_app(app)
     invoices.init_app(app)
+    orders.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -18,7 +18,10 @@ from .models import (
     ApprovalStep,
     ExceptionKind,
     Invoice,
+    OrderRevision,
+    PurchaseOrder,
     PurchaseRequest,
+    RequestStatus,
     Role,
     User,
     UserRole,
@@ -49,12 +52,43 @@ def _decided_another(person: User, pr: PurchaseRequest, step: ApprovalStep) -> b
     )
 
 
-def _own_reason(person: User, pr: PurchaseRequest, step: ApprovalStep) -> Reason:
-    """Why ``person`` may not decide ``step`` in their own right (None: they may)."""
+def proposed_increase(person: User, pr: PurchaseRequest) -> bool:
+    """Whether ``person`` proposed the order revision whose increase the request's
+    current round decides: whoever asks for more money does not approve it."""
+    if pr.status != RequestStatus.ORDERED:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    OrderRevision.created_by_id == person.id,
+                    OrderRevision.approval_round == pr.approval_round,
+                    OrderRevision.order_id.in_(
+                        sa.select(PurchaseOrder.id).where(PurchaseOrder.request_id == pr.id)
+                    ),
+                )
+            )
+        )
+    )
+
+
+def _conflicted(person: User, pr: PurchaseRequest, step: ApprovalStep) -> Reason:
+    """Separation of duties: why ``person`` may not decide ``step`` at all, in their own
+    right or for anyone else."""
     if pr.requester_id == person.id:
         return "You filed this request, so you cannot decide on it."
     if _decided_another(person, pr, step):
         return "You already decided another step of this request."
+    if proposed_increase(person, pr):
+        return "You proposed the revision of its order, so you cannot approve the increase."
+    return None
+
+
+def _own_reason(person: User, pr: PurchaseRequest, step: ApprovalStep) -> Reason:
+    """Why ``person`` may not decide ``step`` in their own right (None: they may)."""
+    conflict = _conflicted(person, pr, step)
+    if conflict is not None:
+        return conflict
     if not holds_step_role(person, pr, step):
         if step.role == Role.APPROVER:
             return f"The {step.name} step is decided by an approver of {pr.department.code}."
@@ -99,7 +133,7 @@ def decision_capacity(actor: User, pr: PurchaseRequest) -> tuple[User | None, Re
     reason = _own_reason(actor, pr, step)
     if reason is None:
         return None, None
-    if pr.requester_id == actor.id or _decided_another(actor, pr, step):
+    if _conflicted(actor, pr, step) is not None:
         return None, reason
     for principal in standing_in_for(actor):
         if step.role in actor.roles and _own_reason(principal, pr, step) is None:

@@ -65,6 +65,7 @@ def rule_reason(
     pr: PurchaseRequest,
     over_budget: str | None = None,
     total_base: Decimal | None = None,
+    total_words: str | None = None,
 ) -> str | None:
     """Why ``rule`` applies to ``pr``, or None when it does not. Minimum totals are in
     the base currency and compared with ``total_base`` (the request's total at the rate
@@ -74,10 +75,8 @@ def rule_reason(
         base_total = total_base if total_base is not None else pr.total
         if base_total < rule.min_total:
             return None
-        reasons.append(
-            f"total {_total_words(pr, base_total)} is at least "
-            f"{format_money(rule.min_total, base_currency())}"
-        )
+        words = total_words or f"total {_total_words(pr, base_total)}"
+        reasons.append(f"{words} is at least {format_money(rule.min_total, base_currency())}")
     if rule.category is not None:
         if not any(line.category == rule.category for line in pr.lines):
             return None
@@ -103,14 +102,16 @@ def steps_for(
     *,
     over_budget: str | None = None,
     total_base: Decimal | None = None,
+    total_words: str | None = None,
 ) -> list[PlannedStep]:
     """The steps ``pr`` needs under the current policy, in order, with the reasons.
 
     ``over_budget`` says why the request exceeds its budget (None: it does not);
-    ``total_base`` is its total in the base currency, which the thresholds see."""
+    ``total_base`` is its total in the base currency, which the thresholds see (an
+    order's increase, ``total_words`` naming it so in the reasons)."""
     planned: dict[str, PlannedStep] = {}
     for rule in rules if rules is not None else active_rules():
-        reason = rule_reason(rule, pr, over_budget, total_base)
+        reason = rule_reason(rule, pr, over_budget, total_base, total_words)
         if reason is None:
             continue
         step = planned.get(rule.step)

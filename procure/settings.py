@@ -45,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
         "maintenance",
         "telecom",
     ],
+    # Order revisions (orders/revisions.py): an increase over the approved amount needs
+    # the request's approvers when it exceeds the lesser of this percent of the approved
+    # amount and this amount (in the base currency).
+    "orders.revision_tolerance_percent": "5",
+    "orders.revision_tolerance_amount": "500.00",
     # Currencies documents may be in besides the base (currencies.py): ISO 4217 codes.
     "currencies.enabled": [],
     # The buying organisation's details (organisation.py): empty until admin sets them.

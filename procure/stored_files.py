@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import storage
 from .extensions import db
-from .models import Attachment, AuditEvent, PurchaseOrder
+from .models import Attachment, AuditEvent, OrderRevision, PurchaseOrder
 
 CHUNK = 1024 * 1024
 
@@ -92,37 +92,65 @@ def _check_files(report: Report) -> None:
             )
 
 
-def _issue_hashes() -> dict[int, str | None]:
-    """The PDF hash each order's issue event recorded."""
-    recorded: dict[int, str | None] = {}
+# The order events that issue a revision, and so record its PDF's hash.
+ISSUING = ("issue", "revise", "issue_revision")
+
+
+def _issue_hashes() -> dict[tuple[int, int], str | None]:
+    """The PDF hash each order's issuing events recorded, per (order, revision)."""
+    recorded: dict[tuple[int, int], str | None] = {}
     rows = db.session.execute(
-        sa.select(AuditEvent.entity_id, AuditEvent.changes)
-        .where(AuditEvent.entity == "order", AuditEvent.action == "issue")
+        sa.select(AuditEvent.entity_id, AuditEvent.action, AuditEvent.changes)
+        .where(AuditEvent.entity == "order", AuditEvent.action.in_(ISSUING))
         .order_by(AuditEvent.id)
         .execution_options(yield_per=1000)
     )
-    for order_id, changes in rows:
+    for order_id, action, changes in rows:
         try:
-            recorded[order_id] = json.loads(changes).get("pdf_sha256")
-        except (ValueError, AttributeError):
-            recorded[order_id] = None
+            data = json.loads(changes)
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict) or (action != "issue" and "pdf_sha256" not in data):
+            continue  # a revision proposed, not issued
+        number = 0 if action == "issue" else data.get("revision")
+        if isinstance(number, int):
+            recorded[(order_id, number)] = data.get("pdf_sha256")
     return recorded
 
 
 def _check_orders(report: Report) -> None:
+    """Every issued revision of every order: its PDF is stored with the hash kept, and
+    that hash is the one its issuing audit event recorded; the order points at its
+    latest revision's PDF."""
     recorded = _issue_hashes()
+    latest = dict(
+        db.session.execute(
+            sa.select(PurchaseOrder.id, PurchaseOrder.pdf_sha256).where(
+                PurchaseOrder.pdf_sha256.is_not(None)
+            )
+        ).all()
+    )
     rows = db.session.execute(
         sa.select(
-            PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.pdf_sha256, Attachment.sha256
+            OrderRevision.order_id,
+            OrderRevision.revision,
+            PurchaseOrder.number,
+            PurchaseOrder.revision,
+            OrderRevision.pdf_sha256,
+            Attachment.sha256,
         )
-        .outerjoin(Attachment, Attachment.id == PurchaseOrder.pdf_attachment_id)
-        .where(PurchaseOrder.pdf_sha256.is_not(None))
-        .order_by(PurchaseOrder.id)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderRevision.order_id)
+        .outerjoin(Attachment, Attachment.id == OrderRevision.pdf_attachment_id)
+        .where(OrderRevision.issued_at.is_not(None))
+        .order_by(OrderRevision.order_id, OrderRevision.revision)
         .execution_options(yield_per=1000)
     )
-    for order_id, number, pdf_sha256, stored_sha256 in rows:
-        report.orders += 1
-        what = f"order {number or order_id}"
+    seen: set[int] = set()
+    for order_id, number, order_number, current, pdf_sha256, stored_sha256 in rows:
+        if order_id not in seen:
+            seen.add(order_id)
+            report.orders += 1
+        what = f"order {order_number or order_id}" + (f" rev {number}" if number else "")
         if stored_sha256 is None:
             report.problems.append(Problem(what, None, "its PDF attachment is missing"))
         elif stored_sha256 != pdf_sha256:
@@ -133,17 +161,28 @@ def _check_orders(report: Report) -> None:
                     f"its PDF attachment is {stored_sha256}, not the recorded {pdf_sha256}",
                 )
             )
-        if order_id not in recorded:
-            report.problems.append(Problem(what, None, "the audit log has no issue event for it"))
-        elif recorded[order_id] != pdf_sha256:
+        event = "issue" if number == 0 else "revision"
+        if (order_id, number) not in recorded:
+            report.problems.append(
+                Problem(what, None, f"the audit log has no {event} event for it")
+            )
+        elif recorded[(order_id, number)] != pdf_sha256:
             report.problems.append(
                 Problem(
                     what,
                     None,
-                    f"its PDF hash {pdf_sha256} is not the {recorded[order_id]} "
-                    "its issue event recorded",
+                    f"its PDF hash {pdf_sha256} is not the {recorded[(order_id, number)]} "
+                    f"its {event} event recorded",
                 )
             )
+        if number == current and latest.get(order_id) != pdf_sha256:
+            report.problems.append(
+                Problem(what, None, "the order does not point at its latest revision's PDF")
+            )
+    for order_id in sorted(set(latest) - seen):
+        report.problems.append(
+            Problem(f"order {order_id}", None, "it has a PDF but no issued revision")
+        )
 
 
 def check() -> Report:

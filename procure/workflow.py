@@ -31,19 +31,24 @@ from .machines import Machine, Transition, on_transition  # noqa: F401
 from .models import (
     OPEN_STEP_STATUSES,
     ApprovalStep,
-    BankStatus,
     ContractStatus,
-    Invoice,
-    InvoiceStatus,
     OrderStatus,
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
+    RevisionStatus,
     RfqStatus,
     StepStatus,
     User,
     VendorStatus,
     utcnow,
+)
+from .workflow_finance import (  # noqa: F401 -- the finance tables, re-exported
+    BANK,
+    INVOICE,
+    INVOICE_USER_ACTIONS,
+    BankAction,
+    InvoiceAction,
 )
 
 StepMove = tuple[ApprovalStep, "StepAction"]
@@ -214,6 +219,9 @@ class RequestAction(enum.StrEnum):
     REOPEN = "reopen"  # its purchase order was cancelled: it can be sourced again
     CLOSE = "close"  # its purchase order was closed
     SETTLE = "settle"  # its order was received in full and invoiced, and so closed
+    # Its order's revision raises the total beyond the tolerance: a round of steps for
+    # the increase opens, decided with approve and reject while the request is ordered.
+    INCREASE = "increase"
 
 
 def _after_approval(pr: PurchaseRequest) -> RequestStatus:
@@ -230,6 +238,11 @@ REQUEST_STEPS: Mapping[enum.Enum, tuple[StepAction | None, ...]] = {
     RequestAction.REJECT: (SA.REJECT, SA.CANCEL, SA.CANCEL),
     RequestAction.RETURN: (SA.RETURN, SA.CANCEL, SA.CANCEL),
     RequestAction.CANCEL: (SA.CANCEL, SA.CANCEL, SA.CANCEL),
+    RequestAction.INCREASE: (None, SA.OPEN, None),  # the revision service adds the steps
+    # The order is cancelled or closed with an increase still waiting: it is withdrawn.
+    RequestAction.REOPEN: (SA.CANCEL, SA.CANCEL, SA.CANCEL),
+    RequestAction.CLOSE: (SA.CANCEL, SA.CANCEL, SA.CANCEL),
+    RequestAction.SETTLE: (SA.CANCEL, SA.CANCEL, SA.CANCEL),
 }
 
 
@@ -261,6 +274,11 @@ REQUEST = Machine(
         (S.ORDERED, A.REOPEN): Transition(S.APPROVED, permissions.procurement),
         (S.ORDERED, A.CLOSE): Transition(S.CLOSED, permissions.procurement),
         (S.ORDERED, A.SETTLE): Transition(S.CLOSED, permissions.system),
+        (S.ORDERED, A.INCREASE): Transition(S.ORDERED, permissions.procurement),
+        # The steps of an order's increase (``orders/revisions.py`` issues the revision
+        # once the last is approved, and withdraws it when one is rejected).
+        (S.ORDERED, A.APPROVE): Transition(S.ORDERED, permissions.may_decide),
+        (S.ORDERED, A.REJECT): Transition(S.ORDERED, permissions.may_decide),
     },
 )
 
@@ -330,12 +348,30 @@ class OrderAction(enum.StrEnum):
     # Received in full and every quantity invoiced and approved: the order closes by
     # itself, after the approval (or the receipt) that completed it.
     SETTLE = "settle"
+    # After issue (``orders/revisions.py``, ``orders/returns.py``): a change order,
+    # issued at once or once its increase is approved, or withdrawn; goods sent back;
+    # a wrong receipt reversed.
+    REVISE = "revise"
+    ISSUE_REVISION = "issue_revision"
+    WITHDRAW_REVISION = "withdraw_revision"
+    RETURN = "return"
+    REVERSE_RECEIPT = "reverse_receipt"
 
 
-def _after_receipt(order: PurchaseOrder) -> OrderStatus:
-    """Everything received: received; anything short: partially received."""
-    complete = all(line.received_quantity >= line.quantity for line in order.lines)
-    return OrderStatus.RECEIVED if complete else OrderStatus.PARTIALLY_RECEIVED
+def _as_received(order: PurchaseOrder) -> OrderStatus:
+    """The status what is received now says: nothing → issued, everything → received,
+    anything between → partially received."""
+    if all(line.received_quantity >= line.quantity for line in order.lines):
+        return OrderStatus.RECEIVED
+    if any(line.received_quantity > 0 for line in order.lines):
+        return OrderStatus.PARTIALLY_RECEIVED
+    return OrderStatus.ISSUED
+
+
+def _no_pending_revision(order: PurchaseOrder) -> str | None:
+    if any(revision.status == RevisionStatus.PENDING_APPROVAL for revision in order.revisions):
+        return "A revision of this order waits for approval of its increase."
+    return None
 
 
 O = OrderStatus  # noqa: E741 -- the table reads best with one-letter names
@@ -346,80 +382,32 @@ ORDER = Machine(
     actions=OrderAction,
     table={
         (O.DRAFT, OA.ISSUE): Transition(O.ISSUED, permissions.procurement),
-        (O.ISSUED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
-        (O.PARTIALLY_RECEIVED, OA.RECEIVE): Transition(_after_receipt, permissions.procurement),
+        (O.ISSUED, OA.RECEIVE): Transition(_as_received, permissions.procurement),
+        (O.PARTIALLY_RECEIVED, OA.RECEIVE): Transition(_as_received, permissions.procurement),
         (O.RECEIVED, OA.CLOSE): Transition(O.CLOSED, permissions.procurement),
         (O.RECEIVED, OA.SETTLE): Transition(O.CLOSED, permissions.system),
         (O.DRAFT, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
         (O.ISSUED, OA.CANCEL): Transition(O.CANCELLED, permissions.procurement),
+        **{
+            (state, action): Transition(_as_received, who, guard)
+            for state in (O.ISSUED, O.PARTIALLY_RECEIVED, O.RECEIVED)
+            for action, who, guard in (
+                (OA.REVISE, permissions.procurement, _no_pending_revision),
+                (OA.ISSUE_REVISION, permissions.follows, None),
+                (OA.WITHDRAW_REVISION, permissions.follows, None),
+                (OA.REVERSE_RECEIPT, permissions.procurement, None),
+            )
+        },
+        (O.PARTIALLY_RECEIVED, OA.RETURN): Transition(_as_received, permissions.procurement),
+        (O.RECEIVED, OA.RETURN): Transition(_as_received, permissions.procurement),
     },
 )
 
-
-# Vendor invoices -----------------------------------------------------------------------
-
-
-class InvoiceAction(enum.StrEnum):
-    SUBMIT = "submit"  # matched against the order and its receipts (again, from on hold)
-    RESOLVE = "resolve"  # exceptions resolved with a reason; matched again
-    MATCH = "match"  # matched again because a receipt changed the picture
-    RELEASE = "release"  # finance approves past open exceptions, with a justification
-    APPROVE = "approve"
-    REJECT = "reject"
-    CANCEL = "cancel"
-    PAY = "pay"
-
-
-def _after_matching(invoice: Invoice) -> InvoiceStatus:
-    """Matching has just run: any exception still open holds the invoice."""
-    return InvoiceStatus.ON_HOLD if invoice.open_exceptions else InvoiceStatus.MATCHED
-
-
-I = InvoiceStatus  # noqa: E741
-IA = InvoiceAction
-OPEN = (I.DRAFT, I.MATCHED, I.ON_HOLD)  # rejected or cancelled from any of these
-BOOKS = permissions.books_invoices
-
-INVOICE = Machine(
-    entity="invoice",
-    actions=InvoiceAction,
-    table={
-        (I.DRAFT, IA.SUBMIT): Transition(_after_matching, BOOKS),
-        (I.ON_HOLD, IA.SUBMIT): Transition(_after_matching, BOOKS),
-        (I.ON_HOLD, IA.RESOLVE): Transition(_after_matching, permissions.resolves_exceptions),
-        (I.ON_HOLD, IA.MATCH): Transition(_after_matching, permissions.follows),
-        (I.MATCHED, IA.MATCH): Transition(_after_matching, permissions.follows),
-        (I.ON_HOLD, IA.RELEASE): Transition(I.APPROVED, permissions.may_approve_invoice),
-        (I.MATCHED, IA.APPROVE): Transition(I.APPROVED, permissions.may_approve_invoice),
-        **{(state, IA.REJECT): Transition(I.REJECTED, BOOKS) for state in OPEN},
-        **{(state, IA.CANCEL): Transition(I.CANCELLED, BOOKS) for state in OPEN},
-        (I.APPROVED, IA.PAY): Transition(I.PAID, permissions.finance),
-    },
-)
-
-# What people do to an invoice; ``match`` follows a receipt.
-INVOICE_USER_ACTIONS = tuple(action for action in InvoiceAction if action != IA.MATCH)
-
-
-# Vendor bank details -------------------------------------------------------------------
-
-
-class BankAction(enum.StrEnum):
-    CONFIRM = "confirm"  # a second person (finance) confirms: payments go here from now
-    WITHDRAW = "withdraw"  # replaced by newer details before anyone confirmed it
-    SUPERSEDE = "supersede"  # newer confirmed details replaced it
-
-
-BS, BA = BankStatus, BankAction
-
-BANK = Machine(
-    entity="bank_account",
-    actions=BankAction,
-    table={
-        (BS.PENDING, BA.CONFIRM): Transition(BS.CONFIRMED, permissions.may_confirm_bank),
-        (BS.PENDING, BA.WITHDRAW): Transition(BS.WITHDRAWN, BOOKS),
-        (BS.CONFIRMED, BA.SUPERSEDE): Transition(BS.SUPERSEDED, permissions.follows),
-    },
+# What people do to an order; the others follow another change.
+ORDER_USER_ACTIONS = tuple(
+    action
+    for action in OrderAction
+    if action not in (OA.SETTLE, OA.ISSUE_REVISION, OA.WITHDRAW_REVISION)
 )
 
 

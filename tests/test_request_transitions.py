@@ -68,6 +68,7 @@ SITUATIONS = {
     "rejected": S.REJECTED,
     "cancelled": S.CANCELLED,
     "ordered": S.ORDERED,
+    "ordered_increase": S.ORDERED,  # its order's increase waits for the department step
     "closed": S.CLOSED,
 }
 
@@ -97,6 +98,15 @@ EXPECTED: dict[str, dict[RequestAction, tuple[str, RequestStatus]]] = {
         A.REOPEN: ("procurement", S.APPROVED),
         A.CLOSE: ("procurement", S.CLOSED),
         A.SETTLE: ("nobody: Procure itself", S.CLOSED),  # its order received and invoiced
+        A.INCREASE: ("procurement", S.ORDERED),
+    },
+    "ordered_increase": {
+        A.APPROVE: ("approver", S.ORDERED),  # the revision service then issues it
+        A.REJECT: ("approver", S.ORDERED),
+        A.REOPEN: ("procurement", S.APPROVED),
+        A.CLOSE: ("procurement", S.CLOSED),
+        A.SETTLE: ("nobody: Procure itself", S.CLOSED),
+        A.INCREASE: ("procurement", S.ORDERED),
     },
     "closed": {},
 }
@@ -153,12 +163,34 @@ def build(situation: str, people: dict[str, User]) -> PurchaseRequest:
         services.return_for_changes(pr, actor=people["approver"], comment="Which model?")
     elif situation == "rejected":
         services.reject(pr, actor=people["approver"], comment="Not this year.")
-    elif situation in ("pending_finance", "pending_executive", "approved", "ordered", "closed"):
+    elif situation in (
+        "pending_finance",
+        "pending_executive",
+        "approved",
+        "ordered",
+        "ordered_increase",
+        "closed",
+    ):
         services.approve(pr, actor=people["approver"])
         if situation == "pending_executive":
             services.approve(pr, actor=people["finance"])
-        if situation in ("ordered", "closed"):
+        if situation in ("ordered", "ordered_increase", "closed"):
             workflow.apply(REQUEST, pr, A.ORDER, actor=people["procurement"])
+        if situation == "ordered_increase":
+            # What orders/revisions.py does for an increase beyond the tolerance: a
+            # round of steps, opened by the increase.
+            pr.approval_round += 1
+            pr.steps.append(
+                ApprovalStep(
+                    round=pr.approval_round,
+                    position=1,
+                    name="department",
+                    role=Role.APPROVER,
+                    reason="The increase.",
+                    status=StepStatus.WAITING,
+                )
+            )
+            workflow.apply(REQUEST, pr, A.INCREASE, actor=people["procurement"])
         if situation == "closed":
             workflow.apply(REQUEST, pr, A.CLOSE, actor=people["procurement"])
     assert pr.status == SITUATIONS[situation]

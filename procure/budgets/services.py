@@ -112,6 +112,25 @@ def check_request(
     rate = rate if rate is not None else _frozen_rate(pr)
     if rate is None:
         return BudgetCheck(False)
+    per_category: dict[str, Decimal] = {}
+    for line in pr.lines:
+        per_category[line.category] = per_category.get(line.category, ZERO) + line.total
+    base_per_category = {name: to_base(amount, rate) for name, amount in per_category.items()}
+    return _check(pr, year, to_base(pr.total, rate), base_per_category)
+
+
+def check_amount(
+    pr: PurchaseRequest, amount_base: Decimal, per_category: dict[str, Decimal]
+) -> BudgetCheck:
+    """Would spending ``amount_base`` more on ``pr`` (an order's increase; per category
+    in ``per_category``), both in the base currency, exceed what remains of its budgets?"""
+    year = pr.fiscal_year or reference.current_fiscal_year()
+    return _check(pr, year, amount_base, per_category)
+
+
+def _check(
+    pr: PurchaseRequest, year: int, total_base: Decimal, base_per_category: dict[str, Decimal]
+) -> BudgetCheck:
     budgets = list(
         db.session.scalars(
             sa.select(Budget).where(
@@ -122,11 +141,6 @@ def check_request(
     if not budgets:
         return BudgetCheck(False)
     numbers = figures(budgets)
-    per_category: dict[str, Decimal] = {}
-    for line in pr.lines:
-        per_category[line.category] = per_category.get(line.category, ZERO) + line.total
-    total_base = to_base(pr.total, rate)
-    base_per_category = {name: to_base(amount, rate) for name, amount in per_category.items()}
     messages = []
     for budget in budgets:
         available = numbers[budget.id].available

@@ -310,12 +310,29 @@ def settle(order: PurchaseOrder) -> bool:
     return True
 
 
-def rematch(order: PurchaseOrder, *, actor: User | None, besides: Invoice | None = None) -> None:
-    """Match the order's matched and held invoices again: a receipt changed what was
-    received, or ``besides`` — another invoice of the order — was submitted, rejected or
-    cancelled, which changes what the others add up to. An invoice whose open
+# What changes the picture an order's invoices are matched against, in words.
+CHANGE_WORDS = {
+    OrderAction.RECEIVE: "a receipt",
+    OrderAction.REVISE: "a revision of the order",
+    OrderAction.ISSUE_REVISION: "a revision of the order",
+    OrderAction.RETURN: "a return to the vendor",
+    OrderAction.REVERSE_RECEIPT: "a reversed receipt",
+}
+RECEIVING_CHANGES = tuple(CHANGE_WORDS)
+
+
+def rematch(
+    order: PurchaseOrder,
+    *,
+    actor: User | None,
+    besides: Invoice | None = None,
+    because: str = "a receipt",
+) -> None:
+    """Match the order's matched and held invoices again: ``because`` changed what was
+    ordered or received, or ``besides`` — another invoice of the order — was submitted,
+    rejected or cancelled, which changes what the others add up to. An invoice whose open
     exceptions changed moves through ``match``."""
-    because = "a receipt" if besides is None else f"{besides.number} moved"
+    because = because if besides is None else f"{besides.number} moved"
     for invoice in _invoices_of(order):
         if invoice is besides or invoice.status not in REMATCHED:
             continue
@@ -334,7 +351,8 @@ def on_transition(
     machine: Any, doc: Any, action: Any, _old: Any, _new: Any, actor: User | None, **_: Any
 ) -> None:
     """The ``workflow.on_transition`` listener: a receipt on an order matches its
-    invoices again, and may settle it."""
-    if machine is ORDER and action == OrderAction.RECEIVE:
-        rematch(doc, actor=actor)
+    invoices again, and may settle it; so does a change of what is ordered or received
+    (a revision issued, a return, a reversed receipt)."""
+    if machine is ORDER and action in RECEIVING_CHANGES:
+        rematch(doc, actor=actor, because=CHANGE_WORDS[action])
         settle(doc)

@@ -36,6 +36,7 @@ from ..models import (
     InvoiceLine,
     InvoiceStatus,
     OrderLine,
+    PurchaseOrder,
     RequestLine,
     utcnow,
 )
@@ -155,6 +156,19 @@ def invoiced_on(order_id: int, statuses: tuple[InvoiceStatus, ...]) -> dict[int,
         .group_by(InvoiceLine.order_line_id)
     )
     return {line_id: total or Decimal(0) for line_id, total in rows}
+
+
+def credit_expected(order: PurchaseOrder) -> Decimal:
+    """What the vendor owes back as a credit note (the order's currency): of each
+    three-way line, what submitted invoices bill beyond what is received now — goods
+    returned or a receipt reversed after they were invoiced — at the line's price."""
+    invoiced = invoiced_on(order.id, COUNTED)
+    owed = Decimal(0)
+    for line in order.lines:
+        over = invoiced.get(line.id, Decimal(0)) - line.received_quantity
+        if over > 0 and not is_two_way(line):
+            owed += round_money(over * line.unit_price, order.currency)
+    return owed
 
 
 def _invoiced_total_elsewhere(invoice: Invoice) -> tuple[Decimal, Decimal, Decimal]:

@@ -248,6 +248,9 @@ class OrderInvoices:
     # The vendor's private link to send invoices, for who may change the order (and
     # re-issue the link); None for the others, or once it no longer works.
     vendor_link: str | None = None
+    # Billed beyond what is received now (goods returned after they were invoiced):
+    # the credit note the vendor owes, in the order's currency.
+    credit_expected: Decimal = Decimal(0)
 
 
 def order_invoices(order: PurchaseOrder, user: User) -> OrderInvoices:
@@ -262,4 +265,5 @@ def order_invoices(order: PurchaseOrder, user: User) -> OrderInvoices:
         rows=rows,
         may_record=access.may(user, "enter_invoices") and order.status in INVOICEABLE,
         vendor_link=links.current_link(order) if access.can_change(user, order) else None,
+        credit_expected=matching.credit_expected(order) if rows else Decimal(0),
     )

@@ -1,5 +1,6 @@
 """The tables, one module per area."""
 
+from .amendments import OrderReturn, OrderRevision, ReturnLine, RevisionStatus
 from .bank import BankStatus, VendorBankAccount
 from .base import utcnow
 from .budgets import Budget, Delegation, Notification, NotificationStatus
@@ -90,12 +91,16 @@ __all__ = [
     "ContractTerm",
     "Attachment",
     "OrderLine",
+    "OrderReturn",
+    "OrderRevision",
     "OrderStatus",
     "PurchaseOrder",
     "Quote",
     "QuoteLine",
     "Receipt",
     "ReceiptLine",
+    "ReturnLine",
+    "RevisionStatus",
     "Rfq",
     "RfqInvitation",
     "RfqStatus",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,9 @@ from .base import enum_column, utcnow
 from .purchasing import PurchaseRequest, RequestLine
 from .users import User
 from .vendors import Attachment, Vendor
+
+if TYPE_CHECKING:
+    from .amendments import OrderReturn, OrderRevision
 
 # Sourcing events ------------------------------------------------------------------------
 
@@ -245,6 +249,8 @@ class PurchaseOrder(db.Model):
     # random value the token is derived from, and the token's hash, looked up.
     invoice_link_nonce: Mapped[str | None] = mapped_column(sa.String(64))
     invoice_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # The latest issued revision (0 = as first issued); its PDF is ``pdf`` above.
+    revision: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
 
     request: Mapped[PurchaseRequest] = relationship(lazy="joined", innerjoin=True)
@@ -261,6 +267,12 @@ class PurchaseOrder(db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="Receipt.id"
     )
     pdf: Mapped[Attachment | None] = relationship(foreign_keys=[pdf_attachment_id])
+    revisions: Mapped[list[OrderRevision]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderRevision.id"
+    )
+    returns: Mapped[list[OrderReturn]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderReturn.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -288,12 +300,15 @@ class OrderLine(db.Model):
     unit: Mapped[str] = mapped_column(sa.String(200), default="each")
     unit_price: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
+    # Net of returns and reversed receipts: what is here now.
     received_quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
+    returned_quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
 
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
 
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("returned_quantity >= 0", name="returned_not_negative"),
         sa.CheckConstraint(
             "received_quantity >= 0 AND received_quantity <= quantity",
             name="received_within_ordered",
@@ -314,9 +329,19 @@ class Receipt(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A receipt is never edited: a wrong one is reversed (and a right one recorded).
+    reversed_at: Mapped[dt.datetime | None]
+    reversed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reversal_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     order: Mapped[PurchaseOrder] = relationship(back_populates="receipts")
     lines: Mapped[list[ReceiptLine]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(reversed_at IS NULL) = (reversed_by_id IS NULL)", name="reversed_by_when_reversed"
+        ),
+    )
 
 
 class ReceiptLine(db.Model):

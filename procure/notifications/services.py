@@ -32,18 +32,17 @@ from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
-from flask_login import current_user
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from .. import delegation, permissions, receiving, workflow
-from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     ApprovalStep,
     InvoiceStatus,
     Notification,
     NotificationStatus,
+    OrderRevision,
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
@@ -52,6 +51,14 @@ from ..models import (
 )
 from ..workflow import OrderAction, RequestAction
 from . import invoices as invoice_mail
+from .inbox import (  # noqa: F401 -- the in-app list, known to callers as services'
+    get_own,
+    list_query,
+    mark_all_read,
+    mark_read,
+    unread_count,
+    unread_count_for_page,
+)
 
 log = logging.getLogger("procure.notifications")
 
@@ -65,7 +72,9 @@ ORDER_RECEIVED = "order_received"
 WELCOME = "welcome"
 CONTRACT_REMINDER = "contract_reminder"
 APPROVAL_OVERDUE = "approval_overdue"
+INCREASE_DECIDED = "increase_decided"
 KINDS = (
+    INCREASE_DECIDED,
     STEP_PENDING,
     REQUEST_APPROVED,
     REQUEST_REJECTED,
@@ -329,6 +338,10 @@ def on_transition(
     if machine is not workflow.REQUEST:
         return
     pr: PurchaseRequest = doc
+    if old == RequestStatus.ORDERED and new == RequestStatus.ORDERED:
+        _tell_of_increase(pr, action, actor, comment=comment, on_behalf_of=on_behalf_of)
+        db.session.flush()
+        return
     if action == RequestAction.SUBMIT and pr.pending_step is not None:
         tell_deciders(pr, pr.pending_step, actor=actor)
     elif action == RequestAction.APPROVE and new == RequestStatus.APPROVED:
@@ -360,63 +373,44 @@ def on_transition(
     db.session.flush()
 
 
-# In the app ---------------------------------------------------------------------------
-
-
-def list_query(user: User, *, unread: bool = False) -> sa.Select[Any]:
-    """The user's notifications, newest first."""
-    query = sa.select(Notification).where(Notification.user_id == user.id)
-    if unread:
-        query = query.where(Notification.read_at.is_(None))
-    return query.order_by(Notification.id.desc())
-
-
-def unread_count(user: User) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+def _tell_of_increase(
+    pr: PurchaseRequest,
+    action: Any,
+    actor: User,
+    *,
+    comment: str,
+    on_behalf_of: User | None,
+) -> None:
+    """An order's increase: its steps' deciders are asked in turn, never the person
+    who proposed it; the proposer hears how it ended."""
+    revision = db.session.scalar(
+        sa.select(OrderRevision)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderRevision.order_id)
+        .where(
+            PurchaseOrder.request_id == pr.id,
+            OrderRevision.approval_round == pr.approval_round,
         )
-        or 0
     )
-
-
-def unread_count_for_page() -> int | None:
-    """The navigation's count for the signed-in user; None for anybody else.
-
-    An error page must still render when the database is what failed."""
-    if not has_request_context() or not current_user.is_authenticated:
-        return None
-    counted = getattr(current_user._get_current_object(), "unread_notifications", None)
-    if counted is not None:
-        return counted  # read with the user at the start of the request
-    try:
-        return unread_count(current_user)
-    except sa.exc.SQLAlchemyError:
-        log.warning("could not count unread notifications", exc_info=True)
-        return None
-
-
-def get_own(notification_id: int, user: User) -> Notification:
-    """One of the user's own notifications; anybody else's does not exist for them."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
-        raise NotFound("No such notification.")
-    return notification
-
-
-def mark_read(notification: Notification) -> None:
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.session.flush()
-
-
-def mark_all_read(user: User) -> int:
-    """Mark every unread notification of ``user`` read; returns how many."""
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+    if revision is None:
+        return
+    proposer = revision.created_by
+    excluded = _deciders_so_far(pr) | ({proposer.id} if proposer else set())
+    if pr.pending_step is not None and action in (RequestAction.INCREASE, RequestAction.APPROVE):
+        tell_deciders(pr, pr.pending_step, actor=actor, excluded=excluded)
+        return
+    if proposer is None or not proposer.active or action == RequestAction.INCREASE:
+        return
+    queue(
+        proposer,
+        INCREASE_DECIDED,
+        path=f"/orders/{revision.order_id}",
+        entity="order",
+        entity_id=revision.order_id,
+        pr=pr,
+        order=revision.order,
+        revision=revision,
+        approved=action == RequestAction.APPROVE,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        comment=comment,
     )
-    return result.rowcount or 0

@@ -12,6 +12,7 @@ from ..models import (
     Attachment,
     Notification,
     NotificationStatus,
+    OrderRevision,
     PurchaseOrder,
     Rfq,
     RfqInvitation,
@@ -71,6 +72,22 @@ def queue_order(
     return _queue(
         PURCHASE_ORDER, email, context, entity="order", entity_id=order.id, attachment=pdf
     )
+
+
+CHANGE_ORDER = "change_order"
+
+
+def queue_change_order(
+    order: PurchaseOrder, email: str, pdf: Attachment, revision: OrderRevision
+) -> Notification:
+    """A revision of an issued order, its frozen PDF attached, naming what changed."""
+    context = {
+        "order": order,
+        "vendor": order.vendor,
+        "buyer": organisation.current(),
+        "revision": revision,
+    }
+    return _queue(CHANGE_ORDER, email, context, entity="order", entity_id=order.id, attachment=pdf)
 
 
 def queue_invitation(

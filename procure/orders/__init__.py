@@ -1,7 +1,14 @@
-"""Purchase orders: issuing, the frozen PDF, receiving, closing."""
+"""Purchase orders: issuing, the frozen PDF, receiving, revisions, returns, closing."""
 
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from .. import workflow
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-from . import views  # noqa: E402, F401
+from . import revisions, views  # noqa: E402, F401
+
+
+def init_app(_app: Flask) -> None:
+    """An order's increase is decided on its request (a workflow listener)."""
+    workflow.on_transition(revisions.on_transition)

@@ -7,20 +7,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from .. import access, attachments, audit, history, numbering, organisation, pdf, workflow
-from ..audit import canonical_json
+from .. import (
+    access,
+    attachments,
+    audit,
+    history,
+    numbering,
+    receiving,
+    workflow,
+)
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
 from ..invoices import links as invoice_links
 from ..invoices import pages as invoice_pages
 from ..models import (
     OrderLine,
+    OrderRevision,
     OrderStatus,
     PurchaseOrder,
     Receipt,
@@ -34,7 +41,14 @@ from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
 from ..validation import FieldErrors
 from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
-from . import conversion
+from . import conversion, revisions
+from .document import (  # noqa: F401 -- callers know them as services'
+    buyer,
+    content_reference,
+    document,
+    issued_by,
+    render_document,
+)
 
 TEXT_MAX = 10_000
 
@@ -69,10 +83,6 @@ def list_query(
 
 def allowed_actions(order: PurchaseOrder, user: User) -> list[str]:
     return workflow.allowed_actions(ORDER, order, user)
-
-
-def issued_by(order: PurchaseOrder) -> User | None:
-    return db.session.get(User, order.issued_by_id) if order.issued_by_id else None
 
 
 # The page ---------------------------------------------------------------------------------
@@ -157,78 +167,6 @@ def _draft_snapshot(order: PurchaseOrder) -> dict:
     }
 
 
-# The document ----------------------------------------------------------------------------
-
-
-def buyer() -> organisation.Organisation:
-    """The buying organisation as admin set it: the order's buyer block."""
-    return organisation.current()
-
-
-def content_reference(order: PurchaseOrder) -> str:
-    """The SHA-256 of the order's frozen content (printed in the PDF's footer; the PDF
-    file's own hash, which cannot be printed inside it, is kept on the order)."""
-    content = {
-        "number": order.number,
-        "vendor": order.vendor.name,
-        "request": order.request.number,
-        "currency": order.currency,
-        "subtotal": str(order.subtotal),
-        "shipping": str(order.shipping),
-        "tax": str(order.tax),
-        "total": str(order.total),
-        "delivery_address": order.delivery_address,
-        "payment_terms": order.payment_terms,
-        "terms": order.terms,
-        "needed_by": order.needed_by.isoformat() if order.needed_by else None,
-        "issued_at": order.issued_at.isoformat() if order.issued_at else None,
-        "lines": [
-            [
-                line.description,
-                str(line.quantity),
-                line.unit,
-                str(line.unit_price),
-                str(line.total),
-            ]
-            for line in order.lines
-        ],
-    }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
-
-
-def _document_context(order: PurchaseOrder, *, draft: bool) -> dict:
-    contact = next(iter(order.vendor.contacts), None)
-    org = buyer()
-    number = order.number or "draft"
-    return {
-        "document": pdf.DocumentInfo(
-            title=f"Purchase order {number}",
-            author=org.name,
-            subject=f"Purchase order {number} from {org.name} to {order.vendor.name}",
-            created=order.issued_at or utcnow(),
-        ),
-        "order": order,
-        "buyer": org,
-        "draft": draft,
-        "contact": contact,
-        "issued_on": order.issued_at.date() if order.issued_at else None,
-        "issued_by": issued_by(order),
-        "reference": None if draft else content_reference(order),
-    }
-
-
-def render_document(order: PurchaseOrder, *, draft: bool) -> bytes:
-    return pdf.render_pdf("purchase_order.html", **_document_context(order, draft=draft))
-
-
-def document(order: PurchaseOrder) -> tuple[bytes, str]:
-    """The PDF to hand out: for an issued order, exactly the bytes stored at issue;
-    for a draft, a preview watermarked DRAFT, never stored."""
-    if order.pdf is not None:
-        return attachments.read_bytes(order.pdf), f"{order.number}.pdf"
-    return render_document(order, draft=True), f"draft-order-{order.id}.pdf"
-
-
 # Issuing -----------------------------------------------------------------------------------
 
 
@@ -257,6 +195,21 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
     stored = attachments.store_bytes(data, f"{order.number}.pdf", "application/pdf", user=actor)
     order.pdf_attachment_id = stored.id
     order.pdf_sha256 = stored.sha256
+    order.revision = 0
+    order.revisions.append(
+        OrderRevision(
+            revision=0,
+            content=None,
+            changes=[],
+            total=order.total,
+            total_base=order.total_base,
+            created_by_id=actor.id,
+            created_at=now,
+            issued_at=now,
+            pdf_attachment_id=stored.id,
+            pdf_sha256=stored.sha256,
+        )
+    )
     workflow.apply(
         ORDER,
         order,
@@ -313,6 +266,8 @@ def receive(
         errors.add("received_on", "That is before the order was issued.")
     note = errors.text(note, "note", max_length=TEXT_MAX)
     by_id = {line.id: line for line in order.lines}
+    # A revision waiting for approval may order less: receive within both.
+    proposed = revisions.proposed_quantities(order)
     wanted: dict[int, Decimal] = {}
     for index, item in enumerate(lines):
         line = by_id.get(item.line_id)
@@ -323,7 +278,8 @@ def receive(
             errors.add(f"lines.{index}.quantity", "The quantity must be greater than zero.")
             continue
         wanted[line.id] = wanted.get(line.id, Decimal(0)) + item.quantity
-        remaining = line.quantity - line.received_quantity
+        remaining = min(line.quantity, proposed.get(line.id, line.quantity))
+        remaining -= line.received_quantity
         if wanted[line.id] > remaining:
             errors.add(
                 f"lines.{index}.quantity",
@@ -360,7 +316,7 @@ def receive(
 
 
 def received_value(order: PurchaseOrder) -> Decimal:
-    return sum((rl.value for r in order.receipts for rl in r.lines), Decimal("0.00"))
+    return receiving.received_value(order)
 
 
 # Closing and cancelling -------------------------------------------------------------------

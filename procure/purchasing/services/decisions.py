@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from ... import access, currencies, permissions, policy, rates, reference, workflow
 from ...budgets import services as budgets
-from ...errors import Conflict, ValidationError
+from ...errors import Conflict, InvalidTransition, ValidationError
 from ...extensions import db
 from ...models import ApprovalStep, PurchaseRequest, RequestStatus, Role, StepStatus, User, utcnow
 from ...workflow import REQUEST, RequestAction
@@ -154,6 +154,10 @@ def _decide(
     expected_version: int | None,
 ) -> None:
     step = pr.pending_step
+    if step is None and pr.status == RequestStatus.ORDERED:
+        raise InvalidTransition(
+            f"{pr.number} is ordered; no increase of its order waits for a decision."
+        )
     if step is None and pr.status == RequestStatus.PENDING_APPROVAL:
         # The request was read while pending, its steps after somebody else's change
         # (a cancel, the other decision) committed: that change won.
@@ -261,6 +265,12 @@ def outcome(pr: PurchaseRequest, action: str, decided: ApprovalStep | None = Non
     on a step that is not the last, the message names the step decided and the step
     now waiting). ``decided`` is the step that was pending before the action."""
     waiting = pr.pending_step
+    if pr.status == RequestStatus.ORDERED and waiting is None and action in ("approve", "reject"):
+        said = {
+            "approve": "The increase is approved; the order's revision is issued to the vendor.",
+            "reject": "The increase is rejected; the order stays as it was issued.",
+        }[action]
+        return f"{pr.number}: {said}"
     if action == "approve" and waiting is not None and decided is not None:
         return (
             f"{pr.number}: the {decided.name} step is approved; the {waiting.name} step "

@@ -83,7 +83,8 @@ def awaiting(user: User) -> sa.Select[Any]:
         sa.select(PurchaseRequest)
         .join(step, step.request_id == PurchaseRequest.id)
         .where(
-            PurchaseRequest.status == RequestStatus.PENDING_APPROVAL,
+            # Ordered: the steps of an increase of its order.
+            PurchaseRequest.status.in_((RequestStatus.PENDING_APPROVAL, RequestStatus.ORDERED)),
             step.status == StepStatus.PENDING,
             PurchaseRequest.requester_id != user.id,
             ~decided_another(user),

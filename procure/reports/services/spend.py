@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ... import reference
+from ... import receiving, reference
 from ...budgets.services import DONE_ORDER_STATUSES, LIVE_ORDER_STATUSES, to_base
 from ...extensions import db
 from ...models import (
@@ -29,8 +29,6 @@ from ...models import (
     OrderLine,
     PurchaseOrder,
     PurchaseRequest,
-    Receipt,
-    ReceiptLine,
     RequestLine,
     Vendor,
 )
@@ -109,10 +107,10 @@ def _spend_items(filters: Filters, *, by_line: bool, department: bool) -> sa.Sub
 
     if not by_line and not filters.category:
         # Received so far: asked only of orders not yet delivered (CASE is lazy).
+        moved = receiving.movements()
         received = sa.func.coalesce(
-            sa.select(sa.func.sum(ReceiptLine.value))
-            .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-            .where(Receipt.order_id == PurchaseOrder.id)
+            sa.select(sa.func.sum(moved.c.value))
+            .where(moved.c.order_id == PurchaseOrder.id)
             .correlate(PurchaseOrder)
             .scalar_subquery(),
             0,
@@ -125,9 +123,10 @@ def _spend_items(filters: Filters, *, by_line: bool, department: bool) -> sa.Sub
             sa.case((done, 0), else_=received).label("received"),
         ).select_from(PurchaseOrder)
         return of_orders(orders).subquery("spend_items")
+    moved = receiving.movements()
     received = sa.func.coalesce(
-        sa.select(sa.func.sum(ReceiptLine.value))
-        .where(ReceiptLine.order_line_id == OrderLine.id)
+        sa.select(sa.func.sum(moved.c.value))
+        .where(moved.c.order_line_id == OrderLine.id)
         .correlate(OrderLine)
         .scalar_subquery(),
         0,

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from ... import reference
+from ... import receiving, reference
 from ...extensions import db
 from ...models import (
     Invoice,
@@ -20,7 +20,6 @@ from ...models import (
     PurchaseOrder,
     Quote,
     Receipt,
-    ReceiptLine,
     Rfq,
     RfqInvitation,
     Vendor,
@@ -42,6 +41,12 @@ class Scorecard:
     rating: int | None = None
     invoices_checked: int = 0  # invoices submitted (matched at least once)
     invoices_first_time: int = 0  # of those, matched without an exception the first time
+    units_delivered: Decimal = Decimal(0)  # units on receipts not reversed, ever
+    units_returned: Decimal = Decimal(0)  # of those, sent back to the vendor
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        return _ratio(self.units_returned, self.units_delivered)
 
     @property
     def invoice_accuracy(self) -> Decimal | None:
@@ -56,7 +61,7 @@ class Scorecard:
         return _ratio(self.deliveries_on_time, self.deliveries_measured)
 
 
-def _ratio(part: int, whole: int) -> Decimal | None:
+def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
@@ -102,19 +107,27 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
     # Received value in the base currency: summed per order rate (frozen at issue),
     # then converted once per rate, as the budgets count it.
     spend: dict[int, Decimal] = {}
-    for vendor_id, rate, value in db.session.execute(
-        sa.select(PurchaseOrder.vendor_id, PurchaseOrder.rate, sa.func.sum(ReceiptLine.value))
-        .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-        .join(PurchaseOrder, PurchaseOrder.id == Receipt.order_id)
-        .where(
-            PurchaseOrder.vendor_id.in_(ids),
-            Receipt.received_on >= start,
-            Receipt.received_on < end,
+    # Units delivered and returned ever, in the same pass.
+    moved = receiving.movements()
+    in_year = sa.and_(moved.c.on >= start, moved.c.on < end)
+    returns: dict[int, tuple[Decimal, Decimal]] = {}
+    for vendor_id, rate, value, delivered, returned in db.session.execute(
+        sa.select(
+            PurchaseOrder.vendor_id,
+            PurchaseOrder.rate,
+            sa.func.sum(sa.case((in_year, moved.c.value), else_=0)),
+            sa.func.sum(sa.case((moved.c.quantity > 0, moved.c.quantity), else_=0)),
+            sa.func.sum(sa.case((moved.c.quantity < 0, -moved.c.quantity), else_=0)),
         )
+        .join(PurchaseOrder, PurchaseOrder.id == moved.c.order_id)
+        .where(PurchaseOrder.vendor_id.in_(ids))
         .group_by(PurchaseOrder.vendor_id, PurchaseOrder.rate)
     ):
+        value = value or ZERO
         base = value if rate is None or rate == 1 else round_money(value * rate)
         spend[vendor_id] = spend.get(vendor_id, ZERO) + base
+        units, back = returns.get(vendor_id, (ZERO, ZERO))
+        returns[vendor_id] = (units + (delivered or 0), back + (returned or 0))
     result = {}
     for vendor in vendors:
         count, lead = sent.get(vendor.id, (0, None))
@@ -133,6 +146,8 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
             rating=vendor.rating,
             invoices_checked=accuracy.get(vendor.id, (0, 0))[0],
             invoices_first_time=accuracy.get(vendor.id, (0, 0))[1],
+            units_delivered=returns.get(vendor.id, (ZERO, ZERO))[0],
+            units_returned=returns.get(vendor.id, (ZERO, ZERO))[1],
         )
     return result
 
@@ -157,6 +172,7 @@ def _deliveries(ids: list[int]) -> dict[int, tuple[int, int]]:
     already). On time: everything received on or before the needed-by date."""
     last = (
         sa.select(Receipt.order_id, sa.func.max(Receipt.received_on).label("delivered_on"))
+        .where(Receipt.reversed_at.is_(None))
         .group_by(Receipt.order_id)
         .subquery()
     )
