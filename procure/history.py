@@ -44,6 +44,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "receive": ("Received", "success"),
     "revise": ("Revised", "warning"),
     "reverse_receipt": ("Receipt reversed", "warning"),
+    "issue_revision": ("Revision issued: increase approved", "success"),
+    "withdraw_revision": ("Revision withdrawn", "warning"),
+    "increase": ("Increase of its order sent for approval", "warning"),
+    "reverse": ("Reversed", "warning"),
     "settle": ("Closed: received and invoiced in full", "success"),
     # Vendors
     "suspend": ("Suspended", "warning"),

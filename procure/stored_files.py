@@ -118,24 +118,65 @@ def _issue_hashes() -> dict[tuple[int, int], str | None]:
     return recorded
 
 
-def _check_orders(report: Report) -> None:
-    """Every issued revision of every order: its PDF is stored with the hash kept, and
-    that hash is the one its issuing audit event recorded; the order points at its
-    latest revision's PDF."""
-    recorded = _issue_hashes()
-    latest = dict(
-        db.session.execute(
-            sa.select(PurchaseOrder.id, PurchaseOrder.pdf_sha256).where(
-                PurchaseOrder.pdf_sha256.is_not(None)
+def _check_pdf(
+    report: Report,
+    what: str,
+    key: tuple[int, int],
+    pdf_sha256: str | None,
+    stored_sha256: str | None,
+    recorded: dict[tuple[int, int], str | None],
+) -> None:
+    """One frozen PDF: stored with the hash kept, and the hash its event recorded."""
+    event = "issue" if key[1] == 0 else "revision"
+    if stored_sha256 is None:
+        report.problems.append(Problem(what, None, "its PDF attachment is missing"))
+    elif stored_sha256 != pdf_sha256:
+        report.problems.append(
+            Problem(
+                what, None, f"its PDF attachment is {stored_sha256}, not the recorded {pdf_sha256}"
             )
-        ).all()
-    )
+        )
+    if key not in recorded:
+        report.problems.append(Problem(what, None, f"the audit log has no {event} event for it"))
+    elif recorded[key] != pdf_sha256:
+        report.problems.append(
+            Problem(
+                what,
+                None,
+                f"its PDF hash {pdf_sha256} is not the {recorded[key]} its {event} event recorded",
+            )
+        )
+
+
+def _check_orders(report: Report) -> None:
+    """Every issued order points at its latest revision's PDF, and every revision's PDF
+    (revision 0 as first issued, each change order after it) is stored with the hash
+    kept, which is the one its issuing audit event recorded."""
+    recorded = _issue_hashes()
+    current: dict[int, tuple[int, str | None]] = {}
     rows = db.session.execute(
+        sa.select(
+            PurchaseOrder.id,
+            PurchaseOrder.number,
+            PurchaseOrder.revision,
+            PurchaseOrder.pdf_sha256,
+            Attachment.sha256,
+        )
+        .outerjoin(Attachment, Attachment.id == PurchaseOrder.pdf_attachment_id)
+        .where(PurchaseOrder.pdf_sha256.is_not(None))
+        .order_by(PurchaseOrder.id)
+        .execution_options(yield_per=1000)
+    )
+    for order_id, number, revision, pdf_sha256, stored_sha256 in rows:
+        report.orders += 1
+        current[order_id] = (revision, pdf_sha256)
+        what = f"order {number or order_id}" + (f" rev {revision}" if revision else "")
+        _check_pdf(report, what, (order_id, revision), pdf_sha256, stored_sha256, recorded)
+    revisions = db.session.execute(
         sa.select(
             OrderRevision.order_id,
             OrderRevision.revision,
             PurchaseOrder.number,
-            PurchaseOrder.revision,
             OrderRevision.pdf_sha256,
             Attachment.sha256,
         )
@@ -145,43 +186,21 @@ def _check_orders(report: Report) -> None:
         .order_by(OrderRevision.order_id, OrderRevision.revision)
         .execution_options(yield_per=1000)
     )
-    seen: set[int] = set()
-    for order_id, number, order_number, current, pdf_sha256, stored_sha256 in rows:
-        if order_id not in seen:
-            seen.add(order_id)
-            report.orders += 1
-        what = f"order {order_number or order_id}" + (f" rev {number}" if number else "")
-        if stored_sha256 is None:
-            report.problems.append(Problem(what, None, "its PDF attachment is missing"))
-        elif stored_sha256 != pdf_sha256:
-            report.problems.append(
-                Problem(
-                    what,
-                    None,
-                    f"its PDF attachment is {stored_sha256}, not the recorded {pdf_sha256}",
-                )
-            )
-        event = "issue" if number == 0 else "revision"
-        if (order_id, number) not in recorded:
-            report.problems.append(
-                Problem(what, None, f"the audit log has no {event} event for it")
-            )
-        elif recorded[(order_id, number)] != pdf_sha256:
-            report.problems.append(
-                Problem(
-                    what,
-                    None,
-                    f"its PDF hash {pdf_sha256} is not the {recorded[(order_id, number)]} "
-                    f"its {event} event recorded",
-                )
-            )
-        if number == current and latest.get(order_id) != pdf_sha256:
+    with_latest: set[int] = set()
+    for order_id, revision, number, pdf_sha256, stored_sha256 in revisions:
+        what = f"order {number or order_id}" + (f" rev {revision}" if revision else "")
+        latest, order_sha256 = current.get(order_id, (None, None))
+        if revision != latest:
+            _check_pdf(report, what, (order_id, revision), pdf_sha256, stored_sha256, recorded)
+            continue
+        with_latest.add(order_id)
+        if pdf_sha256 != order_sha256:
             report.problems.append(
                 Problem(what, None, "the order does not point at its latest revision's PDF")
             )
-    for order_id in sorted(set(latest) - seen):
+    for order_id in sorted(set(current) - with_latest):
         report.problems.append(
-            Problem(f"order {order_id}", None, "it has a PDF but no issued revision")
+            Problem(f"order {order_id}", None, "its latest revision is not on record")
         )
 
 

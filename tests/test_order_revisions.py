@@ -275,3 +275,18 @@ def test_a_return_blocks_reversing_the_receipt_it_came_from(setup, db):
     )
     with pytest.raises(InvalidTransition, match="returned"):
         returns.reverse_receipt(order, receipt, reason="Wrong", actor=buyer)
+
+
+def test_verify_audit_catches_an_earlier_revision_rewritten(setup, db):
+    order, buyer = setup["order"], setup["buyer"]
+    revisions.revise(
+        order,
+        revisions.RevisionData(reason="Cheaper docks.", shipping=D("0.00"), tax=D("1.00")),
+        actor=buyer,
+    )
+    db.session.commit()
+    first = revisions.of_number(order, 0)
+    first.pdf_sha256 = order.pdf_sha256  # pretend rev 0 was what rev 1 is
+    db.session.commit()
+    problems = [str(problem) for problem in stored_files.check().problems]
+    assert any(order.number in p and "issue event recorded" in p for p in problems), problems

@@ -11,14 +11,16 @@ from pydantic import Field
 
 from .. import access
 from ..audit_export import period_bounds
-from ..errors import Forbidden, ValidationError
+from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import (
     AuditEvent,
     Budget,
     Contract,
+    Invoice,
     PurchaseOrder,
     PurchaseRequest,
+    Receipt,
     Rfq,
     User,
     Vendor,
@@ -36,6 +38,7 @@ DOCUMENTS: dict[str, type] = {
     "order": PurchaseOrder,
     "vendor": Vendor,
     "contract": Contract,
+    "invoice": Invoice,
 }
 ENTITIES = (
     "request",
@@ -48,6 +51,9 @@ ENTITIES = (
     "department",
     "category",
     "policy",
+    "invoice",
+    "receipt",
+    "bank_account",
 )
 
 
@@ -82,6 +88,12 @@ def _can_read(user: User, entity: str | None, entity_id: int | None) -> None:
     model = DOCUMENTS.get(entity)
     if model is not None:
         access.load(model, entity_id, user)
+    elif entity == "receipt":
+        # A receipt's history is its order's to read.
+        receipt = db.session.get(Receipt, entity_id)
+        if receipt is None:
+            raise NotFound("No such receipt.")
+        access.load(PurchaseOrder, receipt.order_id, user)
     elif entity == "user":
         if entity_id != user.id and not access.may(user, "administer"):
             raise Forbidden("Only admin may read another user's history.")

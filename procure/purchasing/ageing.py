@@ -101,7 +101,8 @@ def remind(now: dt.datetime | None = None) -> Report:
         sa.select(ApprovalStep.id, ApprovalStep.request_id)
         .join(PurchaseRequest, PurchaseRequest.id == ApprovalStep.request_id)
         .where(
-            PurchaseRequest.status == RequestStatus.PENDING_APPROVAL,
+            # Ordered: the steps of an increase of its order wait too.
+            PurchaseRequest.status.in_((RequestStatus.PENDING_APPROVAL, RequestStatus.ORDERED)),
             ApprovalStep.round == PurchaseRequest.approval_round,
             overdue_condition(now),
         )
