@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import audit, create_app, currencies, private_links
+from procure import audit, create_app, currencies, private_links, stored_files
 from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
 from procure.db import init_db
@@ -34,12 +34,14 @@ from procure.models import (
     Invoice,
     InvoiceStatus,
     NumberSequence,
+    OrderRevision,
     OrderStatus,
     PurchaseOrder,
     PurchaseRequest,
     Quote,
     RequestLine,
     RequestStatus,
+    RevisionStatus,
     Rfq,
     RfqStatus,
     Role,
@@ -48,6 +50,7 @@ from procure.models import (
     utcnow,
 )
 from procure.money import round_money
+from procure.orders import revisions
 
 from .committing import _read_rows as read_rows
 from .committing import reset_database
@@ -714,6 +717,53 @@ def test_issued_orders_have_the_vendors_invoice_link(db):
     assert invoice_links.current_link(order) is not None
     token = private_links.derive(invoice_links.PURPOSE, order.invoice_link_nonce)
     assert invoice_links.order_for_token(token).id == order.id
+
+
+def test_issued_orders_have_their_revision_zero_and_can_be_revised(db):
+    """Every issued order has revision 0 as first issued, pointing at its PDF, as the
+    migration gives older orders: verify-audit finds each issued PDF through it, and
+    the services revise a generated order as they would one of their own."""
+    issued = db.session.scalars(
+        sa.select(PurchaseOrder).where(PurchaseOrder.pdf_sha256.is_not(None))
+    ).all()
+    assert issued
+    for order in issued:
+        [first] = order.revisions
+        assert (first.revision, first.status, first.changes, first.reason) == (
+            0,
+            RevisionStatus.ISSUED,
+            [],
+            "",
+        )
+        assert (first.pdf_attachment_id, first.pdf_sha256) == (
+            order.pdf_attachment_id,
+            order.pdf_sha256,
+        )
+        assert (first.total, first.total_base) == (order.total, order.total_base)
+        assert (first.issued_at, first.created_by_id) == (order.issued_at, order.issued_by_id)
+    assert count(db, OrderRevision) == len(issued)
+    assert stored_files.check().problems == []
+
+    buyer = db.session.scalar(sa.select(User).where(User.email == LOGINS["procurement"]))
+    order = next(
+        o
+        for o in issued
+        if o.status == OrderStatus.ISSUED and any(line.quantity > 1 for line in o.lines)
+    )
+    line = next(line for line in order.lines if line.quantity > 1)
+    try:
+        revision = revisions.revise(
+            order,
+            revisions.RevisionData(
+                reason="One fewer.",
+                lines=[revisions.LineChange(line_id=line.id, quantity=line.quantity - 1)],
+            ),
+            actor=buyer,
+        )
+        assert (revision.revision, order.revision) == (1, 1)
+        assert stored_files.check().problems == []
+    finally:
+        db.session.rollback()
 
 
 def test_the_api_reads_the_data(app, db, client):

@@ -25,7 +25,9 @@ sent), delegations, vendor compliance documents, API tokens and sessions, the
 vendors' invoice links and invoices sent through them or imported as e-invoices (every
 invoice is entered by finance or procurement, without the vendor's PDF). Issued
 purchase orders have no PDF of their own: each points to one stored placeholder PDF
-that says so (rendering hundreds of thousands of PDFs would take days).
+that says so (rendering hundreds of thousands of PDFs would take days), through its
+revision 0 (``order_revisions``), as first issued; no order is revised, returned or has a
+receipt reversed.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ SERIAL_TABLES = [
         rows.REQUESTS, rows.REQUEST_LINES, rows.STEPS, rows.RFQS, rows.INVITATIONS, rows.QUOTES,
         rows.QUOTE_LINES, rows.ATTACHMENTS, rows.ORDERS, rows.ORDER_LINES, rows.RECEIPTS,
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
-        rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS,
+        rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS, rows.ORDER_REVISIONS,
     )
 ]  # fmt: skip
 

@@ -80,7 +80,7 @@ class Order:
         "tax", "total", "needed_by", "payment_terms", "lead_time_days", "created_by",
         "created_at", "issued_at", "issued_by", "attachment_id", "closed_at", "cancelled_at",
         "reason", "version", "lines", "receipts", "currency", "rate", "rate_date", "total_base",
-        "invoices", "link_nonce", "link_hash"
+        "invoices", "link_nonce", "link_hash", "revision_id"
     )  # fmt: skip
 
     def content_reference(self) -> str:

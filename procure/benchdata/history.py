@@ -672,6 +672,8 @@ class History(Sourcing, Contracts, Invoicing):
         ):
             order.number = self.number("PO", order.issued_at.year)
             order.attachment_id = ids.next("attachments")
+            # Revision 0, as first issued: what verify-audit finds each issued PDF through.
+            order.revision_id = ids.next("order_revisions")
             order.link_nonce, order.link_hash = self.invoice_link(order)
             if order.status != "cancelled":
                 self._recent_orders.append(order)

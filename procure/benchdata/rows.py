@@ -20,6 +20,7 @@ from ..models import (
     InvoiceException,
     InvoiceLine,
     OrderLine,
+    OrderRevision,
     PurchaseOrder,
     PurchaseRequest,
     Quote,
@@ -103,6 +104,11 @@ ORDER_LINES = _spec(
     OrderLine,
     "id order_id position request_line_id description quantity unit unit_price total "
     "received_quantity",
+)
+ORDER_REVISIONS = _spec(
+    OrderRevision,
+    "id order_id revision reason changes total total_base created_by_id created_at issued_at "
+    "withdrawn_reason pdf_attachment_id pdf_sha256",
 )
 RECEIPTS = _spec(Receipt, "id order_id received_on note recorded_by_id created_at")
 RECEIPT_LINES = _spec(ReceiptLine, "id receipt_id order_line_id quantity value")
@@ -206,12 +212,20 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
     batch.awards_after = len(batch.inserts)
 
     files, orders, order_lines, receipts, receipt_lines = [], [], [], [], []
+    revisions = []
     for order in chunk.orders:
         issued = order.attachment_id is not None
         if issued:
             files.append(
                 (order.attachment_id, pdf_sha256, pdf_size, "application/pdf",
                  f"{order.number}.pdf", order.issued_by.id, order.issued_at)
+            )  # fmt: skip
+            # Revision 0, as the migration gives every order issued before revisions
+            # existed: the order as first issued, never revised in the generated history.
+            revisions.append(
+                (order.revision_id, order.id, 0, "", "[]", order.total, order.total_base,
+                 order.issued_by.id, order.issued_at, order.issued_at, "",
+                 order.attachment_id, pdf_sha256)
             )  # fmt: skip
         orders.append(
             (order.id, order.number, order.request.id, order.rfq.id, order.quote.id,
@@ -246,6 +260,8 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
     add(batch, ORDER_LINES, order_lines)
     add(batch, RECEIPTS, receipts)
     add(batch, RECEIPT_LINES, receipt_lines)
+    revisions.sort()
+    add(batch, ORDER_REVISIONS, revisions)
     _add_invoices(batch, chunk)
 
     contracts, terms = [], []
