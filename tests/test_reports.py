@@ -415,6 +415,7 @@ def test_the_scorecards_money_columns_say_what_each_counts(spending, shop, app):
         "Win rate",
         "Lead time",
         "Invoice accuracy",
+        "Returns",
         "Rating",
         f"Received in FY {year}",
     ]

@@ -6,7 +6,7 @@ from .. import workflow
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-from . import revisions, views  # noqa: E402, F401
+from . import after_views, revisions, settings_views, views  # noqa: E402, F401
 
 
 def init_app(_app: Flask) -> None:

@@ -4,10 +4,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from .. import web
+from ..errors import ValidationError
 from ..forms import submitted_version
 from ..models import OrderStatus, PurchaseOrder
 from ..pagination import paginate_page
-from . import bp, services
+from . import after_page, bp, revisions, services
 from .forms import ActionForm, DraftForm, receive_form
 
 
@@ -38,9 +39,11 @@ def index():
 
 
 def _render(order, *, draft_form=None, receive=None, action_form=None, status=200):
+    page = services.order_page(order, current_user)
     return render_template(
         "orders/detail.html",
-        page=services.order_page(order, current_user),
+        page=page,
+        after=after_page.of(order, page.actions),
         order=order,
         draft_form=draft_form or DraftForm(obj=order, version=order.version),
         receive_form=receive or receive_form(order, version=order.version),
@@ -131,10 +134,22 @@ def act(order_id: int, action: str):
 @login_required
 def pdf(order_id: int):
     order = services.get(order_id, current_user)
-    data, filename = services.document(order)
+    asked = request.args.get("revision")
+    number = None
+    if asked is not None:
+        # An issued revision's frozen PDF; a number the order never had is a 404.
+        if not asked.isdigit() or len(asked) > 6:
+            abort(404)
+        number = int(asked)
+    try:
+        data, filename = revisions.get_document(order, number)
+    except ValidationError:
+        abort(404)
     response = Response(data, mimetype="application/pdf")
     disposition = "inline" if request.args.get("inline") else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    if order.pdf_sha256:
-        response.headers["ETag"] = f'"{order.pdf_sha256}"'
+    revision = revisions.of_number(order, number) if number is not None else None
+    sha256 = revision.pdf_sha256 if revision is not None else order.pdf_sha256
+    if sha256:
+        response.headers["ETag"] = f'"{sha256}"'
     return response
