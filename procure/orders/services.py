@@ -40,7 +40,7 @@ from ..money import round_money
 from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
 from ..validation import FieldErrors
-from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
+from ..workflow import ORDER, ORDER_USER_ACTIONS, REQUEST, OrderAction, RequestAction
 from . import conversion, revisions
 from .document import (  # noqa: F401 -- callers know them as services'
     buyer,
@@ -82,7 +82,14 @@ def list_query(
 
 
 def allowed_actions(order: PurchaseOrder, user: User) -> list[str]:
-    return workflow.allowed_actions(ORDER, order, user)
+    """What ``user`` may do to ``order`` now: never what follows another change (a
+    revision issued or withdrawn, an order settled), nor reversing a receipt when none
+    stands."""
+    people = {action.value for action in ORDER_USER_ACTIONS}
+    actions = [a for a in workflow.allowed_actions(ORDER, order, user) if a in people]
+    if OrderAction.REVERSE_RECEIPT in actions and not receiving.live_receipts(order):
+        actions.remove(OrderAction.REVERSE_RECEIPT)
+    return actions
 
 
 # The page ---------------------------------------------------------------------------------
