@@ -15,6 +15,7 @@ from . import (  # noqa: E402, F401
     invoice_settings,
     invoices,
     notifications,
+    order_settings,
     orders,
     organisation,
     requests,

@@ -1,142 +1,67 @@
-"""Purchase orders through the API (API.md, "Purchase orders")."""
+"""Purchase orders through the API (API.md, "Purchase orders" and "Orders after
+issue"). What is read and answered is in ``order_schemas.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import Response
-from pydantic import Field, StringConstraints
+from sqlalchemy.orm import selectinload
 
-from .. import currencies
-from ..models import OrderLine, OrderStatus, PurchaseOrder
-from ..orders import services
+from ..errors import NotFound
+from ..extensions import db
+from ..invoices import matching
+from ..models import Invoice, InvoiceLine, OrderRevision, PurchaseOrder
+from ..orders import returns, revisions, services
 from . import bp
-from .requests import PersonOut, person
-from .schemas import (
-    ActionBody,
-    Amount,
-    Id,
-    Input,
-    Output,
-    Page,
-    PageQuery,
-    Quantity,
-    QuantityOut,
-    Text,
-    Timestamp,
-    amount_out,
-    rate_out,
+from .order_schemas import (  # noqa: F401 -- VendorRef: the invoices' schemas know it here
+    OrderOut,
+    OrderPatch,
+    OrderQuery,
+    PdfQuery,
+    ReceiveIn,
+    ReturnIn,
+    ReverseIn,
+    ReviseIn,
+    VendorRef,
+    order_out,
 )
+from .schemas import ActionBody, Page
 from .spec import current_user, operation, paginate
 
+# A page of orders ---------------------------------------------------------------------------
 
-class VendorRef(Output):
-    id: int
-    name: str
-
-
-class OrderLineOut(Output):
-    id: int
-    position: int
-    request_line_id: int | None
-    description: str
-    quantity: QuantityOut
-    unit: str
-    unit_price: Amount
-    total: Amount
-    received_quantity: QuantityOut
+# What each order of a list answers besides its lines, read for the whole page at once.
+LIST_LOADS = (
+    selectinload(PurchaseOrder.revisions).selectinload(OrderRevision.created_by),
+    selectinload(PurchaseOrder.returns),
+    selectinload(PurchaseOrder.receipts),
+)
 
 
-class OrderOut(Output):
-    id: int
-    number: str | None
-    status: OrderStatus
-    version: int
-    allowed_actions: list[str]
-    vendor: VendorRef
-    request_id: int
-    request_number: str
-    rfq_id: int | None
-    quote_id: int | None
-    currency: str
-    lines: list[OrderLineOut]
-    subtotal: Amount
-    shipping: Amount
-    tax: Amount
-    total: Amount = Field(description="In the order's `currency`.")
-    total_base: Amount | None = Field(
-        description="In the base currency at `rate`, frozen at issue (null while draft)."
-    )
-    rate: str | None = Field(
-        description="Base units one unit of `currency` was worth on `rate_date`, frozen "
-        "at issue (1 for the base currency; null while draft)."
-    )
-    rate_date: dt.date | None
-    delivery_address: str
-    needed_by: dt.date | None
-    payment_terms: str
-    terms: str
-    created_at: Timestamp
-    issued_at: Timestamp | None
-    issued_by: PersonOut | None
-    pdf_sha256: str | None
-
-
-class OrderQuery(PageQuery):
-    status: OrderStatus | None = None
-    vendor_id: Id | None = None
-    request_id: Id | None = None
-
-
-def order_line_out(line: OrderLine, currency: str) -> OrderLineOut:
-    return OrderLineOut(
-        id=line.id,
-        position=line.position,
-        request_line_id=line.request_line_id,
-        description=line.description,
-        quantity=line.quantity,
-        unit=line.unit,
-        unit_price=amount_out(line.unit_price, currency),
-        total=amount_out(line.total, currency),
-        received_quantity=line.received_quantity,
-    )
-
-
-def order_out(order: PurchaseOrder) -> OrderOut:
-    return OrderOut(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        version=order.version,
-        allowed_actions=services.allowed_actions(order, current_user()),
-        vendor=VendorRef(id=order.vendor.id, name=order.vendor.name),
-        request_id=order.request_id,
-        request_number=order.request.number,
-        rfq_id=order.rfq_id,
-        quote_id=order.quote_id,
-        currency=order.currency,
-        lines=[order_line_out(line, order.currency) for line in order.lines],
-        subtotal=amount_out(order.subtotal, order.currency),
-        shipping=amount_out(order.shipping, order.currency),
-        tax=amount_out(order.tax, order.currency),
-        total=amount_out(order.total, order.currency),
-        total_base=(
-            amount_out(order.total_base, currencies.base())
-            if order.total_base is not None
-            else None
-        ),
-        rate=rate_out(order.rate),
-        rate_date=order.rate_date,
-        delivery_address=order.delivery_address,
-        needed_by=order.needed_by,
-        payment_terms=order.payment_terms,
-        terms=order.terms,
-        created_at=order.created_at,
-        issued_at=order.issued_at,
-        issued_by=person(services.issued_by(order)),
-        pdf_sha256=order.pdf_sha256,
-    )
+def expected_credits(orders: list[PurchaseOrder]) -> dict[int, Decimal]:
+    """Each order's :func:`matching.credit_expected`, for a page of orders: what their
+    counted invoices bill is read in one query; only an order some line of which is
+    billed beyond what is received now is looked at further (its lines' categories)."""
+    billed: dict[int, Decimal] = {}
+    if orders:
+        rows = db.session.execute(
+            sa.select(InvoiceLine.order_line_id, sa.func.sum(InvoiceLine.quantity))
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(
+                Invoice.order_id.in_([order.id for order in orders]),
+                Invoice.status.in_(matching.COUNTED),
+            )
+            .group_by(InvoiceLine.order_line_id)
+        )
+        billed = {line_id: quantity or Decimal(0) for line_id, quantity in rows}
+    return {
+        order.id: matching.credit_expected(order)
+        if any(billed.get(line.id, Decimal(0)) > line.received_quantity for line in order.lines)
+        else Decimal(0)
+        for order in orders
+    }
 
 
 @operation(
@@ -153,8 +78,8 @@ def list_orders(query: OrderQuery):
     `vendor_id`, `request_id`."""
     select = services.list_query(
         current_user(), status=query.status, vendor_id=query.vendor_id, request_id=query.request_id
-    )
-    return paginate(select, query, order_out)
+    ).options(*LIST_LOADS)
+    return paginate(select, query, order_out, batch=expected_credits)
 
 
 @operation(
@@ -166,30 +91,12 @@ def list_orders(query: OrderQuery):
     tag="Purchase orders",
 )
 def get_order(order_id: int):
-    """Lines with their ordered and received quantities, totals, the vendor, who issued it
-    and `pdf_sha256`, the hash of the PDF frozen at issue. An order the caller may not
-    see is a 404."""
+    """Lines with their ordered, received (net) and returned quantities, totals, the
+    vendor, who issued it and `pdf_sha256`, the hash of the PDF frozen at its latest
+    issue; after issue its `revisions`, a `pending_revision` waiting for approval, its
+    `returns` and `receipts` (reversed ones marked) and `credit_expected`. An order the
+    caller may not see is a 404."""
     return order_out(services.get(order_id, current_user()))
-
-
-class OrderPatch(Input):
-    delivery_address: Text | None = None
-    needed_by: dt.date | None = None
-    payment_terms: Annotated[str, StringConstraints(max_length=200)] | None = None
-    terms: Text | None = None
-    version: int | None = None
-
-
-class ReceiveLineIn(Input):
-    line_id: Id
-    quantity: Quantity
-
-
-class ReceiveIn(Input):
-    lines: list[ReceiveLineIn] = Field(min_length=1, max_length=1000)
-    received_on: dt.date | None = Field(None, description="Default: today.")
-    note: Text = ""
-    version: int | None = None
 
 
 @operation(
@@ -316,16 +223,132 @@ def cancel_order(order_id: int, body: ActionBody):
     bp,
     "GET",
     "/orders/<int:order_id>/pdf",
+    query=PdfQuery,
     response=bytes,
     content_type="application/pdf",
-    summary="The order's PDF",
+    summary="The order's PDF, or one issued revision's",
     tag="Purchase orders",
 )
-def order_pdf(order_id: int):
-    """For an issued order, exactly the bytes frozen at issue (their SHA-256 is
-    `pdf_sha256`); for a draft, a preview watermarked DRAFT."""
+def order_pdf(order_id: int, query: PdfQuery):
+    """For an issued order, exactly the bytes frozen when its latest revision was issued
+    (their SHA-256 is `pdf_sha256`); `?revision=N` gives revision N's (its SHA-256 is
+    that entry's `pdf_sha256` in `revisions`; 0 is the order as first issued). A revision
+    the order does not have is a 422 on `revision`. For a draft, a preview watermarked
+    DRAFT."""
     order = services.get(order_id, current_user())
-    data, filename = services.document(order)
+    data, filename = revisions.get_document(order, query.revision)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# After issue ---------------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/revise",
+    body=ReviseIn,
+    response=OrderOut,
+    summary="Revise an issued order: a change order (procurement)",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def revise_order(order_id: int, body: ReviseIn):
+    """Changes lines (`line_id` with the fields that change; without `line_id` a new line;
+    `quantity` 0 removes a line nothing of which was received or invoiced), `shipping`,
+    `tax`, `needed_by`, `delivery_address`, `terms` or `payment_terms`, with a `reason`;
+    what is left out keeps its value. Within the tolerance (the lesser of
+    `revision_tolerance_percent` of the approved amount and `revision_tolerance_amount`,
+    `GET /settings/orders`) the revision is issued at once: `revision` goes up, its PDF
+    is frozen and sent to the vendor. Beyond it the order answers `revision_status`
+    `pending_approval` and `pending_revision`, the request's `approvals` gain steps for
+    the increase, and it is issued when the last is approved (`POST
+    /requests/{pr_id}/approve`); until then `revision`, `total` and `lines` stay as
+    issued. A quantity below what was received is a 422 on `lines.N.quantity`; a
+    cancelled or closed order, or one with a revision waiting, 409
+    `invalid_transition`."""
+    order = services.get(order_id, current_user())
+    revisions.revise(
+        order,
+        revisions.RevisionData(
+            reason=body.reason,
+            lines=[
+                revisions.LineChange(
+                    line_id=line.line_id,
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    unit=line.unit,
+                )
+                for line in body.lines
+            ],
+            shipping=body.shipping,
+            tax=body.tax,
+            needed_by=body.needed_by,
+            delivery_address=body.delivery_address,
+            terms=body.terms,
+            payment_terms=body.payment_terms,
+        ),
+        actor=current_user(),
+        expected_version=body.version,
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/return",
+    body=ReturnIn,
+    response=OrderOut,
+    summary="Return received goods to the vendor (procurement)",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def return_goods(order_id: int, body: ReturnIn):
+    """Each line names an order line and the quantity going back, at most what is
+    received of it now (more: a 422 on `lines.N.quantity`); `reason` is required, `rma`
+    is the vendor's return number. Received quantities go down, `returned_quantity` up,
+    and the status follows what remains received. An invoice that billed the goods now
+    expects a credit note (`credit_expected`)."""
+    order = services.get(order_id, current_user())
+    returns.record_return(
+        order,
+        [
+            returns.ReturnLineData(line_id=line.line_id, quantity=line.quantity)
+            for line in body.lines
+        ],
+        returned_on=body.returned_on,
+        reason=body.reason,
+        rma=body.rma,
+        actor=current_user(),
+        expected_version=body.version,
+    )
+    return order_out(order)
+
+
+@operation(
+    bp,
+    "POST",
+    "/orders/<int:order_id>/receipts/<int:receipt_id>/reverse",
+    body=ReverseIn,
+    response=OrderOut,
+    summary="Reverse a wrong receipt (procurement)",
+    tag="Purchase orders",
+    errors=(403, 409),
+)
+def reverse_receipt(order_id: int, receipt_id: int, body: ReverseIn):
+    """The receipt's quantities come off what is received; it stays in `receipts`, marked
+    `reversed`, with the `reason` (required). A receipt reversed already, or one an
+    invoice bills or goods of which went back since, is a 409 `invalid_transition`
+    naming them. A receipt of another order is a 404."""
+    order = services.get(order_id, current_user())
+    receipt = returns.receipt_of(order, receipt_id)
+    if receipt is None:
+        raise NotFound(f"{order.number or 'This order'} has no receipt {receipt_id}.")
+    returns.reverse_receipt(
+        order, receipt, reason=body.reason, actor=current_user(), expected_version=body.version
+    )
+    return order_out(order)
