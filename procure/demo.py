@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from . import delegation, demo_currencies, demo_invoices, organisation, reference, settings
+from . import (
+    delegation,
+    demo_currencies,
+    demo_invoices,
+    demo_orders,
+    organisation,
+    reference,
+    settings,
+)
 from .admin import services as admin_services
 from .auth.services import find_user_by_email
 from .budgets import services as budgets
@@ -21,9 +29,9 @@ from .models import (
     Notification,
     PurchaseOrder,
     PurchaseRequest,
-    RequestStatus,
     Rfq,
     Role,
+    StepStatus,
     Vendor,
     utcnow,
 )
@@ -264,8 +272,9 @@ def seed_budgets_and_delegation() -> None:
 
 def seed_notifications() -> None:
     """A welcome note for every demo person (once). The demo requests wrote the rest
-    through the workflow; what no longer waits for a person (they decided it, or the
-    request has moved past approval), they have read."""
+    through the workflow; what no longer waits for a person (they decided a step of it
+    since, or no step of the request waits any more), they have read — an order's
+    increase waiting on an ordered request stays unread."""
 
     welcomed = db.session.scalar(
         sa.select(Notification.id).where(Notification.kind == notifications.WELCOME).limit(1)
@@ -275,19 +284,22 @@ def seed_notifications() -> None:
             user = find_user_by_email(email)
             if user is not None:
                 notifications.queue(user, notifications.WELCOME, path="/")
+    # Decided since: a step of an order's increase asks the same approver again later.
     decided_it = (
         sa.select(ApprovalStep.id)
         .where(
             ApprovalStep.request_id == Notification.entity_id,
             ApprovalStep.decided_by_id == Notification.user_id,
+            ApprovalStep.decided_at >= Notification.created_at,
         )
         .exists()
     )
-    no_longer_pending = (
-        sa.select(PurchaseRequest.id)
+    # Nothing waits: an ordered request's increase steps wait as a new request's do.
+    no_longer_pending = ~(
+        sa.select(ApprovalStep.id)
         .where(
-            PurchaseRequest.id == Notification.entity_id,
-            PurchaseRequest.status != RequestStatus.PENDING_APPROVAL,
+            ApprovalStep.request_id == Notification.entity_id,
+            ApprovalStep.status == StepStatus.PENDING,
         )
         .exists()
     )
@@ -664,5 +676,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     demo_currencies.seed_all()
     demo_invoices.seed()
     demo_invoices.seed_bank_details()
+    demo_orders.seed()
     seed_notifications()
     return logins
