@@ -19,6 +19,7 @@ from .returns import ReturnLineData
 
 TEXT_MAX = 10_000
 NEW_ROWS = 3
+GIVE_REASON = "Give the reason."  # as the services say it
 LINE_PARTS = ("description", "quantity", "unit_price")
 NEW_PARTS = ("description", "quantity", "unit", "unit_price")
 
@@ -85,7 +86,7 @@ class RevisionForm(FlaskForm):
     terms = TextAreaField("Terms", validators=[Length(max=TEXT_MAX)])
     reason = TextAreaField(
         "Reason for the revision",
-        validators=[Length(max=TEXT_MAX)],
+        validators=[DataRequired(GIVE_REASON), Length(max=TEXT_MAX)],
         description="Required. The vendor reads it on the change order.",
     )
     version = HiddenField()
@@ -220,7 +221,9 @@ class ReturnForm(FlaskForm):
         description="The vendor's return authorisation, if it gave one.",
     )
     reason = TextAreaField(
-        "Reason", validators=[Length(max=TEXT_MAX)], description="Required: why the goods go back."
+        "Reason",
+        validators=[DataRequired(GIVE_REASON), Length(max=TEXT_MAX)],
+        description="Required: why the goods go back.",
     )
     version = HiddenField()
     submit = SubmitField("Record the return")
