@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import attachments, currencies, permissions, policy, rates, workflow
 from ..budgets import services as budgets
-from ..errors import InvalidTransition, ValidationError
+from ..errors import Forbidden, InvalidTransition, ValidationError
 from ..extensions import db
 from ..invoices import matching
 from ..machines import Machine
@@ -103,6 +103,9 @@ def revise(
 ) -> OrderRevision:
     """Propose a revision: issued at once when the increase is within the tolerance,
     otherwise waiting for the request's approvers."""
+    refused = permissions.procurement(actor, order)
+    if refused is not None:
+        raise Forbidden(refused)
     if pending(order) is not None and order.status in REVISABLE:
         raise InvalidTransition(
             f"{label(order)} has a revision waiting for approval of its increase; it is "
@@ -431,6 +434,8 @@ def _issue(
 def get_document(order: PurchaseOrder, number: int | None) -> tuple[bytes, str]:
     """An issued revision's frozen PDF (the latest when ``number`` is None); the caller
     has loaded the order through ``access``."""
+    if number is not None and order.pdf is None:
+        raise ValidationError.field("revision", "A draft order has no revisions yet.")
     if number is None or number == order.revision:
         return document.document(order)
     revision = of_number(order, number)
