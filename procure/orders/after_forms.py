@@ -24,6 +24,15 @@ LINE_PARTS = ("description", "quantity", "unit_price")
 NEW_PARTS = ("description", "quantity", "unit", "unit_price")
 
 
+def _sentence(subject: str, exc: MoneyError) -> str:
+    """Money's message as a sentence: "must be a number" has its subject put first,
+    "an amount may have at most 2 decimal places" is one already."""
+    words = str(exc)
+    if words.startswith("must"):
+        return f"{subject} {words}."
+    return f"{words[:1].upper()}{words[1:]}."
+
+
 class AmountField(StringField):
     """An amount in the order's currency; empty is None."""
 
@@ -39,7 +48,7 @@ class AmountField(StringField):
             try:
                 self.data = parse_money(raw, currency=self.currency)
             except MoneyError as exc:
-                raise ValueError(f"The amount {exc}.") from exc
+                raise ValueError(_sentence("The amount", exc)) from exc
 
     def _value(self) -> str:
         if self.raw_data:
@@ -58,7 +67,7 @@ class RevisionQuantityField(StringField):
             try:
                 self.data = parse_quantity(raw, allow_zero=True)
             except MoneyError as exc:
-                raise ValueError(f"The quantity {exc}.") from exc
+                raise ValueError(_sentence("The quantity", exc)) from exc
 
     def _value(self) -> str:
         if self.raw_data:
