@@ -294,7 +294,7 @@ def test_goods_go_back_on_the_return_form(app, world, db):
     assert order.status == OrderStatus.PARTIALLY_RECEIVED and laptops.returned_quantity == 2
 
     vendor_page = text(client.get(f"/vendors/{order.vendor_id}"))
-    assert "Returns 2 of 5 units (40.0 %)" in vendor_page
+    assert "Returns 2 of 5 units (40.0%)" in vendor_page
 
 
 def test_a_wrong_receipt_is_reversed_on_its_page(app, world, db):
