@@ -16,6 +16,7 @@ from procure.models import AuditEvent, OrderStatus, RevisionStatus
 from procure.orders import returns, revisions, tolerances
 from procure.orders import services as orders
 
+from . import checkers
 from .documents import issued_order
 from .pages import field_errors, flashes, text
 from .vendor_support import signed_in
@@ -392,3 +393,80 @@ def test_admin_sets_the_revision_tolerance(app, make, db):
     buyer = signed_in(app, make.user(["procurement"]))
     assert buyer.get("/admin/orders").status_code == 403
     assert buyer.post("/admin/orders", data={"percent": "1", "amount": "1"}).status_code == 403
+
+
+# Valid HTML in every state -----------------------------------------------------------------
+
+
+def test_the_pages_after_issue_pass_the_nu_html_checker(app, world, db, make, tmp_path):
+    checkers.require_nu()
+    order, buyer, laptops, docks = (world[k] for k in ("order", "buyer", "laptops", "docks"))
+    client = signed_in(app, buyer)
+    pages: dict[str, str] = {}
+
+    def keep(name: str, response) -> None:
+        pages[name] = response.get_data(as_text=True)
+
+    keep("revise", client.get(f"/orders/{order.id}/revise"))
+    keep(
+        "revise-errors",
+        client.post(
+            f"/orders/{order.id}/revise",
+            data=_revise_form(order, **{f"line-{laptops.id}-unit_price": "x", "new-1-unit": "y"}),
+        ),
+    )
+    client.post(
+        f"/orders/{order.id}/revise",
+        data=_revise_form(order, **{f"line-{docks.id}-quantity": "2", "reason": "Fewer"}),
+    )
+    db.session.expire_all()
+    client.post(
+        f"/orders/{order.id}/revise",
+        data=_revise_form(order, **{f"line-{laptops.id}-quantity": "4", "reason": "More"}),
+    )
+    keep("order-waiting", client.get(f"/orders/{order.id}"))
+    keep(
+        "request-increase", signed_in(app, world["approver"]).get(f"/requests/{order.request_id}")
+    )
+    orders.receive(
+        order, [orders.ReceiptLineData(laptops.id, D("2"))], received_on=None, actor=buyer
+    )
+    dock = orders.receive(
+        order, [orders.ReceiptLineData(docks.id, D("1"))], received_on=None, actor=buyer
+    )
+    db.session.commit()
+    keep("return", client.get(f"/orders/{order.id}/return"))
+    keep("return-errors", client.post(f"/orders/{order.id}/return", data={"reason": ""}))
+    client.post(
+        f"/orders/{order.id}/return",
+        data={f"line-{laptops.id}": "1", "reason": "Broken", "rma": "R-1"},
+    )
+    reverse = f"/orders/{order.id}/receipts/{dock.id}/reverse"
+    keep("reverse", client.get(reverse))
+    keep("reverse-errors", client.post(reverse, data={"reason": ""}))
+    client.post(reverse, data={"reason": "Wrong"})
+    keep("reverse-done", client.get(reverse))
+    keep("order-after", client.get(f"/orders/{order.id}"))
+    first = order.receipts[0].id
+    keep(
+        "reverse-refused",
+        client.post(f"/orders/{order.id}/receipts/{first}/reverse", data={"reason": "x"}),
+    )
+    keep("vendor", client.get(f"/vendors/{order.vendor_id}"))
+    admin = signed_in(app, make.user(["admin"]))
+    keep("admin-orders", admin.get("/admin/orders"))
+    keep("admin-orders-errors", admin.post("/admin/orders", data={"percent": "x"}))
+    assert "Revision waits for approval" in pages["order-waiting"]
+    assert "These steps approve an increase" in pages["request-increase"]
+    for said in ("Reversed on", "Returns to the vendor", "Rev 1", "Returned"):
+        assert said in pages["order-after"], said
+    assert "cannot be reversed" in pages["reverse-refused"]
+    files = []
+    for name, body in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(body, encoding="utf-8")
+        files.append(path)
+    errors = checkers.nu_errors(files)
+    assert not errors, "\n".join(
+        f"{e.path.name}:{e.line}: {e.message} {e.extract}" for e in errors
+    )
