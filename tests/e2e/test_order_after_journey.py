@@ -111,9 +111,9 @@ def test_an_order_is_revised_approved_returned_and_a_receipt_reversed(
     expect(revisions.first).to_contain_text("Rev 1")
     expect(revisions.first).to_contain_text("Line 2 quantity 2 → 1")
     expect(revisions.first).to_contain_text("One dock is enough for now.")
-    name, first = _download(buyer, f"Download the PDF of {number}")
+    name, first = _download(buyer, f"Download {number}.pdf")
     assert name == f"{number}.pdf" and first.startswith(b"%PDF")
-    name, revised = _download(buyer, f"Download the PDF of {number} rev 1")
+    name, revised = _download(buyer, f"Download {number}-rev1.pdf")
     assert name == f"{number}-rev1.pdf" and revised.startswith(b"%PDF")
     assert hashlib.sha256(first).digest() != hashlib.sha256(revised).digest()
     shown_hash = buyer.locator("dt", has_text="SHA-256 of the PDF file").locator(
