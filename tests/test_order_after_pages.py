@@ -16,7 +16,7 @@ from procure.models import AuditEvent, OrderStatus, RevisionStatus
 from procure.orders import returns, revisions, tolerances
 from procure.orders import services as orders
 
-from . import checkers
+from . import checkers, invoice_support
 from .documents import issued_order
 from .pages import field_errors, flashes, text
 from .vendor_support import signed_in
@@ -470,3 +470,23 @@ def test_the_pages_after_issue_pass_the_nu_html_checker(app, world, db, make, tm
     assert not errors, "\n".join(
         f"{e.path.name}:{e.line}: {e.message} {e.extract}" for e in errors
     )
+
+
+def test_goods_returned_after_they_were_invoiced_expect_a_credit_note(app, make, db):
+    people = invoice_support.People(make)
+    order = invoice_support.issued_order(people, make.vendor(categories=("hardware",)))
+    invoice_support.receive(order, people)
+    invoice_support.approved(order, people, "INV-1", quantities=["2", "0"])
+    laptops = next(line for line in order.lines if line.position == 1)
+    db.session.commit()
+    client = signed_in(app, people.buyer)
+    assert "Credit note expected" not in text(client.get(f"/orders/{order.id}"))
+    returns.record_return(
+        order,
+        [returns.ReturnLineData(laptops.id, D("1"))],
+        returned_on=None,
+        reason="Dead on arrival",
+        actor=people.buyer,
+    )
+    db.session.commit()
+    assert "Credit note expected: $1,000.00" in text(client.get(f"/orders/{order.id}"))
