@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from .. import workflow
-from ..errors import InvalidTransition
+from .. import permissions, workflow
+from ..errors import Forbidden, InvalidTransition
 from ..extensions import db
 from ..models import (
     OrderLine,
@@ -97,6 +97,9 @@ def require(order: PurchaseOrder, action: OrderAction, user: User) -> None:
     """Refuse a form ``user`` may not use on ``order`` now, as its service would:
     403 for who may not, 409 for an order that cannot take the action."""
     if action == OrderAction.REVISE and revisions.pending(order) is not None:
+        refused = permissions.procurement(user, order)
+        if refused is not None:
+            raise Forbidden(refused)
         raise InvalidTransition(
             f"{revisions.label(order)} has a revision waiting for approval of its increase; "
             "it is issued or withdrawn first."
