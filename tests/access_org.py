@@ -345,6 +345,14 @@ class _Builder:
         _rfq, draft_order = self.order(owner, f"{role} order draft")
         awarded_rfq, issued_order = self.order(owner, f"{role} ordered", issue=True)
         _rfq, received_order = self.order(owner, f"{role} received", receive=True)
+        # Received in part, nothing invoiced: its receipt can be reversed.
+        _rfq, partial_order = self.order(owner, f"{role} partly received", issue=True)
+        receipt = orders.receive(
+            partial_order,
+            [orders.ReceiptLineData(line_id=partial_order.lines[0].id, quantity=Decimal(1))],
+            received_on=TODAY,
+            actor=self.buyer,
+        )
         cents = f"0.{ROLES.index(role) + 1}"
         invoice_draft = self.invoice(issued_order, 0, cents + "1")
         invoice_held = self.invoice(issued_order, 1, cents + "2", submit=True)  # not received
@@ -369,6 +377,10 @@ class _Builder:
             "order_issued": issued_order.id,
             "order_received": received_order.id,
             "order_line": issued_order.lines[0].id,
+            "order_line_b": issued_order.lines[1].id,
+            "order_received_line": received_order.lines[0].id,
+            "order_partial": partial_order.id,
+            "receipt": receipt.id,
             "invoice_draft": invoice_draft.id,
             "ubl_invoice": UBL_INVOICE.format(
                 number=f"UBL-{role}",
@@ -604,9 +616,11 @@ def resolve(value: Any, org: Organisation, principal: str) -> Any:
         return value
     if value.startswith("@"):
         return _reference(value[1:], org, principal)
-    field = re.fullmatch(r"(\w+-)@([\w.]+)", value)  # a field named after a row: line-@id
+    # A field named after a row: line-@id, line-@id-quantity.
+    field = re.fullmatch(r"(\w+-)@([\w.]+)(-\w+)?", value)
     if field:
-        return field.group(1) + str(_reference(field.group(2), org, principal))
+        reference = str(_reference(field.group(2), org, principal))
+        return field.group(1) + reference + (field.group(3) or "")
     return value
 
 

@@ -516,6 +516,12 @@ API_TARGETS: dict[str, Target] = {
             "two_way_categories": ["services"],
         },
     ),
+    "api.put_order_settings": Target(
+        "api.put_order_settings",
+        "PUT",
+        "admin/owner",
+        json={"revision_tolerance_percent": "4", "revision_tolerance_amount": "400.00"},
+    ),
     "api.put_currencies": Target(
         "api.put_currencies", "PUT", "admin/owner", json={"enabled": ["EUR", "GBP", "JPY"]}
     ),
@@ -657,6 +663,46 @@ API_TARGETS: dict[str, Target] = {
             "note": "Complete.",
             "version": None,
         },
+    ),
+    "api.revise_order": Target(
+        "api.revise_order",
+        "POST",
+        "procurement/owner",
+        {"order_id": "@order_issued"},
+        json={
+            "reason": "The vendor charges delivery.",
+            "lines": [
+                {"line_id": "@order_line", "description": "Laptop", "quantity": "2"},
+                {"description": "Dock", "quantity": "1", "unit_price": "10.00", "unit": "each"},
+            ],
+            "shipping": "12.00",
+            "tax": "0.00",
+            "needed_by": (TODAY + dt.timedelta(days=20)).isoformat(),
+            "delivery_address": "Dock 4",
+            "terms": "Deliver in working hours.",
+            "payment_terms": "30 days net",
+            "version": None,
+        },
+    ),
+    "api.return_goods": Target(
+        "api.return_goods",
+        "POST",
+        "procurement/owner",
+        {"order_id": "@order_received"},
+        json={
+            "lines": [{"line_id": "@order_received_line", "quantity": "1"}],
+            "returned_on": TODAY.isoformat(),
+            "reason": "Arrived broken.",
+            "rma": "RMA-1",
+            "version": None,
+        },
+    ),
+    "api.reverse_receipt": Target(
+        "api.reverse_receipt",
+        "POST",
+        "procurement/owner",
+        {"order_id": "@order_partial", "receipt_id": "@receipt"},
+        json={"reason": "Booked against the wrong order.", "version": None},
     ),
     "api.close_order": Target(
         "api.close_order",
@@ -1080,6 +1126,62 @@ FORM_TARGETS: dict[str, list[Target]] = {
             {"order_id": "@order_issued"},
             form={"received_on": TODAY.isoformat(), "note": "Complete.", "version": ""},
             extra_fields={"line-@order_line": "1"},
+        )
+    ],
+    "orders.after_forms.RevisionForm": [
+        Target(
+            "orders.revise",
+            "POST",
+            "procurement/owner",
+            {"order_id": "@order_issued"},
+            form={
+                "needed_by": (TODAY + dt.timedelta(days=20)).isoformat(),
+                "delivery_address": "Dock 4",
+                "payment_terms": "30 days net",
+                "terms": "Deliver in working hours.",
+                "reason": "The vendor charges delivery.",
+                "version": "",
+            },
+            extra_fields={
+                "line-@order_line-description": "Laptop",
+                "line-@order_line-quantity": "1",
+                "line-@order_line-unit_price": "800.00",
+                "line-@order_line_b-description": "Dock",
+                "shipping": "12.00",
+                "tax": "0.00",
+            },
+        )
+    ],
+    "orders.after_forms.ReturnForm": [
+        Target(
+            "orders.send_back",
+            "POST",
+            "procurement/owner",
+            {"order_id": "@order_received"},
+            form={
+                "returned_on": TODAY.isoformat(),
+                "rma": "RMA-1",
+                "reason": "Arrived broken.",
+                "version": "",
+            },
+            extra_fields={"line-@order_received_line": "1"},
+        )
+    ],
+    "orders.after_forms.ReverseForm": [
+        Target(
+            "orders.reverse",
+            "POST",
+            "procurement/owner",
+            {"order_id": "@order_partial", "receipt_id": "@receipt"},
+            form={"reason": "Booked against the wrong order.", "version": ""},
+        )
+    ],
+    "orders.settings_views.RevisionToleranceForm": [
+        Target(
+            "admin.order_settings",
+            "POST",
+            "admin/owner",
+            form={"percent": "4", "amount": "400.00"},
         )
     ],
     "orders.forms.ActionForm": [

@@ -82,6 +82,39 @@ def test_no_serious_violation_on_the_pages_a_role_reaches(
     )
 
 
+# What procurement does to an order after issue: no list links these forms.
+ORDER_FORMS = re.compile(r"^/orders/\d+/(revise|return|receipts/\d+/reverse)$")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_no_serious_violation_on_the_forms_of_an_issued_order(
+    new_page: Callable[..., Page], live_server, size: str
+) -> None:
+    viewport = {"width": 390, "height": 844} if size == "phone" else None
+    page = new_page(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
+    sign_in(page, live_server, ROLES["procurement"])
+    page.goto(live_server.url + "/orders/")
+    orders = [href for href in links(page) if re.match(r"^/orders/\d+$", href)]
+    forms: dict[str, str] = {}
+    for url in dict.fromkeys(orders):
+        page.goto(live_server.url + url)
+        for href in links(page):
+            match = ORDER_FORMS.match(href)
+            if match:
+                forms.setdefault(match.group(1).split("/")[0], href)
+        if len(forms) == 3:
+            break
+    assert set(forms) == {"revise", "return", "receipts"}, forms
+    found: list[Violation] = []
+    for url in forms.values():
+        check(page, live_server.url + url, f"procurement ({size})", found)
+        if size == "phone":
+            assert page.evaluate("document.documentElement.scrollWidth <= 390"), url
+    assert not found, f"{len(found)} serious or critical violations:\n" + "\n".join(
+        str(violation) for violation in found
+    )
+
+
 def test_no_serious_violation_on_the_sign_in_page(new_page: Callable[..., Page], live_server):
     page = new_page(bypass_csp=True)
     found: list[Violation] = []
@@ -102,6 +135,7 @@ ADMIN_PAGES = [
     "/admin/policy",
     "/admin/organisation",
     "/admin/invoices",
+    "/admin/orders",
     "/invoices/import",
     "/admin/sign-in",
     "/admin/scim",
