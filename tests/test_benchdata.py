@@ -745,18 +745,16 @@ def test_issued_orders_have_their_revision_zero_and_can_be_revised(db):
     assert stored_files.check().problems == []
 
     buyer = db.session.scalar(sa.select(User).where(User.email == LOGINS["procurement"]))
-    order = next(
-        o
-        for o in issued
-        if o.status == OrderStatus.ISSUED and any(line.quantity > 1 for line in o.lines)
-    )
-    line = next(line for line in order.lines if line.quantity > 1)
+    order = next(o for o in issued if o.status == OrderStatus.ISSUED)
+    line = order.lines[0]
     try:
         revision = revisions.revise(
             order,
             revisions.RevisionData(
-                reason="One fewer.",
-                lines=[revisions.LineChange(line_id=line.id, quantity=line.quantity - 1)],
+                reason="The vendor's model name.",
+                lines=[
+                    revisions.LineChange(line_id=line.id, description=f"{line.description} (v2)")
+                ],
             ),
             actor=buyer,
         )

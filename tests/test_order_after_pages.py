@@ -234,6 +234,8 @@ def test_an_increase_beyond_the_tolerance_waits_and_the_request_says_so(app, wor
     said = text(request_page)
     assert "These steps approve an increase of $2,000.00 on " + order.number in said
     assert f'href="/orders/{order.id}"' in request_page.get_data(as_text=True)
+    # An increase is approved or rejected; it does not go back to the requester.
+    assert "Return for changes" not in said and "Reject" in said
     approved = approver.post(
         f"/requests/{order.request_id}/approve",
         data={"version": str(order.request.version), "comment": ""},

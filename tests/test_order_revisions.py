@@ -290,3 +290,38 @@ def test_verify_audit_catches_an_earlier_revision_rewritten(setup, db):
     db.session.commit()
     problems = [str(problem) for problem in stored_files.check().problems]
     assert any(order.number in p and "issue event recorded" in p for p in problems), problems
+
+
+def test_small_rises_one_after_another_reach_the_approvers(setup, db):
+    """Each rise within the tolerance alone; together beyond it: the third waits."""
+    order, buyer = setup["order"], setup["buyer"]  # approved at 2,450.00: tolerance 122.50
+    statuses = []
+    for shipping in ("50.00", "100.00", "150.00"):
+        revision = revisions.revise(
+            order, revisions.RevisionData(reason="Freight", shipping=D(shipping)), actor=buyer
+        )
+        statuses.append(revision.status)
+    assert statuses == [
+        RevisionStatus.ISSUED,
+        RevisionStatus.ISSUED,
+        RevisionStatus.PENDING_APPROVAL,
+    ]
+
+
+def test_a_revision_that_does_not_raise_the_total_needs_nobody(setup, db):
+    order, buyer = setup["order"], setup["buyer"]
+    approver = db.session.get(type(buyer), setup["approver_id"])
+    revisions.revise(
+        order, revisions.RevisionData(reason="Freight", shipping=D("1000.00")), actor=buyer
+    )
+    requests.act(order.request, "approve", actor=approver)
+    assert order.revision == 1
+    renamed = revisions.revise(
+        order,
+        revisions.RevisionData(
+            reason="The vendor's model name.",
+            lines=[revisions.LineChange(line_id=_line(order, 1).id, description="Laptop 14")],
+        ),
+        actor=buyer,
+    )
+    assert renamed.status == RevisionStatus.ISSUED and order.revision == 2

@@ -37,7 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..money import format_quantity, round_money
+from ..money import format_date, format_quantity, round_money
 from ..validation import FieldErrors
 from ..workflow import ORDER, OrderAction
 
@@ -152,7 +152,8 @@ def dependants(order: PurchaseOrder, receipt: Receipt) -> list[str]:
         by_id[line_id]
         for line_id, quantity in taken.items()
         if not matching.is_two_way(by_id[line_id])
-        and invoiced.get(line_id, Decimal(0)) > by_id[line_id].received_quantity - quantity
+        and invoiced.get(line_id, Decimal(0)) > 0
+        and invoiced[line_id] > by_id[line_id].received_quantity - quantity
     ]
     if lines:
         numbers = db.session.scalars(
@@ -183,7 +184,9 @@ def reverse_receipt(
     workflow.check(ORDER, order, OrderAction.REVERSE_RECEIPT, actor)
     workflow.check_version(order, expected_version, "order")
     if receipt.reversed_at is not None:
-        raise InvalidTransition(f"The receipt of {receipt.received_on} is reversed already.")
+        raise InvalidTransition(
+            f"The receipt of {format_date(receipt.received_on)} is reversed already."
+        )
     errors = FieldErrors()
     reason = errors.text(
         reason, "reason", max_length=TEXT_MAX, required=True, missing="Give the reason."
@@ -192,7 +195,8 @@ def reverse_receipt(
     blocking = dependants(order, receipt)
     if blocking:
         raise InvalidTransition(
-            f"The receipt of {receipt.received_on} cannot be reversed: {'; '.join(blocking)}."
+            f"The receipt of {format_date(receipt.received_on)} cannot be reversed: "
+            f"{'; '.join(blocking)}."
         )
     by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
     for item in receipt.lines:

@@ -126,7 +126,11 @@ def revise(
         total_base=total_base,
         created_by_id=actor.id,
     )
-    if increase > threshold(approved):
+    # A revision that does not raise the order's total needs nobody, whatever the order
+    # stood at; one that raises it is judged on everything above the approved amount,
+    # so that small rises one after another cannot creep past the approvers.
+    raises = total_base > _to_base(order, order.total)
+    if raises and increase > threshold(approved):
         _ask_for_approval(order, revision, increase, actor)
     else:
         _issue(order, revision, actor=actor, action=OrderAction.REVISE)
@@ -208,7 +212,8 @@ def _ask_for_approval(
                 name=step.name,
                 role=step.role,
                 reason=(
-                    f"An increase of {base_words} on {label(order)} ({revision.reason}): "
+                    f"An increase of {base_words} proposed for {order.number} "
+                    f"({revision.reason}): "
                     f"{step.reason[:1].lower()}{step.reason[1:]}"
                 ),
                 status=StepStatus.WAITING,
