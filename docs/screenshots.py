@@ -9,8 +9,8 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
 ``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
-``comparison-currencies.png``, ``rates.png``, ``invoice.png`` and
-``report-payables.png`` into ``docs/images/``.
+``comparison-currencies.png``, ``rates.png``, ``invoice.png``, ``order-revised.png``
+and ``report-payables.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -42,6 +42,7 @@ LOCALE = "en-US"  # the new-request form formats its live total in the browser's
 REQUEST_TITLE = "Laptops for new developers"  # pending at its department step in the demo
 RFQ_TITLE = "Backup storage expansion"  # the demo's open RFQ, three quotes to compare
 ORDER_TITLE = "Docking stations for hot desks"  # an issued order of the demo
+REVISED_TITLE = "Wireless access points for the annex"
 CURRENCIES_TITLE = "Rack servers for the Frankfurt office"  # quoted in USD, EUR and GBP
 HELD_INVOICE = "NW-2026-0360"  # the demo's laptop bags, invoiced before the filters came
 
@@ -212,6 +213,13 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.get_by_role("row", name=ORDER_TITLE).get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("PO-")
     shoot(page, out / "order.png")
+
+    # An order revised twice after issue, the second time beyond the tolerance: each
+    # revision with why, what changed and its own PDF.
+    page.goto(server.url + "/orders/")
+    page.get_by_role("row", name=REVISED_TITLE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("PO-")
+    shoot(page, out / "order-revised.png")
 
     page.goto(server.url + "/vendors")
     expect(page.locator("tr.vendor-flagged").first).to_be_visible()
