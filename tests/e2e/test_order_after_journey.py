@@ -23,7 +23,7 @@ from . import org
 from .live import LiveServer, sign_in
 from .sourcing_steps import BUYER, status_badge
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.every_database]
 
 LINES = [("Laptop, 14-inch", "2", "1000.00"), ("Docking station", "2", "150.00")]
 
