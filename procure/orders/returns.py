@@ -40,6 +40,7 @@ from ..models import (
 from ..money import format_date, format_quantity, round_money
 from ..validation import FieldErrors
 from ..workflow import ORDER, OrderAction
+from . import movement
 
 TEXT_MAX = 10_000
 
@@ -64,35 +65,23 @@ def record_return(
     workflow.check(ORDER, order, OrderAction.RETURN, actor)
     workflow.check_version(order, expected_version, "order")
     errors = FieldErrors()
-    today = utcnow().date()
-    returned_on = returned_on or today
-    if returned_on > today:
-        errors.add("returned_on", "Goods cannot be returned in the future.")
-    elif order.issued_at and returned_on < order.issued_at.date():
-        errors.add("returned_on", "That is before the order was issued.")
+    returned_on = movement.day(order, returned_on, "returned_on", errors, verb="returned")
     reason = errors.text(
         reason, "reason", max_length=TEXT_MAX, required=True, missing="Give the reason."
     )
     rma = errors.text(rma, "rma", max_length=100)
     by_id = {line.id: line for line in order.lines}
-    wanted: dict[int, Decimal] = {}
-    for index, item in enumerate(lines):
-        line = by_id.get(item.line_id)
-        if line is None:
-            errors.add(f"lines.{index}.line_id", "This line is not part of the order.")
-            continue
-        if item.quantity is None or item.quantity <= 0:
-            errors.add(f"lines.{index}.quantity", "The quantity must be greater than zero.")
-            continue
-        wanted[line.id] = wanted.get(line.id, Decimal(0)) + item.quantity
-        if wanted[line.id] > line.received_quantity:
-            errors.add(
-                f"lines.{index}.quantity",
-                f"Only {format_quantity(line.received_quantity)} of line {line.position} "
-                "are received; no more can go back.",
-            )
-    if not lines and not errors:
-        errors.add("lines", "Say what goes back.")
+    wanted = movement.quantities(
+        order,
+        lines,
+        errors,
+        limit=lambda line: line.received_quantity,
+        beyond=lambda line, received: (
+            f"Only {format_quantity(received)} of line {line.position} are received; no more "
+            "can go back."
+        ),
+        none="Say what goes back.",
+    )
     errors.raise_if_any()
     sent_back = OrderReturn(
         returned_on=returned_on, reason=reason, rma=rma, recorded_by_id=actor.id

@@ -41,7 +41,7 @@ from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
 from ..validation import FieldErrors
 from ..workflow import ORDER, ORDER_USER_ACTIONS, REQUEST, OrderAction, RequestAction
-from . import conversion, revisions
+from . import conversion, movement, revisions
 from .document import (  # noqa: F401 -- callers know them as services'
     buyer,
     content_reference,
@@ -264,36 +264,23 @@ def receive(
     workflow.check(ORDER, order, OrderAction.RECEIVE, actor)
     workflow.check_version(order, expected_version, "order")
     errors = FieldErrors()
-    today = utcnow().date()
-    if received_on is None:
-        received_on = today
-    if received_on > today:
-        errors.add("received_on", "Goods cannot be received in the future.")
-    elif order.issued_at and received_on < order.issued_at.date():
-        errors.add("received_on", "That is before the order was issued.")
+    received_on = movement.day(order, received_on, "received_on", errors, verb="received")
     note = errors.text(note, "note", max_length=TEXT_MAX)
     by_id = {line.id: line for line in order.lines}
     # A revision waiting for approval may order less: receive within both.
     proposed = revisions.proposed_quantities(order)
-    wanted: dict[int, Decimal] = {}
-    for index, item in enumerate(lines):
-        line = by_id.get(item.line_id)
-        if line is None:
-            errors.add(f"lines.{index}.line_id", "This line is not part of the order.")
-            continue
-        if item.quantity is None or item.quantity <= 0:
-            errors.add(f"lines.{index}.quantity", "The quantity must be greater than zero.")
-            continue
-        wanted[line.id] = wanted.get(line.id, Decimal(0)) + item.quantity
-        remaining = min(line.quantity, proposed.get(line.id, line.quantity))
-        remaining -= line.received_quantity
-        if wanted[line.id] > remaining:
-            errors.add(
-                f"lines.{index}.quantity",
-                f"Only {remaining.normalize():f} of line {line.position} remain to be received.",
-            )
-    if not lines and not errors:
-        errors.add("lines", "Say what was received.")
+    wanted = movement.quantities(
+        order,
+        lines,
+        errors,
+        limit=lambda line: (
+            min(line.quantity, proposed.get(line.id, line.quantity)) - line.received_quantity
+        ),
+        beyond=lambda line, remaining: (
+            f"Only {remaining.normalize():f} of line {line.position} remain to be received."
+        ),
+        none="Say what was received.",
+    )
     errors.raise_if_any()
     receipt = Receipt(order=order, received_on=received_on, note=note, recorded_by_id=actor.id)
     for line_id, quantity in wanted.items():
