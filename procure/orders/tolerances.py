@@ -7,9 +7,9 @@ audited as a setting."""
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .. import currencies, reference, settings
+from .. import currencies, reference, settings, tolerance
 from ..models import User
 from ..money import round_money
 from ..validation import FieldErrors
@@ -30,31 +30,12 @@ def current() -> Tolerances:
     )
 
 
-def _decimal(value: object, field: str, errors: FieldErrors) -> Decimal | None:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        errors.add(field, "Give a number, such as 5 or 2.5.")
-        return None
-    if not number.is_finite() or number < 0:
-        errors.add(field, "Give a number of zero or more.")
-        return None
-    return number
-
-
 def update(percent: object, amount: object, *, actor: User | None) -> Tolerances:
     """Set both (admin); each problem beside its field, nothing changed then."""
     reference.require_admin(actor, "change the order revision settings")
     errors = FieldErrors()
-    share = _decimal(percent, "percent", errors)
-    if share is not None and share > 100:
-        errors.add("percent", "A tolerance is at most 100 %.")
-    absolute = _decimal(amount, "amount", errors)
+    share, absolute = tolerance.parse(percent, amount, errors, most=Decimal("1000000000"))
     base = currencies.base()
-    if absolute is not None and absolute > Decimal("1000000000"):
-        errors.add("amount", "A tolerance is at most 1,000,000,000.")
-    elif absolute is not None and round_money(absolute, base) != absolute:
-        errors.add("amount", f"{base} amounts have at most the currency's decimals.")
     errors.raise_if_any()
     if share is None or absolute is None:  # raise_if_any has refused it already
         return current()
