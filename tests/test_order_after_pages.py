@@ -230,6 +230,8 @@ def test_an_increase_beyond_the_tolerance_waits_and_the_request_says_so(app, wor
     assert client.get(f"/orders/{order.id}/revise").status_code == 409
 
     approver = signed_in(app, world["approver"])
+    inbox = text(approver.get("/approvals"))
+    assert order.request.number in inbox and "Increase of its order" in inbox
     request_page = approver.get(f"/requests/{order.request_id}")
     said = text(request_page)
     assert "These steps approve an increase of $2,000.00 on " + order.number in said
