@@ -7,8 +7,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from .. import permissions, workflow
-from ..errors import Forbidden, InvalidTransition
+from .. import workflow
 from ..extensions import db
 from ..models import (
     OrderLine,
@@ -96,15 +95,10 @@ def of(order: PurchaseOrder, actions: list[str]) -> AfterIssue:
 def require(order: PurchaseOrder, action: OrderAction, user: User) -> None:
     """Refuse a form ``user`` may not use on ``order`` now, as its service would:
     403 for who may not, 409 for an order that cannot take the action."""
-    if action == OrderAction.REVISE and revisions.pending(order) is not None:
-        refused = permissions.procurement(user, order)
-        if refused is not None:
-            raise Forbidden(refused)
-        raise InvalidTransition(
-            f"{revisions.label(order)} has a revision waiting for approval of its increase; "
-            "it is issued or withdrawn first."
-        )
-    workflow.check(ORDER, order, action, user)
+    if action == OrderAction.REVISE:
+        revisions.check_revisable(order, user)
+    else:
+        workflow.check(ORDER, order, action, user)
 
 
 def returnable(order: PurchaseOrder) -> list[OrderLine]:

@@ -27,6 +27,14 @@ def freeze_rate(order: PurchaseOrder, day: dt.date) -> rates.Rate:
     return rate
 
 
+def to_base(order: PurchaseOrder, amount: Decimal) -> Decimal:
+    """``amount`` of the order's currency in the base currency at the rate frozen at issue
+    (as it is for an order without one)."""
+    if order.rate is None or order.rate_date is None:
+        return amount
+    return rates.to_base(amount, rates.Rate(order.currency, order.rate_date, order.rate))
+
+
 @dataclasses.dataclass(frozen=True)
 class BaseEquivalent:
     """What the order page shows beside a foreign-currency total."""

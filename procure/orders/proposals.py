@@ -12,9 +12,11 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..invoices import matching
 from ..models import InvoiceLine, OrderLine, PurchaseOrder, ReceiptLine, utcnow
 from ..money import format_money, format_quantity, round_money
 from ..validation import FieldErrors
+from . import conversion
 
 TEXT_MAX = 10_000
 QUANTITY_PLACES = Decimal("0.001")
@@ -277,3 +279,23 @@ def validate(order: PurchaseOrder, data: RevisionData) -> tuple[dict[str, Any], 
     if not changed:
         raise ValidationError.field("lines", "Nothing changes: say what the revision changes.")
     return content, changed
+
+
+def increase_per_category(order: PurchaseOrder, content: dict[str, Any]) -> dict[str, Decimal]:
+    """How much more each category of the order would spend, in the base currency."""
+    categories = matching.request_line_categories([line.id for line in order.lines])
+    before: dict[str, Decimal] = {}
+    for line in order.lines:
+        name = categories.get(line.id, "other")
+        before[name] = before.get(name, Decimal(0)) + line.total
+    after: dict[str, Decimal] = {}
+    by_id = {line.id: line for line in order.lines}
+    for line in content["lines"]:
+        known = by_id.get(line["line_id"])
+        name = categories.get(known.id, "other") if known else "other"
+        after[name] = after.get(name, Decimal(0)) + Decimal(line["total"])
+    return {
+        name: conversion.to_base(order, amount - before.get(name, Decimal(0)))
+        for name, amount in after.items()
+        if amount > before.get(name, Decimal(0))
+    }

@@ -24,11 +24,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .. import attachments, currencies, permissions, policy, rates, workflow
+from .. import attachments, currencies, permissions, policy, workflow
 from ..budgets import services as budgets
 from ..errors import Forbidden, InvalidTransition, ValidationError
 from ..extensions import db
-from ..invoices import matching
 from ..machines import Machine
 from ..models import (
     ApprovalStep,
@@ -47,10 +46,9 @@ from ..money import format_money, round_money
 from ..notifications import vendors as vendor_mail
 from ..sourcing import services as sourcing
 from ..workflow import ORDER, REQUEST, OrderAction, RequestAction
-from . import document, proposals, tolerances
+from . import conversion, document, proposals, tolerances
 from .proposals import LineChange, RevisionData  # noqa: F401 -- callers know them here
 
-TEXT_MAX = 10_000
 REVISABLE = (OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED)
 ENDS = (OrderAction.CANCEL, OrderAction.CLOSE, OrderAction.SETTLE)
 # Reading -----------------------------------------------------------------------------------
@@ -94,15 +92,9 @@ def threshold(approved: Decimal) -> Decimal:
     return min(round_money(approved * limits.percent / 100), limits.amount)
 
 
-def revise(
-    order: PurchaseOrder,
-    data: proposals.RevisionData,
-    *,
-    actor: User,
-    expected_version: int | None = None,
-) -> OrderRevision:
-    """Propose a revision: issued at once when the increase is within the tolerance,
-    otherwise waiting for the request's approvers."""
+def check_revisable(order: PurchaseOrder, actor: User) -> None:
+    """Refuse a revision ``actor`` may not propose now: 403 outside procurement, 409 while
+    another waits for approval, and whatever the order's table refuses."""
     refused = permissions.procurement(actor, order)
     if refused is not None:
         raise Forbidden(refused)
@@ -112,10 +104,22 @@ def revise(
             "issued or withdrawn first."
         )
     workflow.check(ORDER, order, OrderAction.REVISE, actor)
+
+
+def revise(
+    order: PurchaseOrder,
+    data: proposals.RevisionData,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+) -> OrderRevision:
+    """Propose a revision: issued at once when the increase is within the tolerance,
+    otherwise waiting for the request's approvers."""
+    check_revisable(order, actor)
     workflow.check_version(order, expected_version, "order")
     content, changed = proposals.validate(order, data)
     total = Decimal(content["total"])
-    total_base = _to_base(order, total)
+    total_base = conversion.to_base(order, total)
     approved = approved_amount(order)
     increase = total_base - approved
     revision = OrderRevision(
@@ -129,19 +133,12 @@ def revise(
     # A revision that does not raise the order's total needs nobody, whatever the order
     # stood at; one that raises it is judged on everything above the approved amount,
     # so that small rises one after another cannot creep past the approvers.
-    raises = total_base > _to_base(order, order.total)
+    raises = total_base > conversion.to_base(order, order.total)
     if raises and increase > threshold(approved):
         _ask_for_approval(order, revision, increase, actor)
     else:
         _issue(order, revision, actor=actor, action=OrderAction.REVISE)
     return revision
-
-
-def _to_base(order: PurchaseOrder, total: Decimal) -> Decimal:
-    """The order's total in the base currency at its rate frozen at issue."""
-    if order.rate is None or order.rate_date is None:
-        return total
-    return rates.to_base(total, rates.Rate(order.currency, order.rate_date, order.rate))
 
 
 # The increase -------------------------------------------------------------------------------
@@ -155,7 +152,9 @@ def _ask_for_approval(
     pr = order.request
     workflow.check(REQUEST, pr, RequestAction.INCREASE, actor)
     steps = pr.steps  # loaded before anything changes
-    check = budgets.check_amount(pr, increase, _increase_per_category(order, revision))
+    check = budgets.check_amount(
+        pr, increase, proposals.increase_per_category(order, revision.content)
+    )
     base_words = format_money(increase, currencies.base())
     planned = policy.steps_for(
         pr,
@@ -233,26 +232,6 @@ def _ask_for_approval(
     )
 
 
-def _increase_per_category(order: PurchaseOrder, revision: OrderRevision) -> dict[str, Decimal]:
-    """How much more each category of the order would spend, in the base currency."""
-    categories = matching.request_line_categories([line.id for line in order.lines])
-    before: dict[str, Decimal] = {}
-    for line in order.lines:
-        name = categories.get(line.id, "other")
-        before[name] = before.get(name, Decimal(0)) + line.total
-    after: dict[str, Decimal] = {}
-    by_id = {line.id: line for line in order.lines}
-    for line in revision.content["lines"]:
-        known = by_id.get(line["line_id"])
-        name = categories.get(known.id, "other") if known else "other"
-        after[name] = after.get(name, Decimal(0)) + Decimal(line["total"])
-    return {
-        name: _to_base(order, amount - before.get(name, Decimal(0)))
-        for name, amount in after.items()
-        if amount > before.get(name, Decimal(0))
-    }
-
-
 def on_transition(
     machine: Machine,
     doc: Any,
@@ -304,9 +283,13 @@ def withdraw_pending(order: PurchaseOrder, *, why: str) -> bool:
     revision = pending(order)
     if revision is None:
         return False
+    _mark_withdrawn(revision, why)
+    return True
+
+
+def _mark_withdrawn(revision: OrderRevision, why: str) -> None:
     revision.withdrawn_at = utcnow()
     revision.withdrawn_reason = why
-    return True
 
 
 def proposed_quantities(order: PurchaseOrder) -> dict[int, Decimal]:
@@ -320,8 +303,7 @@ def proposed_quantities(order: PurchaseOrder) -> dict[int, Decimal]:
 
 
 def _withdraw(order: PurchaseOrder, revision: OrderRevision, *, actor: User | None, why: str):
-    revision.withdrawn_at = utcnow()
-    revision.withdrawn_reason = why
+    _mark_withdrawn(revision, why)
     workflow.apply(
         ORDER,
         order,
@@ -370,7 +352,7 @@ def _apply_content(order: PurchaseOrder, content: dict[str, Any]) -> None:
     order.shipping = Decimal(content["shipping"])
     order.tax = Decimal(content["tax"])
     order.total = Decimal(content["total"])
-    order.total_base = _to_base(order, order.total)
+    order.total_base = conversion.to_base(order, order.total)
     order.needed_by = dt.date.fromisoformat(content["needed_by"]) if content["needed_by"] else None
     order.delivery_address = content["delivery_address"]
     order.terms = content["terms"]
