@@ -26,9 +26,12 @@ from .errors import Forbidden, NotFound
 from .extensions import db
 from .models import (
     ApprovalStep,
+    Asset,
     Budget,
     Contract,
     Invoice,
+    Licence,
+    LicenceAssignment,
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
@@ -166,6 +169,38 @@ def _invoice_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.where(Invoice.order_id.in_(own_orders))
 
 
+# Assets and licence pools: procurement and asset managers keep them, finance and admin
+# read them all; whoever holds an asset (or a seat of a pool) sees it.
+ASSET_KEEPERS = (Role.PROCUREMENT, Role.ASSET_MANAGER)
+ASSET_READERS = (*ASSET_KEEPERS, Role.FINANCE, Role.ADMIN)
+
+
+def _asset_can_see(user: User, asset: Asset) -> bool:
+    return user.has_role(*ASSET_READERS) or asset.holder_id == user.id
+
+
+def _asset_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*ASSET_READERS):
+        return query
+    return query.where(Asset.holder_id == user.id)
+
+
+def _licence_can_see(user: User, licence: Licence) -> bool:
+    return user.has_role(*ASSET_READERS) or any(a.user_id == user.id for a in licence.live)
+
+
+def _licence_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    if user.has_role(*ASSET_READERS):
+        return query
+    return query.where(
+        sa.exists().where(
+            LicenceAssignment.licence_id == Licence.id,
+            LicenceAssignment.user_id == user.id,
+            LicenceAssignment.released_at.is_(None),
+        )
+    )
+
+
 def _everyone(_user: User, _doc: Any) -> bool:
     return True
 
@@ -205,6 +240,8 @@ DOCUMENTS: dict[type, Rules] = {
     Contract: Rules("contract", _contract_can_see, _holds(Role.PROCUREMENT), _contract_scope),
     Budget: Rules("budget", _budget_can_see, _holds(Role.FINANCE), _budget_scope),
     Invoice: Rules("invoice", _invoice_can_see, _holds(*INVOICE_BOOKERS), _invoice_scope),
+    Asset: Rules("asset", _asset_can_see, _holds(*ASSET_KEEPERS), _asset_scope),
+    Licence: Rules("licence", _licence_can_see, _holds(*ASSET_KEEPERS), _licence_scope),
 }
 
 # What is not one document: who may, by role.
@@ -231,6 +268,10 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     "read_payables": (Role.FINANCE, Role.ADMIN),
     # A vendor's bank details (masked): who pays or orders sees them.
     "see_bank_details": INVOICE_READERS,
+    # The asset register and licence pools: kept by procurement and asset managers,
+    # read (all of it, with its reports) by finance and admin too.
+    "manage_assets": ASSET_KEEPERS,
+    "read_assets": ASSET_READERS,
 }
 
 

@@ -79,6 +79,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "retire": ("Retired", "default"),
     "dispose": ("Disposed of", "default"),
     "assign": ("Assigned", "default"),
+    "send_back": ("Sent back to the vendor", "warning"),
+    "cover": ("Coverage changed", "default"),
     # Approval steps
     "open": ("Opened", "default"),
     # People and their access

@@ -157,6 +157,13 @@ def finance(actor: User, _doc: object) -> Reason:
     return None
 
 
+def manages_assets(actor: User, _doc: object) -> Reason:
+    """Procurement and asset managers keep the asset register and the licence pools."""
+    if not actor.has_role(Role.PROCUREMENT, Role.ASSET_MANAGER):
+        return "Only procurement or an asset manager may do this."
+    return None
+
+
 def books_invoices(actor: User, _doc: object) -> Reason:
     """Finance and procurement enter, cancel and reject vendor invoices."""
     if not actor.has_role(Role.FINANCE, Role.PROCUREMENT):

@@ -20,7 +20,15 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .models import OrderReturn, OrderStatus, PurchaseOrder, Receipt, ReceiptLine, ReturnLine
+from .models import (
+    OrderLine,
+    OrderReturn,
+    OrderStatus,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    ReturnLine,
+)
 from .money import format_date, format_quantity
 
 # An order from its issue on, not cancelled: what a request's page reports on.
@@ -108,3 +116,15 @@ def of(order: PurchaseOrder) -> Receiving:
         complete=order.status in (OrderStatus.RECEIVED, OrderStatus.CLOSED),
         last_received_on=max(dates) if dates else None,
     )
+
+
+def category_of(line: OrderLine) -> str | None:
+    """The purchase category of an order line: its request line's (by the quote line's
+    ``request_line_id``, else the request line at the same position). Invoice matching
+    (two-way categories) and receiving into the asset register both read it."""
+    request_lines = line.order.request.lines
+    by_id = {rl.id: rl for rl in request_lines}
+    if line.request_line_id in by_id:
+        return by_id[line.request_line_id].category
+    same = next((rl for rl in request_lines if rl.position == line.position), None)
+    return same.category if same is not None else None

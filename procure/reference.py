@@ -9,6 +9,7 @@ the role, audit the change and flush; the caller commits.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -151,3 +152,15 @@ def sla_days() -> int:
 def split_window_days() -> int:
     """Days within which one department's purchases are looked at together."""
     return int(settings.get(SPLIT_WINDOW_SETTING))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months, clamped to the month's last day
+    (contract terms, warranties)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError("date out of range")
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))

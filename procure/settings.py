@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "orders.revision_tolerance_amount": "500.00",
     # Currencies documents may be in besides the base (currencies.py): ISO 4217 codes.
     "currencies.enabled": [],
+    # Assets: receiving a line of these categories makes one asset per unit, or a
+    # licence pool; the places an asset may be (suggestions, free text still taken);
+    # how many days before a warranty ends its reminder goes out.
+    "assets.hardware_categories": ["hardware", "peripherals"],
+    "assets.licence_categories": ["licence", "software", "cloud"],
+    "assets.locations": [],
+    "assets.warranty_reminder_days": 30,
     # The buying organisation's details (organisation.py): empty until admin sets them.
     "organisation": {},
     # The standard clauses of every maintenance, support or service agreement

@@ -43,6 +43,7 @@ from .models import (
     VendorStatus,
     utcnow,
 )
+from .workflow_assets import ASSET, ASSET_USER_ACTIONS, AssetAction  # noqa: F401
 from .workflow_finance import (  # noqa: F401 -- the finance tables, re-exported
     BANK,
     INVOICE,

@@ -15,6 +15,7 @@ def issued_order(
     category="hardware",
     buyer=None,
     currency=None,
+    warranty_months=0,
 ):
     """An approved request, sourced from one quote, awarded and issued: the order
     has its PDF stored under the attachments folder and its hash recorded."""
@@ -37,6 +38,7 @@ def issued_order(
             lead_time_days=5,
             payment_terms="30 days net",
             currency=currency,
+            warranty_months=warranty_months,
             lines=[
                 sourcing.QuoteLineData(
                     description=line.description,

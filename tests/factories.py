@@ -53,6 +53,29 @@ class Factories:
         self.db.session.commit()
         return secret
 
+    def contract(self, *, kind="support", owner, status="active", order=None, vendor=None):
+        """A contract of a year from today, activated unless ``status="draft"``."""
+        import datetime as dt
+
+        from procure.contracts import services as contracts
+
+        vendor = vendor or (order.vendor if order is not None else self.vendor())
+        contract = contracts.create(
+            contracts.ContractData(
+                vendor_id=vendor.id,
+                title=f"{str(kind).capitalize()} contract",
+                kind=str(kind),
+                start_date=dt.date.today(),
+                end_date=dt.date.today() + dt.timedelta(days=365),
+                order_id=order.id if order is not None else None,
+            ),
+            actor=owner,
+        )
+        if status == "active":
+            contracts.activate(contract, actor=owner)
+        self.db.session.commit()
+        return contract
+
     def vendor(
         self,
         name: str | None = None,

@@ -14,18 +14,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from ..reference import add_months  # noqa: F401 -- contract terms move by months
+
 REMINDER_DAYS = (60, 30, 7)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise ValueError("date out of range")
-    last = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(day.day, last))
 
 
 def notice_deadline(end: dt.date, notice_days: int) -> dt.date:

@@ -5,7 +5,7 @@ So that a file adds up, an invoice's shipping and tax are rows of their own afte
 lines — ``category`` ``shipping`` and ``tax``, quantity 1, only when not zero —: the
 ``amount`` of an invoice's rows adds up to its total, exactly (credit notes negative).
 
-- ``category``: the order line's purchase category (``matching.category_of``: the
+- ``category``: the order line's purchase category (``receiving.category_of``: the
   request line the quote line names, else the one at the same position);
 - ``amount`` in the invoice's ``currency``; ``amount_base`` the same at the invoice's
   ``rate`` (the order's, frozen at issue), rounded half-up to the base currency's minor

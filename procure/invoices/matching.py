@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import currencies
+from .. import currencies, receiving
 from ..extensions import db
 from ..models import (
     ExceptionKind,
@@ -70,19 +70,8 @@ def _qty(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def category_of(line: OrderLine) -> str | None:
-    """The purchase category of an order line: its request line's (by the quote line's
-    ``request_line_id``, else the request line at the same position)."""
-    request_lines = line.order.request.lines
-    by_id = {rl.id: rl for rl in request_lines}
-    if line.request_line_id in by_id:
-        return by_id[line.request_line_id].category
-    same = next((rl for rl in request_lines if rl.position == line.position), None)
-    return same.category if same is not None else None
-
-
 def is_two_way(line: OrderLine) -> bool:
-    return category_of(line) in set(tolerances.current().two_way_categories)
+    return receiving.category_of(line) in set(tolerances.current().two_way_categories)
 
 
 def tolerance(expected: Decimal, invoice: Invoice) -> Decimal:

@@ -1,6 +1,14 @@
 """The tables, one module per area."""
 
 from .amendments import OrderReturn, OrderRevision, ReturnLine, RevisionStatus
+from .assets import (
+    Asset,
+    AssetReminder,
+    AssetStatus,
+    Licence,
+    LicenceAssignment,
+    asset_coverage,
+)
 from .bank import BankStatus, VendorBankAccount
 from .base import utcnow
 from .budgets import Budget, Delegation, Notification, NotificationStatus
@@ -74,6 +82,12 @@ from .vendors import (
 )
 
 __all__ = [
+    "Asset",
+    "AssetReminder",
+    "AssetStatus",
+    "Licence",
+    "LicenceAssignment",
+    "asset_coverage",
     "BankStatus",
     "VendorBankAccount",
     "ExceptionKind",

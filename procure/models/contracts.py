@@ -67,6 +67,9 @@ class Contract(db.Model):
     covered_items: Mapped[list] = mapped_column(sa.JSON, default=list)
     terms: Mapped[str] = mapped_column(sa.Text, default="")
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("purchase_orders.id"))
+    # A maintenance or support contract of an order covers that order's assets until
+    # someone chooses the assets it covers (``asset_coverage``): then those only.
+    covers_order_assets: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     signed_copy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attachments.id"))
     terminated_on: Mapped[dt.date | None]
     termination_reason: Mapped[str] = mapped_column(sa.Text, default="")

@@ -23,10 +23,11 @@ class Role(enum.StrEnum):
     EXECUTIVE = "executive"
     PROCUREMENT = "procurement"
     ADMIN = "admin"
+    ASSET_MANAGER = "asset_manager"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.value.replace("_", " ").capitalize()
 
 
 class AccountSource(enum.StrEnum):

@@ -23,6 +23,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from .. import audit, workflow
+from ..assets import intake
 from ..errors import InvalidTransition
 from ..extensions import db
 from ..invoices import matching
@@ -82,6 +83,11 @@ def record_return(
         ),
         none="Say what goes back.",
     )
+    for index, item in enumerate(lines):
+        line = by_id.get(item.line_id)
+        held = intake.returnable(line, wanted[line.id]) if line and line.id in wanted else None
+        if held and f"lines.{index}.quantity" not in errors:
+            errors.add(f"lines.{index}.quantity", held)
     errors.raise_if_any()
     sent_back = OrderReturn(
         returned_on=returned_on, reason=reason, rma=rma, recorded_by_id=actor.id
@@ -98,6 +104,7 @@ def record_return(
                 value=round_money(quantity * line.unit_price, order.currency),
             )
         )
+        intake.send_back(line, quantity, actor=actor, reason=reason)
     db.session.flush()
     workflow.apply(
         ORDER,
@@ -121,7 +128,8 @@ def receipt_of(order: PurchaseOrder, receipt_id: int) -> Receipt | None:
 
 def dependants(order: PurchaseOrder, receipt: Receipt) -> list[str]:
     """What stops ``receipt`` from being reversed, in words: invoices that would bill
-    more than remains received of a three-way line, goods of it returned since."""
+    more than remains received of a three-way line, goods of it returned since, its
+    assets deployed or its seats in use (``assets.intake``)."""
     by_id = {line.id: line for line in order.lines}
     taken = {item.order_line_id: item.quantity for item in receipt.lines}
     said: list[str] = []
@@ -157,7 +165,7 @@ def dependants(order: PurchaseOrder, receipt: Receipt) -> list[str]:
             .order_by(Invoice.number)
         ).all()
         said.append("invoice " + ", ".join(numbers) + " bills what it received")
-    return said
+    return said + intake.reversal_blockers(receipt)
 
 
 def reverse_receipt(
@@ -188,6 +196,7 @@ def reverse_receipt(
             f"{'; '.join(blocking)}."
         )
     by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
+    intake.reverse(receipt, actor=actor, reason=reason)
     for item in receipt.lines:
         by_id[item.order_line_id].received_quantity -= item.quantity
     receipt.reversed_at = utcnow()

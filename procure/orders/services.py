@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +22,13 @@ from .. import (
     receiving,
     workflow,
 )
+from ..assets import intake
 from ..errors import InvalidTransition, ValidationError
 from ..extensions import db
 from ..invoices import links as invoice_links
 from ..invoices import pages as invoice_pages
 from ..models import (
+    Asset,
     OrderLine,
     OrderRevision,
     OrderStatus,
@@ -249,6 +252,9 @@ def issue(order: PurchaseOrder, *, actor: User, expected_version: int | None = N
 class ReceiptLineData:
     line_id: int
     quantity: Decimal
+    # Of a hardware line's units, in order (optional): they become its assets'.
+    serials: Sequence[str] = ()
+    tags: Sequence[str] = ()
 
 
 def receive(
@@ -281,6 +287,12 @@ def receive(
         ),
         none="Say what was received.",
     )
+    units = [
+        intake.Units(index, by_id[item.line_id], item.quantity, item.serials, item.tags)
+        for index, item in enumerate(lines)
+        if item.line_id in by_id and item.quantity is not None and item.quantity > 0
+    ]
+    intake.check(units, errors)
     errors.raise_if_any()
     receipt = Receipt(order=order, received_on=received_on, note=note, recorded_by_id=actor.id)
     for line_id, quantity in wanted.items():
@@ -295,6 +307,7 @@ def receive(
         )
     db.session.add(receipt)
     db.session.flush()
+    made = intake.record(receipt, units, actor=actor)
     workflow.apply(
         ORDER,
         order,
@@ -304,6 +317,7 @@ def receive(
         changes={
             "received_on": received_on.isoformat(),
             "lines": {str(by_id[k].position): str(v) for k, v in wanted.items()},
+            **({"assets": [item.tag for item in made if isinstance(item, Asset)]} if made else {}),
         },
     )
     return receipt

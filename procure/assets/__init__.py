@@ -1,0 +1,2 @@
+"""The asset register: hardware assets and licence pools made by receiving, their life
+cycle, the contracts that cover them, and what the register reports."""
