@@ -126,6 +126,7 @@ def register_metrics(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .assets import bp as assets_bp
     from .auth import bp as auth_bp
     from .budgets import bp as budgets_bp
     from .contracts import bp as contracts_bp
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exchange_bp)
     app.register_blueprint(invoices_bp)
     app.register_blueprint(invoice_link_bp)
+    app.register_blueprint(assets_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)

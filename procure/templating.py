@@ -40,6 +40,11 @@ NAVIGATION = [
     NavItem(
         "Contracts", "contracts.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})
     ),
+    NavItem(
+        "Assets",
+        "assets.index",
+        frozenset({Role.PROCUREMENT, Role.ASSET_MANAGER, Role.FINANCE, Role.ADMIN}),
+    ),
     NavItem("Budgets", "budgets.index", frozenset({Role.FINANCE, Role.ADMIN, Role.APPROVER})),
     NavItem("Rates", "exchange.rates", frozenset({Role.FINANCE, Role.ADMIN})),
     NavItem("Reports", "reports.index", frozenset({Role.FINANCE, Role.PROCUREMENT, Role.ADMIN})),

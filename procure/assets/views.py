@@ -1,0 +1,3 @@
+"""Pages of the asset register (views)."""
+
+from . import bp  # noqa: F401
