@@ -14,10 +14,12 @@ from ..audit_export import period_bounds
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import (
+    Asset,
     AuditEvent,
     Budget,
     Contract,
     Invoice,
+    Licence,
     PurchaseOrder,
     PurchaseRequest,
     Receipt,
@@ -39,6 +41,8 @@ DOCUMENTS: dict[str, type] = {
     "vendor": Vendor,
     "contract": Contract,
     "invoice": Invoice,
+    "asset": Asset,
+    "licence": Licence,
 }
 ENTITIES = (
     "request",
@@ -53,6 +57,8 @@ ENTITIES = (
     "policy",
     "invoice",
     "receipt",
+    "asset",
+    "licence",
     "bank_account",
 )
 

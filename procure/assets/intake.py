@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, numbering, rates, receiving, reference, workflow
+from ..errors import ValidationError
 from ..extensions import db
 from ..models import (
     Asset,
@@ -142,6 +144,18 @@ def record(receipt: Receipt, units: list[Units], *, actor: User) -> list[Asset |
     return made
 
 
+def flush_unique(field: str) -> None:
+    """Flush; a serial or tag recorded meanwhile by someone else (the checks above saw
+    it free) is a validation error beside ``field``, not a crash."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise ValidationError.field(
+            field, "A serial number or tag here was recorded meanwhile on another asset."
+        ) from None
+
+
 def unit_cost(order: PurchaseOrder, line: OrderLine) -> Decimal:
     """A unit's price in the base currency, at the rate the order froze at issue."""
     if order.rate is None or order.rate_date is None:
@@ -178,7 +192,7 @@ def _assets(receipt: Receipt, item: Units, actor: User) -> list[Asset]:
         )
         db.session.add(asset)
         made.append(asset)
-    db.session.flush()
+    flush_unique(f"lines.{item.index}.serials")
     for asset in made:
         audit.record(
             "asset",

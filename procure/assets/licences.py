@@ -12,9 +12,10 @@ import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit, workflow
-from ..errors import InvalidTransition, ValidationError
+from ..errors import Conflict, InvalidTransition, ValidationError
 from ..extensions import db
 from ..models import Licence, LicenceAssignment, User, utcnow
 
@@ -62,7 +63,7 @@ def assign(
     seat = LicenceAssignment(user_id=person.id, assigned_by_id=actor.id, assigned_at=utcnow())
     licence.assignments.append(seat)
     licence.used += 1
-    db.session.flush()
+    _flush(licence)
     audit.record(
         "licence",
         licence.id,
@@ -86,7 +87,7 @@ def release(
     seat.released_at = utcnow()
     seat.released_by_id = actor.id
     licence.used -= 1
-    db.session.flush()
+    _flush(licence)
     audit.record(
         "licence",
         licence.id,
@@ -95,6 +96,18 @@ def release(
         changes={"user": person.email, "used": [licence.used + 1, licence.used]},
     )
     return seat
+
+
+def _flush(licence: Licence) -> None:
+    """Write the pool under the version it was read at: of two people taking its last
+    seat at once, the second gets ``Conflict``."""
+    product = licence.product  # read before: a failed flush expires the pool
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(
+            f"Somebody changed the seats of {product} at the same time; reload and try again."
+        ) from None
 
 
 def seats_of(user: User) -> list[Licence]:

@@ -257,7 +257,7 @@ def update(
         return asset
     for field, (_old, new) in changes.items():
         setattr(asset, field, dt.date.fromisoformat(new) if field == "warranty_end" else new)
-    db.session.flush()
+    intake.flush_unique("serial" if "serial" in changes else "tag")
     audit.record("asset", asset.id, "update", actor=actor, changes=changes)
     return asset
 
