@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
+# Re-exported: the vendor CSV was where these lived first.
+from ..csvcells import ESCAPED_STARTS, FORMULA_STARTS, neutralise, unneutralise  # noqa: F401
 from ..errors import ValidationError
 from ..extensions import db
 from ..imports import ImportRefused, Problem
@@ -30,13 +32,6 @@ from ..reference import category_names
 from . import services
 
 MAX_ROWS = 5000
-# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"),
-# with the tab and carriage return that some of them skip first.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# What the export marks with a leading apostrophe: the above, and the apostrophe
-# itself, so that the import can always take one off.
-ESCAPED_STARTS = (*FORMULA_STARTS, "'")
-
 # The columns of a file to import; "name" is the only one required.
 IMPORT_COLUMNS = (
     "name",
@@ -72,18 +67,6 @@ class Row:
 
 
 # Writing -------------------------------------------------------------------------------
-
-
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula; a value that
-    begins with an apostrophe gets one more, so that :func:`unneutralise` is exact."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(ESCAPED_STARTS) else text
-
-
-def unneutralise(text: str) -> str:
-    """Undo :func:`neutralise`: exactly one leading apostrophe comes off."""
-    return text[1:] if text.startswith("'") else text
 
 
 def export_rows(vendors: Iterable[Vendor]) -> Iterable[list[str]]:
