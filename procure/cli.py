@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from . import audit, backup, benchdata, config_review, demo, reference, storage, stored_files
 from . import config as config_module
 from .admin import services as admin_services
+from .assets import reminders as asset_reminders
 from .audit_export import export as export_audit
 from .auth import services as auth_services
 from .contracts import jobs as contract_jobs
@@ -279,12 +280,18 @@ def seed_bench_command(
 def send_reminders_command() -> None:
     """Queue contract-renewal reminders that are due; roll auto-renewing contracts
     forward and expire ended ones; remind the deciders of overdue approval steps
-    (once a day). Safe to run on several hosts, and often."""
+    (once a day); tell the asset managers of warranties ending uncovered (once per
+    asset). Safe to run on several hosts, and often."""
 
     report = contract_jobs.run()
     click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
     overdue = ageing.remind()
     click.echo(f"approval steps overdue {overdue.steps}, deciders reminded {overdue.reminded}")
+    warranties = asset_reminders.run()
+    click.echo(
+        f"warranties ending uncovered {warranties.assets}, "
+        f"asset managers reminded {warranties.recipients}"
+    )
 
 
 @click.command("send-notifications")

@@ -3,7 +3,8 @@
 An admin unticking "active", the directory's SCIM ``active: false`` or DELETE, and
 ``sync-directory`` all come here, so that each of them ends the browser sessions,
 revokes the API tokens and stands down the delegations given and received, in the
-caller's transaction with one audit event. The account and its history stay: its
+caller's transaction with one audit event, and tell the asset managers of the assets
+and licence seats it still holds (``assets/leavers.py``). The account and its history stay: its
 requests remain visible to whoever may see them, and its open approval steps are
 decided by the other holders of the role (a step waits for a role, not a person).
 Reactivating restores sign-in only; a revoked token stays revoked, so that someone
@@ -17,6 +18,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .. import audit, delegation
+from ..assets import leavers
 from ..extensions import db
 from ..models import ApiToken, Delegation, User, UserSession, utcnow
 
@@ -45,6 +47,8 @@ def deactivate(user: User, *, actor: User | None, via: str) -> None:
             "delegations_ended": delegations,
         },
     )
+    # What they still hold (assets, licence seats): the asset managers hear of it.
+    leavers.on_deactivate(user)
 
 
 def reactivate(user: User, *, actor: User | None, via: str) -> None:

@@ -73,6 +73,9 @@ WELCOME = "welcome"
 CONTRACT_REMINDER = "contract_reminder"
 APPROVAL_OVERDUE = "approval_overdue"
 INCREASE_DECIDED = "increase_decided"
+# The asset register's (assets/reminders.py, assets/leavers.py).
+ASSET_WARRANTY_ENDING = "asset_warranty_ending"
+ASSET_LEAVER = "asset_leaver"
 KINDS = (
     INCREASE_DECIDED,
     STEP_PENDING,
@@ -83,6 +86,8 @@ KINDS = (
     WELCOME,
     CONTRACT_REMINDER,
     APPROVAL_OVERDUE,
+    ASSET_WARRANTY_ENDING,
+    ASSET_LEAVER,
     invoice_mail.INVOICE_HELD,
     invoice_mail.INVOICE_FROM_VENDOR,
 )
