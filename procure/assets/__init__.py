@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("assets", __name__)
 
-from . import licence_views, report_views, views  # noqa: E402, F401
+from . import licence_views, report_views, settings_views, views  # noqa: E402, F401

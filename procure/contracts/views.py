@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from .. import access, attachments, currencies, web
+from ..assets import pages as register
 from ..forms import submitted_version
 from ..models import Contract, ContractKind, ContractStatus
 from ..pagination import paginate_page
@@ -146,6 +147,7 @@ def _render(contract: Contract, *, form: ActionForm | None = None, failed: str =
     return render_template(
         "contracts/detail.html",
         page=pages.contract_page(contract, current_user),
+        covers=register.coverage_summary(contract, current_user),
         contract=contract,
         form=form or ActionForm(version=contract.version),
         failed=failed,

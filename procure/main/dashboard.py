@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .. import access, delegation, reference
+from ..assets import licences as licence_pools
+from ..assets import services as assets
 from ..budgets import services as budgets
 from ..contracts import services as contracts
 from ..extensions import db
@@ -148,6 +150,13 @@ class Board:
     # Finance: invoices on hold, due this week, overdue; procurement: price holds.
     payables: invoice_tiles.PayablesTile | None = None
     price_holds: invoice_tiles.PayablesTile | None = None
+    # What the user holds: assets deployed to them and licence seats (hidden when none).
+    held_assets: list[Any] = dataclasses.field(default_factory=list)
+    held_seats: list[Any] = dataclasses.field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.held_assets or self.held_seats)
 
     @staticmethod
     def base_note(pr: Any) -> str | None:
@@ -164,6 +173,7 @@ class Board:
                 self.contracts and self.contracts.total,
                 self.budgets,
                 self.payables,
+                self.holds,
             )
         )
 
@@ -185,6 +195,8 @@ def board_for(user: User) -> Board:
         board.receipts = awaiting_receipt(user)
         board.price_holds = invoice_tiles.price_holds(user)
     board.payables = invoice_tiles.payables(user, today)
+    board.held_assets = assets.held_by(user)
+    board.held_seats = licence_pools.seats_of(user)
     # Procurement, finance and admin see every contract; others those they own.
     board.contracts = contracts_near(user)
     # An approver opens their department's budgets; the tile sums up everyone's.

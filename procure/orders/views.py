@@ -4,6 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from .. import web
+from ..assets import pages as register
 from ..errors import ValidationError
 from ..forms import submitted_version
 from ..models import OrderStatus, PurchaseOrder
@@ -44,6 +45,7 @@ def _render(order, *, draft_form=None, receive=None, action_form=None, status=20
         "orders/detail.html",
         page=page,
         after=after_page.of(order, page.actions),
+        register=register.order_note(order, current_user),
         order=order,
         draft_form=draft_form or DraftForm(obj=order, version=order.version),
         receive_form=receive or receive_form(order, version=order.version),
@@ -96,7 +98,7 @@ def receive(order_id: int):
     if form.validate():
         lines = form.receipt_lines()
         with web.form_errors(form, aliases=form.error_fields(lines)) as outcome:
-            services.receive(
+            receipt = services.receive(
                 order,
                 lines,
                 received_on=form.received_on.data,
@@ -105,7 +107,9 @@ def receive(order_id: int):
                 expected_version=submitted_version(form),
             )
         if outcome.ok:
-            flash("The receipt is recorded.", "success")
+            made = register.made_by(receipt.id)
+            assets = f" It made {made} asset{'' if made == 1 else 's'}." if made else ""
+            flash(f"The receipt is recorded.{assets}", "success")
             return redirect(url_for(".detail", order_id=order.id))
     return _render(order, receive=form, status=422)
 
