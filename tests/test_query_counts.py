@@ -308,3 +308,64 @@ def test_telling_the_deciders_costs_the_same_for_six_approvers_as_for_one(make, 
         # PostgreSQL in one INSERT, on SQLite, whose RETURNING keeps no order, in one each.)
         counts.append(sum(1 for s in statements if not s.startswith("INSERT INTO notifications")))
     assert counts[0] == counts[1]
+
+
+def _received_assets(make, db, buyer, units: int, category: str = "hardware"):
+    """An order of ``units`` laptops (or seats), issued and received in full."""
+    from procure.orders import services as orders
+
+    from .documents import issued_order
+
+    order = issued_order(
+        make, buyer=buyer, title_lines=(("Laptop", str(units), "90.00"),), category=category
+    )
+    orders.receive(
+        order,
+        [orders.ReceiptLineData(order.lines[0].id, Decimal(units))],
+        received_on=None,
+        actor=buyer,
+    )
+    db.session.commit()
+    return order
+
+
+def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(world, new_client, make):
+    from procure.assets import licences
+    from procure.assets import services as assets
+    from procure.models import Asset, Licence
+    from procure.workflow import AssetAction
+
+    db = world.db
+    holders = [make.user(["requester"], department="IT") for _ in range(LARGE)]
+    counts = []
+    for units in (SMALL, LARGE):
+        order = _received_assets(make, db, world.buyer, units)
+        pool_order = _received_assets(make, db, world.buyer, units, category="software")
+        listed = db.session.scalars(sa.select(Asset).where(Asset.order_id == order.id)).all()
+        for asset, holder in zip(listed, holders, strict=False):
+            assets.act(asset, AssetAction.DEPLOY, actor=world.buyer, holder=holder)
+        contract = make.contract(kind="support", owner=world.buyer)
+        assets.set_coverage(contract, [a.id for a in listed], actor=world.buyer)
+        pool = db.session.scalar(sa.select(Licence).where(Licence.order_id == pool_order.id))
+        for holder in holders[:units]:
+            licences.assign(pool, holder.id, actor=world.buyer)
+        # One asset moved back and forth as often as there are units: a longer story.
+        first = listed[0]
+        for _ in range(units):
+            assets.act(first, AssetAction.RETURN, actor=world.buyer)
+            assets.act(first, AssetAction.DEPLOY, actor=world.buyer, holder=holders[0])
+        db.session.commit()
+        client = signed_in(new_client, world.buyer)
+        pages = {
+            "list": "/assets",
+            "of an order": f"/assets?order_id={order.id}",
+            "uncovered": "/assets?uncovered=1",
+            "asset": f"/assets/{first.tag}",
+            "pools": "/licences",
+            "pool": f"/licences/{pool.id}",
+            "contract": f"/contracts/{contract.id}",
+            "coverage": f"/contracts/{contract.id}/coverage",
+            "order": f"/orders/{order.id}",
+        }
+        counts.append({name: count(client, path) for name, path in pages.items()})
+    assert counts[0] == counts[1]

@@ -137,13 +137,15 @@ def story(asset: Asset, order: PurchaseOrder, request: PurchaseRequest) -> list[
         events, key=lambda e: (e.at.replace(microsecond=0), rank.get(e.entity, 3), e.id)
     )
     names = {"request": request.number, "order": order.number or f"Order #{order.id}"}
-    items = []
-    for event in events:
-        (entry,) = history.entries(event.entity, [event])
-        if event.entity in names:
-            entry["what"] = f"{names[event.entity]}: {entry['what']}"
-        items.append(entry)
-    return items
+    # The words of each document's events (one query per document for the people).
+    words: dict[int, dict[str, Any]] = {}
+    for entity in rank:
+        own = [event for event in events if event.entity == entity]
+        for event, entry in zip(own, history.entries(entity, own), strict=True):
+            if entity in names:
+                entry["what"] = f"{names[entity]}: {entry['what']}"
+            words[event.id] = entry
+    return [words[event.id] for event in events]
 
 
 def person(email: str) -> User | None:

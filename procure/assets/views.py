@@ -150,6 +150,10 @@ def _render(asset: Asset, *, forms: dict | None = None, failed: str | None = Non
 @bp.get("/assets/<path:tag>")
 @login_required
 def detail(tag: str):
+    # No tag or serial is that long or holds a control character (a NUL would reach
+    # PostgreSQL as an error).
+    if len(tag) > 100 or not tag.isprintable():
+        abort(404)
     return _render(services.by_tag(tag, current_user))
 
 
