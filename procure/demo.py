@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from . import (
     delegation,
+    demo_assets,
     demo_currencies,
     demo_invoices,
     demo_orders,
@@ -677,5 +678,6 @@ def seed_all() -> list[tuple[str, str, str]]:
     demo_invoices.seed()
     demo_invoices.seed_bank_details()
     demo_orders.seed()
+    logins += demo_assets.seed(DEMO_PASSWORD)
     seed_notifications()
     return logins
