@@ -177,7 +177,7 @@ def test_the_asset_page_tells_everything_and_its_whole_story(app, world, db, mak
     story = body[body.index("Its story") :]
     assert story.index(f"{request.number}: Submitted") < story.index(f"{order.number}: Issued")
     assert story.index(f"{order.number}: Issued") < story.index(f"{order.number}: Received")
-    assert story.index(f"{order.number}: Received") < story.rindex("Created")
+    assert story.index(f"{order.number}: Received") < story.index("Entered the register")
 
 
 def test_a_serial_opens_the_page_too(app, world):
@@ -199,6 +199,7 @@ def test_deploy_then_retire_through_the_page(app, world, db):
     page = client.get(f"/assets/{laptop.tag}")
     assert f"{laptop.tag} is deployed to Hal Holder." in flashes(page)
     assert "Deployed" in text(page) and "Hal Holder" in text(page)
+    assert f"Deployed to {holder.email} at Room 4.12" in text(page)
     response = client.post(
         f"/assets/{laptop.id}/retire", data={"comment": "Screen broken", "version": laptop.version}
     )

@@ -41,7 +41,7 @@ class MoveForm(FlaskForm):
     """Return, repair, retire, dispose: a comment, and where it is now."""
 
     location = StringField("Location", validators=[Length(max=LOCATION_MAX)], render_kw=PLACES)
-    comment = TextAreaField("Comment", validators=[Length(max=2000)])
+    comment = TextAreaField("Comment", validators=[Length(max=2000)], render_kw={"rows": 2})
     version = HiddenField()
 
 

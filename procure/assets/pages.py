@@ -141,11 +141,35 @@ def story(asset: Asset, order: PurchaseOrder, request: PurchaseRequest) -> list[
     words: dict[int, dict[str, Any]] = {}
     for entity in rank:
         own = [event for event in events if event.entity == entity]
-        for event, entry in zip(own, history.entries(entity, own), strict=True):
+        detail = _asset_detail if entity == "asset" else None
+        entries = history.entries(entity, own, detail=detail)
+        for event, entry in zip(own, entries, strict=True):
             if entity in names:
                 entry["what"] = f"{names[entity]}: {entry['what']}"
+            elif event.action == "create":
+                entry["what"] = "Entered the register"
             words[event.id] = entry
     return [words[event.id] for event in events]
+
+
+def _asset_detail(event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
+    """ "Deployed" → "Deployed to ada@example.org at HQ, 2nd floor"."""
+    extra = ""
+    holder = changes.get("holder")
+    if event.action == "deploy" and isinstance(holder, list) and holder[-1]:
+        extra += f" to {holder[-1]}"
+    place = changes.get("location")
+    if event.action != "update" and isinstance(place, list) and place[-1]:
+        extra += f" at {place[-1]}"
+    return extra, None
+
+
+def _licence_detail(event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
+    """ "Seat assigned" → "Seat assigned to ada@example.org"."""
+    person = changes.get("user")
+    if event.action in ("assign", "release") and isinstance(person, str):
+        return f" {'to' if event.action == 'assign' else 'of'} {person}", None
+    return "", None
 
 
 def person(email: str) -> User | None:
@@ -170,7 +194,7 @@ def licence_page(licence: Licence, user: User) -> LicencePage:
         licence=licence,
         percent=(licence.used * 100 // licence.seats) if licence.seats else 0,
         may_change=access.can_change(user, licence),
-        story=history.entries("licence", events),
+        story=history.entries("licence", events, detail=_licence_detail),
     )
 
 

@@ -21,12 +21,12 @@ from .forms import DeployForm, EditForm, MoveForm
 
 SPOOL_BYTES = 4 * 1024 * 1024
 MOVES = ("return", "repair", "retire", "dispose")
-# What each move's button says, and what the page says once it is done.
+# What each move's button says, what the page says once it is done, and its heading.
 MOVE_WORDS = {
-    "return": ("Return to stock", "is back in stock"),
-    "repair": ("Send to repair", "is in repair"),
-    "retire": ("Retire", "is retired"),
-    "dispose": ("Dispose of it", "is disposed of"),
+    "return": ("Return to stock", "is back in stock", "Back to stock"),
+    "repair": ("Send to repair", "is in repair", "Off to repair"),
+    "retire": ("Retire", "is retired", "Retire it"),
+    "dispose": ("Dispose of it", "is disposed of", "Dispose of it"),
 }
 
 
