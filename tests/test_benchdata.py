@@ -764,6 +764,98 @@ def test_issued_orders_have_their_revision_zero_and_can_be_revised(db):
         db.session.rollback()
 
 
+# The asset register ------------------------------------------------------------------------
+
+
+def test_received_hardware_became_assets_and_licence_lines_pools(db):
+    from procure import receiving
+    from procure.assets import intake, registry
+    from procure.models import Asset, Licence, LicenceAssignment, OrderLine, Receipt, ReceiptLine
+
+    settings = registry.current()
+    units: dict[int, int] = {}
+    for line_id, quantity in db.session.execute(
+        sa.select(ReceiptLine.order_line_id, ReceiptLine.quantity)
+    ):
+        units[line_id] = units.get(line_id, 0) + int(quantity)
+    lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(list(units)))).all()
+    assets = db.session.scalars(sa.select(Asset)).all()
+    pools = {p.order_line_id: p for p in db.session.scalars(sa.select(Licence))}
+    by_line: dict[int, list[Asset]] = {}
+    for asset in assets:
+        by_line.setdefault(asset.order_line_id, []).append(asset)
+    kinds = {"asset": 0, "licence": 0}
+    for line in lines:
+        category = receiving.category_of(line)
+        if category in settings.hardware_categories:
+            kinds["asset"] += 1
+            assert len(by_line.get(line.id, [])) == units[line.id], line.id
+            assert line.id not in pools
+        elif category in settings.licence_categories and units[line.id]:
+            kinds["licence"] += 1
+            assert pools[line.id].seats == units[line.id]
+            assert line.id not in by_line
+        else:
+            assert line.id not in by_line and line.id not in pools
+    assert kinds["asset"] > 0 and kinds["licence"] > 0
+    for asset in assets:
+        order, receipt = asset.order, db.session.get(Receipt, asset.receipt_id)
+        assert receipt.order_id == order.id
+        assert asset.cost == intake.unit_cost(order, asset.order_line)
+        assert asset.purchase_date == receipt.received_on
+        assert asset.warranty_end == intake.warranty_end(order, receipt.received_on)
+        assert asset.request_id == order.request_id and asset.vendor_id == order.vendor_id
+    statuses = {asset.status.value for asset in assets}
+    assert {"in_stock", "deployed", "retired"} <= statuses
+    live = dict(
+        db.session.execute(
+            sa.select(LicenceAssignment.licence_id, sa.func.count())
+            .where(LicenceAssignment.released_at.is_(None))
+            .group_by(LicenceAssignment.licence_id)
+        ).all()
+    )
+    assert sum(live.values()) > 0
+    for pool in pools.values():
+        assert pool.used == live.get(pool.id, 0) <= pool.seats
+
+
+def test_asset_tags_are_gap_free_and_the_sequence_continues(db):
+    from procure import numbering
+    from procure.models import Asset
+
+    tags = db.session.scalars(sa.select(Asset.tag)).all()
+    serials = sorted(int(tag.removeprefix("AT-")) for tag in tags)
+    assert serials == list(range(1, len(tags) + 1))
+    last = db.session.scalar(sa.select(NumberSequence.last).where(NumberSequence.prefix == "AT"))
+    assert last == len(tags)
+    assert numbering.next_tag() == f"AT-{len(tags) + 1:06d}"
+    db.session.rollback()
+
+
+def test_asset_and_licence_events_tell_their_story(db):
+    from procure.models import Asset, Licence
+
+    for asset in db.session.scalars(sa.select(Asset)):
+        events = db.session.scalars(audit.events_for("asset", asset.id)).all()
+        assert events[0].action == "create"
+        assert json.loads(events[0].changes)["tag"] == asset.tag
+        assert len(events) == asset.version
+        if len(events) > 1:
+            assert json.loads(events[-1].changes)["status"][1] == asset.status.value
+    for pool in db.session.scalars(sa.select(Licence)):
+        events = db.session.scalars(audit.events_for("licence", pool.id)).all()
+        assert events[0].action == "create" and len(events) == pool.version
+        assigned = [e for e in events if e.action == "assign"]
+        assert len(assigned) == pool.used
+
+
+def test_the_asset_reports_read_the_generated_register(app, db):
+    client = app.test_client()
+    sign_in(client, "procurement")
+    for path in ("warranty?days=365", "warranty.csv?days=365", "costs", "licences", "leavers"):
+        assert client.get(f"/assets/reports/{path}").status_code == 200, path
+
+
 def test_the_api_reads_the_data(app, db, client):
     token = app.test_cli_runner().invoke(args=["issue-token", LOGINS["finance"]]).output.strip()
     headers = {"Authorization": f"Bearer {token}"}

@@ -20,6 +20,10 @@ against the order and its receipts as ``invoices.matching`` matches, held, resol
 released, approved, paid at the payment day's rate, rejected, cancelled, now and then
 credited; an order received and invoiced in full closes by itself.
 
+What is received feeds the asset register (``assets.py``): an asset per unit of
+hardware, deployed, repaired, retired and disposed of over the years, and a licence
+pool per licence line with its seats given out.
+
 Not generated: notifications (the outbox would hold millions of e-mails long since
 sent), delegations, vendor compliance documents, API tokens and sessions, the
 vendors' invoice links and invoices sent through them or imported as e-invoices (every
@@ -63,6 +67,7 @@ from ..models import (
 )
 from ..money import format_money
 from ..vendors.demo import tiny_pdf
+from . import assets as bench_assets
 from . import bulk, rows
 from .chain import COLUMNS as AUDIT_COLUMNS
 from .chain import TABLE as AUDIT_TABLE
@@ -88,7 +93,7 @@ SERIAL_TABLES = [
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
         rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS, rows.ORDER_REVISIONS,
     )
-]  # fmt: skip
+] + list(bench_assets.TABLES)  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -284,6 +289,9 @@ class _Seeder:
             sequences=self.sequences,
             pdf_sha256=self.pdf_sha256,
         )
+        self.assets = bench_assets.Planner(
+            seed, self.clock, self.ids, self.stream, self.organisation, self.sequences, self.now
+        )
 
     # Time and budgets ---------------------------------------------------------------
 
@@ -429,9 +437,12 @@ class _Seeder:
                 ):
                     history.plan_contract(next_contract, contracts, contract_times[next_contract])
                     next_contract += 1
+                # What the chunk's receipts made of the asset register, before its ids.
+                planned = self.assets.plan(history.chunk)
                 chunk = history.settle(number)
                 batch = bulk.Batch()
                 rows.add_chunk(batch, chunk, self.currency, self.pdf_sha256, self.pdf_size)
+                self.assets.add_rows(batch, planned)
                 for table, _columns, table_rows in batch.inserts:
                     self._count(table.name, len(table_rows))
                 self._finish(batch, number, boundary)
