@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import (  # noqa: E402, F401
+    assets,
     audit,
     budgets,
     contracts,
@@ -14,6 +15,7 @@ from . import (  # noqa: E402, F401
     departments,
     invoice_settings,
     invoices,
+    licences,
     notifications,
     order_settings,
     orders,

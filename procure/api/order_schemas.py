@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
-from .. import currencies, money
+from .. import currencies, money, receiving
 from ..invoices import matching
 from ..models import (
     OrderLine,
@@ -94,9 +94,27 @@ class OrderPatch(Input):
     version: int | None = None
 
 
+# A serial number or asset tag as typed or scanned: long enough for the service to
+# say what is too long, beside the field.
+Serial = Annotated[str, StringConstraints(max_length=400)]
+
+
 class ReceiveLineIn(Input):
     line_id: Id
     quantity: Quantity
+    serials: list[Serial] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="A hardware line's serial numbers, one per unit received (at most the "
+        "quantity; optional). One already used, or given twice, is a 422 on "
+        "`lines.N.serials` and nothing is stored.",
+    )
+    tags: list[Serial] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Asset tags typed for the units, in the same order (optional; "
+        "otherwise `AT-NNNNNN` from the sequence).",
+    )
 
 
 class ReceiveIn(Input):
@@ -171,6 +189,10 @@ class OrderLineOut(Output):
     total: Amount
     received_quantity: QuantityOut = Field(description="Net of returns and reversed receipts.")
     returned_quantity: QuantityOut
+    category: str | None = Field(
+        description="The purchase category of the request line it orders (what receiving "
+        "it makes: assets, a licence pool, or neither)."
+    )
 
 
 class RevisionOut(Output):
@@ -293,6 +315,7 @@ def order_line_out(line: OrderLine, currency: str) -> OrderLineOut:
         total=amount_out(line.total, currency),
         received_quantity=line.received_quantity,
         returned_quantity=line.returned_quantity,
+        category=receiving.category_of(line),
     )
 
 

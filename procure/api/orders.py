@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import NotFound
 from ..extensions import db
 from ..invoices import matching
-from ..models import Invoice, InvoiceLine, OrderRevision, PurchaseOrder
+from ..models import Invoice, InvoiceLine, OrderRevision, PurchaseOrder, PurchaseRequest
 from ..orders import returns, revisions, services
 from . import bp
 from .order_schemas import (  # noqa: F401 -- VendorRef: the invoices' schemas know it here
@@ -37,6 +37,8 @@ LIST_LOADS = (
     selectinload(PurchaseOrder.revisions).selectinload(OrderRevision.created_by),
     selectinload(PurchaseOrder.returns),
     selectinload(PurchaseOrder.receipts),
+    # The lines' categories (``receiving.category_of``) are their request lines'.
+    selectinload(PurchaseOrder.request).selectinload(PurchaseRequest.lines),
 )
 
 
@@ -165,12 +167,19 @@ def receive_order(order_id: int, body: ReceiveIn):
     """Each line names an order line and the quantity that arrived. More than remains to be
     received, a date in the future or before the order was issued is a 422 naming the
     field (`lines.N.quantity`, `received_on`). The order becomes partially received or
-    received."""
+    received. A line of a hardware category makes one asset per unit (with the
+    `serials` and `tags` given, in order); a licence-like line makes or grows a licence
+    pool; all commit with the receipt or, on any refusal, nothing does."""
     order = services.get(order_id, current_user())
     services.receive(
         order,
         [
-            services.ReceiptLineData(line_id=line.line_id, quantity=line.quantity)
+            services.ReceiptLineData(
+                line_id=line.line_id,
+                quantity=line.quantity,
+                serials=list(line.serials),
+                tags=list(line.tags),
+            )
             for line in body.lines
         ],
         received_on=body.received_on,

@@ -60,6 +60,9 @@ TAGS = {
     "release holds, approve and pay them; the payment CSV.",
     "Vendors": "The vendor register: details, contacts, documents, status (prospect, "
     "approved, suspended, blocked) and bank details, confirmed by a second person.",
+    "Assets": "The asset register: hardware received on orders (tag, serial, warranty, "
+    "holder, life cycle, what covers it), licence pools and their seats, the CMDB export "
+    "and label sheets.",
     "Contracts": "Support, maintenance, licence and service contracts: terms, renewals, notice "
     "deadlines, PDFs.",
     "Notifications": "The caller's notifications (what the e-mails said) and marking them read.",
@@ -69,7 +72,7 @@ TAGS = {
     "Currencies": "The base currency, the currencies documents may be in, and exchange rates "
     "(what one unit of a currency is worth in the base currency on a day).",
     "Settings": "Installation settings: the buying organisation's details shown on documents, "
-    "the invoice matching tolerance.",
+    "the invoice matching tolerance, the asset register's categories and places.",
     "Meta": "This OpenAPI document.",
 }
 
