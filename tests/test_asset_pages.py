@@ -267,6 +267,7 @@ def test_the_edit_form_corrects_and_refuses_what_is_wrong(app, world, db):
     assert client.post(f"/assets/{laptop.id}/edit", data=form).status_code == 302
     db.session.expire_all()
     assert (laptop.serial, laptop.tag, laptop.location) == ("SN-A1X", "IT-0001", "Store")
+    assert "Edited: location, serial, tag" in text(client.get("/assets/IT-0001"))
     before = _events(db)
     for changes, field, message in (
         ({"serial": other.serial}, "edit-serial", f"belongs to asset {other.tag} already"),

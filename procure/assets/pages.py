@@ -154,6 +154,8 @@ def story(asset: Asset, order: PurchaseOrder, request: PurchaseRequest) -> list[
 
 def _asset_detail(event: AuditEvent, changes: dict[str, Any]) -> tuple[str, str | None]:
     """ "Deployed" → "Deployed to ada@example.org at HQ, 2nd floor"."""
+    if event.action == "update" and changes:
+        return f": {', '.join(sorted(changes)).replace('_', ' ')}", None
     extra = ""
     holder = changes.get("holder")
     if event.action == "deploy" and isinstance(holder, list) and holder[-1]:
