@@ -12,7 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import segno
 import sqlalchemy as sa
+from PIL import Image
 
 from procure.assets import export, labels, services
 from procure.csvcells import neutralise
@@ -195,6 +197,42 @@ def test_labels_print_each_tag_with_a_qr_code_to_its_page(app, register, tmp_pat
     assert link == app.config["PROCURE_BASE_URL"].rstrip("/") + f"/assets/{assets[0].tag}"
     assert labels.qr_svg(link).startswith("<svg")
     assert "HYPERLINK" not in labels.qr_svg(link)
+
+
+def test_the_qr_code_printed_is_the_assets_link_and_scan_sized(app, register, tmp_path):
+    """The first label's QR code, read back from the printed page module by module, is
+    segno's code for the asset's link; the symbol is over 20 mm wide."""
+    _order, assets, _holder = register
+    with app.test_request_context():
+        data = labels.render(assets[:1])
+        link = labels.link(assets[0])
+    (tmp_path / "labels.pdf").write_bytes(data)
+    dpi = 200
+    subprocess.run(  # noqa: S603 -- a fixed tool on a file of ours
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile"]
+        + [str(tmp_path / "labels.pdf"), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
+    mm = dpi / 25.4
+    with Image.open(tmp_path / "page.png") as page:
+        # The first label: its QR code sits left, within 31 × 42 mm of the corner.
+        corner = page.convert("L").crop((0, 0, int(31 * mm), int(42 * mm)))
+    pixels, (width, height) = corner.load(), corner.size
+    dark = [(x, y) for y in range(height) for x in range(width) if pixels[x, y] < 128]
+    left, top = min(x for x, _ in dark), min(y for _, y in dark)
+    size = max(x for x, _ in dark) - left + 1
+    matrix = segno.make(link, error="m").matrix
+    n = len(matrix)
+    printed = [
+        [
+            pixels[int(left + (c + 0.5) * size / n), int(top + (r + 0.5) * size / n)] < 128
+            for c in range(n)
+        ]
+        for r in range(n)
+    ]
+    assert printed == [[bool(module) for module in row] for row in matrix]
+    assert size / mm > 20
 
 
 def test_labels_are_refused_for_none_or_too_many():
