@@ -9,8 +9,8 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``budgets.png``, ``admin.png``, ``profile.png``, ``comparison.png``, ``order.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
 ``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
-``comparison-currencies.png``, ``rates.png``, ``invoice.png``, ``order-revised.png``
-and ``report-payables.png`` into ``docs/images/``.
+``comparison-currencies.png``, ``rates.png``, ``invoice.png``, ``order-revised.png``,
+``report-payables.png`` and ``asset.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -45,6 +45,8 @@ ORDER_TITLE = "Docking stations for hot desks"  # an issued order of the demo
 REVISED_TITLE = "Wireless access points for the annex"
 CURRENCIES_TITLE = "Rack servers for the Frankfurt office"  # quoted in USD, EUR and GBP
 HELD_INVOICE = "NW-2026-0360"  # the demo's laptop bags, invoiced before the filters came
+ASSET_MANAGER = "alan@example.org"  # the demo's asset manager
+ASSET_MODEL = "Latitude 5450 laptop"  # Ada's laptop, covered by a support contract
 
 # More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
 # demo): title, requester, lines (description, quantity, unit price, category).
@@ -224,6 +226,15 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/vendors")
     expect(page.locator("tr.vendor-flagged").first).to_be_visible()
     shoot(page, out / "vendors.png")
+    page.context.clear_cookies()
+
+    # The asset manager on Ada's laptop: serial, warranty, the support contract covering
+    # it, the moves it allows and its story from the request to her desk.
+    sign_in(page, server, ASSET_MANAGER)
+    page.goto(server.url + "/assets?q=ada")
+    page.locator("tr", has_text=ASSET_MODEL).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ASSET_MODEL)
+    shoot(page, out / "asset.png")
     page.context.clear_cookies()
 
     # Finance's spend report by category: the stacked bars and the table under them.

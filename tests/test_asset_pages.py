@@ -134,7 +134,15 @@ def test_filters_status_uncovered_order_and_warranty(app, world, db, make):
     soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     assert "No asset matches" in text(client.get(f"/assets?warranty_before={soon}"))
     # What does not parse is left out, never a 500.
-    for junk in ("status=lost", "warranty_before=someday", "order_id=x", "category=nothing"):
+    for junk in (
+        "status=lost",
+        "warranty_before=someday",
+        "order_id=x",
+        "category=nothing",
+        "format=glpi",
+        "_scheme=ftp",
+        "_anchor=x",
+    ):
         assert client.get(f"/assets?{junk}").status_code == 200
 
 
