@@ -36,6 +36,8 @@ from flask import url_for
 
 from procure import attachments, currencies, delegation, reference
 from procure.admin import services as admin_services
+from procure.assets import licences
+from procure.assets import services as asset_services
 from procure.auth import services as auth_services
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
@@ -44,9 +46,11 @@ from procure.invoices import actions as invoice_actions
 from procure.invoices import links as invoice_links
 from procure.invoices import services as invoices
 from procure.models import (
+    Asset,
     AuditHead,
     Category,
     Department,
+    Licence,
     Notification,
     PolicyRule,
     Role,
@@ -58,11 +62,12 @@ from procure.scim import tokens as scim_tokens
 from procure.sourcing import services as sourcing
 from procure.vendors import services as vendors
 from procure.vendors.services import bank
+from procure.workflow import AssetAction
 
 from .committing import reset_database
 from .factories import PASSWORD
 
-ROLES = ("requester", "approver", "finance", "procurement", "executive", "admin")
+ROLES = ("requester", "approver", "finance", "procurement", "executive", "admin", "asset_manager")
 RELATIONS = ("owner", "same", "other")
 PRINCIPALS = tuple(f"{role}/{relation}" for role in ROLES for relation in RELATIONS) + (
     "anonymous",
@@ -126,12 +131,14 @@ class Organisation:
         return self.shared[key]
 
 
-def _line(description: str = "Laptop", price: str = "900.00") -> purchasing.LineData:
+def _line(
+    description: str = "Laptop", price: str = "900.00", category: str = "hardware", quantity="1"
+) -> purchasing.LineData:
     return purchasing.LineData(
         description=description,
-        quantity=Decimal("1"),
+        quantity=Decimal(quantity),
         unit_price=Decimal(price),
-        category="hardware",
+        category=category,
     )
 
 
@@ -167,7 +174,9 @@ class _Builder:
 
     def vendor(self, name: str, *, approve: bool = True, email: str = ""):
         vendor = vendors.create_vendor(
-            vendors.VendorData(name=name, email=email, categories=["hardware"], rating=4),
+            vendors.VendorData(
+                name=name, email=email, categories=["hardware", "licence"], rating=4
+            ),
             actor=self.buyer,
         )
         if approve:
@@ -220,9 +229,9 @@ class _Builder:
 
     # One role's documents ------------------------------------------------------------
 
-    def request(self, owner: User, title: str, *, submit=False, approve=False):
+    def request(self, owner: User, title: str, *, submit=False, approve=False, lines=None):
         pr = purchasing.create_request(
-            purchasing.RequestData(title=title, lines=[_line(), _line("Dock", "90.00")]),
+            purchasing.RequestData(title=title, lines=lines or [_line(), _line("Dock", "90.00")]),
             actor=owner,
         )
         if submit or approve:
@@ -263,8 +272,8 @@ class _Builder:
             attachment_id=attachment_id,
         )
 
-    def order(self, owner: User, title: str, *, issue=False, receive=False):
-        pr = self.request(owner, title, approve=True)
+    def order(self, owner: User, title: str, *, issue=False, receive=False, lines=None):
+        pr = self.request(owner, title, approve=True, lines=lines)
         rfq, _links = self.rfq(pr, send=True, invite=1)
         quote = self.quote(rfq, self.vendors[0], "800.00")
         order = sourcing.award(rfq, quote.id, actor=self.buyer, justification="Sole supplier.")
@@ -353,6 +362,22 @@ class _Builder:
             received_on=TODAY,
             actor=self.buyer,
         )
+        # The received dock is deployed to the owner; the laptop stays in stock (it
+        # is what the return routes send back). A licence pool, one seat the owner's.
+        laptop, dock = db.session.scalars(
+            sa.select(Asset).where(Asset.order_id == received_order.id).order_by(Asset.id)
+        ).all()
+        asset_services.act(dock, AssetAction.DEPLOY, actor=self.buyer, holder=owner)
+        _rfq, licence_order = self.order(
+            owner,
+            f"{role} licences",
+            receive=True,
+            lines=[_line("Office suite seat", "30.00", "licence", quantity="2")],
+        )
+        pool = db.session.scalars(
+            sa.select(Licence).where(Licence.order_id == licence_order.id)
+        ).one()
+        licences.assign(pool, owner.id, actor=self.buyer)
         cents = f"0.{ROLES.index(role) + 1}"
         invoice_draft = self.invoice(issued_order, 0, cents + "1")
         invoice_held = self.invoice(issued_order, 1, cents + "2", submit=True)  # not received
@@ -381,6 +406,12 @@ class _Builder:
             "order_received_line": received_order.lines[0].id,
             "order_partial": partial_order.id,
             "receipt": receipt.id,
+            "asset": dock.id,
+            "asset_tag": dock.tag,
+            "asset_in_stock": laptop.id,
+            "asset_in_stock_tag": laptop.tag,
+            "licence": pool.id,
+            "licence_holder": owner.id,
             "invoice_draft": invoice_draft.id,
             "ubl_invoice": UBL_INVOICE.format(
                 number=f"UBL-{role}",

@@ -103,6 +103,12 @@ BUDGET_OPENERS = members("finance/*", "admin/*", "approver/*")
 BUDGET_READERS = members("finance/*", "admin/*", "approver/owner", "approver/same")
 REPORT_READERS = members("finance/*", "procurement/*", "admin/*")
 LOG_READERS = members("finance/*", "admin/*")
+# The asset register: procurement and asset managers keep it; finance and admin read it
+# all; the holder of an asset (each owner holds its role's dock, and a seat of its role's
+# licence pool) sees that one.
+ASSET_KEEPERS = members("procurement/*", "asset_manager/*")
+ASSET_READERS = members("procurement/*", "asset_manager/*", "finance/*", "admin/*")
+ASSET_SEERS = ASSET_READERS | OWNER
 DELEGATORS = members("approver/*", "finance/*", "executive/*")
 # The delegation of a deciding role's owner; its delegate is the same-department colleague.
 DELEGATION_PARTIES = members(
@@ -1417,6 +1423,180 @@ CASES: list[Case] = [
             "exchange_differences_csv",
         )
     ],
+    # The asset register --------------------------------------------------------------
+    C("assets.index", "GET", page(200, who=ASSET_READERS)),
+    C("assets.export_csv", "GET", page(200, who=ASSET_READERS), query={"format": "snipeit"}),
+    C(
+        "assets.labels_pdf",
+        "GET",
+        page(200, who=ASSET_READERS),
+        query={"ids": "@asset_in_stock"},
+    ),
+    C(
+        "assets.detail",
+        "GET",
+        page(200, who=ASSET_SEERS, sees=ASSET_SEERS),
+        params={"tag": "@asset_tag"},
+    ),
+    C(
+        "assets.deploy",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_READERS),
+        params={"asset_id": "@asset_in_stock"},
+        form={"holder": "target@matrix.example", "location": "HQ"},
+    ),
+    C(
+        "assets.act",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"asset_id": "@asset", "move": "return"},
+        form={"comment": "Back from the owner."},
+    ),
+    C(
+        "assets.edit",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"asset_id": "@asset"},
+        form={"serial": "MATRIX-SN", "tag": "MATRIX-TAG", "location": "Lab"},
+    ),
+    C("assets.licences", "GET", page(200, who=ASSET_READERS)),
+    C(
+        "assets.licence",
+        "GET",
+        page(200, who=ASSET_SEERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+    ),
+    C(
+        "assets.assign_seat",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        form={"user": "target@matrix.example"},
+    ),
+    C(
+        "assets.release_seat",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        form={"user_id": "@licence_holder"},
+    ),
+    *[
+        C(f"assets.{name}", "GET", page(200, who=ASSET_READERS))
+        for name in (
+            "reports_index",
+            "report_warranty",
+            "report_warranty_csv",
+            "report_costs",
+            "report_licences",
+            "report_leavers",
+        )
+    ],
+    C("assets.settings", "GET", page(200, who=ADMIN)),
+    C(
+        "assets.settings",
+        "POST",
+        page(302, who=ADMIN),
+        form={
+            "hardware_categories": ["hardware", "peripherals"],
+            "licence_categories": ["licence"],
+            "locations": "HQ\nAnnex",
+            "warranty_reminder_days": "45",
+        },
+    ),
+    C(
+        "contracts.coverage",
+        "GET",
+        page(200, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+    ),
+    C(
+        "contracts.save_coverage",
+        "POST",
+        page(302, who=PROCUREMENT, sees=CONTRACT_READERS),
+        params={"contract_id": "@contract_active"},
+        form={"assets": ["@asset_in_stock"]},
+    ),
+    C("api.list_assets", "GET", api(200)),
+    # The API's export is the list's, as a file: each reads what they may see.
+    C("api.export_assets", "GET", api(200), query={"format": "glpi"}),
+    # Labels of an asset one may not see: no such asset (422 on ids).
+    C(
+        "api.asset_labels",
+        "GET",
+        api(200, who=ASSET_READERS, also=dict.fromkeys(EVERYONE - ASSET_READERS, 422)),
+        query={"ids": "@asset_in_stock"},
+    ),
+    C(
+        "api.get_asset",
+        "GET",
+        api(200, who=ASSET_SEERS, sees=ASSET_SEERS),
+        params={"asset_id": "@asset"},
+    ),
+    C(
+        "api.patch_asset",
+        "PATCH",
+        api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"asset_id": "@asset"},
+        json={"serial": "MATRIX-SN", "location": "Lab"},
+    ),
+    C(
+        "api.deploy_asset",
+        "POST",
+        api(200, who=ASSET_KEEPERS, sees=ASSET_READERS),
+        params={"asset_id": "@asset_in_stock"},
+        json={"holder": "@target_user", "location": "HQ"},
+    ),
+    *[
+        C(
+            f"api.{action}_asset",
+            "POST",
+            api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+            params={"asset_id": "@asset"},
+            json={"comment": "Matrix."},
+        )
+        for action in ("return", "repair", "retire")
+    ],
+    C(
+        "api.dispose_asset",
+        "POST",
+        api(409, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"asset_id": "@asset"},
+        json={},
+        label="not retired",
+    ),
+    C("api.list_licences", "GET", api(200)),
+    C(
+        "api.get_licence",
+        "GET",
+        api(200, who=ASSET_SEERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+    ),
+    C(
+        "api.assign_seat",
+        "POST",
+        api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        json={"user_id": "@target_user"},
+    ),
+    C(
+        "api.release_seat",
+        "POST",
+        api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        json={"user_id": "@licence_holder"},
+    ),
+    C("api.get_asset_settings", "GET", api(200)),
+    C(
+        "api.put_asset_settings",
+        "PUT",
+        api(200, who=ADMIN),
+        json={
+            "hardware_categories": ["hardware"],
+            "licence_categories": ["licence", "software"],
+            "locations": ["HQ"],
+            "warranty_reminder_days": 45,
+        },
+    ),
 ]
 
 
