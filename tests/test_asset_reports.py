@@ -175,3 +175,15 @@ def test_the_report_pages_refuse_a_requester(world, auth, client):
     auth.login(world.holder.email)
     for path in ("", "/warranty", "/warranty.csv", "/costs", "/licences", "/leavers"):
         assert client.get(f"/assets/reports{path}").status_code == 403
+
+
+def test_a_long_report_lists_its_first_rows_and_says_so(world, auth, client, monkeypatch):
+    from procure.assets import report_views
+
+    monkeypatch.setattr(report_views, "TABLE_LIMIT", 1)
+    auth.login(world.buyer.email)
+    page = client.get("/assets/reports/warranty?days=365")
+    assert page.status_code == 200
+    assert b"The first 1 are listed; the CSV holds them all." in page.data
+    assert world.docks[1].tag.encode() in page.data
+    assert world.laptops[0].tag.encode() not in page.data

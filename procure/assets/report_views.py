@@ -42,6 +42,8 @@ REPORTS = [
 ]
 
 
+# How many rows a page lists (the warranty CSV holds all of them).
+TABLE_LIMIT = 500
 DAYS_MESSAGE = "Choose one of " + ", ".join(map(str, reports.WARRANTY_DAYS)) + " days."
 
 
@@ -90,7 +92,11 @@ def report_warranty():
         ), 400
     report = reports.warranty(current_user, days)
     return render_template(
-        "assets/reports/warranty.html", form=form, report=report, reports=REPORTS
+        "assets/reports/warranty.html",
+        form=form,
+        report=report,
+        shown=report.rows[:TABLE_LIMIT],
+        reports=REPORTS,
     )
 
 
@@ -121,10 +127,9 @@ def report_costs():
 @bp.get("/assets/reports/licences")
 @login_required
 def report_licences():
+    rows = reports.licence_use(current_user)
     return render_template(
-        "assets/reports/licences.html",
-        rows=reports.licence_use(current_user),
-        reports=REPORTS,
+        "assets/reports/licences.html", rows=rows[:TABLE_LIMIT], total=len(rows), reports=REPORTS
     )
 
 
