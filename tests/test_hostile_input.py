@@ -328,6 +328,8 @@ PAGES = {
     "delegations": "/profile",
     "auth": "/profile",
     "settings": "/admin/organisation",
+    "licences": "/licences/{}",
+    "assets": "/assets/{}",  # by tag, which the answer carries
 }
 
 
@@ -340,10 +342,14 @@ def _pages_of(app, org, target, response, body) -> list[str]:
     else:
         parts = path.removeprefix("/api/v1/").split("/")
         ident = parts[1] if len(parts) > 1 and parts[1].isdigit() else (body or {}).get("id")
+        if parts[0] == "assets":
+            ident = (body or {}).get("tag")
         pages = [PAGES[parts[0]].format(ident)]
         if parts[0] == "rfqs" and (body or {}).get("order_id"):
             pages.append(f"/orders/{body['order_id']}")
-    return pages + ["/", "/requests", "/rfqs", "/orders/", "/vendors", "/contracts/"]
+    return pages + [
+        "/", "/requests", "/rfqs", "/orders/", "/vendors", "/contracts/", "/assets", "/licences",
+    ]  # fmt: skip
 
 
 def _read_back(app, org, target, response, body, where) -> list[str]:
@@ -521,6 +527,76 @@ API_TARGETS: dict[str, Target] = {
         "PUT",
         "admin/owner",
         json={"revision_tolerance_percent": "4", "revision_tolerance_amount": "400.00"},
+    ),
+    "api.patch_asset": Target(
+        "api.patch_asset",
+        "PATCH",
+        "procurement/owner",
+        {"asset_id": "@asset"},
+        json={
+            "serial": "HOSTILE-SN-1",
+            "tag": "HOSTILE-TAG-1",
+            "location": "Lab",
+            "warranty_end": (TODAY + dt.timedelta(days=400)).isoformat(),
+            "version": None,
+        },
+    ),
+    "api.deploy_asset": Target(
+        "api.deploy_asset",
+        "POST",
+        "asset_manager/owner",
+        {"asset_id": "@asset_in_stock"},
+        json={
+            "holder": "@target_user",
+            "location": "HQ",
+            "comment": "New starter.",
+            "version": None,
+        },
+    ),
+    **{
+        f"api.{action}_asset": Target(
+            f"api.{action}_asset",
+            "POST",
+            "asset_manager/owner",
+            {"asset_id": "@asset"},
+            json={"location": "Stores", "comment": "Checked.", "version": None},
+        )
+        for action in ("return", "repair", "retire")
+    },
+    # Disposing of an asset takes a retired one; the owner's dock is deployed: the
+    # baseline is a refusal of the move, and no hostile value may turn it into a 500.
+    "api.dispose_asset": Target(
+        "api.dispose_asset",
+        "POST",
+        "asset_manager/owner",
+        {"asset_id": "@asset"},
+        json={"location": "Skip", "comment": "Checked.", "version": None},
+        also=frozenset({409}),
+    ),
+    "api.assign_seat": Target(
+        "api.assign_seat",
+        "POST",
+        "asset_manager/owner",
+        {"licence_id": "@licence"},
+        json={"user_id": "@target_user", "version": None},
+    ),
+    "api.release_seat": Target(
+        "api.release_seat",
+        "POST",
+        "asset_manager/owner",
+        {"licence_id": "@licence"},
+        json={"user_id": "@licence_holder", "version": None},
+    ),
+    "api.put_asset_settings": Target(
+        "api.put_asset_settings",
+        "PUT",
+        "admin/owner",
+        json={
+            "hardware_categories": ["hardware"],
+            "licence_categories": ["licence"],
+            "locations": ["HQ", "Annex"],
+            "warranty_reminder_days": 45,
+        },
     ),
     "api.put_currencies": Target(
         "api.put_currencies", "PUT", "admin/owner", json={"enabled": ["EUR", "GBP", "JPY"]}
@@ -1103,6 +1179,87 @@ FORM_TARGETS: dict[str, list[Target]] = {
     "contracts.forms.FilterDays": [
         Target("contracts.index", "GET", "procurement/owner", form={"notice_within": "30"})
     ],
+    "assets.forms.DeployForm": [
+        Target(
+            "assets.deploy",
+            "POST",
+            "asset_manager/owner",
+            {"asset_id": "@asset_in_stock"},
+            form={
+                "holder": "target@matrix.example",
+                "location": "HQ",
+                "comment": "New starter.",
+                "version": "",
+            },
+        )
+    ],
+    "assets.forms.MoveForm": [
+        Target(
+            "assets.act",
+            "POST",
+            "asset_manager/owner",
+            {"asset_id": "@asset", "move": "repair"},
+            form={"location": "Workshop", "comment": "Broken hinge.", "version": ""},
+        )
+    ],
+    "assets.forms.EditForm": [
+        Target(
+            "assets.edit",
+            "POST",
+            "asset_manager/owner",
+            {"asset_id": "@asset"},
+            form={
+                "serial": "HOSTILE-SN-2",
+                "tag": "HOSTILE-TAG-2",
+                "location": "Lab",
+                "warranty_end": (TODAY + dt.timedelta(days=400)).isoformat(),
+                "version": "",
+            },
+        )
+    ],
+    "assets.forms.AssignForm": [
+        Target(
+            "assets.assign_seat",
+            "POST",
+            "asset_manager/owner",
+            {"licence_id": "@licence"},
+            form={"user": "target@matrix.example", "version": ""},
+        )
+    ],
+    "assets.forms.ReleaseForm": [
+        Target(
+            "assets.release_seat",
+            "POST",
+            "asset_manager/owner",
+            {"licence_id": "@licence"},
+            form={"user_id": "@licence_holder", "version": ""},
+        )
+    ],
+    "assets.forms.RegistryForm": [
+        Target(
+            "assets.settings",
+            "POST",
+            "admin/owner",
+            form={
+                "hardware_categories": "hardware",
+                "licence_categories": "licence",
+                "locations": "HQ\nAnnex",
+                "warranty_reminder_days": "45",
+            },
+        )
+    ],
+    "assets.forms.CoverageForm": [
+        Target(
+            "contracts.save_coverage",
+            "POST",
+            "procurement/owner",
+            {"contract_id": "@contract_active"},
+            form={"assets": "@asset_in_stock"},
+        )
+    ],
+    "assets.report_views.WarrantyFilterForm": [
+        Target("assets.report_warranty", "GET", "finance/owner", form={"days": "90"})
+    ],
     "orders.forms.DraftForm": [
         Target(
             "orders.edit",
@@ -1125,7 +1282,7 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "procurement/owner",
             {"order_id": "@order_issued"},
             form={"received_on": TODAY.isoformat(), "note": "Complete.", "version": ""},
-            extra_fields={"line-@order_line": "1"},
+            extra_fields={"line-@order_line": "1", "serials-@order_line": "HOSTILE-SN-3, HT-3"},
         )
     ],
     "orders.after_forms.RevisionForm": [
