@@ -124,7 +124,7 @@ def test_laptops_received_with_serials_become_assets_that_move_are_covered_and_e
 
     # Receive: the quantity and the three serials, scanned one per line.
     buyer.get_by_label("Quantity of line 1 received", exact=True).fill("3")
-    buyer.get_by_label("Serial numbers", exact=True).fill("\n".join(serials))
+    buyer.get_by_label("Serial numbers of line 1", exact=True).fill("\n".join(serials))
     buyer.get_by_role("button", name="Record receipt").click()
     expect(buyer.get_by_role("alert").first).to_contain_text(
         "The receipt is recorded. It made 3 assets."
