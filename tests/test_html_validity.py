@@ -44,6 +44,7 @@ PEOPLE = {
     "procurement": "paul@example.org",
     "admin": "adam@example.org",
     "executive": "eve@example.org",
+    "asset_manager": "alan@example.org",
     "approver+requester": "olivia@example.org",
 }
 PER_ENDPOINT = 2
@@ -66,6 +67,9 @@ NOT_PAGES = {
     "vendors.export",
     "vendors.document",
     "sourcing.quote_attachment",
+    "assets.export_csv",
+    "assets.labels_pdf",
+    "assets.report_warranty_csv",
     # Sign-in through a provider: redirects to it and back (the sign-in page with the
     # providers' buttons and the refusal page are checked below), and SAML's XML metadata.
     "auth.oidc_login",

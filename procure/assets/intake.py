@@ -38,7 +38,9 @@ from ..workflow import ASSET, AssetAction
 from . import registry
 
 SERIAL_MAX = 100
-TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+# An asset's page is /assets/<tag>: these would name another page.
+RESERVED_TAGS = frozenset({"reports", "export.csv", "labels.pdf"})
 # Tags of this form come from the sequence; a typed one may not take it.
 SEQUENCE_TAG = re.compile(r"^AT-\d+$", re.IGNORECASE)
 
@@ -69,7 +71,9 @@ def clean_serial(value: str, field: str, errors: FieldErrors) -> str:
 def clean_tag(value: str, field: str, errors: FieldErrors, *, typed: bool = True) -> str:
     tag = (value or "").strip()
     if tag and not TAG_PATTERN.match(tag):
-        errors.add(field, f"{tag[:40]} is not an asset tag: letters, digits, . _ / - (≤ 40).")
+        errors.add(field, f"{tag[:40]} is not an asset tag: letters, digits, . _ - (≤ 40).")
+    elif tag.lower() in RESERVED_TAGS:
+        errors.add(field, f"{tag} names a page of the register; choose another tag.")
     elif tag and typed and SEQUENCE_TAG.match(tag):
         errors.add(field, f"Tags like {tag} come from Procure's sequence; type another or none.")
     return tag

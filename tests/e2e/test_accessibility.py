@@ -28,6 +28,7 @@ ROLES = {
     "procurement": "paul@example.org",
     "admin": "adam@example.org",
     "executive": "eve@example.org",
+    "asset_manager": "alan@example.org",
 }
 # The documents the lists link to: of each kind the first and the last linked (a
 # list's newest and oldest, in different states), every report.
@@ -38,8 +39,10 @@ DOCUMENTS = [
     re.compile(r"^/invoices/\d+$"),
     re.compile(r"^/contracts/\d+$"),
     re.compile(r"^/vendors/\d+$"),
+    re.compile(r"^/assets/(?!reports\b|export\.csv|labels\.pdf)[^/?]+$"),
+    re.compile(r"^/licences/\d+$"),
 ]
-REPORTS = re.compile(r"^/reports/[\w-]+$")
+REPORTS = re.compile(r"^/(reports|assets/reports)/[\w-]+$")
 
 
 def links(page: Page, selector: str = "main a[href^='/']") -> list[str]:
@@ -136,6 +139,7 @@ ADMIN_PAGES = [
     "/admin/organisation",
     "/admin/invoices",
     "/admin/orders",
+    "/admin/assets",
     "/invoices/import",
     "/admin/sign-in",
     "/admin/scim",
@@ -162,3 +166,48 @@ def test_no_serious_violation_on_the_administration_pages(
             )
             assert width <= screen, f"{url} is {width} px wide on a {screen} px screen"
     assert not found, "\n".join(str(violation) for violation in found)
+
+
+# The asset register as its keeper sees it, and what a contract covers: at the desktop
+# size and on a phone, where none may scroll sideways.
+ASSET_PAGES = re.compile(r"^/(assets/(?!export\.csv|labels\.pdf)[^?]+|licences/\d+)$")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_no_serious_violation_on_the_asset_pages(
+    new_page: Callable[..., Page], live_server, size: str
+) -> None:
+    viewport = {"width": 390, "height": 844} if size == "phone" else None
+    page = new_page(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
+    sign_in(page, live_server, ROLES["asset_manager"])
+    found: list[Violation] = []
+    urls = ["/assets", "/licences", "/assets/reports"]
+    for start in list(urls):
+        page.goto(live_server.url + start)
+        kind = [href for href in dict.fromkeys(links(page)) if ASSET_PAGES.match(href)]
+        urls += kind[:3]
+    assert len(urls) >= 8, urls
+    for url in dict.fromkeys(urls):
+        _check_fits(page, live_server.url + url, f"asset manager ({size})", size, found)
+    # What a support contract covers, as procurement chooses it.
+    buyer = new_page(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
+    sign_in(buyer, live_server, ROLES["procurement"])
+    buyer.goto(live_server.url + "/contracts/")
+    contracts = [href for href in links(buyer) if re.match(r"^/contracts/\d+$", href)]
+    coverage = []
+    for url in dict.fromkeys(contracts):
+        buyer.goto(live_server.url + url)
+        coverage = [href for href in links(buyer) if href.endswith("/coverage")]
+        if coverage:
+            break
+    assert coverage, contracts
+    _check_fits(buyer, live_server.url + coverage[0], f"procurement ({size})", size, found)
+    assert not found, "\n".join(str(violation) for violation in found)
+
+
+def _check_fits(page: Page, url: str, who: str, size: str, found: list[Violation]) -> None:
+    check(page, url, who, found)
+    assert page.title() != "Not found · Procure", url
+    if size == "phone":
+        width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= screen, f"{url} is {width} px wide on a {screen} px screen"
