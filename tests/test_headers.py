@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from procure import attachments, config, create_app, demo
 from procure.contracts import calendar
 from procure.models import (
+    Asset,
     Contract,
     Invoice,
     Notification,
@@ -66,7 +67,10 @@ def downloads(app, db, make):
     invoice = db.session.scalar(
         sa.select(Invoice).where(Invoice.pdf_attachment_id.is_not(None)).order_by(Invoice.id)
     )
-    assert order and contract and document and quote and invoice, "the demo has every kind"
+    asset = db.session.scalar(sa.select(Asset).order_by(Asset.id).limit(1))
+    assert order and contract and document and quote and invoice and asset, (
+        "the demo has every kind"
+    )
     signed = tiny_pdf("Signed contract", contract.number)
     contract.signed_copy = attachments.store_bytes(
         signed, "signed.pdf", "application/pdf", user=admin
@@ -106,6 +110,11 @@ def downloads(app, db, make):
             "payables CSV": ("/reports/payables.csv", "text/csv"),
             "exchange differences CSV": ("/reports/exchange-differences.csv", "text/csv"),
             "calendar feed": (f"/contracts/calendar.ics?token={feed}", "text/calendar"),
+            "assets CSV": ("/assets/export.csv?format=snipeit", "text/csv"),
+            "assets CSV (API)": ("/api/v1/assets/export.csv?format=glpi", "text/csv"),
+            "warranty report CSV": ("/assets/reports/warranty.csv", "text/csv"),
+            "asset labels": (f"/assets/labels.pdf?ids={asset.id}", "application/pdf"),
+            "asset labels (API)": (f"/api/v1/assets/labels.pdf?ids={asset.id}", "application/pdf"),
         },
     }
 
@@ -122,7 +131,7 @@ def test_every_download_is_private_and_not_embeddable(client, downloads):
 
 def test_every_download_route_is_covered(app, downloads):
     """A new download route joins the list above, or this fails."""
-    kinds = re.compile(r"(\.csv|\.ics|/pdf|/attachment|/signed-copy|/documents/<)")
+    kinds = re.compile(r"(\.csv|\.ics|\.pdf|/pdf|/attachment|/signed-copy|/documents/<)")
     routes = {
         rule.rule
         for rule in app.url_map.iter_rules()
