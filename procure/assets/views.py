@@ -147,7 +147,8 @@ def _render(asset: Asset, *, forms: dict | None = None, failed: str | None = Non
     ), status
 
 
-@bp.get("/assets/<path:tag>")
+# One path segment: a tag holds no slash (``intake.TAG_PATTERN``).
+@bp.get("/assets/<tag>")
 @login_required
 def detail(tag: str):
     # No tag or serial is that long or holds a control character (a NUL would reach
@@ -183,9 +184,11 @@ def deploy(asset_id: int):
     return _render(asset, forms={"deploy": form}, failed="deploy", status=422)
 
 
-@bp.post("/assets/<int:asset_id>/<any(return, repair, retire, dispose):move>")
+@bp.post("/assets/<int:asset_id>/<move>")
 @login_required
 def act(asset_id: int, move: str):
+    if move not in MOVES:
+        abort(404)
     asset = services.get(asset_id, current_user)
     form = MoveForm()
     if form.validate():
