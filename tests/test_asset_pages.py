@@ -659,3 +659,15 @@ def text_of_errors(body: str, field: str) -> str:
         rf'<div class="invalid-feedback d-block" id="{field}-errors">(.*?)</div>', body, re.S
     )
     return html.unescape(match.group(1)) if match else ""
+
+
+def test_the_export_and_label_links_keep_the_lists_filters(app, world):
+    body = (
+        signed_in(app, world["manager"])
+        .get("/assets?q=dock&status=in_stock&format=x&after=99999999")
+        .get_data(as_text=True)
+    )
+    assert "/assets/export.csv?format=snipeit&amp;q=dock&amp;status=in_stock" in body
+    assert "after=" not in body.split("Export CSV for GLPI")[0].rsplit("<a", 1)[-1]
+    docks = [str(a.id) for a in world["assets"] if a.model == "USB-C dock"]
+    assert any(f"labels.pdf?ids={','.join(order)}" in body for order in (docks, docks[::-1]))
