@@ -380,3 +380,20 @@ def test_a_receipt_with_a_deployed_asset_cannot_be_reversed_and_one_in_stock_can
     _receive(order, buyer, (1, "1", {"serials": ["REV-1"]}))
     db.session.commit()
     assert _assets(order)[-1].serial == "REV-1"
+
+
+def test_only_who_keeps_the_register_chooses_what_a_contract_covers(laptops, make, db):
+    order, buyer = laptops
+    _receive(order, buyer, (1, "1", {}))
+    contract = make.contract(kind=ContractKind.SUPPORT, owner=buyer, status="active")
+    finance = make.user(["finance"], department="FIN")
+    with pytest.raises(Forbidden):
+        services.set_coverage(contract, [_assets(order)[0].id], actor=finance)
+
+
+@pytest.mark.parametrize("tag", ["reports", "Export.csv", "labels.pdf", "IT/LAP/1"])
+def test_a_tag_that_would_name_another_page_is_refused(laptops, tag):
+    order, buyer = laptops
+    with pytest.raises(ValidationError) as refused:
+        _receive(order, buyer, (1, "1", {"tags": [tag]}))
+    assert "lines.0.tags" in refused.value.fields

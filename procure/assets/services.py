@@ -123,7 +123,9 @@ def covered_assets(contract: Contract) -> list[Asset]:
 
 def set_coverage(contract: Contract, asset_ids: list[int], *, actor: User) -> list[Asset]:
     """Choose the assets ``contract`` covers (from now on those only; none is allowed).
-    Only a maintenance or support contract covers assets; each must exist."""
+    Only a maintenance or support contract covers assets; each must exist. Whoever
+    keeps the register chooses (procurement, asset managers)."""
+    access.require(actor, "manage_assets", action="choose the assets a contract covers")
     errors = FieldErrors()
     ids = sorted(set(asset_ids))
     if contract.kind not in COVERING_KINDS:
