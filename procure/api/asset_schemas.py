@@ -115,8 +115,7 @@ class AssetOut(Output):
     holder: PersonOut | None
     location: str
     covered_by: list[int] = Field(
-        description="The active maintenance or support contracts covering it, ending first "
-        "first."
+        description="The active maintenance or support contracts covering it, the soonest to end first."
     )
     version: int
     allowed_actions: list[str]
@@ -225,4 +224,3 @@ class AssetSettingsOut(Output):
     licence_categories: list[str]
     locations: list[str]
     warranty_reminder_days: int
-
