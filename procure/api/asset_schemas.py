@@ -115,7 +115,8 @@ class AssetOut(Output):
     holder: PersonOut | None
     location: str
     covered_by: list[int] = Field(
-        description="The active maintenance or support contracts covering it, the soonest to end first."
+        description="The active maintenance or support contracts covering it, the soonest "
+        "to end first."
     )
     version: int
     allowed_actions: list[str]
