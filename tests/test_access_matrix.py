@@ -1474,6 +1474,17 @@ CASES: list[Case] = [
         form={"user": "target@matrix.example"},
     ),
     C(
+        "assets.save_term",
+        "POST",
+        page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        form={
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+            "contract": "",
+        },
+    ),
+    C(
         "assets.release_seat",
         "POST",
         page(302, who=ASSET_KEEPERS, sees=ASSET_SEERS),
@@ -1577,6 +1588,13 @@ CASES: list[Case] = [
         api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
         params={"licence_id": "@licence"},
         json={"user_id": "@target_user"},
+    ),
+    C(
+        "api.patch_licence",
+        "PATCH",
+        api(200, who=ASSET_KEEPERS, sees=ASSET_SEERS),
+        params={"licence_id": "@licence"},
+        json={"end_date": (TODAY + dt.timedelta(days=365)).isoformat()},
     ),
     C(
         "api.release_seat",

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from procure import settings
 from procure.assets import registry, services
-from procure.models import Asset, AssetStatus, AuditEvent, Licence
+from procure.models import Asset, AssetStatus, AuditEvent, Licence, User
 from procure.orders import services as orders
 from procure.workflow import AssetAction
 
@@ -669,3 +669,38 @@ def test_the_export_and_label_links_keep_the_lists_filters(app, world):
     assert "after=" not in body.split("Export CSV for GLPI")[0].rsplit("<a", 1)[-1]
     docks = [str(a.id) for a in world["assets"] if a.model == "USB-C dock"]
     assert any(f"labels.pdf?ids={','.join(order)}" in body for order in (docks, docks[::-1]))
+
+
+def test_a_pools_term_and_contract_on_its_page(app, world, db, pool, make):
+    buyer = db.session.scalar(sa.select(User).where(User.id == pool.order.created_by_id))
+    contract = make.contract(kind="subscription", owner=buyer, order=pool.order)
+    client = signed_in(app, world["manager"])
+    page = text(client.get(f"/licences/{pool.id}"))
+    assert "Term and contract" in page and "no end date" in page
+    response = client.post(
+        f"/licences/{pool.id}/term",
+        data={
+            "start_date": pool.start_date.isoformat(),
+            "end_date": "",
+            "contract": contract.number,
+            "version": pool.version,
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (pool.contract_id, pool.end_date) == (contract.id, contract.end_date)
+    assert contract.number in text(client.get(f"/licences/{pool.id}"))
+    bad = client.post(
+        f"/licences/{pool.id}/term",
+        data={"start_date": "2027-05-01", "end_date": "2027-04-01", "version": pool.version},
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad, "end_date") == ["The term cannot end before it starts."]
+    unknown = client.post(
+        f"/licences/{pool.id}/term", data={"contract": "CT-1999-00001", "version": pool.version}
+    )
+    assert field_errors(unknown, "contract") == ["No contract CT-1999-00001."]
+    db.session.expire_all()
+    assert pool.contract_id == contract.id
+    holder = signed_in(app, world["stranger"])
+    assert holder.post(f"/licences/{pool.id}/term", data={}).status_code == 404

@@ -5,6 +5,7 @@ away, and who may do what."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -397,3 +398,42 @@ def test_a_tag_that_would_name_another_page_is_refused(laptops, tag):
     with pytest.raises(ValidationError) as refused:
         _receive(order, buyer, (1, "1", {"tags": [tag]}))
     assert "lines.0.tags" in refused.value.fields
+
+
+def test_a_pools_term_and_contract_are_set_and_checked(seats, make, db):
+    order, buyer = seats
+    _receive(order, buyer, (1, "10", {}))
+    db.session.commit()
+    pool = db.session.scalars(sa.select(Licence)).one()
+    assert (pool.end_date, pool.contract_id) == (None, None)
+    contract = make.contract(kind=ContractKind.SUBSCRIPTION, owner=buyer, order=order)
+    licences.update_term(pool, actor=buyer, contract_number=contract.number.lower())
+    db.session.commit()
+    assert (pool.contract_id, pool.start_date, pool.end_date) == (
+        contract.id,
+        contract.start_date,
+        contract.end_date,
+    )
+    with pytest.raises(ValidationError) as refused:
+        licences.update_term(
+            pool, actor=buyer, start_date=TODAY(), end_date=TODAY() - dt.timedelta(days=1)
+        )
+    assert "end_date" in refused.value.fields
+    other = make.contract(kind=ContractKind.SUBSCRIPTION, owner=buyer)
+    with pytest.raises(ValidationError) as refused:
+        licences.update_term(pool, actor=buyer, contract_number=other.number)
+    assert "another vendor" in refused.value.fields["contract"][0]
+    with pytest.raises(ValidationError):
+        licences.update_term(pool, actor=buyer, contract_number="CT-1999-99999")
+    licences.update_term(pool, actor=buyer, contract_number="", end_date=None)
+    db.session.commit()
+    assert (pool.contract_id, pool.end_date) == (None, None)
+    events = db.session.scalars(
+        sa.select(AuditEvent.changes).where(
+            AuditEvent.entity == "licence", AuditEvent.action == "update"
+        )
+    ).all()
+    assert json.loads(events[-2])["contract"] == [None, contract.number]
+    finance = make.user(["finance"], department="FIN")
+    with pytest.raises(Forbidden):
+        licences.update_term(pool, actor=finance, end_date=None)

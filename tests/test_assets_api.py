@@ -517,3 +517,27 @@ def test_the_registers_settings(as_, people):
         refused = call(as_("admin"), "put", "/api/v1/settings/assets", 422, **{**body, **change})
         assert field in refused["error"]["fields"], change
     assert call(as_("admin"), "get", "/api/v1/settings/assets") == saved
+
+
+def test_a_pools_term_is_patched_and_a_wrong_one_refused(as_, make, people, seats, db):
+    receive(as_("buyer"), seats, quantity="5")
+    [pool] = call(as_("keeper"), "get", f"/api/v1/licences?order_id={seats.id}")["items"]
+    path = f"/api/v1/licences/{pool['id']}"
+    contract = make.contract(kind="subscription", owner=people["buyer"], order=seats)
+    linked = call(as_("keeper"), "patch", path, contract_id=contract.id)
+    assert (linked["contract_id"], linked["end_date"]) == (
+        contract.id,
+        contract.end_date.isoformat(),
+    )
+    refused = call(
+        as_("keeper"),
+        "patch",
+        path,
+        422,
+        start_date=TODAY.isoformat(),
+        end_date=(TODAY - dt.timedelta(days=1)).isoformat(),
+    )
+    assert "end_date" in refused["error"]["fields"]
+    assert call(as_("clerk"), "patch", path, 403, end_date=None)["error"]["code"] == "forbidden"
+    cleared = call(as_("keeper"), "patch", path, contract_id=None, end_date=None)
+    assert (cleared["contract_id"], cleared["end_date"]) == (None, None)

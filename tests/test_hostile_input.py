@@ -580,6 +580,18 @@ API_TARGETS: dict[str, Target] = {
         {"licence_id": "@licence"},
         json={"user_id": "@target_user", "version": None},
     ),
+    "api.patch_licence": Target(
+        "api.patch_licence",
+        "PATCH",
+        "asset_manager/owner",
+        {"licence_id": "@licence"},
+        json={
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+            "contract_id": None,
+            "version": None,
+        },
+    ),
     "api.release_seat": Target(
         "api.release_seat",
         "POST",
@@ -1224,6 +1236,20 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "asset_manager/owner",
             {"licence_id": "@licence"},
             form={"user": "target@matrix.example", "version": ""},
+        )
+    ],
+    "assets.forms.TermForm": [
+        Target(
+            "assets.save_term",
+            "POST",
+            "asset_manager/owner",
+            {"licence_id": "@licence"},
+            form={
+                "start_date": TODAY.isoformat(),
+                "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+                "contract": "",
+                "version": "",
+            },
         )
     ],
     "assets.forms.ReleaseForm": [

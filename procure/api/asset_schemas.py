@@ -89,6 +89,19 @@ class LicenceQuery(PageQuery):
     q: SearchText = Field("", description="Part of the product's name.")
 
 
+class LicencePatch(Input):
+    start_date: dt.date | None = Field(None, description="The term's first day.")
+    end_date: dt.date | None = Field(None, description="The term's last day; null: none.")
+    contract_id: Id | None = Field(
+        None,
+        description="The contract the pool renews under (its dates are taken unless dates "
+        "are sent too); null unlinks it. A contract with another vendor: 422.",
+    )
+    version: int | None = Field(
+        None, description="The pool's version you read; 409 conflict if it moved."
+    )
+
+
 class SeatIn(Input):
     user_id: Id
     version: int | None = Field(

@@ -13,6 +13,7 @@ from .asset_schemas import (
     AssetSettingsIn,
     AssetSettingsOut,
     LicenceOut,
+    LicencePatch,
     LicenceQuery,
     SeatIn,
     licence_out,
@@ -89,6 +90,33 @@ def release_seat(licence_id: int, body: SeatIn):
     `user_id`."""
     licence = licences.get(licence_id, current_user())
     licences.release(licence, body.user_id, actor=current_user(), expected_version=body.version)
+    return licence_out(licence)
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/licences/<int:licence_id>",
+    body=LicencePatch,
+    response=LicenceOut,
+    summary="Set a pool's term and the contract it renews under",
+    tag=TAG,
+    errors=(403, 409),
+)
+def patch_licence(licence_id: int, body: LicencePatch):
+    """Procurement and asset managers. Only the fields sent change; `end_date` or
+    `contract_id` sent as null clear them. An end before the start: 422 on `end_date`."""
+    licence = licences.get(licence_id, current_user())
+    sent = body.model_fields_set
+    keep = licences.KEEP
+    licences.update_term(
+        licence,
+        actor=current_user(),
+        start_date=body.start_date if "start_date" in sent else keep,
+        end_date=body.end_date if "end_date" in sent else keep,
+        contract_id=body.contract_id if "contract_id" in sent else keep,
+        expected_version=body.version,
+    )
     return licence_out(licence)
 
 

@@ -65,6 +65,21 @@ class AssignForm(FlaskForm):
     submit = SubmitField("Assign a seat")
 
 
+class TermForm(FlaskForm):
+    """A pool's term and the contract it renews under."""
+
+    start_date = DateField("Term starts", validators=[Optional()])
+    end_date = DateField("Term ends", validators=[Optional()])
+    contract = StringField(
+        "Renews under contract",
+        description="Its number (CT-2026-00012); empty for none. Its dates are taken "
+        "unless you give dates too.",
+        validators=[Length(max=40)],
+    )
+    version = HiddenField()
+    submit = SubmitField("Save the term")
+
+
 class ReleaseForm(FlaskForm):
     user_id = HiddenField()
     version = HiddenField()

@@ -9,7 +9,7 @@ from .. import access, web
 from ..forms import submitted_version
 from ..models import Licence
 from . import bp, licences, pages
-from .forms import AssignForm, ReleaseForm
+from .forms import AssignForm, ReleaseForm, TermForm
 
 
 @bp.get("/licences", endpoint="licences")
@@ -27,13 +27,27 @@ def licence_pools():
     )
 
 
-def _render(licence: Licence, *, assign: AssignForm | None = None, status: int = 200):
+def _render(
+    licence: Licence,
+    *,
+    assign: AssignForm | None = None,
+    term: TermForm | None = None,
+    status: int = 200,
+):
     return render_template(
         "licences/detail.html",
         page=pages.licence_page(licence, current_user),
         licence=licence,
         assign_form=assign or AssignForm(formdata=None, version=licence.version),
         release_form=ReleaseForm(formdata=None),
+        term_form=term
+        or TermForm(
+            formdata=None,
+            start_date=licence.start_date,
+            end_date=licence.end_date,
+            contract=licence.contract.number if licence.contract else "",
+            version=licence.version,
+        ),
     ), status
 
 
@@ -83,3 +97,33 @@ def release_seat(licence_id: int):
     problems = [*form.form_errors, *form.user_id.errors]
     flash(" ".join(problems) or "The form has expired; please send it again.", "danger")
     return redirect(url_for(".licence", licence_id=pool.id), 303)
+
+
+@bp.post("/licences/<int:licence_id>/term")
+@login_required
+def save_term(licence_id: int):
+    pool = licences.get(licence_id, current_user)
+    form = TermForm()
+    if form.validate():
+        # The form shows the term as it is: dates left as shown give way to those of
+        # a contract newly linked.
+        shown = {"start_date": pool.start_date, "end_date": pool.end_date}
+        dates = {
+            name: value if value != shown[name] else licences.KEEP
+            for name, value in (
+                ("start_date", form.start_date.data),
+                ("end_date", form.end_date.data),
+            )
+        }
+        with web.form_errors(form) as outcome:
+            licences.update_term(
+                pool,
+                actor=current_user,
+                contract_number=form.contract.data or "",
+                expected_version=submitted_version(form),
+                **dates,
+            )
+        if outcome.ok:
+            flash(f"The term of {pool.product} is saved.", "success")
+            return redirect(url_for(".licence", licence_id=pool.id))
+    return _render(pool, term=form, status=422)

@@ -17,7 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import access, audit, workflow
 from ..errors import Conflict, InvalidTransition, ValidationError
 from ..extensions import db
-from ..models import Licence, LicenceAssignment, User, utcnow
+from ..models import Contract, Licence, LicenceAssignment, User, utcnow
+from ..validation import FieldErrors
 
 
 def get(licence_id: int, user: User, *, change: bool = False) -> Licence:
@@ -96,6 +97,75 @@ def release(
         changes={"user": person.email, "used": [licence.used + 1, licence.used]},
     )
     return seat
+
+
+# A field of :func:`update_term` left as it is.
+KEEP: Any = object()
+
+
+def update_term(
+    licence: Licence,
+    *,
+    actor: User,
+    start_date: Any = KEEP,
+    end_date: Any = KEEP,
+    contract_number: Any = KEEP,
+    contract_id: Any = KEEP,
+    expected_version: int | None = None,
+) -> Licence:
+    """Set the pool's term and the contract it renews under (by number — empty for
+    none — or by id, None for none): linking a contract takes its dates unless dates are
+    given too. The contract's notice reminders are then the pool's renewal reminders."""
+    access.load(Licence, licence.id, actor, change=True)
+    workflow.check_version(licence, expected_version, "licence")
+    errors = FieldErrors()
+    contract = licence.contract
+    if contract_number is not KEEP:
+        number = (contract_number or "").strip().upper()
+        contract = (
+            db.session.scalar(sa.select(Contract).where(Contract.number == number))
+            if number
+            else None
+        )
+        if number and contract is None:
+            errors.add("contract", f"No contract {number[:40]}.")
+    if contract_id is not KEEP:
+        contract = db.session.get(Contract, contract_id) if contract_id is not None else None
+        if contract_id is not None and contract is None:
+            errors.add("contract_id", "No such contract.")
+    if contract is not None and contract.vendor_id != licence.vendor_id:
+        field = "contract_id" if contract_id is not KEEP else "contract"
+        errors.add(field, f"{contract.number} is with another vendor.")
+    taken_from = contract if contract is not None and contract != licence.contract else None
+    start = start_date if start_date is not KEEP else None
+    end = end_date if end_date is not KEEP else None
+    start = start or (taken_from.start_date if taken_from else licence.start_date)
+    if end_date is KEEP:
+        end = taken_from.end_date if taken_from else licence.end_date
+    if end is not None and end < start:
+        errors.add("end_date", "The term cannot end before it starts.")
+    errors.raise_if_any()
+    changes = {
+        field: [str(old) if old is not None else None, str(new) if new is not None else None]
+        for field, old, new in (
+            ("start_date", licence.start_date, start),
+            ("end_date", licence.end_date, end),
+            ("contract", _number(licence.contract), _number(contract)),
+        )
+        if old != new
+    }
+    if not changes:
+        return licence
+    licence.start_date, licence.end_date = start, end
+    licence.contract_id = contract.id if contract is not None else None
+    licence.contract = contract
+    _flush(licence)
+    audit.record("licence", licence.id, "update", actor=actor, changes=changes)
+    return licence
+
+
+def _number(contract: Contract | None) -> str | None:
+    return contract.number if contract is not None else None
 
 
 def _flush(licence: Licence) -> None:
