@@ -101,6 +101,10 @@ def seed(password: str) -> list[tuple[str, str, str]]:
     _cover(laptops[:2], laptops[0].vendor_id, buyer)
     _short_warranties(alan)
     pool = _licence_pool(tailspin, buyer)
+    # Annual seats: a year's term, set by hand (no contract was filed for them).
+    licences.update_term(
+        pool, actor=alan, end_date=reference.add_months(pool.start_date, 12) - dt.timedelta(1)
+    )
     for holder in [find_user_by_email(e) for e in SEAT_HOLDERS] + [alan]:
         if holder is not None:
             licences.assign(pool, holder.id, actor=alan)
