@@ -25,6 +25,7 @@ from . import permissions
 from .errors import Forbidden, NotFound
 from .extensions import db
 from .models import (
+    Agreement,
     ApprovalStep,
     Asset,
     Budget,
@@ -169,6 +170,13 @@ def _invoice_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.where(Invoice.order_id.in_(own_orders))
 
 
+AGREEMENT_READERS = (Role.PROCUREMENT, Role.FINANCE, Role.ADMIN)
+
+
+def _agreement_scope(user: User, query: sa.Select[Any]) -> sa.Select[Any]:
+    return query if user.has_role(*AGREEMENT_READERS) else query.where(sa.false())
+
+
 # Assets and licence pools: procurement and asset managers keep them, finance and admin
 # read them all; whoever holds an asset (or a seat of a pool) sees it.
 ASSET_KEEPERS = (Role.PROCUREMENT, Role.ASSET_MANAGER)
@@ -242,6 +250,14 @@ DOCUMENTS: dict[type, Rules] = {
     Invoice: Rules("invoice", _invoice_can_see, _holds(*INVOICE_BOOKERS), _invoice_scope),
     Asset: Rules("asset", _asset_can_see, _holds(*ASSET_KEEPERS), _asset_scope),
     Licence: Rules("licence", _licence_can_see, _holds(*ASSET_KEEPERS), _licence_scope),
+    # Framework agreements: procurement keeps them; finance and admin read them. Their
+    # items reach requesters as the catalogue (capability below), not as agreements.
+    Agreement: Rules(
+        "agreement",
+        _holds(*AGREEMENT_READERS),
+        _holds(Role.PROCUREMENT),
+        _agreement_scope,
+    ),
 }
 
 # What is not one document: who may, by role.
@@ -272,6 +288,10 @@ CAPABILITIES: dict[str, tuple[Role, ...]] = {
     # read (all of it, with its reports) by finance and admin too.
     "manage_assets": ASSET_KEEPERS,
     "read_assets": ASSET_READERS,
+    # Framework agreements and call-offs are procurement's; every signed-in person reads
+    # the catalogue (the items of active agreements) to file a request from it.
+    "manage_agreements": (Role.PROCUREMENT,),
+    "read_catalogue": tuple(Role),
 }
 
 

@@ -55,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     # Assets: receiving a line of these categories makes one asset per unit, or a
     # licence pool; the places an asset may be (suggestions, free text still taken);
     # how many days before a warranty ends its reminder goes out.
+    # Sealed RFQs: a second procurement user confirms the opening of the bids.
+    "sourcing.two_to_open": False,
+    # Framework agreements: an approved catalogue request's call-off is made at once.
+    "agreements.auto_call_off": False,
     "assets.hardware_categories": ["hardware", "peripherals"],
     "assets.licence_categories": ["licence", "software", "cloud"],
     "assets.locations": [],

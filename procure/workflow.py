@@ -43,6 +43,11 @@ from .models import (
     VendorStatus,
     utcnow,
 )
+from .workflow_agreements import (  # noqa: F401
+    AGREEMENT,
+    AGREEMENT_USER_ACTIONS,
+    AgreementAction,
+)
 from .workflow_assets import ASSET, ASSET_USER_ACTIONS, AssetAction  # noqa: F401
 from .workflow_finance import (  # noqa: F401 -- the finance tables, re-exported
     BANK,
@@ -326,12 +331,17 @@ class RfqAction(enum.StrEnum):
 R = RfqStatus
 RA = RfqAction
 
+
+def _bids_opened(rfq: Any) -> str | None:
+    return "Open the sealed bids first." if rfq.sealed and rfq.bids_opened_at is None else None
+
+
 RFQ = Machine(
     entity="rfq",
     actions=RfqAction,
     table={
         (R.DRAFT, RA.SEND): Transition(R.OPEN, permissions.procurement),
-        (R.OPEN, RA.AWARD): Transition(R.AWARDED, permissions.procurement),
+        (R.OPEN, RA.AWARD): Transition(R.AWARDED, permissions.procurement, _bids_opened),
         (R.DRAFT, RA.CANCEL): Transition(R.CANCELLED, permissions.procurement),
         (R.OPEN, RA.CANCEL): Transition(R.CANCELLED, permissions.procurement),
     },

@@ -1,5 +1,12 @@
 """The tables, one module per area."""
 
+from .agreements import (
+    Agreement,
+    AgreementItem,
+    AgreementReminder,
+    AgreementStatus,
+    RequestType,
+)
 from .amendments import OrderReturn, OrderRevision, ReturnLine, RevisionStatus
 from .assets import (
     Asset,
@@ -82,6 +89,11 @@ from .vendors import (
 )
 
 __all__ = [
+    "Agreement",
+    "AgreementItem",
+    "AgreementReminder",
+    "AgreementStatus",
+    "RequestType",
     "Asset",
     "AssetReminder",
     "AssetStatus",

@@ -44,6 +44,9 @@ class PurchaseRequest(db.Model):
     number: Mapped[str] = mapped_column(sa.String(20), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     justification: Mapped[str] = mapped_column(sa.Text, default="")
+    # The request type (admin-defined) and the values of its extra fields.
+    type_code: Mapped[str | None] = mapped_column(sa.ForeignKey("request_types.code"))
+    fields: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     needed_by: Mapped[dt.date | None]
@@ -127,6 +130,11 @@ class RequestLine(db.Model):
     unit: Mapped[str] = mapped_column(sa.String(200), default="each")
     unit_price: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
+    # A line taken from the catalogue: the agreement item whose description and price
+    # it carries (a call-off orders it at that price).
+    catalogue_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agreement_items.id"), index=True
+    )
 
     request: Mapped[PurchaseRequest] = relationship(back_populates="lines")
 
@@ -205,6 +213,13 @@ class PolicyRule(db.Model):
     category: Mapped[str | None] = mapped_column(sa.String(40))
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
     when_over_budget: Mapped[bool] = mapped_column(default=False)
+    # Conditions on the request type and on one of its fields (equal to the value).
+    request_type: Mapped[str | None] = mapped_column(sa.String(40))
+    field_name: Mapped[str | None] = mapped_column(sa.String(40))
+    field_value: Mapped[str | None] = mapped_column(sa.String(200))
+    # Not needed when every line of the request is a catalogue item (pre-approved);
+    # never for the department step.
+    skip_for_catalogue: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

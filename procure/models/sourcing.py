@@ -58,10 +58,17 @@ class Rfq(db.Model):
     award_rate: Mapped[Decimal | None] = mapped_column(RateColumn)
     award_rate_date: Mapped[dt.date | None]
     award_total_base: Mapped[Decimal | None] = mapped_column(Money)
+    # A sealed RFQ shows no quoted price until a procurement user opens the bids (after
+    # the due date); with "two to open", a second one confirms the opening.
+    sealed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    opening_requested_at: Mapped[dt.datetime | None]
+    opening_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    bids_opened_at: Mapped[dt.datetime | None]
+    bids_opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     request: Mapped[PurchaseRequest] = relationship(lazy="joined", innerjoin=True)
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     invitations: Mapped[list[RfqInvitation]] = relationship(
         back_populates="rfq",
         cascade="all, delete-orphan",
@@ -218,6 +225,8 @@ class PurchaseOrder(db.Model):
     request_id: Mapped[int] = mapped_column(sa.ForeignKey("purchase_requests.id"), index=True)
     rfq_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rfqs.id"))
     quote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quotes.id"))
+    # A call-off order: made from a framework agreement, at its prices, without an RFQ.
+    agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agreements.id"), index=True)
     vendor_id: Mapped[int] = mapped_column(sa.ForeignKey("vendors.id"), index=True)
     status: Mapped[OrderStatus] = mapped_column(
         enum_column(OrderStatus, "order_status"), default=OrderStatus.DRAFT

@@ -24,6 +24,7 @@ class Role(enum.StrEnum):
     PROCUREMENT = "procurement"
     ADMIN = "admin"
     ASSET_MANAGER = "asset_manager"
+    SECURITY = "security"  # reviews requests whose type asks for it (SaaS, personal data)
 
     @property
     def label(self) -> str:
