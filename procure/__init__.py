@@ -125,6 +125,7 @@ def register_metrics(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .agreements import bp as agreements_bp
     from .api import bp as api_bp
     from .assets import bp as assets_bp
     from .auth import bp as auth_bp
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices_bp)
     app.register_blueprint(invoice_link_bp)
     app.register_blueprint(assets_bp)
+    app.register_blueprint(agreements_bp)
     # The API authenticates with bearer tokens only, which a browser never sends
     # on its own: no cookie, so no cross-site request forgery to guard against.
     csrf.exempt(api_bp)
@@ -186,11 +188,12 @@ def register_templates(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
-    from . import invoices, notifications, orders
+    from . import agreements, invoices, notifications, orders
 
     notifications.init_app(app)
     invoices.init_app(app)
     orders.init_app(app)
+    agreements.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -34,6 +34,7 @@ NAVIGATION = [
         frozenset({Role.APPROVER, Role.FINANCE, Role.EXECUTIVE}),
     ),
     NavItem("Vendors", "vendors.index"),
+    NavItem("Catalogue", "agreements.catalogue"),
     NavItem("RFQs", "sourcing.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem("Orders", "orders.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem("Invoices", "invoices.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),

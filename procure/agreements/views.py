@@ -1,0 +1,3 @@
+"""Pages of framework agreements (views)."""
+
+from . import bp  # noqa: F401
