@@ -1,0 +1,113 @@
+"""What the agreement and catalogue pages show, gathered in one call each so that a
+view only parses, calls and renders."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..models import (
+    Agreement,
+    AgreementItem,
+    AgreementStatus,
+    OrderStatus,
+    PurchaseOrder,
+    User,
+    Vendor,
+)
+
+CATALOGUE_LIMIT = 200
+
+
+def may_read(user: User) -> bool:
+    """Whether the user reads agreements (the rules ignore which one)."""
+    return access.rules_for(Agreement).can_see(user, None)
+
+
+def may_manage(user: User) -> bool:
+    return access.may(user, "manage_agreements")
+
+
+def list_query(user: User, status: str | None = None) -> sa.Select:
+    query = sa.select(Agreement).order_by(Agreement.id.desc())
+    if status:
+        query = query.where(Agreement.status == AgreementStatus(status))
+    return access.scoped(Agreement, user, query)
+
+
+@dataclasses.dataclass(frozen=True)
+class AgreementPage:
+    agreement: Agreement
+    orders: list[PurchaseOrder]  # its call-off orders, newest first
+    can_manage: bool
+    actions: list[str]  # the life-cycle actions the user may take now
+    share: int | None  # consumed as a whole percentage of the ceiling
+
+
+def agreement_page(agreement: Agreement, user: User) -> AgreementPage:
+    orders = list(
+        db.session.scalars(
+            sa.select(PurchaseOrder)
+            .where(PurchaseOrder.agreement_id == agreement.id)
+            .order_by(PurchaseOrder.id.desc())
+        )
+    )
+    can_manage = access.can_change(user, agreement)
+    actions = []
+    if can_manage and agreement.status is AgreementStatus.DRAFT:
+        actions.append("activate")
+    if can_manage and agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED):
+        actions.append("close")
+    share = None
+    if agreement.ceiling:
+        share = int(min(Decimal(100), agreement.consumed * 100 / agreement.ceiling))
+    return AgreementPage(agreement, orders, can_manage, actions, share)
+
+
+def is_cancelled(order: PurchaseOrder) -> bool:
+    return order.status is OrderStatus.CANCELLED
+
+
+def categories() -> list[str]:
+    """The categories of the items of active agreements, for the catalogue's filter."""
+    return list(
+        db.session.scalars(
+            sa.select(AgreementItem.category)
+            .join(Agreement)
+            .where(Agreement.status == AgreementStatus.ACTIVE)
+            .distinct()
+            .order_by(AgreementItem.category)
+        )
+    )
+
+
+def catalogue(text: str = "", category: str = "") -> list[AgreementItem]:
+    """The items of active agreements matching ``text`` (in the description, unit or
+    vendor) and ``category``, by description."""
+    query = (
+        sa.select(AgreementItem)
+        .options(joinedload(AgreementItem.agreement))
+        .join(Agreement)
+        .join(Vendor, Vendor.id == Agreement.vendor_id)
+        .where(Agreement.status == AgreementStatus.ACTIVE)
+        .order_by(AgreementItem.description, AgreementItem.id)
+        .limit(CATALOGUE_LIMIT)
+    )
+    text = text.strip()[:200]
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(
+                AgreementItem.description.ilike(pattern, escape="\\"),
+                AgreementItem.unit.ilike(pattern, escape="\\"),
+                Vendor.name.ilike(pattern, escape="\\"),
+            )
+        )
+    if category:
+        query = query.where(AgreementItem.category == category[:40])
+    return list(db.session.scalars(query))
