@@ -10,10 +10,18 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from ... import access, audit, currencies, numbering, workflow
+from ... import access, audit, currencies, numbering, request_types, workflow
 from ...errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ...extensions import db
-from ...models import PurchaseRequest, RequestLine, RequestStatus, User, utcnow
+from ...models import (
+    AgreementItem,
+    AgreementStatus,
+    PurchaseRequest,
+    RequestLine,
+    RequestStatus,
+    User,
+    utcnow,
+)
 from ...money import MAX_AMOUNT, minor_units, round_money
 from ...reference import category_names, department_by_code
 from ...validation import FieldErrors
@@ -30,6 +38,9 @@ class LineData:
     unit_price: Decimal
     category: str = "other"
     unit: str = "each"
+    # An item of an active framework agreement: its description, unit, category and
+    # price are taken, and a different price is refused.
+    catalogue_item_id: int | None = None
 
 
 @dataclasses.dataclass
@@ -40,11 +51,19 @@ class RequestData:
     department: str | None = None
     needed_by: dt.date | None = None
     currency: str | None = None
+    # The request type's code and its field values (``procure/request_types.py``).
+    type_code: str | None = None
+    fields: dict[str, Any] | None = None
 
 
-def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]:
+def _check(
+    data: RequestData, actor: User, current_type: str | None = None
+) -> tuple[FieldErrors, dict[str, Any]]:
     """Every problem of a request's content, by field, and its cleaned header."""
     errors = FieldErrors()
+    type_code, fields = request_types.check_values(
+        data.type_code, data.fields, errors, current=current_type
+    )
     title = errors.text(
         data.title,
         "title",
@@ -74,6 +93,8 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
     categories = set(category_names())
     for index, line in enumerate(data.lines):
         prefix = f"lines.{index}"
+        if line.catalogue_item_id is not None:
+            _catalogue_line(line, prefix, currency, errors)
         errors.text(
             line.description,
             f"{prefix}.description",
@@ -106,8 +127,45 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
         "justification": justification,
         "department": department,
         "currency": currency,
+        "type_code": type_code,
+        "fields": fields,
     }
     return errors, clean
+
+
+def _catalogue_line(line: LineData, prefix: str, currency: str, errors: FieldErrors) -> None:
+    """Take the catalogue item's description, unit, category and price into ``line``;
+    a problem by field when the item cannot be ordered or the price differs."""
+    item = db.session.get(AgreementItem, line.catalogue_item_id)
+    today = dt.date.today()
+    if item is None:
+        errors.add(f"{prefix}.catalogue_item_id", "There is no such catalogue item.")
+        return
+    agreement = item.agreement
+    if agreement.status != AgreementStatus.ACTIVE or not (
+        agreement.start_date <= today <= agreement.end_date
+    ):
+        errors.add(
+            f"{prefix}.catalogue_item_id",
+            f"{agreement.number} is not active today; its items cannot be ordered.",
+        )
+        return
+    if agreement.currency != currency:
+        errors.add(
+            "currency",
+            f"{item.description} is priced in {agreement.currency}; "
+            f"file the request in {agreement.currency}.",
+        )
+    if line.unit_price is not None and line.unit_price != item.unit_price:
+        errors.add(
+            f"{prefix}.unit_price",
+            f"The agreed price of {item.description} is {item.unit_price} {agreement.currency}.",
+        )
+        return
+    line.description = item.description
+    line.unit = item.unit
+    line.category = item.category
+    line.unit_price = item.unit_price
 
 
 def _currency(code: str | None, errors: FieldErrors) -> str:
@@ -134,9 +192,9 @@ def problems(data: RequestData, actor: User) -> dict[str, list[str]]:
     return _check(data, actor)[0].fields
 
 
-def validate(data: RequestData, actor: User) -> dict[str, Any]:
+def validate(data: RequestData, actor: User, current_type: str | None = None) -> dict[str, Any]:
     """Domain checks of a request's content; every problem at once, by field."""
-    errors, clean = _check(data, actor)
+    errors, clean = _check(data, actor, current_type)
     errors.raise_if_any()
     return clean
 
@@ -152,6 +210,7 @@ def _set_lines(pr: PurchaseRequest, lines: list[LineData]) -> None:
             unit=(line.unit or "each").strip(),
             unit_price=line.unit_price,
             total=round_money(line.quantity * line.unit_price, pr.currency),
+            catalogue_item_id=line.catalogue_item_id,
         )
         for index, line in enumerate(lines)
     ]
@@ -165,9 +224,12 @@ def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
         "department": pr.department.code if pr.department else None,
         "needed_by": pr.needed_by.isoformat() if pr.needed_by else None,
         "currency": pr.currency,
+        "type": pr.type_code,
+        "fields": dict(pr.fields or {}),
         "total": str(pr.total),
         "lines": [
             [line.description, line.category, str(line.quantity), line.unit, str(line.unit_price)]
+            + ([line.catalogue_item_id] if line.catalogue_item_id is not None else [])
             for line in pr.lines
         ],
     }
@@ -190,6 +252,8 @@ def create_request(data: RequestData, *, actor: User) -> PurchaseRequest:
         needed_by=data.needed_by,
         currency=clean["currency"],
         status=RequestStatus.DRAFT,
+        type_code=clean["type_code"],
+        fields=clean["fields"],
     )
     _set_lines(pr, data.lines)
     db.session.add(pr)
@@ -206,13 +270,15 @@ def update_request(
     if pr.status != RequestStatus.DRAFT:
         raise InvalidTransition("Only a draft can be edited.")
     workflow.check_version(pr, expected_version, "request")
-    clean = validate(data, actor)
+    clean = validate(data, actor, pr.type_code)
     before = _snapshot(pr)
     pr.title = clean["title"]
     pr.justification = clean["justification"]
     pr.department = clean["department"]
     pr.needed_by = data.needed_by
     pr.currency = clean["currency"]
+    pr.type_code = clean["type_code"]
+    pr.fields = clean["fields"]
     _set_lines(pr, data.lines)
     # The lines are replaced; bump the version so concurrent editors conflict.
     pr.updated_at = utcnow()
