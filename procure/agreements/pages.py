@@ -17,6 +17,8 @@ from ..models import (
     AgreementStatus,
     OrderStatus,
     PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
     User,
     Vendor,
 )
@@ -111,3 +113,18 @@ def catalogue(text: str = "", category: str = "") -> list[AgreementItem]:
     if category:
         query = query.where(AgreementItem.category == category[:40])
     return list(db.session.scalars(query))
+
+
+def drafts(user: User, limit: int = 20) -> list[PurchaseRequest]:
+    """The user's own draft requests, newest first: where a catalogue item may be added."""
+    return list(
+        db.session.scalars(
+            sa.select(PurchaseRequest)
+            .where(
+                PurchaseRequest.requester_id == user.id,
+                PurchaseRequest.status == RequestStatus.DRAFT,
+            )
+            .order_by(PurchaseRequest.id.desc())
+            .limit(limit)
+        )
+    )

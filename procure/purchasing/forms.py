@@ -22,6 +22,8 @@ class LineForm(Form):
     quantity = StringField("Quantity", default="1")
     unit = StringField("Unit", default="each", validators=[Length(max=200)])
     unit_price = StringField("Unit price")
+    # An item of the catalogue (an active agreement's): its price is the agreed one.
+    catalogue_item_id = HiddenField()
 
 
 class RequestForm(FlaskForm):

@@ -15,7 +15,7 @@ from ..models import PurchaseRequest, RequestStatus
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
 from ..reference import list_categories
-from . import bp, services
+from . import bp, forms_catalogue, services
 from .forms import DecisionForm, ListFilterForm, RequestForm
 
 
@@ -98,6 +98,11 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
     )
     for index, entry in enumerate(form.lines):
         values = {}
+        item_id = _catalogue_item_id(entry.form.catalogue_item_id.data)
+        if item_id == 0:
+            errors.setdefault(f"lines.{index}.catalogue_item_id", []).append(
+                "There is no such catalogue item."
+            )
         for name, parse in parsers:
             raw = entry.form[name].data
             try:
@@ -113,6 +118,7 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
                 unit=entry.form.unit.data or "each",
                 quantity=values.get("quantity"),  # type: ignore[arg-type]
                 unit_price=values.get("unit_price"),  # type: ignore[arg-type]
+                catalogue_item_id=item_id or None,
             )
         )
     data = services.RequestData(
@@ -123,6 +129,27 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
         lines=lines,
     )
     return data, errors
+
+
+def _catalogue_item_id(raw: str | None) -> int | None:
+    """The catalogue item a line names: None for none, 0 for what names no item."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
+def _from_catalogue(form: RequestForm) -> RequestForm:
+    """The catalogue item ``?item=<id>&quantity=N`` names, added to the form's lines."""
+    if "item" not in request.args:
+        return form
+    item = forms_catalogue.orderable_item(request.args.get("item"))
+    if item is None:
+        form.form_errors.append("That catalogue item cannot be ordered now.")
+    else:
+        forms_catalogue.add_item(form, item, request.args.get("quantity"))
+        _offer_categories(form)
+    return form
 
 
 def _checked(form: RequestForm) -> services.RequestData | None:
@@ -147,7 +174,9 @@ def _checked(form: RequestForm) -> services.RequestData | None:
 def new():
     services.require_filer(current_user)
     form = _request_form()
-    if request.method == "GET" or _line_editing(form):
+    if request.method == "GET":
+        return _edit_page(_from_catalogue(form), None)
+    if _line_editing(form):
         return _edit_page(form, None)
     data = _checked(form)
     if data is None:
@@ -162,7 +191,7 @@ def new():
 def edit(pr_id: int):
     pr = services.get(pr_id, current_user, change=True)
     if request.method == "GET":
-        return _edit_page(_request_form(obj=pr, version=pr.version), pr)
+        return _edit_page(_from_catalogue(_request_form(obj=pr, version=pr.version)), pr)
     form = _request_form()
     if _line_editing(form):
         return _edit_page(form, pr)

@@ -99,7 +99,13 @@ document.addEventListener("DOMContentLoaded", () => {
       copy.querySelectorAll("input").forEach((input) => {
         input.value = input.name.endsWith("-quantity") ? "1" : input.name.endsWith("-unit") ? "each" : "";
         input.classList.remove("is-invalid");
+        // A catalogue line's price is fixed; the copy is a line of its own.
+        if (input.readOnly) {
+          input.readOnly = false;
+          input.classList.replace("form-control-plaintext", "form-control");
+        }
       });
+      copy.querySelectorAll("[data-catalogue-note]").forEach((el) => el.remove());
       copy.querySelectorAll("select").forEach((select) => {
         select.value = "other";
       });
@@ -107,7 +113,7 @@ document.addEventListener("DOMContentLoaded", () => {
       container.appendChild(copy);
       renumber();
       recompute();
-      copy.querySelector("input").focus();
+      copy.querySelector("input:not([type='hidden'])").focus();
     } else if (remove) {
       event.preventDefault();
       if (rows().length > 1) {

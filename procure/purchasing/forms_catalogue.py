@@ -1,0 +1,50 @@
+"""A catalogue item as a line of the request form: ``/requests/new?item=<id>&quantity=5``
+starts a request from it, ``/requests/<id>/edit?item=…`` adds it to a draft."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..extensions import db
+from ..models import AgreementItem, AgreementStatus
+from ..money import MoneyError, parse_quantity
+from .forms import RequestForm
+
+
+def _number(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def orderable_item(raw_id: str | None) -> AgreementItem | None:
+    """The catalogue item ``raw_id`` names, while its agreement is active."""
+    item_id = _number(raw_id)
+    item = db.session.get(AgreementItem, item_id) if item_id else None
+    if item is None or item.agreement.status is not AgreementStatus.ACTIVE:
+        return None
+    return item
+
+
+def _quantity(raw: str | None) -> Decimal:
+    try:
+        return parse_quantity(raw or "1")
+    except MoneyError:
+        return Decimal("1")
+
+
+def add_item(form: RequestForm, item: AgreementItem, raw_quantity: str | None) -> None:
+    """Fill the form's first line if it is empty, else add a line, with ``item`` at
+    its agreed price; a new request takes the item's name and its agreement's currency."""
+    entries = form.lines.entries
+    blank = len(entries) == 1 and not (entries[0].form.description.data or "").strip()
+    line = entries[0].form if blank else form.lines.append_entry().form
+    line.description.data = item.description
+    line.category.data = item.category
+    line.unit.data = item.unit
+    line.unit_price.data = str(item.unit_price)
+    line.quantity.data = str(_quantity(raw_quantity))
+    line.catalogue_item_id.data = str(item.id)
+    if not form.title.data:
+        form.title.data = item.description[:200]
+    if blank:
+        form.currency.data = item.agreement.currency
