@@ -3,9 +3,11 @@
 The policy is data (``PolicyRule`` rows, edited by admin through
 ``admin/policy.py``). A request needs a step when any active rule of that step
 matches it; a rule matches when all of its conditions hold (minimum total,
-category, department, over budget). Steps are computed at submission and stored
-with the request, so a later policy change does not move requests already in
-flight.
+category, department, over budget, request type, one field of the type equal to a
+value). A rule marked ``skip_for_catalogue`` does not apply to a request whose lines
+are all catalogue items (pre-approved); the department step is never so marked.
+Steps are computed at submission and stored with the request, so a later policy
+change does not move requests already in flight.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .money import base_currency, format_money
 # against them).
 STEP_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
-DECIDING_ROLES = (Role.APPROVER, Role.FINANCE, Role.EXECUTIVE, Role.PROCUREMENT)
+DECIDING_ROLES = (Role.APPROVER, Role.FINANCE, Role.EXECUTIVE, Role.PROCUREMENT, Role.SECURITY)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,10 +68,15 @@ def rule_reason(
     over_budget: str | None = None,
     total_base: Decimal | None = None,
     total_words: str | None = None,
+    *,
+    catalogue: bool = True,
 ) -> str | None:
-    """Why ``rule`` applies to ``pr``, or None when it does not. Minimum totals are in
+    """Why ``rule`` applies to ``pr``, or None when it does not (nor when it is skipped
+    for a request of catalogue items, unless ``catalogue`` is False). Minimum totals are in
     the base currency and compared with ``total_base`` (the request's total at the rate
     of its submit date); without it ``pr.total`` is taken as a base amount."""
+    if catalogue and skippable(rule) and all_catalogue(pr):
+        return None
     reasons = []
     if rule.min_total is not None:
         base_total = total_base if total_base is not None else pr.total
@@ -89,11 +96,70 @@ def rule_reason(
         if over_budget is None:
             return None
         reasons.append(over_budget)
+    typed = _type_words(rule, pr)
+    if typed is None:
+        return None
+    if typed:
+        reasons.append(typed)
     if not reasons:
         if rule.role == Role.APPROVER:
             return f"every request is signed off by an approver of {pr.department.code}"
         return "always required"
     return " and ".join(reasons)
+
+
+def all_catalogue(pr: PurchaseRequest) -> bool:
+    """Every line of ``pr`` is a catalogue item (pre-approved under an agreement)."""
+    return bool(pr.lines) and all(line.catalogue_item_id is not None for line in pr.lines)
+
+
+def skippable(rule: PolicyRule) -> bool:
+    """Whether ``rule`` may be skipped for a catalogue request: never the department
+    step (its approvers always sign off)."""
+    return rule.skip_for_catalogue and rule.role != Role.APPROVER and rule.step != "department"
+
+
+def _type_words(rule: PolicyRule, pr: PurchaseRequest) -> str | None:
+    """The request type and field conditions in words ("request type saas and
+    personal_data = yes"), "" when the rule has none, None when they do not hold."""
+    words = []
+    if rule.request_type:
+        if pr.type_code != rule.request_type:
+            return None
+        words.append(f"request type {rule.request_type}")
+    if rule.field_name:
+        value = (pr.fields or {}).get(rule.field_name)
+        wanted = (rule.field_value or "").strip().lower()
+        if value is None or str(value).strip().lower() != wanted:
+            return None
+        words.append(f"{rule.field_name} = {rule.field_value}")
+    return " and ".join(words)
+
+
+def skipped_for_catalogue(
+    pr: PurchaseRequest,
+    rules: list[PolicyRule] | None = None,
+    *,
+    over_budget: str | None = None,
+    total_base: Decimal | None = None,
+) -> list[str]:
+    """The steps ``pr`` would need were its lines not all catalogue items: the preview
+    says they are skipped for that reason."""
+    if not all_catalogue(pr):
+        return []
+    needed = {
+        step.name for step in steps_for(pr, rules, over_budget=over_budget, total_base=total_base)
+    }
+    skipped = []
+    for rule in rules if rules is not None else active_rules():
+        if (
+            skippable(rule)
+            and rule.step not in needed
+            and rule.step not in skipped
+            and rule_reason(rule, pr, over_budget, total_base, None, catalogue=False)
+        ):
+            skipped.append(rule.step)
+    return skipped
 
 
 def steps_for(

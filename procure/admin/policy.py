@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from .. import access, audit, reference, settings
+from .. import access, audit, reference, request_types, settings
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import PolicyRule, Role, User
@@ -37,6 +37,10 @@ class RuleData:
     category: str | None = None
     department_code: str | None = None
     when_over_budget: bool = False
+    request_type: str | None = None
+    field_name: str | None = None
+    field_value: str | None = None
+    skip_for_catalogue: bool = False
 
 
 def minimum_total(value: str | None) -> Decimal | None:
@@ -58,6 +62,10 @@ def _rule_snapshot(rule: PolicyRule) -> dict:
         "category": rule.category,
         "department": rule.department.code if rule.department else None,
         "when_over_budget": rule.when_over_budget,
+        "request_type": rule.request_type,
+        "field_name": rule.field_name,
+        "field_value": rule.field_value,
+        "skip_for_catalogue": rule.skip_for_catalogue,
         "active": rule.active,
     }
 
@@ -68,7 +76,9 @@ def _apply_rule_data(rule: PolicyRule, data: RuleData) -> None:
     if not STEP_PATTERN.match(step):
         errors.add("step", "Use lower-case letters, digits or '_' (up to 40), e.g. security.")
     if data.role not in DECIDING_ROLES:
-        errors.add("role", "Steps are decided by approver, finance, executive or procurement.")
+        errors.add(
+            "role", "Steps are decided by approver, finance, executive, procurement or security."
+        )
     if not 1 <= data.step_order <= 999:
         errors.add("step_order", "Use an order between 1 and 999.")
     if data.min_total is not None and data.min_total < 0:
@@ -80,6 +90,12 @@ def _apply_rule_data(rule: PolicyRule, data: RuleData) -> None:
         department = reference.department_by_code(data.department_code)
         if department is None:
             errors.add("department", f"There is no department {data.department_code!r}.")
+    type_code, field_name, field_value = _type_condition(data, errors)
+    if data.skip_for_catalogue and (data.role == Role.APPROVER or step == "department"):
+        errors.add(
+            "skip_for_catalogue",
+            "The department step is never skipped: its approvers sign off every request.",
+        )
     errors.raise_if_any()
     rule.step = step
     rule.role = data.role
@@ -88,6 +104,42 @@ def _apply_rule_data(rule: PolicyRule, data: RuleData) -> None:
     rule.category = data.category or None
     rule.department = department
     rule.when_over_budget = data.when_over_budget
+    rule.request_type = type_code
+    rule.field_name = field_name
+    rule.field_value = field_value
+    rule.skip_for_catalogue = data.skip_for_catalogue
+
+
+def _type_condition(
+    data: RuleData, errors: FieldErrors
+) -> tuple[str | None, str | None, str | None]:
+    """The rule's request type and field condition, checked against the type's fields:
+    a field needs its type, and its value must be one the field accepts."""
+    code = (data.request_type or "").strip() or None
+    name = (data.field_name or "").strip() or None
+    value = (data.field_value or "").strip() or None
+    request_type = request_types.by_code(code) if code else None
+    if code and request_type is None:
+        errors.add("request_type", f"There is no request type {code!r}.")
+        return None, None, None
+    if name is None:
+        if value is not None:
+            errors.add("field_name", "Name the field the value is for.")
+        return code, None, None
+    if request_type is None:
+        errors.add("request_type", "Choose the request type whose field the rule reads.")
+        return None, None, None
+    field = next((f for f in request_type.fields if f["name"] == name), None)
+    if field is None:
+        errors.add("field_name", f"Request type {code!r} has no field {name!r}.")
+        return code, None, None
+    if value is None:
+        errors.add("field_value", "Give the value the field must have.")
+        return code, name, None
+    stored, problem = request_types.field_value(field, value)
+    if problem:
+        errors.add("field_value", problem)
+    return code, name, stored
 
 
 # The rules -----------------------------------------------------------------------------
@@ -152,13 +204,18 @@ def describe(rule: PolicyRule) -> str:
         conditions.append(f"it is filed for {rule.department.code}")
     if rule.when_over_budget:
         conditions.append("it exceeds its department's remaining budget")
+    if rule.request_type:
+        conditions.append(f"it is of request type {rule.request_type}")
+    if rule.field_name:
+        conditions.append(f"its {rule.field_name} is {rule.field_value}")
     who = (
         "an approver of the request's department"
         if rule.role == Role.APPROVER
         else rule.role.value
     )
     when = " and ".join(conditions) if conditions else "always"
-    return f"{rule.step} step, decided by {who}: {when}"
+    skip = "; not for requests of catalogue items only" if rule.skip_for_catalogue else ""
+    return f"{rule.step} step, decided by {who}: {when}{skip}"
 
 
 # The settings beside the rules -----------------------------------------------------------

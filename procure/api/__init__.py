@@ -20,6 +20,7 @@ from . import (  # noqa: E402, F401
     order_settings,
     orders,
     organisation,
+    request_types,
     requests,
     rfqs,
     vendors,

@@ -76,6 +76,10 @@ class RequestIn(Input):
         "prices have at most its minor units of decimals.",
     )
     lines: list[LineIn] = Field(min_length=1, max_length=services.MAX_LINES)
+    type: Code | None = Field(None, description="A request type's code (`GET /request-types`).")
+    fields: dict[str, Any] | None = Field(
+        None, description="The type's field values by name; 422 on `fields.<name>`."
+    )
 
 
 class RequestPatch(Input):
@@ -85,6 +89,8 @@ class RequestPatch(Input):
     needed_by: dt.date | None = None
     currency: Annotated[str, StringConstraints(max_length=3)] | None = None
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=services.MAX_LINES)
+    type: Code | None = None
+    fields: dict[str, Any] | None = None
     version: int | None = Field(None, description="The version you edited; 409 if it moved.")
 
 
@@ -123,6 +129,10 @@ class RequestOut(Output):
     requester: PersonOut
     needed_by: dt.date | None
     currency: str
+    type: str | None = Field(description="The request type's code, or null.")
+    fields: dict[str, str] = Field(
+        description='The type\'s field values by name, as strings (yes/no as "yes"/"no").'
+    )
     total: Amount = Field(description="In the request's `currency`.")
     total_base: Amount | None = Field(
         description="The total in the base currency at `rate`, frozen at submit; the "
@@ -165,6 +175,8 @@ def request_out(pr: PurchaseRequest) -> RequestOut:
         requester=person(pr.requester),
         needed_by=pr.needed_by,
         currency=pr.currency,
+        type=pr.type_code,
+        fields={name: str(value) for name, value in (pr.fields or {}).items()},
         total=amount_out(pr.total, pr.currency),
         **frozen(pr),
         over_budget=pr.over_budget,
@@ -259,6 +271,8 @@ def create_request(body: RequestIn):
             needed_by=body.needed_by,
             currency=body.currency,
             lines=_lines(body.lines),
+            type_code=body.type,
+            fields=body.fields,
         ),
         actor=current_user(),
     )
@@ -344,6 +358,8 @@ def patch_request(pr_id: int, body: RequestPatch):
         needed_by=body.needed_by if "needed_by" in sent else current.needed_by,
         currency=body.currency or current.currency,
         lines=_lines(body.lines) if body.lines is not None else current.lines,
+        type_code=body.type if "type" in sent else pr.type_code,
+        fields=body.fields if "fields" in sent else dict(pr.fields or {}),
     )
     services.update_request(pr, data, actor=user, expected_version=body.version)
     return request_out(pr)

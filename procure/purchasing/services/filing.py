@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from ... import access, audit, currencies, numbering, workflow
+from ... import access, audit, currencies, numbering, request_types, workflow
 from ...errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ...extensions import db
 from ...models import (
@@ -51,11 +51,19 @@ class RequestData:
     department: str | None = None
     needed_by: dt.date | None = None
     currency: str | None = None
+    # The request type's code and its field values (``procure/request_types.py``).
+    type_code: str | None = None
+    fields: dict[str, Any] | None = None
 
 
-def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]:
+def _check(
+    data: RequestData, actor: User, current_type: str | None = None
+) -> tuple[FieldErrors, dict[str, Any]]:
     """Every problem of a request's content, by field, and its cleaned header."""
     errors = FieldErrors()
+    type_code, fields = request_types.check_values(
+        data.type_code, data.fields, errors, current=current_type
+    )
     title = errors.text(
         data.title,
         "title",
@@ -119,6 +127,8 @@ def _check(data: RequestData, actor: User) -> tuple[FieldErrors, dict[str, Any]]
         "justification": justification,
         "department": department,
         "currency": currency,
+        "type_code": type_code,
+        "fields": fields,
     }
     return errors, clean
 
@@ -182,9 +192,9 @@ def problems(data: RequestData, actor: User) -> dict[str, list[str]]:
     return _check(data, actor)[0].fields
 
 
-def validate(data: RequestData, actor: User) -> dict[str, Any]:
+def validate(data: RequestData, actor: User, current_type: str | None = None) -> dict[str, Any]:
     """Domain checks of a request's content; every problem at once, by field."""
-    errors, clean = _check(data, actor)
+    errors, clean = _check(data, actor, current_type)
     errors.raise_if_any()
     return clean
 
@@ -214,6 +224,8 @@ def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
         "department": pr.department.code if pr.department else None,
         "needed_by": pr.needed_by.isoformat() if pr.needed_by else None,
         "currency": pr.currency,
+        "type": pr.type_code,
+        "fields": dict(pr.fields or {}),
         "total": str(pr.total),
         "lines": [
             [line.description, line.category, str(line.quantity), line.unit, str(line.unit_price)]
@@ -240,6 +252,8 @@ def create_request(data: RequestData, *, actor: User) -> PurchaseRequest:
         needed_by=data.needed_by,
         currency=clean["currency"],
         status=RequestStatus.DRAFT,
+        type_code=clean["type_code"],
+        fields=clean["fields"],
     )
     _set_lines(pr, data.lines)
     db.session.add(pr)
@@ -256,13 +270,15 @@ def update_request(
     if pr.status != RequestStatus.DRAFT:
         raise InvalidTransition("Only a draft can be edited.")
     workflow.check_version(pr, expected_version, "request")
-    clean = validate(data, actor)
+    clean = validate(data, actor, pr.type_code)
     before = _snapshot(pr)
     pr.title = clean["title"]
     pr.justification = clean["justification"]
     pr.department = clean["department"]
     pr.needed_by = data.needed_by
     pr.currency = clean["currency"]
+    pr.type_code = clean["type_code"]
+    pr.fields = clean["fields"]
     _set_lines(pr, data.lines)
     # The lines are replaced; bump the version so concurrent editors conflict.
     pr.updated_at = utcnow()

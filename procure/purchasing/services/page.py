@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ... import access, currencies, permissions, policy, rates, receiving
+from ... import access, currencies, permissions, policy, rates, receiving, request_types
 from ...extensions import db
 from ...history import entries as history_entries
 from ...models import (
@@ -58,12 +58,18 @@ class RequestPage:
     # there is none yet, and submitting is refused until finance enters one).
     todays_rate: rates.Rate | None = None
     missing_rate: str | None = None  # why a foreign draft cannot be submitted yet
+    # The request type's name and its field values as (label, value), in the type's order.
+    type_name: str | None = None
+    type_fields: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # A draft's steps the policy skips because every line is a catalogue item.
+    skipped_for_catalogue: list[str] = dataclasses.field(default_factory=list)
 
 
 def detail(pr: PurchaseRequest, user: User) -> RequestPage:
     """Everything the page of ``pr`` shows to ``user``."""
     actions = allowed_actions(pr, user)
     preview: list[policy.PlannedStep] = []
+    skipped: list[str] = []
     budget_warning = None
     rate = missing_rate = None
     if pr.status == RequestStatus.DRAFT:
@@ -73,6 +79,11 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         else:
             check = budget_check(pr, rate)
             preview = preview_steps(pr, check, rate)
+            skipped = policy.skipped_for_catalogue(
+                pr,
+                over_budget=check.message if check.over else None,
+                total_base=rates.to_base(pr.total, rate),
+            )
             budget_warning = check.message
     rfqs = list(db.session.scalars(sa.select(Rfq).where(Rfq.request_id == pr.id).order_by(Rfq.id)))
     orders = list(
@@ -83,6 +94,7 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         )
     )
     deciding = any(action in actions for action in DECIDING)
+    request_type = request_types.by_code(pr.type_code)
     return RequestPage(
         request=pr,
         steps=pr.current_steps,
@@ -102,6 +114,9 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         over_budget=pr.over_budget and pr.status in OVER_BUDGET_SHOWN,
         todays_rate=rate if rate is not None and not rate.is_base else None,
         missing_rate=missing_rate,
+        type_name=request_type.name if request_type else pr.type_code,
+        type_fields=request_types.labelled(request_type, pr.fields),
+        skipped_for_catalogue=skipped,
     )
 
 
