@@ -9,7 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from procure.models import Agreement, AgreementItem, AgreementStatus, PurchaseRequest
+from procure.models import (
+    Agreement,
+    AgreementItem,
+    AgreementStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+)
+
+from . import agreement_support as support
 
 TODAY = dt.date.today()
 
@@ -226,3 +234,139 @@ def test_more_items_go_to_the_same_draft(client, auth, make, db, people):
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert f'name="lines-1-catalogue_item_id" type="hidden" value="{dock.id}"' in page
     assert 'value="USB-C dock"' in page and 'value="Laptop 14in"' in page
+
+
+def _new_form(vendor, **change) -> dict[str, str]:
+    data = {
+        "vendor_id": str(vendor),
+        "title": "Laptops 2027",
+        "start_date": TODAY.isoformat(),
+        "end_date": (TODAY + dt.timedelta(days=365)).isoformat(),
+        "currency": "USD",
+        "ceiling": "50000.00",
+        "rfq_id": "",
+        "terms": "Delivery within 10 days.",
+        "items-0-description": "Laptop 14in",
+        "items-0-category": "hardware",
+        "items-0-unit": "each",
+        "items-0-unit_price": "1250.00",
+        "items-0-max_quantity": "50",
+    }
+    data.update(change)
+    return data
+
+
+def test_procurement_drafts_an_agreement_and_activates_it(client, auth, make, db, people):
+    vendor = make.vendor("Contoso")
+    auth.login(people["buyer"].email)
+    assert 'href="/agreements/new"' in client.get("/agreements").get_data(as_text=True)
+    form = client.get("/agreements/new").get_data(as_text=True)
+    assert 'name="items-0-max_quantity"' in form
+    data = _new_form(vendor.id, **{"items-1-description": "Dock", "items-1-unit_price": "180"})
+    answer = client.post("/agreements/new", data=data)
+    assert answer.status_code == 302
+    made = db.session.scalar(db.select(Agreement))
+    assert made.status is AgreementStatus.DRAFT
+    assert [i.description for i in made.items] == ["Laptop 14in", "Dock"]
+    assert made.items[1].max_quantity is None and made.ceiling == Decimal("50000.00")
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Activate" in page
+    answer = client.post(f"/agreements/{made.id}/activate", data={"version": str(made.version)})
+    assert answer.status_code == 302
+    db.session.refresh(made)
+    assert made.status is AgreementStatus.ACTIVE
+    assert "Call off for a request" in client.get(f"/agreements/{made.id}").get_data(as_text=True)
+    client.post(f"/agreements/{made.id}/close", data={"version": str(made.version)})
+    db.session.refresh(made)
+    assert made.status is AgreementStatus.CLOSED
+
+
+def test_rows_are_added_and_removed_without_javascript(client, auth, make, people):
+    vendor = make.vendor("Contoso")
+    auth.login(people["buyer"].email)
+    page = client.post("/agreements/new", data=_new_form(vendor.id, add_item="Add a row"))
+    assert 'name="items-1-description"' in page.get_data(as_text=True)
+    data = _new_form(vendor.id, **{"items-1-description": "Dock", "remove_item": "0"})
+    page = client.post("/agreements/new", data=data).get_data(as_text=True)
+    assert 'value="Laptop 14in"' not in page and 'value="Dock"' in page
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"vendor_id": ""}, "vendor_id"),
+        ({"end_date": (TODAY - dt.timedelta(days=1)).isoformat()}, "end_date"),
+        ({"ceiling": "12.345"}, "ceiling"),
+        ({"ceiling": "0"}, "ceiling"),
+        ({"rfq_id": "RFQ-1999-0001"}, "rfq_id"),
+        ({"items-0-unit_price": "abc"}, "items-0-unit_price"),
+        ({"items-0-unit_price": ""}, "items-0-unit_price"),
+        ({"items-0-max_quantity": "-3"}, "items-0-max_quantity"),
+        ({"items-0-description": ""}, "items-0-description"),
+    ],
+)
+def test_bad_input_is_said_beside_its_field(client, auth, make, db, people, change, field):
+    vendor = make.vendor("Contoso")
+    auth.login(people["buyer"].email)
+    answer = client.post("/agreements/new", data=_new_form(vendor.id, **change))
+    assert answer.status_code == 422
+    assert f'id="{field}-errors"' in answer.get_data(as_text=True)
+    assert _count(db, Agreement) == 0
+
+
+@pytest.mark.parametrize("who", ["finance", "admin", "requester"])
+def test_only_procurement_changes_agreements(client, auth, make, db, people, who):
+    made = agreement(make, db, people["buyer"], status=AgreementStatus.DRAFT)
+    auth.login(people[who].email)
+    assert client.get("/agreements/new").status_code == 403
+    assert client.post("/agreements/new", data=_new_form(made.vendor_id)).status_code == 403
+    answer = client.post(f"/agreements/{made.id}/activate", data={"version": "1"})
+    assert answer.status_code in (403, 404)
+    answer = client.post(f"/agreements/{made.id}/call-off", data={"request_number": "PR-1"})
+    assert answer.status_code in (403, 404)
+    db.session.refresh(made)
+    assert made.status is AgreementStatus.DRAFT
+    if who != "requester":
+        assert "Call off for a request" not in client.get(f"/agreements/{made.id}").get_data(
+            as_text=True
+        )
+
+
+def test_call_off_by_request_number(client, auth, make, db, people):
+    made = support.agreement(make, people["buyer"], items=(("Laptop 14in", "1250.00", "50"),))
+    pr = support.catalogue_request(
+        make, people["requester"], people["approver"], [(made.items[0], "5")]
+    )
+    db.session.commit()
+    auth.login(people["buyer"].email)
+    answer = client.post(
+        f"/agreements/{made.id}/call-off", data={"request_number": pr.number.lower()}
+    )
+    assert answer.status_code == 302
+    order = db.session.scalar(
+        db.select(PurchaseOrder).where(PurchaseOrder.agreement_id == made.id)
+    )
+    assert f"/orders/{order.id}" in answer.headers["Location"]
+    page = client.get(f"/agreements/{made.id}").get_data(as_text=True)
+    assert "45 of 50" in page and "Draft #" in page
+    # A second call-off for the same request is refused and said on the page.
+    answer = client.post(
+        f"/agreements/{made.id}/call-off",
+        data={"request_number": pr.number},
+        follow_redirects=True,
+    )
+    assert "already has a call-off order" in answer.get_data(as_text=True)
+    assert _count(db, PurchaseOrder) == 1
+
+
+@pytest.mark.parametrize(("number", "message"), [("", "Give an approved"), ("PR-0", "no such")])
+def test_call_off_needs_a_request(client, auth, make, db, people, number, message):
+    made = support.agreement(make, people["buyer"])
+    db.session.commit()
+    auth.login(people["buyer"].email)
+    answer = client.post(f"/agreements/{made.id}/call-off", data={"request_number": number})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert 'id="request_number-errors"' in page and message in page
+    assert _count(db, PurchaseOrder) == 0

@@ -19,6 +19,7 @@ from ..models import (
     PurchaseOrder,
     PurchaseRequest,
     RequestStatus,
+    Rfq,
     User,
     Vendor,
 )
@@ -128,3 +129,28 @@ def drafts(user: User, limit: int = 20) -> list[PurchaseRequest]:
             .limit(limit)
         )
     )
+
+
+def vendors() -> list[Vendor]:
+    """Every vendor by name: the form's choices (the service refuses one not approved)."""
+    return list(db.session.scalars(sa.select(Vendor).order_by(Vendor.name)))
+
+
+def rfq_id(number: str) -> int | None:
+    """The id of the RFQ numbered ``number`` (any case); None when there is none."""
+    number = number.strip().upper()[:20]
+    return db.session.scalar(sa.select(Rfq.id).where(Rfq.number == number)) if number else None
+
+
+def request_by_number(number: str, user: User) -> PurchaseRequest | None:
+    """The request numbered ``number`` (any case) that ``user`` may see."""
+    number = number.strip().upper()[:20]
+    pr = db.session.scalar(sa.select(PurchaseRequest).where(PurchaseRequest.number == number))
+    return pr if pr is not None and access.can_see(user, pr) else None
+
+
+def request_by_id(raw: str, user: User) -> PurchaseRequest | None:
+    """The request whose id ``raw`` is, if ``user`` may see it."""
+    raw = raw.strip()
+    pr = db.session.get(PurchaseRequest, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    return pr if pr is not None and access.can_see(user, pr) else None
