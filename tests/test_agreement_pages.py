@@ -370,3 +370,31 @@ def test_call_off_needs_a_request(client, auth, make, db, people, number, messag
     page = answer.get_data(as_text=True)
     assert 'id="request_number-errors"' in page and message in page
     assert _count(db, PurchaseOrder) == 0
+
+
+def test_an_approved_catalogue_request_offers_procurement_the_call_off(
+    client, auth, make, db, people
+):
+    made = support.agreement(make, people["buyer"], items=(("Laptop 14in", "1250.00", "50"),))
+    pr = support.catalogue_request(
+        make, people["requester"], people["approver"], [(made.items[0], "5")]
+    )
+    db.session.commit()
+    auth.login(people["requester"].email)
+    assert "Call off from" not in client.get(f"/requests/{pr.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(people["buyer"].email)
+    page = client.get(f"/requests/{pr.id}").get_data(as_text=True)
+    assert f"Call off from {made.number}" in page
+    answer = client.post(f"/agreements/{made.id}/call-off", data={"request_id": str(pr.id)})
+    assert answer.status_code == 302
+    order = db.session.scalar(db.select(PurchaseOrder))
+    assert order.agreement_id == made.id and order.total == Decimal("6250.00")
+    assert "Call off from" not in client.get(f"/requests/{pr.id}").get_data(as_text=True)
+
+
+def test_a_request_not_all_from_the_catalogue_offers_no_call_off(client, auth, make, db, people):
+    support.agreement(make, people["buyer"])
+    pr = make.approved_request(people["requester"], people["approver"])
+    auth.login(people["buyer"].email)
+    assert "Call off from" not in client.get(f"/requests/{pr.id}").get_data(as_text=True)

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
+
+from .. import access
 from ..extensions import db
-from ..models import AgreementItem, AgreementStatus
+from ..models import (
+    Agreement,
+    AgreementItem,
+    AgreementStatus,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestStatus,
+    User,
+)
 from ..money import MoneyError, parse_quantity
 from .forms import RequestForm
 
@@ -48,3 +60,34 @@ def add_item(form: RequestForm, item: AgreementItem, raw_quantity: str | None) -
         form.title.data = item.description[:200]
     if blank:
         form.currency.data = item.agreement.currency
+
+
+def call_off_from(pr: PurchaseRequest, user: User) -> Agreement | None:
+    """The active agreement an approved request may be called off, for who manages
+    agreements: every line an item of that one agreement, and no call-off order yet
+    (the call-off itself checks the quantities and the ceiling)."""
+    if pr.status is not RequestStatus.APPROVED or not access.may(user, "manage_agreements"):
+        return None
+    item_ids = {line.catalogue_item_id for line in pr.lines}
+    if not item_ids or None in item_ids:
+        return None
+    agreement_ids = set(
+        db.session.scalars(
+            sa.select(AgreementItem.agreement_id).where(AgreementItem.id.in_(item_ids))
+        )
+    )
+    if len(agreement_ids) != 1:
+        return None
+    agreement = db.session.get(Agreement, agreement_ids.pop())
+    if agreement is None or agreement.status is not AgreementStatus.ACTIVE:
+        return None
+    called_off = db.session.scalar(
+        sa.select(PurchaseOrder.id)
+        .where(
+            PurchaseOrder.request_id == pr.id,
+            PurchaseOrder.agreement_id.is_not(None),
+            PurchaseOrder.status != OrderStatus.CANCELLED,
+        )
+        .limit(1)
+    )
+    return None if called_off is not None else agreement

@@ -224,6 +224,7 @@ def _render_detail(pr: PurchaseRequest, form: DecisionForm, status: int = 200):
         form=form,
         base_note=services.base_note(pr),
         draft_estimate=services.draft_estimate(pr, page.todays_rate) if page.todays_rate else None,
+        call_off_from=forms_catalogue.call_off_from(pr, current_user),
     ), status
 
 
