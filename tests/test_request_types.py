@@ -408,3 +408,61 @@ def test_a_step_marked_skip_for_catalogue_is_skipped_when_every_line_is_a_catalo
     assert [step["name"] for step in mixed_body["approvals"]] == ["department", "finance"]
     only_body = client_api.post(f"/api/v1/requests/{only}/submit").get_json()
     assert [step["name"] for step in only_body["approvals"]] == ["department"]
+
+
+# The request form -----------------------------------------------------------------------
+
+
+def form_data(**extra):
+    return {
+        "title": "CRM",
+        "justification": "Sales",
+        "needed_by": "",
+        "currency": "USD",
+        "lines-0-description": "Seats",
+        "lines-0-category": "software",
+        "lines-0-quantity": "10",
+        "lines-0-unit": "each",
+        "lines-0-unit_price": "30.00",
+        **extra,
+    }
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    return client
+
+
+def test_the_form_shows_the_chosen_types_fields_without_javascript(app, people, saas, db):
+    client = signed_in(app, people["requester"])
+    plain = client.get("/requests/new").get_data(as_text=True)
+    assert '<option value="saas">Software or SaaS</option>' in plain
+    assert 'name="fields-personal_data"' not in plain
+    chosen = client.post("/requests/new", data=form_data(type="saas", choose_type="1"))
+    assert chosen.status_code == 200
+    html = chosen.get_data(as_text=True)
+    assert 'name="fields-personal_data"' in html and 'name="fields-hosting"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PurchaseRequest)) == 0
+
+
+def test_the_form_says_a_bad_field_beside_it_and_saves_a_good_one(app, people, saas, db):
+    client = signed_in(app, people["requester"])
+    refused = client.post("/requests/new", data=form_data(type="saas", **{"fields-users": "lots"}))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'id="fields-personal_data-errors"' in html and 'id="fields-users-errors"' in html
+    unknown = client.post("/requests/new", data=form_data(type="nope"))
+    assert unknown.status_code == 422 and 'id="type-errors"' in unknown.get_data(as_text=True)
+    saved = client.post(
+        "/requests/new",
+        data=form_data(type="saas", **{"fields-personal_data": "yes", "fields-users": "12"}),
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    pr = db.session.scalar(sa.select(PurchaseRequest))
+    assert pr.type_code == "saas" and pr.fields == {"personal_data": "yes", "users": "12"}
+    page = client.get(f"/requests/{pr.id}").get_data(as_text=True)
+    assert "Software or SaaS" in page and "Users" in page
+    edit = client.get(f"/requests/{pr.id}/edit").get_data(as_text=True)
+    assert '<option selected value="saas">' in edit or 'value="saas" selected' in edit
+    assert 'name="fields-users" type="text" value="12"' in edit

@@ -15,7 +15,7 @@ from ..models import PurchaseRequest, RequestStatus
 from ..money import MoneyError, parse_money, parse_quantity
 from ..pagination import paginate_page
 from ..reference import list_categories
-from . import bp, forms_catalogue, services
+from . import bp, forms_catalogue, forms_types, services
 from .forms import DecisionForm, ListFilterForm, RequestForm
 
 
@@ -54,8 +54,8 @@ def approvals():
     )
 
 
-def _request_form(**kwargs) -> RequestForm:
-    form = RequestForm(**kwargs)
+def _request_form(pr: PurchaseRequest | None = None, **kwargs) -> RequestForm:
+    form = forms_types.request_form(pr, **kwargs)
     _offer_categories(form)
     form.currency.choices = [SelectChoice(code, label) for code, label in currencies.choices()]
     if not form.currency.data:
@@ -70,7 +70,10 @@ def _offer_categories(form: RequestForm) -> None:
 
 
 def _line_editing(form: RequestForm) -> bool:
-    """Add or remove a line row without JavaScript; True when that was the request."""
+    """Add or remove a line row, or show another type's fields, without JavaScript;
+    True when that was the request."""
+    if forms_types.choosing(form):
+        return True
     if form.add_line.data:
         form.lines.append_entry()
         _offer_categories(form)
@@ -127,6 +130,8 @@ def _request_data(form: RequestForm) -> tuple[services.RequestData, dict[str, li
         needed_by=form.needed_by.data,
         currency=form.currency.data or None,
         lines=lines,
+        type_code=form.type.data or None,
+        fields=forms_types.values(form),
     )
     return data, errors
 
@@ -191,8 +196,8 @@ def new():
 def edit(pr_id: int):
     pr = services.get(pr_id, current_user, change=True)
     if request.method == "GET":
-        return _edit_page(_from_catalogue(_request_form(obj=pr, version=pr.version)), pr)
-    form = _request_form()
+        return _edit_page(_from_catalogue(_request_form(pr, obj=pr, version=pr.version)), pr)
+    form = _request_form(pr)
     if _line_editing(form):
         return _edit_page(form, pr)
     data = _checked(form)
