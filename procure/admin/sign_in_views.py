@@ -25,7 +25,8 @@ class SignInMappingForm(FlaskForm):
         description=(
             "One per line: group = role, for example procure-approvers = approver. A group "
             "may give several roles (one line each). Roles: requester, approver, finance, "
-            "executive, procurement, admin. Read again at every sign-in."
+            "executive, procurement, admin, asset_manager, security. Read again at every "
+            "sign-in."
         ),
     )
     groups_claim = StringField(
