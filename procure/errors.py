@@ -64,3 +64,11 @@ class ValidationError(DomainError):
     @classmethod
     def field(cls, name: str, message: str) -> ValidationError:
         return cls(message, fields={name: [message]})
+
+
+class Sealed(DomainError):
+    """The RFQ's bids are sealed: no quoted amount is shown, compared or awarded until a
+    procurement user opens them."""
+
+    status = 409
+    code = "sealed"

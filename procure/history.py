@@ -39,6 +39,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "reissue_link": ("Quote link re-issued", "warning"),
     "decline": ("Declined to quote", "warning"),
     "open_bids": ("Bids opened", "default"),
+    "request_open_bids": ("Asked to open the bids", "warning"),
     # Purchase orders
     "issue": ("Issued", "success"),
     "receive": ("Received", "success"),

@@ -23,5 +23,6 @@ from . import (  # noqa: E402, F401
     request_types,
     requests,
     rfqs,
+    sealed_bids,
     vendors,
 )

@@ -126,8 +126,8 @@ class QuoteLineOut(Output):
     description: str
     quantity: QuantityOut
     unit: str
-    unit_price: Amount
-    total: Amount
+    unit_price: Amount | None = Field(description="Null while the RFQ's bids are sealed.")
+    total: Amount | None = Field(description="Null while the RFQ's bids are sealed.")
 
 
 class QuoteOut(Output):
@@ -143,10 +143,13 @@ class QuoteOut(Output):
     lead_time_days: int
     warranty_months: int
     payment_terms: str
-    shipping: Amount
-    tax: Amount
-    subtotal: Amount
-    total: Amount
+    sealed: bool = Field(
+        description="The RFQ's bids are sealed: every amount is null until they are opened."
+    )
+    shipping: Amount | None
+    tax: Amount | None
+    subtotal: Amount | None
+    total: Amount | None
     notes: str
     has_attachment: bool
     created_at: Timestamp
@@ -200,7 +203,7 @@ class ComparisonOut(Output):
     )
 
 
-def quote_line_out(line: QuoteLine, currency: str) -> QuoteLineOut:
+def quote_line_out(line: QuoteLine, currency: str, sealed: bool = False) -> QuoteLineOut:
     return QuoteLineOut(
         id=line.id,
         position=line.position,
@@ -208,12 +211,18 @@ def quote_line_out(line: QuoteLine, currency: str) -> QuoteLineOut:
         description=line.description,
         quantity=line.quantity,
         unit=line.unit,
-        unit_price=amount_out(line.unit_price, currency),
-        total=amount_out(line.total, currency),
+        unit_price=None if sealed else amount_out(line.unit_price, currency),
+        total=None if sealed else amount_out(line.total, currency),
     )
 
 
 def quote_out(quote: Quote) -> QuoteOut:
+    """The quote; while its RFQ's bids are sealed, without any amount."""
+    sealed = services.is_sealed(quote.rfq)
+
+    def money(value: Decimal) -> str | None:
+        return None if sealed else amount_out(value, quote.currency)
+
     return QuoteOut(
         id=quote.id,
         rfq_id=quote.rfq_id,
@@ -227,12 +236,13 @@ def quote_out(quote: Quote) -> QuoteOut:
         lead_time_days=quote.lead_time_days,
         warranty_months=quote.warranty_months,
         payment_terms=quote.payment_terms,
-        shipping=amount_out(quote.shipping, quote.currency),
-        tax=amount_out(quote.tax, quote.currency),
-        subtotal=amount_out(quote.subtotal, quote.currency),
-        total=amount_out(quote.total, quote.currency),
+        sealed=sealed,
+        shipping=money(quote.shipping),
+        tax=money(quote.tax),
+        subtotal=money(quote.subtotal),
+        total=money(quote.total),
         notes=quote.notes,
         has_attachment=quote.attachment_id is not None,
         created_at=quote.created_at,
-        lines=[quote_line_out(line, quote.currency) for line in quote.lines],
+        lines=[quote_line_out(line, quote.currency, sealed) for line in quote.lines],
     )

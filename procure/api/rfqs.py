@@ -54,6 +54,11 @@ class RfqIn(Input):
         "rating 0.2, warranty 0. Criteria left out weigh 0 when any is given.",
     )
     notes: Text = ""
+    sealed: bool = Field(
+        False,
+        description="Sealed bids: quotes show no amount until `open-bids`, from the day "
+        "after `due_date`; no quote is taken after it.",
+    )
 
 
 class AwardIn(Input):
@@ -118,6 +123,11 @@ class RfqOut(Output):
         description="The awarded quote's total in the base currency at `award_rate`."
     )
     order_id: int | None
+    sealed: bool
+    opening_requested_at: Timestamp | None = Field(
+        description="With two to open: when the first procurement user asked to open the bids."
+    )
+    bids_opened_at: Timestamp | None
     created_at: Timestamp
     sent_at: Timestamp | None
     links: dict[str, str] | None = Field(
@@ -184,6 +194,9 @@ def rfq_out(
             else None
         ),
         order_id=quotes.order_id,
+        sealed=rfq.sealed,
+        opening_requested_at=rfq.opening_requested_at,
+        bids_opened_at=rfq.bids_opened_at,
         created_at=rfq.created_at,
         sent_at=rfq.sent_at,
         links={str(k): v for k, v in links.items()} if links is not None else None,
@@ -214,6 +227,7 @@ def create_rfq(body: RfqIn):
             due_date=body.due_date,
             weights=weights,
             notes=body.notes,
+            sealed=body.sealed,
         ),
         actor=current_user(),
     )
@@ -306,7 +320,8 @@ def cancel_rfq(rfq_id: int, body: CancelIn):
     errors=(403, 409),
 )
 def award_rfq(rfq_id: int, body: AwardIn):
-    """The answer is the RFQ, with `order_id` of the draft order."""
+    """The answer is the RFQ, with `order_id` of the draft order. A sealed RFQ whose bids
+    are not opened: 409 `sealed`."""
     rfq = services.get(rfq_id, current_user())
     services.award(
         rfq,
@@ -372,7 +387,8 @@ def list_quotes(rfq_id: int, query: QuotesQuery):
     tag="Sourcing",
 )
 def comparison(rfq_id: int):
-    """Scored with the RFQ's weights; expired quotes, ineligible vendors rank last (`why_not`)."""
+    """Scored with the RFQ's weights; expired quotes, ineligible vendors rank last (`why_not`).
+    A sealed RFQ whose bids are not opened: 409 `sealed`."""
     rfq = services.get(rfq_id, current_user())
     result = services.compare(rfq)
     return ComparisonOut(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     FieldList,
@@ -54,6 +55,7 @@ class RfqForm(FlaskForm):
     weight_rating = DecimalField("Rating", places=3, default=0.2, validators=[NumberRange(0, 1)])
     weight_warranty = DecimalField("Warranty", places=3, default=0, validators=[NumberRange(0, 1)])
     notes = TextAreaField("Notes for the vendors", validators=[Length(max=10_000)])
+    sealed = BooleanField("Sealed bids")
     submit = SubmitField("Create RFQ")
 
     def offer(self, choices: list[tuple[Vendor, list[str]]]) -> RfqForm:
@@ -73,6 +75,7 @@ class RfqForm(FlaskForm):
             due_date=self.due_date.data,
             weights={k: Decimal(v or 0) for k, v in weights.items()},
             notes=self.notes.data or "",
+            sealed=bool(self.sealed.data),
         )
 
 

@@ -112,6 +112,23 @@ def reissue_link(rfq_id: int, vendor_id: int):
     return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="invitations"), 303)
 
 
+@bp.post("/rfqs/<int:rfq_id>/open-bids")
+@login_required
+def open_bids(rfq_id: int):
+    rfq = services.get(rfq_id, current_user)
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    if services.open_bids(rfq, actor=current_user):
+        flash(f"The bids of {rfq.number} are open: the quotes are compared below.", "success")
+    else:
+        flash(
+            f"You asked to open the bids of {rfq.number}; a second procurement user opens them.",
+            "success",
+        )
+    return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="comparison"), 303)
+
+
 @bp.post("/rfqs/<int:rfq_id>/cancel")
 @login_required
 def cancel(rfq_id: int):
@@ -191,6 +208,8 @@ def quote_attachment(rfq_id: int, quote_id: int):
     quote = db.session.get(Quote, quote_id)
     if quote is None or quote.rfq_id != rfq.id or quote.attachment is None:
         abort(404)
+    # The vendor's document carries its prices: sealed like them.
+    services.require_unsealed(rfq)
     return attachments.send(quote.attachment)
 
 
@@ -218,7 +237,9 @@ def vendor_quote(token: str):
                 rfq, data, actor=None, attachment_id=attachment.id if attachment else None
             )
         if outcome.ok:
-            return render_template("sourcing/vendor_thanks.html", quote=quote, rfq=rfq)
+            return render_template(
+                "sourcing/vendor_thanks.html", quote=quote, rfq=rfq, sealed=rfq.sealed
+            )
     # A quote that was sent and not recorded is refused (422), whether the form or the
     # service found the problem: a price's error sits in the lines, which the form's
     # own error list reads only as validate() left it.

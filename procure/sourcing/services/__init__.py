@@ -58,8 +58,28 @@ from .rfqs import (
     send,
     weights_of,
 )
+from .sealing import (
+    SEALED_MESSAGE,
+    TWO_TO_OPEN_SETTING,
+    is_sealed,
+    late,
+    may_open_bids,
+    open_bids,
+    require_unsealed,
+    set_two_to_open,
+    two_to_open,
+)
 
 __all__ = [
+    "SEALED_MESSAGE",
+    "TWO_TO_OPEN_SETTING",
+    "is_sealed",
+    "late",
+    "may_open_bids",
+    "open_bids",
+    "require_unsealed",
+    "set_two_to_open",
+    "two_to_open",
     "EDITORS",
     "MAX_LEAD_TIME_DAYS",
     "MAX_WARRANTY_MONTHS",

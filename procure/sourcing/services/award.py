@@ -10,7 +10,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app
 
-from ... import audit, currencies, rates, settings, validation, workflow
+from ... import access, audit, currencies, rates, settings, validation, workflow
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import OrderLine, PurchaseOrder, Quote, Rfq, User, utcnow
@@ -19,6 +19,7 @@ from ...workflow import RFQ, RfqAction
 from .. import scoring
 from .comparison import compare, comparison_snapshot
 from .rfqs import TEXT_MAX
+from .sealing import require_unsealed
 
 
 def quote_rule() -> tuple[Decimal, int]:
@@ -38,7 +39,10 @@ def award(
 ) -> PurchaseOrder:
     """Award ``quote_id``: its vendor must be approved and unflagged, the quote valid;
     a quote that is not the cheapest needs a written justification, and so does an
-    award over the quote-count threshold with too few quotes."""
+    award over the quote-count threshold with too few quotes. Sealed bids not yet
+    opened: ``Sealed``, before the workflow's own guard."""
+    if access.can_change(actor, rfq):
+        require_unsealed(rfq)
     workflow.check(RFQ, rfq, RfqAction.AWARD, actor)
     justification = validation.text(
         justification, "justification", max_length=TEXT_MAX, required=False

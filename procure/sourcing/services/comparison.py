@@ -18,6 +18,7 @@ from .conversion import Converted, both_amounts, convert, no_rate_note, rate_dat
 from .eligibility import vendor_problems
 from .quotes import current_quotes
 from .rfqs import weights_of
+from .sealing import require_unsealed
 
 
 @dataclasses.dataclass
@@ -68,6 +69,8 @@ def _candidate(quote: Quote, converted: Converted, today: dt.date) -> scoring.Ca
 
 
 def compare(rfq: Rfq) -> Comparison:
+    """The comparison; ``Sealed`` while a sealed RFQ's bids are not opened."""
+    require_unsealed(rfq)
     quotes = current_quotes(rfq)
     today = utcnow().date()
     day = rate_date(rfq, today)

@@ -59,6 +59,8 @@ def current_link(invitation: RfqInvitation) -> str | None:
         return None
     if invitation.token_expires_on is None or invitation.token_expires_on < utcnow().date():
         return None
+    if invitation.rfq.sealed and invitation.rfq.due_date < utcnow().date():
+        return None
     token = _token(invitation.link_nonce)
     if not private_links.matches(token, invitation.token_hash):
         return None
@@ -87,6 +89,12 @@ def invitation_for_token(token: str) -> RfqInvitation:
         )
     if invitation.rfq.status != RfqStatus.OPEN:
         raise LinkRefused("This request for quotation is closed.")
+    if invitation.rfq.sealed and invitation.rfq.due_date < utcnow().date():
+        # Sealed bids are all in by the due date, whatever the link's own date says.
+        raise LinkRefused(
+            f"This link has expired: sealed quotes were due by "
+            f"{format_date(invitation.rfq.due_date)}."
+        )
     if invitation.token_expires_on is None or invitation.token_expires_on < utcnow().date():
         raise LinkRefused(
             f"This link has expired: quotes were due by {format_date(invitation.rfq.due_date)}."

@@ -28,8 +28,9 @@ from .award import order_for, quote_rule
 from .comparison import Comparison, compare
 from .conversion import award_note
 from .invitations import InvitationState, invitation_states
-from .quotes import quote_history
+from .quotes import current_quotes, quote_history
 from .rfqs import allowed_actions, awaiting_sourcing, require_buyer, weights_of
+from .sealing import is_sealed, may_open_bids, two_to_open
 
 # How many approved requests the RFQ list offers to source.
 AWAITING_SHOWN = 20
@@ -73,17 +74,23 @@ class RfqPage:
     timeline: list[dict[str, Any]]
     # The rate the award froze, when the awarded quote is in another currency.
     award_note: str | None = None
+    # Sealed bids not opened yet: no comparison, no amount; who may open them.
+    sealed: bool = False
+    may_open_bids: bool = False
+    two_to_open: bool = False
+    quoted: list[Quote] = dataclasses.field(default_factory=list)
 
 
 def rfq_page(rfq: Rfq, user: User) -> RfqPage:
     actions = allowed_actions(rfq, user)
     buyer = access.can_change(user, rfq)
     order = order_for(rfq)
+    sealed = is_sealed(rfq)
     return RfqPage(
         rfq=rfq,
         actions=actions,
-        comparison=compare(rfq) if rfq.status != RfqStatus.DRAFT else None,
-        history=quote_history(rfq),
+        comparison=compare(rfq) if rfq.status != RfqStatus.DRAFT and not sealed else None,
+        history=[] if sealed else quote_history(rfq),
         order=order,
         weights=weights_of(rfq),
         threshold_rule=quote_rule(),
@@ -93,6 +100,10 @@ def rfq_page(rfq: Rfq, user: User) -> RfqPage:
         invitations=invitation_states([rfq], user)[rfq.id],
         timeline=timeline(rfq),
         award_note=award_note(rfq, order.currency) if order else None,
+        sealed=sealed,
+        may_open_bids=may_open_bids(rfq, user),
+        two_to_open=two_to_open(),
+        quoted=current_quotes(rfq) if sealed else [],
     )
 
 

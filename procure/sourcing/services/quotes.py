@@ -89,6 +89,13 @@ def _check_quote(rfq: Rfq, data: QuoteData) -> RfqInvitation:
             f"{rfq.number} is {rfq.status.value}; quotes are recorded while it is open."
         )
     errors = FieldErrors()
+    if rfq.sealed and utcnow().date() > rfq.due_date:
+        # A sealed RFQ's quotes are all in by the due date: none comes after the others'.
+        errors.add(
+            "vendor_id",
+            f"The bids of {rfq.number} were due by {rfq.due_date.isoformat()}; "
+            "a sealed RFQ takes no late quote.",
+        )
     invitation = next((i for i in rfq.invitations if i.vendor_id == data.vendor_id), None)
     if invitation is None:
         errors.add("vendor_id", "This vendor was not invited to quote.")
@@ -202,21 +209,21 @@ def record_quote(
         db.session.flush()
     if actor is None:
         invitation.token_used_at = utcnow()
-    audit.record(
-        "rfq",
-        rfq.id,
-        "quote",
-        actor=actor,
-        changes={
-            "vendor": invitation.vendor.name,
-            "quote": quote.id,
-            "revision": quote.revision,
-            "currency": currency,
-            "total": str(quote.total),
-            "replaces": earlier.id if earlier else None,
-            "source": "vendor link" if actor is None else "entered by procurement",
-        },
-    )
+    changes = {
+        "vendor": invitation.vendor.name,
+        "quote": quote.id,
+        "revision": quote.revision,
+        "currency": currency,
+        "total": str(quote.total),
+        "replaces": earlier.id if earlier else None,
+        "source": "vendor link" if actor is None else "entered by procurement",
+    }
+    if rfq.sealed:
+        # The audit log is read by more people than open bids: a sealed quote's amount
+        # is left out (a hash of a few digits would give it away), the quote keeps it.
+        del changes["total"]
+        changes["sealed"] = True
+    audit.record("rfq", rfq.id, "quote", actor=actor, changes=changes)
     return quote
 
 

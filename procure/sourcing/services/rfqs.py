@@ -88,6 +88,7 @@ class RfqData:
     due_date: dt.date | None
     weights: dict[str, Decimal] | None = None
     notes: str = ""
+    sealed: bool = False
 
 
 def _weights(raw: dict[str, Decimal] | None) -> dict[str, Decimal]:
@@ -183,6 +184,7 @@ def create_rfq(data: RfqData, *, actor: User) -> Rfq:
         weight_rating=weights["rating"],
         weight_warranty=weights["warranty"],
         notes=notes,
+        sealed=bool(data.sealed),
         created_by_id=actor.id,
         invitations=[RfqInvitation(vendor=vendor) for vendor in vendors],
     )
@@ -198,6 +200,7 @@ def create_rfq(data: RfqData, *, actor: User) -> Rfq:
             "vendors": [v.name for v in vendors],
             "due_date": data.due_date.isoformat(),
             "weights": {k: str(v) for k, v in weights.items()},
+            "sealed": bool(data.sealed),
         },
     )
     return rfq
