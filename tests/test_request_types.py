@@ -466,3 +466,96 @@ def test_the_form_says_a_bad_field_beside_it_and_saves_a_good_one(app, people, s
     edit = client.get(f"/requests/{pr.id}/edit").get_data(as_text=True)
     assert '<option selected value="saas">' in edit or 'value="saas" selected' in edit
     assert 'name="fields-users" type="text" value="12"' in edit
+
+
+# The admin pages ------------------------------------------------------------------------
+
+
+def test_admin_lists_defines_and_switches_off_types_on_their_page(app, people, saas, db):
+    assert signed_in(app, people["requester"]).get("/admin/request-types").status_code == 403
+    client = signed_in(app, people["admin"])
+    page = client.get("/admin/request-types")
+    assert page.status_code == 200 and "Software or SaaS" in page.get_data(as_text=True)
+    bad = client.post(
+        "/admin/request-types",
+        data={"code": "laptop", "name": "Laptop", "fields": "colour; Colour; choice; required"},
+    )
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'id="fields-errors"' in html and "Line 1: A choice field needs its choices." in html
+    again = client.post("/admin/request-types", data={"code": "saas", "name": "Again"})
+    assert again.status_code == 422 and 'id="code-errors"' in again.get_data(as_text=True)
+    created = client.post(
+        "/admin/request-types",
+        data={
+            "code": "laptop",
+            "name": "Laptop",
+            "fields": "colour; Colour; choice; required; silver, black\n\nnotes; Notes; text",
+        },
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    laptop = db.session.scalar(sa.select(RequestType).where(RequestType.code == "laptop"))
+    assert laptop.fields == [
+        {
+            "name": "colour",
+            "label": "Colour",
+            "kind": "choice",
+            "required": True,
+            "choices": ["silver", "black"],
+        },
+        {"name": "notes", "label": "Notes", "kind": "text", "required": False, "choices": None},
+    ]
+    assert client.post(f"/admin/request-types/{laptop.id}/toggle").status_code == 302
+    db.session.refresh(laptop)
+    assert laptop.active is False
+    events = db.session.scalars(
+        sa.select(AuditEvent.action).where(
+            AuditEvent.entity == "request_type", AuditEvent.entity_id == laptop.id
+        )
+    )
+    assert sorted(events) == ["create", "update"]
+
+
+def test_the_policy_page_edits_type_and_field_conditions(app, people, saas, db):
+    client = signed_in(app, people["admin"])
+    form = client.get("/admin/policy").get_data(as_text=True)
+    assert 'name="request_type"' in form and 'name="skip_for_catalogue"' in form
+    base = {"step": "privacy", "role": "security", "step_order": "16"}
+    refused = client.post(
+        "/admin/policy",
+        data={**base, "request_type": "saas", "field_name": "personal_data", "field_value": "x"},
+    )
+    assert refused.status_code == 422
+    assert 'id="field_value-errors"' in refused.get_data(as_text=True)
+    department = client.post(
+        "/admin/policy",
+        data={
+            "step": "department",
+            "role": "approver",
+            "step_order": "10",
+            "skip_for_catalogue": "y",
+        },
+    )
+    assert department.status_code == 422
+    assert 'id="skip_for_catalogue-errors"' in department.get_data(as_text=True)
+    saved = client.post(
+        "/admin/policy",
+        data={
+            **base,
+            "request_type": "saas",
+            "field_name": "personal_data",
+            "field_value": "Yes",
+            "skip_for_catalogue": "y",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    rule = db.session.scalar(sa.select(PolicyRule).where(PolicyRule.step == "privacy"))
+    assert (rule.role, rule.request_type, rule.field_name, rule.field_value) == (
+        Role.SECURITY,
+        "saas",
+        "personal_data",
+        "yes",
+    )
+    assert rule.skip_for_catalogue is True
+    edit = client.get(f"/admin/policy/{rule.id}").get_data(as_text=True)
+    assert 'value="personal_data"' in edit and '<option selected value="saas">' in edit

@@ -8,6 +8,7 @@ from . import (  # noqa: E402, F401
     invoice_views,
     organisation_views,
     policy_views,
+    request_type_views,
     scim_views,
     sign_in_views,
     views,

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import reference, web
+from .. import reference, request_types, web
 from ..forms import IntegerField
 from ..models import Role
 from . import bp, policy
@@ -35,6 +35,20 @@ class RuleForm(FlaskForm):
     category = SelectField("Only with lines of category", validators=[Optional()])
     department = SelectField("Only for department", validators=[Optional()])
     when_over_budget = BooleanField("Only when the request exceeds its department's budget")
+    request_type = SelectField("Only for requests of type", validators=[Optional()])
+    field_name = StringField(
+        "Only when the type's field",
+        validators=[Optional(), Length(max=40)],
+        description="A field name of the type, e.g. personal_data; leave empty for any.",
+    )
+    field_value = StringField(
+        "has the value",
+        validators=[Optional(), Length(max=200)],
+        description="yes or no for a yes/no field.",
+    )
+    skip_for_catalogue = BooleanField(
+        "Skip when every line is a catalogue item (never the department step)"
+    )
     submit = SubmitField("Save rule")
 
 
@@ -73,6 +87,9 @@ def _choices(form: RuleForm) -> None:
     form.department.choices = [SelectChoice("", "Any department")] + [
         SelectChoice(d.code, f"{d.code} — {d.name}") for d in reference.list_departments()
     ]
+    form.request_type.choices = [SelectChoice("", "Any type")] + [
+        SelectChoice(t.code, f"{t.name} ({t.code})") for t in request_types.list_types()
+    ]
 
 
 def _rule_data(form: RuleForm) -> policy.RuleData:
@@ -84,6 +101,10 @@ def _rule_data(form: RuleForm) -> policy.RuleData:
         category=form.category.data or None,
         department_code=form.department.data or None,
         when_over_budget=form.when_over_budget.data,
+        request_type=form.request_type.data or None,
+        field_name=form.field_name.data or None,
+        field_value=form.field_value.data or None,
+        skip_for_catalogue=form.skip_for_catalogue.data,
     )
 
 
@@ -130,6 +151,7 @@ def edit_rule(rule_id: int):
         form.min_total.data = f"{rule.min_total:.2f}" if rule.min_total is not None else ""
         form.category.data = rule.category or ""
         form.department.data = rule.department.code if rule.department else ""
+        form.request_type.data = rule.request_type or ""
     elif form.validate():
         with web.form_errors(form) as outcome:
             policy.update_rule(rule, _rule_data(form), actor=current_user)
