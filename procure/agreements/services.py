@@ -26,7 +26,7 @@ from ..models import (
 from ..money import MAX_AMOUNT, minor_units
 from ..reference import category_names
 from ..validation import FieldErrors
-from ..workflow import AGREEMENT, AgreementAction
+from ..workflow import AGREEMENT, AGREEMENT_USER_ACTIONS, AgreementAction
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -73,7 +73,9 @@ def _check(data: AgreementData) -> tuple[FieldErrors, dict[str, Any]]:
     elif vendor.status != VendorStatus.APPROVED:
         errors.add("vendor_id", f"{vendor.name} is {vendor.status.value}, not approved.")
     currency = currencies.base()
-    if not currencies.is_enabled(data.currency):
+    if not (data.currency or "").strip():
+        pass
+    elif not currencies.is_enabled(data.currency):
         errors.add("currency", "Choose an enabled currency.")
     else:
         currency = str(data.currency)
@@ -290,3 +292,9 @@ def listing(user: User) -> sa.Select[tuple[Agreement]]:
 def remaining_amount(agreement: Agreement) -> Decimal | None:
     """What may still be called off under the ceiling (None: no ceiling)."""
     return None if agreement.ceiling is None else agreement.ceiling - agreement.consumed
+
+
+def allowed_actions(agreement: Agreement, user: User) -> list[str]:
+    """What ``user`` may do to the agreement now (``expire`` comes with the date)."""
+    people = {action.value for action in AGREEMENT_USER_ACTIONS}
+    return [a for a in workflow.allowed_actions(AGREEMENT, agreement, user) if a in people]

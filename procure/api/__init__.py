@@ -5,9 +5,11 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import (  # noqa: E402, F401
+    agreements,
     assets,
     audit,
     budgets,
+    catalogue,
     contracts,
     core,
     currencies,

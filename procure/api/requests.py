@@ -23,6 +23,7 @@ from . import bp
 from .schemas import (
     ActionBody,
     Amount,
+    Id,
     Input,
     Name,
     Output,
@@ -56,13 +57,22 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 
 
 class LineIn(Input):
-    description: Description
+    description: Description = Field(
+        "", description="Required, except on a catalogue line (the item's is taken)."
+    )
     category: Code = "other"
     quantity: Quantity
     unit: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ] = "each"
-    unit_price: Price
+    unit_price: Price | None = Field(
+        None,
+        description="Required, except on a catalogue line, whose agreed price is taken "
+        "(another price there: 422).",
+    )
+    catalogue_item_id: Id | None = Field(
+        None, description="An item of an active agreement (`GET /catalogue`)."
+    )
 
 
 class RequestIn(Input):
@@ -103,6 +113,7 @@ class LineOut(Output):
     unit: str
     unit_price: Amount
     total: Amount
+    catalogue_item_id: int | None = Field(description="The agreement item it is, or null.")
 
 
 class ApprovalOut(Output):
@@ -211,6 +222,7 @@ def line_out(line: RequestLine, currency: str) -> LineOut:
         unit=line.unit,
         unit_price=amount_out(line.unit_price, currency),
         total=amount_out(line.total, currency),
+        catalogue_item_id=line.catalogue_item_id,
     )
 
 
@@ -240,7 +252,8 @@ def _lines(lines: list[LineIn]) -> list[services.LineData]:
             category=line.category,
             quantity=line.quantity,
             unit=line.unit,
-            unit_price=line.unit_price,
+            unit_price=line.unit_price,  # type: ignore[arg-type]
+            catalogue_item_id=line.catalogue_item_id,
         )
         for line in lines
     ]
@@ -344,6 +357,7 @@ def patch_request(pr_id: int, body: RequestPatch):
                 quantity=line.quantity,
                 unit=line.unit,
                 unit_price=line.unit_price,
+                catalogue_item_id=line.catalogue_item_id,
             )
             for line in pr.lines
         ],
