@@ -5,15 +5,17 @@ after the due date; with two to open, a second procurement user opens them."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 
-from procure.models import Notification, Rfq
+from procure.models import Notification, Quote, Rfq
 
 TODAY = dt.date.today()
 LATER = (TODAY + dt.timedelta(days=14)).isoformat()
 # Amounts no other part of the pages or answers would show by chance.
 PRICE = "987.65"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SECRETS = ("987.65", "1975.30", "1,975.30", "987,65", "1.975,30")
 
 
@@ -299,3 +301,52 @@ def test_the_pages_create_a_sealed_rfq_and_open_its_bids(app, make, team, vendor
     assert db.session.get(Rfq, rfq_id).bids_opened_by_id == team["buyer"].id
     page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
     assert "sealed bids, opened" in page and "Open the bids" not in page
+
+
+def test_a_quote_entered_on_the_page_and_its_document_stay_sealed(app, make, team, vendors, db):
+    pr = make.approved_request(team["requester"], team["approver"])
+    client = login(app, team["buyer"])
+    created = client.post(
+        f"/rfqs/new?request_id={pr.id}",
+        data={
+            "vendors": [str(vendors[0].id)],
+            "due_date": TODAY.isoformat(),
+            "weight_price": "0.6",
+            "weight_lead_time": "0.2",
+            "weight_rating": "0.2",
+            "weight_warranty": "0",
+            "sealed": "y",
+        },
+    )
+    rfq_id = int(created.location.rsplit("/", 1)[1])
+    client.post(f"/rfqs/{rfq_id}/send", data={})
+    recorded = client.post(
+        f"/rfqs/{rfq_id}/quotes",
+        data={
+            "vendor_id": str(vendors[0].id),
+            "shipping": "0",
+            "tax": "0",
+            "lead_time_days": "5",
+            "warranty_months": "12",
+            "payment_terms": "30 days",
+            "valid_until": LATER,
+            "lines-0-request_line_id": str(pr.lines[0].id),
+            "lines-0-unit_price": PRICE,
+            "attachment": (io.BytesIO(PDF), "acme-quote.pdf"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    body = recorded.get_data(as_text=True)
+    assert recorded.status_code == 200, body
+    assert "sealed until the bids are opened" in body and shows_no_amount(body)
+    assert "acme-quote.pdf" not in body
+    quote = db.session.scalars(db.select(Quote)).one()
+    document = f"/rfqs/{rfq_id}/quotes/{quote.id}/attachment"
+    assert client.get(document).status_code == 409
+
+    past_due(db, rfq_id)
+    assert client.post(f"/rfqs/{rfq_id}/open-bids", data={}).status_code == 303
+    assert client.get(document).status_code == 200
+    body = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+    assert "1,975.30" in body and "acme-quote.pdf" in body

@@ -185,11 +185,12 @@ def record_quote(rfq_id: int):
                 rfq, data, actor=current_user, attachment_id=attachment.id if attachment else None
             )
         if outcome.ok:
-            flash(
-                f"The quote of {quote.vendor.name} is recorded "
-                f"({format_money(quote.total, quote.currency)}).",
-                "success",
+            amount = (
+                "sealed until the bids are opened"
+                if services.is_sealed(rfq)
+                else format_money(quote.total, quote.currency)
             )
+            flash(f"The quote of {quote.vendor.name} is recorded ({amount}).", "success")
             return redirect(url_for(".detail", rfq_id=rfq.id, _anchor="comparison"))
     return _render_detail(rfq, quote_form=form, status=422)
 
