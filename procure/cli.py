@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from . import audit, backup, benchdata, config_review, demo, reference, storage, stored_files
 from . import config as config_module
 from .admin import services as admin_services
+from .agreements import reminders as agreement_reminders
 from .assets import reminders as asset_reminders
 from .audit_export import export as export_audit
 from .auth import services as auth_services
@@ -281,7 +282,9 @@ def send_reminders_command() -> None:
     """Queue contract-renewal reminders that are due; roll auto-renewing contracts
     forward and expire ended ones; remind the deciders of overdue approval steps
     (once a day); tell the asset managers of warranties ending uncovered (once per
-    asset). Safe to run on several hosts, and often."""
+    asset); expire ended framework agreements and tell procurement of those ending
+    within 30 days or 80 % consumed (once each). Safe to run on several hosts, and
+    often."""
 
     report = contract_jobs.run()
     click.echo(f"renewed {report.renewed}, expired {report.expired}, reminded {report.reminded}")
@@ -291,6 +294,10 @@ def send_reminders_command() -> None:
     click.echo(
         f"warranties ending uncovered {warranties.assets}, "
         f"asset managers reminded {warranties.recipients}"
+    )
+    agreements = agreement_reminders.run()
+    click.echo(
+        f"agreements expired {agreements.expired}, agreement reminders {agreements.reminded}"
     )
 
 

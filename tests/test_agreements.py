@@ -7,15 +7,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from procure import audit, currencies, settings
-from procure.agreements import calloff, catalogue, services
+from procure.agreements import calloff, catalogue, reminders, services
 from procure.errors import Forbidden, InvalidTransition, ValidationError
 from procure.extensions import db
-from procure.models import AgreementStatus, OrderStatus, RequestStatus
+from procure.models import AgreementStatus, Notification, OrderStatus, RequestStatus
 from procure.orders import services as orders
 from procure.purchasing import services as purchasing
 from tests.agreement_support import TODAY, agreement, catalogue_request
+from tests.test_notifications import Inbox, free_port, start_smtp
 
 
 def _history(agreement_id):
@@ -228,3 +230,57 @@ def test_an_approved_catalogue_request_is_called_off_at_once_with_the_setting(ma
     )
     assert too_many.status == RequestStatus.APPROVED
     assert calloff._live_call_off(too_many) is None
+
+
+# Reminders (send-reminders) --------------------------------------------------------------
+
+
+def _mails(kind):
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+    ).all()
+
+
+def test_reminders_expire_and_remind_once_each(make, people):
+    buyer = people["buyer"]
+    ending = agreement(make, buyer, end=TODAY + dt.timedelta(days=20))
+    later = agreement(make, buyer, items=(("Dock", "100.00", "10"),))
+    pr = catalogue_request(make, people["requester"], people["approver"], [(later.items[0], "8")])
+    calloff.call_off(later, pr, buyer)
+    rate_only = agreement(make, buyer, items=(("Support hour", "80.00", None),))
+    ended = agreement(make, buyer, end=TODAY + dt.timedelta(days=1))
+    db.session.commit()
+    report = reminders.run(TODAY + dt.timedelta(days=2))
+    assert report.expired == 1 and ended.status == AgreementStatus.EXPIRED
+    expiring = _mails("agreement_expiring")
+    consumed = _mails("agreement_consumed")
+    assert [m.entity_id for m in expiring] == [ending.id]
+    assert [m.entity_id for m in consumed] == [later.id]
+    assert expiring[0].email == buyer.email and ending.number in expiring[0].subject
+    assert "80 %" in consumed[0].subject and rate_only.id not in {m.entity_id for m in consumed}
+    again = reminders.run(TODAY + dt.timedelta(days=3))
+    assert (again.expired, again.reminded) == (0, 0)
+    assert len(_mails("agreement_expiring")) == 1 and len(_mails("agreement_consumed")) == 1
+
+
+def test_the_agreement_reminder_reaches_an_smtp_server(app, make, people, runner, monkeypatch):
+    ag = agreement(make, people["buyer"], ceiling="1000.00", end=TODAY + dt.timedelta(days=10))
+    db.session.commit()
+    result = runner.invoke(args=["send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "agreements expired 0, agreement reminders 1" in result.output
+    inbox = Inbox()
+    controller = start_smtp(inbox, free_port())
+    monkeypatch.setitem(app.config, "PROCURE_SMTP_URL", inbox.url)
+    try:
+        sent = runner.invoke(args=["send-notifications"])
+        assert sent.exit_code == 0, sent.output
+    finally:
+        controller.stop()
+    received = {rcpt[0]: message for _sender, rcpt, message in inbox.messages}
+    message = received[people["buyer"].email]
+    assert ag.number in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "in 10 days" in text and f"/agreements/{ag.id}" in text
+    again = runner.invoke(args=["send-reminders"])
+    assert "agreement reminders 0" in again.output

@@ -76,6 +76,9 @@ INCREASE_DECIDED = "increase_decided"
 # The asset register's (assets/reminders.py, assets/leavers.py).
 ASSET_WARRANTY_ENDING = "asset_warranty_ending"
 ASSET_LEAVER = "asset_leaver"
+# Framework agreements' (agreements/reminders.py): the end near, 80 % consumed.
+AGREEMENT_EXPIRING = "agreement_expiring"
+AGREEMENT_CONSUMED = "agreement_consumed"
 KINDS = (
     INCREASE_DECIDED,
     STEP_PENDING,
@@ -88,6 +91,8 @@ KINDS = (
     APPROVAL_OVERDUE,
     ASSET_WARRANTY_ENDING,
     ASSET_LEAVER,
+    AGREEMENT_EXPIRING,
+    AGREEMENT_CONSUMED,
     invoice_mail.INVOICE_HELD,
     invoice_mail.INVOICE_FROM_VENDOR,
 )
