@@ -14,6 +14,7 @@ from . import (
     demo_currencies,
     demo_invoices,
     demo_orders,
+    demo_request_types,
     organisation,
     reference,
     settings,
@@ -680,6 +681,7 @@ def seed_all() -> list[tuple[str, str, str]]:
     demo_invoices.seed_bank_details()
     demo_orders.seed()
     logins += demo_assets.seed(DEMO_PASSWORD)
+    logins += demo_request_types.seed(DEMO_PASSWORD)
     demo_agreements.seed()
     seed_notifications()
     return logins
