@@ -164,7 +164,9 @@ def test_the_bids_open_only_from_the_day_after_the_due_date(api, make, team, ven
     refused = client.post(f"/api/v1/rfqs/{rfq['id']}/open-bids")
     assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "invalid_transition"
+    assert "open_bids" not in client.get(f"/api/v1/rfqs/{rfq['id']}").get_json()["allowed_actions"]
     past_due(db, rfq["id"])
+    assert "open_bids" in client.get(f"/api/v1/rfqs/{rfq['id']}").get_json()["allowed_actions"]
     others = api(team["finance"]).post(f"/api/v1/rfqs/{rfq['id']}/open-bids")
     assert others.status_code in (403, 404)
     assert client.post(f"/api/v1/rfqs/{rfq['id']}/open-bids").status_code == 200

@@ -176,7 +176,8 @@ def rfq_out(
         number=rfq.number,
         status=rfq.status,
         version=rfq.version,
-        allowed_actions=services.allowed_actions(rfq, current_user()),
+        allowed_actions=services.allowed_actions(rfq, current_user())
+        + (["open_bids"] if services.may_open_bids(rfq, current_user()) else []),
         request_id=rfq.request_id,
         request_number=rfq.request.number,
         due_date=rfq.due_date,
