@@ -54,10 +54,12 @@ Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
 ]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+# A line's description: required but on a catalogue line (the service says so, by field).
+CatalogueDescription = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
 
 
 class LineIn(Input):
-    description: Description = Field(
+    description: CatalogueDescription = Field(
         "", description="Required, except on a catalogue line (the item's is taken)."
     )
     category: Code = "other"
