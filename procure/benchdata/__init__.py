@@ -488,6 +488,10 @@ def _policy_rules() -> list[Any]:
             if rule.department
             else None,
             when_over_budget=rule.when_over_budget,
+            request_type=rule.request_type,
+            field_name=rule.field_name,
+            field_value=rule.field_value,
+            skip_for_catalogue=rule.skip_for_catalogue,
         )
         for rule in db.session.scalars(
             sa.select(PolicyRule)
