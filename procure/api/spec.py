@@ -63,6 +63,10 @@ TAGS = {
     "Assets": "The asset register: hardware received on orders (tag, serial, warranty, "
     "holder, life cycle, what covers it), licence pools and their seats, the CMDB export "
     "and label sheets.",
+    "Agreements": "Framework agreements with vendors (agreed unit prices, optional maxima "
+    "and a ceiling), their items as the catalogue, and call-off orders that consume them.",
+    "Request types": "The kinds of request admin defines, each with its extra fields and the "
+    "policy conditions that name it.",
     "Contracts": "Support, maintenance, licence and service contracts: terms, renewals, notice "
     "deadlines, PDFs.",
     "Notifications": "The caller's notifications (what the e-mails said) and marking them read.",
@@ -72,7 +76,8 @@ TAGS = {
     "Currencies": "The base currency, the currencies documents may be in, and exchange rates "
     "(what one unit of a currency is worth in the base currency on a day).",
     "Settings": "Installation settings: the buying organisation's details shown on documents, "
-    "the invoice matching tolerance, the asset register's categories and places.",
+    "the invoice matching tolerance, the asset register's categories and places, sealed bids' "
+    "two to open.",
     "Meta": "This OpenAPI document.",
 }
 
