@@ -14,11 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from procure import reference
+from procure.agreements import calloff
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.purchasing import services as purchasing
 from procure.sourcing import services as sourcing
 
+from . import agreement_support
 from .factories import PASSWORD
 from .vendor_support import counting_queries
 
@@ -368,4 +370,37 @@ def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(world, new
             "order": f"/orders/{order.id}",
         }
         counts.append({name: count(client, path) for name, path in pages.items()})
+    assert counts[0] == counts[1]
+
+
+def test_the_agreement_pages_issue_as_many_queries_for_50_rows_as_for_5(world, new_client, make):
+    db = world.db
+    made = []
+    counts = []
+    for rows in (SMALL, LARGE):
+        while len(made) < rows:
+            made.append(
+                agreement_support.agreement(
+                    make,
+                    world.buyer,
+                    items=[(f"Item {n}", "10.00", "1000") for n in range(rows)],
+                )
+            )
+        agreement = made[-1]
+        for item in agreement.items:
+            pr = agreement_support.catalogue_request(
+                make, world.requester, world.approver, [(item, "1")]
+            )
+            calloff.call_off(agreement, pr, world.buyer)
+        db.session.commit()
+        buyer = signed_in(new_client, world.buyer)
+        requester = signed_in(new_client, world.requester)
+        counts.append(
+            {
+                "list": count(buyer, "/agreements"),
+                "agreement": count(buyer, f"/agreements/{agreement.id}"),
+                "catalogue": count(buyer, "/catalogue"),
+                "catalogue of a requester": count(requester, "/catalogue?q=item"),
+            }
+        )
     assert counts[0] == counts[1]
