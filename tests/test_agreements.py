@@ -284,3 +284,27 @@ def test_the_agreement_reminder_reaches_an_smtp_server(app, make, people, runner
     assert "in 10 days" in text and f"/agreements/{ag.id}" in text
     again = runner.invoke(args=["send-reminders"])
     assert "agreement reminders 0" in again.output
+
+
+def test_only_a_draft_is_edited(make, people):
+    buyer = people["buyer"]
+    ag = agreement(make, buyer, activate=False)
+    data = services.AgreementData(
+        vendor_id=ag.vendor_id,
+        title="Laptops and docks",
+        start_date=ag.start_date,
+        end_date=ag.end_date,
+        currency=ag.currency,
+        ceiling=Decimal("50000.00"),
+        items=[
+            services.ItemData(description="ThinkPad T14", unit_price=Decimal("990.00")),
+            services.ItemData(description="Dock", unit_price=Decimal("120.00")),
+        ],
+    )
+    services.update(ag, data, buyer, expected_version=ag.version)
+    assert [i.description for i in ag.items] == ["ThinkPad T14", "Dock"]
+    assert ag.ceiling == Decimal("50000.00")
+    assert [e.action for e in _history(ag.id)][-1] == "update"
+    services.activate(ag, buyer)
+    with pytest.raises(InvalidTransition):
+        services.update(ag, data, buyer)
