@@ -10,7 +10,7 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
 ``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
 ``comparison-currencies.png``, ``rates.png``, ``invoice.png``, ``order-revised.png``,
-``report-payables.png`` and ``asset.png`` into ``docs/images/``.
+``report-payables.png``, ``asset.png`` and ``agreement.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -47,6 +47,8 @@ CURRENCIES_TITLE = "Rack servers for the Frankfurt office"  # quoted in USD, EUR
 HELD_INVOICE = "NW-2026-0360"  # the demo's laptop bags, invoiced before the filters came
 ASSET_MANAGER = "alan@example.org"  # the demo's asset manager
 ASSET_MODEL = "Latitude 5450 laptop"  # Ada's laptop, covered by a support contract
+# Northwind's laptop agreement: five laptops called off for Ada, the order issued.
+AGREEMENT_TITLE = "Standard laptops and workplace equipment"
 
 # More requests waiting for Ian (IT's approver, standing in for Olivia of OPS in the
 # demo): title, requester, lines (description, quantity, unit price, category).
@@ -226,6 +228,13 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     page.goto(server.url + "/vendors")
     expect(page.locator("tr.vendor-flagged").first).to_be_visible()
     shoot(page, out / "vendors.png")
+
+    # A framework agreement: its items with what is ordered and what remains, the
+    # ceiling consumed, and its call-off order.
+    page.goto(server.url + "/agreements")
+    page.get_by_role("row", name=AGREEMENT_TITLE).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("AG-")
+    shoot(page, out / "agreement.png")
     page.context.clear_cookies()
 
     # The asset manager on Ada's laptop: serial, warranty, the support contract covering
