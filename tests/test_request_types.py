@@ -16,6 +16,7 @@ from procure.models import (
     AgreementItem,
     AgreementStatus,
     AuditEvent,
+    Notification,
     PolicyRule,
     PurchaseRequest,
     RequestType,
@@ -266,7 +267,7 @@ def test_saas_without_personal_data_has_no_security_step(api, people, saas):
 
 
 def test_the_security_user_decides_the_security_step_and_a_requester_cannot(
-    api, people, saas, make
+    api, people, saas, make, db
 ):
     body = submitted(api, people["requester"], type="saas", fields={"personal_data": "yes"})
     url = f"/api/v1/requests/{body['id']}"
@@ -274,6 +275,8 @@ def test_the_security_user_decides_the_security_step_and_a_requester_cannot(
     assert api(people["approver"]).post(f"{url}/approve").status_code == 200
     inbox = api(people["security"]).get("/api/v1/requests?awaiting_me=1").get_json()
     assert [item["id"] for item in inbox["items"]] == [body["id"]]
+    told = sa.select(sa.func.count()).select_from(Notification)
+    assert db.session.scalar(told.where(Notification.user_id == people["security"].id)) == 1
     assert api(people["security"]).get(url).status_code == 200
     other_requester = make.user(["requester"], department="IT")
     assert api(other_requester).post(f"{url}/approve").status_code in (403, 404)
