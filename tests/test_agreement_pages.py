@@ -398,3 +398,17 @@ def test_a_request_not_all_from_the_catalogue_offers_no_call_off(client, auth, m
     pr = make.approved_request(people["requester"], people["approver"])
     auth.login(people["buyer"].email)
     assert "Call off from" not in client.get(f"/requests/{pr.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agreements/99999999999",
+        "/requests/new?item=99999999999&quantity=1e400",
+        "/catalogue/request?item=1&to=99999999999",
+    ],
+)
+def test_huge_numbers_are_not_found_not_errors(client, auth, people, path):
+    auth.login(people["buyer"].email if "agreements" in path else people["requester"].email)
+    answer = client.get(path, follow_redirects=True)
+    assert answer.status_code in (200, 404)
