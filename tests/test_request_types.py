@@ -562,3 +562,24 @@ def test_the_policy_page_edits_type_and_field_conditions(app, people, saas, db):
     assert rule.skip_for_catalogue is True
     edit = client.get(f"/admin/policy/{rule.id}").get_data(as_text=True)
     assert 'value="personal_data"' in edit and '<option selected value="saas">' in edit
+
+
+def test_a_draft_keeps_its_switched_off_type_on_the_form(app, api, people, saas, db):
+    draft = file(api, people["requester"], type="saas", fields={"personal_data": "no"})
+    pr_id = draft.get_json()["id"]
+    request_type = db.session.scalar(sa.select(RequestType).where(RequestType.code == "saas"))
+    request_type.active = False
+    db.session.commit()
+    client = signed_in(app, people["requester"])
+    form = client.get(f"/requests/{pr_id}/edit").get_data(as_text=True)
+    assert '<option selected value="saas">Software or SaaS</option>' in form
+    saved = client.post(
+        f"/requests/{pr_id}/edit",
+        data=form_data(type="saas", version="1", **{"fields-personal_data": "yes"}),
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    pr = db.session.get(PurchaseRequest, pr_id)
+    db.session.refresh(pr)
+    assert pr.type_code == "saas" and pr.fields == {"personal_data": "yes"}
+    new = client.get("/requests/new").get_data(as_text=True)
+    assert 'value="saas"' not in new

@@ -157,11 +157,12 @@ def _from_catalogue(form: RequestForm) -> RequestForm:
     return form
 
 
-def _checked(form: RequestForm) -> services.RequestData | None:
+def _checked(form: RequestForm, pr: PurchaseRequest | None = None) -> services.RequestData | None:
     """Every problem of the form at once, beside its field; the data when there is none."""
     form_ok = form.validate()
     data, errors = _request_data(form)
-    for name, messages in services.problems(data, current_user).items():
+    current_type = pr.type_code if pr is not None else None
+    for name, messages in services.problems(data, current_user, current_type).items():
         errors.setdefault(name, messages)  # an amount that does not parse says so only
     # WTForms has already said what it found about the header fields.
     unsaid = {
@@ -200,7 +201,7 @@ def edit(pr_id: int):
     form = _request_form(pr)
     if _line_editing(form):
         return _edit_page(form, pr)
-    data = _checked(form)
+    data = _checked(form, pr)
     if data is None:
         return _edit_page(form, pr, 422)
     services.update_request(pr, data, actor=current_user, expected_version=submitted_version(form))

@@ -186,10 +186,13 @@ def _places(amount: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def problems(data: RequestData, actor: User) -> dict[str, list[str]]:
+def problems(
+    data: RequestData, actor: User, current_type: str | None = None
+) -> dict[str, list[str]]:
     """What :func:`validate` would refuse, by field, without raising: a form shows these
-    beside the ones it found itself (amounts that do not parse)."""
-    return _check(data, actor)[0].fields
+    beside the ones it found itself (amounts that do not parse). ``current_type``: the
+    type of the draft edited, accepted even when switched off since."""
+    return _check(data, actor, current_type)[0].fields
 
 
 def validate(data: RequestData, actor: User, current_type: str | None = None) -> dict[str, Any]:
