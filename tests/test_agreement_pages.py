@@ -412,3 +412,13 @@ def test_huge_numbers_are_not_found_not_errors(client, auth, people, path):
     auth.login(people["buyer"].email if "agreements" in path else people["requester"].email)
     answer = client.get(path, follow_redirects=True)
     assert answer.status_code in (200, 404)
+
+
+def test_an_agreement_past_its_end_date_leaves_the_catalogue(client, auth, make, db, people):
+    made = agreement(make, db, people["buyer"])
+    made.end_date = made.start_date = TODAY - dt.timedelta(days=1)
+    db.session.commit()
+    auth.login(people["requester"].email)
+    assert "No catalogue item matches." in client.get("/catalogue").get_data(as_text=True)
+    page = client.get(f"/requests/new?item={made.items[0].id}").get_data(as_text=True)
+    assert "cannot be ordered now" in page

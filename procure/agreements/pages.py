@@ -7,7 +7,7 @@ import dataclasses
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from .. import access
 from ..extensions import db
@@ -23,8 +23,9 @@ from ..models import (
     User,
     Vendor,
 )
+from . import catalogue as catalogue_rules
 
-CATALOGUE_LIMIT = 200
+CATALOGUE_LIMIT = catalogue_rules.LIMIT
 
 
 def may_read(user: User) -> bool:
@@ -90,30 +91,11 @@ def categories() -> list[str]:
 
 
 def catalogue(text: str = "", category: str = "") -> list[AgreementItem]:
-    """The items of active agreements matching ``text`` (in the description, unit or
-    vendor) and ``category``, by description."""
-    query = (
-        sa.select(AgreementItem)
-        .options(joinedload(AgreementItem.agreement))
-        .join(Agreement)
-        .join(Vendor, Vendor.id == Agreement.vendor_id)
-        .where(Agreement.status == AgreementStatus.ACTIVE)
-        .order_by(AgreementItem.description, AgreementItem.id)
-        .limit(CATALOGUE_LIMIT)
-    )
-    text = text.strip()[:200]
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            sa.or_(
-                AgreementItem.description.ilike(pattern, escape="\\"),
-                AgreementItem.unit.ilike(pattern, escape="\\"),
-                Vendor.name.ilike(pattern, escape="\\"),
-            )
-        )
-    if category:
-        query = query.where(AgreementItem.category == category[:40])
-    return list(db.session.scalars(query))
+    """The items of active agreements within their dates matching every word of
+    ``text`` (in the description or the vendor's name) and ``category``."""
+    query = catalogue_rules.query(text, category).options(contains_eager(AgreementItem.agreement))
+    rows = db.session.execute(query.limit(CATALOGUE_LIMIT))
+    return [item for item, _agreement in rows]
 
 
 def drafts(user: User, limit: int = 20) -> list[PurchaseRequest]:

@@ -3,6 +3,7 @@ starts a request from it, ``/requests/<id>/edit?item=…`` adds it to a draft.""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -32,9 +33,15 @@ def orderable_item(raw_id: str | None) -> AgreementItem | None:
     """The catalogue item ``raw_id`` names, while its agreement is active."""
     item_id = _number(raw_id)
     item = db.session.get(AgreementItem, item_id) if item_id else None
-    if item is None or item.agreement.status is not AgreementStatus.ACTIVE:
-        return None
-    return item
+    return item if item is not None and _open(item.agreement) else None
+
+
+def _open(agreement: Agreement) -> bool:
+    """Whether the agreement takes call-offs today: active and within its dates."""
+    today = dt.date.today()
+    return agreement.status is AgreementStatus.ACTIVE and (
+        agreement.start_date <= today <= agreement.end_date
+    )
 
 
 def _quantity(raw: str | None) -> Decimal:
@@ -79,7 +86,7 @@ def call_off_from(pr: PurchaseRequest, user: User) -> Agreement | None:
     if len(agreement_ids) != 1:
         return None
     agreement = db.session.get(Agreement, agreement_ids.pop())
-    if agreement is None or agreement.status is not AgreementStatus.ACTIVE:
+    if agreement is None or not _open(agreement):
         return None
     called_off = db.session.scalar(
         sa.select(PurchaseOrder.id)

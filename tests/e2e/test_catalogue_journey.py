@@ -74,7 +74,7 @@ def test_a_catalogue_request_is_called_off_and_the_agreement_counts_it(
     page = new_page()
     sign_in(page, live_server, requester.email, requester.password)
     page.get_by_role("link", name="Catalogue").first.click()
-    page.get_by_label("Item, unit or vendor").fill(stamp)
+    page.get_by_label("Item or vendor").fill(stamp)
     page.get_by_role("button", name="Search").click()
     rows = page.locator("table.data-table tbody tr")
     expect(rows).to_have_count(2)
