@@ -34,8 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 
-from procure import attachments, currencies, delegation, reference
+from procure import attachments, currencies, delegation, reference, request_types
 from procure.admin import services as admin_services
+from procure.agreements import services as agreements
 from procure.assets import licences
 from procure.assets import services as asset_services
 from procure.auth import services as auth_services
@@ -67,7 +68,10 @@ from procure.workflow import AssetAction
 from .committing import reset_database
 from .factories import PASSWORD
 
-ROLES = ("requester", "approver", "finance", "procurement", "executive", "admin", "asset_manager")
+ROLES = (
+    "requester", "approver", "finance", "procurement", "executive", "admin", "asset_manager",
+    "security",
+)  # fmt: skip
 RELATIONS = ("owner", "same", "other")
 PRINCIPALS = tuple(f"{role}/{relation}" for role in ROLES for relation in RELATIONS) + (
     "anonymous",
@@ -209,7 +213,45 @@ class _Builder:
         category = reference.add_category("matrix", "Matrix things", actor=self.admin)
         bank.change(self.vendors[2], bank.BankData(iban=IBAN), actor=self.buyer)
         rule = db.session.scalar(sa.select(PolicyRule).order_by(PolicyRule.id).limit(1))
+        # A framework agreement, active, whose one item the owners request from the
+        # catalogue; another still a draft; a request type.
+        laptops = [agreements.ItemData("Catalogue laptop", Decimal("700.00"), "hardware", "each")]
+        agreement = agreements.create(
+            agreements.AgreementData(
+                vendor_id=self.vendors[0].id,
+                title="Matrix laptops",
+                start_date=TODAY,
+                end_date=TODAY + dt.timedelta(days=365),
+                currency=None,
+                items=laptops,
+                ceiling=Decimal("1000000.00"),
+            ),
+            self.buyer,
+        )
+        agreements.activate(agreement, self.buyer)
+        draft_agreement = agreements.create(
+            agreements.AgreementData(
+                vendor_id=self.vendors[0].id,
+                title="Matrix docks",
+                start_date=TODAY,
+                end_date=TODAY + dt.timedelta(days=365),
+                currency=None,
+                items=[agreements.ItemData("Catalogue dock", Decimal("90.00"), "hardware")],
+            ),
+            self.buyer,
+        )
+        self.catalogue_item = agreement.items[0]
+        request_type = request_types.create(
+            "matrix-saas",
+            "Matrix SaaS",
+            [{"name": "users", "label": "Users", "kind": "number", "required": False}],
+            actor=self.admin,
+        )
         return {
+            "agreement": agreement.id,
+            "agreement_draft": draft_agreement.id,
+            "catalogue_item": self.catalogue_item.id,
+            "request_type": request_type.id,
             "vendor": self.vendors[1].id,
             "vendor_with_document": documented.id,
             "vendor_pending_bank": self.vendors[2].id,
@@ -378,6 +420,20 @@ class _Builder:
             sa.select(Licence).where(Licence.order_id == licence_order.id)
         ).one()
         licences.assign(pool, owner.id, actor=self.buyer)
+        catalogue_request = self.request(
+            owner,
+            f"{role} from the catalogue",
+            approve=True,
+            lines=[
+                purchasing.LineData(
+                    description="Catalogue laptop",
+                    quantity=Decimal("1"),
+                    unit_price=Decimal("700.00"),
+                    category="hardware",
+                    catalogue_item_id=self.catalogue_item.id,
+                )
+            ],
+        )
         cents = f"0.{ROLES.index(role) + 1}"
         invoice_draft = self.invoice(issued_order, 0, cents + "1")
         invoice_held = self.invoice(issued_order, 1, cents + "2", submit=True)  # not received
@@ -412,6 +468,7 @@ class _Builder:
             "asset_in_stock_tag": laptop.tag,
             "licence": pool.id,
             "licence_holder": owner.id,
+            "catalogue_request": catalogue_request.id,
             "invoice_draft": invoice_draft.id,
             "ubl_invoice": UBL_INVOICE.format(
                 number=f"UBL-{role}",

@@ -109,6 +109,8 @@ LOG_READERS = members("finance/*", "admin/*")
 ASSET_KEEPERS = members("procurement/*", "asset_manager/*")
 ASSET_READERS = members("procurement/*", "asset_manager/*", "finance/*", "admin/*")
 ASSET_SEERS = ASSET_READERS | OWNER
+# Framework agreements: procurement keeps them; finance and admin read them.
+AGREEMENT_READERS = members("procurement/*", "finance/*", "admin/*")
 DELEGATORS = members("approver/*", "finance/*", "executive/*")
 # The delegation of a deciding role's owner; its delegate is the same-department colleague.
 DELEGATION_PARTIES = members(
@@ -1615,6 +1617,145 @@ CASES: list[Case] = [
             "warranty_reminder_days": 45,
         },
     ),
+    # Framework agreements, the catalogue, request types, sealed bids -----------------
+    C("agreements.index", "GET", page(200, who=AGREEMENT_READERS)),
+    C("agreements.new", "GET", page(200, who=PROCUREMENT)),
+    C(
+        "agreements.new",
+        "POST",
+        page(302, who=PROCUREMENT),
+        form={
+            "vendor_id": "@vendor",
+            "title": "Matrix monitors",
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + dt.timedelta(days=200)).isoformat(),
+            "currency": "",
+            "ceiling": "",
+            "rfq_id": "",
+            "terms": "",
+            "items-0-description": "Monitor",
+            "items-0-category": "hardware",
+            "items-0-unit": "each",
+            "items-0-unit_price": "199.00",
+            "items-0-max_quantity": "10",
+            "save": "Save draft",
+        },
+    ),
+    C(
+        "agreements.detail",
+        "GET",
+        page(200, who=AGREEMENT_READERS, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement"},
+    ),
+    C(
+        "agreements.act",
+        "POST",
+        page(302, who=PROCUREMENT, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement_draft", "action": "activate"},
+        form={"comment": ""},
+    ),
+    C(
+        "agreements.call_off",
+        "POST",
+        page(302, who=PROCUREMENT, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement"},
+        form={"request_id": "@catalogue_request", "request_number": ""},
+    ),
+    C("agreements.catalogue", "GET", page(200)),
+    C(
+        "agreements.request_item",
+        "GET",
+        page(302),
+        query={"item": "@catalogue_item", "quantity": "2"},
+    ),
+    C("api.list_agreements", "GET", api(200, who=AGREEMENT_READERS)),
+    C(
+        "api.create_agreement",
+        "POST",
+        api(201, who=PROCUREMENT),
+        json={
+            "vendor_id": "@vendor",
+            "title": "Matrix monitors",
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + dt.timedelta(days=200)).isoformat(),
+            "items": [{"description": "Monitor", "category": "hardware", "unit_price": "199.00"}],
+        },
+    ),
+    C(
+        "api.get_agreement",
+        "GET",
+        api(200, who=AGREEMENT_READERS, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement"},
+    ),
+    C(
+        "api.activate_agreement",
+        "POST",
+        api(200, who=PROCUREMENT, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement_draft"},
+        json={},
+    ),
+    C(
+        "api.close_agreement",
+        "POST",
+        api(200, who=PROCUREMENT, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement"},
+        json={"comment": "Replaced."},
+    ),
+    C(
+        "api.call_off",
+        "POST",
+        api(201, who=PROCUREMENT, sees=AGREEMENT_READERS),
+        params={"agreement_id": "@agreement"},
+        json={"request_id": "@catalogue_request"},
+    ),
+    C("api.search_catalogue", "GET", api(200), query={"q": "laptop"}),
+    C("admin.request_types_page", "GET", page(200, who=ADMIN)),
+    C(
+        "admin.request_types_page",
+        "POST",
+        page(302, who=ADMIN),
+        form={
+            "code": "matrix-new",
+            "name": "Matrix new",
+            "fields": "users; Users; number; optional",
+        },
+    ),
+    C(
+        "admin.toggle_request_type",
+        "POST",
+        page(302, who=ADMIN),
+        params={"type_id": "@request_type"},
+        form={},
+    ),
+    C("api.list_request_types", "GET", api(200)),
+    C(
+        "api.create_request_type",
+        "POST",
+        api(201, who=ADMIN),
+        json={
+            "code": "matrix-new",
+            "name": "Matrix new",
+            "fields": [{"name": "users", "label": "Users", "kind": "number", "required": False}],
+        },
+    ),
+    # The matrix's RFQs are not sealed: opening their bids is refused by the rule.
+    C(
+        "api.open_bids",
+        "POST",
+        api(409, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        json={},
+    ),
+    C(
+        "sourcing.open_bids",
+        "POST",
+        page(303, who=PROCUREMENT, sees=REQUEST_READERS),
+        params={"rfq_id": "@rfq_open"},
+        form={"comment": ""},
+        audited=False,  # procurement is told why not (a flash), and nothing changes
+    ),
+    C("api.get_sourcing_settings", "GET", api(200)),
+    C("api.put_sourcing_settings", "PUT", api(200, who=ADMIN), json={"two_to_open": True}),
 ]
 
 

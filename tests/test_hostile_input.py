@@ -329,6 +329,8 @@ PAGES = {
     "auth": "/profile",
     "settings": "/admin/organisation",
     "licences": "/licences/{}",
+    "agreements": "/agreements/{}",
+    "request-types": "/admin/request-types",
     "assets": "/assets/{}",  # by tag, which the answer carries
 }
 
@@ -609,6 +611,73 @@ API_TARGETS: dict[str, Target] = {
             "locations": ["HQ", "Annex"],
             "warranty_reminder_days": 45,
         },
+    ),
+    "api.create_agreement": Target(
+        "api.create_agreement",
+        "POST",
+        "procurement/owner",
+        json={
+            "vendor_id": "@vendor",
+            "title": "Hostile monitors",
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + dt.timedelta(days=200)).isoformat(),
+            "currency": None,
+            "ceiling": "5000.00",
+            "rfq_id": None,
+            "terms": "Delivered within a week.",
+            "items": [
+                {
+                    "description": "Monitor",
+                    "category": "hardware",
+                    "unit": "each",
+                    "unit_price": "199.00",
+                    "max_quantity": "10",
+                }
+            ],
+        },
+    ),
+    "api.activate_agreement": Target(
+        "api.activate_agreement",
+        "POST",
+        "procurement/owner",
+        {"agreement_id": "@agreement_draft"},
+        json=ACTION,
+    ),
+    "api.close_agreement": Target(
+        "api.close_agreement",
+        "POST",
+        "procurement/owner",
+        {"agreement_id": "@agreement"},
+        json=ACTION,
+    ),
+    "api.call_off": Target(
+        "api.call_off",
+        "POST",
+        "procurement/owner",
+        {"agreement_id": "@agreement"},
+        json={"request_id": "@catalogue_request"},
+    ),
+    "api.create_request_type": Target(
+        "api.create_request_type",
+        "POST",
+        "admin/owner",
+        json={
+            "code": "hostile",
+            "name": "Hostile kind",
+            "fields": [
+                {"name": "users", "label": "Users", "kind": "number", "required": False},
+                {
+                    "name": "tier",
+                    "label": "Tier",
+                    "kind": "choice",
+                    "required": True,
+                    "choices": ["gold", "silver"],
+                },
+            ],
+        },
+    ),
+    "api.put_sourcing_settings": Target(
+        "api.put_sourcing_settings", "PUT", "admin/owner", json={"two_to_open": True}
     ),
     "api.put_currencies": Target(
         "api.put_currencies", "PUT", "admin/owner", json={"enabled": ["EUR", "GBP", "JPY"]}
@@ -1190,6 +1259,66 @@ FORM_TARGETS: dict[str, list[Target]] = {
     ],
     "contracts.forms.FilterDays": [
         Target("contracts.index", "GET", "procurement/owner", form={"notice_within": "30"})
+    ],
+    "agreements.forms.AgreementForm": [
+        Target(
+            "agreements.new",
+            "POST",
+            "procurement/owner",
+            form={
+                "vendor_id": "@vendor",
+                "title": "Hostile monitors",
+                "start_date": TODAY.isoformat(),
+                "end_date": (TODAY + dt.timedelta(days=200)).isoformat(),
+                "currency": "",
+                "ceiling": "5000.00",
+                "rfq_id": "",
+                "terms": "Delivered within a week.",
+                "save": "Save draft",
+            },
+            extra_fields={
+                "items-0-description": "Monitor",
+                "items-0-category": "hardware",
+                "items-0-unit": "each",
+                "items-0-unit_price": "199.00",
+                "items-0-max_quantity": "10",
+            },
+        )
+    ],
+    "agreements.forms.ActionForm": [
+        Target(
+            "agreements.act",
+            "POST",
+            "procurement/owner",
+            {"agreement_id": "@agreement", "action": "close"},
+            form={"comment": "Replaced.", "version": ""},
+        )
+    ],
+    "agreements.forms.CallOffForm": [
+        Target(
+            "agreements.call_off",
+            "POST",
+            "procurement/owner",
+            {"agreement_id": "@agreement"},
+            form={"request_number": "", "request_id": "@catalogue_request"},
+        )
+    ],
+    "admin.request_type_views.RequestTypeForm": [
+        Target(
+            "admin.request_types_page",
+            "POST",
+            "admin/owner",
+            form={"code": "hostile", "name": "Hostile kind", "fields": "notes; Notes; text"},
+        )
+    ],
+    "admin.request_type_views.ToggleTypeForm": [
+        Target(
+            "admin.toggle_request_type",
+            "POST",
+            "admin/owner",
+            {"type_id": "@request_type"},
+            form={},
+        )
     ],
     "assets.forms.DeployForm": [
         Target(
