@@ -81,6 +81,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "dispose": ("Disposed of", "default"),
     "assign": ("Assigned", "default"),
     "send_back": ("Sent back to the vendor", "warning"),
+    # Framework agreements
+    "call_off": ("Called off", "success"),
+    "give_back": ("Call-off cancelled, its quantities given back", "warning"),
     "cover": ("Coverage changed", "default"),
     # Approval steps
     "open": ("Opened", "default"),
