@@ -34,7 +34,9 @@ NAVIGATION = [
         frozenset({Role.APPROVER, Role.FINANCE, Role.EXECUTIVE}),
     ),
     NavItem("Vendors", "vendors.index"),
-    NavItem("Catalogue", "agreements.catalogue"),
+    # Who files requests from it and who keeps it; finance and admin, whose bars are
+    # full, reach it from the agreements.
+    NavItem("Catalogue", "agreements.catalogue", frozenset({Role.REQUESTER, Role.PROCUREMENT})),
     NavItem("RFQs", "sourcing.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem("Orders", "orders.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),
     NavItem("Invoices", "invoices.index", frozenset({Role.PROCUREMENT, Role.FINANCE, Role.ADMIN})),

@@ -45,6 +45,7 @@ PEOPLE = {
     "admin": "adam@example.org",
     "executive": "eve@example.org",
     "asset_manager": "alan@example.org",
+    "security": "sam@example.org",
     "approver+requester": "olivia@example.org",
 }
 PER_ENDPOINT = 2
@@ -70,6 +71,8 @@ NOT_PAGES = {
     "assets.export_csv",
     "assets.labels_pdf",
     "assets.report_warranty_csv",
+    # Reached through the catalogue's GET form; it only redirects to the request form.
+    "agreements.request_item",
     # Sign-in through a provider: redirects to it and back (the sign-in page with the
     # providers' buttons and the refusal page are checked below), and SAML's XML metadata.
     "auth.oidc_login",

@@ -11,12 +11,17 @@ import sqlalchemy as sa
 
 from .. import access
 from ..extensions import db
-from ..models import Contract, ContractKind, PurchaseOrder, User, Vendor
+from ..models import Agreement, Contract, ContractKind, PurchaseOrder, User, Vendor
 from . import document, estimates, services
 
 
 def may_file(user: User) -> bool:
     return access.may(user, "file_contracts")
+
+
+def may_read_agreements(user: User) -> bool:
+    """Whether the contracts list links the framework agreements (the rules ignore which)."""
+    return access.rules_for(Agreement).can_see(user, None)
 
 
 def vendors() -> list[Vendor]:

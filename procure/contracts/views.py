@@ -53,6 +53,7 @@ def index():
         kinds=[k.value for k in ContractKind],
         deadline=services.notice_deadline,
         can_file=pages.may_file(current_user),
+        can_read_agreements=pages.may_read_agreements(current_user),
     )
 
 

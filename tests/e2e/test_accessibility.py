@@ -29,6 +29,7 @@ ROLES = {
     "admin": "adam@example.org",
     "executive": "eve@example.org",
     "asset_manager": "alan@example.org",
+    "security": "sam@example.org",
 }
 # The documents the lists link to: of each kind the first and the last linked (a
 # list's newest and oldest, in different states), every report.
@@ -41,6 +42,7 @@ DOCUMENTS = [
     re.compile(r"^/vendors/\d+$"),
     re.compile(r"^/assets/(?!reports\b|export\.csv|labels\.pdf)[^/?]+$"),
     re.compile(r"^/licences/\d+$"),
+    re.compile(r"^/agreements/\d+$"),
 ]
 REPORTS = re.compile(r"^/(reports|assets/reports)/[\w-]+$")
 
@@ -140,6 +142,7 @@ ADMIN_PAGES = [
     "/admin/invoices",
     "/admin/orders",
     "/admin/assets",
+    "/admin/request-types",
     "/invoices/import",
     "/admin/sign-in",
     "/admin/scim",
