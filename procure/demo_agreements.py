@@ -16,11 +16,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from . import currencies
+from .admin import policy
 from .agreements import calloff
 from .agreements import services as agreements
 from .auth.services import find_user_by_email
 from .extensions import db
-from .models import Agreement, PurchaseOrder, User, Vendor
+from .models import Agreement, PolicyRule, PurchaseOrder, User, Vendor
 from .orders import services as orders
 from .purchasing import services as purchasing
 
@@ -74,9 +75,43 @@ def seed() -> Agreement | None:
         paul,
     )
     agreements.activate(agreement, paul)
+    _pre_approve_catalogue()
     _call_off(agreement, ada, paul)
     db.session.commit()
     return agreement
+
+
+def _pre_approve_catalogue() -> None:
+    """Admin marks the finance review of larger requests not needed for pre-approved
+    catalogue items: a catalogue request is the department's decision alone."""
+    admin = find_user_by_email("adam@example.org")
+    rule = db.session.scalar(
+        sa.select(PolicyRule).where(
+            PolicyRule.step == "finance",
+            PolicyRule.min_total.is_not(None),
+            PolicyRule.when_over_budget.is_(False),
+            PolicyRule.active.is_(True),
+        )
+    )
+    if admin is None or rule is None or rule.skip_for_catalogue:
+        return
+    policy.update_rule(
+        rule,
+        policy.RuleData(
+            step=rule.step,
+            role=rule.role,
+            step_order=rule.step_order,
+            min_total=rule.min_total,
+            category=rule.category,
+            department_code=rule.department.code if rule.department else None,
+            when_over_budget=rule.when_over_budget,
+            request_type=rule.request_type,
+            field_name=rule.field_name,
+            field_value=rule.field_value,
+            skip_for_catalogue=True,
+        ),
+        actor=admin,
+    )
 
 
 def _call_off(agreement: Agreement, ada: User, paul: User) -> None:

@@ -13,7 +13,13 @@ from procure import audit, currencies, settings
 from procure.agreements import calloff, catalogue, reminders, services
 from procure.errors import Forbidden, InvalidTransition, ValidationError
 from procure.extensions import db
-from procure.models import AgreementStatus, Notification, OrderStatus, RequestStatus
+from procure.models import (
+    AgreementStatus,
+    Notification,
+    OrderStatus,
+    PolicyRule,
+    RequestStatus,
+)
 from procure.orders import services as orders
 from procure.purchasing import services as purchasing
 from tests.agreement_support import TODAY, agreement, catalogue_request
@@ -308,3 +314,38 @@ def test_only_a_draft_is_edited(make, people):
     services.activate(ag, buyer)
     with pytest.raises(InvalidTransition):
         services.update(ag, data, buyer)
+
+
+def test_pre_approved_laptops_over_the_finance_threshold_need_the_department_only(
+    make, people, db
+):
+    """Issue 23's "Done when": the finance review of requests over 5,000.00 is marked
+    not needed for catalogue items; five laptops at 1,100.00 are the department's alone,
+    while the same request typed by hand still goes to finance."""
+    rule = db.session.scalar(
+        sa.select(PolicyRule).where(PolicyRule.step == "finance", PolicyRule.min_total > 0)
+    )
+    rule.skip_for_catalogue = True
+    db.session.flush()
+    ag = agreement(make, people["buyer"], items=(("ThinkPad T14", "1100.00", "50"),))
+    pr = catalogue_request(make, people["requester"], people["approver"], [(ag.items[0], "5")])
+    assert pr.status == RequestStatus.APPROVED
+    assert [step.name for step in pr.steps] == ["department"]
+    by_hand = purchasing.create_request(
+        purchasing.RequestData(
+            title="Laptops typed by hand",
+            lines=[
+                purchasing.LineData(
+                    description="ThinkPad T14",
+                    quantity=Decimal("5"),
+                    unit_price=Decimal("1100.00"),
+                    category="hardware",
+                )
+            ],
+        ),
+        actor=people["requester"],
+    )
+    purchasing.submit(by_hand, actor=people["requester"])
+    assert [step.name for step in by_hand.steps] == ["department", "finance"]
+    order = calloff.call_off(ag, pr, people["buyer"])
+    assert ag.items[0].ordered == Decimal("5") and order.total == Decimal("5500.00")

@@ -49,6 +49,10 @@ def test_the_demo_has_an_active_agreement_with_an_issued_call_off(db):
     pr = db.session.get(PurchaseRequest, order.request_id)
     assert pr.requester.email == "ada@example.org"
     assert [line.catalogue_item_id for line in pr.lines] == [laptop.id]
+    # Pre-approved: 5,900.00 is over the finance review's 5,000.00, which catalogue items
+    # skip; finance still looks because IT's budget is exceeded, which nothing skips.
+    finance = [step.reason for step in pr.steps if step.name == "finance"]
+    assert len(finance) == 1 and "budget" in finance[0], finance
 
 
 def test_seeding_twice_changes_nothing(db):
