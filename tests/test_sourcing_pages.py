@@ -276,6 +276,18 @@ def test_admin_sets_the_quote_count_rule(app, make, db):
     db.session.expire_all()
     assert settings.get("sourcing.quote_threshold") == "10000.00"
     assert settings.get("sourcing.min_quotes") == 2
+    assert settings.get("sourcing.two_to_open") is False
+    # Sealed bids opened by two: the same form's box.
+    four_eyes = client.post(
+        "/admin/policy/quotes",
+        data={"threshold": "10000", "min_quotes": "2", "two_to_open": "y"},
+    )
+    assert four_eyes.status_code == 302
+    db.session.expire_all()
+    settings.forget()
+    assert settings.get("sourcing.two_to_open") is True
+    box = re.search(r'<input[^>]*name="two_to_open"[^>]*>', text(client.get("/admin/policy")))
+    assert box and "checked" in box.group(0)
 
 
 def test_a_new_rfq_without_a_request_offers_those_waiting_to_be_sourced(setup, app, make):

@@ -22,6 +22,7 @@ from ..validation import FieldErrors
 
 QUOTE_THRESHOLD_SETTING = "sourcing.quote_threshold"
 MIN_QUOTES_SETTING = "sourcing.min_quotes"
+TWO_TO_OPEN_SETTING = "sourcing.two_to_open"
 
 
 def _require_admin(actor: User) -> None:
@@ -221,9 +222,12 @@ def describe(rule: PolicyRule) -> str:
 # The settings beside the rules -----------------------------------------------------------
 
 
-def set_quote_rule(threshold: str, min_quotes: int, *, actor: User) -> None:
+def set_quote_rule(
+    threshold: str, min_quotes: int, *, actor: User, two_to_open: bool | None = None
+) -> None:
     """From a request total of ``threshold``, an award needs ``min_quotes`` quotes
-    unless it carries a single-source justification."""
+    unless it carries a single-source justification; with ``two_to_open``, a sealed
+    RFQ's bids are opened by two procurement users."""
     _require_admin(actor)
     try:
         amount = parse_money(threshold)
@@ -231,6 +235,8 @@ def set_quote_rule(threshold: str, min_quotes: int, *, actor: User) -> None:
         raise ValidationError.field("threshold", f"The amount {exc}.") from None
     settings.put(QUOTE_THRESHOLD_SETTING, f"{amount:.2f}", actor=actor)
     settings.put(MIN_QUOTES_SETTING, min_quotes, actor=actor)
+    if two_to_open is not None:
+        settings.put(TWO_TO_OPEN_SETTING, bool(two_to_open), actor=actor)
 
 
 def set_approval_sla(days: int, *, actor: User) -> None:
@@ -260,6 +266,7 @@ class PolicyPage:
     rules: list[RuleLine]
     quote_threshold: str
     min_quotes: int
+    two_to_open: bool
     sla_days: int
     split_window_days: int
 
@@ -269,6 +276,7 @@ def page() -> PolicyPage:
         rules=[RuleLine(rule, describe(rule)) for rule in list_rules()],
         quote_threshold=str(settings.get(QUOTE_THRESHOLD_SETTING)),
         min_quotes=int(settings.get(MIN_QUOTES_SETTING)),
+        two_to_open=bool(settings.get(TWO_TO_OPEN_SETTING)),
         sla_days=reference.sla_days(),
         split_window_days=reference.split_window_days(),
     )

@@ -57,7 +57,8 @@ class QuoteRuleForm(FlaskForm):
     min_quotes = IntegerField(
         "an award needs at least this many quotes", validators=[NumberRange(1, 20)]
     )
-    submit = SubmitField("Save the quote-count rule")
+    two_to_open = BooleanField("Sealed bids are opened by two procurement users")
+    submit = SubmitField("Save the quote rules")
 
 
 class SlaForm(FlaskForm):
@@ -121,7 +122,11 @@ def _render(form: RuleForm | None = None, *, quote_form=None, sla_form=None, spl
         form=form,
         toggle_form=ToggleRuleForm(),
         quote_form=quote_form
-        or QuoteRuleForm(threshold=page.quote_threshold, min_quotes=page.min_quotes),
+        or QuoteRuleForm(
+            threshold=page.quote_threshold,
+            min_quotes=page.min_quotes,
+            two_to_open=page.two_to_open,
+        ),
         sla_form=sla_form or SlaForm(days=page.sla_days),
         split_form=split_form or SplitWindowForm(days=page.split_window_days),
     ), web.form_status(failed)
@@ -177,9 +182,14 @@ def quote_rule():
     form = QuoteRuleForm()
     if form.validate():
         with web.form_errors(form) as outcome:
-            policy.set_quote_rule(form.threshold.data, form.min_quotes.data, actor=current_user)
+            policy.set_quote_rule(
+                form.threshold.data,
+                form.min_quotes.data,
+                actor=current_user,
+                two_to_open=form.two_to_open.data,
+            )
         if outcome.ok:
-            flash("The quote-count rule is saved.", "success")
+            flash("The quote rules are saved.", "success")
             return redirect(url_for(".policy_rules", _anchor="quote-rule"))
     return _render(quote_form=form)
 
