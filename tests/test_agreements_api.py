@@ -107,6 +107,7 @@ def test_five_laptops_from_the_catalogue_end_to_end(api, make, people):
     assert response.status_code == 201, response.get_json()
     order = response.get_json()
     assert order["status"] == "draft" and order["total"] == "5000.00"
+    assert (order["agreement_id"], order["rfq_id"]) == (agreement["id"], None)
     assert order == api(buyer).get(f"/api/v1/orders/{order['id']}").get_json()
 
     shown = api(buyer).get(f"/api/v1/agreements/{agreement['id']}").get_json()

@@ -266,6 +266,9 @@ class OrderOut(Output):
     request_number: str
     rfq_id: int | None
     quote_id: int | None
+    agreement_id: int | None = Field(
+        description="A call-off order's framework agreement; null for an order from an RFQ."
+    )
     currency: str
     lines: list[OrderLineOut] = Field(description="As last issued, while a revision waits.")
     subtotal: Amount
@@ -415,6 +418,7 @@ def order_out(order: PurchaseOrder, summary: Decimal | None = None) -> OrderOut:
         vendor=VendorRef(id=order.vendor.id, name=order.vendor.name),
         request_id=order.request_id,
         request_number=order.request.number,
+        agreement_id=order.agreement_id,
         rfq_id=order.rfq_id,
         quote_id=order.quote_id,
         currency=order.currency,
