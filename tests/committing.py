@@ -16,12 +16,14 @@ something new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from procure.db import write_intent
 from procure.extensions import db as _db
 
 from .tampering import disable_audit_guard, restore_audit_guard
@@ -127,3 +129,22 @@ def committed_db(request: pytest.FixtureRequest, app, migration_seeds: Snapshot)
         finally:
             _db.session.remove()
             reset_database(engine, migration_seeds)
+
+
+def together(app, works: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``works`` at once, one thread each with its own app context (its own session
+    and connection), as writers; each answers what it returned or the exception it
+    raised, for the test to judge (the race tests)."""
+
+    def run(work: Callable[[], Any]) -> Any:
+        with app.app_context(), write_intent():
+            try:
+                return work()
+            except Exception as exc:  # the test judges what came back
+                _db.session.rollback()
+                return exc
+            finally:
+                _db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        return [future.result() for future in [pool.submit(run, w) for w in works]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +18,11 @@ import sqlalchemy as sa
 
 from procure import audit
 from procure.agreements import calloff
-from procure.db import write_intent
 from procure.errors import InvalidTransition
 from procure.extensions import db
 from procure.models import Agreement, PurchaseOrder, PurchaseRequest, User
 from tests.agreement_support import agreement, catalogue_request
+from tests.committing import together
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres_only]
 
@@ -34,21 +33,6 @@ BARRIER_TIMEOUT = 60
 def _postgres(request):
     if request.config.getoption("--db") != "postgres":
         pytest.skip("needs PostgreSQL (run with --db postgres)")
-
-
-def _together(app, works: list[Callable[[], Any]]) -> list[Any]:
-    def run(work: Callable[[], Any]) -> Any:
-        with app.app_context(), write_intent():
-            try:
-                return work()
-            except Exception as exc:  # the test judges what came back
-                db.session.rollback()
-                return exc
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(works)) as pool:
-        return [future.result() for future in [pool.submit(run, w) for w in works]]
 
 
 def test_two_call_offs_for_the_last_units_give_one_order(app, committed_db, make):
@@ -77,7 +61,7 @@ def test_two_call_offs_for_the_last_units_give_one_order(app, committed_db, make
 
         return work
 
-    outcomes = _together(app, [call_off(i) for i in ids["requests"]])
+    outcomes = together(app, [call_off(i) for i in ids["requests"]])
     assert outcomes.count("ordered") == 1, outcomes
     (lost,) = [o for o in outcomes if o != "ordered"]
     assert isinstance(lost, InvalidTransition), repr(lost)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +19,11 @@ import sqlalchemy as sa
 
 from procure import audit
 from procure.assets import licences
-from procure.db import write_intent
 from procure.errors import Conflict, ValidationError
 from procure.extensions import db
 from procure.models import Asset, Licence, PurchaseOrder, Receipt, User
 from procure.orders import services as orders
+from tests.committing import together
 from tests.documents import issued_order
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres_only]
@@ -36,21 +35,6 @@ BARRIER_TIMEOUT = 60
 def _postgres(request):
     if request.config.getoption("--db") != "postgres":
         pytest.skip("needs PostgreSQL (run with --db postgres)")
-
-
-def _together(app, works: list[Callable[[], Any]]) -> list[Any]:
-    def run(work: Callable[[], Any]) -> Any:
-        with app.app_context(), write_intent():
-            try:
-                return work()
-            except Exception as exc:  # the test judges what came back
-                db.session.rollback()
-                return exc
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(works)) as pool:
-        return [future.result() for future in [pool.submit(run, w) for w in works]]
 
 
 def test_two_assigning_the_last_seat_at_once_one_gets_it(app, committed_db, make):
@@ -88,7 +72,7 @@ def test_two_assigning_the_last_seat_at_once_one_gets_it(app, committed_db, make
 
         return work
 
-    outcomes = _together(app, [assign(person) for person in ids["people"]])
+    outcomes = together(app, [assign(person) for person in ids["people"]])
     assert outcomes.count("assigned") == 1, outcomes
     (lost,) = [o for o in outcomes if o != "assigned"]
     assert isinstance(lost, Conflict), repr(lost)
@@ -128,7 +112,7 @@ def test_two_receipts_typing_the_same_serial_at_once_store_one(app, committed_db
 
         return work
 
-    outcomes = _together(app, [receive(order_id) for order_id in order_ids])
+    outcomes = together(app, [receive(order_id) for order_id in order_ids])
     assert outcomes.count("received") == 1, outcomes
     (lost,) = [o for o in outcomes if o != "received"]
     assert isinstance(lost, ValidationError | Conflict), repr(lost)
