@@ -188,12 +188,13 @@ def register_templates(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
-    from . import agreements, invoices, notifications, orders
+    from . import agreements, invoices, notifications, orders, webhooks
 
     notifications.init_app(app)
     invoices.init_app(app)
     orders.init_app(app)
     agreements.init_app(app)
+    webhooks.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

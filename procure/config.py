@@ -65,6 +65,8 @@ ENVIRONMENT = {
     "LDAP_USER_FILTER": "PROCURE_LDAP_USER_FILTER",
     "LDAP_STARTTLS": "PROCURE_LDAP_STARTTLS",
     "LDAP_CA_FILE": "PROCURE_LDAP_CA_FILE",
+    "ACTION_LINK_HOURS": "PROCURE_ACTION_LINK_HOURS",
+    "WEBHOOK_ALLOW_PRIVATE": "PROCURE_WEBHOOK_ALLOW_PRIVATE",
 }
 
 # Whole numbers and the range each may take (inclusive).
@@ -76,6 +78,7 @@ INTEGER_KEYS = {
     "PROCURE_DB_MAX_OVERFLOW": (0, 1000),
     "PROCURE_DB_STATEMENT_TIMEOUT": (0, 2**31 - 1),
     "PROCURE_DB_IDLE_TX_TIMEOUT": (0, 2**31 - 1),
+    "PROCURE_ACTION_LINK_HOURS": (1, 24 * 90),
 }
 # Comma-separated IP addresses or networks (10.0.0.0/8).
 ADDRESS_LISTS = {"PROCURE_METRICS_ALLOW"}
@@ -94,7 +97,12 @@ URL_KEYS = {
     "PROCURE_STORAGE_URL",
     "PROCURE_LDAP_URL",
 }
-BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "PROCURE_PASSWORD_LOGIN", "PROCURE_LDAP_STARTTLS"}
+BOOLEAN_KEYS = {
+    "SESSION_COOKIE_SECURE",
+    "PROCURE_PASSWORD_LOGIN",
+    "PROCURE_LDAP_STARTTLS",
+    "PROCURE_WEBHOOK_ALLOW_PRIVATE",
+}
 
 
 class Config:
@@ -187,6 +195,10 @@ class Config:
     PROCURE_LDAP_USER_FILTER = "(|(mail={login})(uid={login}))"
     PROCURE_LDAP_STARTTLS = False
     PROCURE_LDAP_CA_FILE = ""
+    # How long the Approve / Reject / Return links of a "waits for you" e-mail work.
+    PROCURE_ACTION_LINK_HOURS = 72
+    # Webhook URLs may not reach private, loopback or link-local addresses unless set.
+    PROCURE_WEBHOOK_ALLOW_PRIVATE = False
     # werkzeug's default; the test suite sets a cheap one to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 -- a method name, not a password
 

@@ -36,6 +36,17 @@ from .core import (
     NumberSequence,
     Setting,
 )
+from .hooks import (
+    LINK_ACTIONS,
+    WEBHOOK_KINDS,
+    ActionLink,
+    AttemptStatus,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .identity import ExternalIdentity, SignInNonce
 from .invoices import (
     ExceptionKind,
@@ -89,6 +100,15 @@ from .vendors import (
 )
 
 __all__ = [
+    "LINK_ACTIONS",
+    "WEBHOOK_KINDS",
+    "ActionLink",
+    "AttemptStatus",
+    "DeliveryStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Agreement",
     "AgreementItem",
     "AgreementReminder",

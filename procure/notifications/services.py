@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from .. import delegation, permissions, receiving, workflow
+from .. import action_links, delegation, permissions, receiving, workflow
 from ..extensions import db
 from ..models import (
     ApprovalStep,
@@ -236,6 +236,8 @@ def _request_path(pr: PurchaseRequest) -> str:
 def tell_deciders(
     pr: PurchaseRequest, step: ApprovalStep, *, actor: User, excluded: Collection[int] = ()
 ) -> list[Notification]:
+    """Ask each of the step's deciders, with the links that decide it from the e-mail."""
+    now = utcnow()
     return [
         queue(
             recipient.user,
@@ -247,6 +249,7 @@ def tell_deciders(
             step=step,
             actor=actor,
             stands_in_for=recipient.stands_in_for,
+            decide=action_links.mint(recipient.user, pr, step, now=now),
         )
         for recipient in step_recipients(pr, step, excluded=excluded)
     ]

@@ -152,7 +152,10 @@ def _decide(
     actor: User,
     comment: str,
     expected_version: int | None,
+    via: str | None = None,
 ) -> None:
+    """``via`` names a way of deciding other than the page or the API ("email"): the
+    audit event records it."""
     step = pr.pending_step
     if step is None and pr.status == RequestStatus.ORDERED:
         raise InvalidTransition(
@@ -181,43 +184,61 @@ def _decide(
         on_behalf_of=principal,
         comment=comment,
         expected_version=expected_version,
-        changes={"step": step.name if step else None},
+        changes={"step": step.name if step else None, **({"via": via} if via else {})},
         alongside=decided,
         at=now,
     )
 
 
 def approve(
-    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+    pr: PurchaseRequest,
+    *,
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
+    via: str | None = None,
 ) -> None:
     _decide(
         pr,
         RequestAction.APPROVE,
         actor=actor,
+        via=via,
         comment=_comment(comment),
         expected_version=expected_version,
     )
 
 
 def reject(
-    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+    pr: PurchaseRequest,
+    *,
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
+    via: str | None = None,
 ) -> None:
     _decide(
         pr,
         RequestAction.REJECT,
         actor=actor,
+        via=via,
         comment=_comment(comment, required_to="reject"),
         expected_version=expected_version,
     )
 
 
 def return_for_changes(
-    pr: PurchaseRequest, *, actor: User, comment: str = "", expected_version: int | None = None
+    pr: PurchaseRequest,
+    *,
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
+    via: str | None = None,
 ) -> None:
     _decide(
         pr,
         RequestAction.RETURN,
         actor=actor,
+        via=via,
         comment=_comment(comment, required_to="return"),
         expected_version=expected_version,
     )
@@ -252,11 +273,14 @@ def act(
     actor: User,
     comment: str = "",
     expected_version: int | None = None,
+    via: str | None = None,
 ) -> str:
     """Take a user action by name (pages and API share this); returns what happened,
-    in words, for the page's message."""
+    in words, for the page's message. ``via``: a decision taken another way (an
+    e-mail's link)."""
     step = pr.pending_step  # the step a decision decides, read before it moves
-    ACTIONS[action](pr, actor=actor, comment=comment, expected_version=expected_version)
+    extra = {"via": via} if via else {}
+    ACTIONS[action](pr, actor=actor, comment=comment, expected_version=expected_version, **extra)
     return outcome(pr, action, step)
 
 
