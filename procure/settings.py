@@ -158,4 +158,4 @@ def put(key: str, value: Any, *, actor: User | None) -> None:
         row.value = value
     db.session.flush()
     db.session.info.pop(CACHE_KEY, None)
-    audit.record("setting", None, "update", actor=actor, changes={key: [old, value]})
+    audit.record("settings", None, "update", actor=actor, changes={key: [old, value]})

@@ -61,7 +61,7 @@ def test_admin_enables_currencies_and_the_change_is_audited(api, make, db):
     assert response.status_code == 200
     assert response.get_json() == {"base": "USD", "enabled": ["USD", "EUR", "GBP", "JPY"]}
     assert currencies.enabled() == ["USD", "EUR", "GBP", "JPY"]
-    event = _events(db, "setting")[-1]
+    event = _events(db, "settings")[-1]
     assert event.actor_id == admin.id
     assert "currencies.enabled" in event.changes
 

@@ -40,7 +40,7 @@ def test_admin_sets_the_tolerance_on_the_page_and_it_is_audited(make, db, client
         ["licence", "services"],
     )
     events = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity == "setting").order_by(AuditEvent.id)
+        sa.select(AuditEvent).where(AuditEvent.entity == "settings").order_by(AuditEvent.id)
     ).all()
     assert any("invoices.price_tolerance_percent" in (e.changes or {}) for e in events)
 

@@ -44,10 +44,15 @@ def test_admin_sets_the_details_and_everyone_reads_them(api, make, db):
     assert organisation.current().invoice_address.startswith("Accounts payable")
 
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity == "setting").order_by(AuditEvent.id.desc())
+        sa.select(AuditEvent).where(AuditEvent.entity == "settings").order_by(AuditEvent.id.desc())
     ).first()
     assert event.actor_id == admin.id
     assert json.loads(event.changes)["organisation"][1]["name"] == DETAILS["name"]
+
+    # The audit API names the entity as API.md does.
+    listed = api(admin).get("/api/v1/audit?entity=settings").get_json()["items"]
+    assert [item["id"] for item in listed][-1] == event.id
+    assert {item["entity"] for item in listed} == {"settings"}
 
 
 def test_only_admin_sets_them(api, make):
@@ -88,7 +93,7 @@ def admin(client, make):
 def _setting_events(db) -> list[AuditEvent]:
     return list(
         db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.entity == "setting").order_by(AuditEvent.id)
+            sa.select(AuditEvent).where(AuditEvent.entity == "settings").order_by(AuditEvent.id)
         )
     )
 

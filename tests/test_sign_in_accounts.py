@@ -288,7 +288,7 @@ def test_admin_edits_the_mapping_on_the_page(client, auth, db, make, groups_mapp
     assert (current.groups_claim, current.department_attribute) == ("roles", "costCenter")
     assert current.link_by_email and current.default_department == "OPS"
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity == "setting").order_by(AuditEvent.id.desc())
+        sa.select(AuditEvent).where(AuditEvent.entity == "settings").order_by(AuditEvent.id.desc())
     ).first()
     assert event.actor_id == admin.id and "signin.mapping" in event.changes
 

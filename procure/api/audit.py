@@ -14,6 +14,7 @@ from ..audit_export import period_bounds
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import (
+    Agreement,
     Asset,
     AuditEvent,
     Budget,
@@ -43,7 +44,10 @@ DOCUMENTS: dict[str, type] = {
     "invoice": Invoice,
     "asset": Asset,
     "licence": Licence,
+    "agreement": Agreement,
 }
+# Entities recorded under an earlier name: asking for the new one finds both.
+FORMERLY = {"settings": ("settings", "setting")}
 ENTITIES = (
     "request",
     "vendor",
@@ -60,6 +64,13 @@ ENTITIES = (
     "asset",
     "licence",
     "bank_account",
+    "agreement",
+    "rate",
+    "webhook",
+    "request_type",
+    "settings",
+    "scim_group",
+    "scim_token",
 )
 
 
@@ -129,7 +140,7 @@ def list_audit(query: AuditQuery):
     _can_read(user, query.entity, query.entity_id)
     select = sa.select(AuditEvent).order_by(AuditEvent.id)
     if query.entity is not None:
-        select = select.where(AuditEvent.entity == query.entity)
+        select = select.where(AuditEvent.entity.in_(FORMERLY.get(query.entity, (query.entity,))))
     if query.entity_id is not None:
         select = select.where(AuditEvent.entity_id == query.entity_id)
     select = select.where(*period_bounds(query.from_, query.to))

@@ -399,7 +399,7 @@ class _Seeder:
         settings.forget()
         self.stream.add(
             self.exchange.enabled_at,
-            "setting",
+            "settings",
             None,
             "update",
             changes={currencies.SETTING: [old, new]},
