@@ -114,10 +114,16 @@ BY_DOCUMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("asset", "return"): ("Returned to stock", "default"),
     ("licence", "assign"): ("Seat assigned", "default"),
     ("licence", "release"): ("Seat released", "default"),
+    ("webhook", "create"): ("Webhook endpoint registered", "default"),
+    ("webhook", "delete"): ("Webhook endpoint deleted", "warning"),
 }
 
 # Who an event without a person was done by: a scheduled job, the system itself.
 NOBODY = "Procure"
+
+# How a decision was taken when not on the page or through the API (the audit event's
+# ``changes["via"]``), read after who took it: "Approved by Ian Approver from the e-mail".
+VIA = {"email": "from the e-mail"}
 
 
 def words(entity: str, action: str) -> tuple[str, str]:
@@ -153,12 +159,16 @@ def entries(
     for event in events:
         label, style = words(entity, event.action)
         who = people[event.actor_id].name if event.actor_id in people else None
+        changes = json.loads(event.changes or "{}")
         if detail is not None:
-            extra, stand_in = detail(event, json.loads(event.changes or "{}"))
+            extra, stand_in = detail(event, changes)
             label += extra
             who = who or stand_in
         if event.on_behalf_of_id in people:
             who = f"{who or NOBODY} on behalf of {people[event.on_behalf_of_id].name}"
+        how = VIA.get(changes.get("via")) if isinstance(changes, dict) else None
+        if how:
+            who = f"{who or NOBODY} {how}"
         items.append(
             {
                 "what": label,
