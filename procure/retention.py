@@ -2,10 +2,12 @@
 
 Deleted once older than ``PROCURE_RETENTION_DAYS`` (90 by default): sessions that
 ended (signed out, replaced, or ended by a password change), sign-in throttle rows
-whose last failure is that old and that block nobody now, and notifications that
-were delivered; and, whatever their age, the single-use values of sign-in protocols
-that have expired (``identity/replay.py``). Pending and failed notifications stay
-(someone must look at them), and so does every session still open.
+whose last failure is that old and that block nobody now, notifications that were
+delivered, e-mail decision links that expired that long ago, and webhook delivery
+attempts, then deliveries finished and events with nothing left to deliver; and,
+whatever their age, the single-use values of sign-in protocols that have expired
+(``identity/replay.py``). Pending and failed notifications stay (someone must look at
+them), and so does every session still open.
 
 The audit log is never pruned: it is the organisation's record, and its hash chain
 would no longer verify. docs/operations.md says how it grows and how to archive it.
@@ -25,7 +27,18 @@ import sqlalchemy as sa
 
 from .extensions import db
 from .identity import replay
-from .models import LoginAttempt, Notification, NotificationStatus, UserSession, utcnow
+from .models import (
+    ActionLink,
+    DeliveryStatus,
+    LoginAttempt,
+    Notification,
+    NotificationStatus,
+    UserSession,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    utcnow,
+)
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -67,6 +80,27 @@ def prune(
             "notifications",
             Notification.id,
             sa.and_(Notification.status == NotificationStatus.SENT, Notification.sent_at < cutoff),
+        ),
+        ("e-mail decision links", ActionLink.id, ActionLink.expires_at < cutoff),
+        ("webhook attempts", WebhookAttempt.id, WebhookAttempt.at < cutoff),
+        (
+            "webhook deliveries",
+            WebhookDelivery.id,
+            sa.and_(
+                WebhookDelivery.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.FAILED]),
+                sa.func.coalesce(WebhookDelivery.delivered_at, WebhookDelivery.next_attempt_at)
+                < cutoff,
+                ~sa.exists().where(WebhookAttempt.delivery_id == WebhookDelivery.id),
+            ),
+        ),
+        (
+            "webhook events",
+            WebhookEvent.id,
+            sa.and_(
+                WebhookEvent.occurred_at < cutoff,
+                ~sa.exists().where(WebhookDelivery.event_id == WebhookEvent.id),
+                ~sa.exists().where(WebhookAttempt.event_id == WebhookEvent.id),
+            ),
         ),
     ]
     removed = [

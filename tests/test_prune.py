@@ -8,13 +8,20 @@ import sqlalchemy as sa
 
 from procure import retention
 from procure.models import (
+    ActionLink,
+    AttemptStatus,
     AuditEvent,
     AuditHead,
+    DeliveryStatus,
     LoginAttempt,
     Notification,
     NotificationStatus,
     SignInNonce,
     UserSession,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
     utcnow,
 )
 
@@ -58,6 +65,67 @@ def _notification(status: NotificationStatus, *, ago) -> Notification:
     )
 
 
+def _webhook_history(db, user) -> None:
+    """A decision link expired long ago and one expired lately; an event delivered long
+    ago, one delivered lately, and one still waiting however old."""
+    now = utcnow()
+    make = Factories(db)
+    pr = make.approved_request(
+        make.user(["requester"], department="IT"), make.user(["approver"], department="IT")
+    )
+    step = pr.steps[0]
+    for action, ago in (("approve", OLD), ("reject", RECENT)):
+        db.session.add(
+            ActionLink(
+                token_hash=action * 8,
+                user_id=user.id,
+                request_id=pr.id,
+                step_id=step.id,
+                action=action,
+                request_version=1,
+                expires_at=now - ago,
+            )
+        )
+    endpoint = WebhookEndpoint(url="https://hooks.example.org/", events=["request.approved"])
+    db.session.add(endpoint)
+    for uid, ago, status in (
+        ("old", OLD, DeliveryStatus.DELIVERED),
+        ("recent", RECENT, DeliveryStatus.DELIVERED),
+        ("waiting", OLD, DeliveryStatus.PENDING),
+    ):
+        event = WebhookEvent(
+            uid=uid,
+            type="request.approved",
+            occurred_at=now - ago,
+            entity="request",
+            entity_id=pr.id,
+            data={},
+            summary={},
+        )
+        delivery = WebhookDelivery(
+            endpoint=endpoint,
+            event=event,
+            status=status,
+            next_attempt_at=now - ago,
+            delivered_at=now - ago if status == DeliveryStatus.DELIVERED else None,
+        )
+        db.session.add(delivery)
+        db.session.flush()
+        if status == DeliveryStatus.DELIVERED:
+            db.session.add(
+                WebhookAttempt(
+                    uid=uid,
+                    delivery_id=delivery.id,
+                    endpoint_id=endpoint.id,
+                    event_id=event.id,
+                    at=now - ago,
+                    status=AttemptStatus.DELIVERED,
+                    response_code=200,
+                )
+            )
+    db.session.commit()
+
+
 def _audit_state(db):
     head = db.session.get(AuditHead, 1, populate_existing=True)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
@@ -85,6 +153,7 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
         ]
     )
     db.session.commit()
+    _webhook_history(db, user)
     audit_before = _audit_state(db)
 
     result = runner.invoke(args=["prune"])
@@ -94,6 +163,10 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
         "removed 1 sessions",
         "removed 2 sign-in attempts",
         "removed 1 notifications",
+        "removed 1 e-mail decision links",
+        "removed 1 webhook attempts",
+        "removed 1 webhook deliveries",
+        "removed 1 webhook events",
         "removed 1 sign-in nonces",
     ]
     db.session.expire_all()
@@ -104,18 +177,31 @@ def test_prune_removes_what_is_old_and_keeps_the_rest(app, db, runner):
         "blocked@example.org",
         "recent@example.org",
     ]
-    assert sorted(db.session.scalars(sa.select(Notification.subject))) == [
+    kept = sa.select(Notification.subject).where(Notification.kind == "test")
+    assert sorted(db.session.scalars(kept)) == [
         "failed 91 days ago",
         "pending 91 days ago",
         "sent 89 days ago",
     ]
     assert _audit_state(db) == audit_before
+    ours = ActionLink.token_hash.in_(["approve" * 8, "reject" * 8])
+    assert list(db.session.scalars(sa.select(ActionLink.action).where(ours))) == ["reject"]
+    assert list(db.session.scalars(sa.select(WebhookAttempt.uid))) == ["recent"]
+    assert list(db.session.scalars(sa.select(WebhookEvent.uid))) == ["recent", "waiting"]
+    assert [d.status for d in db.session.scalars(sa.select(WebhookDelivery))] == [
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.PENDING,
+    ]
 
     again = runner.invoke(args=["prune"])
     assert again.output.splitlines() == [
         "removed 0 sessions",
         "removed 0 sign-in attempts",
         "removed 0 notifications",
+        "removed 0 e-mail decision links",
+        "removed 0 webhook attempts",
+        "removed 0 webhook deliveries",
+        "removed 0 webhook events",
         "removed 0 sign-in nonces",
     ]
 
@@ -135,6 +221,10 @@ def test_prune_works_in_batches_and_follows_the_setting(app, db, runner):
             ("sessions", 0),
             ("sign-in attempts", 0),
             ("notifications", 3),
+            ("e-mail decision links", 0),
+            ("webhook attempts", 0),
+            ("webhook deliveries", 0),
+            ("webhook events", 0),
             ("sign-in nonces", 0),
         ]
         db.session.add(_notification(NotificationStatus.SENT, ago=timedelta(days=30)))
