@@ -166,8 +166,9 @@ class RequestLog:
         )
 
 
-# A vendor's private link carries its credential in the path: the logs never keep it.
-_PRIVATE_LINK = re.compile(r"^/(quote|invoice)/[^/]+")
+# A private link (a vendor's, an e-mail's decision) carries its credential in the path:
+# the logs never keep it.
+_PRIVATE_LINK = re.compile(r"^/(quote|invoice|act)/[^/]+")
 
 
 def redacted(path: str) -> str:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("purchasing", __name__)
 
-from . import views  # noqa: E402, F401
+from . import act_views, views  # noqa: E402, F401
