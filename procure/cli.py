@@ -29,6 +29,7 @@ from .notifications import mail
 from .purchasing import ageing
 from .retention import prune
 from .scim.commands import issue_scim_token_command
+from .webhooks import delivery as webhook_delivery
 
 
 def init_app(app: Flask) -> None:
@@ -311,10 +312,13 @@ def send_reminders_command() -> None:
     help="Messages claimed and sent per SMTP connection.",
 )
 def send_notifications_command(batch_size: int) -> None:
-    """Deliver pending notifications by SMTP; safe to run on several hosts at once.
+    """Deliver pending notifications by SMTP, then webhooks; safe to run on several
+    hosts at once.
 
-    Prints "sent N, failed M, waiting K"; exits 1 when a message could not be sent
-    (it stays queued, and the next run tries again)."""
+    Prints "sent N, failed M, waiting K", then "webhooks: delivered N, failed M,
+    waiting K" when there were any; exits 1 when a message could not be sent (it stays
+    queued, and the next run tries again). A receiver that fails does not: its log on
+    the endpoint's page says so, and it is retried on its own schedule."""
 
     try:
         report = mail.send_pending(batch_size=batch_size)
@@ -323,6 +327,9 @@ def send_notifications_command(batch_size: int) -> None:
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(report.summary)
+    hooks = webhook_delivery.send_pending(batch_size=batch_size)
+    if hooks.anything:
+        click.echo(hooks.summary)
     if report.failed:
         sys.exit(1)
 
