@@ -27,7 +27,7 @@ from procure.models import (
 from procure.purchasing import services as purchasing
 from procure.webhooks import delivery, endpoints, presets
 
-from .webhook_receiver import Receiver, Sleep, free_port
+from .webhook_receiver import Receiver, Sleep, certificates, free_port
 
 SECRET = "s3cret-for-the-receiver-0123"
 BASE_URL = "http://procure.test"
@@ -221,6 +221,40 @@ def test_a_redirect_is_not_followed(app, db, people, allow_private):
     assert "redirects are not followed" in log.error
 
 
+def test_https_goes_to_the_checked_address_with_the_certificate_verified(
+    app, db, people, allow_private, monkeypatch, tmp_path
+):
+    tls = certificates(tmp_path, ["localhost"])
+    monkeypatch.setattr(delivery, "CA_CERTS", tls.ca_file)
+    with Receiver(SECRET, tls=tls) as receiver:
+        hook = endpoint(people, receiver.url)
+        submit(db, people)
+        assert delivery.send_pending().delivered == 1
+    (got,) = receiver.requests
+    assert got.signed
+    assert got.header("Host") == f"localhost:{receiver.port}"
+    assert attempts(db, hook)[0].status == AttemptStatus.DELIVERED
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["another-name", "untrusted-ca"])
+def test_a_certificate_that_does_not_verify_is_a_failed_attempt(
+    app, db, people, allow_private, monkeypatch, tmp_path, trusted
+):
+    tls = certificates(tmp_path, ["other.example"] if trusted else ["localhost"])
+    if trusted:
+        monkeypatch.setattr(delivery, "CA_CERTS", tls.ca_file)
+    with Receiver(SECRET, tls=tls) as receiver:
+        hook = endpoint(people, receiver.url)
+        submit(db, people)
+        assert delivery.send_pending().failed == 1
+    assert receiver.requests == []
+    (log,) = attempts(db, hook)
+    assert log.status == AttemptStatus.FAILED and log.response_code is None
+    assert log.error.startswith("TLS failed (the certificate must be valid for the URL's host)")
+    expected = "doesn't match 'other.example'" if trusted else "CERTIFICATE_VERIFY_FAILED"
+    assert expected in log.error
+
+
 def test_a_private_address_is_refused_at_send_time(app, db, people, monkeypatch):
     with Receiver(SECRET) as receiver:
         monkeypatch.setitem(app.config, "PROCURE_WEBHOOK_ALLOW_PRIVATE", True)
@@ -249,6 +283,19 @@ def test_a_deleted_endpoint_gets_nothing(app, db, people, receiver, allow_privat
     assert row.status == DeliveryStatus.FAILED and row.last_error == "the endpoint was deleted"
     submit(db, people, title="Another")  # a deleted endpoint is no subscriber
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 1
+
+
+def test_a_secret_sealed_with_another_key_is_not_sent_unsigned(
+    app, db, people, receiver, allow_private, monkeypatch
+):
+    hook = endpoint(people, receiver.url)
+    submit(db, people)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key-since-then")
+    assert delivery.send_pending().failed == 1
+    assert receiver.requests == []
+    (log,) = attempts(db, hook)
+    assert log.error == delivery.NOT_SIGNABLE
+    assert the_delivery(db).status == DeliveryStatus.PENDING  # the old key may come back
 
 
 def test_each_endpoint_gets_the_event_once(app, db, people, allow_private):

@@ -3,19 +3,29 @@
 It keeps each request (path, headers, body), checks its ``X-Procure-Signature`` with
 the endpoint's secret as a receiver would, and answers from a script: a status code,
 ``(code, headers)``, or ``Sleep(seconds)`` to hold the answer past the sender's
-timeout. When the script runs out it answers 200.
+timeout. When the script runs out it answers 200. With ``tls`` (see ``certificates``)
+it speaks HTTPS, as ``https://localhost:<port>/``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import hmac
 import http.server
+import ipaddress
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,11 +66,76 @@ def verify(secret: str, header: str | None, body: bytes) -> bool:
     return hmac.compare_digest(expected.hexdigest(), fields["v1"])
 
 
+@dataclasses.dataclass(frozen=True)
+class Tls:
+    ca_file: str  # what the sender must trust
+    cert_file: str
+    key_file: str
+
+
+def _certificate(
+    subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, **extra: Any
+):
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+    )
+    for extension, critical in extra.values():
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def certificates(folder: Path, names: list[str]) -> Tls:
+    """A CA of its own and a server certificate for ``names`` (host names or IPs)."""
+    pem = serialization.Encoding.PEM
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Webhook test CA")])
+    ca = _certificate(
+        ca_name,
+        ca_name,
+        ca_key.public_key(),
+        ca_key,
+        basic=(x509.BasicConstraints(ca=True, path_length=None), True),
+    )
+    alternatives: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternatives.append(x509.DNSName(name))
+    server = _certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]),
+        ca_name,
+        key.public_key(),
+        ca_key,
+        names=(x509.SubjectAlternativeName(alternatives), False),
+    )
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "server.pem").write_bytes(server.public_bytes(pem))
+    (folder / "server.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return Tls(str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key"))
+
+
 class Receiver:
-    def __init__(self, secret: str = "", port: int | None = None, script: list[Any] | None = None):
+    def __init__(
+        self,
+        secret: str = "",
+        port: int | None = None,
+        script: list[Any] | None = None,
+        tls: Tls | None = None,
+    ):
         self.secret = secret
         self.port = port or free_port()
         self.script = list(script or [])
+        self.tls = tls
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -68,6 +143,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks/procure"
         return f"http://127.0.0.1:{self.port}/hooks/procure"
 
     def _next_answer(self) -> Any:
@@ -110,6 +187,10 @@ class Receiver:
                 pass
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.cert_file, self.tls.key_file)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

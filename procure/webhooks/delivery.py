@@ -58,6 +58,13 @@ READ_TIMEOUT = 10.0
 EXCERPT_MAX = 200  # of a non-2xx answer's body, kept in the attempt's error
 ERROR_MAX = 500
 USER_AGENT = "Procure-Webhooks/1"
+# Certificates are checked against the system's trust store; the tests name their own CA.
+CA_CERTS: str | None = None
+
+NOT_SIGNABLE = (
+    "not sent: the endpoint's secret cannot be read with this SECRET_KEY; restore the key "
+    "it was registered with, or delete the endpoint and register it again"
+)
 
 Status = DeliveryStatus
 _table = WebhookDelivery.__table__
@@ -82,6 +89,8 @@ class Outgoing:
     event_type: str
     body: bytes
     secret: str
+    # Sealed with another SECRET_KEY: sending unsigned would only be refused, or worse, not.
+    secret_lost: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,11 +250,13 @@ def outgoing(item: Claimed) -> Outgoing | None:
     event = db.session.get(WebhookEvent, item.event_id)
     if endpoint is None or event is None or endpoint.deleted_at is not None:
         return None
+    secret = endpoints.unseal(endpoint)
     return Outgoing(
         url=endpoint.url,
         event_type=event.type,
         body=presets.body(endpoint.kind, event),
-        secret=endpoints.unseal(endpoint),
+        secret=secret,
+        secret_lost=bool(endpoint.secret_sealed) and not secret,
     )
 
 
@@ -282,6 +293,7 @@ def _pool(
             maxsize=1,
             retries=False,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=CA_CERTS,
             server_hostname=host,
             assert_hostname=host,
         )
@@ -305,6 +317,8 @@ def _failure(exc: Exception) -> str:
         return f"no answer within {READ_TIMEOUT:g} s"
     if isinstance(exc, ConnectTimeoutError):
         return f"could not connect within {CONNECT_TIMEOUT:g} s"
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return f"TLS failed (the certificate must be valid for the URL's host): {exc}"
     if isinstance(exc, NewConnectionError):
         return f"could not connect: {str(exc).rpartition(': ')[2]}"
     return f"{type(exc).__name__}: {exc}"
@@ -358,7 +372,10 @@ def _deliver(item: Claimed, report: Report, now: dt.datetime, allow_private: boo
         return
     uid = str(uuid.uuid4())
     started = time.monotonic()
-    outcome = post(message, uid, allow_private=allow_private)
+    if message.secret_lost:
+        outcome = Outcome(False, None, NOT_SIGNABLE)
+    else:
+        outcome = post(message, uid, allow_private=allow_private)
     duration_ms = round((time.monotonic() - started) * 1000)
     given_up = record(item, outcome, now, uid=uid, duration_ms=duration_ms)
     if outcome.delivered:
