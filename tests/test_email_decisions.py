@@ -8,6 +8,7 @@ the link; every refusal answers its page (404, 409, 410, 422) and changes nothin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal
@@ -16,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
-from procure import action_links, delegation
+from procure import action_links, currencies, delegation, rates
 from procure.admin import services as admin
 from procure.history import entries
 from procure.identity import lifecycle
-from procure.models import ActionLink, AuditEvent, Notification, StepStatus
+from procure.models import ActionLink, AuditEvent, Notification, StepStatus, utcnow
 from procure.observability import redacted
 from procure.purchasing import services
 
@@ -144,6 +145,38 @@ def test_reject_and_return_ask_for_a_reason(db, client, team):
         page = client.get(found[action]).get_data(as_text=True)
         assert "Required: the requester is told why." in page
         assert f">{label} {pr.number}</button>" in page
+
+
+def test_a_foreign_request_shows_its_currency_and_base_equivalent(db, client, team):
+    currencies.set_enabled(["EUR"], actor=team["admin"])
+    rates.record("EUR", dt.date.today(), "1.1", actor=None)
+    pr = services.create_request(
+        services.RequestData(
+            title="Servers",
+            currency="EUR",
+            lines=[
+                services.LineData(
+                    description="Rack server", quantity=Decimal(2), unit_price=Decimal("1200.00")
+                )
+            ],
+        ),
+        actor=team["requester"],
+    )
+    services.submit(pr, actor=team["requester"])
+    page = client.get(links(db, pr, team["ian"])["approve"]).get_data(as_text=True)
+    assert "€2,400.00" in page and " EUR" in page
+    assert "≈ $2,640.00 at 1.1 on" in page
+
+
+def test_an_over_budget_request_says_so(db, client, team):
+    pr = file_request(team["requester"])
+    pr.over_budget = True
+    db.session.commit()
+    # The e-mail predates the change: a fresh link for the request as it is now.
+    link = action_links.mint(team["ian"], pr, pr.pending_step, now=utcnow())["approve"]
+    db.session.commit()
+    page = client.get(link.removeprefix("http://procure.test")).get_data(as_text=True)
+    assert "Over budget" in page
 
 
 def test_a_stand_in_decides_on_behalf_of_the_absent_approver(db, client, make, team):
