@@ -193,6 +193,28 @@ def test_it_gives_up_after_ten_attempts(app, db, people, allow_private):
     assert row.last_error.startswith("could not connect")
 
 
+def test_a_claim_left_by_a_dead_sender_is_taken_again_after_15_minutes(
+    app, db, people, receiver, allow_private
+):
+    hook = endpoint(people, receiver.url)
+    submit(db, people)
+    start = utcnow()
+    (dead,) = delivery.claim(10, start)  # a sender that claimed, then died
+    assert not delivery.send_pending(now=start + dt.timedelta(minutes=14)).delivered
+    assert receiver.requests == []
+    assert delivery.send_pending(now=start + dt.timedelta(minutes=16)).delivered == 1
+    # the dead sender wakes up: its attempt is logged, the delivery is no longer its own
+    late = delivery.Outcome(False, 500, "answered 500")
+    delivery.record(dead, late, start + dt.timedelta(minutes=17), uid="late", duration_ms=1)
+    row = the_delivery(db)
+    assert row.status == DeliveryStatus.DELIVERED and row.attempts == 1
+    assert [a.status for a in attempts(db, hook)] == [
+        AttemptStatus.DELIVERED,
+        AttemptStatus.FAILED,
+    ]
+    assert len(receiver.requests) == 1
+
+
 def test_a_read_timeout_is_a_failed_attempt(app, db, people, allow_private, monkeypatch):
     monkeypatch.setattr(delivery, "READ_TIMEOUT", 0.3)
     with Receiver(SECRET, script=[Sleep(0.8)]) as receiver:
