@@ -355,7 +355,7 @@ def test_slack_gets_block_kit_with_escaped_text(app, db, people, allow_private):
     title = f"{pr.number} was submitted for approval: Monitors *urgent* &lt;@here&gt; &amp; _more_"
     assert section["text"] == {"type": "mrkdwn", "text": f"*<{link}|{title}>*"}
     assert section["fields"] == [
-        {"type": "mrkdwn", "text": "*Amount*\n$1,234.50 USD"},
+        {"type": "mrkdwn", "text": "*Amount*\n1,234.50 USD"},
         {"type": "mrkdwn", "text": "*Requester*\nRita &lt;Requester&gt; &amp; Co"},
     ]
     assert "<@here>" not in body["text"] and "&lt;@here&gt;" in body["text"]
@@ -375,7 +375,7 @@ def test_teams_gets_an_adaptive_card(app, db, people, allow_private):
     assert text["text"] == f"{pr.number} was submitted for approval: {TRICKY}"
     assert facts["type"] == "FactSet"
     assert facts["facts"] == [
-        {"title": "Amount", "value": "$1,234.50 USD"},
+        {"title": "Amount", "value": "1,234.50 USD"},
         {"title": "Requester", "value": "Rita <Requester> & Co"},
     ]
     assert card["actions"] == [
@@ -387,6 +387,14 @@ def test_teams_gets_an_adaptive_card(app, db, people, allow_private):
     ]
 
 
+def test_a_title_cannot_make_a_link_in_a_teams_card():
+    title = "Laptops [urgent](https://phish.example/login)"
+    card = presets.teams({"title": title, "amount": "", "requester": "[x](y)", "link": "/"})
+    text, facts = card["attachments"][0]["content"]["body"]
+    assert "](" not in text["text"] and "](" not in facts["facts"][1]["value"]
+    assert text["text"].replace("\u200b", "") == title
+
+
 def test_mattermost_gets_an_attachment_with_markdown_escaped(app, db, people, allow_private):
     pr, _got, body = chat_delivery(db, people, "mattermost")
     (attachment,) = body["attachments"]
@@ -395,7 +403,7 @@ def test_mattermost_gets_an_attachment_with_markdown_escaped(app, db, people, al
     assert attachment["title_link"] == f"{BASE_URL}/requests/{pr.id}"
     assert attachment["fallback"].startswith(title)
     assert attachment["fields"] == [
-        {"title": "Amount", "value": "\\$1,234\\.50 USD", "short": True},
+        {"title": "Amount", "value": "1,234\\.50 USD", "short": True},
         {"title": "Requester", "value": "Rita \\<Requester\\> & Co", "short": True},
     ]
     assert "\\*urgent\\* \\<\\@here\\> & \\_more\\_" in body["text"]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from babel.numbers import format_currency
 
 from .. import workflow
 from ..extensions import db
@@ -37,7 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..models.invoices import Invoice
-from ..money import format_money
+from ..money import display_locale
 from ..private_links import address
 from ..workflow import OrderAction, RequestAction, RfqAction
 
@@ -79,7 +80,8 @@ class Summary:
 
 
 def _amount(value: Any, currency: str) -> str:
-    return f"{format_money(value, currency)} {currency}"
+    """ "1,234.50 USD": the ISO code rather than a symbol, which ``$`` leaves ambiguous."""
+    return format_currency(value, currency, format="#,##0.00 ¤¤", locale=display_locale())
 
 
 def _request_summary(pr: PurchaseRequest, said: str) -> Summary:

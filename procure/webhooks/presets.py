@@ -87,10 +87,15 @@ def slack(summary: Summary) -> dict[str, Any]:
 # Microsoft Teams ---------------------------------------------------------------------
 
 
+def teams_text(text: str) -> str:
+    """Card text as typed, but never a link: a TextBlock's markdown subset makes
+    ``[text](url)`` one, and has no escapes (a backslash would show), so an invisible
+    zero-width space parts the brackets from the address."""
+    return text.replace("](", "]\u200b(")
+
+
 def teams(summary: Summary) -> dict[str, Any]:
-    """An Adaptive Card 1.4 in a message, as a Teams Workflows incoming webhook wants it.
-    Card text is not markdown-escaped: a TextBlock's markdown subset cannot form links
-    or mentions, and escaping would show its backslashes."""
+    """An Adaptive Card 1.4 in a message, as a Teams Workflows incoming webhook wants it."""
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -98,7 +103,7 @@ def teams(summary: Summary) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": summary["title"],
+                "text": teams_text(summary["title"]),
                 "weight": "Bolder",
                 "size": "Medium",
                 "wrap": True,
@@ -107,7 +112,7 @@ def teams(summary: Summary) -> dict[str, Any]:
                 "type": "FactSet",
                 "facts": [
                     {"title": "Amount", "value": summary.get("amount") or "—"},
-                    {"title": "Requester", "value": summary.get("requester") or "—"},
+                    {"title": "Requester", "value": teams_text(summary.get("requester") or "—")},
                 ],
             },
         ],
