@@ -27,4 +27,5 @@ from . import (  # noqa: E402, F401
     rfqs,
     sealed_bids,
     vendors,
+    webhooks,
 )

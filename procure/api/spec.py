@@ -78,6 +78,9 @@ TAGS = {
     "Settings": "Installation settings: the buying organisation's details shown on documents, "
     "the invoice matching tolerance, the asset register's categories and places, sealed bids' "
     "two to open.",
+    "Webhooks": "Endpoints other systems (a service desk, chat, accounting) register to be "
+    "told of events: a request approved, an order issued, an invoice paid. Each event is "
+    "POSTed as signed JSON or as a chat message; each endpoint keeps a delivery log.",
     "Meta": "This OpenAPI document.",
 }
 
