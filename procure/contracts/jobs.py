@@ -15,6 +15,7 @@ from ..db import write_intent
 from ..extensions import db
 from ..models import Contract, ContractStatus
 from ..notifications import services as notifications
+from ..webhooks import events
 from . import services
 
 
@@ -59,6 +60,8 @@ def run(on: dt.date | None = None) -> Report:
                     days = services.claim_reminders(contract, on)
                     if days:
                         _queue(contract, min(days), on)
+                        # Other systems hear of it once per reminder, in its transaction.
+                        events.emit("contract.notice_due", "contract", contract)
                         report.reminded += 1
                 db.session.commit()
             except StaleDataError:
