@@ -17,7 +17,7 @@ from werkzeug.wsgi import get_host
 
 from . import config
 from .db import set_write_intent
-from .observability import ENVIRON_KEY
+from .observability import ENVIRON_KEY, redacted
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -204,7 +204,7 @@ def security_event(event: str, *, user: object = None, **details: object) -> Non
     if has_request_context():
         who = f"{user.id}:{user.email}" if user is not None else _who()  # type: ignore[attr-defined]
         remote = request.remote_addr or "-"
-        where = f"{request.method} {request.path}"
+        where = f"{request.method} {redacted(request.path)}"
     else:
         who, remote, where = "system", "-", "-"
     fields = "".join(f" {key}={value!r}" for key, value in sorted(details.items()))

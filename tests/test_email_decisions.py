@@ -423,7 +423,7 @@ def test_the_links_own_person_signed_in_may_use_it(db, client, auth, team):
 # CSRF, logs -----------------------------------------------------------------------------
 
 
-def test_csrf_stays_on_for_an_anonymous_browser(db, new_client, csrf, team):
+def test_csrf_stays_on_for_an_anonymous_browser(db, new_client, csrf, team, caplog):
     pr = file_request(team["requester"])
     approve = links(db, pr, team["ian"])["approve"]
     browser = new_client()
@@ -431,8 +431,13 @@ def test_csrf_stays_on_for_an_anonymous_browser(db, new_client, csrf, team):
     assert (
         browser.get_cookie("procure_session") is not None
     )  # the GET gave a session for the token
-    forged = browser.post(approve, data={"decision": "approve"})
+    with caplog.at_level("WARNING", logger="procure.security"):
+        forged = browser.post(approve, data={"decision": "approve"})
     assert forged.status_code == 400
+    # The refusal is logged, and its line names the page without the token.
+    logged = [r.getMessage() for r in caplog.records if r.name == "procure.security"]
+    assert logged and "/act/…" in logged[-1]
+    assert approve.rsplit("/", 1)[1] not in "".join(logged)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = browser.post(approve, data={"decision": "approve", "csrf_token": token})
     assert response.status_code == 200, response.get_data(as_text=True)
