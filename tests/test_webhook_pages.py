@@ -4,6 +4,9 @@ deleting it; admin only, CSRF checked."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +25,7 @@ from .pages import csrf_token, field_errors, flashes, text
 
 PUBLIC = "https://93.184.216.34/hooks/procure"
 SECRET = "a-secret-of-enough-length"
+FIRST = dt.datetime(2026, 3, 2, 9, 0)
 
 
 @pytest.fixture
@@ -67,6 +71,7 @@ def attempts(db, endpoint, count: int, *, status=AttemptStatus.DELIVERED, code=2
                 status=status,
                 response_code=code,
                 error="" if code == 200 else "the receiver answered 503",
+                at=FIRST + dt.timedelta(minutes=number),
             )
         )
     db.session.commit()
@@ -158,6 +163,9 @@ def test_the_detail_shows_the_log_latest_first_and_pages(app, admin, db):
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert body.count('class="attempt-row"') == PAGE_SIZE
+    times = re.findall(r'<tr class="attempt-row">\s*<td><time datetime="([^"]+)"', body)
+    assert len(times) == PAGE_SIZE and times == sorted(times, reverse=True)
+    assert times[0].startswith(f"2026-03-02T09:{PAGE_SIZE + 1:02d}")
     shown = text(page)
     assert "Microsoft" not in shown and "JSON (signed)" in shown
     assert (
