@@ -1,4 +1,4 @@
-"""What typed text may hold: everything but control characters.
+"""What typed text may hold: everything but control characters (and lone surrogates).
 
 Tabs and line breaks are text; the other C0 controls and DEL are not. Nobody types
 them into a form, PostgreSQL refuses NUL in a text column outright (a 500 instead of
@@ -20,10 +20,14 @@ from flask import Flask, render_template, request
 from .error_pages import json_error, wants_json
 from .security import is_scim_path, scim_error
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# And a lone UTF-16 surrogate (JSON's "\ud800"), which is no character at all: no
+# database can store it in UTF-8.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def message(char: str) -> str:
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        return f"Remove U+{ord(char):04X}: half of a character's surrogate pair is no text."
     return (
         f"Remove the control character U+{ord(char):04X}: text may hold tabs and line "
         "breaks, but no other control characters."

@@ -40,6 +40,22 @@ def test_the_api_refuses_control_characters_naming_the_field(api, db, requester,
     assert db.session.scalars(db.select(PurchaseRequest)).all() == []
 
 
+def test_a_lone_surrogate_is_refused_not_a_500(api, db, requester):
+    # JSON may spell half a surrogate pair ("\ud800"); it is no character, and no
+    # database stores it in UTF-8.
+    body = '{"title": "Dock \\ud800s", "lines": []}'
+    response = api(requester).post("/api/v1/requests", data=body, content_type="application/json")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert list(error["fields"]) == ["title"] and "U+D800" in error["message"]
+    # A character outside the first plane, sent as its pair, is text like any other.
+    line = '{"description": "Dock", "quantity": "1", "unit_price": "90.00"}'
+    pair = '{"title": "Docks \\ud83d\\udcbb", "lines": [' + line + "]}"
+    response = api(requester).post("/api/v1/requests", data=pair, content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["title"] == "Docks \U0001f4bb"
+
+
 def test_nested_fields_are_named_by_their_path(api, requester):
     body = request_body("Docks")
     body["lines"][0]["description"] = "Dock\x00"
