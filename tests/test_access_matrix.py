@@ -156,6 +156,12 @@ def public(status: int) -> dict[str, int]:
     return dict.fromkeys(PRINCIPALS, status)
 
 
+def _link_holder(ok: int) -> dict[str, int]:
+    """An e-mail link of approver/same's: ``ok`` for them and for a browser where nobody
+    is signed in; 409 for anybody else signed in."""
+    return {**public(409), "anonymous": ok, "inactive": ok, "approver/same": ok}
+
+
 # The cases --------------------------------------------------------------------------------
 
 
@@ -1755,6 +1761,66 @@ CASES: list[Case] = [
         audited=False,  # procurement is told why not (a flash), and nothing changes
     ),
     C("api.get_sourcing_settings", "GET", api(200)),
+    # The e-mail's decision link: the token is the credential, of one person only. Nobody
+    # signed in (or a dead session) and that person may use it; anybody else signed in
+    # in the browser is told it is not theirs (409).
+    C("purchasing.by_email.confirm", "GET", _link_holder(200), params={"token": "@act_token"}),
+    C(
+        "purchasing.by_email.confirm",
+        "GET",
+        public(404),
+        params={"token": "not-a-real-token"},
+        label="bad token",
+    ),
+    C(
+        "purchasing.by_email.decide",
+        "POST",
+        _link_holder(200),
+        params={"token": "@act_token"},
+        form={"decision": "approve", "comment": ""},
+    ),
+    C(
+        "purchasing.by_email.decide",
+        "POST",
+        public(404),
+        params={"token": "not-a-real-token"},
+        form={"decision": "approve", "comment": ""},
+        label="bad token",
+    ),
+    C("webhooks.index", "GET", page(200, who=ADMIN)),
+    C(
+        "webhooks.create",
+        "POST",
+        page(302, who=ADMIN),
+        form={
+            "url": access_org.WEBHOOK_URL + "/new",
+            "kind": "json",
+            "secret": access_org.WEBHOOK_SECRET,
+            "events": "order.issued",
+            "description": "Matrix",
+        },
+    ),
+    C("webhooks.detail", "GET", page(200, who=ADMIN), params={"endpoint_id": "@webhook"}),
+    C(
+        "webhooks.delete",
+        "POST",
+        page(302, who=ADMIN),
+        params={"endpoint_id": "@webhook"},
+        form={},
+    ),
+    C("api.list_webhooks", "GET", api(200, who=ADMIN)),
+    C(
+        "api.create_webhook",
+        "POST",
+        api(201, who=ADMIN),
+        json={
+            "url": access_org.WEBHOOK_URL + "/new",
+            "secret": access_org.WEBHOOK_SECRET,
+            "events": ["order.issued"],
+        },
+    ),
+    C("api.delete_webhook", "DELETE", api(204, who=ADMIN), params={"webhook_id": "@webhook"}),
+    C("api.list_deliveries", "GET", api(200, who=ADMIN), params={"webhook_id": "@webhook"}),
     C("api.put_sourcing_settings", "PUT", api(200, who=ADMIN), json={"two_to_open": True}),
 ]
 

@@ -332,6 +332,7 @@ PAGES = {
     "agreements": "/agreements/{}",
     "request-types": "/admin/request-types",
     "assets": "/assets/{}",  # by tag, which the answer carries
+    "webhooks": "/admin/webhooks/{}",
 }
 
 
@@ -674,6 +675,18 @@ API_TARGETS: dict[str, Target] = {
                     "choices": ["gold", "silver"],
                 },
             ],
+        },
+    ),
+    "api.create_webhook": Target(
+        "api.create_webhook",
+        "POST",
+        "admin/owner",
+        json={
+            "url": access_org.WEBHOOK_URL + "/hostile",
+            "secret": access_org.WEBHOOK_SECRET,
+            "events": ["request.approved", "order.issued"],
+            "kind": "slack",
+            "description": "The service desk",
         },
     ),
     "api.put_sourcing_settings": Target(
@@ -1302,6 +1315,33 @@ FORM_TARGETS: dict[str, list[Target]] = {
             {"agreement_id": "@agreement"},
             form={"request_number": "", "request_id": "@catalogue_request"},
         )
+    ],
+    "purchasing.forms_act.LinkDecisionForm": [
+        Target(
+            "purchasing.by_email.decide",
+            "POST",
+            "anonymous",
+            {"token": "@act_token"},
+            form={"decision": "approve", "comment": "Fine by me."},
+            refusing=frozenset({200}),  # a page saying what happened, or the form again
+        )
+    ],
+    "webhooks.forms.WebhookForm": [
+        Target(
+            "webhooks.create",
+            "POST",
+            "admin/owner",
+            form={
+                "url": access_org.WEBHOOK_URL + "/hostile",
+                "kind": "json",
+                "secret": access_org.WEBHOOK_SECRET,
+                "events": "order.issued",
+                "description": "The service desk",
+            },
+        )
+    ],
+    "webhooks.forms.DeleteForm": [
+        Target("webhooks.delete", "POST", "admin/owner", {"endpoint_id": "@webhook"}, form={})
     ],
     "admin.request_type_views.RequestTypeForm": [
         Target(
