@@ -64,28 +64,33 @@ def lifetime() -> dt.timedelta:
 
 
 def mint(
-    user: User, pr: PurchaseRequest, step: ApprovalStep, *, now: dt.datetime
-) -> dict[str, str]:
-    """The links that let ``user`` decide ``step`` of ``pr`` as it is now: decision →
-    absolute address. Added to the current transaction, with the e-mail that carries
-    them."""
-    links = {}
+    people: list[User], pr: PurchaseRequest, step: ApprovalStep, *, now: dt.datetime
+) -> dict[int, dict[str, str]]:
+    """The links that let each of ``people`` decide ``step`` of ``pr`` as it is now:
+    person's id → decision → absolute address. Written in one statement, in the
+    transaction of the e-mails that carry them."""
+    links: dict[int, dict[str, str]] = {}
+    rows = []
     expires_at = now + lifetime()
-    for action in DECISIONS.get(pr.status, ()):
-        token = _serializer().dumps(secrets.token_urlsafe(18))
-        db.session.add(
-            ActionLink(
-                token_hash=_hash(token),
-                user_id=user.id,
-                request_id=pr.id,
-                step_id=step.id,
-                action=action,
-                request_version=pr.version,
-                created_at=now,
-                expires_at=expires_at,
+    for person in people:
+        links[person.id] = {}
+        for action in DECISIONS.get(pr.status, ()):
+            token = _serializer().dumps(secrets.token_urlsafe(18))
+            rows.append(
+                {
+                    "token_hash": _hash(token),
+                    "user_id": person.id,
+                    "request_id": pr.id,
+                    "step_id": step.id,
+                    "action": action,
+                    "request_version": pr.version,
+                    "created_at": now,
+                    "expires_at": expires_at,
+                }
             )
-        )
-        links[action] = address(f"/act/{token}")
+            links[person.id][action] = address(f"/act/{token}")
+    if rows:
+        db.session.execute(sa.insert(ActionLink), rows)
     return links
 
 

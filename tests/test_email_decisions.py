@@ -173,7 +173,8 @@ def test_an_over_budget_request_says_so(db, client, team):
     pr.over_budget = True
     db.session.commit()
     # The e-mail predates the change: a fresh link for the request as it is now.
-    link = action_links.mint(team["ian"], pr, pr.pending_step, now=utcnow())["approve"]
+    ian = team["ian"]
+    link = action_links.mint([ian], pr, pr.pending_step, now=utcnow())[ian.id]["approve"]
     db.session.commit()
     page = client.get(link.removeprefix("http://procure.test")).get_data(as_text=True)
     assert "Over budget" in page

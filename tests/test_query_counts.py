@@ -306,8 +306,9 @@ def test_telling_the_deciders_costs_the_same_for_six_approvers_as_for_one(make, 
             db.session.flush()
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", record)
-        # Reads do not grow with the deciders. (One notification each is written; on
-        # PostgreSQL in one INSERT, on SQLite, whose RETURNING keeps no order, in one each.)
+        # Reads do not grow with the deciders, nor do the e-mails' decision links (one
+        # INSERT for all). One notification each is written; on PostgreSQL in one INSERT,
+        # on SQLite, whose RETURNING keeps no order, in one each.
         counts.append(sum(1 for s in statements if not s.startswith("INSERT INTO notifications")))
     assert counts[0] == counts[1]
 

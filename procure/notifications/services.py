@@ -237,7 +237,8 @@ def tell_deciders(
     pr: PurchaseRequest, step: ApprovalStep, *, actor: User, excluded: Collection[int] = ()
 ) -> list[Notification]:
     """Ask each of the step's deciders, with the links that decide it from the e-mail."""
-    now = utcnow()
+    recipients = step_recipients(pr, step, excluded=excluded)
+    links = action_links.mint([r.user for r in recipients], pr, step, now=utcnow())
     return [
         queue(
             recipient.user,
@@ -249,9 +250,9 @@ def tell_deciders(
             step=step,
             actor=actor,
             stands_in_for=recipient.stands_in_for,
-            decide=action_links.mint(recipient.user, pr, step, now=now),
+            decide=links[recipient.user.id],
         )
-        for recipient in step_recipients(pr, step, excluded=excluded)
+        for recipient in recipients
     ]
 
 
