@@ -31,7 +31,17 @@ from procure.db import write_intent
 from procure.demo import DEMO_PASSWORD, seed_all
 from procure.extensions import db as _db
 from procure.invoices import links as invoice_links
-from procure.models import OrderStatus, PurchaseOrder
+from procure.models import (
+    AttemptStatus,
+    Notification,
+    OrderStatus,
+    PurchaseOrder,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from procure.webhooks import endpoints as webhooks
 
 from . import checkers
 from .report_support import fast_pdf  # noqa: F401 -- a fixture
@@ -203,10 +213,49 @@ def post_empty(visit: Visit, app, who: str, cookie: str | None, actions: list[st
             savepoint.rollback()
 
 
+def _webhook_with_a_log() -> None:
+    """An endpoint whose page lists a delivered and a failed attempt (the demo has none)."""
+    admin = _db.session.scalar(sa.select(User).where(User.email == PEOPLE["admin"]))
+    endpoint = webhooks.create(
+        url="https://93.184.215.14/hooks/<desk>?a=1&b=2",
+        secret="validity-secret-0123456789",
+        events=["request.approved", "order.issued"],
+        kind="json",
+        description="The service desk <tickets>",
+        actor=admin,
+    )
+    event = WebhookEvent(
+        uid="6f1c1b1e-0000-4000-8000-000000000001",
+        type="request.approved",
+        entity="request",
+        entity_id=1,
+        data={},
+        summary={},
+    )
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event, attempts=2)
+    _db.session.add(delivery)
+    _db.session.flush()
+    for number, (status, code, error) in enumerate(
+        [(AttemptStatus.FAILED, 500, "Internal <error>"), (AttemptStatus.DELIVERED, 200, "")]
+    ):
+        _db.session.add(
+            WebhookAttempt(
+                uid=f"6f1c1b1e-0000-4000-8000-00000000001{number}",
+                delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                status=status,
+                response_code=code,
+                error=error,
+            )
+        )
+
+
 def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  # noqa: F811
     checkers.require_nu()
     with write_intent():
         seed_all()
+        _webhook_with_a_log()
         _db.session.commit()
     visit = Visit(app)
 
@@ -246,6 +295,29 @@ def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  
     visit.keep(
         "vendor", "GET", "/invoice/not-a-real-token", anonymous.get("/invoice/not-a-real-token")
     )
+    # The e-mail's decision links: the confirmation page, a reject refused for want of a
+    # reason (the form again), one opened in somebody else's session (409), and a link
+    # that does not verify (404).
+    notes = _db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.kind == "step_pending", Notification.email == PEOPLE["approver"])
+        .order_by(Notification.id.desc())
+    )
+    usable = (
+        dict(re.findall(r"^(Approve|Reject): \S+?(/act/\S+)$", note.body_text, re.M))
+        for note in notes
+    )
+    # A link still usable: the demo decided some of the steps it asked about.
+    decide = next(d for d in usable if d and anonymous.get(d["Approve"]).status_code == 200)
+    visit.keep("approver", "GET", decide["Approve"], anonymous.get(decide["Approve"]))
+    page = anonymous.get(decide["Reject"])
+    visit.keep("approver", "GET", decide["Reject"], page)
+    refused = anonymous.post(decide["Reject"], data={"decision": "reject", "comment": ""})
+    assert refused.status_code == 422
+    visit.keep("approver", "POST", decide["Reject"], refused)
+    someone_else = sign_in(app, PEOPLE["finance"])
+    visit.keep("finance", "GET", decide["Approve"], someone_else.get(decide["Approve"]))
+    visit.keep("anyone", "GET", "/act/not-a-real-token", anonymous.get("/act/not-a-real-token"))
     # With identity providers: their buttons, the password form folded away for the
     # break-glass admins, and a refused sign-in (a callback whose state does not match).
     app.config.update(
