@@ -10,11 +10,24 @@ scripts run); a failure names the page, the rule, its impact and the elements.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page
 
+from procure.extensions import db
+from procure.models import (
+    AttemptStatus,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from procure.webhooks import endpoints as webhooks
+
+from . import org
 from .axe import Violation, violations
 from .live import sign_in
 
@@ -143,6 +156,7 @@ ADMIN_PAGES = [
     "/admin/orders",
     "/admin/assets",
     "/admin/request-types",
+    "/admin/webhooks",
     "/invoices/import",
     "/admin/sign-in",
     "/admin/scim",
@@ -168,6 +182,60 @@ def test_no_serious_violation_on_the_administration_pages(
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
             assert width <= screen, f"{url} is {width} px wide on a {screen} px screen"
+    assert not found, "\n".join(str(violation) for violation in found)
+
+
+def _webhook_endpoint(live_server) -> int:
+    """An endpoint with a failed and a delivered attempt in its log (the demo has none)."""
+    with org.writing(live_server):
+        admin = db.session.scalar(sa.select(User).where(User.email == ROLES["admin"]))
+        endpoint = webhooks.create(
+            url="https://93.184.215.14/hooks/service-desk/" + "x" * 120,
+            secret="axe-webhook-secret-0123456789",
+            events=["request.approved", "order.issued", "invoice.on_hold"],
+            kind="slack",
+            description="Posts approvals to the service desk channel",
+            actor=admin,
+        )
+        event = WebhookEvent(
+            uid=str(uuid.uuid4()),
+            type="request.approved",
+            entity="request",
+            entity_id=1,
+            data={},
+            summary={},
+        )
+        delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event, attempts=2)
+        db.session.add(delivery)
+        db.session.flush()
+        for status, code in ((AttemptStatus.FAILED, 500), (AttemptStatus.DELIVERED, 200)):
+            db.session.add(
+                WebhookAttempt(
+                    uid=str(uuid.uuid4()),
+                    delivery_id=delivery.id,
+                    endpoint_id=endpoint.id,
+                    event_id=event.id,
+                    status=status,
+                    response_code=code,
+                    error="HTTP 500: upstream timed out" if code == 500 else "",
+                )
+            )
+        return endpoint.id
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_no_serious_violation_on_a_webhook_endpoints_page(
+    new_page: Callable[..., Page], live_server, size: str
+) -> None:
+    endpoint_id = _webhook_endpoint(live_server)
+    viewport = {"width": 390, "height": 844} if size == "phone" else None
+    page = new_page(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
+    sign_in(page, live_server, ROLES["admin"])
+    found: list[Violation] = []
+    for url in ("/admin/webhooks", f"/admin/webhooks/{endpoint_id}"):
+        check(page, live_server.url + url, f"admin ({size})", found)
+        width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= screen, f"{url} is {width} px wide on a {screen} px screen"
     assert not found, "\n".join(str(violation) for violation in found)
 
 
