@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -17,8 +18,16 @@ from procure import reference
 from procure.agreements import calloff
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
+from procure.models import (
+    AttemptStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from procure.purchasing import services as purchasing
 from procure.sourcing import services as sourcing
+from procure.webhooks import endpoints as webhooks
 
 from . import agreement_support
 from .factories import PASSWORD
@@ -402,6 +411,59 @@ def test_the_agreement_pages_issue_as_many_queries_for_50_rows_as_for_5(world, n
                 "agreement": count(buyer, f"/agreements/{agreement.id}"),
                 "catalogue": count(buyer, "/catalogue"),
                 "catalogue of a requester": count(requester, "/catalogue?q=item"),
+            }
+        )
+    assert counts[0] == counts[1]
+
+
+def test_the_webhook_lists_issue_as_many_queries_for_50_rows_as_for_5(world, new_client, api):
+    """Endpoints with their last delivery, and one endpoint's delivery log."""
+    db = world.db
+    made: list[WebhookEndpoint] = []
+    counts = []
+    for rows in (SMALL, LARGE):
+        while len(made) < rows:
+            endpoint = webhooks.create(
+                url=f"https://93.184.215.14/hooks/{len(made)}",
+                secret="count-webhook-secret-0123",
+                events=["request.approved"],
+                actor=world.admin,
+            )
+            made.append(endpoint)
+            event = WebhookEvent(
+                uid=str(uuid.uuid4()),
+                type="request.approved",
+                entity="request",
+                entity_id=1,
+                data={},
+                summary={},
+            )
+            delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event)
+            db.session.add(delivery)
+            db.session.flush()
+            for _ in range(len(made)):
+                db.session.add(
+                    WebhookAttempt(
+                        uid=str(uuid.uuid4()),
+                        delivery_id=delivery.id,
+                        endpoint_id=endpoint.id,
+                        event_id=event.id,
+                        status=AttemptStatus.FAILED,
+                        response_code=500,
+                    )
+                )
+        db.session.commit()
+        admin = signed_in(new_client, world.admin)
+        client = api(world.admin)
+        last = made[-1].id
+        counts.append(
+            {
+                "page": count(admin, "/admin/webhooks"),
+                "log page": count(admin, f"/admin/webhooks/{last}"),
+                "api": count(client.client, "/api/v1/webhooks", client.headers),
+                "api log": count(
+                    client.client, f"/api/v1/webhooks/{last}/deliveries", client.headers
+                ),
             }
         )
     assert counts[0] == counts[1]
