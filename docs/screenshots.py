@@ -10,7 +10,8 @@ the approver's inbox is not a single line, and writes ``login.png``,
 ``vendors.png``, ``report-spend.png``, ``phone-request.png``, ``vendor-quote.png``,
 ``admin-organisation.png``, ``login-sso.png``, ``admin-sign-in.png``,
 ``comparison-currencies.png``, ``rates.png``, ``invoice.png``, ``order-revised.png``,
-``report-payables.png``, ``asset.png`` and ``agreement.png`` into ``docs/images/``.
+``report-payables.png``, ``asset.png``, ``agreement.png``, ``phone-email.png``,
+``phone-email-decision.png`` and ``admin-webhooks.png`` into ``docs/images/``.
 Needs Chromium (Debian package ``chromium``, or ``PROCURE_CHROMIUM``).
 """
 
@@ -264,6 +265,75 @@ def take(page: Page, server: LiveServer, out: Path) -> None:
     shoot(page, out / "report-payables.png")
 
 
+def email_to_ian(server: LiveServer) -> tuple[str, str]:
+    """The HTML of the "waits for you" e-mail Ian got for REQUEST_TITLE, and the path of
+    its Approve button."""
+    import re
+
+    import sqlalchemy as sa
+
+    from procure.extensions import db
+    from procure.models import Notification, PurchaseRequest
+
+    with server.app.app_context():
+        note = db.session.scalars(
+            sa.select(Notification)
+            .join(PurchaseRequest, PurchaseRequest.id == Notification.entity_id)
+            .where(
+                Notification.kind == "step_pending",
+                Notification.email == "ian@example.org",
+                PurchaseRequest.title == REQUEST_TITLE,
+            )
+            .order_by(Notification.id.desc())
+        ).first()
+        approve = re.search(r"^Approve: \S+?(/act/\S+)$", note.body_text, re.M).group(1)
+        return note.body_html, approve
+
+
+def take_email_decision(browser, server: LiveServer, out: Path) -> None:
+    """Ian's e-mail on a phone, and the page its Approve button opens (nobody signed in)."""
+    html, approve = email_to_ian(server)
+    phone = browser.new_page(viewport=PHONE, locale=LOCALE)
+    phone.set_content(html)
+    shoot(phone, out / "phone-email.png")
+    phone.goto(server.url + approve)
+    expect(phone.get_by_role("button", name="Approve")).to_be_visible()
+    shoot(phone, out / "phone-email-decision.png")
+    phone.close()
+
+
+def take_webhooks(page: Page, server: LiveServer, out: Path) -> None:
+    """Admin's webhook endpoints: the service desk's JSON and a Teams channel."""
+    from procure.auth.services import find_user_by_email
+    from procure.db import write_intent
+    from procure.extensions import db
+    from procure.webhooks import endpoints
+
+    with server.app.app_context(), write_intent():
+        admin = find_user_by_email("adam@example.org")
+        endpoints.create(
+            url="https://93.184.215.14/servicedesk/procure-events",
+            secret="service-desk-shared-secret-2026",  # noqa: S106 -- a picture's
+            events=["request.approved", "order.issued", "order.received"],
+            description="Service desk: opens a ticket to set up what was bought",
+            actor=admin,
+        )
+        endpoints.create(
+            url="https://93.184.215.14/workflows/it-purchasing-channel",
+            secret="",
+            events=["request.submitted", "rfq.awarded", "invoice.on_hold"],
+            kind="teams",
+            description="IT purchasing channel in Teams",
+            actor=admin,
+        )
+        db.session.commit()
+    page.context.clear_cookies()
+    sign_in(page, server, "adam@example.org")
+    page.goto(server.url + "/admin/webhooks")
+    shoot(page, out / "admin-webhooks.png")
+    page.context.clear_cookies()
+
+
 # What the company's identity provider would be: the pages only name it.
 SSO_SETTINGS = {
     "PROCURE_OIDC_ISSUER": "https://login.northwind.example/realms/staff",
@@ -319,6 +389,8 @@ def main(argv: list[str]) -> int:
                 browser = launch_chromium(playwright, chromium)
                 page = browser.new_page(viewport=VIEWPORT, locale=LOCALE)
                 take(page, server, out)
+                take_email_decision(browser, server, out)
+                take_webhooks(page, server, out)
                 browser.close()
         finally:
             server.stop()

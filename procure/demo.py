@@ -209,7 +209,15 @@ def seed_requests() -> None:
         if outcome == "overdue":
             # Filed a week ago and still waiting: past the approval service level.
             week_ago = pr.pending_step.pending_since - dt.timedelta(days=7)
-            pr.submitted_at = pr.created_at = pr.pending_step.pending_since = week_ago
+            pr.pending_step.pending_since = week_ago
+            # Moved back in time without a new version: nothing about the request
+            # changed, and the decision links of its e-mail keep working.
+            db.session.execute(
+                sa.update(PurchaseRequest.__table__)
+                .where(PurchaseRequest.__table__.c.id == pr.id)
+                .values(submitted_at=week_ago, created_at=week_ago)
+            )
+            db.session.expire(pr, ["submitted_at", "created_at"])
             continue
         if outcome == "rejected":
             purchasing.reject(
