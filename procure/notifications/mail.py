@@ -1,17 +1,9 @@
 """Delivering the outbox by SMTP: ``flask --app wsgi send-notifications``.
 
-Any number of senders may run at once, on any number of hosts:
-
-1. *Claim* a batch in a short transaction: rows that are due (``pending`` and
-   ``next_attempt_at <= now``), and rows a sender claimed more than 15 minutes ago
-   and never finished (it died), become ``sending`` with ``claimed_at = now``. On
-   PostgreSQL the candidates are selected ``FOR UPDATE SKIP LOCKED``, so concurrent
-   claimers take different rows without waiting for each other; on SQLite the
-   claim is a write transaction (``BEGIN IMMEDIATE``), which serialises claimers.
-2. *Send* outside any transaction.
-3. *Record* each outcome in a short transaction, only while the row is still ours
-   (``sending`` with our ``claimed_at``): ``sent``, or back to ``pending`` with an
-   exponential back-off, or ``failed`` after the last attempt.
+Any number of senders may run at once, on any number of hosts: each claims a batch,
+sends it outside any transaction and records each outcome while the row is still its
+own (``procure/outbox.py``): ``sent``, or back to ``pending`` with an exponential
+back-off, or ``failed`` after the last attempt.
 
 A message is therefore sent once, except when a sender dies between handing it to
 the SMTP server and recording it: then it is sent again after 15 minutes, with the
@@ -21,12 +13,10 @@ back to ``pending`` and wait for a later run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import smtplib
 import ssl
-from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -34,18 +24,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import attachments
-from ..db import is_postgres, write_intent
+from .. import attachments, outbox
 from ..extensions import db
 from ..models import Attachment, Notification, NotificationStatus, utcnow
 from .services import clean_subject
 
 BATCH_SIZE = 50
 MAX_ATTEMPTS = 10
-FIRST_RETRY = dt.timedelta(minutes=1)
-LONGEST_RETRY = dt.timedelta(hours=1)
-# A claim older than this belongs to a sender that died: the row is claimed again.
-STALE_CLAIM = dt.timedelta(minutes=15)
+STALE_CLAIM = outbox.STALE_CLAIM
 SMTP_TIMEOUT_SECONDS = 30
 ERROR_MAX = 2000
 
@@ -186,78 +172,36 @@ def _attach(message: EmailMessage, attachment_id: int) -> None:
 # Claiming and recording ----------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _write_transaction() -> Iterator[None]:
-    """A short transaction of its own that takes the write lock from the start (SQLite)."""
-    db.session.commit()  # end any read transaction, so that the next one begins as a write
-    with write_intent():
-        try:
-            yield
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-
-
-def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(_table.c.status == Status.PENDING, _table.c.next_attempt_at <= now),
-        sa.and_(_table.c.status == Status.SENDING, _table.c.claimed_at < now - STALE_CLAIM),
-    )
-
-
 def claim(limit: int, now: dt.datetime) -> list[Claimed]:
-    """Take up to ``limit`` due messages for this sender (oldest due first).
-
-    Two statements, not ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED
-    LIMIT n)``: PostgreSQL may run such a subquery more than once, skipping the rows
-    the UPDATE itself has just changed, and so claim more than ``n``."""
-    candidates = (
-        sa.select(_table.c.id)
-        .where(_due(now))
-        .order_by(_table.c.next_attempt_at, _table.c.id)
-        .limit(limit)
+    """Take up to ``limit`` due messages for this sender (oldest due first)."""
+    rows = outbox.claim(
+        _table,
+        limit,
+        now,
+        [
+            _table.c.id,
+            _table.c.email,
+            _table.c.subject,
+            _table.c.body_text,
+            _table.c.body_html,
+            _table.c.attempts,
+            _table.c.created_at,
+            _table.c.claimed_at,
+            _table.c.attachment_id,
+        ],
     )
-    if is_postgres():
-        candidates = candidates.with_for_update(skip_locked=True)
-    with _write_transaction():
-        ids = db.session.scalars(candidates).all()
-        if not ids:
-            return []
-        rows = db.session.execute(
-            sa.update(_table)
-            .where(_table.c.id.in_(ids))
-            .values(status=Status.SENDING, claimed_at=now)
-            .returning(
-                _table.c.id,
-                _table.c.email,
-                _table.c.subject,
-                _table.c.body_text,
-                _table.c.body_html,
-                _table.c.attempts,
-                _table.c.created_at,
-                _table.c.claimed_at,
-                _table.c.attachment_id,
-            )
-        ).all()
-    return sorted((Claimed(**row._asdict()) for row in rows), key=lambda item: item.id)
+    return [Claimed(**row._asdict()) for row in rows]
 
 
 def _ours(item: Claimed) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        _table.c.id == item.id,
-        _table.c.status == Status.SENDING,
-        _table.c.claimed_at == item.claimed_at,
-    )
+    return outbox.ours(_table, item.id, item.claimed_at)
 
 
-def retry_delay(attempts: int) -> dt.timedelta:
-    """1 minute after the first failure, doubling each time, at most an hour."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+retry_delay = outbox.retry_delay
 
 
 def record_sent(item: Claimed, now: dt.datetime) -> None:
-    with _write_transaction():
+    with outbox.write_transaction():
         db.session.execute(
             sa.update(_table)
             .where(_ours(item))
@@ -278,7 +222,7 @@ def record_failures(
         attempts = item.attempts + 1
         final = permanent or attempts >= MAX_ATTEMPTS
         given_up += final
-        with _write_transaction():
+        with outbox.write_transaction():
             db.session.execute(
                 sa.update(_table)
                 .where(_ours(item))

@@ -1,5 +1,5 @@
 """Delivering queued webhook events: ``flask --app wsgi send-notifications``, after the
-e-mail. The same shape as the e-mail's sender (``notifications/mail.py``), so any
+e-mail. The same shape as the e-mail's sender (``procure/outbox.py``), so any
 number of senders may run at once:
 
 1. *Claim* due deliveries in a short write transaction (``FOR UPDATE SKIP LOCKED`` on
@@ -19,22 +19,19 @@ it) and a fresh ``X-Procure-Delivery`` id, and is signed when the endpoint has a
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
-from .. import outbound
-from ..db import is_postgres, write_intent
+from .. import outbound, outbox
 from ..extensions import db
 from ..models import (
     AttemptStatus,
@@ -49,10 +46,8 @@ from . import endpoints, presets
 
 BATCH_SIZE = 20
 MAX_ATTEMPTS = 10
-FIRST_RETRY = dt.timedelta(seconds=60)
-LONGEST_RETRY = dt.timedelta(hours=1)
 # A claim older than this belongs to a sender that died: the delivery is claimed again.
-STALE_CLAIM = dt.timedelta(minutes=15)
+STALE_CLAIM = outbox.STALE_CLAIM
 CONNECT_TIMEOUT = 5.0  # seconds
 READ_TIMEOUT = 10.0
 EXCERPT_MAX = 200  # of a non-2xx answer's body, kept in the attempt's error
@@ -121,67 +116,28 @@ class Report:
 # Claiming and recording ------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _write_transaction() -> Iterator[None]:
-    """A short transaction of its own that takes the write lock from the start (SQLite)."""
-    db.session.commit()  # end any read transaction, so that the next one begins as a write
-    with write_intent():
-        try:
-            yield
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-
-
-def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(_table.c.status == Status.PENDING, _table.c.next_attempt_at <= now),
-        sa.and_(_table.c.status == Status.SENDING, _table.c.claimed_at < now - STALE_CLAIM),
-    )
-
-
 def claim(limit: int, now: dt.datetime) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries (oldest due first); two statements, as in
-    ``mail.claim``, so that PostgreSQL cannot claim more than ``limit``."""
-    candidates = (
-        sa.select(_table.c.id)
-        .where(_due(now))
-        .order_by(_table.c.next_attempt_at, _table.c.id)
-        .limit(limit)
+    """Take up to ``limit`` due deliveries for this sender (oldest due first)."""
+    rows = outbox.claim(
+        _table,
+        limit,
+        now,
+        [
+            _table.c.id,
+            _table.c.endpoint_id,
+            _table.c.event_id,
+            _table.c.attempts,
+            _table.c.claimed_at,
+        ],
     )
-    if is_postgres():
-        candidates = candidates.with_for_update(skip_locked=True)
-    with _write_transaction():
-        ids = db.session.scalars(candidates).all()
-        if not ids:
-            return []
-        rows = db.session.execute(
-            sa.update(_table)
-            .where(_table.c.id.in_(ids))
-            .values(status=Status.SENDING, claimed_at=now)
-            .returning(
-                _table.c.id,
-                _table.c.endpoint_id,
-                _table.c.event_id,
-                _table.c.attempts,
-                _table.c.claimed_at,
-            )
-        ).all()
-    return sorted((Claimed(**row._asdict()) for row in rows), key=lambda item: item.id)
+    return [Claimed(**row._asdict()) for row in rows]
 
 
 def _ours(item: Claimed) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        _table.c.id == item.id,
-        _table.c.status == Status.SENDING,
-        _table.c.claimed_at == item.claimed_at,
-    )
+    return outbox.ours(_table, item.id, item.claimed_at)
 
 
-def retry_delay(attempts: int) -> dt.timedelta:
-    """60 s after the first failure, doubling each time, at most an hour."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+retry_delay = outbox.retry_delay
 
 
 def record(
@@ -191,7 +147,7 @@ def record(
     is logged even if the claim was lost meanwhile: it did reach the endpoint."""
     attempts = item.attempts + 1
     final = not outcome.delivered and attempts >= MAX_ATTEMPTS
-    with _write_transaction():
+    with outbox.write_transaction():
         db.session.add(
             WebhookAttempt(
                 uid=uid,
@@ -221,7 +177,7 @@ def record(
 
 def give_up(item: Claimed, reason: str) -> None:
     """A delivery that can never be made (its endpoint was deleted): failed, no attempt."""
-    with _write_transaction():
+    with outbox.write_transaction():
         db.session.execute(
             sa.update(_table)
             .where(_ours(item))
