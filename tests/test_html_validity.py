@@ -37,14 +37,12 @@ from procure.models import (
     OrderStatus,
     PurchaseOrder,
     User,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEvent,
 )
 from procure.webhooks import endpoints as webhooks
 
 from . import checkers
 from .report_support import fast_pdf  # noqa: F401 -- a fixture
+from .webhook_support import logged_attempts
 
 # The demo's people, one per role (and one who holds two).
 PEOPLE = {
@@ -224,31 +222,11 @@ def _webhook_with_a_log() -> None:
         description="The service desk <tickets>",
         actor=admin,
     )
-    event = WebhookEvent(
-        uid="6f1c1b1e-0000-4000-8000-000000000001",
-        type="request.approved",
-        entity="request",
-        entity_id=1,
-        data={},
-        summary={},
+    logged_attempts(
+        _db,
+        endpoint.id,
+        [(AttemptStatus.FAILED, 500, "Internal <error>"), (AttemptStatus.DELIVERED, 200, "")],
     )
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event, attempts=2)
-    _db.session.add(delivery)
-    _db.session.flush()
-    for number, (status, code, error) in enumerate(
-        [(AttemptStatus.FAILED, 500, "Internal <error>"), (AttemptStatus.DELIVERED, 200, "")]
-    ):
-        _db.session.add(
-            WebhookAttempt(
-                uid=f"6f1c1b1e-0000-4000-8000-00000000001{number}",
-                delivery_id=delivery.id,
-                endpoint_id=endpoint.id,
-                event_id=event.id,
-                status=status,
-                response_code=code,
-                error=error,
-            )
-        )
 
 
 def test_every_page_passes_the_nu_html_checker(app, tmp_path: Path, fast_pdf):  # noqa: F811

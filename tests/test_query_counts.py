@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -18,13 +17,7 @@ from procure import reference
 from procure.agreements import calloff
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
-from procure.models import (
-    AttemptStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
+from procure.models import AttemptStatus, WebhookEndpoint
 from procure.purchasing import services as purchasing
 from procure.sourcing import services as sourcing
 from procure.webhooks import endpoints as webhooks
@@ -32,6 +25,7 @@ from procure.webhooks import endpoints as webhooks
 from . import agreement_support
 from .factories import PASSWORD
 from .vendor_support import counting_queries
+from .webhook_support import logged_attempts
 
 SMALL, LARGE = 5, 50
 DUE = dt.date.today() + dt.timedelta(days=10)
@@ -430,28 +424,7 @@ def test_the_webhook_lists_issue_as_many_queries_for_50_rows_as_for_5(world, new
                 actor=world.admin,
             )
             made.append(endpoint)
-            event = WebhookEvent(
-                uid=str(uuid.uuid4()),
-                type="request.approved",
-                entity="request",
-                entity_id=1,
-                data={},
-                summary={},
-            )
-            delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event)
-            db.session.add(delivery)
-            db.session.flush()
-            for _ in range(len(made)):
-                db.session.add(
-                    WebhookAttempt(
-                        uid=str(uuid.uuid4()),
-                        delivery_id=delivery.id,
-                        endpoint_id=endpoint.id,
-                        event_id=event.id,
-                        status=AttemptStatus.FAILED,
-                        response_code=500,
-                    )
-                )
+            logged_attempts(db, endpoint.id, [(AttemptStatus.FAILED, 500, "")] * len(made))
         db.session.commit()
         admin = signed_in(new_client, world.admin)
         client = api(world.admin)

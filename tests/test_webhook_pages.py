@@ -13,15 +13,13 @@ import sqlalchemy as sa
 from procure.models import (
     AttemptStatus,
     AuditEvent,
-    WebhookAttempt,
-    WebhookDelivery,
     WebhookEndpoint,
-    WebhookEvent,
 )
 from procure.pagination import PAGE_SIZE
 from procure.webhooks import endpoints
 
 from .pages import csrf_token, field_errors, flashes, text
+from .webhook_support import logged_attempts
 
 PUBLIC = "https://93.184.216.34/hooks/procure"
 SECRET = "a-secret-of-enough-length"
@@ -48,33 +46,13 @@ def registered(admin, db, **changes) -> WebhookEndpoint:
 
 
 def attempts(db, endpoint, count: int, *, status=AttemptStatus.DELIVERED, code=200):
-    """``count`` attempts of one event on ``endpoint``'s log (the delivery's own tests
-    make them for real; here only the page's reading of them is under test)."""
-    event = WebhookEvent(
-        uid=f"evt-{endpoint.id}",
-        type="order.issued",
-        entity="order",
-        entity_id=1,
-        data={},
-        summary={},
+    """``count`` attempts of one event on ``endpoint``'s log, a minute apart; the event."""
+    error = "" if code == 200 else "the receiver answered 503"
+    event = logged_attempts(
+        db, endpoint.id, [(status, code, error)] * count, event_type="order.issued", at=FIRST
     )
-    item = WebhookDelivery(endpoint_id=endpoint.id, event=event)
-    db.session.add(item)
-    db.session.flush()
-    for number in range(count):
-        db.session.add(
-            WebhookAttempt(
-                uid=f"att-{endpoint.id}-{number:03d}",
-                delivery_id=item.id,
-                endpoint_id=endpoint.id,
-                event_id=event.id,
-                status=status,
-                response_code=code,
-                error="" if code == 200 else "the receiver answered 503",
-                at=FIRST + dt.timedelta(minutes=number),
-            )
-        )
     db.session.commit()
+    return event
 
 
 def test_the_list_shows_each_endpoint_and_its_last_delivery(app, admin, db):
@@ -157,7 +135,7 @@ def test_adding_an_endpoint(app, admin, db):
 
 def test_the_detail_shows_the_log_latest_first_and_pages(app, admin, db):
     endpoint = registered(admin, db)
-    attempts(db, endpoint, PAGE_SIZE + 2, status=AttemptStatus.FAILED, code=503)
+    event = attempts(db, endpoint, PAGE_SIZE + 2, status=AttemptStatus.FAILED, code=503)
     client = signed_in(app, admin)
     page = client.get(f"/admin/webhooks/{endpoint.id}")
     assert page.status_code == 200
@@ -168,9 +146,7 @@ def test_the_detail_shows_the_log_latest_first_and_pages(app, admin, db):
     assert times[0].startswith(f"2026-03-02T09:{PAGE_SIZE + 1:02d}")
     shown = text(page)
     assert "Microsoft" not in shown and "JSON (signed)" in shown
-    assert (
-        f"evt-{endpoint.id}" in shown and "the receiver answered 503" in shown and "503" in shown
-    )
+    assert event.uid in shown and "the receiver answered 503" in shown and "503" in shown
     assert 'rel="next"' in body
     second = client.get(
         body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")

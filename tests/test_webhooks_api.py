@@ -16,7 +16,8 @@ from procure.models import (
 )
 from procure.webhooks import delivery, endpoints
 
-from .webhook_support import approved_request, receiver
+from .webhook_receiver import Receiver
+from .webhook_support import approved_request, logged_attempts
 
 SECRET = "s3cret-signing-key-for-tests"
 PUBLIC = "https://93.184.216.34/hooks/procure"
@@ -192,8 +193,8 @@ def test_an_unknown_endpoint_is_a_404(api, admin, path):
 
 
 def test_the_log_lists_real_attempts_latest_first(api, admin, db, make, allow_private):
-    with receiver([500]) as server:
-        webhook_id = register(api, admin, url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+    with Receiver(script=[500]) as server:
+        webhook_id = register(api, admin, url=server.url)
         approved_request(make)
         db.session.commit()
         event = db.session.scalar(sa.select(WebhookEvent))
@@ -201,7 +202,7 @@ def test_the_log_lists_real_attempts_latest_first(api, admin, db, make, allow_pr
         due = db.session.scalar(sa.select(WebhookDelivery)).next_attempt_at
         second = delivery.send_pending(now=due)
     assert (first.failed, second.delivered) == (1, 1)
-    assert len(server.received) == 2
+    assert len(server.requests) == 2
     log = api(admin).get(f"/api/v1/webhooks/{webhook_id}/deliveries").get_json()
     assert log["total"] == 2
     attempts = db.session.scalars(
@@ -221,7 +222,7 @@ def test_the_log_lists_real_attempts_latest_first(api, admin, db, make, allow_pr
         )
     ]
     # The delivery id each attempt was sent with is the log's id.
-    sent = [headers.get("X-Procure-Delivery") for headers, _body in server.received]
+    sent = [request.header("X-Procure-Delivery") for request in server.requests]
     assert sent == [attempts[1].uid, attempts[0].uid]
     (listed,) = api(admin).get("/api/v1/webhooks").get_json()["items"]
     assert listed["last_delivery"] == {
@@ -233,28 +234,12 @@ def test_the_log_lists_real_attempts_latest_first(api, admin, db, make, allow_pr
 
 def test_the_log_pages(api, admin, db):
     webhook_id = register(api, admin)
-    event = WebhookEvent(
-        uid="e-1", type="order.issued", entity="order", entity_id=1, data={}, summary={}
-    )
-    item = WebhookDelivery(endpoint_id=webhook_id, event=event)
-    db.session.add(item)
-    db.session.flush()
-    for number in range(3):
-        db.session.add(
-            WebhookAttempt(
-                uid=f"a-{number}",
-                delivery_id=item.id,
-                endpoint_id=webhook_id,
-                event_id=event.id,
-                status=AttemptStatus.FAILED,
-                response_code=None,
-                error="connection refused",
-            )
-        )
+    logged_attempts(db, webhook_id, [(AttemptStatus.FAILED, None, "connection refused")] * 3)
     db.session.commit()
+    first = db.session.scalars(sa.select(WebhookAttempt).order_by(WebhookAttempt.id)).first()
     page = api(admin).get(f"/api/v1/webhooks/{webhook_id}/deliveries?per_page=2&page=2")
     assert page.get_json()["total"] == 3
-    assert [row["id"] for row in page.get_json()["items"]] == ["a-0"]
+    assert [row["id"] for row in page.get_json()["items"]] == [first.uid]
     assert page.get_json()["items"][0]["response_code"] is None
 
 

@@ -1,14 +1,19 @@
-"""What the webhook tests share: requests driven to the events, and an HTTP receiver
-on loopback that answers as told."""
+"""What the webhook tests share: requests driven to the events (the HTTP receiver on
+loopback is ``webhook_receiver.py``)."""
 
 from __future__ import annotations
 
-import contextlib
-import http.server
-import threading
-from collections.abc import Iterator
+import datetime as dt
+import uuid
 from decimal import Decimal
 
+from procure.models import (
+    AttemptStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    utcnow,
+)
 from procure.purchasing import services as purchasing
 
 
@@ -40,31 +45,41 @@ def approved_request(make, title: str = "Docking stations"):
     return pr
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
-    """Answers each POST with the next code of ``server.codes`` (200 when none is left)."""
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        length = int(self.headers.get("Content-Length", 0))
-        self.server.received.append((dict(self.headers), self.rfile.read(length)))
-        code = self.server.codes.pop(0) if self.server.codes else 200
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def receiver(codes: list[int]) -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.codes = list(codes)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def logged_attempts(
+    db,
+    endpoint_id: int,
+    answers: list[tuple[AttemptStatus, int | None, str]],
+    *,
+    event_type: str = "request.approved",
+    at: dt.datetime | None = None,
+) -> WebhookEvent:
+    """One event's attempts on an endpoint's log, a minute apart from ``at``, each
+    ``(status, response code, error)``: for pages and lists that only read the log (the
+    delivery's own tests make attempts for real). Flushed, not committed."""
+    event = WebhookEvent(
+        uid=str(uuid.uuid4()),
+        type=event_type,
+        entity="request",
+        entity_id=1,
+        data={},
+        summary={},
+    )
+    item = WebhookDelivery(endpoint_id=endpoint_id, event=event, attempts=len(answers))
+    db.session.add(item)
+    db.session.flush()
+    start = at or utcnow()
+    for number, (status, code, error) in enumerate(answers):
+        db.session.add(
+            WebhookAttempt(
+                uid=str(uuid.uuid4()),
+                delivery_id=item.id,
+                endpoint_id=endpoint_id,
+                event_id=event.id,
+                status=status,
+                response_code=code,
+                error=error,
+                at=start + dt.timedelta(minutes=number),
+            )
+        )
+    db.session.flush()
+    return event

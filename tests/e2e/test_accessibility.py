@@ -10,7 +10,6 @@ scripts run); a failure names the page, the rule, its impact and the elements.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -18,15 +17,10 @@ import sqlalchemy as sa
 from playwright.sync_api import Page
 
 from procure.extensions import db
-from procure.models import (
-    AttemptStatus,
-    User,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEvent,
-)
+from procure.models import AttemptStatus, User
 from procure.webhooks import endpoints as webhooks
 
+from ..webhook_support import logged_attempts
 from . import org
 from .axe import Violation, violations
 from .live import sign_in
@@ -197,29 +191,14 @@ def _webhook_endpoint(live_server) -> int:
             description="Posts approvals to the service desk channel",
             actor=admin,
         )
-        event = WebhookEvent(
-            uid=str(uuid.uuid4()),
-            type="request.approved",
-            entity="request",
-            entity_id=1,
-            data={},
-            summary={},
+        logged_attempts(
+            db,
+            endpoint.id,
+            [
+                (AttemptStatus.FAILED, 500, "HTTP 500: upstream timed out"),
+                (AttemptStatus.DELIVERED, 200, ""),
+            ],
         )
-        delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event, attempts=2)
-        db.session.add(delivery)
-        db.session.flush()
-        for status, code in ((AttemptStatus.FAILED, 500), (AttemptStatus.DELIVERED, 200)):
-            db.session.add(
-                WebhookAttempt(
-                    uid=str(uuid.uuid4()),
-                    delivery_id=delivery.id,
-                    endpoint_id=endpoint.id,
-                    event_id=event.id,
-                    status=status,
-                    response_code=code,
-                    error="HTTP 500: upstream timed out" if code == 500 else "",
-                )
-            )
         return endpoint.id
 
 
