@@ -4,6 +4,7 @@ set by admin, and the daily reminder of ``send-reminders``."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -167,6 +168,21 @@ def test_send_reminders_tells_each_decider_once_a_day(people, db, runner):
     report = ageing.remind(tomorrow)
     assert (report.steps, report.reminded) == (1, 2)
     assert len(reminders_to(db, people["approver"])) == 2
+
+
+def test_the_reminder_carries_decision_links_that_work(people, db, runner, client):
+    pr = pending(people, db, waited=dt.timedelta(days=8))
+    runner.invoke(args=["send-reminders"])
+    (mail,) = reminders_to(db, people["approver"])
+    links = dict(
+        re.findall(r"^(Approve|Reject|Return for changes): \S+?(/act/\S+)$", mail.body_text, re.M)
+    )
+    assert set(links) == {"Approve", "Reject", "Return for changes"}
+    assert f'href="http://procure.test{links["Approve"]}"' in mail.body_html
+    answer = client.post(links["Approve"], data={"decision": "approve", "comment": ""})
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert pr.steps[0].decided_by_id == people["approver"].id
 
 
 def test_a_decided_step_is_not_reminded(people, db):

@@ -14,7 +14,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .. import reference
+from .. import action_links, reference
 from ..db import insert_unless_present, write_intent
 from ..extensions import db
 from ..models import (
@@ -120,6 +120,8 @@ def remind(now: dt.datetime | None = None) -> Report:
             for recipient in notifications.step_recipients(pr, step):
                 if not _claim(step, recipient.user.id, now.date()):
                     continue
+                # Fresh decision links: those of the first e-mail may have run out.
+                decide = action_links.mint([recipient.user], pr, step, now=now)
                 notifications.queue(
                     recipient.user,
                     notifications.APPROVAL_OVERDUE,
@@ -130,6 +132,7 @@ def remind(now: dt.datetime | None = None) -> Report:
                     step=step,
                     sla_days=reference.sla_days(),
                     stands_in_for=recipient.stands_in_for,
+                    decide=decide[recipient.user.id],
                 )
                 report.reminded += 1
             db.session.commit()
