@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -116,6 +117,38 @@ def test_an_increase_beyond_the_tolerance_waits_for_the_approvers(setup, db, mak
     ).one()
     assert told.user_id == buyer.id
     assert stored_files.check().problems == []
+
+
+def test_an_increase_is_decided_from_the_email_without_a_return_button(setup, db, client):
+    order, buyer = setup["order"], setup["buyer"]
+    revision = revisions.revise(
+        order,
+        revisions.RevisionData(
+            reason="Two more laptops for the new starters.",
+            lines=[revisions.LineChange(line_id=_line(order, 1).id, quantity=D("4"))],
+        ),
+        actor=buyer,
+    )
+    db.session.commit()
+    mail = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.kind == "step_pending", Notification.user_id == setup["approver_id"])
+        .order_by(Notification.id.desc())
+    ).first()
+    links = dict(
+        re.findall(r"^(Approve|Reject|Return for changes): \S+?(/act/\S+)$", mail.body_text, re.M)
+    )
+    assert set(links) == {"Approve", "Reject"}  # an ordered request is not returned
+    answer = client.post(links["Approve"], data={"decision": "approve", "comment": ""})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert revision.status == RevisionStatus.ISSUED and order.total == D("4450.00")
+    event = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity == "request", AuditEvent.action == "approve")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert json.loads(event.changes)["via"] == "email"
 
 
 def test_a_rejected_increase_withdraws_the_revision(setup, db):
