@@ -11,7 +11,8 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -131,49 +132,131 @@ class VerifyResult:
     reason: str = ""
 
 
+# The chain walk reads rows, not ORM objects: at millions of events the identity map
+# and per-object bookkeeping cost more than the hashing. The columns are selected in
+# the order canonical JSON writes their keys (sorted), and each value is written as
+# json.dumps would write it (``_encode_string`` is the function json.dumps uses with
+# ensure_ascii=False, ints are written with ``int.__repr__`` as json.dumps does), so
+# one template turns a row into exactly the text ``_hash_input`` builds from an event.
+# A value of any other type raises TypeError rather than hash differently.
+_CANONICAL_FIELDS = tuple(sorted(HASHED_FIELDS))
+_CANONICAL_TEMPLATE = "{" + ",".join(f"{json.dumps(name)}:%s" for name in _CANONICAL_FIELDS) + "}"
+_encode_string = json.encoder.encode_basestring
+
+
+def _encode_optional_int(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+def _encode_optional_string(value: str | None) -> str:
+    return "null" if value is None else _encode_string(value)
+
+
+def _encode_at(value: dt.datetime) -> str:
+    return _encode_string(value.isoformat(timespec="microseconds"))
+
+
+_ENCODERS = {
+    "id": int.__repr__,
+    "at": _encode_at,
+    "actor_id": _encode_optional_int,
+    "on_behalf_of_id": _encode_optional_int,
+    "entity": _encode_string,
+    "entity_id": _encode_optional_int,
+    "action": _encode_string,
+    "changes": _encode_string,
+    "comment": _encode_string,
+    "remote_addr": _encode_optional_string,
+    "prev_hash": _encode_string,
+}
+_CANONICAL_ENCODERS = tuple(_ENCODERS[name] for name in _CANONICAL_FIELDS)
+_ID = _CANONICAL_FIELDS.index("id")
+_PREV_HASH = _CANONICAL_FIELDS.index("prev_hash")
+
+
+def _row_hash_input(values: Sequence[Any]) -> str:
+    """``_hash_input`` of the event whose ``_CANONICAL_FIELDS`` are ``values``."""
+    return _CANONICAL_TEMPLATE % tuple(map(operator.call, _CANONICAL_ENCODERS, values))
+
+
+def _row_hash(values: Sequence[Any]) -> str:
+    """``compute_hash`` of the event whose ``_CANONICAL_FIELDS`` are ``values``."""
+    return hashlib.sha256(_row_hash_input(values).encode()).hexdigest()
+
+
+def _read_head() -> sa.Row[tuple[int, str]] | None:
+    table = AuditHead.__table__
+    query = sa.select(table.c.seq, table.c.hash).where(table.c.id == 1)
+    return db.session.execute(query).one_or_none()
+
+
+@dataclasses.dataclass
+class _Walk:
+    """Where the walk has got to: the last good event and how many held."""
+
+    previous_id: int = 0
+    previous_hash: str = GENESIS
+    count: int = 0
+    reached_head_before: bool = False
+
+
+def _walk(rows: Iterable[Sequence[Any]], head_before: Any, walk: _Walk) -> VerifyResult | None:
+    """Check each row against the one before; the first failure, or None."""
+    for row in rows:
+        event_id, event_hash = row[_ID], row[-1]
+        if event_id != walk.previous_id + 1:
+            # The first bad event is the one that should be here.
+            missing = walk.previous_id + 1
+            return VerifyResult(False, walk.count, missing, f"event {missing} is missing")
+        if row[_PREV_HASH] != walk.previous_hash:
+            return VerifyResult(
+                False, walk.count, event_id, "its previous hash does not match the event before it"
+            )
+        if _row_hash(row[:-1]) != event_hash:
+            return VerifyResult(False, walk.count, event_id, "its content does not match its hash")
+        if head_before is not None and event_id == head_before.seq:
+            walk.reached_head_before = event_hash == head_before.hash
+        walk.previous_hash, walk.previous_id = event_hash, event_id
+        walk.count += 1
+    return None
+
+
 def verify(batch_size: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order; stop at the first event that does not hold."""
-    previous_hash = GENESIS
-    previous_id = 0
-    count = 0
-    last_id = 0
-    while True:
-        events = db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
-            .limit(batch_size)
-            .execution_options(populate_existing=True)
-        ).all()
-        if not events:
-            break
-        for event in events:
-            if event.id != previous_id + 1:
-                # The first bad event is the one that should be here.
-                missing = previous_id + 1
-                return VerifyResult(False, count, missing, f"event {missing} is missing")
-            if event.prev_hash != previous_hash:
-                return VerifyResult(
-                    False, count, event.id, "its previous hash does not match the event before it"
-                )
-            if compute_hash(event) != event.hash:
-                return VerifyResult(False, count, event.id, "its content does not match its hash")
-            previous_hash, previous_id = event.hash, event.id
-            count += 1
-        last_id = events[-1].id
-        for event in events:  # keep memory flat on long chains
-            db.session.expunge(event)
-    head = db.session.get(AuditHead, 1, populate_existing=True)
+    """Walk the whole chain in order; stop at the first event that does not hold.
+
+    One ordered query, streamed ``batch_size`` rows at a time (a server-side cursor on
+    PostgreSQL), keeps memory flat however long the chain. That query sees the
+    database as it was when it started, not the events appended while it runs. So the
+    head is read before the walk as well as after: a walk that reached the head as it
+    was before, hash for hash, holds though the head has moved on since.
+    """
+    table = AuditEvent.__table__
+    head_before = _read_head()
+    walk = _Walk()
+    rows = db.session.execute(
+        sa.select(*(table.c[name] for name in _CANONICAL_FIELDS), table.c.hash)
+        .order_by(table.c.id)
+        .execution_options(yield_per=batch_size)
+    )
+    try:
+        failure = _walk(rows, head_before, walk)
+    finally:
+        rows.close()
+    if failure is not None:
+        return failure
+    head = _read_head()
     if head is None:
-        return VerifyResult(False, count, None, "the audit head is missing")
-    if head.seq != previous_id or head.hash != previous_hash:
-        return VerifyResult(
-            False,
-            count,
-            previous_id + 1,
-            f"events after {previous_id} were removed (the head records {head.seq})",
-        )
-    return VerifyResult(True, count)
+        return VerifyResult(False, walk.count, None, "the audit head is missing")
+    if (head.seq, head.hash) == (walk.previous_id, walk.previous_hash):
+        return VerifyResult(True, walk.count)
+    if walk.reached_head_before and head.seq > walk.previous_id:
+        return VerifyResult(True, walk.count)  # the rest was appended while we walked
+    return VerifyResult(
+        False,
+        walk.count,
+        walk.previous_id + 1,
+        f"events after {walk.previous_id} were removed (the head records {head.seq})",
+    )
 
 
 def events_for(entity: str, entity_id: int) -> sa.Select[tuple[AuditEvent]]:

@@ -7,10 +7,13 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from procure import attachments, audit
 from procure.models import AuditEvent
 
+from .committing import together
 from .documents import issued_order
 from .tampering import tamper_as_dba
 
@@ -207,6 +210,155 @@ def test_events_appended_after_verifying_verify_again(db, chain, make):
     db.session.commit()
 
     assert audit.verify().ok
+
+
+def test_verify_loads_no_orm_objects(db, chain):
+    """Rows, not objects: a walk over millions of events must not fill the session."""
+    before = len(db.session.identity_map)
+
+    assert audit.verify(batch_size=2).ok
+    assert len(db.session.identity_map) == before
+
+
+def test_verify_is_not_fooled_by_a_forged_event_past_the_head(db, chain, dba):
+    """An event chained onto the last one but never recorded in the head is caught."""
+    (last,) = _events(db, [chain["ids"][-1]])
+    forged = AuditEvent(
+        id=last["id"] + 1,
+        at=last["at"],
+        actor_id=None,
+        on_behalf_of_id=None,
+        entity="vendor",
+        entity_id=7,
+        action="approve",
+        changes="{}",
+        comment="",
+        remote_addr=None,
+        prev_hash=last["hash"],
+    )
+    forged.hash = audit.compute_hash(forged)
+    db.session.execute(
+        sa.insert(AuditEvent.__table__).values(
+            {name: getattr(forged, name) for name in [*audit.HASHED_FIELDS, "hash"]}
+        )
+    )
+    db.session.commit()
+
+    result = audit.verify()
+
+    assert not result.ok
+    assert (
+        result.reason == f"events after {forged.id} were removed (the head records {last['id']})"
+    )
+
+
+@pytest.mark.committing
+@pytest.mark.postgres_only
+def test_events_appended_while_verifying_do_not_break_the_walk(app, committed_db, request):
+    """The walk's one query sees the chain as it was when it began; an event committed
+    by another connection meanwhile moves the head past it, and the chain still holds."""
+    if request.config.getoption("--db") != "postgres":
+        pytest.skip("needs PostgreSQL's server-side cursor (run with --db postgres)")
+    for vendor_id in range(3):
+        audit.record("vendor", vendor_id, "create", actor=None)
+    committed_db.session.commit()
+    appended = []
+
+    def append_one() -> int:
+        event = audit.record("vendor", 99, "create", actor=None)
+        committed_db.session.commit()
+        return event.id
+
+    def append_once_the_walk_has_begun(conn, cursor, statement, *args) -> None:
+        if not appended and "FROM audit_events ORDER BY audit_events.id" in statement:
+            appended.extend(together(app, [append_one]))
+
+    sa.event.listen(committed_db.engine, "after_cursor_execute", append_once_the_walk_has_begun)
+    try:
+        result = audit.verify(batch_size=2)
+    finally:
+        sa.event.remove(
+            committed_db.engine, "after_cursor_execute", append_once_the_walk_has_begun
+        )
+
+    assert appended == [4]
+    assert (result.ok, result.count, result.reason) == (True, 3, "")
+    committed_db.session.rollback()
+    assert (audit.verify().ok, audit.verify().count) == (True, 4)
+
+
+# The fast hash of a row is the hash of the event ------------------------------------------
+
+# Text as hostile as a comment or a change record can be: any code point a database
+# stores, and the ones JSON escapes.
+_awkward_text = st.text(
+    st.one_of(
+        st.characters(blacklist_categories=["Cs"]),
+        st.sampled_from('"\\/\x00\x08\t\n\x0c\r\x1f\x7f\u2028\u2029\ufeff€é日🙂'),
+    )
+)
+_ids = st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers()
+_change_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | _awkward_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_awkward_text, inner, max_size=3),
+    max_leaves=8,
+)
+_changes = st.one_of(
+    st.dictionaries(_awkward_text, _change_values, max_size=4).map(audit.canonical_json),
+    _awkward_text,  # what a tampered row may hold
+)
+
+
+@st.composite
+def _events_to_hash(draw) -> AuditEvent:
+    return AuditEvent(
+        id=draw(st.integers(min_value=1, max_value=2**63 - 1)),
+        at=draw(st.datetimes()),
+        actor_id=draw(_ids),
+        on_behalf_of_id=draw(_ids),
+        entity=draw(_awkward_text),
+        entity_id=draw(_ids),
+        action=draw(_awkward_text),
+        changes=draw(_changes),
+        comment=draw(_awkward_text),
+        remote_addr=draw(st.none() | _awkward_text),
+        prev_hash=draw(
+            st.just(audit.GENESIS) | st.text("0123456789abcdef", min_size=64, max_size=64)
+        ),
+    )
+
+
+@given(_events_to_hash())
+@example(
+    AuditEvent(
+        id=1,
+        at=dt.datetime(2026, 1, 1),  # no microseconds: still written with six digits
+        actor_id=None,
+        on_behalf_of_id=None,
+        entity="vendor",
+        entity_id=None,
+        action="create",
+        changes='{"name":"Ac\\"me\\\\"}',
+        comment='"quoted" \\ back\nslash \x00 \u2028',
+        remote_addr=None,
+        prev_hash=audit.GENESIS,
+    )
+)
+def test_the_fast_row_hash_is_compute_hash(event):
+    row = tuple(getattr(event, name) for name in audit._CANONICAL_FIELDS)
+
+    assert audit._row_hash_input(row) == audit._hash_input(event)
+    assert audit._row_hash(row) == audit.compute_hash(event)
+
+
+def test_the_fast_row_hash_matches_every_recorded_event(db, chain):
+    table = AuditEvent.__table__
+    rows = db.session.execute(
+        sa.select(*(table.c[name] for name in audit._CANONICAL_FIELDS), table.c.hash)
+    ).all()
+
+    assert rows
+    assert all(audit._row_hash(row[:-1]) == row[-1] for row in rows)
 
 
 # The command line -----------------------------------------------------------------------
