@@ -129,3 +129,4 @@ bench: system-packages system-bench-packages $(VENV)/.installed-bench
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/audit.py
