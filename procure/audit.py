@@ -138,7 +138,9 @@ class VerifyResult:
 # json.dumps would write it (``_encode_string`` is the function json.dumps uses with
 # ensure_ascii=False, ints are written with ``int.__repr__`` as json.dumps does), so
 # one template turns a row into exactly the text ``_hash_input`` builds from an event.
-# A value of any other type raises TypeError rather than hash differently.
+# The columns hold only integers, strings and times: a value of another type raises
+# TypeError rather than hash differently (but for a bool, which json writes as true
+# and no integer column returns).
 _CANONICAL_FIELDS = tuple(sorted(HASHED_FIELDS))
 _CANONICAL_TEMPLATE = "{" + ",".join(f"{json.dumps(name)}:%s" for name in _CANONICAL_FIELDS) + "}"
 _encode_string = json.encoder.encode_basestring
