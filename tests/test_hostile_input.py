@@ -1323,7 +1323,6 @@ FORM_TARGETS: dict[str, list[Target]] = {
             "anonymous",
             {"token": "@act_token"},
             form={"decision": "approve", "comment": "Fine by me."},
-            refusing=frozenset({200}),  # a page saying what happened, or the form again
         )
     ],
     "webhooks.forms.WebhookForm": [
