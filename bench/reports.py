@@ -126,6 +126,8 @@ def measure(label: str, url: str, options: dict, runs: int) -> Measured:
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": options,
             "SECRET_KEY": harness.SECRET_KEY,
+            # Required with PostgreSQL since links are built from it, never from a request.
+            "PROCURE_BASE_URL": "http://127.0.0.1",
         }
     )
     with app.app_context():
