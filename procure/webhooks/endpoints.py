@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from .. import access, audit, outbound
 from ..errors import NotFound
@@ -165,10 +166,11 @@ def list_query(actor: User) -> sa.Select[tuple[WebhookEndpoint]]:
 
 
 def attempts_query(endpoint: WebhookEndpoint) -> sa.Select[tuple[WebhookAttempt]]:
-    """The endpoint's delivery log, latest first."""
+    """The endpoint's delivery log, latest first, each attempt with its event."""
     return (
         sa.select(WebhookAttempt)
         .where(WebhookAttempt.endpoint_id == endpoint.id)
+        .options(joinedload(WebhookAttempt.event))
         .order_by(WebhookAttempt.id.desc())
     )
 

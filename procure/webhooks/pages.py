@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import User, WebhookAttempt, WebhookEndpoint
@@ -62,10 +61,7 @@ class Detail:
 def detail(endpoint_id: int, actor: User) -> Detail:
     """One endpoint and a page of its delivery log, latest first (by keyset)."""
     endpoint = endpoints.get(endpoint_id, actor)
-    log = paginate_page(
-        endpoints.attempts_query(endpoint).options(joinedload(WebhookAttempt.event)),
-        key=WebhookAttempt.id,
-    )
+    log = paginate_page(endpoints.attempts_query(endpoint), key=WebhookAttempt.id)
     return Detail(
         endpoint,
         {name: TYPES.get(name, "") for name in endpoint.events or []},
