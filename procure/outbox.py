@@ -87,6 +87,12 @@ def claim(
     return sorted(rows, key=lambda row: row.id)
 
 
+def count_waiting(table: sa.Table) -> int:
+    """Rows not delivered yet and not given up on (queued, or being sent)."""
+    waiting = sa.select(sa.func.count()).select_from(table)
+    return db.session.scalar(waiting.where(table.c.status.in_([PENDING, SENDING]))) or 0
+
+
 def ours(table: sa.Table, row_id: int, claimed_at: dt.datetime) -> sa.ColumnElement[bool]:
     """The row, while this sender's claim on it stands."""
     return sa.and_(

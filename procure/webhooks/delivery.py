@@ -187,14 +187,7 @@ def give_up(item: Claimed, reason: str) -> None:
 
 def count_waiting() -> int:
     """Deliveries not made yet and not given up on (queued, or being sent)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(_table)
-            .where(_table.c.status.in_([Status.PENDING, Status.SENDING]))
-        )
-        or 0
-    )
+    return outbox.count_waiting(_table)
 
 
 # Sending ---------------------------------------------------------------------------------
