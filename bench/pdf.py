@@ -32,7 +32,8 @@ GOAL = 1.15
 
 def build_order(app):
     """A realistic issued order with 20 lines, made through the services."""
-    from procure import reference as admin
+    from procure import reference
+    from procure.admin import services as admin
     from procure.extensions import db
     from procure.models import Role, Vendor, VendorCategory, VendorStatus
     from procure.orders import services as orders
@@ -40,7 +41,7 @@ def build_order(app):
     from procure.sourcing import services as sourcing
 
     with app.app_context(), write_intent():
-        department = admin.create_department("IT", "Information Technology", actor=None)
+        department = reference.create_department("IT", "Information Technology", actor=None)
         people = {
             role: admin.create_user(
                 f"{role.value}@bench.example",
@@ -122,11 +123,11 @@ def main() -> None:
         order_id = build_order(app)
         from procure.extensions import db
         from procure.models import PurchaseOrder
-        from procure.orders import services as orders
+        from procure.orders import document
 
         with app.test_request_context():
             order = db.session.get(PurchaseOrder, order_id)
-            context = orders._document_context(order, draft=False)
+            context = document.document_context(order, draft=False)
             html = pdf.render_html("purchase_order.html", **context)
             stylesheet = Path(app.static_folder) / pdf.STYLESHEET
 

@@ -54,13 +54,14 @@ class ProcureRun:
             }
         )
         init_db(self.app)
-        from procure import reference as admin
+        from procure import reference
+        from procure.admin import services as admin
         from procure.extensions import db
         from procure.models import Role
 
         with self.app.app_context(), write_intent():
-            it = admin.create_department("IT", "Information Technology", actor=None)
-            fin = admin.create_department("FIN", "Finance", actor=None)
+            it = reference.create_department("IT", "Information Technology", actor=None)
+            fin = reference.create_department("FIN", "Finance", actor=None)
             self.people = {}
             for role, department in (
                 (Role.REQUESTER, it),

@@ -54,7 +54,7 @@ def content_reference(order: PurchaseOrder) -> str:
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
-def _document_context(order: PurchaseOrder, *, draft: bool, revision: Any = None) -> dict:
+def document_context(order: PurchaseOrder, *, draft: bool, revision: Any = None) -> dict:
     contact = next(iter(order.vendor.contacts), None)
     org = buyer()
     number = order.number or "draft"
@@ -84,7 +84,7 @@ def render_document(order: PurchaseOrder, *, draft: bool, revision: Any = None) 
     """The order's PDF as it stands; ``revision`` (being issued) adds its number, the
     reason and what changed."""
     return pdf.render_pdf(
-        "purchase_order.html", **_document_context(order, draft=draft, revision=revision)
+        "purchase_order.html", **document_context(order, draft=draft, revision=revision)
     )
 
 
