@@ -15,9 +15,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import audit, create_app, currencies, private_links, stored_files
+from procure import audit, create_app, currencies, private_links, retention, stored_files
 from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
+from procure.benchdata import webhooks as bench_webhooks
 from procure.db import init_db
 from procure.extensions import db as _db
 from procure.invoices import actions as invoice_actions
@@ -47,10 +48,16 @@ from procure.models import (
     Role,
     User,
     Vendor,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
     utcnow,
 )
 from procure.money import round_money
 from procure.orders import revisions
+from procure.webhooks.delivery import MAX_ATTEMPTS
+from procure.webhooks.events import TYPES
 
 from .committing import _read_rows as read_rows
 from .committing import reset_database
@@ -854,6 +861,104 @@ def test_the_asset_reports_read_the_generated_register(app, db):
     sign_in(client, "procurement")
     for path in ("warranty?days=365", "warranty.csv?days=365", "costs", "licences", "leavers"):
         assert client.get(f"/assets/reports/{path}").status_code == 200, path
+
+
+# Webhooks ---------------------------------------------------------------------------------
+
+
+def test_webhook_endpoints_are_registered_and_one_deleted_as_admin_would(db):
+    endpoints = db.session.scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+    assert len(endpoints) == len(bench_webhooks.PLAN)
+    assert {e.kind for e in endpoints} == {"json", "slack", "teams", "mattermost"}
+    deleted = [e for e in endpoints if e.deleted_at is not None]
+    assert len(deleted) == 1
+    for endpoint in endpoints:
+        assert set(endpoint.events) <= set(TYPES)
+        assert bool(endpoint.secret_sealed) == (endpoint.kind == "json")
+        actions = [e.action for e in db.session.scalars(audit.events_for("webhook", endpoint.id))]
+        assert actions == (["create", "delete"] if endpoint.deleted_at else ["create"])
+        assert endpoint.created_by.email == LOGINS["admin"]
+
+
+def test_webhook_deliveries_follow_the_transitions_in_the_retention_window(app, db):
+    endpoints = db.session.scalars(sa.select(WebhookEndpoint)).all()
+    events = db.session.scalars(sa.select(WebhookEvent)).all()
+    assert events, "the window holds no webhook event"
+    last = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)))
+    window = dt.timedelta(days=app.config["PROCURE_RETENTION_DAYS"])
+    assert min(e.occurred_at for e in events) >= last - window - dt.timedelta(days=1)
+    # Every transition of the window that an endpoint wanted then is an event.
+    wanted = 0
+    for row in db.session.execute(
+        sa.select(AuditEvent.at, AuditEvent.entity, AuditEvent.entity_id, AuditEvent.action,
+                  AuditEvent.changes)
+        .where(AuditEvent.at >= min(e.occurred_at for e in events))
+    ):  # fmt: skip
+        type_ = bench_webhooks.webhook_type(row.entity, row.action, row.changes)
+        if type_ and any(
+            type_ in e.events
+            and e.created_at <= row.at
+            and not (e.deleted_at and e.deleted_at <= row.at)
+            for e in endpoints
+        ):
+            wanted += 1
+    assert len(events) == wanted
+    by_event: dict[int, set[int]] = {}
+    for delivery in db.session.scalars(sa.select(WebhookDelivery)):
+        by_event.setdefault(delivery.event_id, set()).add(delivery.endpoint_id)
+    for event in events:
+        assert event.type in TYPES and event.data["id"] == event.entity_id
+        assert by_event[event.id] == {
+            e.id
+            for e in endpoints
+            if event.type in e.events
+            and e.created_at <= event.occurred_at
+            and not (e.deleted_at and e.deleted_at <= event.occurred_at)
+        }
+
+
+def test_webhook_attempts_tell_each_delivery_outcome(db):
+    tried: dict[int, list] = {}
+    for attempt in db.session.scalars(sa.select(WebhookAttempt).order_by(WebhookAttempt.id)):
+        tried.setdefault(attempt.delivery_id, []).append(attempt)
+    deliveries = db.session.scalars(sa.select(WebhookDelivery)).all()
+    statuses = {"delivered": 0, "failed": 0, "pending": 0}
+    first_time = 0
+    for delivery in deliveries:
+        attempts = tried.get(delivery.id, [])
+        statuses[delivery.status.value] += 1
+        assert len(attempts) == delivery.attempts
+        assert [a.at for a in attempts] == sorted(a.at for a in attempts)
+        assert all(a.endpoint_id == delivery.endpoint_id for a in attempts)
+        assert all(a.event_id == delivery.event_id for a in attempts)
+        assert all(a.at > delivery.event.occurred_at for a in attempts)
+        outcomes = [a.status.value for a in attempts]
+        if delivery.status.value == "delivered":
+            assert outcomes == ["failed"] * (len(outcomes) - 1) + ["delivered"]
+            assert delivery.delivered_at == attempts[-1].at and not delivery.last_error
+            first_time += len(attempts) == 1
+        elif delivery.status.value == "failed":
+            assert "delivered" not in outcomes
+            assert len(attempts) == MAX_ATTEMPTS or (
+                delivery.last_error == bench_webhooks.DELETED
+                and delivery.endpoint.deleted_at is not None
+            )
+        else:
+            assert "delivered" not in outcomes and len(attempts) < MAX_ATTEMPTS
+    assert statuses["delivered"] >= 0.85 * len(deliveries)
+    assert first_time >= 0.8 * statuses["delivered"]
+    assert statuses["failed"] > 0
+
+
+def test_prune_finds_nothing_of_the_webhook_log_to_delete(app, db):
+    days = app.config["PROCURE_RETENTION_DAYS"]
+    oldest = db.session.scalar(sa.select(sa.func.min(WebhookEvent.occurred_at)))
+    removed = retention.prune(days=days, now=oldest + dt.timedelta(days=days))
+    assert {r.kind: r.count for r in removed if r.kind.startswith("webhook")} == {
+        "webhook attempts": 0,
+        "webhook deliveries": 0,
+        "webhook events": 0,
+    }
 
 
 def test_the_api_reads_the_data(app, db, client):

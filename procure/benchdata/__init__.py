@@ -24,6 +24,11 @@ What is received feeds the asset register (``assets.py``): an asset per unit of
 hardware, deployed, repaired, retired and disposed of over the years, and a licence
 pool per licence line with its seats given out.
 
+A few webhook endpoints (signed JSON, Slack, Teams, Mattermost, one deleted) were
+told of the history's transitions (``webhooks.py``): events, deliveries and attempts,
+mostly delivered at once, some retried, a few failed, for the retention window only,
+as ``prune`` leaves the log.
+
 Not generated: notifications (the outbox would hold millions of e-mails long since
 sent), delegations, vendor compliance documents, API tokens and sessions, the
 vendors' invoice links and invoices sent through them or imported as e-invoices (every
@@ -69,6 +74,7 @@ from ..money import format_money
 from ..vendors.demo import tiny_pdf
 from . import assets as bench_assets
 from . import bulk, rows
+from . import webhooks as bench_webhooks
 from .chain import COLUMNS as AUDIT_COLUMNS
 from .chain import TABLE as AUDIT_TABLE
 from .chain import AuditStream
@@ -93,7 +99,7 @@ SERIAL_TABLES = [
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
         rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS, rows.ORDER_REVISIONS,
     )
-] + list(bench_assets.TABLES)  # fmt: skip
+] + list(bench_assets.TABLES) + list(bench_webhooks.TABLES)  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -292,6 +298,16 @@ class _Seeder:
         self.assets = bench_assets.Planner(
             seed, self.clock, self.ids, self.stream, self.organisation, self.sequences, self.now
         )
+        self.webhooks = bench_webhooks.Planner(
+            seed,
+            self.clock,
+            self.ids,
+            self.stream,
+            self.organisation.admin,
+            self.now,
+            int(current_app.config["PROCURE_RETENTION_DAYS"]),
+            current_app.config["PROCURE_BASE_URL"],
+        )
 
     # Time and budgets ---------------------------------------------------------------
 
@@ -349,7 +365,11 @@ class _Seeder:
     def _finish(self, batch: bulk.Batch, number: int, before: dt.datetime | None) -> None:
         """Chain the events earlier than ``before`` onto the audit log, and note the
         number sequences and the ids given out (``number``: the batch's, 0 the setup's)."""
-        audit, seq, digest = self.stream.rows(self.stream.release(before, number), *self.head)
+        released = self.stream.release(before, number)
+        # What send-notifications made of them, where the retention window keeps it.
+        for spec, table_rows in self.webhooks.rows(released):
+            self._add(batch, spec, table_rows)
+        audit, seq, digest = self.stream.rows(released, *self.head)
         rows.add(batch, (AUDIT_TABLE, AUDIT_COLUMNS), audit)
         self._count(AUDIT_TABLE.name, len(audit))
         batch.head_before, batch.head_after = self.head, (seq, digest)
@@ -376,6 +396,7 @@ class _Seeder:
         self._add(batch, rows.BUDGETS, budgets)
         self._enable_currencies()
         self._add(batch, rows.EXCHANGE_RATES, self.exchange.rows(self.ids, self.stream))
+        self._add(batch, bench_webhooks.ENDPOINTS, self.webhooks.endpoint_rows())
         self.stream.settle(0)
         self._next_filed: dt.datetime | None = self.filed_at(0)
         self._finish(batch, 0, self._next_filed)
