@@ -114,15 +114,24 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(TRYTON_VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
 
+# Tryton 8.2's purchase requisition, the workflow benchmark's outside yardstick: a venv
+# of its own (trytond pins its own libraries), driven by bench/tryton_worker.py.
+TRYTON_VENV := .venv-tryton
+$(TRYTON_VENV)/.installed:
+	$(PYTHON) -m venv $(TRYTON_VENV)
+	$(TRYTON_VENV)/bin/pip install --quiet --upgrade pip
+	$(TRYTON_VENV)/bin/pip install --quiet 'trytond>=8.2' 'trytond-purchase-requisition>=8.2'
+	touch $@
+
 # Benchmarks: ratios measured in one run (never timed assertions in the tests). The
 # HTTP ones need PostgreSQL (BENCH_PG); docs/performance.md says how to tune them.
-bench: system-packages system-bench-packages $(VENV)/.installed-bench
+bench: system-packages system-bench-packages $(VENV)/.installed-bench $(TRYTON_VENV)/.installed
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/workflow.py
 	$(BIN)/python bench/http.py

@@ -5,19 +5,25 @@ transaction as a page or API call would run it (read the request, check, change,
 audit, commit). Bare: the identical sequence as a SQLAlchemy Core sketch with no
 Procure code — insert the request, its lines and its numbering, a version-checked
 update per action, the approval steps, and a hash-chained audit row per change.
+Tryton: 8.2's purchase requisition with the same two lines, created, sent to
+approval and approved (one approval) as three RPC calls on SQLite, in its own venv
+and process (bench/tryton_worker.py, whose docstring says what it does and leaves out
+against Procure's sequence); it answers its timings over a pipe.
 
-Both run in one process, alternating in batches, on the same kind of database file
-with the same pragmas. Prints the medians (ms per request) and their ratio; the last
-line reads ``workflow procure_ms=… bare_ms=… ratio=…`` (goal: ratio ≤ 1.6).
+All three run alternating in batches, on the same kind of database file with the
+same pragmas (WAL, synchronous NORMAL). Prints the medians (ms per request) and the
+ratios Procure/bare (goal ≤ 1.6) and Tryton/Procure (goal ≥ 15); the last line reads
+``workflow procure_ms=… bare_ms=… ratio=… tryton_ms=… tryton_ratio=…``. Without
+.venv-tryton (``make .venv-tryton/.installed``; ``make bench`` makes it) Tryton is
+reported as not measured.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,13 +37,16 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import sqlalchemy as sa  # noqa: E402
 
 from bench import harness  # noqa: E402
+from bench.bare_workflow import LINES, TITLE, BareRun  # noqa: E402
 from procure import create_app  # noqa: E402
 from procure.db import init_db, write_intent  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_WORKFLOW_REQUESTS", "300"))
 BATCH = 25
 GOAL = 1.6
-LINES = [("Laptop 14-inch, 32 GB", "4", "1450.00"), ("USB-C dock", "4", "189.00")]
+TRYTON_GOAL = 15.0
+TRYTON_PYTHON = ROOT / ".venv-tryton" / "bin" / "python"
+TRYTON_WORKER = ROOT / "bench" / "tryton_worker.py"
 
 
 # Procure ---------------------------------------------------------------------------------
@@ -92,7 +101,7 @@ class ProcureRun:
             with write_intent():
                 pr = purchasing.create_request(
                     purchasing.RequestData(
-                        title="Laptops for the new starters",
+                        title=TITLE,
                         lines=[
                             purchasing.LineData(
                                 description=d,
@@ -123,204 +132,63 @@ class ProcureRun:
                 raise SystemExit(f"the request ended {final}, not approved")
 
 
-# Bare SQLAlchemy ---------------------------------------------------------------------------
-
-metadata = sa.MetaData()
-seq = sa.Table(
-    "seq",
-    metadata,
-    sa.Column("prefix", sa.String(10), primary_key=True),
-    sa.Column("year", sa.Integer, primary_key=True),
-    sa.Column("last", sa.Integer, nullable=False),
-)
-requests = sa.Table(
-    "requests",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("number", sa.String(20), unique=True, nullable=False),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("requester_id", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("submitted_at", sa.DateTime),
-    sa.Column("decided_at", sa.DateTime),
-    sa.Column("version", sa.Integer, nullable=False),
-)
-lines = sa.Table(
-    "lines",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("request_id", sa.ForeignKey("requests.id"), index=True, nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("quantity", sa.BigInteger, nullable=False),
-    sa.Column("unit_price", sa.BigInteger, nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-)
-steps = sa.Table(
-    "steps",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("request_id", sa.ForeignKey("requests.id"), index=True, nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("decided_by", sa.Integer),
-    sa.Column("decided_at", sa.DateTime),
-)
-audit = sa.Table(
-    "audit",
-    metadata,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor_id", sa.Integer),
-    sa.Column("entity_id", sa.Integer),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("changes", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-)
-audit_head = sa.Table(
-    "audit_head",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-)
+# Tryton ------------------------------------------------------------------------------------
 
 
-class BareRun:
+class TrytonRun:
+    """bench/tryton_worker.py under .venv-tryton, asked over its stdin and stdout."""
+
     def __init__(self, folder: str) -> None:
-        self.engine = sa.create_engine(f"sqlite:///{folder}/bare.db")
-
-        @sa.event.listens_for(self.engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            for pragma in (
-                "foreign_keys = ON",
-                "busy_timeout = 15000",
-                "journal_mode = WAL",
-                "synchronous = NORMAL",
-            ):
-                cursor.execute(f"PRAGMA {pragma}")
-            cursor.close()
-
-        @sa.event.listens_for(self.engine, "begin")
-        def _begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            conn.execute(audit_head.insert().values(id=1, seq=0, hash="0" * 64))
-
-    @staticmethod
-    def _audit(conn, actor: int, entity_id: int, action: str, changes: dict) -> None:
-        head = conn.execute(
-            audit_head.update()
-            .where(audit_head.c.id == 1)
-            .values(seq=audit_head.c.seq + 1)
-            .returning(audit_head.c.seq, audit_head.c.hash)
-        ).one()
-        row = {
-            "id": head.seq,
-            "at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "actor_id": actor,
-            "entity_id": entity_id,
-            "action": action,
-            "changes": json.dumps(changes, sort_keys=True),
-            "prev_hash": head.hash,
-        }
-        payload = json.dumps({**row, "at": row["at"].isoformat()}, sort_keys=True)
-        row["hash"] = hashlib.sha256(payload.encode()).hexdigest()
-        conn.execute(audit.insert().values(**row))
-        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(hash=row["hash"]))
-
-    @staticmethod
-    def _transition(conn, pr_id: int, version: int, status: str, **values) -> None:
-        done = conn.execute(
-            requests.update()
-            .where(requests.c.id == pr_id, requests.c.version == version)
-            .values(status=status, version=version + 1, **values)
+        database_folder = Path(folder) / "tryton"
+        database_folder.mkdir()
+        self.process = subprocess.Popen(
+            [
+                str(TRYTON_PYTHON),
+                str(TRYTON_WORKER),
+                json.dumps({"title": TITLE, "lines": LINES}),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "TRYTOND_DATABASE__URI": "sqlite://",
+                "TRYTOND_DATABASE__PATH": str(database_folder),
+            },
         )
-        if done.rowcount != 1:
-            raise SystemExit("version conflict in the bare sketch")
+        self.versions: dict = {}
 
-    def one(self) -> None:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with self.engine.begin() as conn:
-            last = conn.execute(
-                sa.update(seq)
-                .where(seq.c.prefix == "PR", seq.c.year == now.year)
-                .values(last=seq.c.last + 1)
-                .returning(seq.c.last)
-            ).scalar()
-            if last is None:
-                conn.execute(seq.insert().values(prefix="PR", year=now.year, last=1))
-                last = 1
-            amounts = [(d, int(q), int(Decimal(p) * 100)) for d, q, p in LINES]
-            total = sum(q * p for _d, q, p in amounts)
-            pr_id = conn.execute(
-                requests.insert().values(
-                    number=f"PR-{now.year}-{last:05d}",
-                    title="Laptops for the new starters",
-                    requester_id=1,
-                    status="draft",
-                    total=total,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
-            conn.execute(
-                lines.insert(),
-                [
-                    {
-                        "request_id": pr_id,
-                        "description": d,
-                        "quantity": q,
-                        "unit_price": p,
-                        "total": q * p,
-                    }
-                    for d, q, p in amounts
-                ],
-            )
-            self._audit(conn, 1, pr_id, "create", {"title": "Laptops", "total": total})
-        with self.engine.begin() as conn:
-            pr = conn.execute(sa.select(requests).where(requests.c.id == pr_id)).one()
-            self._transition(conn, pr_id, pr.version, "pending_approval", submitted_at=now)
-            conn.execute(
-                steps.insert(),
-                [
-                    {"request_id": pr_id, "position": 1, "status": "pending"},
-                    {"request_id": pr_id, "position": 2, "status": "waiting"},
-                ],
-            )
-            self._audit(conn, 1, pr_id, "submit", {"steps": ["department", "finance"]})
-        for position, decider in ((1, 2), (2, 3)):
-            with self.engine.begin() as conn:
-                pr = conn.execute(sa.select(requests).where(requests.c.id == pr_id)).one()
-                step = conn.execute(
-                    sa.select(steps).where(
-                        steps.c.request_id == pr_id, steps.c.position == position
-                    )
-                ).one()
-                final = position == 2
-                self._transition(
-                    conn,
-                    pr_id,
-                    pr.version,
-                    "approved" if final else "pending_approval",
-                    decided_at=now if final else None,
-                )
-                conn.execute(
-                    steps.update()
-                    .where(steps.c.id == step.id)
-                    .values(status="approved", decided_by=decider, decided_at=now)
-                )
-                if not final:
-                    conn.execute(
-                        steps.update()
-                        .where(steps.c.request_id == pr_id, steps.c.position == position + 1)
-                        .values(status="pending")
-                    )
-                self._audit(conn, decider, pr_id, "approve", {"step": position})
+    @staticmethod
+    def available() -> bool:
+        return TRYTON_PYTHON.exists()
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the Tryton worker stopped (exit {self.process.wait()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise SystemExit(f"the Tryton worker: {answer['error']}")
+        return answer
+
+    def _ask(self, message: dict) -> dict:
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def wait_ready(self) -> None:
+        """Blocks until the worker's database and people exist (trytond-admin: ~30 s)."""
+        self.versions = self._answer()
+
+    def batch(self, count: int) -> list[float]:
+        return self._ask({"run": count})["ms"]
+
+    def statements(self) -> int:
+        return self._ask({"statements": True})["statements"]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 def statements_per_request(engine: sa.Engine, run) -> int:
@@ -338,8 +206,11 @@ def statements_per_request(engine: sa.Engine, run) -> int:
     return len(calls)
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
+def measure(folder: str) -> tuple[dict[str, list[float]], dict[str, int], dict]:
+    """Alternating batches of each; their times (ms per request) and statement counts."""
+    # Tryton's set-up (trytond-admin) runs in its process while Procure warms up.
+    tryton_run = TrytonRun(folder) if TrytonRun.available() else None
+    try:
         procure_run, bare_run = ProcureRun(folder), BareRun(folder)
         for _ in range(5):  # warm up: imports, caches, first pages of the files
             procure_run.one()
@@ -353,17 +224,35 @@ def main() -> None:
             "bare": statements_per_request(bare_run.engine, bare_run),
         }
         times: dict[str, list[float]] = {"procure": [], "bare": []}
-        done = 0
-        while done < REQUESTS:
-            for name, run in (("procure", procure_run), ("bare", bare_run)):
+        runs = {"procure": procure_run.one, "bare": bare_run.one}
+        if tryton_run is not None:
+            tryton_run.wait_ready()
+            tryton_run.batch(5)  # warm up
+            statements["tryton"] = tryton_run.statements()
+            times["tryton"] = []
+        for _ in range(0, REQUESTS, BATCH):
+            for name, one in runs.items():
                 for _ in range(BATCH):
                     start = time.perf_counter()
-                    run.one()
+                    one()
                     times[name].append((time.perf_counter() - start) * 1000)
-            done += BATCH
+            if tryton_run is not None:
+                times["tryton"].extend(tryton_run.batch(BATCH))
+    finally:
+        if tryton_run is not None:
+            tryton_run.close()
+    return times, statements, tryton_run.versions if tryton_run is not None else {}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        times, statements, tryton = measure(folder)
+    done = len(times["procure"])
     procure_ms = statistics.median(times["procure"])
     bare_ms = statistics.median(times["bare"])
     ratio = procure_ms / bare_ms
+    tryton_ms = statistics.median(times["tryton"]) if "tryton" in times else None
+    tryton_ratio = tryton_ms / procure_ms if tryton_ms is not None else None
     print(f"create + submit + approve (2 steps), {done} requests each, SQLite, medians")
     print(
         f"  Procure services (4 transactions, audit, outbox): {procure_ms:.2f} ms/request, "
@@ -373,24 +262,86 @@ def main() -> None:
         f"  bare SQLAlchemy Core sketch (same transactions):   {bare_ms:.2f} ms/request, "
         f"{statements['bare']} SQL statements"
     )
-    print(f"  goal ratio <= {GOAL}: {'met' if ratio <= GOAL else 'NOT met'}")
-    if not harness.env_flag("BENCH_NO_DOCS"):
-        table = harness.markdown_table(
-            ["date", "requests", "Procure", "bare", "statements (Procure/bare)", "ratio", "goal"],
-            [
-                (
-                    harness.today(),
-                    done,
-                    f"{procure_ms:.2f} ms",
-                    f"{bare_ms:.2f} ms",
-                    f"{statements['procure']} / {statements['bare']}",
-                    f"{ratio:.3f}",
-                    f"≤ {GOAL}: {harness.yes_no(ratio <= GOAL)}",
-                )
-            ],
+    if tryton_ms is not None:
+        print(
+            f"  Tryton {tryton['trytond']} requisition (3 RPC calls + its queued task, "
+            f"1 approval): {tryton_ms:.2f} ms/request, {statements['tryton']} SQL statements"
         )
-        harness.write_section("workflow", f"{table}\n\n{harness.machine()}", "Workflow throughput")
-    print(f"workflow procure_ms={procure_ms:.2f} bare_ms={bare_ms:.2f} ratio={ratio:.3f}")
+    else:
+        print("  Tryton: not measured (no .venv-tryton: make .venv-tryton/.installed)")
+    print(f"  Procure/bare {ratio:.3f}, goal <= {GOAL}: {'met' if ratio <= GOAL else 'NOT met'}")
+    if tryton_ratio is not None:
+        met = tryton_ratio >= TRYTON_GOAL
+        print(
+            f"  Tryton/Procure {tryton_ratio:.2f}, goal >= {TRYTON_GOAL:g}: "
+            f"{'met' if met else 'NOT met'}"
+        )
+    else:
+        print(f"  Tryton/Procure goal >= {TRYTON_GOAL:g}: not measured")
+    if not harness.env_flag("BENCH_NO_DOCS"):
+        write_docs(done, procure_ms, bare_ms, tryton_ms, statements, tryton)
+    last = f"workflow procure_ms={procure_ms:.2f} bare_ms={bare_ms:.2f} ratio={ratio:.3f}"
+    if tryton_ms is not None:
+        last += f" tryton_ms={tryton_ms:.2f} tryton_ratio={tryton_ratio:.2f}"
+    print(last)
+
+
+def write_docs(
+    done: int,
+    procure_ms: float,
+    bare_ms: float,
+    tryton_ms: float | None,
+    statements: dict[str, int],
+    tryton: dict,
+) -> None:
+    ratio = procure_ms / bare_ms
+    if tryton_ms is not None:
+        tryton_ratio = tryton_ms / procure_ms
+        tryton_cells = (
+            f"{tryton_ms:.2f} ms",
+            f"{tryton_ratio:.1f}",
+            f"≥ {TRYTON_GOAL:g}: {harness.yes_no(tryton_ratio >= TRYTON_GOAL)}",
+        )
+        versions = (
+            f" Tryton: trytond {tryton['trytond']}, "
+            f"purchase_requisition {tryton['purchase_requisition']}."
+        )
+    else:
+        tryton_cells = ("not measured", "—", f"≥ {TRYTON_GOAL:g}: not measured")
+        versions = ""
+    counts = "/".join(
+        str(statements[name]) for name in ("procure", "bare", "tryton") if name in statements
+    )
+    table = harness.markdown_table(
+        [
+            "date",
+            "requests",
+            "Procure",
+            "bare",
+            "Tryton",
+            "statements (Procure/bare/Tryton)",
+            "Procure/bare",
+            "goal",
+            "Tryton/Procure",
+            "goal",
+        ],
+        [
+            (
+                harness.today(),
+                done,
+                f"{procure_ms:.2f} ms",
+                f"{bare_ms:.2f} ms",
+                tryton_cells[0],
+                counts,
+                f"{ratio:.3f}",
+                f"≤ {GOAL}: {harness.yes_no(ratio <= GOAL)}",
+                *tryton_cells[1:],
+            )
+        ],
+    )
+    harness.write_section(
+        "workflow", f"{table}\n\n{harness.machine()}{versions}", "Workflow throughput"
+    )
 
 
 if __name__ == "__main__":
