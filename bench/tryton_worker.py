@@ -30,12 +30,16 @@ user's context from ``res.user.get_preferences``, ``_check_access`` on, the
    before answering when no queue worker is configured: ``process`` creates one
    ``purchase.request`` per line and moves the requisition to ``processing``.
 
-Against Procure's sequence (create, submit, two approvals, four transactions) Tryton
-decides once where Procure decides twice, and does no approval routing (no policy
-rules, budget check, steps, deciders, delegations or notifications) and no audit
-trail (Tryton keeps ``create_uid``/``write_uid`` and dates, no event log); it adds the
-queued task's transaction and the purchase requests it creates. Neither side renders
-a page or reads the record back for a client.
+Against Procure's sequence (create, submit, two approvals, four transactions; the
+benchmark prints its statement count) Tryton decides once where Procure decides twice,
+and does no approval routing (no policy rules, budget check, steps, deciders,
+delegations or notifications); its history is ``ir.model.log`` rows (one per button
+and per transition, five per requisition), not a hash-chained audit trail. It adds
+the queued task's transaction and the purchase requests it creates. Neither side
+renders a page or reads the record back for a client. Counted with SQLite's trace
+callback (BEGIN and COMMIT included), one requisition sends 126 statements: create
+22, wait 21, approve 49, the queued process 34; most are the ORM's reads of the
+records it writes and the access-rule checks around each read and write.
 """
 
 from __future__ import annotations
