@@ -8,6 +8,7 @@ the submission that needs somebody and the notification that tells them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,6 +109,25 @@ def eligible_deciders(pr: PurchaseRequest, role: Role) -> sa.Select[Any]:
     if role == Role.APPROVER:
         query = query.where(User.department_id == pr.department_id)
     return query
+
+
+def roles_with_deciders(pr: PurchaseRequest, roles: Collection[Role]) -> set[Role]:
+    """Which of ``roles`` have somebody who may decide a step of that role on ``pr``
+    (:func:`eligible_deciders`), asked for all the roles in one query."""
+    if not roles:
+        return set()
+    found = db.session.scalars(
+        sa.select(UserRole.role)
+        .distinct()
+        .join(User, UserRole.user_id == User.id)
+        .where(
+            UserRole.role.in_(set(roles)),
+            User.active.is_(True),
+            User.id != pr.requester_id,
+            sa.or_(UserRole.role != Role.APPROVER, User.department_id == pr.department_id),
+        )
+    )
+    return set(found)
 
 
 def standing_in_for(actor: User) -> list[User]:

@@ -33,7 +33,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 
 from .. import action_links, delegation, permissions, receiving, workflow
 from ..extensions import db
@@ -204,7 +203,6 @@ def step_recipients(
         for user in db.session.scalars(
             sa.select(User)
             .where(User.id.in_(permissions.eligible_deciders(pr, step.role)))
-            .options(selectinload(User.role_rows))
             .order_by(User.id)
         )
         if user.id not in excluded
