@@ -187,8 +187,13 @@ class TrytonRun:
         return self._ask({"statements": True})["statements"]
 
     def close(self) -> None:
+        """End of input stops the worker; one still setting up (after an error) is killed."""
         self.process.stdin.close()
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def statements_per_request(engine: sa.Engine, run) -> int:
