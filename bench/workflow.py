@@ -314,7 +314,7 @@ def write_docs(
     else:
         tryton_cells = ("not measured", "—", f"≥ {TRYTON_GOAL:g}: not measured")
         versions = ""
-    counts = "/".join(
+    counts = " / ".join(
         str(statements[name]) for name in ("procure", "bare", "tryton") if name in statements
     )
     table = harness.markdown_table(

@@ -72,3 +72,31 @@ def test_pdf_benchmark_builds_its_order_and_renders_it(
     assert re.search(r"^pdf procure_ms=[\d.]+ bare_ms=[\d.]+ ratio=[\d.]+$", out, re.MULTILINE), (
         out
     )
+
+
+@pytest.mark.parametrize(
+    ("tryton_ms", "tryton_cells"),
+    [
+        (190.0, "| 190.00 ms | 60 / 31 / 126 | 6.667 | ≤ 1.6: NOT met | 2.1 | ≥ 15: NOT met |"),
+        (None, "| not measured | 60 / 31 | 6.667 | ≤ 1.6: NOT met | — | ≥ 15: not measured |"),
+    ],
+)
+def test_workflow_benchmark_writes_both_goals_into_its_table(
+    monkeypatch: pytest.MonkeyPatch, tryton_ms: float | None, tryton_cells: str
+) -> None:
+    workflow = importlib.import_module("bench.workflow")
+    written = {}
+    monkeypatch.setattr(workflow.harness, "machine", lambda: "Machine: the test's.")
+    monkeypatch.setattr(
+        workflow.harness, "write_section", lambda name, body, _title: written.update({name: body})
+    )
+    statements = {"procure": 60, "bare": 31}
+    versions = {}
+    if tryton_ms is not None:
+        statements["tryton"] = 126
+        versions = {"trytond": "8.2.1", "purchase_requisition": "8.2.0"}
+    workflow.write_docs(300, 90.0, 13.5, tryton_ms, statements, versions)
+    header, _rule, row = written["workflow"].splitlines()[:3]
+    assert "| Tryton |" in header and "| Tryton/Procure | goal |" in header
+    assert row.endswith(f"| 90.00 ms | 13.50 ms {tryton_cells}"), row
+    assert ("trytond 8.2.1" in written["workflow"]) == (tryton_ms is not None)
