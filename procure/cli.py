@@ -29,6 +29,7 @@ from .notifications import mail
 from .purchasing import ageing
 from .retention import prune
 from .scim.commands import issue_scim_token_command
+from .totals import verify_totals_command
 from .webhooks import delivery as webhook_delivery
 
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         create_user_command,
         issue_token_command,
         verify_audit_command,
+        verify_totals_command,
         backup_command,
         restore_command,
         migrate_storage_command,

@@ -36,6 +36,7 @@ from ..models import (
     VendorCategory,
     VendorContact,
 )
+from ..totals import main_category
 from .bulk import Batch
 from .history import Chunk
 
@@ -63,7 +64,7 @@ REQUESTS = _spec(
     PurchaseRequest,
     "id number title justification requester_id department_id needed_by currency status total "
     "over_budget approval_round fiscal_year submitted_at decided_at created_at updated_at version "
-    "rate rate_date total_base",
+    "rate rate_date total_base main_category",
 )
 REQUEST_LINES = _spec(
     RequestLine, "id request_id position description category quantity unit unit_price total"
@@ -98,12 +99,12 @@ ORDERS = _spec(
     "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
     "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
     "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version "
-    "rate rate_date total_base invoice_link_nonce invoice_token_hash",
+    "rate rate_date total_base invoice_link_nonce invoice_token_hash received_value",
 )
 ORDER_LINES = _spec(
     OrderLine,
     "id order_id position request_line_id description quantity unit unit_price total "
-    "received_quantity",
+    "received_quantity received_value",
 )
 ORDER_REVISIONS = _spec(
     OrderRevision,
@@ -157,7 +158,8 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
             (pr.id, pr.number, pr.title, pr.justification, pr.requester.id, pr.department.id,
              pr.needed_by, pr.currency, pr.status, pr.total, pr.over_budget, pr.approval_round,
              pr.fiscal_year, pr.submitted_at, pr.decided_at, pr.created_at, pr.updated_at,
-             pr.version, pr.rate, pr.rate_date, pr.total_base)
+             pr.version, pr.rate, pr.rate_date, pr.total_base,
+             main_category((line.category, line.total) for line in pr.lines))
         )  # fmt: skip
         lines.extend(
             (line.id, pr.id, line.position, line.description, line.category, line.quantity,
@@ -215,6 +217,11 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
     revisions = []
     for order in chunk.orders:
         issued = order.attachment_id is not None
+        # What each line received (no receipt is reversed nor goods returned here).
+        received: dict[int, int] = {}
+        for receipt in order.receipts:
+            for _ident, line, _quantity, value in receipt.lines:
+                received[line.id] = received.get(line.id, 0) + value
         if issued:
             files.append(
                 (order.attachment_id, pdf_sha256, pdf_size, "application/pdf",
@@ -236,11 +243,13 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
              order.issued_by.id if order.issued_by else None, order.attachment_id,
              pdf_sha256 if issued else None, order.closed_at, order.cancelled_at, order.reason,
              order.version, order.rate, order.rate_date, order.total_base,
-             order.link_nonce if issued else None, order.link_hash if issued else None)
+             order.link_nonce if issued else None, order.link_hash if issued else None,
+             sum(received.values()))
         )  # fmt: skip
         order_lines.extend(
             (line.id, order.id, line.position, line.request_line.id, line.description,
-             line.quantity, line.unit, line.price, line.total, line.received)
+             line.quantity, line.unit, line.price, line.total, line.received,
+             received.get(line.id, 0))
             for line in order.lines
         )  # fmt: skip
         for receipt in order.receipts:

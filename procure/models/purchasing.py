@@ -62,6 +62,10 @@ class PurchaseRequest(db.Model):
     rate_date: Mapped[dt.date | None]
     total_base: Mapped[Decimal | None] = mapped_column(Money)
     over_budget: Mapped[bool] = mapped_column(default=False)
+    # The category of the largest share of the total (ties: the alphabetically first),
+    # kept with the lines by the service that saves them (``totals.main_category``);
+    # the split-purchase check groups by it. ``verify-totals`` recomputes it.
+    main_category: Mapped[str | None] = mapped_column(sa.String(40))
     # Approvals restart on resubmission: each submission is a new round of steps.
     approval_round: Mapped[int] = mapped_column(default=0)
     fiscal_year: Mapped[int | None]

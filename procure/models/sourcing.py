@@ -240,6 +240,11 @@ class PurchaseOrder(db.Model):
     rate: Mapped[Decimal | None] = mapped_column(RateColumn)
     rate_date: Mapped[dt.date | None]
     total_base: Mapped[Decimal | None] = mapped_column(Money)
+    # Net received value (receipts not reversed, less returns) in ``currency``: the sum
+    # of the lines' ``received_value``, kept with them (``totals.moved``).
+    received_value: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("0.00"), server_default="0"
+    )
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="")
     needed_by: Mapped[dt.date | None]
     payment_terms: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -312,6 +317,11 @@ class OrderLine(db.Model):
     # Net of returns and reversed receipts: what is here now.
     received_quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     returned_quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
+    # What ``received_quantity`` is worth: the receipts' values not reversed, less the
+    # returns', in the order's currency; kept by the same services (``totals.moved``).
+    received_value: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("0.00"), server_default="0"
+    )
 
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import audit, workflow
+from .. import audit, totals, workflow
 from ..assets import intake
 from ..errors import InvalidTransition
 from ..extensions import db
@@ -97,13 +97,9 @@ def record_return(
         line = by_id[line_id]
         line.received_quantity -= quantity
         line.returned_quantity += quantity
-        sent_back.lines.append(
-            ReturnLine(
-                order_line_id=line.id,
-                quantity=quantity,
-                value=round_money(quantity * line.unit_price, order.currency),
-            )
-        )
+        value = round_money(quantity * line.unit_price, order.currency)
+        totals.moved(line, -value)
+        sent_back.lines.append(ReturnLine(order_line_id=line.id, quantity=quantity, value=value))
         intake.send_back(line, quantity, actor=actor, reason=reason)
     db.session.flush()
     workflow.apply(
@@ -199,6 +195,7 @@ def reverse_receipt(
     intake.reverse(receipt, actor=actor, reason=reason)
     for item in receipt.lines:
         by_id[item.order_line_id].received_quantity -= item.quantity
+        totals.moved(by_id[item.order_line_id], -item.value)
     receipt.reversed_at = utcnow()
     receipt.reversed_by_id = actor.id
     receipt.reversal_reason = reason

@@ -20,6 +20,7 @@ from .. import (
     history,
     numbering,
     receiving,
+    totals,
     workflow,
 )
 from ..assets import intake
@@ -298,13 +299,9 @@ def receive(
     for line_id, quantity in wanted.items():
         line = by_id[line_id]
         line.received_quantity = line.received_quantity + quantity
-        receipt.lines.append(
-            ReceiptLine(
-                order_line_id=line.id,
-                quantity=quantity,
-                value=round_money(quantity * line.unit_price, order.currency),
-            )
-        )
+        value = round_money(quantity * line.unit_price, order.currency)
+        totals.moved(line, value)
+        receipt.lines.append(ReceiptLine(order_line_id=line.id, quantity=quantity, value=value))
     db.session.add(receipt)
     db.session.flush()
     made = intake.record(receipt, units, actor=actor)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from ... import access, audit, currencies, numbering, request_types, workflow
+from ... import access, audit, currencies, numbering, request_types, totals, workflow
 from ...errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ...extensions import db
 from ...models import (
@@ -218,6 +218,7 @@ def _set_lines(pr: PurchaseRequest, lines: list[LineData]) -> None:
         for index, line in enumerate(lines)
     ]
     pr.total = sum((line.total for line in pr.lines), Decimal("0.00"))
+    totals.keep_main_category(pr)
 
 
 def _snapshot(pr: PurchaseRequest) -> dict[str, Any]:
