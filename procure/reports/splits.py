@@ -4,7 +4,7 @@ limit, so that together they escape the step the whole would need.
 Requests are looked at in groups of one department and either one vendor (the
 vendor of the request's order — an award creates one — unless it was cancelled) or
 one category (the request's *main* category: the category of the largest share of
-its total, ties to the alphabetically first). Two requests of a group are
+its total, ties to the alphabetically first, kept with its lines). Two requests of a group are
 *siblings* when they were created within the window of each other (the setting
 ``reports.split_window_days``, 14 days by default; exactly 14 days apart is within).
 
@@ -44,7 +44,6 @@ from ..models import (
     PolicyRule,
     PurchaseOrder,
     PurchaseRequest,
-    RequestLine,
     RequestStatus,
     User,
     Vendor,
@@ -111,37 +110,6 @@ class Split:
 # The groups --------------------------------------------------------------------------------
 
 
-def _main_category(scope: list[sa.ColumnElement[bool]]) -> sa.Subquery:
-    """Each request's main category (the largest share of its total), for the
-    requests in ``scope``."""
-    per_category = (
-        sa.select(
-            RequestLine.request_id.label("request_id"),
-            RequestLine.category.label("category"),
-            sa.func.sum(RequestLine.total).label("amount"),
-        )
-        .join(PurchaseRequest, PurchaseRequest.id == RequestLine.request_id)
-        .where(*scope)
-        .group_by(RequestLine.request_id, RequestLine.category)
-        .subquery()
-    )
-    ranked = sa.select(
-        per_category.c.request_id,
-        per_category.c.category,
-        sa.func.row_number()
-        .over(
-            partition_by=per_category.c.request_id,
-            order_by=(per_category.c.amount.desc(), per_category.c.category),
-        )
-        .label("rank"),
-    ).subquery()
-    return (
-        sa.select(ranked.c.request_id, ranked.c.category)
-        .where(ranked.c.rank == 1)
-        .subquery("main_category")
-    )
-
-
 def _base_total() -> sa.ColumnElement:
     """A request's total in the base currency, frozen at its submission (the policy's
     limits are in the base currency and see the same amount)."""
@@ -153,7 +121,6 @@ def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
     every counted request in ``scope``: a row per vendor group and one per category
     group it belongs to; ``groups`` narrows them (functions of the row's kind and key)."""
     counted = [PurchaseRequest.status.in_(COUNTED_STATUSES), *scope]
-    main = _main_category(counted)
     common = (
         PurchaseRequest.id.label("request_id"),
         PurchaseRequest.department_id.label("department_id"),
@@ -161,12 +128,12 @@ def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
         dialect.epoch_ms(PurchaseRequest.created_at).label("ms"),
         sa.type_coerce(_base_total(), sa.BigInteger).label("cents"),
     )
-    category = main.c.category
-    by_category = (
-        sa.select(*common, sa.literal(CATEGORY).label("kind"), category.label("key"))
-        .join(main, main.c.request_id == PurchaseRequest.id)
-        .where(*counted, *[g(sa.literal(CATEGORY), category) for g in groups])
-    )
+    # Kept with the request's lines (``totals.main_category``): computing it from every
+    # line of the range took most of the report's time at a million requests.
+    category = PurchaseRequest.main_category
+    by_category = sa.select(
+        *common, sa.literal(CATEGORY).label("kind"), category.label("key")
+    ).where(*counted, category.is_not(None), *[g(sa.literal(CATEGORY), category) for g in groups])
     vendor = sa.cast(PurchaseOrder.vendor_id, sa.String)
     by_vendor = (
         sa.select(*common, sa.literal(VENDOR), vendor)
