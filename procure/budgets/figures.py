@@ -1,5 +1,6 @@
 """A budget's figures, in the base currency, computed from the documents' current
-states — never running totals:
+states — never running totals but those kept beside the documents in their own
+transaction (what an order and its lines have received, ``procure/totals.py``):
 
 - committed = approved requests not yet ordered (their estimate at the rate frozen at
   submit, ``total_base``), plus issued orders not yet received (the order's
@@ -33,7 +34,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import receiving
 from ..extensions import db
 from ..models import (
     Budget,
@@ -107,7 +107,33 @@ def to_base(amount: Decimal | None, rate: Decimal | None) -> Decimal:
     return round_money(amount * rate)
 
 
-def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+@dataclasses.dataclass(frozen=True)
+class Wanted:
+    """The category budgets asked for: only their departments' lines of their
+    categories are read per category (reading every line of the year's orders and
+    invoices to keep a few dozen budgets' was most of the page at a million requests)."""
+
+    departments: frozenset[int] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, budgets: list[Budget]) -> Wanted:
+        chosen = [b for b in budgets if b.category is not None]
+        return cls(
+            frozenset(b.department_id for b in chosen),
+            frozenset(b.category for b in chosen if b.category is not None),
+        )
+
+    def lines(self, category: sa.ColumnElement) -> tuple[sa.ColumnElement[bool], ...]:
+        return (
+            PurchaseRequest.department_id.in_(self.departments),
+            category.in_(self.categories),
+        )
+
+
+def _committed_requests(
+    departments: set[int], years: set[int], wanted: Wanted
+) -> tuple[dict, dict]:
     """Base estimates of approved requests, per (department, year) and per category.
     The whole is the frozen ``total_base``; a category's share is its lines' total
     converted at the request's frozen rate (per rate, as the module says)."""
@@ -128,6 +154,8 @@ def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, d
     ):
         whole[(dept, year)] = _money(total)
     by_category: dict = {}
+    if not wanted.categories:
+        return whole, by_category
     for dept, year, category, rate, total in db.session.execute(
         sa.select(
             PurchaseRequest.department_id,
@@ -137,7 +165,7 @@ def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, d
             sa.func.sum(RequestLine.total),
         )
         .join(RequestLine, RequestLine.request_id == PurchaseRequest.id)
-        .where(*scope)
+        .where(*scope, *wanted.lines(RequestLine.category))
         .group_by(
             PurchaseRequest.department_id,
             PurchaseRequest.fiscal_year,
@@ -150,37 +178,19 @@ def _committed_requests(departments: set[int], years: set[int]) -> tuple[dict, d
     return whole, by_category
 
 
-def _received(in_scope: sa.Select, key: str) -> sa.Subquery:
-    """What has been received, net of reversals and returns (in the order's currency),
-    per ``key`` (``order_id`` or ``order_line_id``), for the orders in scope only:
-    summing every receipt ever made took seconds at a million requests."""
-    moved = receiving.movements()
-    return (
-        sa.select(moved.c[key].label("key"), sa.func.sum(moved.c.value).label("value"))
-        .where(moved.c.order_id.in_(in_scope))
-        .group_by(moved.c[key])
-        .subquery()
-    )
-
-
-def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+def _orders(departments: set[int], years: set[int], wanted: Wanted) -> tuple[dict, dict]:
     """Committed and spent from purchase orders, per (department, year) and per
     category, in the base currency. An order not yet fully received commits its base
     total less what has been received, which is spent (at the order's frozen rate); a
     received (or closed) order has spent its base total, shipping and tax included.
-    Category budgets count the lines of their category."""
+    Category budgets count the lines of their category. What is received, net of
+    reversals and returns, is kept on the order and its lines (``totals.moved``):
+    summing the receipts of the orders in scope took seconds at a million requests."""
     scope = (
         PurchaseOrder.status.in_(LIVE_ORDER_STATUSES),
         PurchaseRequest.department_id.in_(departments),
         PurchaseRequest.fiscal_year.in_(years),
     )
-    in_scope = (
-        sa.select(PurchaseOrder.id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope)
-    )
-    per_order = _received(in_scope, "order_id")
-    per_line = _received(in_scope, "order_line_id")
     done = set(DONE_ORDER_STATUSES)
     whole: dict = {}
     for dept, year, status, rate, total, received in db.session.execute(
@@ -190,10 +200,9 @@ def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
             PurchaseOrder.status,
             PurchaseOrder.rate,
             sa.func.sum(sa.func.coalesce(PurchaseOrder.total_base, PurchaseOrder.total)),
-            sa.func.sum(sa.func.coalesce(per_order.c.value, 0)),
+            sa.func.sum(PurchaseOrder.received_value),
         )
         .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .outerjoin(per_order, per_order.c.key == PurchaseOrder.id)
         .where(*scope)
         .group_by(
             PurchaseRequest.department_id,
@@ -204,6 +213,8 @@ def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
     ):
         _add(whole, (dept, year), _money(total), to_base(received, rate), status in done)
     by_category: dict = {}
+    if not wanted.categories:
+        return whole, by_category
     for dept, year, category, status, rate, total, received in db.session.execute(
         sa.select(
             PurchaseRequest.department_id,
@@ -212,14 +223,13 @@ def _orders(departments: set[int], years: set[int]) -> tuple[dict, dict]:
             PurchaseOrder.status,
             PurchaseOrder.rate,
             sa.func.sum(OrderLine.total),
-            sa.func.sum(sa.func.coalesce(per_line.c.value, 0)),
+            sa.func.sum(OrderLine.received_value),
         )
         .select_from(OrderLine)
         .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
         .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
         .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
-        .outerjoin(per_line, per_line.c.key == OrderLine.id)
-        .where(*scope)
+        .where(*scope, *wanted.lines(RequestLine.category))
         .group_by(
             PurchaseRequest.department_id,
             PurchaseRequest.fiscal_year,
@@ -261,7 +271,7 @@ class _Invoiced:
         )
 
 
-def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
+def _invoices(departments: set[int], years: set[int], wanted: Wanted) -> tuple[dict, dict]:
     """Invoiced (approved), paid and the exchange difference, per (department, year)
     and per category, in the base currency. The whole counts each invoice's frozen
     ``total_base`` (shipping and tax included) and, once paid, its ``paid_base``; a
@@ -299,6 +309,8 @@ def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
         key = (dept, year)
         whole[key] = whole.get(key, _Invoiced()).plus(status, _money(booked), _money(paid_base))
     by_category: dict = {}
+    if not wanted.categories:
+        return whole, by_category
     for dept, year, category, status, rate, paid_rate, amount in db.session.execute(
         sa.select(
             PurchaseRequest.department_id,
@@ -315,7 +327,7 @@ def _invoices(departments: set[int], years: set[int]) -> tuple[dict, dict]:
         .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
         .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
         .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope, Invoice.order_id.in_(in_scope))
+        .where(*scope, *wanted.lines(RequestLine.category), Invoice.order_id.in_(in_scope))
         .group_by(
             PurchaseRequest.department_id,
             PurchaseRequest.fiscal_year,
@@ -339,9 +351,10 @@ def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
         return {}
     departments = {b.department_id for b in budgets}
     years = {b.fiscal_year for b in budgets}
-    whole, by_category = _committed_requests(departments, years)
-    ordered_whole, ordered_by_category = _orders(departments, years)
-    invoiced_whole, invoiced_by_category = _invoices(departments, years)
+    wanted = Wanted.of(budgets)
+    whole, by_category = _committed_requests(departments, years, wanted)
+    ordered_whole, ordered_by_category = _orders(departments, years, wanted)
+    invoiced_whole, invoiced_by_category = _invoices(departments, years, wanted)
     result = {}
     for budget in budgets:
         if budget.category is None:
