@@ -287,6 +287,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.label = label or app
+        self.worker_count = workers
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 -- kept for the server's life
             prefix="procure-bench-", suffix=".log"
         )
@@ -323,6 +324,20 @@ class Server:
         raise BenchError(
             f"{self.label} server did not answer in {timeout:.0f} s:\n{self.log_tail()}"
         )
+
+    def drain(self, path: str = "/login", timeout: float = 600) -> None:
+        """Wait until the requests a load left queued are answered (wrk stops sending,
+        not the server answering), so that they do not slow the next endpoint: a
+        request sent now is answered after those ahead of it; one per worker."""
+        for _ in range(self.worker_count):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            try:
+                connection.request("GET", path)
+                connection.getresponse().read()
+            except OSError as exc:
+                raise BenchError(f"{self.label} server did not drain: {exc}") from exc
+            finally:
+                connection.close()
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])

@@ -14,14 +14,19 @@ Environment: ``BENCH_SCALE_LARGE`` (1000000), ``BENCH_SCALE_SMALL`` (10000),
 ``BENCH_RESEED=1`` (seed both again), ``BENCH_SCALE_DATABASES=SMALL,LARGE`` (measure
 these filled databases instead; the sizes then only label the figures),
 ``BENCH_SECONDS`` (10), ``BENCH_CONNECTIONS`` (16), ``BENCH_ROUNDS`` (1), ``BENCH_PG``,
-``BENCH_NO_DOCS=1``; see ``bench/throughput.py``.
+``BENCH_NO_DOCS=1``, ``BENCH_ENDPOINTS=name,name`` (only these reads; the docs are then
+left alone); see ``bench/throughput.py``. The searches (vendor, asset, catalogue) look
+for the same words at both sizes, those picked in the small database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +39,27 @@ from bench import throughput as httpbench  # noqa: E402
 from bench.harness import BenchError  # noqa: E402
 
 GOAL = 1.5
+# Endpoints whose search words are picked from the data, and the knobs that pin them.
+SEARCHES = [
+    ("vendor search", "BENCH_VENDOR_Q"),
+    ("asset search", "BENCH_ASSET_Q"),
+    ("catalogue search", "BENCH_CATALOGUE_Q"),
+]
+
+
+@contextlib.contextmanager
+def pinned_searches(words: dict[str, str]) -> Iterator[None]:
+    """The environment with these search words pinned, for the large database's picks."""
+    saved = {key: os.environ.get(key) for key in words}
+    os.environ.update(words)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def main() -> None:
@@ -58,10 +84,17 @@ def main() -> None:
     results: dict[str, dict[str, list[harness.WrkResult]]] = {}
     with httpbench.start_procure(small_db) as small, httpbench.start_procure(large_db) as large:
         small_site = httpbench.prepare(small, small_db, small_db, writes=False)
-        query = next(e for e in small_site.endpoints if e.name.startswith("vendor search"))
-        large_site = httpbench.prepare(
-            large, large_db, large_db, writes=False, vendor_query=query.path.split("q=", 1)[1]
-        )
+        # The same searches at both sizes: the words found in the small database.
+        pinned = {
+            key: urllib.parse.unquote(e.path.split("q=", 1)[1])
+            for e in small_site.endpoints
+            for prefix, key in SEARCHES
+            if e.name.startswith(prefix)
+        }
+        with pinned_searches(pinned):
+            large_site = httpbench.prepare(
+                large, large_db, large_db, writes=False, vendor_query=pinned.get("BENCH_VENDOR_Q")
+            )
         print(
             f"{len(small_site.endpoints)} reads at {small_size:,} and {large_size:,} requests, "
             f"{seconds} s each at {connections} connections, {rounds} round(s)",
@@ -121,7 +154,8 @@ def report(results, small_size, large_size, small_site, large_site, seconds, con
     print()
     print(harness.text_table(header, rows))
     deep = [e.path for e in (small_site.endpoints + large_site.endpoints) if "deep" in e.name]
-    print(f"  deep pages: {deep[0]} at {small_size:,}, {deep[1]} at {large_size:,}")
+    if deep:
+        print(f"  deep pages: {deep[0]} at {small_size:,}, {deep[1]} at {large_size:,}")
     for note in small_site.notes + large_site.notes:
         print(f"  note: {note}")
     print(
@@ -129,7 +163,7 @@ def report(results, small_size, large_size, small_site, large_site, seconds, con
         f"(req/s ratio = small/large, p99 ratio = large/small): "
         f"{met_count}/{len(rows)} met"
     )
-    if not harness.env_flag("BENCH_NO_DOCS"):
+    if not harness.env_flag("BENCH_NO_DOCS") and deep and not os.environ.get("BENCH_ENDPOINTS"):
         body = "\n\n".join(
             [
                 f"Measured {harness.today()} on `{small_site.source}` and `{large_site.source}`, "
