@@ -1,5 +1,8 @@
 """Queries per page are constant: a list, the inbox, the comparison and the dashboards
-issue as many SQL statements for 5 rows as for 50 (no query per row).
+issue as many SQL statements for 5 rows as for 50 (no query per row); so do the second
+round's pages and API lists (invoices and their matching, the asset register, its
+search and reports, licence pools, agreements and the catalogue, request types,
+webhooks, SCIM's users).
 
 Each test builds a small world through the services, counts the statements of every
 page, grows the world tenfold and counts again."""
@@ -14,15 +17,17 @@ import pytest
 import sqlalchemy as sa
 
 from procure import reference
+from procure import request_types as types
 from procure.agreements import calloff
 from procure.budgets import services as budgets
 from procure.contracts import services as contracts
 from procure.models import AttemptStatus, WebhookEndpoint
 from procure.purchasing import services as purchasing
+from procure.scim import tokens as scim_tokens
 from procure.sourcing import services as sourcing
 from procure.webhooks import endpoints as webhooks
 
-from . import agreement_support
+from . import agreement_support, invoice_support
 from .factories import PASSWORD
 from .vendor_support import counting_queries
 from .webhook_support import logged_attempts
@@ -335,7 +340,9 @@ def _received_assets(make, db, buyer, units: int, category: str = "hardware"):
     return order
 
 
-def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(world, new_client, make):
+def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(
+    world, new_client, make, api
+):
     from procure.assets import licences
     from procure.assets import services as assets
     from procure.models import Asset, Licence
@@ -351,7 +358,8 @@ def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(world, new
         for asset, holder in zip(listed, holders, strict=False):
             assets.act(asset, AssetAction.DEPLOY, actor=world.buyer, holder=holder)
         contract = make.contract(kind="support", owner=world.buyer)
-        assets.set_coverage(contract, [a.id for a in listed], actor=world.buyer)
+        # Half covered: the other half is in the warranty report (no warranty at all).
+        assets.set_coverage(contract, [a.id for a in listed[::2]], actor=world.buyer)
         pool = db.session.scalar(sa.select(Licence).where(Licence.order_id == pool_order.id))
         for holder in holders[:units]:
             licences.assign(pool, holder.id, actor=world.buyer)
@@ -372,12 +380,22 @@ def test_the_asset_pages_issue_as_many_queries_for_50_assets_as_for_5(world, new
             "contract": f"/contracts/{contract.id}",
             "coverage": f"/contracts/{contract.id}/coverage",
             "order": f"/orders/{order.id}",
+            "search": "/assets?q=laptop",
+            "warranty report": "/assets/reports/warranty?days=365",
+            "cost report": "/assets/reports/costs",
+            "pools report": "/assets/reports/licences",
         }
-        counts.append({name: count(client, path) for name, path in pages.items()})
+        found = {name: count(client, path) for name, path in pages.items()}
+        token = api(world.buyer)
+        for path in ("/api/v1/assets", "/api/v1/assets?q=laptop", "/api/v1/licences"):
+            found[path] = count(token.client, path, token.headers)
+        counts.append(found)
     assert counts[0] == counts[1]
 
 
-def test_the_agreement_pages_issue_as_many_queries_for_50_rows_as_for_5(world, new_client, make):
+def test_the_agreement_pages_issue_as_many_queries_for_50_rows_as_for_5(
+    world, new_client, make, api
+):
     db = world.db
     made = []
     counts = []
@@ -399,12 +417,18 @@ def test_the_agreement_pages_issue_as_many_queries_for_50_rows_as_for_5(world, n
         db.session.commit()
         buyer = signed_in(new_client, world.buyer)
         requester = signed_in(new_client, world.requester)
+        token = api(world.buyer)
         counts.append(
             {
                 "list": count(buyer, "/agreements"),
                 "agreement": count(buyer, f"/agreements/{agreement.id}"),
                 "catalogue": count(buyer, "/catalogue"),
                 "catalogue of a requester": count(requester, "/catalogue?q=item"),
+                "api": count(token.client, "/api/v1/agreements", token.headers),
+                "api agreement": count(
+                    token.client, f"/api/v1/agreements/{agreement.id}", token.headers
+                ),
+                "api catalogue": count(token.client, "/api/v1/catalogue?q=item", token.headers),
             }
         )
     assert counts[0] == counts[1]
@@ -439,6 +463,71 @@ def test_the_webhook_lists_issue_as_many_queries_for_50_rows_as_for_5(world, new
                 "api log": count(
                     client.client, f"/api/v1/webhooks/{last}/deliveries", client.headers
                 ),
+            }
+        )
+    assert counts[0] == counts[1]
+
+
+def test_the_invoice_pages_issue_as_many_queries_for_50_invoices_as_for_5(
+    make, db, new_client, api
+):
+    """The list (page and API), and a held invoice's matching page with 5 or 50 lines,
+    each line an exception (nothing received)."""
+    people = invoice_support.People(make)
+    vendor = make.vendor(categories=("hardware",), email="sales@vendor.example")
+    counts = []
+    listed = 0
+    for rows in (SMALL, LARGE):
+        while listed < rows:
+            order = invoice_support.issued_order(people, vendor)
+            invoice_support.receive(order, people)
+            invoice_support.approved(order, people, f"V-{listed}")
+            listed += 1
+        held_order = invoice_support.issued_order(
+            people, vendor, lines=[(f"Item {n}", "1", "10.00") for n in range(rows)]
+        )
+        held = invoice_support.submitted(held_order, people, f"H-{rows}")
+        db.session.commit()
+        assert held.open_exceptions
+        finance = signed_in(new_client, people.clerk)
+        token = api(people.clerk)
+        counts.append(
+            {
+                "list": count(finance, "/invoices/"),
+                "held": count(finance, "/invoices/?status=on_hold"),
+                "matching": count(finance, f"/invoices/{held.id}"),
+                "order": count(finance, f"/orders/{held_order.id}"),
+                "api": count(token.client, "/api/v1/invoices", token.headers),
+                "api invoice": count(token.client, f"/api/v1/invoices/{held.id}", token.headers),
+            }
+        )
+    assert counts[0] == counts[1]
+
+
+def test_request_types_and_scim_users_cost_as_much_for_50_as_for_5(world, new_client, api):
+    db = world.db
+    _token, secret = scim_tokens.issue("Directory", actor=None)
+    scim_headers = {"Authorization": f"Bearer {secret}"}
+    made = 0
+    counts = []
+    for rows in (SMALL, LARGE):
+        while made < rows:
+            types.create(
+                f"type-{made}",
+                f"Type {made}",
+                [{"name": "users", "label": "Users", "kind": "number", "required": False}],
+                actor=world.admin,
+            )
+            world.make.user(["requester"], department="IT")
+            made += 1
+        db.session.commit()
+        admin = signed_in(new_client, world.admin)
+        token = api(world.admin)
+        counts.append(
+            {
+                "page": count(admin, "/admin/request-types"),
+                "api": count(token.client, "/api/v1/request-types", token.headers),
+                "scim users": count(token.client, "/scim/v2/Users", scim_headers),
             }
         )
     assert counts[0] == counts[1]
