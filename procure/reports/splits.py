@@ -127,6 +127,10 @@ def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
         PurchaseRequest.created_at.label("created_at"),
         dialect.epoch_ms(PurchaseRequest.created_at).label("ms"),
         sa.type_coerce(_base_total(), sa.BigInteger).label("cents"),
+        # What a member shows, carried along: joining the requests back at the end read
+        # the whole table's primary key (every request ever) to label a few thousand.
+        PurchaseRequest.number.label("number"),
+        PurchaseRequest.title.label("title"),
     )
     # Kept with the request's lines (``totals.main_category``): computing it from every
     # line of the range took most of the report's time at a million requests.
@@ -205,13 +209,13 @@ def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -
             near.c.key,
             near.c.request_id,
             near.c.ms,
-            PurchaseRequest.number,
-            PurchaseRequest.title,
-            sa.type_coerce(_base_total(), Money),
-            PurchaseRequest.created_at,
+            near.c.number,
+            near.c.title,
+            # The money units as stored: ``cents`` is the base total, raw.
+            sa.type_coerce(near.c.cents, Money),
+            near.c.created_at,
             *[near.c[f"flag_{i}"] for i in range(len(cents))],
         )
-        .join(PurchaseRequest, PurchaseRequest.id == near.c.request_id)
         .where(member_of_some)
         .order_by(near.c.department_id, near.c.kind, near.c.key, near.c.ms, near.c.request_id)
     )
