@@ -71,8 +71,8 @@ REQUEST_LINES = _spec(
 )
 STEPS = _spec(
     ApprovalStep,
-    "id request_id round position name role reason status pending_since decided_by_id "
-    "on_behalf_of_id decided_at comment",
+    "id request_id department_id round position name role reason status pending_since "
+    "decided_by_id on_behalf_of_id decided_at comment",
 )
 RFQS = _spec(
     Rfq,
@@ -167,7 +167,8 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
             for line in pr.lines
         )  # fmt: skip
         steps.extend(
-            (step.id, pr.id, step.round, step.position, step.name, step.role.value, step.reason,
+            (step.id, pr.id, pr.department.id, step.round, step.position, step.name,
+             step.role.value, step.reason,
              step.status, step.pending_since, step.decided_by.id if step.decided_by else None,
              step.on_behalf_of.id if step.on_behalf_of else None, step.decided_at, step.comment)
             for step in pr.steps

@@ -53,10 +53,7 @@ def awaiting(user: User) -> sa.Select[Any]:
         held = []
         if Role.APPROVER in roles:
             held.append(
-                sa.and_(
-                    step.role == Role.APPROVER,
-                    PurchaseRequest.department_id == person.department_id,
-                )
+                sa.and_(step.role == Role.APPROVER, step.department_id == person.department_id)
             )
         others = [role for role in roles if role != Role.APPROVER]
         if others:
@@ -90,7 +87,9 @@ def awaiting(user: User) -> sa.Select[Any]:
             ~decided_another(user),
             sa.or_(*capacities),
         )
-        .order_by(step.pending_since, PurchaseRequest.id)
+        # The step's request id (the same as the request's) so that the database can
+        # walk ``ix_approval_steps_waiting`` in this order and stop at a page.
+        .order_by(step.pending_since, step.request_id)
         # The requester (and their department) in a second query: joined here, the
         # planner misjudges how many requests wait and joins every candidate to every
         # department before it sorts (a backlog of thousands: 100 ms at a million).
