@@ -139,3 +139,4 @@ bench: system-packages system-bench-packages $(VENV)/.installed-bench $(TRYTON_V
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/pagetime.py
