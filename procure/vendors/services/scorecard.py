@@ -16,6 +16,7 @@ from ... import receiving, reference
 from ...extensions import db
 from ...models import (
     Invoice,
+    OrderLine,
     OrderStatus,
     PurchaseOrder,
     Quote,
@@ -74,7 +75,7 @@ def _fiscal_year_bounds() -> tuple[int, dt.date, dt.date]:
 
 
 def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
-    """The scorecards of many vendors in six queries, however many vendors."""
+    """The scorecards of many vendors in seven queries, however many vendors."""
     ids = [v.id for v in vendors]
     if not ids:
         return {}
@@ -105,29 +106,20 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
     accuracy = _invoice_accuracy(ids)
     year, start, end = _fiscal_year_bounds()
     # Received value in the base currency: summed per order rate (frozen at issue),
-    # then converted once per rate, as the budgets count it.
+    # then converted once per rate, as the budgets count it. Only the year's movements
+    # are read: the units below come from the order lines.
     spend: dict[int, Decimal] = {}
-    # Units delivered and returned ever, in the same pass.
     moved = receiving.movements()
-    in_year = sa.and_(moved.c.on >= start, moved.c.on < end)
-    returns: dict[int, tuple[Decimal, Decimal]] = {}
-    for vendor_id, rate, value, delivered, returned in db.session.execute(
-        sa.select(
-            PurchaseOrder.vendor_id,
-            PurchaseOrder.rate,
-            sa.func.sum(sa.case((in_year, moved.c.value), else_=0)),
-            sa.func.sum(sa.case((moved.c.quantity > 0, moved.c.quantity), else_=0)),
-            sa.func.sum(sa.case((moved.c.quantity < 0, -moved.c.quantity), else_=0)),
-        )
+    for vendor_id, rate, value in db.session.execute(
+        sa.select(PurchaseOrder.vendor_id, PurchaseOrder.rate, sa.func.sum(moved.c.value))
         .join(PurchaseOrder, PurchaseOrder.id == moved.c.order_id)
-        .where(PurchaseOrder.vendor_id.in_(ids))
+        .where(PurchaseOrder.vendor_id.in_(ids), moved.c.on >= start, moved.c.on < end)
         .group_by(PurchaseOrder.vendor_id, PurchaseOrder.rate)
     ):
         value = value or ZERO
         base = value if rate is None or rate == 1 else round_money(value * rate)
         spend[vendor_id] = spend.get(vendor_id, ZERO) + base
-        units, back = returns.get(vendor_id, (ZERO, ZERO))
-        returns[vendor_id] = (units + (delivered or 0), back + (returned or 0))
+    returns = _units(ids)
     result = {}
     for vendor in vendors:
         count, lead = sent.get(vendor.id, (0, None))
@@ -150,6 +142,23 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
             units_returned=returns.get(vendor.id, (ZERO, ZERO))[1],
         )
     return result
+
+
+def _units(ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per vendor: units delivered ever (received and not reversed, those sent back
+    included) and, of those, sent back — as the order lines keep them (received net
+    of returns, and returned), not summed from every receipt and return."""
+    rows = db.session.execute(
+        sa.select(
+            PurchaseOrder.vendor_id,
+            sa.func.sum(OrderLine.received_quantity + OrderLine.returned_quantity),
+            sa.func.sum(OrderLine.returned_quantity),
+        )
+        .join(OrderLine, OrderLine.order_id == PurchaseOrder.id)
+        .where(PurchaseOrder.vendor_id.in_(ids))
+        .group_by(PurchaseOrder.vendor_id)
+    )
+    return {vendor_id: (delivered or ZERO, back or ZERO) for vendor_id, delivered, back in rows}
 
 
 def _invoice_accuracy(ids: list[int]) -> dict[int, tuple[int, int]]:
