@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from procure.assets import licences, reports, services
+from procure.assets import licences, report_views, reports, services
 from procure.errors import Forbidden
 from procure.identity import lifecycle
 from procure.workflow import AssetAction
@@ -54,6 +54,28 @@ def test_the_warranty_report_lists_uncovered_assets_in_use_soonest_first(world, 
     assert [row.tag for row in reports.warranty(reader, 30).rows] == [world.docks[1].tag]
     with pytest.raises(ValueError):
         reports.warranty(reader, 45)
+
+
+def test_the_warranty_page_reads_its_first_rows_and_counts_the_rest(
+    world, make, auth, client, monkeypatch
+):
+    reader = make.user(["finance"], department="FIN")
+    everything = reports.warranty(reader, 365)
+    first = reports.warranty(reader, 365, limit=1)
+    assert [row.tag for row in first.rows] == [everything.rows[0].tag]
+    assert first.total == everything.total == len(everything.rows) > 1
+    assert reports.warranty(reader, 365, limit=100).total == everything.total
+
+    monkeypatch.setattr(report_views, "TABLE_LIMIT", 1)
+    auth.login(reader.email)
+    page = client.get("/assets/reports/warranty?days=365")
+    assert page.status_code == 200
+    assert f"{everything.total} assets out of warranty".encode() in page.data
+    assert b"The first 1 are listed; the CSV holds them all." in page.data
+    assert everything.rows[0].tag.encode() in page.data
+    assert everything.rows[1].tag.encode() not in page.data
+    exported = client.get("/assets/reports/warranty.csv?days=365")
+    assert all(row.tag.encode() in exported.data for row in everything.rows)
 
 
 def test_a_contract_covering_the_order_takes_its_assets_off_the_report(world, make, db):

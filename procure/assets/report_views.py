@@ -90,12 +90,12 @@ def report_warranty():
         return render_template(
             "assets/reports/warranty.html", form=form, report=None, reports=REPORTS
         ), 400
-    report = reports.warranty(current_user, days)
+    report = reports.warranty(current_user, days, limit=TABLE_LIMIT)
     return render_template(
         "assets/reports/warranty.html",
         form=form,
         report=report,
-        shown=report.rows[:TABLE_LIMIT],
+        shown=report.rows,
         reports=REPORTS,
     )
 

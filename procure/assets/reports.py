@@ -77,18 +77,31 @@ class WarrantyRow:
 class Warranty:
     days: int
     until: dt.date  # warranties ending before this day
-    rows: list[WarrantyRow]
+    rows: list[WarrantyRow]  # the first ``limit`` of them when one was asked for
+    total: int  # how many there are in all
 
 
-def warranty(user: User, days: int = DEFAULT_DAYS, today: dt.date | None = None) -> Warranty:
-    """Assets in use whose warranty ends before today + ``days``, uncovered."""
+def warranty(
+    user: User,
+    days: int = DEFAULT_DAYS,
+    today: dt.date | None = None,
+    *,
+    limit: int | None = None,
+) -> Warranty:
+    """Assets in use whose warranty ends before today + ``days``, uncovered: the first
+    ``limit`` (soonest ended first; all without a limit) and how many in all."""
     require_reader(user)
     if days not in WARRANTY_DAYS:
         raise ValueError(f"days must be one of {WARRANTY_DAYS}")
     today = today or utcnow().date()
     until = today + dt.timedelta(days=days)
     pairs = services.covering(today).subquery()
-    rows = db.session.execute(
+    uncovered = (
+        Asset.status.in_(services.IN_USE),
+        Asset.warranty_end < until,
+        Asset.id.not_in(sa.select(pairs.c.asset_id)),
+    )
+    query = (
         sa.select(
             Asset.id,
             Asset.tag,
@@ -105,17 +118,19 @@ def warranty(user: User, days: int = DEFAULT_DAYS, today: dt.date | None = None)
         )
         .join(Vendor, Vendor.id == Asset.vendor_id)
         .outerjoin(User, User.id == Asset.holder_id)
-        .where(
-            Asset.status.in_(services.IN_USE),
-            Asset.warranty_end < until,
-            Asset.id.not_in(sa.select(pairs.c.asset_id)),
-        )
+        .where(*uncovered)
         .order_by(Asset.warranty_end, Asset.tag)
-    ).all()
+    )
+    rows = db.session.execute(query if limit is None else query.limit(limit)).all()
+    if limit is None or len(rows) < limit:
+        total = len(rows)
+    else:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Asset).where(*uncovered))
     return Warranty(
         days=days,
         until=until,
         rows=[WarrantyRow(*row, days_left=(row[-1] - today).days) for row in rows],
+        total=total or 0,
     )
 
 
