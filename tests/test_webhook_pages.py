@@ -147,6 +147,8 @@ def test_the_detail_shows_the_log_latest_first_and_pages(app, admin, db):
     shown = text(page)
     assert "Microsoft" not in shown and "JSON (signed)" in shown
     assert event.uid in shown and "the receiver answered 503" in shown and "503" in shown
+    # On a phone the error column is hidden: the error shows under the event instead.
+    assert 'd-md-none small text-body-secondary text-break">the receiver answered 503' in body
     assert 'rel="next"' in body
     second = client.get(
         body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
