@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from procure import currencies
-from procure.invoices import actions
+from procure.invoices import actions, pages
 from procure.invoices import services as invoices
 from procure.models import Invoice, InvoiceStatus
 from procure.money import format_date
@@ -401,6 +401,21 @@ def test_the_list_filters_and_marks_overdue_invoices(world, db, client_of, make)
     assert clerk.get("/invoices/?status=nope&vendor_id=x&due_before=soon&quick=?").status_code == (
         200
     )
+
+
+def test_the_vendor_filter_offers_the_vendors_of_invoices_one_may_see(world, db, make, app):
+    mine = recorded(world["order"], world["clerk"], "V-MINE")
+    other = issued_order(make, buyer=world["buyer"])
+    recorded(other, world["clerk"], "V-OTHER")
+    uninvoiced = issued_order(make, buyer=world["buyer"])  # its vendor is not offered
+    db.session.commit()
+    with app.test_request_context("/invoices/"):
+        everyone = pages.list_page(world["clerk"], pages.Filters()).vendors
+        own = pages.list_page(world["requester"], pages.Filters()).vendors
+    assert sorted(everyone, key=lambda v: v[1]) == everyone
+    assert {vendor_id for vendor_id, _name in everyone} == {mine.vendor_id, other.vendor_id}
+    assert uninvoiced.vendor_id not in {mine.vendor_id, other.vendor_id}
+    assert own == [(mine.vendor_id, mine.vendor.name)]
 
 
 def test_dashboard_tiles_count_holds_dues_and_overdue_in_the_base_currency(
