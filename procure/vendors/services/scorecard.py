@@ -148,17 +148,22 @@ def _units(ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
     """Per vendor: units delivered ever (received and not reversed, those sent back
     included) and, of those, sent back — as the order lines keep them (received net
     of returns, and returned), not summed from every receipt and return."""
+    # Summed apart: each sum keeps the quantity column's type (a sum of the two
+    # columns added up in SQL would come back in raw thousandths).
     rows = db.session.execute(
         sa.select(
             PurchaseOrder.vendor_id,
-            sa.func.sum(OrderLine.received_quantity + OrderLine.returned_quantity),
+            sa.func.sum(OrderLine.received_quantity),
             sa.func.sum(OrderLine.returned_quantity),
         )
         .join(OrderLine, OrderLine.order_id == PurchaseOrder.id)
         .where(PurchaseOrder.vendor_id.in_(ids))
         .group_by(PurchaseOrder.vendor_id)
     )
-    return {vendor_id: (delivered or ZERO, back or ZERO) for vendor_id, delivered, back in rows}
+    return {
+        vendor_id: ((kept or ZERO) + (back or ZERO), back or ZERO)
+        for vendor_id, kept, back in rows
+    }
 
 
 def _invoice_accuracy(ids: list[int]) -> dict[int, tuple[int, int]]:
