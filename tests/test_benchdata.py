@@ -15,7 +15,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import audit, create_app, currencies, private_links, retention, stored_files
+from procure import (
+    audit,
+    create_app,
+    currencies,
+    private_links,
+    retention,
+    stored_files,
+    totals,
+)
 from procure.audit import canonical_json
 from procure.benchdata import PASSWORD, SeedRefused, seed
 from procure.benchdata import webhooks as bench_webhooks
@@ -361,6 +369,23 @@ def test_the_audit_chain_verifies_in_time_order(app, db):
     assert times == sorted(times)
     assert times[-1] <= utcnow()
     assert app.test_cli_runner().invoke(args=["verify-audit"]).output.startswith("ok ")
+
+
+def test_the_totals_kept_beside_the_documents_verify(app, db):
+    """``seed-bench`` writes the totals of ``procure/totals.py`` as the services would."""
+    received = db.session.scalar(
+        sa.select(sa.func.count()).where(PurchaseOrder.received_value > 0)
+    )
+    categorised = db.session.scalar(
+        sa.select(sa.func.count()).where(PurchaseRequest.main_category.is_not(None))
+    )
+    assert received > 0 and categorised > 0
+    assert totals.differences() == []
+    result = app.test_cli_runner().invoke(args=["verify-totals"])
+    assert (result.exit_code, result.output) == (
+        0,
+        "ok every kept total agrees with the documents\n",
+    )
 
 
 def test_audit_events_are_canonical_and_tell_each_request_story(db):
