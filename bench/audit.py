@@ -1,6 +1,8 @@
-"""Audit benchmark: ``verify-audit``'s chain walk (``procure.audit.verify``) on a
-database filled by ``flask seed-bench``, against the walk it replaced (kept below as
-``orm_batch_walk``, the baseline), alternating, in one process. Goal (issue 25, goal 5):
+"""Audit benchmark: ``verify-audit``'s chain walk (``procure.audit.verify``, on
+PostgreSQL hashed and linked by the database) on a database filled by ``flask
+seed-bench``, against its walk in this process (``verify-audit --in-python``) and the
+walk both replaced (kept below as ``orm_batch_walk``, the baseline), alternating, in one
+process. Goal (issue 25, goal 5):
 a million requests' chain — 12,697,049 events when it was last measured — verified in
 under two minutes, extrapolated linearly from the events per second measured here.
 
@@ -17,6 +19,7 @@ Environment: ``BENCH_AUDIT_REQUESTS`` (100000), ``BENCH_AUDIT_DATABASE``,
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import statistics
@@ -90,7 +93,13 @@ def orm_batch_walk(batch_size: int = 5000) -> audit.VerifyResult:
     return audit.VerifyResult(True, count)
 
 
-WALKS: dict[str, Callable[[], audit.VerifyResult]] = {"new": audit.verify, "old": orm_batch_walk}
+# "new" is ``verify-audit`` as it is: on PostgreSQL the database hashes and links the
+# rows; "python" is its walk in this process (``--in-python``, the walk before that).
+WALKS: dict[str, Callable[[], audit.VerifyResult]] = {
+    "new": audit.verify,
+    "python": functools.partial(audit.verify, in_python=True),
+    "old": orm_batch_walk,
+}
 
 
 def database() -> str:
@@ -130,6 +139,7 @@ def document(name: str, requests: int, events: int, runs: int, figures: dict) ->
             f"{requests:,}",
             f"{events:,}",
             f"{figures['old_s']:.1f} s",
+            f"{figures['python_s']:.1f} s",
             f"{figures['new_s']:.1f} s",
             f"{figures['ratio']:.2f}",
             f"{figures['per_million_events_s']:.1f} s",
@@ -142,6 +152,7 @@ def document(name: str, requests: int, events: int, runs: int, figures: dict) ->
         "requests",
         "events",
         "old walk (median)",
+        "walk in Python (median)",
         "new walk (median)",
         "old / new",
         "new, per million events",
@@ -149,6 +160,8 @@ def document(name: str, requests: int, events: int, runs: int, figures: dict) ->
     ]
     return (
         f"Measured {harness.today()}, {runs} runs of each walk, alternating (new first), "
+        "the new walk hashing in PostgreSQL, the walk in Python streaming rows to this "
+        "process (`verify-audit --in-python`), the old walk loading ORM objects; "
         "in process, on PostgreSQL, the database opened read only. Peak memory of the "
         f"process after the first new walk: +{figures['new_rss_growth_mib']:.0f} MiB. "
         f"This data holds {events / requests:.1f} events per request; a million requests "
@@ -175,7 +188,7 @@ def main() -> None:
         requests = db.session.scalar(sa.text("SELECT count(*) FROM purchase_requests"))
         db.session.remove()
     print(f"{name}: {requests:,} requests, {events:,} audit events; {runs} runs each", flush=True)
-    seconds: dict[str, list[float]] = {"new": [], "old": []}
+    seconds: dict[str, list[float]] = {label: [] for label in WALKS}
     rss_before = peak_rss_mib()
     rss_growth = None
     for _ in range(runs):
@@ -190,10 +203,12 @@ def main() -> None:
     with app.app_context():
         db.engine.dispose()
     old_s, new_s = statistics.median(seconds["old"]), statistics.median(seconds["new"])
+    python_s = statistics.median(seconds["python"])
     per_million = new_s / events * 1_000_000
     million_requests_s = per_million * MILLION_REQUESTS_EVENTS / 1_000_000
     figures = {
         "old_s": old_s,
+        "python_s": python_s,
         "new_s": new_s,
         "ratio": old_s / new_s,
         "per_million_events_s": per_million,
@@ -217,7 +232,8 @@ def main() -> None:
             "Audit at scale (`bench/audit.py`)",
         )
     print(
-        f"verify_audit events={events} old_s={old_s:.2f} new_s={new_s:.2f} "
+        f"verify_audit events={events} old_s={old_s:.2f} python_s={python_s:.2f} "
+        f"new_s={new_s:.2f} "
         f"ratio={old_s / new_s:.2f} per_million_events_s={per_million:.2f} "
         f"met={'yes' if figures['met'] else 'no'}"
     )

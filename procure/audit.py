@@ -223,27 +223,132 @@ def _walk(rows: Iterable[Sequence[Any]], head_before: Any, walk: _Walk) -> Verif
     return None
 
 
-def verify(batch_size: int = 5000) -> VerifyResult:
+# On PostgreSQL the database hashes the chain itself: each row's canonical text is built
+# in SQL exactly as ``_row_hash_input`` builds it (``to_json`` escapes a string as
+# json.dumps does with ensure_ascii=False: the two-character escapes, other control
+# characters as lowercase \\u00xx, everything else as it is) and hashed with ``sha256``.
+# One statement, so one snapshot, does both halves of the walk: the contents, hashed by
+# a parallel scan in any order (each row's hash covers its own text only), and the
+# links, which need the order, in one pass along the primary key. Only the first
+# failure of each, the count and the last row come back: no row crosses the connection.
+# The failing row is then walked here again, so the reason is worded by ``_walk`` alone.
+_SQL_ENCODERS = {
+    "id": "{c}::text",
+    "at": """'"' || to_char({c}, 'YYYY-MM-DD"T"HH24:MI:SS.US') || '"'""",
+    "actor_id": "coalesce({c}::text, 'null')",
+    "on_behalf_of_id": "coalesce({c}::text, 'null')",
+    "entity": "to_json({c})::text",
+    "entity_id": "coalesce({c}::text, 'null')",
+    "action": "to_json({c})::text",
+    "changes": "to_json({c})::text",
+    "comment": "to_json({c})::text",
+    "remote_addr": "coalesce(to_json({c})::text, 'null')",
+    "prev_hash": "to_json({c})::text",
+}
+
+
+def _sql_hash_input() -> str:
+    """The SQL expression of an ``audit_events`` row's ``_row_hash_input`` (the names
+    are plain words: no quote to escape)."""
+    fields = " || ',' || ".join(
+        f"""'"{name}":' || """ + _SQL_ENCODERS[name].format(c=name) for name in _CANONICAL_FIELDS
+    )
+    return "'{' || " + fields + " || '}'"
+
+
+# ``text`` reads ``:word`` as a parameter; the expression's colons are all literal.
+# The statement is built from this module's constants only.
+_ESCAPED_HASH_INPUT = _sql_hash_input().replace(":", "\\:")
+_WALK_IN_DATABASE = sa.text(
+    f"""
+    SELECT (
+        SELECT min(id) FILTER (
+            WHERE encode(sha256(convert_to({_ESCAPED_HASH_INPUT}, 'UTF8')), 'hex')
+                  IS DISTINCT FROM hash
+        )
+        FROM audit_events
+    ) AS first_altered, linked.*
+    FROM (
+        SELECT count(*) AS count, max(id) AS last_id,
+               min(id) FILTER (WHERE broken) AS first_broken,
+               max(hash) FILTER (WHERE next_id IS NULL) AS last_hash,
+               bool_or(hash = :head_hash) FILTER (WHERE id = :head_seq) AS reached_head
+        FROM (
+            SELECT id, hash, lead(id) OVER chain AS next_id,
+                   lag(id, 1, 0::bigint) OVER chain <> id - 1
+                   OR prev_hash IS DISTINCT FROM lag(hash, 1, :genesis) OVER chain AS broken
+            FROM audit_events
+            WINDOW chain AS (ORDER BY id)
+        ) AS walked
+    ) AS linked
+    """  # noqa: S608
+)
+
+
+def _walk_in_database(head_before: Any, walk: _Walk) -> VerifyResult | None:
+    """``_walk`` over the whole chain, done by PostgreSQL in one statement."""
+    # The links are read in id order along the primary key, never sorted anew; the
+    # setting ends with the transaction, which only reads.
+    db.session.execute(sa.text("SET LOCAL enable_sort = off"))
+    found = db.session.execute(
+        _WALK_IN_DATABASE,
+        {
+            "genesis": GENESIS,
+            "head_seq": head_before.seq if head_before is not None else None,
+            "head_hash": head_before.hash if head_before is not None else None,
+        },
+    ).one()
+    failed = [i for i in (found.first_altered, found.first_broken) if i is not None]
+    first_bad = min(failed, default=None)
+    if first_bad is None:
+        walk.count = found.count
+        walk.previous_id = found.last_id or 0
+        walk.previous_hash = found.last_hash or GENESIS
+        walk.reached_head_before = bool(found.reached_head)
+        return None
+    # Walk the failing row after the good one before it: the same checks, the same words.
+    table = AuditEvent.__table__
+    columns = (*(table.c[name] for name in _CANONICAL_FIELDS), table.c.hash)
+    before = db.session.execute(
+        sa.select(*columns).where(table.c.id < first_bad).order_by(table.c.id.desc()).limit(1)
+    ).one_or_none()
+    failing = db.session.execute(sa.select(*columns).where(table.c.id == first_bad)).one()
+    if before is not None:
+        walk.previous_id, walk.previous_hash = before[_ID], before[-1]
+        walk.count = before[_ID]  # every event up to it held, numbered from 1
+    failure = _walk([failing], head_before, walk)
+    if failure is None:
+        raise AssertionError(f"the database and this process disagree on audit event {first_bad}")
+    return failure
+
+
+def verify(batch_size: int = 5000, *, in_python: bool = False) -> VerifyResult:
     """Walk the whole chain in order; stop at the first event that does not hold.
 
-    One ordered query, streamed ``batch_size`` rows at a time (a server-side cursor on
-    PostgreSQL), keeps memory flat however long the chain. That query sees the
-    database as it was when it started, not the events appended while it runs. So the
-    head is read before the walk as well as after: a walk that reached the head as it
-    was before, hash for hash, holds though the head has moved on since.
+    On PostgreSQL the database hashes and links the rows itself in one statement
+    (``_walk_in_database``), unless ``in_python``. Elsewhere, or then, one
+    ordered query is streamed ``batch_size`` rows at a time (a server-side cursor on
+    PostgreSQL) and hashed here, which keeps memory flat however long the chain.
+    Either query sees the database as it was when it started, not the events appended
+    while it runs. So the head is read before the walk as well as after: a walk that
+    reached the head as it was before, hash for hash, holds though the head has moved
+    on since.
     """
     table = AuditEvent.__table__
     head_before = _read_head()
     walk = _Walk()
-    rows = db.session.execute(
-        sa.select(*(table.c[name] for name in _CANONICAL_FIELDS), table.c.hash)
-        .order_by(table.c.id)
-        .execution_options(yield_per=batch_size)
-    )
-    try:
-        failure = _walk(rows, head_before, walk)
-    finally:
-        rows.close()
+    if db.session.get_bind().dialect.name == "postgresql" and not in_python:
+        failure = _walk_in_database(head_before, walk)
+    else:
+        rows = db.session.execute(
+            sa.select(*(table.c[name] for name in _CANONICAL_FIELDS), table.c.hash)
+            .order_by(table.c.id)
+            .execution_options(yield_per=batch_size)
+        )
+        try:
+            failure = _walk(rows, head_before, walk)
+        finally:
+            rows.close()
     if failure is not None:
         return failure
     head = _read_head()

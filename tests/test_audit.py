@@ -7,7 +7,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from procure import attachments, audit
@@ -48,6 +48,14 @@ def chain(db, make):
         "other_user_id": other.id,
         "actor_id": actor.id,
     }
+
+
+@pytest.fixture
+def postgres(db):
+    """The test's database, where it is PostgreSQL (which hashes the chain itself)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL hashes the chain itself (run with --db postgres)")
+    return db
 
 
 @pytest.fixture
@@ -140,9 +148,15 @@ def test_every_column_is_covered():
     assert set(COLUMNS) == set(audit.HASHED_FIELDS) | {"hash"}
 
 
+# Where PostgreSQL hashes the chain itself, the walk in this process is still offered
+# (``verify-audit --in-python``): both must catch every kind of tampering alike.
+both_walks = pytest.mark.parametrize("in_python", [False, True], ids=["walk", "in-python"])
+
+
+@both_walks
 @pytest.mark.parametrize("position", [0, 1, 2], ids=["first", "middle", "last"])
 @pytest.mark.parametrize("column", COLUMNS)
-def test_editing_any_column_is_detected(db, chain, dba, column, position):
+def test_editing_any_column_is_detected(db, chain, dba, column, position, in_python):
     event_id = chain["ids"][position]
     (event,) = _events(db, [event_id])
     value = _tampered_value(column, event, chain)
@@ -151,48 +165,64 @@ def test_editing_any_column_is_detected(db, chain, dba, column, position):
     table = AuditEvent.__table__
     db.session.execute(sa.update(table).where(table.c.id == event_id).values({column: value}))
     db.session.commit()
-    result = audit.verify()
+    result = audit.verify(in_python=in_python)
 
     assert not result.ok
     assert result.bad_event_id == event_id
     assert result.reason
+    assert result.count == event_id - 1
 
 
-def test_deleting_a_middle_event_is_detected(db, chain, dba):
+@both_walks
+def test_deleting_a_middle_event_is_detected(db, chain, dba, in_python):
     middle = chain["ids"][1]
 
     db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": middle})
     db.session.commit()
-    result = audit.verify()
+    result = audit.verify(in_python=in_python)
 
     assert not result.ok
     assert result.bad_event_id == middle
-    assert "missing" in result.reason
+    assert result.reason == f"event {middle} is missing"
+    assert result.count == middle - 1
 
 
-def test_deleting_the_last_event_is_detected(db, chain, dba):
+@both_walks
+def test_deleting_the_first_event_is_detected(db, chain, dba, in_python):
+    db.session.execute(sa.text("DELETE FROM audit_events WHERE id = 1"))
+    db.session.commit()
+    result = audit.verify(in_python=in_python)
+
+    assert (result.ok, result.bad_event_id, result.count) == (False, 1, 0)
+    assert result.reason == "event 1 is missing"
+
+
+@both_walks
+def test_deleting_the_last_event_is_detected(db, chain, dba, in_python):
     last = chain["ids"][-1]
 
     db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": last})
     db.session.commit()
-    result = audit.verify()
+    result = audit.verify(in_python=in_python)
 
     assert not result.ok
     assert result.bad_event_id == last
     assert result.count == last - 1
 
 
-def test_deleting_every_event_is_detected(db, chain, dba):
+@both_walks
+def test_deleting_every_event_is_detected(db, chain, dba, in_python):
     db.session.execute(sa.text("DELETE FROM audit_events"))
     db.session.commit()
 
-    result = audit.verify()
+    result = audit.verify(in_python=in_python)
 
     assert not result.ok
     assert result.bad_event_id == 1
 
 
-def test_the_first_broken_event_is_named(db, chain, dba):
+@both_walks
+def test_the_first_broken_event_is_named(db, chain, dba, in_python):
     middle, last = chain["ids"][1:]
     for event_id in (last, middle):
         db.session.execute(
@@ -200,7 +230,7 @@ def test_the_first_broken_event_is_named(db, chain, dba):
         )
     db.session.commit()
 
-    assert audit.verify().bad_event_id == middle
+    assert audit.verify(in_python=in_python).bad_event_id == middle
 
 
 def test_events_appended_after_verifying_verify_again(db, chain, make):
@@ -220,7 +250,8 @@ def test_verify_loads_no_orm_objects(db, chain):
     assert len(db.session.identity_map) == before
 
 
-def test_verify_is_not_fooled_by_a_forged_event_past_the_head(db, chain, dba):
+@both_walks
+def test_verify_is_not_fooled_by_a_forged_event_past_the_head(db, chain, dba, in_python):
     """An event chained onto the last one but never recorded in the head is caught."""
     (last,) = _events(db, [chain["ids"][-1]])
     forged = AuditEvent(
@@ -244,7 +275,7 @@ def test_verify_is_not_fooled_by_a_forged_event_past_the_head(db, chain, dba):
     )
     db.session.commit()
 
-    result = audit.verify()
+    result = audit.verify(in_python=in_python)
 
     assert not result.ok
     assert (
@@ -252,9 +283,19 @@ def test_verify_is_not_fooled_by_a_forged_event_past_the_head(db, chain, dba):
     )
 
 
+# The statement each walk reads the chain with, to append an event once it has begun.
+WALK_STATEMENTS = {
+    False: "WINDOW chain AS (ORDER BY id)",
+    True: "FROM audit_events ORDER BY audit_events.id",
+}
+
+
+@both_walks
 @pytest.mark.committing
 @pytest.mark.postgres_only
-def test_events_appended_while_verifying_do_not_break_the_walk(app, committed_db, request):
+def test_events_appended_while_verifying_do_not_break_the_walk(
+    app, committed_db, request, in_python
+):
     """The walk's one query sees the chain as it was when it began; an event committed
     by another connection meanwhile moves the head past it, and the chain still holds."""
     if request.config.getoption("--db") != "postgres":
@@ -270,12 +311,12 @@ def test_events_appended_while_verifying_do_not_break_the_walk(app, committed_db
         return event.id
 
     def append_once_the_walk_has_begun(conn, cursor, statement, *args) -> None:
-        if not appended and "FROM audit_events ORDER BY audit_events.id" in statement:
+        if not appended and WALK_STATEMENTS[in_python] in statement:
             appended.extend(together(app, [append_one]))
 
     sa.event.listen(committed_db.engine, "after_cursor_execute", append_once_the_walk_has_begun)
     try:
-        result = audit.verify(batch_size=2)
+        result = audit.verify(batch_size=2, in_python=in_python)
     finally:
         sa.event.remove(
             committed_db.engine, "after_cursor_execute", append_once_the_walk_has_begun
@@ -351,6 +392,59 @@ def test_the_fast_row_hash_is_compute_hash(event):
     assert audit._row_hash(row) == audit.compute_hash(event)
 
 
+_BIGINT = range(-(2**63), 2**63)
+_SQL_TYPES = {
+    "id": "bigint",
+    "at": "timestamp",
+    "actor_id": "bigint",
+    "on_behalf_of_id": "bigint",
+    "entity_id": "bigint",
+}
+
+
+def _storable_in_postgres(event: AuditEvent) -> bool:
+    """PostgreSQL's text holds no NUL, its bigint 64 bits: what its columns can hold."""
+    values = [getattr(event, name) for name in audit.HASHED_FIELDS]
+    return not any(isinstance(v, str) and "\x00" in v for v in values) and all(
+        v in _BIGINT for v in values if isinstance(v, int)
+    )
+
+
+# The statement only reads: one database for every example is safe.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@given(_events_to_hash().filter(_storable_in_postgres))
+@example(
+    AuditEvent(
+        id=2**63 - 1,
+        at=dt.datetime(1, 1, 1),
+        actor_id=-(2**63),
+        on_behalf_of_id=None,
+        entity='"\\/\x08\t\n\x0c\r\x1f\x7f\u2028\u2029\ufeff',
+        entity_id=0,
+        action="€é日🙂",
+        changes='{"a":["\\u0000",1]}',
+        comment="",
+        remote_addr="::1",
+        prev_hash=audit.GENESIS,
+    )
+)
+def test_the_database_builds_the_same_hash_input(postgres, event):
+    """The text PostgreSQL hashes when it walks the chain is, to the character, the text
+    this process hashes for the same row."""
+    columns = ", ".join(
+        f"CAST(:{name} AS {_SQL_TYPES.get(name, 'text')}) AS {name}"
+        for name in audit.HASHED_FIELDS
+    )
+    built = postgres.session.execute(
+        sa.text(
+            f"SELECT {audit._ESCAPED_HASH_INPUT} FROM (SELECT {columns}) AS audit_events"  # noqa: S608
+        ),
+        {name: getattr(event, name) for name in audit.HASHED_FIELDS},
+    ).scalar_one()
+
+    assert built == audit._hash_input(event)
+
+
 def test_the_fast_row_hash_matches_every_recorded_event(db, chain):
     table = AuditEvent.__table__
     rows = db.session.execute(
@@ -371,6 +465,13 @@ def test_verify_audit_prints_ok_and_the_count(db, runner, chain):
     chain_line, files_line = result.output.splitlines()
     assert chain_line == f"ok {_event_count(db)} events"
     assert re.fullmatch(r"ok \d+ stored files?, \d+ order PDFs?", files_line)
+
+
+def test_verify_audit_in_python_walks_the_same_chain(db, runner, chain):
+    result = runner.invoke(args=["verify-audit", "--in-python"])
+
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == f"ok {_event_count(db)} events"
 
 
 def test_verify_audit_exits_1_naming_the_bad_event(db, runner, chain, dba):
