@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from procure import (
     audit,
@@ -34,6 +35,9 @@ from procure.invoices import links as invoice_links
 from procure.invoices import matching, numbers
 from procure.invoices import services as invoice_services
 from procure.models import (
+    Agreement,
+    AgreementItem,
+    AgreementStatus,
     ApprovalStep,
     AuditEvent,
     AuditHead,
@@ -43,6 +47,7 @@ from procure.models import (
     Invoice,
     InvoiceStatus,
     NumberSequence,
+    OrderLine,
     OrderRevision,
     OrderStatus,
     PurchaseOrder,
@@ -276,6 +281,10 @@ def test_orders_follow_their_requests(db):
         if order.status != OrderStatus.DRAFT and order.number:
             assert re.fullmatch(r"PO-\d{4}-\d{5,}", order.number)
             assert order.pdf is not None and order.pdf.sha256 == order.pdf_sha256
+        if order.agreement_id is not None:
+            # A call-off: from its agreement, without an RFQ (see the agreements' tests).
+            assert (order.rfq_id, order.quote_id) == (None, None), order.id
+            continue
         quote = db.session.get(Quote, order.quote_id)
         assert quote.rfq_id == order.rfq_id and quote.total == order.total
         rfq = db.session.get(Rfq, order.rfq_id)
@@ -418,6 +427,7 @@ def test_the_number_sequences_match_the_numbers_given(db):
         (Rfq, "RFQ"),
         (PurchaseOrder, "PO"),
         (Invoice, "INV"),
+        (Agreement, "AG"),
     ):
         numbers = [n for n in db.session.scalars(sa.select(model.number)) if n]
         by_year: dict[int, list[int]] = {}
@@ -428,6 +438,194 @@ def test_the_number_sequences_match_the_numbers_given(db):
             # Gap-free from 1, and the sequence at the last one given.
             assert sorted(serials) == list(range(1, len(serials) + 1)), (prefix, year)
             assert sequences[(prefix, year)] == len(serials)
+
+
+# Framework agreements and call-offs ----------------------------------------------------------
+
+
+def call_offs(db) -> list[PurchaseOrder]:
+    return db.session.scalars(
+        sa.select(PurchaseOrder)
+        .where(PurchaseOrder.agreement_id.is_not(None))
+        .order_by(PurchaseOrder.id)
+    ).all()
+
+
+def test_agreements_go_through_their_life_with_their_items(db):
+    agreements = db.session.scalars(sa.select(Agreement).order_by(Agreement.id)).all()
+    # A few a year of the five for each of the nine themes.
+    assert 20 <= len(agreements) <= 150
+    statuses = {agreement.status for agreement in agreements}
+    assert {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED} <= statuses
+    today = utcnow().date()
+    for agreement in agreements:
+        assert re.fullmatch(r"AG-\d{4}-\d{5}", agreement.number)
+        assert agreement.number.split("-")[1] == str(agreement.created_at.year)
+        assert 5 <= len(agreement.items) <= 30, agreement.number
+        assert [item.position for item in agreement.items] == list(
+            range(1, len(agreement.items) + 1)
+        )
+        assert all(item.unit_price > 0 for item in agreement.items)
+        assert agreement.currency in ("USD", "EUR")
+        events = db.session.scalars(audit.events_for("agreement", agreement.id)).all()
+        assert events[0].action == "create" and events[0].at == agreement.created_at
+        created = json.loads(events[0].changes)
+        assert created["items"][0][:4] == [
+            agreement.items[0].description,
+            agreement.items[0].category,
+            agreement.items[0].unit,
+            str(agreement.items[0].unit_price),
+        ]
+        moves = [e.action for e in events if e.action not in ("call_off", "give_back")]
+        expected = {
+            AgreementStatus.DRAFT: ["create"],
+            AgreementStatus.ACTIVE: ["create", "activate"],
+            AgreementStatus.EXPIRED: ["create", "activate", "expire"],
+            AgreementStatus.CLOSED: (["create", "close"], ["create", "activate", "close"]),
+        }[agreement.status]
+        assert moves in (expected if agreement.status == AgreementStatus.CLOSED else [expected])
+        assert (agreement.activated_at is not None) == ("activate" in moves)
+        assert (agreement.closed_at is not None) == ("close" in moves)
+        if agreement.status == AgreementStatus.EXPIRED:
+            # By the daily job, the night after its end date.
+            [expired] = [e for e in events if e.action == "expire"]
+            assert expired.actor_id is None and expired.at.date() > agreement.end_date
+            assert agreement.end_date < today
+        # Created, each transition and each call-off or give-back moved its version.
+        assert agreement.version == len(events)
+    # Most categories have agreements in force today: the catalogue lists their items.
+    in_force = {
+        a.items[0].category
+        for a in agreements
+        if a.status == AgreementStatus.ACTIVE and a.start_date <= today <= a.end_date
+    }
+    assert len(in_force) >= 4, in_force
+
+
+def test_call_offs_come_in_proportion_at_the_agreed_prices(db):
+    orders = call_offs(db)
+    catalogue_requests = db.session.scalars(
+        sa.select(PurchaseRequest)
+        .where(
+            PurchaseRequest.id.in_(
+                sa.select(RequestLine.request_id).where(RequestLine.catalogue_item_id.is_not(None))
+            )
+        )
+        .order_by(PurchaseRequest.id)
+    ).all()
+    # About one in eight of the requests an agreement in force covers (most do).
+    assert 0.03 * REQUESTS <= len(catalogue_requests) <= 0.2 * REQUESTS
+    assert len(orders) >= 0.3 * len(catalogue_requests)
+    assert {o.status for o in orders} & {OrderStatus.CLOSED, OrderStatus.RECEIVED}
+    for pr in catalogue_requests:
+        # Every line an item of one agreement, as filed: its description, unit, price.
+        items = [db.session.get(AgreementItem, line.catalogue_item_id) for line in pr.lines]
+        assert all(items), pr.number
+        assert len({item.agreement_id for item in items}) == 1, pr.number
+        agreement = items[0].agreement
+        assert pr.currency == agreement.currency
+        for line, item in zip(pr.lines, items, strict=True):
+            assert (line.description, line.unit, line.category, line.unit_price) == (
+                item.description,
+                item.unit,
+                item.category,
+                item.unit_price,
+            )
+        created = json.loads(
+            db.session.scalars(audit.events_for("request", pr.id)).first().changes
+        )
+        assert [line[-1] for line in created["lines"]] == [item.id for item in items]
+        assert agreement.activated_at <= pr.created_at
+        assert agreement.start_date <= pr.created_at.date() <= agreement.end_date
+    for order in orders:
+        agreement = db.session.get(Agreement, order.agreement_id)
+        assert order.vendor_id == agreement.vendor_id
+        assert order.currency == agreement.currency
+        assert order.terms == agreement.terms
+        assert (order.shipping, order.tax) == (0, 0)
+        request_lines = {line.id: line for line in order.request.lines}
+        for line in order.lines:
+            item = db.session.get(
+                AgreementItem, request_lines[line.request_line_id].catalogue_item_id
+            )
+            assert item.agreement_id == agreement.id
+            assert (line.description, line.unit, line.unit_price) == (
+                item.description,
+                item.unit,
+                item.unit_price,
+            )
+            assert line.total == round_money(line.quantity * item.unit_price)
+        assert agreement.start_date <= order.created_at.date() <= agreement.end_date
+        assert agreement.activated_at <= order.created_at
+        events = db.session.scalars(audit.events_for("order", order.id)).all()
+        assert events[0].action == "create"
+        assert json.loads(events[0].changes) == {
+            "request": order.request.number,
+            "agreement": agreement.number,
+            "vendor": agreement.vendor.name,
+            "total": str(order.total),
+        }
+
+
+def test_consumed_and_ordered_are_what_the_call_offs_not_cancelled_ordered(db):
+    live = [o for o in call_offs(db) if o.status != OrderStatus.CANCELLED]
+    consumed: dict[int, Decimal] = {}
+    ordered: dict[int, Decimal] = {}
+    for order in live:
+        consumed[order.agreement_id] = consumed.get(order.agreement_id, 0) + order.total
+        request_lines = {line.id: line for line in order.request.lines}
+        for line in order.lines:
+            item_id = request_lines[line.request_line_id].catalogue_item_id
+            ordered[item_id] = ordered.get(item_id, 0) + line.quantity
+    agreements = db.session.scalars(sa.select(Agreement)).all()
+    assert consumed and any(a.ceiling is not None for a in agreements)
+    for agreement in agreements:
+        assert agreement.consumed == consumed.get(agreement.id, 0), agreement.number
+        assert agreement.ceiling is None or agreement.consumed <= agreement.ceiling
+        for item in agreement.items:
+            assert item.ordered == ordered.get(item.id, 0), (agreement.number, item.position)
+            assert item.max_quantity is None or item.ordered <= item.max_quantity
+    # Each call-off, and each give-back of one cancelled, in the agreement's log.
+    actions = dict(
+        db.session.execute(
+            sa.select(AuditEvent.action, sa.func.count())
+            .where(AuditEvent.entity == "agreement")
+            .group_by(AuditEvent.action)
+        ).all()
+    )
+    cancelled = [o for o in call_offs(db) if o.status == OrderStatus.CANCELLED]
+    assert actions["call_off"] == len(call_offs(db))
+    assert actions.get("give_back", 0) == len(cancelled)
+    lines_called_off = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
+        .where(PurchaseOrder.agreement_id.is_not(None))
+    )
+    assert lines_called_off >= len(live)
+
+
+def test_the_catalogue_shows_the_items_of_the_agreements_in_force(app, db):
+    today = utcnow().date()
+    item = db.session.scalar(
+        sa.select(AgreementItem)
+        .join(Agreement, Agreement.id == AgreementItem.agreement_id)
+        .where(
+            Agreement.status == AgreementStatus.ACTIVE,
+            Agreement.start_date <= today,
+            Agreement.end_date >= today,
+        )
+        .order_by(AgreementItem.id)
+    )
+    assert item is not None
+    word = max(re.findall(r"[A-Za-z]+", item.description), key=len)
+    client = app.test_client()
+    sign_in(client, "requester")
+    page = client.get(f"/catalogue?q={word.lower()}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert str(escape(item.description)) in text
+    assert str(escape(item.agreement.vendor.name)) in text
 
 
 # Vendor invoices ---------------------------------------------------------------------------

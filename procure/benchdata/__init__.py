@@ -24,13 +24,23 @@ What is received feeds the asset register (``assets.py``): an asset per unit of
 hardware, deployed, repaired, retired and disposed of over the years, and a licence
 pool per licence line with its seats given out.
 
+Framework agreements (``agreements.py``): a few a year of history per theme of
+standard items (laptops, monitors, licences…), each with an approved vendor, 5 to 30
+items at agreed prices, some with maximum quantities and a ceiling, created, activated,
+then expired the night after their end date or now and then closed early. About one in
+eight requests whose leading category an agreement in force covers is filed from its
+catalogue and, approved, called off it (``calloffs.py``): an order at the agreed prices
+without an RFQ, consuming the agreement as the services would, then issued, received,
+invoiced and closed as any order.
+
 A few webhook endpoints (signed JSON, Slack, Teams, Mattermost, one deleted) were
 told of the history's transitions (``webhooks.py``): events, deliveries and attempts,
 mostly delivered at once, some retried, a few failed, for the retention window only,
 as ``prune`` leaves the log.
 
 Not generated: notifications (the outbox would hold millions of e-mails long since
-sent), delegations, vendor compliance documents, API tokens and sessions, the
+sent) and the agreements' reminders, request types and their fields, agreements made
+from an RFQ, delegations, vendor compliance documents, API tokens and sessions, the
 vendors' invoice links and invoices sent through them or imported as e-invoices (every
 invoice is entered by finance or procurement, without the vendor's PDF). Issued
 purchase orders have no PDF of their own: each points to one stored placeholder PDF
@@ -72,6 +82,7 @@ from ..models import (
 )
 from ..money import format_money
 from ..vendors.demo import tiny_pdf
+from . import agreements as bench_agreements
 from . import assets as bench_assets
 from . import bulk, rows
 from . import webhooks as bench_webhooks
@@ -99,7 +110,9 @@ SERIAL_TABLES = [
         rows.RECEIPT_LINES, rows.CONTRACTS, rows.CONTRACT_TERMS, rows.EXCHANGE_RATES,
         rows.INVOICES, rows.INVOICE_LINES, rows.INVOICE_EXCEPTIONS, rows.ORDER_REVISIONS,
     )
-] + list(bench_assets.TABLES) + list(bench_webhooks.TABLES)  # fmt: skip
+] + [
+    *bench_assets.TABLES, *bench_webhooks.TABLES, *bench_agreements.TABLES
+]  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -111,6 +124,7 @@ class SeedSummary:
     database_bytes: int | None
     logins: list[tuple[str, str, str]]
     invoice_statuses: dict[str, int] = dataclasses.field(default_factory=dict)
+    call_offs: int = 0
 
     def report(self) -> list[str]:
         """The summary as lines of text, for the command line."""
@@ -131,6 +145,8 @@ class SeedSummary:
             "Requests by status: "
             + ", ".join(f"{status} {count:,}" for status, count in self.statuses.items())
         )
+        if self.call_offs:
+            lines.append(f"Call-off orders (of framework agreements): {self.call_offs:,}")
         if self.invoice_statuses:
             lines.append(
                 "Invoices by status: "
@@ -200,6 +216,7 @@ def seed(
         database_bytes=size,
         logins=[(email, PASSWORD, roles) for email, roles in FIXED_LOGINS],
         invoice_statuses=dict(sorted(seeder.history.invoice_counts.items())),
+        call_offs=seeder.agreements.call_offs,
     )
 
 
@@ -295,6 +312,18 @@ class _Seeder:
             sequences=self.sequences,
             pdf_sha256=self.pdf_sha256,
         )
+        self.agreements = bench_agreements.Planner(
+            seed,
+            self.clock,
+            self.ids,
+            self.stream,
+            self.organisation,
+            self.exchange,
+            self.sequences,
+            total_requests=total,
+            auto_call_off=bool(settings.get("agreements.auto_call_off")),
+        )
+        self.history.calloffs = self.agreements
         self.assets = bench_assets.Planner(
             seed, self.clock, self.ids, self.stream, self.organisation, self.sequences, self.now
         )
@@ -397,6 +426,9 @@ class _Seeder:
         self._enable_currencies()
         self._add(batch, rows.EXCHANGE_RATES, self.exchange.rows(self.ids, self.stream))
         self._add(batch, bench_webhooks.ENDPOINTS, self.webhooks.endpoint_rows())
+        self.agreements.plan()
+        for spec, table_rows in self.agreements.rows():
+            self._add(batch, spec, table_rows)
         self.stream.settle(0)
         self._next_filed: dt.datetime | None = self.filed_at(0)
         self._finish(batch, 0, self._next_filed)
@@ -447,6 +479,7 @@ class _Seeder:
         try:
             for number, start in enumerate(range(0, self.total, self.chunk_size), start=1):
                 end = min(self.total, start + self.chunk_size)
+                self.agreements.batch = number
                 for index in range(start, end):
                     filed = self._next_filed
                     self._next_filed = self.filed_at(index + 1) if index + 1 < self.total else None
@@ -477,7 +510,16 @@ class _Seeder:
             # the rest of their history, so that the database stays consistent.
             sink.finish()
             self._close_log(sink.committed)
+            self._agreement_totals(sink.committed)
             raise
+        self._agreement_totals(None)
+
+    def _agreement_totals(self, committed: int | None) -> None:
+        """What the call-offs of the committed chunks (all: None) left on the
+        agreements and their items, written onto them."""
+        with write_intent():
+            self.agreements.write_totals(db.session.connection(), committed)
+            db.session.commit()
 
     def _close_log(self, committed: int) -> None:
         """Append the events still owed to the documents of the first ``committed``

@@ -29,7 +29,10 @@ def line_total(milli: int, cents: int) -> int:
 
 
 class Line:
-    __slots__ = ("id", "position", "description", "category", "quantity", "unit", "price", "total")
+    __slots__ = (
+        "id", "position", "description", "category", "quantity", "unit", "price", "total",
+        "catalogue_item_id"
+    )  # fmt: skip
 
 
 class Step:
@@ -80,7 +83,7 @@ class Order:
         "tax", "total", "needed_by", "payment_terms", "lead_time_days", "created_by",
         "created_at", "issued_at", "issued_by", "attachment_id", "closed_at", "cancelled_at",
         "reason", "version", "lines", "receipts", "currency", "rate", "rate_date", "total_base",
-        "invoices", "link_nonce", "link_hash", "revision_id"
+        "invoices", "link_nonce", "link_hash", "revision_id", "agreement", "terms"
     )  # fmt: skip
 
     def content_reference(self) -> str:
@@ -96,7 +99,7 @@ class Order:
             "total": money(self.total),
             "delivery_address": "",
             "payment_terms": self.payment_terms,
-            "terms": "",
+            "terms": self.terms,
             "needed_by": self.needed_by.isoformat() if self.needed_by else None,
             "issued_at": self.issued_at.isoformat() if self.issued_at else None,
             "lines": [

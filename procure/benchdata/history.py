@@ -198,6 +198,7 @@ class History(Sourcing, Contracts, Invoicing):
                 quantity = (low + spread) * THOUSAND * (between(rng, 4, 20) if project else 1)
             line.quantity = max(THOUSAND, quantity)
             line.total = line_total(line.quantity, line.price)
+            line.catalogue_item_id = None
             lines.append(line)
         return lines
 
@@ -256,6 +257,8 @@ class History(Sourcing, Contracts, Invoicing):
         pr.id = self.ids.next("purchase_requests")
         pr.number = self.number("PR", created_at.year)
         pr.lines = self.sample_lines()
+        # Now and then filed from the catalogue instead (``calloffs.py``).
+        catalogue = forced is None and self._from_catalogue(pr, created_at)
         if forced == "ordered:partial":
             # Something that can arrive in part.
             pr.lines[0].quantity = max(pr.lines[0].quantity, 2 * THOUSAND)
@@ -273,7 +276,8 @@ class History(Sourcing, Contracts, Invoicing):
             else None
         )
         pr.status = "draft"
-        self._in_currency(pr, created_at)
+        if not catalogue:
+            self._in_currency(pr, created_at)
         pr.total = sum(line.total for line in pr.lines)
         pr.over_budget = False
         pr.approval_round = 0
@@ -305,6 +309,7 @@ class History(Sourcing, Contracts, Invoicing):
                         line.unit,
                         money(line.price),
                     ]
+                    + ([line.catalogue_item_id] if line.catalogue_item_id is not None else [])
                     for line in pr.lines
                 ],
             },
@@ -553,7 +558,9 @@ class History(Sourcing, Contracts, Invoicing):
         asked once."""
         key = None
         if over_budget is None and pr.total_base < self._lowest_minimum:
-            key = (pr.department.id, *sorted({line.category for line in pr.lines}))
+            # A catalogue request may skip a rule (``skip_for_catalogue``).
+            catalogue = pr.lines[0].catalogue_item_id is not None
+            key = (pr.department.id, catalogue, *sorted({line.category for line in pr.lines}))
             planned = self._step_plans.get(key)
             if planned is not None:
                 return planned

@@ -67,7 +67,8 @@ REQUESTS = _spec(
     "rate rate_date total_base main_category",
 )
 REQUEST_LINES = _spec(
-    RequestLine, "id request_id position description category quantity unit unit_price total"
+    RequestLine,
+    "id request_id position description category quantity unit unit_price total catalogue_item_id",
 )
 STEPS = _spec(
     ApprovalStep,
@@ -99,7 +100,7 @@ ORDERS = _spec(
     "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
     "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
     "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version "
-    "rate rate_date total_base invoice_link_nonce invoice_token_hash received_value",
+    "rate rate_date total_base invoice_link_nonce invoice_token_hash received_value agreement_id",
 )
 ORDER_LINES = _spec(
     OrderLine,
@@ -163,7 +164,7 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
         )  # fmt: skip
         lines.extend(
             (line.id, pr.id, line.position, line.description, line.category, line.quantity,
-             line.unit, line.price, line.total)
+             line.unit, line.price, line.total, line.catalogue_item_id)
             for line in pr.lines
         )  # fmt: skip
         steps.extend(
@@ -236,16 +237,20 @@ def add_chunk(batch: Batch, chunk: Chunk, currency: str, pdf_sha256: str, pdf_si
                  order.attachment_id, pdf_sha256)
             )  # fmt: skip
         orders.append(
-            (order.id, order.number, order.request.id, order.rfq.id, order.quote.id,
+            (order.id, order.number, order.request.id,
+             order.rfq.id if order.rfq is not None else None,
+             order.quote.id if order.quote is not None else None,
              order.vendor.id, order.status, order.currency, order.subtotal, order.shipping,
              order.tax,
-             order.total, "", order.needed_by, order.payment_terms, "", order.lead_time_days,
+             order.total, "", order.needed_by, order.payment_terms, order.terms,
+             order.lead_time_days,
              order.created_by.id, order.created_at, order.issued_at,
              order.issued_by.id if order.issued_by else None, order.attachment_id,
              pdf_sha256 if issued else None, order.closed_at, order.cancelled_at, order.reason,
              order.version, order.rate, order.rate_date, order.total_base,
              order.link_nonce if issued else None, order.link_hash if issued else None,
-             sum(received.values()))
+             sum(received.values()),
+             order.agreement.id if order.agreement is not None else None)
         )  # fmt: skip
         order_lines.extend(
             (line.id, order.id, line.position, line.request_line.id, line.description,

@@ -1,0 +1,177 @@
+"""Reference data for the framework agreements of ``seed-bench``: the themes agreements
+are made for, each with the standard items an agreement of it may list (the same shape
+as ``catalog.ITEMS``), their terms and the reasons they are closed.
+
+Plain data; ``agreements.py`` draws from it with a seeded ``random.Random``."""
+
+from __future__ import annotations
+
+# fmt: off
+# Framework agreements: per theme, its category, its title and the standard items an
+# agreement of it may list (5 to 30 of them; the same shape as ITEMS).
+AGREEMENT_THEMES = [
+    ("hardware", "Laptops and desktops", [
+        ("ThinkPad T14 Gen 5, 16 GB", "each", 139000, (1, 12)),
+        ("ThinkPad T14 Gen 5, 32 GB", "each", 165000, (1, 12)),
+        ("ThinkPad X1 Carbon Gen 12, 32 GB", "each", 219000, (1, 8)),
+        ("ThinkPad P16s mobile workstation, 64 GB", "each", 289000, (1, 5)),
+        ("Dell Latitude 5450, 16 GB", "each", 119000, (1, 15)),
+        ("Dell Latitude 7450, 16 GB", "each", 145000, (1, 15)),
+        ("Dell Latitude 7450, 32 GB", "each", 168000, (1, 10)),
+        ("Dell Precision 3590 mobile workstation", "each", 239000, (1, 5)),
+        ("HP EliteBook 840 G11, 16 GB", "each", 135000, (1, 12)),
+        ("HP EliteBook 860 G11, 32 GB", "each", 172000, (1, 8)),
+        ("HP ZBook Firefly 14, 32 GB", "each", 215000, (1, 5)),
+        ("MacBook Air 13\", 16 GB", "each", 139900, (1, 8)),
+        ("MacBook Air 15\", 24 GB", "each", 179900, (1, 6)),
+        ("MacBook Pro 14\", 36 GB", "each", 269900, (1, 6)),
+        ("MacBook Pro 16\", 48 GB", "each", 369900, (1, 4)),
+        ("Desktop workstation, 64 GB", "each", 310000, (1, 8)),
+        ("Dell OptiPlex 7020 small form factor", "each", 89000, (1, 20)),
+        ("HP Elite Mini 800 G9", "each", 94000, (1, 20)),
+        ("Lenovo ThinkCentre M90q Tiny", "each", 99000, (1, 20)),
+        ("Thin client", "each", 39000, (5, 60)),
+        ("Chromebook Enterprise, 8 GB", "each", 54000, (5, 40)),
+        ("Rugged tablet, 10\"", "each", 129000, (1, 10)),
+        ("iPad Air 11\", 128 GB", "each", 69900, (1, 15)),
+        ("Laptop extended warranty, 4 years on-site", "each", 21000, (1, 20)),
+        ("Laptop battery, replacement", "each", 14500, (1, 10)),
+        ("Laptop power adapter, 100 W USB-C", "each", 7900, (2, 30)),
+    ]),
+    ("hardware", "Servers, storage and network", [
+        ("Rack server, 1U, single CPU", "each", 620000, (1, 4)),
+        ("Rack server, 2U, dual CPU", "each", 980000, (1, 4)),
+        ("48-port 10G switch", "each", 640000, (1, 2)),
+        ("24-port PoE access switch", "each", 210000, (1, 6)),
+        ("Wi-Fi 6E access point", "each", 42000, (2, 40)),
+        ("Wi-Fi 7 access point", "each", 61000, (2, 30)),
+        ("Firewall appliance, HA pair", "each", 1850000, (1, 2)),
+        ("NAS expansion shelf, 12x16 TB", "each", 890000, (1, 2)),
+        ("UPS, 3 kVA rack-mount", "each", 190000, (1, 6)),
+        ("NVMe SSD, 2 TB", "each", 16000, (2, 30)),
+        ("NVMe SSD, 7.68 TB data centre", "each", 98000, (2, 16)),
+        ("Server memory, 64 GB DDR5 RDIMM", "each", 42000, (2, 32)),
+        ("SFP28 transceiver, 25G SR", "each", 9500, (4, 48)),
+        ("Rack cabinet, 42U", "each", 185000, (1, 3)),
+        ("KVM console, 8-port", "each", 98000, (1, 2)),
+        ("Power distribution unit, switched", "each", 89000, (1, 8)),
+    ]),
+    ("peripherals", "Monitors and docking", [
+        ("24\" full HD monitor", "each", 17900, (1, 40)),
+        ("24\" QHD monitor, USB-C", "each", 26900, (1, 30)),
+        ("27\" QHD monitor, USB-C", "each", 32900, (1, 30)),
+        ("27\" 4K monitor", "each", 38900, (1, 30)),
+        ("32\" 4K monitor", "each", 59900, (1, 15)),
+        ("34\" ultrawide curved monitor", "each", 74900, (1, 10)),
+        ("USB-C docking station", "each", 28900, (1, 30)),
+        ("Thunderbolt 4 docking station", "each", 34900, (1, 20)),
+        ("Dual monitor arm", "each", 15900, (1, 30)),
+        ("Single monitor arm", "each", 9900, (1, 30)),
+        ("Portable USB-C monitor, 15.6\"", "each", 24900, (1, 10)),
+        ("Conference display, 65\" 4K", "each", 189000, (1, 4)),
+        ("DisplayPort cable, 2 m", "each", 1900, (5, 60)),
+        ("USB-C to HDMI adapter", "each", 2900, (5, 60)),
+    ]),
+    ("peripherals", "Desk peripherals", [
+        ("Wireless keyboard and mouse set", "each", 5900, (5, 60)),
+        ("Ergonomic keyboard", "each", 8900, (1, 20)),
+        ("Vertical mouse", "each", 6900, (1, 20)),
+        ("Wireless headset", "each", 12900, (2, 40)),
+        ("Noise-cancelling headset, Teams certified", "each", 24900, (2, 30)),
+        ("USB speakerphone", "each", 16900, (1, 15)),
+        ("USB webcam, 1080p", "each", 7900, (2, 40)),
+        ("USB webcam, 4K", "each", 18900, (1, 20)),
+        ("Laptop backpack, 15\"", "each", 6500, (5, 50)),
+        ("Laptop sleeve, 14\"", "each", 2900, (5, 50)),
+        ("Privacy filter, 14\"", "each", 3900, (5, 50)),
+        ("Laptop stand, adjustable", "each", 4900, (2, 40)),
+        ("Label printer", "each", 21000, (1, 5)),
+        ("Document scanner, duplex", "each", 42000, (1, 5)),
+        ("Presenter remote", "each", 5900, (1, 10)),
+        ("USB-C hub, 7-in-1", "each", 4900, (5, 40)),
+    ]),
+    ("licence", "Microsoft licensing", [
+        ("Microsoft 365 E3, annual", "seat", 43200, (3, 150)),
+        ("Microsoft 365 E5, annual", "seat", 68400, (3, 80)),
+        ("Microsoft 365 F3, annual", "seat", 9600, (5, 200)),
+        ("Microsoft 365 Copilot, annual", "seat", 36000, (1, 50)),
+        ("Windows Server Datacenter, 16 cores", "each", 615500, (1, 10)),
+        ("Windows Server Standard, 16 cores", "each", 106900, (1, 10)),
+        ("SQL Server Standard, 2 cores", "core", 389900, (2, 16)),
+        ("SQL Server Enterprise, 2 cores", "core", 1474700, (2, 8)),
+        ("Visio Plan 2, annual", "seat", 18000, (1, 20)),
+        ("Project Plan 3, annual", "seat", 36000, (1, 20)),
+        ("Power BI Pro, annual", "seat", 16800, (1, 60)),
+        ("Remote Desktop Services CAL", "user", 19900, (5, 100)),
+    ]),
+    ("licence", "Security and infrastructure licences", [
+        ("Endpoint protection, annual", "seat", 4500, (10, 400)),
+        ("Endpoint detection and response, annual", "seat", 7800, (10, 300)),
+        ("Virtualisation platform, per core", "core", 35000, (8, 128)),
+        ("Database enterprise licence, per core", "core", 475000, (2, 16)),
+        ("Password manager, business, annual", "seat", 4800, (10, 300)),
+        ("VPN client licence, annual", "seat", 3600, (10, 300)),
+        ("Email security gateway, annual", "seat", 2400, (20, 500)),
+        ("Privileged access management, annual", "user", 24000, (2, 30)),
+        ("Vulnerability scanner, per asset", "asset", 3000, (50, 500)),
+        ("SIEM ingestion, 1 GB/day, annual", "unit", 150000, (1, 20)),
+    ]),
+    ("software", "Developer and design tools", [
+        ("JetBrains All Products Pack, annual", "seat", 28900, (1, 40)),
+        ("JetBrains IntelliJ IDEA Ultimate, annual", "seat", 59900, (1, 20)),
+        ("Visual Studio Professional, annual", "seat", 49900, (1, 20)),
+        ("Visual Studio Enterprise, annual", "seat", 299900, (1, 8)),
+        ("GitHub Enterprise, annual", "seat", 25200, (5, 100)),
+        ("Figma Organization, annual", "seat", 54000, (1, 25)),
+        ("Adobe Creative Cloud All Apps, annual", "seat", 107900, (1, 15)),
+        ("Adobe Acrobat Pro, annual", "seat", 23900, (1, 50)),
+        ("Miro Business, annual", "seat", 19200, (5, 60)),
+        ("Atlassian Jira Software, annual", "seat", 9300, (10, 200)),
+        ("Atlassian Confluence, annual", "seat", 6600, (10, 200)),
+        ("Postman Professional, annual", "seat", 16800, (1, 30)),
+        ("Docker Business, annual", "seat", 28800, (1, 40)),
+        ("Sketch for teams, annual", "seat", 14400, (1, 10)),
+    ]),
+    ("telecom", "Mobile and telephony", [
+        ("Business mobile plan, 12 months", "line", 36000, (1, 40)),
+        ("Business mobile plan, unlimited data, 12 months", "line", 54000, (1, 30)),
+        ("Data-only SIM, 12 months", "line", 18000, (1, 20)),
+        ("Smartphone, business model", "each", 79900, (1, 20)),
+        ("Smartphone, rugged", "each", 59900, (1, 10)),
+        ("Desk phone", "each", 18900, (2, 50)),
+        ("Conference phone", "each", 69000, (1, 5)),
+        ("DECT headset", "each", 21900, (1, 20)),
+        ("SIP trunk channels", "channel", 2500, (10, 100)),
+        ("Phone case and screen protector", "each", 3900, (5, 40)),
+    ]),
+    ("other", "Office furniture and supplies", [
+        ("Ergonomic office chair", "each", 45000, (1, 20)),
+        ("Height-adjustable desk", "each", 69000, (1, 20)),
+        ("Footrest", "each", 4900, (1, 20)),
+        ("Cable management kit", "each", 4500, (5, 50)),
+        ("Under-desk cable tray", "each", 3900, (5, 50)),
+        ("Desk lamp, LED", "each", 5900, (1, 20)),
+        ("Whiteboard, mobile", "each", 39000, (1, 5)),
+        ("Locker, personal", "each", 24000, (1, 20)),
+        ("Conference room booking panel", "each", 69000, (1, 10)),
+    ]),
+]
+
+AGREEMENT_TERMS = [
+    "", "Prices fixed for the term; delivery within 10 working days.",
+    "Free delivery to any site; returns within 30 days.",
+    "Agreed discount on list prices; invoiced monthly.",
+    "Prices reviewed every six months; delivery within 5 working days.",
+]
+
+AGREEMENT_CLOSE_COMMENTS = [
+    "Replaced by a new tender.", "The vendor could no longer deliver on time.",
+    "Consolidated into the group-wide agreement.",
+]
+
+AGREEMENT_DRAFT_CLOSE_COMMENTS = [
+    "Not signed: the vendor withdrew its offer.", "Superseded before it started.",
+]
+
+
+# fmt: on
