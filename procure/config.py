@@ -359,6 +359,9 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
         return options
     options["pool_size"] = config["PROCURE_DB_POOL_SIZE"]
     options["max_overflow"] = config["PROCURE_DB_MAX_OVERFLOW"]
+    # The connection used last is handed out next: its prepared statements are warm
+    # (``db.end_read``), and the others may idle.
+    options["pool_use_lifo"] = True
     if is_postgres_url(url):
         # Set when the connection opens: no extra round trip per request.
         options["connect_args"] = {

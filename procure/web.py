@@ -5,9 +5,11 @@ the JSON API has the same in ``api/spec.py``'s ``@operation``, SCIM in
 ``scim/protocol.py``). A request that changes something (any method but GET, HEAD,
 OPTIONS) commits once, after its view answered with a success or a redirect; an
 exception or an answer of 400 and above rolls everything back, flash messages of the
-failed attempt included. A GET never
-commits, but for the views marked :func:`writes_on_get`: an identity provider sends the
-browser back to Procure with a redirect, which can only be a GET, and that GET signs in.
+failed attempt included. A GET never commits a change (on PostgreSQL one that wrote
+nothing ends with COMMIT, not ROLLBACK, so that the connection keeps its prepared
+statements: ``db.end_read``), but for the views marked :func:`writes_on_get`: an
+identity provider sends the browser back to Procure with a redirect, which can only be
+a GET, and that GET signs in.
 Views therefore never call ``commit()`` or ``rollback()``; services flush.
 
 A service refuses bad input with a :class:`~procure.errors.ValidationError` naming
@@ -38,7 +40,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, session
 from flask_wtf import FlaskForm
 
-from .db import set_write_intent
+from .db import end_read, set_write_intent
 from .errors import ValidationError
 from .extensions import db
 
@@ -66,7 +68,9 @@ def one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def run(*args: Any, **kwargs: Any) -> Any:
         if request.method in SAFE_METHODS and not writes:
-            return view(*args, **kwargs)
+            response = view(*args, **kwargs)
+            end_read()
+            return response
         if writes:
             set_write_intent(True)
         flashes = list(session.get("_flashes", ()))

@@ -83,6 +83,53 @@ def test_a_get_never_commits(app, db, counted):
         assert counted["commit"] == 0
 
 
+def _on_postgres(request) -> None:
+    if request.config.getoption("--db") != "postgres":
+        pytest.skip("PostgreSQL only (run with --db postgres): SQLite keeps no prepared plans")
+
+
+@pytest.mark.committing
+@pytest.mark.postgres_only
+def test_a_get_that_only_read_keeps_the_connections_prepared_statements(
+    app, committed_db, request
+):
+    """psycopg forgets its prepared statements when the connection rolls back: a GET
+    that wrote nothing ends with COMMIT, so a list read page after page is planned once."""
+    _on_postgres(request)
+    query = sa.select(Department.id).where(Department.code == "NOPE-PREPARED")
+
+    def view():
+        committed_db.session.scalars(query).all()
+        return "page"
+
+    for _ in range(8):  # psycopg prepares a statement on its sixth run on a connection
+        with app.test_request_context("/x", method="GET"):
+            web.one_transaction(view)()
+            committed_db.session.remove()
+    with committed_db.engine.connect() as connection:
+        # The pool hands out the one connection the requests used.
+        prepared = connection.scalars(
+            sa.text("SELECT statement FROM pg_prepared_statements")
+        ).all()
+    assert any("departments.code = $1" in statement for statement in prepared), prepared
+
+
+@pytest.mark.committing
+@pytest.mark.postgres_only
+def test_a_get_that_wrote_still_rolls_back(app, committed_db, request):
+    _on_postgres(request)
+    committed = []
+    sa.event.listen(committed_db.session(), "after_commit", committed.append)
+    try:
+        with app.test_request_context("/x", method="GET"):
+            _adding(committed_db, "WEB7", "page")()
+            committed_db.session.remove()
+    finally:
+        committed_db.session.remove()
+    assert committed == []
+    assert not _department_exists(committed_db, "WEB7")
+
+
 def test_kept_changes_commit_although_the_answer_refuses(app, db, counted):
     def view():
         db.session.add(Department(code="WEB5", name="Test"))

@@ -25,6 +25,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import inputs
 from ..auth.services import user_for_token
+from ..db import end_read
 from ..errors import BadRequest, Unauthorized, ValidationError
 from ..extensions import db
 from ..models import User
@@ -235,6 +236,8 @@ def operation(
             if method != "GET":
                 db.session.commit()
             answer = _render(result, response, status)
+            if method == "GET":
+                end_read()
             if _is_binary(content_type) and isinstance(answer, Response):
                 _negotiate(answer, content_type)
             return answer

@@ -23,6 +23,7 @@ from werkzeug.routing import RequestRedirect
 
 from .. import errors as domain
 from .. import inputs
+from ..db import end_read
 from ..extensions import db
 from ..models import ScimToken, utcnow
 from ..security import security_event
@@ -81,6 +82,8 @@ def operation(
             if request.method != "GET":
                 g.scim_token.last_used_at = utcnow()
                 db.session.commit()
+            else:
+                end_read()
             return response
 
         bp.add_url_rule(rule, view_func=endpoint, methods=methods, provide_automatic_options=False)
