@@ -150,6 +150,18 @@ def pick_asset_query(api: Client) -> str:
     return _word(asset["model"])
 
 
+def pick_catalogue_query(api: Client) -> str:
+    """A word of an item of the catalogue (the agreements in force), as someone looking
+    for it would type it."""
+    item = _first(api, "/api/v1/catalogue")
+    if item is None:
+        raise BenchError(
+            "the bench database's catalogue is empty (seeded before seed-bench made "
+            "framework agreements?): seed it again with BENCH_RESEED=1"
+        )
+    return _word(item["description"])
+
+
 def pick_held_invoice(api: Client) -> int:
     """An invoice held by matching (its page shows what matching found), else any."""
     for status in ("on_hold", None):
@@ -256,7 +268,9 @@ def new_capabilities(clients: dict[str, Client], vendor_query: str) -> list[Endp
     procurement = clients["procurement"]
     invoice_id = pick_held_invoice(finance_api)
     asset_q = os.environ.get("BENCH_ASSET_Q") or pick_asset_query(clients["procurement-api"])
-    catalogue_q = os.environ.get("BENCH_CATALOGUE_Q") or asset_q
+    catalogue_q = os.environ.get("BENCH_CATALOGUE_Q") or pick_catalogue_query(
+        clients["requester-api"]
+    )
     return [
         Endpoint("invoice list", "/invoices/", finance.headers()),
         Endpoint("invoice list JSON", "/api/v1/invoices", finance_api.headers()),
