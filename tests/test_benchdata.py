@@ -1354,6 +1354,20 @@ def test_an_interrupted_run_leaves_a_consistent_database(
                 assert events and events[0].action == "create", invoice.number
                 last = json.loads(events[-1].changes).get("status", [None, "draft"])[1]
                 assert last == invoice.status.value, invoice.number
+            # The agreements hold what the committed chunks called off, no more.
+            called_off: dict[int, Decimal] = {}
+            for order in _db.session.scalars(
+                sa.select(PurchaseOrder).where(
+                    PurchaseOrder.agreement_id.is_not(None),
+                    PurchaseOrder.status != OrderStatus.CANCELLED,
+                )
+            ):
+                called_off[order.agreement_id] = called_off.get(order.agreement_id, 0) + (
+                    order.total
+                )
+            agreements = _db.session.scalars(sa.select(Agreement)).all()
+            assert agreements and called_off
+            assert {a.id: a.consumed for a in agreements if a.consumed} == called_off
             assert other.test_cli_runner().invoke(args=["verify-audit"]).exit_code == 0
     finally:
         with other.app_context():
