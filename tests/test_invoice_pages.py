@@ -403,19 +403,44 @@ def test_the_list_filters_and_marks_overdue_invoices(world, db, client_of, make)
     )
 
 
-def test_the_vendor_filter_offers_the_vendors_of_invoices_one_may_see(world, db, make, app):
+def test_the_vendor_filter_matches_part_of_the_name_and_a_linked_vendor(
+    world, db, make, client_of
+):
     mine = recorded(world["order"], world["clerk"], "V-MINE")
-    other = issued_order(make, buyer=world["buyer"])
-    recorded(other, world["clerk"], "V-OTHER")
-    uninvoiced = issued_order(make, buyer=world["buyer"])  # its vendor is not offered
+    other_order = issued_order(make, buyer=world["buyer"])
+    other_order.vendor.name = "Zebra  Networks_100%"
+    other_order.vendor.name_key = "zebra networks_100%"
+    other = recorded(other_order, world["clerk"], "V-OTHER")
     db.session.commit()
-    with app.test_request_context("/invoices/"):
-        everyone = pages.list_page(world["clerk"], pages.Filters()).vendors
-        own = pages.list_page(world["requester"], pages.Filters()).vendors
-    assert sorted(everyone, key=lambda v: v[1]) == everyone
-    assert {vendor_id for vendor_id, _name in everyone} == {mine.vendor_id, other.vendor_id}
-    assert uninvoiced.vendor_id not in {mine.vendor_id, other.vendor_id}
-    assert own == [(mine.vendor_id, mine.vendor.name)]
+    clerk = client_of(world["clerk"])
+
+    # Part of the name, ignoring case and spacing; % and _ are letters, not wildcards.
+    typed = text(clerk.get("/invoices/?vendor=zebra+networks_100%25"))
+    assert other.number in typed and mine.number not in typed
+    assert mine.number not in text(clerk.get("/invoices/?vendor=_100%25x"))
+    # The field keeps what was typed.
+    page = clerk.get("/invoices/?vendor=ZEBRA").get_data(as_text=True)
+    assert 'id="vendor"' in page and 'value="ZEBRA"' in page
+    assert "<option" not in page.split('id="vendor"')[1].split("</div>")[0]
+    # A link from the payables report names the vendor and offers the way back.
+    linked = text(clerk.get(f"/invoices/?vendor_id={mine.vendor_id}"))
+    assert mine.number in linked and other.number not in linked
+    assert f"Invoices of {mine.vendor.name}" in linked and "all vendors" in linked
+    assert "does not exist" in text(clerk.get("/invoices/?vendor_id=999999999"))
+    # What is typed goes no further than the field allows.
+    assert clerk.get("/invoices/?vendor=" + "x" * 5000).status_code == 200
+
+
+def test_the_vendor_filter_keeps_to_the_invoices_one_may_see(world, db, make):
+    mine = recorded(world["order"], world["clerk"], "V-MINE")
+    other = recorded(issued_order(make, buyer=world["buyer"]), world["clerk"], "V-OTHER")
+    db.session.commit()
+    with_name = pages.Filters(vendor=other.vendor.name)
+    seen = db.session.scalars(pages.filtered_query(world["requester"], with_name)).all()
+    assert seen == []
+    everyone = db.session.scalars(pages.filtered_query(world["clerk"], with_name)).all()
+    assert [i.id for i in everyone] == [other.id]
+    assert mine.id not in [i.id for i in everyone]
 
 
 def test_dashboard_tiles_count_holds_dues_and_overdue_in_the_base_currency(

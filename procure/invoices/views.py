@@ -37,6 +37,7 @@ def _filters() -> pages.Filters:
     if status not in {s.value for s in InvoiceStatus}:
         status = None
     vendor = args.get("vendor_id", "")
+    named = " ".join(args.get("vendor", "").split())[:200] or None
     quick = args.get("quick") or None
     try:
         due_before = dt.date.fromisoformat(args.get("due_before", ""))
@@ -45,6 +46,7 @@ def _filters() -> pages.Filters:
     return pages.Filters(
         status=status,
         vendor_id=int(vendor) if vendor.isdigit() and len(vendor) < 12 else None,
+        vendor=named,
         due_before=due_before,
         quick=quick if quick in pages.QUICK_FILTERS else None,
     )
