@@ -29,6 +29,8 @@ LOCATION_MAX = 200
 COVERING_KINDS = (ContractKind.MAINTENANCE, ContractKind.SUPPORT)
 # Where an asset still is ours to cover and to find.
 IN_USE = (AssetStatus.IN_STOCK, AssetStatus.DEPLOYED, AssetStatus.IN_REPAIR)
+# A search names at most this many matching people's ids in its query (see _matches).
+HOLDERS_NAMED = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,15 +49,23 @@ def get(asset_id: int, user: User, *, change: bool = False, lock: bool = False) 
 
 
 def by_tag(tag: str, user: User) -> Asset:
-    """The asset with ``tag`` (or, failing that, ``serial``) the user may see."""
-    found = db.session.scalar(sa.select(Asset.id).where(sa.func.upper(Asset.tag) == tag.upper()))
+    """The asset with ``tag`` (or, failing that, ``serial``) the user may see, ignoring
+    case. The tag as stored (the register's own links) is one probe of its unique
+    index; the others go through the trigram indexes (see ``same_text``)."""
+    found = db.session.scalar(sa.select(Asset.id).where(Asset.tag == tag))
     if found is None:
-        found = db.session.scalar(
-            sa.select(Asset.id).where(sa.func.upper(Asset.serial) == tag.upper())
-        )
+        found = db.session.scalar(sa.select(Asset.id).where(same_text(Asset.tag, tag)))
+    if found is None:
+        found = db.session.scalar(sa.select(Asset.id).where(same_text(Asset.serial, tag)))
     if found is None:
         raise NotFound("No such asset.")
     return get(found, user)
+
+
+def same_text(column: Any, text: str) -> sa.ColumnElement[bool]:
+    """``column`` is ``text`` ignoring case: ``ILIKE`` without a wildcard, which the
+    trigram indexes serve on PostgreSQL, where ``upper(column) = …`` reads every row."""
+    return column.ilike(_escape(text), escape="\\")
 
 
 # Coverage: which active contracts cover an asset ---------------------------------------
@@ -177,22 +187,36 @@ def query(user: User, filters: Filters) -> sa.Select[Any]:
         )
     text = filters.q.strip()
     if text:
-        like = f"%{_escape(text.lower())}%"
-        holders = sa.select(User.id).where(
-            sa.or_(
-                sa.func.lower(User.name).like(like, escape="\\"),
-                sa.func.lower(User.email).like(like, escape="\\"),
-            )
-        )
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Asset.tag).like(like, escape="\\"),
-                sa.func.lower(Asset.serial).like(like, escape="\\"),
-                sa.func.lower(Asset.model).like(like, escape="\\"),
-                Asset.holder_id.in_(holders),
-            )
-        )
+        stmt = stmt.where(_matches(text))
     return stmt.order_by(Asset.id.desc())
+
+
+def _matches(text: str) -> sa.ColumnElement[bool]:
+    """Part of the tag, serial or model, or of the holder's name or e-mail, ignoring case.
+
+    ``ILIKE`` is what the trigram indexes serve (``procure/models/search.py``). The
+    holders are read first and their ids named in the query: inside the ``OR``, an
+    ``IN (subquery)`` or an array computed at run time leaves PostgreSQL's planner
+    guessing that they hold 1 % of the assets, so it walks the assets newest first for
+    a page that a rare word never fills (every asset read). With the ids named (none,
+    for most words) it takes the trigram indexes' bitmaps for a rare word and walks
+    the newest ids for a common one. A word naming more than ``HOLDERS_NAMED`` people
+    keeps the subquery."""
+    like = f"%{_escape(text)}%"
+    holders = sa.select(User.id).where(
+        sa.or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))
+    )
+    ids = db.session.scalars(holders.limit(HOLDERS_NAMED + 1)).all()
+    if len(ids) > HOLDERS_NAMED:
+        held = Asset.holder_id.in_(holders)
+    else:  # none: false, which the OR leaves out (an empty IN is a subquery again)
+        held = Asset.holder_id.in_(ids) if ids else sa.false()
+    return sa.or_(
+        Asset.tag.ilike(like, escape="\\"),
+        Asset.serial.ilike(like, escape="\\"),
+        Asset.model.ilike(like, escape="\\"),
+        held,
+    )
 
 
 def _escape(text: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..money import Money, Quantity
 from .base import enum_column, utcnow
+from .search import trigram_index
 from .users import User
 from .vendors import Vendor
 
@@ -99,6 +100,8 @@ class AgreementItem(db.Model):
         sa.CheckConstraint(
             "max_quantity IS NULL OR ordered <= max_quantity", name="ordered_within_max"
         ),
+        # The catalogue's search (part of the description).
+        trigram_index("ix_agreement_items_description_trgm", "description"),
     )
 
     @property

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..money import Money
 from .base import enum_column, utcnow
 from .contracts import Contract
+from .search import trigram_index
 from .sourcing import OrderLine, PurchaseOrder, Receipt
 from .users import User
 from .vendors import Vendor
@@ -87,6 +88,10 @@ class Asset(db.Model):
             name="holder_when_deployed",
         ),
         sa.Index("ix_assets_status_warranty", "status", "warranty_end"),
+        # The register's search (part of a tag, serial or model).
+        trigram_index("ix_assets_tag_trgm", "tag"),
+        trigram_index("ix_assets_serial_trgm", "serial"),
+        trigram_index("ix_assets_model_trgm", "model"),
     )
 
 
@@ -129,6 +134,7 @@ class Licence(db.Model):
         sa.CheckConstraint("seats >= 0", name="seats_not_negative"),
         sa.CheckConstraint("used >= 0 AND used <= seats", name="used_within_seats"),
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ends_after_start"),
+        trigram_index("ix_licences_product_trgm", "product"),
     )
 
     @property

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import enum_column, utcnow
+from .search import trigram_index
 
 
 class Role(enum.StrEnum):
@@ -86,7 +87,12 @@ class User(UserMixin, db.Model):
     # Set by the sign-in code: the server-side session this user object was loaded for.
     session_key = None  # type: str | None
 
-    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lower"),)
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lower"),
+        # Finding people by part of a name or address (the asset search's holders).
+        trigram_index("ix_users_name_trgm", "name"),
+        trigram_index("ix_users_email_trgm", "email"),
+    )
 
     @staticmethod
     def normalise_email(email: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import enum_column, utcnow
+from .search import trigram_index
 
 
 class Attachment(db.Model):
@@ -78,6 +79,9 @@ class Vendor(db.Model):
     __table_args__ = (
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         sa.Index("ix_vendors_status_name", "status", "name_key"),
+        # The vendor list's search (part of the folded name) and the catalogue's (the name).
+        trigram_index("ix_vendors_name_key_trgm", "name_key"),
+        trigram_index("ix_vendors_name_trgm", "name"),
     )
 
     @property
