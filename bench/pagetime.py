@@ -32,6 +32,7 @@ import re
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,17 +149,21 @@ class Meter:
 def endpoints(app: flask.Flask, database: str) -> list[tuple[str, InProcess, str]]:
     """(label, client, path) of each read, found in the data as the HTTP benchmark does."""
     clients: dict[str, InProcess] = {}
-    for role in ("finance", "approver", "procurement"):
+    for role in ("finance", "approver", "procurement", "requester"):
         email = harness.LOGINS[role]
         browser = InProcess(app)
         browser.sign_in(email)
         clients[role] = browser
         token = harness.flask(database, "issue-token", email, "--name", "profile").strip()
         clients[f"{role}-api"] = InProcess(app, token)
+    scim = harness.flask(database, "issue-scim-token", "--name", "profile").strip()
     finance = clients["finance"]
     pr_id = throughput.pick_request(clients["finance-api"])
     query = throughput.pick_vendor_query(clients["finance-api"])
     rfq_id = throughput.pick_rfq(clients["procurement-api"])
+    invoice_id = throughput.pick_held_invoice(clients["finance-api"])
+    asset_q = throughput.pick_asset_query(clients["procurement-api"])
+    catalogue_q = throughput.pick_catalogue_query(clients["requester-api"])
     return [
         ("request JSON", clients["finance-api"], f"/api/v1/requests/{pr_id}"),
         ("request page", finance, f"/requests/{pr_id}"),
@@ -166,6 +171,21 @@ def endpoints(app: flask.Flask, database: str) -> list[tuple[str, InProcess, str
         ("approver inbox", clients["approver"], "/approvals"),
         ("vendor search", finance, f"/vendors?q={query}"),
         ("RFQ comparison", clients["procurement"], f"/rfqs/{rfq_id}"),
+        ("invoice list", finance, "/invoices/"),
+        ("invoice list JSON", clients["finance-api"], "/api/v1/invoices"),
+        ("invoice matching", finance, f"/invoices/{invoice_id}"),
+        ("asset search", clients["procurement"], f"/assets?q={urllib.parse.quote(asset_q)}"),
+        (
+            "coverage report",
+            clients["procurement"],
+            f"/assets/reports/warranty?days={throughput.WARRANTY_DAYS}",
+        ),
+        (
+            "catalogue search",
+            clients["requester"],
+            f"/catalogue?q={urllib.parse.quote(catalogue_q)}",
+        ),
+        ("SCIM users", InProcess(app, scim), "/scim/v2/Users"),
     ]
 
 
@@ -198,7 +218,7 @@ def main() -> None:
         meter = Meter(app, engine)
         print(f"Where the time goes, {source} (a copy), median of {runs} runs, in process:")
         heads = ("total", 8), ("SQL", 8), ("template", 9), ("Python", 8), ("statements", 11)
-        print(f"  {'page':<16} " + " ".join(f"{h:>{w}}" for h, w in heads))
+        print(f"  {'page':<18} " + " ".join(f"{h:>{w}}" for h, w in heads))
         for label, client, path in endpoints(app, database):
             for _ in range(3):  # warm: templates, caches, the database's pages
                 meter.run(client, path)
@@ -211,7 +231,7 @@ def main() -> None:
             statements = splits[-1].statements
             rows.append((label, figures, statements))
             print(
-                f"  {label:<16} {figures['total']:7.1f}ms {figures['sql']:7.1f}ms "
+                f"  {label:<18} {figures['total']:7.1f}ms {figures['sql']:7.1f}ms "
                 f"{figures['template']:8.1f}ms {figures['python']:7.1f}ms {statements:>11}",
                 flush=True,
             )

@@ -8,7 +8,9 @@ inbox, a vendor search, an RFQ's quote comparison; the invoice list (page and JS
 an invoice on hold (its matching page), an asset search, the coverage report (assets
 whose warranty ends uncovered), a catalogue search, the SCIM user list (with a SCIM
 token); and the approve action (POSTs cycling through a pool of requests the
-approver may decide). Prints req/s, p50 and p99 for each, its req/s as a share of the
+approver may decide, topped up through the API before the run with requests the bench
+requester files and submits, so that the approver has work for the whole run:
+``bench/approvals.py``). Prints req/s, p50 and p99 for each, its req/s as a share of the
 bare endpoint's and its p99 over the bare p99; the last line reads
 ``http reads_met=… min_share=… max_p99_ratio=… …``. Goals: every JSON read ≥ 50 % of
 the bare req/s, every page ≥ 25 %; every p99 ≤ 4× the bare p99.
@@ -24,7 +26,7 @@ endpoints whose names start with one of these, e.g. ``invoice,SCIM``; the docs a
 left alone). What is loaded can be pinned with ``BENCH_REQUEST_ID``, ``BENCH_VENDOR_Q``,
 ``BENCH_ASSET_Q``, ``BENCH_CATALOGUE_Q``, ``BENCH_DEEP_STATUS`` (closed),
 ``BENCH_DEEP_HOPS`` (1000 "next" links at most, for a cursor pager) and
-``BENCH_APPROVE_POOL`` (5000).
+``BENCH_APPROVE_POOL`` (5000: the most the pool holds).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import re
 import statistics
 import urllib.parse
 
-from bench import harness
+from bench import approvals, harness
 from bench.harness import BenchError, Client, Server
 
 SHARE_GOAL = 0.50  # of a JSON read
@@ -244,9 +246,17 @@ def prepare(
         _check(server, endpoint)
     if writes:
         approver_api = clients["approver-api"]
-        pool = approval_pool(approver_api, harness.env_int("BENCH_APPROVE_POOL", 5000))
+        limit = harness.env_int("BENCH_APPROVE_POOL", 5000)
+        pool = approval_pool(approver_api, limit)
+        # Enough waiting work for the whole run: more than the approver can decide in
+        # it at the fastest (two workers, some 60 decisions a second each).
+        run_seconds = harness.env_int("BENCH_SECONDS", 10) * harness.env_int("BENCH_ROUNDS", 1)
+        seeded = len(pool)
+        pool = approvals.top_up(clients["requester-api"], pool, min(limit, run_seconds * 120))
         if not pool:
             raise BenchError("the bench approver has nothing to decide")
+        if len(pool) > seeded:
+            notes.append(f"approve: {len(pool) - seeded} requests filed and submitted for it")
         endpoints.append(
             Endpoint(
                 "approve (POST)",
