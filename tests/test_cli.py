@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from procure.db import MIGRATIONS_DIR
 from procure.demo import DEMO_PASSWORD, PEOPLE
 from procure.extensions import db as _db
+from procure.models import search
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -59,7 +60,11 @@ def test_the_migrations_build_exactly_the_models_schema(empty_app):
     runner = empty_app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     with empty_app.app_context(), _db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), _db.metadata)
+        # An index the models make on another database only (``ddl_if``: the trigram
+        # indexes are PostgreSQL's) is not expected on this one.
+        include = search.include_object(connection.dialect.name)
+        context = MigrationContext.configure(connection, opts={"include_object": include})
+        differences = compare_metadata(context, _db.metadata)
     assert differences == []
 
 

@@ -37,3 +37,13 @@ def made_on(item: sa.schema.HasConditionalDDL, dialect: str) -> bool:
     (Alembic's autogenerate does not read ``ddl_if``), as its ``include_object``."""
     condition = item._ddl_if  # noqa: SLF001 -- SQLAlchemy keeps no public accessor
     return condition is None or condition.dialect in (None, dialect)
+
+
+def include_object(dialect: str):  # type: ignore[no-untyped-def]
+    """Alembic's ``include_object`` for comparing ``dialect``'s schema with the models:
+    an index the models make on another database only is not expected here."""
+
+    def include(item, _name, type_, reflected, _compare_to) -> bool:  # type: ignore[no-untyped-def]
+        return reflected or type_ != "index" or made_on(item, dialect)
+
+    return include
