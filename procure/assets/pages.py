@@ -63,10 +63,7 @@ def exact(user: User, text: str) -> Asset | None:
         return None
     found = db.session.scalar(
         services.query(user, services.Filters()).where(
-            sa.or_(
-                sa.func.upper(Asset.tag) == text.upper(),
-                sa.func.upper(Asset.serial) == text.upper(),
-            )
+            sa.or_(services.same_text(Asset.tag, text), services.same_text(Asset.serial, text))
         )
     )
     return found
