@@ -108,12 +108,17 @@ def bounded_count(query: sa.Select[Any], limit: int | None = None) -> tuple[int,
 
 
 def paginate_page(
-    query: sa.Select[Any], per_page: int = PAGE_SIZE, *, key: sa.ColumnElement[int] | None = None
+    query: sa.Select[Any],
+    per_page: int = PAGE_SIZE,
+    *,
+    key: sa.ColumnElement[int] | None = None,
+    count_limit: int | None = None,
 ) -> PageOf:
     """One page of ``query``. Pass ``key`` (the id column the query is ordered by,
-    descending) to page by keyset."""
+    descending) to page by keyset, ``count_limit`` to count no further than that
+    (``COUNT_LIMIT`` by default)."""
     page = requested_page()
-    total, capped = bounded_count(query)
+    total, capped = bounded_count(query, count_limit)
     if key is None:
         items = list(
             db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from procure import settings
+from procure.assets import pages as asset_pages
 from procure.assets import registry, services
 from procure.models import Asset, AssetStatus, AuditEvent, Licence, User
 from procure.orders import services as orders
@@ -117,6 +118,17 @@ def test_the_search_finds_by_model_and_holder(app, world, db):
     assert "USB-C dock" in by_model and "ThinkPad" not in by_model
     by_holder = text(client.get("/assets", query_string={"q": "hal"}))
     assert world["laptop"].tag in by_holder and world["assets"][1].tag not in by_holder
+
+
+def test_a_search_counts_its_matches_only_so_far(app, world, monkeypatch):
+    """A common word's matches are counted up to ``SEARCH_COUNT_LIMIT`` ("N+ in all");
+    the register without a search counts as every list does."""
+    monkeypatch.setattr(asset_pages, "SEARCH_COUNT_LIMIT", 2)
+    client = signed_in(app, world["manager"])
+    searched = text(client.get("/assets", query_string={"q": "thinkpad"}))
+    assert "2+ in all" in searched
+    assert all(asset.tag in searched for asset in world["assets"][:3])
+    assert "5 in all" in text(client.get("/assets"))
 
 
 def test_filters_status_uncovered_order_and_warranty(app, world, db, make):

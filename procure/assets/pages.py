@@ -44,9 +44,19 @@ class ListPage:
     may_manage: bool
 
 
+# A search counts its matches up to here ("1,000+ in all"): the page itself stops at 25
+# rows, but counting every asset a common word matches read them all (49 of the 74 ms
+# of a search for "adapt" at 10,000 requests, and ten times that at 100,000).
+SEARCH_COUNT_LIMIT = 1_000
+
+
 def asset_list(user: User, filters: services.Filters) -> ListPage:
     """The register, filtered, one page of it with each asset's coverage."""
-    page = paginate_page(services.query(user, filters), key=Asset.id)
+    page = paginate_page(
+        services.query(user, filters),
+        key=Asset.id,
+        count_limit=SEARCH_COUNT_LIMIT if filters.q.strip() else None,
+    )
     return ListPage(
         page=page,
         covered=services.covered_by(list(page.items)),
