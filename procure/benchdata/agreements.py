@@ -42,21 +42,16 @@ from .documents import THOUSAND, quantity_text
 from .draw import Weighted, between, pick, uniform
 from .exchange import Exchange, from_base
 from .organisation import Ids, Organisation, Person, VendorEntry, money
+from .rows import Spec, spec
 
-Spec = tuple[sa.Table, tuple[str, ...]]
-AGREEMENTS: Spec = (
-    Agreement.__table__,  # type: ignore[assignment]
-    tuple(
-        "id number vendor_id title status start_date end_date currency ceiling consumed "
-        "rfq_id terms created_by_id created_at activated_at closed_at version".split()
-    ),
+AGREEMENTS = spec(
+    Agreement,
+    "id number vendor_id title status start_date end_date currency ceiling consumed "
+    "rfq_id terms created_by_id created_at activated_at closed_at version",
 )
-ITEMS: Spec = (
-    AgreementItem.__table__,  # type: ignore[assignment]
-    tuple(
-        "id agreement_id position description category unit unit_price max_quantity "
-        "ordered".split()
-    ),
+ITEMS = spec(
+    AgreementItem,
+    "id agreement_id position description category unit unit_price max_quantity ordered",
 )
 TABLES = (AGREEMENTS[0], ITEMS[0])
 

@@ -25,8 +25,6 @@ import datetime as dt
 import random
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..assets import registry
 from ..models import Asset, Licence, LicenceAssignment
 from ..numbering import TAG_PREFIX
@@ -40,25 +38,19 @@ from .draw import lognormal, uniform
 from .exchange import to_base
 from .organisation import Ids, Organisation
 
-Spec = tuple[sa.Table, tuple[str, ...]]
-ASSETS: Spec = (
-    Asset.__table__,  # type: ignore[assignment]
-    tuple(
-        "id tag serial model category vendor_id order_id order_line_id request_id receipt_id "
-        "cost purchase_date warranty_end status holder_id location created_at updated_at "
-        "version".split()
-    ),
+ASSETS = rows.spec(
+    Asset,
+    "id tag serial model category vendor_id order_id order_line_id request_id receipt_id "
+    "cost purchase_date warranty_end status holder_id location created_at updated_at version",
 )
-LICENCES: Spec = (
-    Licence.__table__,  # type: ignore[assignment]
-    tuple(
-        "id product category vendor_id order_id order_line_id contract_id seats used "
-        "start_date end_date unit_cost created_at version".split()
-    ),
+LICENCES = rows.spec(
+    Licence,
+    "id product category vendor_id order_id order_line_id contract_id seats used "
+    "start_date end_date unit_cost created_at version",
 )
-ASSIGNMENTS: Spec = (
-    LicenceAssignment.__table__,  # type: ignore[assignment]
-    tuple("id licence_id user_id assigned_at assigned_by_id released_at released_by_id".split()),
+ASSIGNMENTS = rows.spec(
+    LicenceAssignment,
+    "id licence_id user_id assigned_at assigned_by_id released_at released_by_id",
 )
 TABLES = (ASSETS[0], LICENCES[0], ASSIGNMENTS[0])
 

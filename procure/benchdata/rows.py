@@ -43,90 +43,91 @@ from .history import Chunk
 Spec = tuple[sa.Table, tuple[str, ...]]
 
 
-def _spec(model: type, columns: str) -> Spec:
+def spec(model: type, columns: str) -> Spec:
+    """A table and the columns its rows give, in order (``columns``: names by spaces)."""
     return model.__table__, tuple(columns.split())  # type: ignore[attr-defined]
 
 
-DEPARTMENTS = _spec(Department, "id code name created_at")
-USERS = _spec(User, "id email name password_hash department_id active created_at")
-USER_ROLES = _spec(UserRole, "user_id role")
-VENDORS = _spec(
+DEPARTMENTS = spec(Department, "id code name created_at")
+USERS = spec(User, "id email name password_hash department_id active created_at")
+USER_ROLES = spec(UserRole, "user_id role")
+VENDORS = spec(
     Vendor,
     "id name name_key legal_name tax_id address website email phone rating notes status "
     "created_at updated_at version",
 )
-VENDOR_CATEGORIES = _spec(VendorCategory, "vendor_id category")
-VENDOR_CONTACTS = _spec(VendorContact, "id vendor_id name title email phone is_primary")
-BUDGETS = _spec(
+VENDOR_CATEGORIES = spec(VendorCategory, "vendor_id category")
+VENDOR_CONTACTS = spec(VendorContact, "id vendor_id name title email phone is_primary")
+BUDGETS = spec(
     Budget, "id department_id fiscal_year category amount currency created_at updated_at version"
 )
-REQUESTS = _spec(
+REQUESTS = spec(
     PurchaseRequest,
     "id number title justification requester_id department_id needed_by currency status total "
     "over_budget approval_round fiscal_year submitted_at decided_at created_at updated_at version "
     "rate rate_date total_base main_category",
 )
-REQUEST_LINES = _spec(
+REQUEST_LINES = spec(
     RequestLine,
     "id request_id position description category quantity unit unit_price total catalogue_item_id",
 )
-STEPS = _spec(
+STEPS = spec(
     ApprovalStep,
     "id request_id department_id round position name role reason status pending_since "
     "decided_by_id on_behalf_of_id decided_at comment",
 )
-RFQS = _spec(
+RFQS = spec(
     Rfq,
     "id number request_id status due_date weight_price weight_lead_time weight_rating "
     "weight_warranty notes created_by_id created_at sent_at awarded_at awarded_quote_id "
     "award_justification version award_rate award_rate_date award_total_base",
 )
-INVITATIONS = _spec(
+INVITATIONS = spec(
     RfqInvitation,
     "id rfq_id vendor_id token_hash token_expires_on token_used_at emailed_to created_at",
 )
-QUOTES = _spec(
+QUOTES = spec(
     Quote,
     "id rfq_id vendor_id revision replaced_by_id currency valid_until lead_time_days "
     "warranty_months payment_terms shipping tax subtotal total notes attachment_id "
     "entered_by_id created_at",
 )
-QUOTE_LINES = _spec(
+QUOTE_LINES = spec(
     QuoteLine, "id quote_id position request_line_id description quantity unit unit_price total"
 )
-ATTACHMENTS = _spec(Attachment, "id sha256 size content_type filename uploaded_by_id created_at")
-ORDERS = _spec(
+ATTACHMENTS = spec(Attachment, "id sha256 size content_type filename uploaded_by_id created_at")
+ORDERS = spec(
     PurchaseOrder,
     "id number request_id rfq_id quote_id vendor_id status currency subtotal shipping tax total "
     "delivery_address needed_by payment_terms terms lead_time_days created_by_id created_at "
     "issued_at issued_by_id pdf_attachment_id pdf_sha256 closed_at cancelled_at reason version "
     "rate rate_date total_base invoice_link_nonce invoice_token_hash received_value agreement_id",
 )
-ORDER_LINES = _spec(
+ORDER_LINES = spec(
     OrderLine,
     "id order_id position request_line_id description quantity unit unit_price total "
     "received_quantity received_value",
 )
-ORDER_REVISIONS = _spec(
+ORDER_REVISIONS = spec(
     OrderRevision,
     "id order_id revision reason changes total total_base created_by_id created_at issued_at "
     "withdrawn_reason pdf_attachment_id pdf_sha256",
 )
-RECEIPTS = _spec(Receipt, "id order_id received_on note recorded_by_id created_at")
-RECEIPT_LINES = _spec(ReceiptLine, "id receipt_id order_line_id quantity value")
-CONTRACTS = _spec(
+RECEIPTS = spec(Receipt, "id order_id received_on note recorded_by_id created_at")
+RECEIPT_LINES = spec(ReceiptLine, "id receipt_id order_line_id quantity value")
+CONTRACTS = spec(
     Contract,
     "id number vendor_id owner_id title kind status start_date end_date value currency "
     "billing_period auto_renew notice_days renewal_term_months sla_response_hours "
     "sla_resolution_hours covered_items terms order_id signed_copy_id terminated_on "
     "termination_reason created_at updated_at version",
 )
-EXCHANGE_RATES = _spec(ExchangeRate, "id currency day rate created_by_id created_at")
-CONTRACT_TERMS = _spec(
+EXCHANGE_RATES = spec(ExchangeRate, "id currency day rate created_by_id created_at")
+CONTRACT_TERMS = spec(
     ContractTerm, "id contract_id sequence start_date end_date value how created_at"
 )
 
-INVOICES = _spec(
+INVOICES = spec(
     Invoice,
     "id number vendor_invoice_number vendor_number_key vendor_id order_id credit_for_id status "
     "source invoice_date due_date currency subtotal shipping tax total rate total_base note "
@@ -134,10 +135,10 @@ INVOICES = _spec(
     "release_justification reason paid_on payment_reference paid_by_id paid_rate paid_base "
     "version",
 )
-INVOICE_LINES = _spec(
+INVOICE_LINES = spec(
     InvoiceLine, "id invoice_id position order_line_id description quantity unit_price total"
 )
-INVOICE_EXCEPTIONS = _spec(
+INVOICE_EXCEPTIONS = spec(
     InvoiceException,
     "id invoice_id line_id kind message created_at resolved_at resolved_by_id resolution",
 )

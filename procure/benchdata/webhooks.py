@@ -36,8 +36,6 @@ import operator
 import random
 import uuid
 
-import sqlalchemy as sa
-
 from ..models import (
     AttemptStatus,
     DeliveryStatus,
@@ -53,30 +51,20 @@ from ..webhooks.events import TYPES
 from .chain import AuditStream
 from .clock import Clock
 from .organisation import Ids, Person
+from .rows import Spec, spec
 
-Spec = tuple[sa.Table, tuple[str, ...]]
-ENDPOINTS: Spec = (
-    WebhookEndpoint.__table__,  # type: ignore[assignment]
-    tuple(
-        "id url kind events description secret_sealed created_by_id created_at deleted_at".split()
-    ),
+ENDPOINTS = spec(
+    WebhookEndpoint,
+    "id url kind events description secret_sealed created_by_id created_at deleted_at",
 )
-EVENTS: Spec = (
-    WebhookEvent.__table__,  # type: ignore[assignment]
-    tuple("id uid type occurred_at entity entity_id data summary".split()),
+EVENTS = spec(WebhookEvent, "id uid type occurred_at entity entity_id data summary")
+DELIVERIES = spec(
+    WebhookDelivery,
+    "id endpoint_id event_id status attempts next_attempt_at claimed_at delivered_at last_error",
 )
-DELIVERIES: Spec = (
-    WebhookDelivery.__table__,  # type: ignore[assignment]
-    tuple(
-        "id endpoint_id event_id status attempts next_attempt_at claimed_at delivered_at "
-        "last_error".split()
-    ),
-)
-ATTEMPTS: Spec = (
-    WebhookAttempt.__table__,  # type: ignore[assignment]
-    tuple(
-        "id uid delivery_id endpoint_id event_id at status response_code error duration_ms".split()
-    ),
+ATTEMPTS = spec(
+    WebhookAttempt,
+    "id uid delivery_id endpoint_id event_id at status response_code error duration_ms",
 )
 TABLES = (ENDPOINTS[0], EVENTS[0], DELIVERIES[0], ATTEMPTS[0])
 
