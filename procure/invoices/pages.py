@@ -84,10 +84,9 @@ def filtered_query(user: User, filters: Filters) -> sa.Select:
         vendor_id=filters.vendor_id,
         due_before=filters.due_before,
     )
-    folded = Vendor.fold(filters.vendor or "")
-    if folded:
-        named = sa.select(Vendor.id).where(Vendor.name_key.contains(folded, autoescape=True))
-        query = query.where(Invoice.vendor_id.in_(named))
+    named = Vendor.name_holds(filters.vendor or "")
+    if named is not None:
+        query = query.where(Invoice.vendor_id.in_(sa.select(Vendor.id).where(named)))
     day = today()
     if filters.quick == "on_hold":
         query = query.where(Invoice.status == InvoiceStatus.ON_HOLD)

@@ -92,6 +92,13 @@ class Vendor(db.Model):
     def fold(name: str) -> str:
         return " ".join(name.split()).casefold()
 
+    @classmethod
+    def name_holds(cls, text: str) -> sa.ColumnElement[bool] | None:
+        """Part of the name, ignoring case and spacing (the folded name, which
+        ``ix_vendors_name_key_trgm`` serves); None when ``text`` has nothing to look for."""
+        folded = cls.fold(text)
+        return cls.name_key.contains(folded, autoescape=True) if folded else None
+
 
 class VendorCategory(db.Model):
     __tablename__ = "vendor_categories"

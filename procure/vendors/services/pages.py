@@ -36,9 +36,9 @@ def list_query(
 ) -> sa.Select[Any]:
     """Vendors by name; ``q`` matches part of the name, ignoring case and spacing."""
     query = sa.select(Vendor)
-    folded = Vendor.fold(q or "")
-    if folded:
-        query = query.where(Vendor.name_key.contains(folded, autoescape=True))
+    named = Vendor.name_holds(q or "")
+    if named is not None:
+        query = query.where(named)
     if status:
         query = query.where(Vendor.status == VendorStatus(status))
     if category:
