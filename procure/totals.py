@@ -5,7 +5,8 @@ need not recompute them from every line at each look:
   received, net (receipts not reversed, less returns), in the order's currency — the
   value beside ``OrderLine.received_quantity``, which was already kept;
 - ``PurchaseRequest.main_category``: the category of the largest share of the
-  request's total, ties to the alphabetically first (split purchases group by it).
+  request's total, ties to the alphabetically first (split purchases group by it);
+- the budget sums per budget key (``budget_sums.py``, which keeps and checks them).
 
 Each is written in the same transaction as the document that changes it, by the one
 service that changes it (:func:`moved` from receiving, returning and reversing a
@@ -24,7 +25,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from . import receiving
+from . import budget_sums, receiving
 from .extensions import db
 from .models import OrderLine, PurchaseOrder, PurchaseRequest, RequestLine
 
@@ -155,15 +156,16 @@ def _category_differences() -> list[str]:
 
 def differences() -> list[str]:
     """Every kept total that the documents contradict, in words; empty when all agree."""
-    return _line_differences() + _order_differences() + _category_differences()
+    kept = _line_differences() + _order_differences() + _category_differences()
+    return kept + budget_sums.differences()
 
 
 @click.command("verify-totals")
 @with_appcontext
 def verify_totals_command() -> None:
     """Recompute every kept total (received per order and order line, each request's
-    main category) from the documents; name each one that differs and exit 1, or say
-    ok."""
+    main category, the budget sums per budget key) from the documents; name each one
+    that differs and exit 1, or say ok."""
     found = differences()
     for text in found:
         click.echo(text, err=True)

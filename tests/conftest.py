@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from procure import create_app
+from procure import budget_sums, create_app
 from procure.db import init_db
 from procure.extensions import db as _db
 
@@ -170,11 +170,25 @@ def _transaction(request: pytest.FixtureRequest):
         try:
             with app.app_context():
                 yield
+                _budget_sums_agree(request)
         finally:
             _db.session.remove()
             engines[None] = engine
             transaction.rollback()
             connection.close()
+
+
+def _budget_sums_agree(request: pytest.FixtureRequest) -> None:
+    """Whatever a test did through the services, the budget sums kept beside the
+    documents (``procure/budget_sums.py``) still add up to them."""
+    if "tampers_totals" in request.keywords or not _db.session.is_active:
+        return
+    try:
+        found = budget_sums.differences()
+    except sa.exc.SQLAlchemyError:
+        return  # the test left the transaction unusable (it failed already, or meant to)
+    if found:
+        pytest.fail("budget sums differ from the documents: " + "; ".join(found))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""A budget's figures, in the base currency, computed from the documents' current
-states — never running totals but those kept beside the documents in their own
-transaction (what an order and its lines have received, ``procure/totals.py``):
+"""A budget's figures, in the base currency, from the sums kept per budget key
+(``budget_sums.py``: what the documents' current states add up to, written in their
+own transaction; ``verify-totals`` recomputes them from the documents):
 
 - committed = approved requests not yet ordered (their estimate at the rate frozen at
   submit, ``total_base``), plus issued orders not yet received (the order's
@@ -19,7 +19,7 @@ transaction (what an order and its lines have received, ``procure/totals.py``):
 the finance dashboard, the API and a request's budget check all read it.
 
 Conversion (``rates.py``): an amount in a document's currency times its frozen rate,
-rounded half-up once to the base currency's minor units. The sums are taken in SQL per
+rounded half-up once to the base currency's minor units. The sums are kept per
 frozen rate (a document's currency amounts summed, then converted once per rate), so
 base-currency documents (rate 1) count exactly as they always did, and a foreign order
 converts what it received at the same rate as its total. A request or order counts in
@@ -32,34 +32,16 @@ import dataclasses
 from collections.abc import Iterable
 from decimal import Decimal
 
-import sqlalchemy as sa
-
-from ..extensions import db
+from .. import budget_sums
+from ..budget_sums import DONE_ORDER_STATUSES
 from ..models import (
     Budget,
-    Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    OrderLine,
-    OrderStatus,
-    PurchaseOrder,
-    PurchaseRequest,
-    RequestLine,
-    RequestStatus,
 )
 from ..money import round_money
 
 ZERO = Decimal("0.00")
 ONE = Decimal(1)
-# Orders that count at all (issued onwards, not cancelled), and those whose whole total
-# is spent (delivered); the spend report counts by the same two lists.
-LIVE_ORDER_STATUSES = (
-    OrderStatus.ISSUED,
-    OrderStatus.PARTIALLY_RECEIVED,
-    OrderStatus.RECEIVED,
-    OrderStatus.CLOSED,
-)
-DONE_ORDER_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CLOSED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,124 +106,6 @@ class Wanted:
             frozenset(b.category for b in chosen if b.category is not None),
         )
 
-    def lines(self, category: sa.ColumnElement) -> tuple[sa.ColumnElement[bool], ...]:
-        return (
-            PurchaseRequest.department_id.in_(self.departments),
-            category.in_(self.categories),
-        )
-
-
-def _committed_requests(
-    departments: set[int], years: set[int], wanted: Wanted
-) -> tuple[dict, dict]:
-    """Base estimates of approved requests, per (department, year) and per category.
-    The whole is the frozen ``total_base``; a category's share is its lines' total
-    converted at the request's frozen rate (per rate, as the module says)."""
-    scope = (
-        PurchaseRequest.status == RequestStatus.APPROVED,
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
-    )
-    whole: dict = {}
-    for dept, year, total in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            sa.func.sum(sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total)),
-        )
-        .where(*scope)
-        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year)
-    ):
-        whole[(dept, year)] = _money(total)
-    by_category: dict = {}
-    if not wanted.categories:
-        return whole, by_category
-    for dept, year, category, rate, total in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseRequest.rate,
-            sa.func.sum(RequestLine.total),
-        )
-        .join(RequestLine, RequestLine.request_id == PurchaseRequest.id)
-        .where(*scope, *wanted.lines(RequestLine.category))
-        .group_by(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseRequest.rate,
-        )
-    ):
-        key = (dept, year, category)
-        by_category[key] = by_category.get(key, ZERO) + to_base(total, rate)
-    return whole, by_category
-
-
-def _orders(departments: set[int], years: set[int], wanted: Wanted) -> tuple[dict, dict]:
-    """Committed and spent from purchase orders, per (department, year) and per
-    category, in the base currency. An order not yet fully received commits its base
-    total less what has been received, which is spent (at the order's frozen rate); a
-    received (or closed) order has spent its base total, shipping and tax included.
-    Category budgets count the lines of their category. What is received, net of
-    reversals and returns, is kept on the order and its lines (``totals.moved``):
-    summing the receipts of the orders in scope took seconds at a million requests."""
-    scope = (
-        PurchaseOrder.status.in_(LIVE_ORDER_STATUSES),
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
-    )
-    done = set(DONE_ORDER_STATUSES)
-    whole: dict = {}
-    for dept, year, status, rate, total, received in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            PurchaseOrder.status,
-            PurchaseOrder.rate,
-            sa.func.sum(sa.func.coalesce(PurchaseOrder.total_base, PurchaseOrder.total)),
-            sa.func.sum(PurchaseOrder.received_value),
-        )
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope)
-        .group_by(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            PurchaseOrder.status,
-            PurchaseOrder.rate,
-        )
-    ):
-        _add(whole, (dept, year), _money(total), to_base(received, rate), status in done)
-    by_category: dict = {}
-    if not wanted.categories:
-        return whole, by_category
-    for dept, year, category, status, rate, total, received in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseOrder.status,
-            PurchaseOrder.rate,
-            sa.func.sum(OrderLine.total),
-            sa.func.sum(OrderLine.received_value),
-        )
-        .select_from(OrderLine)
-        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
-        .where(*scope, *wanted.lines(RequestLine.category))
-        .group_by(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            PurchaseOrder.status,
-            PurchaseOrder.rate,
-        )
-    ):
-        key = (dept, year, category)
-        _add(by_category, key, to_base(total, rate), to_base(received, rate), status in done)
-    return whole, by_category
-
 
 def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) -> None:
     committed, spent = into.get(key, (ZERO, ZERO))
@@ -249,10 +113,6 @@ def _add(into: dict, key: tuple, total: Decimal, received: Decimal, done: bool) 
         into[key] = (committed, spent + total)
     else:
         into[key] = (committed + total - received, spent + received)
-
-
-# Invoices that split what is spent: approved (to pay) and paid.
-INVOICE_SPLIT = (InvoiceStatus.APPROVED, InvoiceStatus.PAID)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,77 +131,36 @@ class _Invoiced:
         )
 
 
-def _invoices(departments: set[int], years: set[int], wanted: Wanted) -> tuple[dict, dict]:
-    """Invoiced (approved), paid and the exchange difference, per (department, year)
-    and per category, in the base currency. The whole counts each invoice's frozen
-    ``total_base`` (shipping and tax included) and, once paid, its ``paid_base``; a
-    category counts its invoice lines, converted per rate pair (booked at the order's
-    rate, paid at the payment day's), as the orders' lines are."""
-    scope = (
-        Invoice.status.in_(INVOICE_SPLIT),
-        PurchaseRequest.department_id.in_(departments),
-        PurchaseRequest.fiscal_year.in_(years),
-    )
-    # The orders in scope first: found by their requests' department, where reading
-    # every paid invoice of five years to keep one year's took most of the time.
-    in_scope = (
-        sa.select(PurchaseOrder.id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(
-            PurchaseRequest.department_id.in_(departments),
-            PurchaseRequest.fiscal_year.in_(years),
-        )
-    )
-    whole: dict = {}
-    for dept, year, status, booked, paid_base in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            Invoice.status,
-            sa.func.sum(sa.func.coalesce(Invoice.total_base, Invoice.total)),
-            sa.func.sum(sa.func.coalesce(Invoice.paid_base, Invoice.total_base, Invoice.total)),
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope)
-        .group_by(PurchaseRequest.department_id, PurchaseRequest.fiscal_year, Invoice.status)
-    ):
-        key = (dept, year)
-        whole[key] = whole.get(key, _Invoiced()).plus(status, _money(booked), _money(paid_base))
-    by_category: dict = {}
-    if not wanted.categories:
-        return whole, by_category
-    for dept, year, category, status, rate, paid_rate, amount in db.session.execute(
-        sa.select(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            Invoice.status,
-            Invoice.rate,
-            Invoice.paid_rate,
-            sa.func.sum(InvoiceLine.total),
-        )
-        .select_from(InvoiceLine)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
-        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
-        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
-        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
-        .where(*scope, *wanted.lines(RequestLine.category), Invoice.order_id.in_(in_scope))
-        .group_by(
-            PurchaseRequest.department_id,
-            PurchaseRequest.fiscal_year,
-            RequestLine.category,
-            Invoice.status,
-            Invoice.rate,
-            Invoice.paid_rate,
-        )
-    ):
-        key = (dept, year, category)
-        booked = to_base(amount, rate)
-        paid_base = to_base(amount, paid_rate if paid_rate is not None else rate)
-        by_category[key] = by_category.get(key, _Invoiced()).plus(status, booked, paid_base)
-    return whole, by_category
+@dataclasses.dataclass
+class _Sums:
+    """The budget keys' figures from their kept rows, converted per group as the
+    module says: ``requests`` (approved estimates), ``orders`` (committed, spent) and
+    ``invoices``, each per (department, year) or (department, year, category)."""
+
+    requests: dict = dataclasses.field(default_factory=dict)
+    orders: dict = dataclasses.field(default_factory=dict)
+    invoices: dict = dataclasses.field(default_factory=dict)
+
+    def add(self, kept_key: budget_sums.Key, amounts: budget_sums.Amounts) -> None:
+        department, year, category, source, status, rate, paid_rate = kept_key
+        total, received, paid = amounts
+        key: tuple = (department, year, category) if category else (department, year)
+        # A whole's totals are the documents' frozen base totals; a category's lines
+        # and what an order received are in its currency.
+        if category:
+            total = to_base(total, rate)
+        if source == "request":
+            self.requests[key] = self.requests.get(key, ZERO) + total
+        elif source == "order":
+            done = status in DONE_ORDER_STATUSES
+            _add(self.orders, key, total, to_base(received, rate), done)
+        else:
+            # A category's lines are paid at the payment day's rate (the total above
+            # is booked at the order's); a whole keeps what its invoices were paid.
+            paid_base = to_base(amounts[0], paid_rate or rate) if category else paid
+            self.invoices[key] = self.invoices.get(key, _Invoiced()).plus(
+                InvoiceStatus(status), total, paid_base
+            )
 
 
 def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
@@ -349,27 +168,23 @@ def figures(budgets: Iterable[Budget]) -> dict[int, Figures]:
     budgets = list(budgets)
     if not budgets:
         return {}
+    sums = _Sums()
     departments = {b.department_id for b in budgets}
     years = {b.fiscal_year for b in budgets}
     wanted = Wanted.of(budgets)
-    whole, by_category = _committed_requests(departments, years, wanted)
-    ordered_whole, ordered_by_category = _orders(departments, years, wanted)
-    invoiced_whole, invoiced_by_category = _invoices(departments, years, wanted)
+    kept = budget_sums.read(departments, years, wanted.departments, wanted.categories)
+    for key, amounts in kept:
+        sums.add(key, amounts)
     result = {}
     for budget in budgets:
-        if budget.category is None:
-            key: tuple = (budget.department_id, budget.fiscal_year)
-            estimate = whole.get(key)
-            ordered = ordered_whole.get(key, (ZERO, ZERO))
-            invoiced = invoiced_whole.get(key, _Invoiced())
-        else:
-            key = (budget.department_id, budget.fiscal_year, budget.category)
-            estimate = by_category.get(key)
-            ordered = ordered_by_category.get(key, (ZERO, ZERO))
-            invoiced = invoiced_by_category.get(key, _Invoiced())
+        key: tuple = (budget.department_id, budget.fiscal_year)
+        if budget.category is not None:
+            key += (budget.category,)
+        ordered = sums.orders.get(key, (ZERO, ZERO))
+        invoiced = sums.invoices.get(key, _Invoiced())
         result[budget.id] = Figures(
             amount=budget.amount,
-            committed=_money(estimate) + ordered[0],
+            committed=sums.requests.get(key, ZERO) + ordered[0],
             spent=ordered[1],
             invoiced=invoiced.invoiced,
             paid=invoiced.paid,

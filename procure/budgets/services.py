@@ -14,6 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from .. import access, audit, currencies, reference, workflow
+from ..budget_sums import DONE_ORDER_STATUSES, LIVE_ORDER_STATUSES
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Budget, Department, PurchaseRequest, User
@@ -21,8 +22,6 @@ from ..money import MAX_AMOUNT, format_money
 from ..reference import category_names, department_by_code
 from ..validation import FieldErrors
 from .figures import (
-    DONE_ORDER_STATUSES,
-    LIVE_ORDER_STATUSES,
     ZERO,
     Figures,
     bar_rows,

@@ -18,7 +18,7 @@ from .assets import (
 )
 from .bank import BankStatus, VendorBankAccount
 from .base import utcnow
-from .budgets import Budget, Delegation, Notification, NotificationStatus
+from .budgets import Budget, BudgetSum, Delegation, Notification, NotificationStatus
 from .contracts import (
     BillingPeriod,
     CalendarFeed,
@@ -156,6 +156,7 @@ __all__ = [
     "VendorDocument",
     "VendorStatus",
     "Budget",
+    "BudgetSum",
     "Delegation",
     "Notification",
     "NotificationStatus",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..money import Money
+from ..money import Money, RateColumn
 from .base import enum_column, utcnow
 from .users import Department, User
 
@@ -18,8 +18,9 @@ from .users import Department, User
 class Budget(db.Model):
     """A department's budget for a fiscal year, optionally for one category.
 
-    Only the amount is stored: committed, spent and available are computed from the
-    documents' current states, never kept as running totals that could drift."""
+    Only the amount is stored: committed, spent and available are read from the sums
+    kept per budget key (:class:`BudgetSum`), which ``verify-totals`` recomputes from
+    the documents."""
 
     __tablename__ = "budgets"
 
@@ -58,6 +59,32 @@ class Budget(db.Model):
             postgresql_where=sa.text("category IS NOT NULL"),
         ),
     )
+
+
+class BudgetSum(db.Model):
+    """What the documents of one budget key add up to, kept beside them so that the
+    budget page reads a few rows however many documents a year holds
+    (``budget_sums.py`` writes it in the documents' own transaction; ``verify-totals``
+    recomputes it).
+
+    A key is a department, a fiscal year, a category ('' for the whole budget), a
+    source (``request``, ``order`` or ``invoice``) and its status, and the frozen rates
+    the amounts convert at — the groups the budget figures convert once each
+    (``budgets/figures.py``). Amounts are in the documents' currency where the rate
+    says so (lines, what an order received), else in the base currency (rate 1)."""
+
+    __tablename__ = "budget_sums"
+
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(RateColumn, primary_key=True)  # 1: none frozen
+    paid_rate: Mapped[Decimal] = mapped_column(RateColumn, primary_key=True)  # 0: none
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    received: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
 
 
 class Delegation(db.Model):

@@ -1,0 +1,494 @@
+"""The budget sums kept per budget key (:class:`~procure.models.BudgetSum`), so that
+``/budgets``, the finance dashboard and a request's budget check read a few rows where
+they summed a fiscal year of orders and invoices (seconds at a million requests).
+
+What a budget key holds is what its documents add up to now — :func:`contributions`
+says it in SQL, one grouped select per source and level. The sums follow the documents
+by difference: before a flush writes a request, an order, an invoice or one of their
+lines, the contributions of the requests it belongs to are read; after the flush they
+are read again, and the difference is noted against the transaction (a savepoint's
+notes go when it is rolled back). Just before the transaction commits, the notes are
+added to the kept rows in key order, so that two transactions never wait on each
+other's sums in opposite orders, and the sums are committed with the documents.
+
+Nothing else writes them: ``seed-bench`` and migration 0027 build them from the
+documents (:func:`rebuild`), and ``verify-totals`` recomputes every key and names any
+that differs (:func:`differences`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
+
+from .extensions import db
+from .models import (
+    BudgetSum,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    OrderLine,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseRequest,
+    RequestLine,
+    RequestStatus,
+)
+from .money import Money, RateColumn
+
+# Orders that count at all (issued onwards, not cancelled), and those whose whole total
+# is spent (delivered); the spend report counts by the same two lists.
+LIVE_ORDER_STATUSES = (
+    OrderStatus.ISSUED,
+    OrderStatus.PARTIALLY_RECEIVED,
+    OrderStatus.RECEIVED,
+    OrderStatus.CLOSED,
+)
+DONE_ORDER_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CLOSED)
+# Invoices that split what is spent: approved (to pay) and paid.
+INVOICE_SPLIT = (InvoiceStatus.APPROVED, InvoiceStatus.PAID)
+
+Key = tuple[int, int, str, str, str, Decimal, Decimal]
+Amounts = tuple[Decimal, Decimal, Decimal]  # total, received, paid
+NO_RATE = Decimal(1)  # a document from before currencies: the base currency
+NOT_PAID = Decimal(0)  # no payment rate (an invoice not paid, or a whole's row)
+ZERO = Decimal(0)
+
+# Contributions --------------------------------------------------------------------------
+
+
+def _grouped(source: str, status: Any, *columns: Any, **amounts: Any) -> sa.Select:
+    """One source's grouped select, in the union's shape. ``columns`` are category, rate
+    and paid rate (None: the whole / no rate); ``amounts`` total, received and paid."""
+    category, rate, paid_rate = columns
+    shaped = [
+        PurchaseRequest.department_id.label("department_id"),
+        PurchaseRequest.fiscal_year.label("fiscal_year"),
+        (category if category is not None else sa.literal_column("''")).label("category"),
+        sa.literal_column(f"'{source}'").label("source"),
+        sa.cast(status, sa.String(20)).label("status"),
+        (rate if rate is not None else sa.cast(sa.null(), RateColumn)).label("rate"),
+        (paid_rate if paid_rate is not None else sa.cast(sa.null(), RateColumn)).label(
+            "paid_rate"
+        ),
+    ]
+    sums = [
+        sa.type_coerce(
+            sa.func.sum(amounts[name]) if name in amounts else sa.literal_column("0"), Money
+        ).label(name)
+        for name in ("total", "received", "paid")
+    ]
+    grouped_by = [PurchaseRequest.department_id, PurchaseRequest.fiscal_year, status]
+    grouped_by += [column for column in columns if column is not None]
+    return sa.select(*shaped, *sums).group_by(*grouped_by)
+
+
+@functools.cache
+def contributions(some: bool) -> sa.CompoundSelect:
+    """What the documents add to each budget key, per source and level, as
+    ``budgets/figures.py`` converts them: the whole at the documents' base totals, a
+    category at its lines per frozen rate. ``some``: only those of the requests given
+    as the parameter ``requests`` (built once: it is read around every flush that
+    changes a document)."""
+    approved = PurchaseRequest.status == RequestStatus.APPROVED
+    live = PurchaseOrder.status.in_(LIVE_ORDER_STATUSES)
+    split = Invoice.status.in_(INVOICE_SPLIT)
+    scope = [PurchaseRequest.fiscal_year.is_not(None)]  # submitted: in a fiscal year
+    if some:
+        scope.append(PurchaseRequest.id.in_(sa.bindparam("requests", expanding=True)))
+    booked = sa.func.coalesce(Invoice.total_base, Invoice.total)
+    selects = [
+        _grouped(
+            "request",
+            PurchaseRequest.status,
+            None,
+            None,
+            None,
+            total=sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total),
+        ).where(approved, *scope),
+        _grouped(
+            "request",
+            PurchaseRequest.status,
+            RequestLine.category,
+            PurchaseRequest.rate,
+            None,
+            total=RequestLine.total,
+        )
+        .select_from(RequestLine)
+        .join(PurchaseRequest, PurchaseRequest.id == RequestLine.request_id)
+        .where(approved, *scope),
+        _grouped(
+            "order",
+            PurchaseOrder.status,
+            None,
+            PurchaseOrder.rate,
+            None,
+            total=sa.func.coalesce(PurchaseOrder.total_base, PurchaseOrder.total),
+            received=PurchaseOrder.received_value,
+        )
+        .select_from(PurchaseOrder)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(live, *scope),
+        _grouped(
+            "order",
+            PurchaseOrder.status,
+            RequestLine.category,
+            PurchaseOrder.rate,
+            None,
+            total=OrderLine.total,
+            received=OrderLine.received_value,
+        )
+        .select_from(OrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
+        .where(live, *scope),
+        _grouped(
+            "invoice",
+            Invoice.status,
+            None,
+            None,
+            None,
+            total=booked,
+            paid=sa.func.coalesce(Invoice.paid_base, booked),
+        )
+        .select_from(Invoice)
+        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(split, *scope),
+        _grouped(
+            "invoice",
+            Invoice.status,
+            RequestLine.category,
+            Invoice.rate,
+            Invoice.paid_rate,
+            total=InvoiceLine.total,
+        )
+        .select_from(InvoiceLine)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
+        .join(RequestLine, RequestLine.id == OrderLine.request_line_id)
+        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseOrder.request_id)
+        .where(split, *scope),
+    ]
+    return sa.union_all(*selects)
+
+
+def summed(requests: Iterable[int] | None = None) -> dict[Key, Amounts]:
+    """The contributions of ``requests`` (None: all), per key, merged as they are kept
+    (no rate frozen counts as rate 1, converting exactly as it)."""
+    result: dict[Key, Amounts] = {}
+    if requests is None:
+        rows = db.session.execute(contributions(False))
+    else:
+        rows = db.session.execute(contributions(True), {"requests": sorted(requests)})
+    for row in rows:
+        key: Key = (
+            row.department_id,
+            row.fiscal_year,
+            row.category,
+            row.source,
+            row.status,
+            NO_RATE if row.rate is None else row.rate,
+            NOT_PAID if row.paid_rate is None else row.paid_rate,
+        )
+        amounts = (row.total, row.received, row.paid)
+        result[key] = _plus(result.get(key), amounts)
+    return result
+
+
+def _plus(into: Amounts | None, more: Amounts, sign: int = 1) -> Amounts:
+    base = into or (ZERO, ZERO, ZERO)
+    return (base[0] + sign * more[0], base[1] + sign * more[1], base[2] + sign * more[2])
+
+
+def difference(before: dict[Key, Amounts], after: dict[Key, Amounts]) -> dict[Key, Amounts]:
+    """What changed from ``before`` to ``after``, without the keys that did not."""
+    result = {}
+    for key in before.keys() | after.keys():
+        moved = _plus(after.get(key), before.get(key, (ZERO, ZERO, ZERO)), -1)
+        if any(moved):
+            result[key] = moved
+    return result
+
+
+# Following the documents --------------------------------------------------------------------
+
+# What a document's contributions depend on, per kind; its owner on the way to its request.
+_WATCHED: dict[type, tuple[str, ...]] = {
+    PurchaseRequest: ("status", "department_id", "fiscal_year", "total", "total_base", "rate"),
+    RequestLine: ("request_id", "category", "total"),
+    PurchaseOrder: ("request_id", "status", "rate", "total", "total_base", "received_value"),
+    OrderLine: ("order_id", "request_line_id", "total", "received_value"),
+    Invoice: ("order_id", "status", "rate", "paid_rate", "total", "total_base", "paid_base"),
+    InvoiceLine: ("invoice_id", "order_line_id", "total"),
+}
+_OWNER: dict[type, tuple[str, str, type]] = {  # relationship, its foreign key, its class
+    RequestLine: ("request", "request_id", PurchaseRequest),
+    PurchaseOrder: ("request", "request_id", PurchaseRequest),
+    OrderLine: ("order", "order_id", PurchaseOrder),
+    Invoice: ("order", "order_id", PurchaseOrder),
+    InvoiceLine: ("invoice", "invoice_id", Invoice),
+}
+_NOTES = "procure.budget_sum_notes"  # [(the savepoint or None, {key: amounts})]
+_FLUSHING = "procure.budget_sum_flush"  # the requests a flush touches, their sums before
+_COMMITTING = "procure.budget_sum_committing"  # notes go straight to the rows
+
+
+def _request_of(session: Session, obj: Any) -> PurchaseRequest | None:
+    """The request ``obj`` belongs to, through its parents (or their ids, where a new
+    row was given only those)."""
+    while obj is not None and not isinstance(obj, PurchaseRequest):
+        relationship, foreign_key, parent = _OWNER[type(obj)]
+        owner = getattr(obj, relationship)
+        if owner is None and getattr(obj, foreign_key) is not None:
+            owner = session.get(parent, getattr(obj, foreign_key))
+        obj = owner
+    return obj
+
+
+def _changed(obj: Any) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in _WATCHED[type(obj)])
+
+
+def _touched(session: Session) -> Iterator[PurchaseRequest]:
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        if type(obj) in _WATCHED and (obj not in session.dirty or _changed(obj)):
+            request = _request_of(session, obj)
+            if request is not None:
+                yield request
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _before(session: Session, _context: Any, _instances: Any) -> None:
+    touched = set(_touched(session))
+    requests = {request for request in touched if not _quiet(request, now=True)}
+    known = {r.id for r in requests if r.id is not None and not _quiet(r, now=False)}
+    for request in touched:
+        sa.inspect(request).info.pop(_WAS, None)  # the flush makes the status the old one
+    if requests:
+        session.info[_FLUSHING] = (requests, summed(known) if known else {})
+
+
+# A request in these has never been approved: it adds nothing to a budget, and no order
+# or invoice of it can (the workflow reaches them only from a draft).
+_QUIET = (RequestStatus.DRAFT, RequestStatus.PENDING_APPROVAL, RequestStatus.REJECTED)
+
+
+_WAS = "procure.status_before_flush"
+
+
+@sa.event.listens_for(PurchaseRequest.status, "set", active_history=True)
+def _note_status(request: PurchaseRequest, _value: Any, old: Any, _initiator: Any) -> None:
+    """The status a request had before this flush (the workflow marks the status
+    modified to write its version, which leaves no history of it)."""
+    info = sa.inspect(request).info
+    if _WAS not in info and isinstance(old, RequestStatus):
+        info[_WAS] = old
+
+
+def _quiet(request: PurchaseRequest, *, now: bool) -> bool:
+    """Whether ``request`` adds nothing to any budget before this flush (``now``: before
+    and after it) — so that filing, submitting and the steps before the last approval
+    cost no reads here."""
+    state = sa.inspect(request)
+    if state.pending:
+        before = None
+    elif _WAS in state.info:
+        before = state.info[_WAS]
+    else:
+        unchanged = state.attrs.status.history.unchanged
+        if not unchanged:
+            return False  # not loaded: not known
+        before = unchanged[0]
+    quiet_before = before is None or before in _QUIET
+    return quiet_before and (not now or request.status in _QUIET)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _after(session: Session, _context: Any) -> None:
+    flushing = session.info.pop(_FLUSHING, None)
+    if flushing is None:
+        return
+    requests, before = flushing
+    moved = difference(before, summed({request.id for request in requests}))
+    if not moved:
+        return
+    if session.info.get(_COMMITTING):
+        add(moved)
+    else:
+        session.info.setdefault(_NOTES, []).append((session.get_nested_transaction(), moved))
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _add_notes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's notes wait for the transaction
+    session.flush()
+    session.info[_COMMITTING] = True
+    merged: dict[Key, Amounts] = {}
+    for _savepoint, moved in session.info.pop(_NOTES, []):
+        for key, amounts in moved.items():
+            merged[key] = _plus(merged.get(key), amounts)
+    add({key: amounts for key, amounts in merged.items() if any(amounts)})
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_COMMITTING, None)
+
+
+def _within(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is ended:
+            return True
+        savepoint = savepoint.parent
+    return False
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, ended: SessionTransaction) -> None:
+    session.info.pop(_FLUSHING, None)
+    if not ended.nested:
+        session.info.pop(_NOTES, None)
+        session.info.pop(_COMMITTING, None)
+        return
+    notes = session.info.get(_NOTES, [])
+    notes[:] = [(savepoint, moved) for savepoint, moved in notes if not _within(savepoint, ended)]
+
+
+def _insert() -> Any:
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(BudgetSum.__table__)
+
+
+_KEY_COLUMNS = (
+    "department_id",
+    "fiscal_year",
+    "category",
+    "source",
+    "status",
+    "rate",
+    "paid_rate",
+)
+
+
+def _rows(sums: dict[Key, Amounts]) -> list[dict[str, Any]]:
+    return [
+        {
+            **dict(zip(_KEY_COLUMNS, key, strict=True)),
+            "total": amounts[0],
+            "received": amounts[1],
+            "paid": amounts[2],
+        }
+        for key, amounts in sorted(sums.items())
+    ]
+
+
+def add(moved: dict[Key, Amounts]) -> None:
+    """Add ``moved`` to the kept rows, in key order (a row not kept yet starts at it)."""
+    if not moved:
+        return
+    table = BudgetSum.__table__
+    insert = _insert()
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=list(_KEY_COLUMNS),
+            set_={
+                name: table.c[name] + insert.excluded[name]
+                for name in ("total", "received", "paid")
+            },
+        ),
+        _rows(moved),
+    )
+
+
+def read(
+    departments: Iterable[int],
+    years: Iterable[int],
+    category_departments: Iterable[int] = (),
+    categories: Iterable[str] = (),
+) -> Iterator[tuple[Key, Amounts]]:
+    """The sums of the departments' and years' whole budget keys, and of ``categories``
+    in ``category_departments``: the kept rows, and what this transaction has changed
+    and not yet added to them (a budget check sees the approvals before it)."""
+    table = BudgetSum.__table__
+    wanted_category = sa.and_(
+        table.c.department_id.in_(list(category_departments)),
+        table.c.category.in_(list(categories)),
+    )
+    departments, years, categories = set(departments), set(years), set(categories)
+    category_departments = set(category_departments)
+    rows = db.session.execute(
+        sa.select(table).where(
+            table.c.department_id.in_(departments),
+            table.c.fiscal_year.in_(years),
+            sa.or_(table.c.category == "", wanted_category),
+        )
+    ).all()
+    found = {tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid) for row in rows}
+    for key, amounts in _noted():
+        department, year, category = key[:3]
+        if department not in departments or year not in years:
+            continue
+        if not category or (category in categories and department in category_departments):
+            found[key] = _plus(found.get(key), amounts)
+    yield from found.items()
+
+
+def _noted() -> Iterator[tuple[Key, Amounts]]:
+    """What this transaction has changed and not yet added to the kept rows."""
+    for _savepoint, moved in db.session.info.get(_NOTES, ()):
+        yield from moved.items()
+
+
+# Built and checked from the documents -------------------------------------------------------
+
+
+def kept() -> dict[Key, Amounts]:
+    """Every kept row, with what this transaction has changed, that is not all zeros."""
+    table = BudgetSum.__table__
+    found = {
+        tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid)
+        for row in db.session.execute(sa.select(table))
+    }
+    for key, amounts in _noted():
+        found[key] = _plus(found.get(key), amounts)
+    return {key: amounts for key, amounts in found.items() if any(amounts)}
+
+
+def rebuild() -> int:
+    """Write every budget key's sums afresh from the documents (``seed-bench``, after its
+    bulk writes); returns how many rows it wrote."""
+    sums = summed()
+    db.session.execute(sa.delete(BudgetSum.__table__))
+    if sums:
+        db.session.execute(sa.insert(BudgetSum.__table__), _rows(sums))
+    return len(sums)
+
+
+def differences() -> list[str]:
+    """Each budget key whose kept sums the documents contradict, in words."""
+    found, actual = kept(), summed()
+    words = []
+    for key in sorted(found.keys() | actual.keys()):
+        has, should = found.get(key, (ZERO,) * 3), actual.get(key, (ZERO,) * 3)
+        if has != should:
+            department, year, category, source, status, rate, paid_rate = key
+            words.append(
+                f"budget sums of department #{department} {year} "
+                f"{category or '(whole)'}, {source}s {status} at rate {rate.normalize()}"
+                f"{f' paid at {paid_rate.normalize()}' if paid_rate else ''}: kept "
+                f"{'/'.join(str(a) for a in has)}, from the documents "
+                f"{'/'.join(str(a) for a in should)} (total/received/paid)"
+            )
+    return words
