@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from procure import pagination
 from procure.assets import licences, report_views, reports, services
 from procure.errors import Forbidden
 from procure.identity import lifecycle
@@ -54,6 +55,20 @@ def test_the_warranty_report_lists_uncovered_assets_in_use_soonest_first(world, 
     assert [row.tag for row in reports.warranty(reader, 30).rows] == [world.docks[1].tag]
     with pytest.raises(ValueError):
         reports.warranty(reader, 45)
+
+
+def test_the_warranty_count_stops_at_its_limit_and_says_so(world, make, auth, client, monkeypatch):
+    reader = make.user(["finance"], department="FIN")
+    everything = reports.warranty(reader, 365)
+    assert everything.total > 2
+    counted = reports.warranty(reader, 365, limit=1, count_limit=2)
+    assert (counted.total, counted.capped, len(counted.rows)) == (2, True, 1)
+
+    monkeypatch.setattr(report_views, "TABLE_LIMIT", 1)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    auth.login(reader.email)
+    page = client.get("/assets/reports/warranty?days=365")
+    assert b"2+ assets out of warranty" in page.data
 
 
 def test_the_warranty_page_reads_its_first_rows_and_counts_the_rest(

@@ -41,6 +41,7 @@ from ..models import (
     Vendor,
     utcnow,
 )
+from ..pagination import bounded_count
 from . import leavers as leavers_module
 from . import licences, services
 
@@ -78,7 +79,8 @@ class Warranty:
     days: int
     until: dt.date  # warranties ending before this day
     rows: list[WarrantyRow]  # the first ``limit`` of them when one was asked for
-    total: int  # how many there are in all
+    total: int  # how many there are in all, or as far as they were counted
+    capped: bool = False  # the count stopped at ``count_limit``: there are more
 
 
 def warranty(
@@ -87,9 +89,12 @@ def warranty(
     today: dt.date | None = None,
     *,
     limit: int | None = None,
+    count_limit: int | None = None,
 ) -> Warranty:
     """Assets in use whose warranty ends before today + ``days``, uncovered: the first
-    ``limit`` (soonest ended first; all without a limit) and how many in all."""
+    ``limit`` (soonest ended first; all without a limit) and how many in all, counted
+    no further than ``count_limit`` (``pagination.COUNT_LIMIT``; at a million requests every warranty that ever
+    ended is millions of assets: an exact count read them all on every look)."""
     require_reader(user)
     if days not in WARRANTY_DAYS:
         raise ValueError(f"days must be one of {WARRANTY_DAYS}")
@@ -122,15 +127,16 @@ def warranty(
         .order_by(Asset.warranty_end, Asset.tag)
     )
     rows = db.session.execute(query if limit is None else query.limit(limit)).all()
-    if limit is None or len(rows) < limit:
-        total = len(rows)
-    else:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(Asset).where(*uncovered))
+    total, capped = len(rows), False
+    if limit is not None and len(rows) == limit:
+        counted = sa.select(Asset.id).where(*uncovered)
+        total, capped = bounded_count(counted, count_limit)
     return Warranty(
         days=days,
         until=until,
         rows=[WarrantyRow(*row, days_left=(row[-1] - today).days) for row in rows],
-        total=total or 0,
+        total=total,
+        capped=capped,
     )
 
 
