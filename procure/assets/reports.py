@@ -93,8 +93,9 @@ def warranty(
 ) -> Warranty:
     """Assets in use whose warranty ends before today + ``days``, uncovered: the first
     ``limit`` (soonest ended first; all without a limit) and how many in all, counted
-    no further than ``count_limit`` (``pagination.COUNT_LIMIT``; at a million requests every warranty that ever
-    ended is millions of assets: an exact count read them all on every look)."""
+    no further than ``count_limit`` (``pagination.COUNT_LIMIT``): at a million requests
+    the warranties that ever ended are millions of assets, which an exact count read
+    on every look."""
     require_reader(user)
     if days not in WARRANTY_DAYS:
         raise ValueError(f"days must be one of {WARRANTY_DAYS}")

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .. import budget_sums
-from ..budget_sums import DONE_ORDER_STATUSES
+from ..budget_contributions import DONE_ORDER_STATUSES, Amounts, Key
 from ..models import (
     Budget,
     InvoiceStatus,
@@ -141,7 +141,7 @@ class _Sums:
     orders: dict = dataclasses.field(default_factory=dict)
     invoices: dict = dataclasses.field(default_factory=dict)
 
-    def add(self, kept_key: budget_sums.Key, amounts: budget_sums.Amounts) -> None:
+    def add(self, kept_key: Key, amounts: Amounts) -> None:
         department, year, category, source, status, rate, paid_rate = kept_key
         total, received, paid = amounts
         key: tuple = (department, year, category) if category else (department, year)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from .. import access, audit, currencies, reference, workflow
-from ..budget_sums import DONE_ORDER_STATUSES, LIVE_ORDER_STATUSES
+from ..budget_contributions import DONE_ORDER_STATUSES, LIVE_ORDER_STATUSES
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Budget, Department, PurchaseRequest, User
