@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import (
@@ -166,14 +167,17 @@ def contributions(some: bool) -> sa.CompoundSelect:
     return sa.union_all(*selects)
 
 
-def summed(requests: Iterable[int] | None = None) -> dict[Key, Amounts]:
+def summed(
+    requests: Iterable[int] | None = None, session: Session | None = None
+) -> dict[Key, Amounts]:
     """The contributions of ``requests`` (None: all), per key, merged as they are kept
     (no rate frozen counts as rate 1, converting exactly as it)."""
     result: dict[Key, Amounts] = {}
     if requests is None:
-        rows = db.session.execute(contributions(False))
+        rows = (session or db.session).execute(contributions(False))
     else:
-        rows = db.session.execute(contributions(True), {"requests": sorted(requests)})
+        some = contributions(True)
+        rows = (session or db.session).execute(some, {"requests": sorted(requests)})
     for row in rows:
         key: Key = (
             row.department_id,

@@ -94,7 +94,7 @@ def _before(session: Session, _context: Any, _instances: Any) -> None:
     for request in touched:
         sa.inspect(request).info.pop(_WAS, None)  # the flush makes the status the old one
     if requests:
-        session.info[_FLUSHING] = (requests, summed(known) if known else {})
+        session.info[_FLUSHING] = (requests, summed(known, session) if known else {})
 
 
 # A request in these has never been approved: it adds nothing to a budget, and no order
@@ -138,11 +138,11 @@ def _after(session: Session, _context: Any) -> None:
     if flushing is None:
         return
     requests, before = flushing
-    moved = difference(before, summed({request.id for request in requests}))
+    moved = difference(before, summed({request.id for request in requests}, session))
     if not moved:
         return
     if session.info.get(_COMMITTING):
-        add(moved)
+        add(moved, session)
     else:
         session.info.setdefault(_NOTES, []).append((session.get_nested_transaction(), moved))
 
@@ -157,7 +157,7 @@ def _add_notes(session: Session) -> None:
     for _savepoint, moved in session.info.pop(_NOTES, []):
         for key, amounts in moved.items():
             merged[key] = plus(merged.get(key), amounts)
-    add({key: amounts for key, amounts in merged.items() if any(amounts)})
+    add({key: amounts for key, amounts in merged.items() if any(amounts)}, session)
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -185,8 +185,8 @@ def _forget(session: Session, ended: SessionTransaction) -> None:
     notes[:] = [(savepoint, moved) for savepoint, moved in notes if not _within(savepoint, ended)]
 
 
-def _insert() -> Any:
-    dialect = db.session.get_bind().dialect.name
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(BudgetSum.__table__)
 
 
@@ -213,13 +213,14 @@ def _rows(sums: dict[Key, Amounts]) -> list[dict[str, Any]]:
     ]
 
 
-def add(moved: dict[Key, Amounts]) -> None:
+def add(moved: dict[Key, Amounts], session: Session | None = None) -> None:
     """Add ``moved`` to the kept rows, in key order (a row not kept yet starts at it)."""
     if not moved:
         return
+    session = session or db.session
     table = BudgetSum.__table__
-    insert = _insert()
-    db.session.execute(
+    insert = _insert(session)
+    session.execute(
         insert.on_conflict_do_update(
             index_elements=list(_KEY_COLUMNS),
             set_={
