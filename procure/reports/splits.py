@@ -288,36 +288,60 @@ def _detect(scope: list, groups: list, anchored=None) -> list[Split]:  # type: i
                 limit = next((x for x in limits if row.flags.get(x.amount)), None)
                 if limit is not None:
                     reached[limit.amount].append(row)
+        group = _Group(members)
         for limit in limits:
-            for cluster in _clusters(members, reached.get(limit.amount, []), limit, window_ms):
+            anchors = reached.get(limit.amount)
+            if not anchors:
+                continue  # no request reaches it here: no split (most groups, most limits)
+            for cluster in group.clusters(anchors, limit, window_ms):
                 splits.append(Split(department, kind, key, label, limit, cluster))
     splits.sort(key=lambda s: (s.first, s.department, s.kind, s.label))
     return splits
 
 
-def _clusters(
-    members: list[_Row], anchors: list[_Row], limit: Limit, window_ms: int
-) -> list[tuple[Member, ...]]:
-    """The splits of one group under one limit: each flagged request with the requests
-    under the limit within its window, those that share a request joined into one.
-    In creation order these are runs of the group's requests under the limit, so the
-    joining is a sweep over index ranges (a request belongs to one split per limit)."""
-    under = [row for row in members if row.member.total < limit.amount]
-    times = [row.ms for row in under]
-    ranges = sorted(
-        (bisect_left(times, a.ms - window_ms), bisect_right(times, a.ms + window_ms))
-        for a in anchors
-    )
-    joined: list[list[int]] = []
-    for low, high in ranges:
-        if joined and low < joined[-1][1]:
-            joined[-1][1] = max(joined[-1][1], high)
-        else:
-            joined.append([low, high])
-    return [
-        tuple(sorted((row.member for row in under[low:high]), key=lambda m: (m.created_at, m.id)))
-        for low, high in joined
-    ]
+class _Group:
+    """One group's requests in creation order, their times and totals read once: a
+    big group (a category over the window) holds thousands, and each of its limits
+    looks at them again."""
+
+    def __init__(self, members: list[_Row]) -> None:
+        self.members = members
+        self.times = [row.ms for row in members]
+        self.totals = [row.member.total for row in members]
+
+    def clusters(
+        self, anchors: list[_Row], limit: Limit, window_ms: int
+    ) -> list[tuple[Member, ...]]:
+        """The splits of the group under one limit: each flagged request with the
+        requests under the limit within its window, those that share a request joined
+        into one. In creation order these are runs of the group's requests under the
+        limit, so the joining is a sweep over ranges of them (a request belongs to one
+        split per limit). ``under`` holds their places among all the group's requests;
+        a window's bounds among all of them count, by bisection, as bounds among those
+        under the limit."""
+        under = [place for place, total in enumerate(self.totals) if total < limit.amount]
+        ranges = sorted(
+            (
+                bisect_left(under, bisect_left(self.times, a.ms - window_ms)),
+                bisect_left(under, bisect_right(self.times, a.ms + window_ms)),
+            )
+            for a in anchors
+        )
+        joined: list[list[int]] = []
+        for low, high in ranges:
+            if joined and low < joined[-1][1]:
+                joined[-1][1] = max(joined[-1][1], high)
+            else:
+                joined.append([low, high])
+        return [
+            tuple(
+                sorted(
+                    (self.members[place].member for place in under[low:high]),
+                    key=lambda m: (m.created_at, m.id),
+                )
+            )
+            for low, high in joined
+        ]
 
 
 @dataclasses.dataclass(frozen=True)
