@@ -18,7 +18,7 @@ that differs (:func:`differences`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,9 +154,9 @@ def _add_notes(session: Session) -> None:
     session.flush()
     session.info[_COMMITTING] = True
     merged: dict[Key, Amounts] = {}
-    for _savepoint, moved in session.info.pop(_NOTES, []):
-        for key, amounts in moved.items():
-            merged[key] = plus(merged.get(key), amounts)
+    for key, amounts in _noted(session):
+        merged[key] = plus(merged.get(key), amounts)
+    session.info.pop(_NOTES, None)
     add({key: amounts for key, amounts in merged.items() if any(amounts)}, session)
 
 
@@ -190,15 +190,8 @@ def _insert(session: Session) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(BudgetSum.__table__)
 
 
-_KEY_COLUMNS = (
-    "department_id",
-    "fiscal_year",
-    "category",
-    "source",
-    "status",
-    "rate",
-    "paid_rate",
-)
+# A key's columns, in the order of :data:`Key`.
+_KEY_COLUMNS = tuple(column.name for column in BudgetSum.__table__.primary_key.columns)
 
 
 def _rows(sums: dict[Key, Amounts]) -> list[dict[str, Any]]:
@@ -241,34 +234,50 @@ def read(
     """The sums of the departments' and years' whole budget keys, and of ``categories``
     in ``category_departments``: the kept rows, and what this transaction has changed
     and not yet added to them (a budget check sees the approvals before it)."""
-    table = BudgetSum.__table__
-    wanted_category = sa.and_(
-        table.c.department_id.in_(list(category_departments)),
-        table.c.category.in_(list(categories)),
-    )
     departments, years, categories = set(departments), set(years), set(categories)
     category_departments = set(category_departments)
-    rows = db.session.execute(
-        sa.select(table).where(
+
+    def wanted(key: Key) -> bool:
+        department, year, category = key[:3]
+        if department not in departments or year not in years:
+            return False
+        return not category or (category in categories and department in category_departments)
+
+    table = BudgetSum.__table__
+    wanted_category = sa.and_(
+        table.c.department_id.in_(category_departments),
+        table.c.category.in_(categories),
+    )
+    yield from _stored(
+        (
             table.c.department_id.in_(departments),
             table.c.fiscal_year.in_(years),
             sa.or_(table.c.category == "", wanted_category),
-        )
-    ).all()
-    found = {tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid) for row in rows}
-    for key, amounts in _noted():
-        department, year, category = key[:3]
-        if department not in departments or year not in years:
-            continue
-        if not category or (category in categories and department in category_departments):
-            found[key] = plus(found.get(key), amounts)
-    yield from found.items()
+        ),
+        wanted,
+    ).items()
 
 
-def _noted() -> Iterator[tuple[Key, Amounts]]:
+def _noted(session: Session | None = None) -> Iterator[tuple[Key, Amounts]]:
     """What this transaction has changed and not yet added to the kept rows."""
-    for _savepoint, moved in db.session.info.get(_NOTES, ()):
+    for _savepoint, moved in (session or db.session).info.get(_NOTES, ()):
         yield from moved.items()
+
+
+def _stored(
+    where: Iterable[Any] = (), wanted: Callable[[Key], bool] | None = None
+) -> dict[Key, Amounts]:
+    """The kept rows ``where`` selects, with this transaction's notes of the keys
+    ``wanted`` accepts (None: all) added."""
+    table = BudgetSum.__table__
+    found = {
+        tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid)
+        for row in db.session.execute(sa.select(table).where(*where))
+    }
+    for key, amounts in _noted():
+        if wanted is None or wanted(key):
+            found[key] = plus(found.get(key), amounts)
+    return found
 
 
 # Built and checked from the documents -------------------------------------------------------
@@ -276,14 +285,7 @@ def _noted() -> Iterator[tuple[Key, Amounts]]:
 
 def kept() -> dict[Key, Amounts]:
     """Every kept row, with what this transaction has changed, that is not all zeros."""
-    table = BudgetSum.__table__
-    found = {
-        tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid)
-        for row in db.session.execute(sa.select(table))
-    }
-    for key, amounts in _noted():
-        found[key] = plus(found.get(key), amounts)
-    return {key: amounts for key, amounts in found.items() if any(amounts)}
+    return {key: amounts for key, amounts in _stored().items() if any(amounts)}
 
 
 def rebuild() -> int:

@@ -147,19 +147,18 @@ class _Sums:
         key: tuple = (department, year, category) if category else (department, year)
         # A whole's totals are the documents' frozen base totals; a category's lines
         # and what an order received are in its currency.
-        if category:
-            total = to_base(total, rate)
+        base = to_base(total, rate) if category else total
         if source == "request":
-            self.requests[key] = self.requests.get(key, ZERO) + total
+            self.requests[key] = self.requests.get(key, ZERO) + base
         elif source == "order":
             done = status in DONE_ORDER_STATUSES
-            _add(self.orders, key, total, to_base(received, rate), done)
+            _add(self.orders, key, base, to_base(received, rate), done)
         else:
-            # A category's lines are paid at the payment day's rate (the total above
-            # is booked at the order's); a whole keeps what its invoices were paid.
-            paid_base = to_base(amounts[0], paid_rate or rate) if category else paid
+            # A category's lines are paid at the payment day's rate (``base`` is booked
+            # at the order's); a whole keeps what its invoices were paid.
+            paid_base = to_base(total, paid_rate or rate) if category else paid
             self.invoices[key] = self.invoices.get(key, _Invoiced()).plus(
-                InvoiceStatus(status), total, paid_base
+                InvoiceStatus(status), base, paid_base
             )
 
 
