@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from procure import budget_sums, create_app
+from procure import award_figures, budget_sums, create_app
 from procure.db import init_db
 from procure.extensions import db as _db
 
@@ -170,7 +170,7 @@ def _transaction(request: pytest.FixtureRequest):
         try:
             with app.app_context():
                 yield
-                _budget_sums_agree(request)
+                _kept_figures_agree(request)
         finally:
             _db.session.remove()
             engines[None] = engine
@@ -178,17 +178,18 @@ def _transaction(request: pytest.FixtureRequest):
             connection.close()
 
 
-def _budget_sums_agree(request: pytest.FixtureRequest) -> None:
+def _kept_figures_agree(request: pytest.FixtureRequest) -> None:
     """Whatever a test did through the services, the budget sums kept beside the
-    documents (``procure/budget_sums.py``) still add up to them."""
+    documents (``procure/budget_sums.py``) still add up to them, and each award's
+    figures (``procure/award_figures.py``) still match its quotes."""
     if "tampers_totals" in request.keywords or not _db.session.is_active:
         return
     try:
-        found = budget_sums.differences()
+        found = budget_sums.differences() + award_figures.differences()
     except sa.exc.SQLAlchemyError:
         return  # the test left the transaction unusable (it failed already, or meant to)
     if found:
-        pytest.fail("budget sums differ from the documents: " + "; ".join(found))
+        pytest.fail("kept figures differ from the documents: " + "; ".join(found))
 
 
 @pytest.fixture

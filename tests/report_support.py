@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from procure import budget_sums
+from procure import award_figures, budget_sums
 from procure.models import ApprovalStep, PurchaseOrder, PurchaseRequest
 from procure.orders import services as orders
 from procure.purchasing import services as purchasing
@@ -158,10 +158,11 @@ class Shop:
 
     def set(self, model, ident: int, **values) -> None:
         """Write ``values`` behind the services' back (history as it would have been),
-        and the budget sums again from the documents, as ``seed-bench`` does after its
-        bulk writes."""
+        and the budget sums and the award figures again from the documents, as
+        ``seed-bench`` does after its bulk writes."""
         self.db.session.execute(sa.update(model).where(model.id == ident).values(**values))
         budget_sums.rebuild()
+        award_figures.refill()
         self.db.session.commit()
         self.db.session.expire_all()
 

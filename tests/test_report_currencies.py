@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from procure import currencies, rates
+from procure import award_figures, currencies, rates
 from procure.extensions import db
 from procure.models import PurchaseOrder, PurchaseRequest, Quote, Rfq
 from procure.money import Money, RateColumn, round_money
@@ -151,6 +151,10 @@ def award(shop, db, fast_pdf):  # noqa: F811
         award=bosch,
         justification="Support in German.",
     )
+    rates.record("EUR", AWARD_DAY - dt.timedelta(days=3), "1.10", actor=None)
+    rates.record("GBP", AWARD_DAY - dt.timedelta(days=1), "1.30", actor=None)
+    # Rates after the award's rate date change nothing.
+    rates.record("GBP", AWARD_DAY + dt.timedelta(days=1), "9.99", actor=None)
     quotes = {q.vendor_id: q for q in db.session.scalars(sa.select(Quote))}
     shop.set(Quote, quotes[bosch.id].id, currency="EUR")
     shop.set(Quote, quotes[clyde.id].id, currency="GBP")
@@ -162,11 +166,6 @@ def award(shop, db, fast_pdf):  # noqa: F811
         award_total_base=D("1100.00"),
         awarded_at=at("2026-03-02 12:00"),
     )
-    rates.record("EUR", AWARD_DAY - dt.timedelta(days=3), "1.10", actor=None)
-    rates.record("GBP", AWARD_DAY - dt.timedelta(days=1), "1.30", actor=None)
-    # Rates after the award's rate date change nothing.
-    rates.record("GBP", AWARD_DAY + dt.timedelta(days=1), "9.99", actor=None)
-    db.session.commit()
     return rfq
 
 
@@ -188,7 +187,9 @@ def test_savings_compare_in_the_base_at_the_awards_rate(award):
 
 
 def test_a_foreign_quote_without_a_rate_is_not_compared(award, db):
+    # The award as it would have been made before there was a GBP rate.
     db.session.execute(sa.delete(rates.ExchangeRate).where(rates.ExchangeRate.currency == "GBP"))
+    award_figures.refill()
     db.session.commit()
     [row] = services.savings(Filters()).rows
     # Acme's 1,200 and the award's 1,100 compare; Clyde's 900 GBP cannot, unconverted.
@@ -243,11 +244,11 @@ def test_split_purchases_add_up_base_totals(shop, db, app):
     rate=st.decimals(min_value=D("0.000000001"), max_value=D("999.999999999"), places=9),
 )
 def test_sql_conversion_rounds_as_rates_to_base_does(app, amount, rate):
-    """The database's conversion (the savings report's) gives exactly what
+    """The database's conversion (the award figures') gives exactly what
     ``rates.to_base`` gives: the product rounded half-up once to the base's minor unit,
     never a minor unit more or less."""
     with app.app_context():
-        converted = dialect.to_base_units(
+        converted = award_figures.to_base_units(
             sa.literal(int(amount.scaleb(Money.scale)), sa.BigInteger),
             sa.literal(int(rate.scaleb(RateColumn.scale)), sa.BigInteger),
         )

@@ -58,6 +58,11 @@ class Rfq(db.Model):
     award_rate: Mapped[Decimal | None] = mapped_column(RateColumn)
     award_rate_date: Mapped[dt.date | None]
     award_total_base: Mapped[Decimal | None] = mapped_column(Money)
+    # Kept at award (``award_figures.py``): how many current quotes the comparison
+    # ranked, the highest and the median of them in the base currency.
+    award_quotes: Mapped[int | None]
+    award_highest_base: Mapped[Decimal | None] = mapped_column(Money)
+    award_median_base: Mapped[Decimal | None] = mapped_column(Money)
     # A sealed RFQ shows no quoted price until a procurement user opens the bids (after
     # the due date); with "two to open", a second one confirms the opening.
     sealed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

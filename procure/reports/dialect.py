@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from ..db import is_postgres
 from ..extensions import db
-from ..money import Money, RateColumn, minor_units
 
 SECONDS_PER_DAY = 86_400
 
@@ -69,34 +68,3 @@ def without_jit() -> None:
     compiling costs more (half a second) than the query it would speed up."""
     if is_postgres():
         db.session.execute(sa.text("SET LOCAL jit = off"))
-
-
-def to_base_units(amount: Any, rate: Any) -> sa.ColumnElement[int]:
-    """A money column times a rate column, rounded half-up to the base currency's minor
-    units (``rates.to_base``'s rule), in the money column's own stored units.
-
-    Both columns are integers underneath (``money._ScaledDecimal``): the product is
-    exact in integers, then divided with the half added. PostgreSQL computes it in
-    NUMERIC (a BIGINT product could overflow); SQLite multiplies in 64-bit integers,
-    falling back to floating point only beyond 9.2e18 (an order of ten million at a
-    rate of one), where a result exactly half a cent off could round the other way.
-    Amounts are not negative here."""
-    places = minor_units()
-    divisor = 10 ** (Money.scale + RateColumn.scale - places)
-    step = 10 ** (Money.scale - places)
-    units = sa.type_coerce(amount, sa.BigInteger)
-    per = sa.type_coerce(rate, sa.BigInteger)
-    half = sa.literal_column(str(divisor // 2))
-    over = sa.literal_column(str(divisor))
-    if is_postgres():
-        whole = sa.func.floor((sa.cast(units, sa.Numeric) * per + half) / over)
-    else:
-        whole = (units * per + half) / over
-    return sa.cast(whole, sa.BigInteger) * sa.literal_column(str(step))
-
-
-def round_units(value: Any) -> sa.ColumnElement[int]:
-    """A computed number of money units (an average) rounded half-up to the base
-    currency's minor units, in money units."""
-    step = sa.literal_column(str(10 ** (Money.scale - minor_units())))
-    return sa.func.round(value / step) * step

@@ -10,7 +10,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app
 
-from ... import access, audit, currencies, rates, settings, validation, workflow
+from ... import access, audit, award_figures, currencies, rates, settings, validation, workflow
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import OrderLine, PurchaseOrder, Quote, Rfq, User, utcnow
@@ -87,6 +87,7 @@ def award(
     rfq.award_rate = rate.rate
     rfq.award_rate_date = rate.date
     rfq.award_total_base = converted.total_base
+    award_figures.keep(rfq)  # what the savings report measures the award against
     workflow.apply(
         RFQ,
         rfq,
