@@ -5,13 +5,12 @@ in the base currency; ``rates.py`` converts."""
 
 from __future__ import annotations
 
-from babel import Locale
 from babel.numbers import get_currency_name, list_currencies
 
 from . import settings
 from .errors import ValidationError
 from .models import User
-from .money import MAX_MINOR_UNITS, base_currency, display_locale, minor_units
+from .money import MAX_MINOR_UNITS, babel_locale, base_currency, minor_units
 from .reference import require_admin
 
 SETTING = "currencies.enabled"
@@ -37,7 +36,7 @@ def is_iso(code: str) -> bool:
 
 
 def name(code: str) -> str:
-    return get_currency_name(code, locale=Locale.parse(display_locale()))
+    return get_currency_name(code, locale=babel_locale())
 
 
 def choices() -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from . import reference
 from .models import Role
-from .money import display_locale, format_date, format_money, format_quantity
+from .money import babel_locale, format_date, format_money, format_quantity
 from .purchasing.ageing import is_overdue
 from .reference import list_categories
 
@@ -84,7 +84,7 @@ def datetime_filter(value: dt.datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(
-        value.replace(tzinfo=dt.UTC), format=style, tzinfo=dt.UTC, locale=display_locale()
+        value.replace(tzinfo=dt.UTC), format=style, tzinfo=dt.UTC, locale=babel_locale()
     )
 
 
