@@ -101,7 +101,19 @@ def _check_magnitude(number: Decimal, limit: Decimal) -> None:
 def minor_units(currency: str | None = None) -> int:
     """How many decimals amounts of ``currency`` have (Babel: USD 2, JPY 0, BHD 3);
     the installation's currency when none is given."""
-    return get_currency_precision((currency or base_currency()).upper())
+    return _precision((currency or base_currency()).upper())
+
+
+# Asked for at every amount rounded (a report rounds thousands): Babel's answer and the
+# unit it gives, once per currency.
+@functools.lru_cache(maxsize=256)
+def _precision(code: str) -> int:
+    return get_currency_precision(code)
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_of(code: str) -> Decimal:
+    return Decimal(1).scaleb(-_precision(code))
 
 
 def base_currency() -> str:
@@ -112,7 +124,7 @@ def base_currency() -> str:
 
 
 def _unit(currency: str | None) -> Decimal:
-    return Decimal(1).scaleb(-minor_units(currency))
+    return _unit_of((currency or base_currency()).upper())
 
 
 def parse_money(
