@@ -80,11 +80,13 @@ def received_value(order: PurchaseOrder) -> Decimal:
     return received - returned
 
 
-def movements() -> sa.Subquery:
+def movements(orders: sa.Select | None = None) -> sa.Subquery:
     """Every movement of goods as one table (``order_id``, ``order_line_id``, ``on``,
     ``quantity``, ``value``): each line of a receipt not reversed, positive, and each
     line of a return, negative. Summing ``value`` gives the net received value, in the
-    order's currency, of whatever the caller groups by."""
+    order's currency, of whatever the caller groups by. ``orders`` (a select of order
+    ids) keeps the movements of those orders only, found through their receipts and
+    returns rather than by reading every one."""
     received = (
         sa.select(
             Receipt.order_id.label("order_id"),
@@ -103,6 +105,9 @@ def movements() -> sa.Subquery:
         -ReturnLine.quantity,
         -ReturnLine.value,
     ).join(OrderReturn, OrderReturn.id == ReturnLine.return_id)
+    if orders is not None:
+        received = received.where(Receipt.order_id.in_(orders.scalar_subquery()))
+        returned = returned.where(OrderReturn.order_id.in_(orders.scalar_subquery()))
     return sa.union_all(received, returned).subquery("movements")
 
 

@@ -94,6 +94,9 @@ class Rfq(db.Model):
         ),
         sa.Index("ix_rfqs_status_due", "status", "due_date"),
         sa.Index("ix_rfqs_awarded_at", "awarded_at"),  # the savings report's date range
+        # The vendor scorecards: the RFQs sent in a range, and a vendor's wins.
+        sa.Index("ix_rfqs_sent_at", "sent_at"),
+        sa.Index("ix_rfqs_awarded_quote_id", "awarded_quote_id"),
     )
 
 

@@ -85,15 +85,19 @@ def vendor_scorecards(filters: Filters, *, limit: int | None = None) -> VendorRe
     spend under the filters and its scorecard as the vendor's own page shows it. The
     biggest spend first; ``limit`` keeps the first so many."""
     by_vendor = {row.key: row for row in spend(filters, Dimension.VENDOR).rows}
+    # From the RFQs sent in the range (an index range), to their quotes; the request
+    # is joined only when a filter asks about it.
     quoted = (
         sa.select(Quote.vendor_id)
-        .join(Rfq, Rfq.id == Quote.rfq_id)
-        .join(PurchaseRequest, PurchaseRequest.id == Rfq.request_id)
+        .select_from(Rfq)
+        .join(Quote, Quote.rfq_id == Rfq.id)
         .where(
             Quote.replaced_by_id.is_(None),
             *request_conditions(dataclasses.replace(filters, vendor_id=None), Rfq.sent_at),
         )
     )
+    if filters.department_id is not None or filters.category:
+        quoted = quoted.join(PurchaseRequest, PurchaseRequest.id == Rfq.request_id)
     if filters.vendor_id is not None:
         quoted = quoted.where(Quote.vendor_id == filters.vendor_id)
     names = {int(row.key): row.label for row in by_vendor.values()}

@@ -109,7 +109,9 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
     # then converted once per rate, as the budgets count it. Only the year's movements
     # are read: the units below come from the order lines.
     spend: dict[int, Decimal] = {}
-    moved = receiving.movements()
+    moved = receiving.movements(
+        sa.select(PurchaseOrder.id).where(PurchaseOrder.vendor_id.in_(ids))
+    )
     for vendor_id, rate, value in db.session.execute(
         sa.select(PurchaseOrder.vendor_id, PurchaseOrder.rate, sa.func.sum(moved.c.value))
         .join(PurchaseOrder, PurchaseOrder.id == moved.c.order_id)
@@ -184,23 +186,21 @@ def _deliveries(ids: list[int]) -> dict[int, tuple[int, int]]:
     An order is measured when it has a needed-by date and is either fully received
     (delivered on the date of its last receipt) or still open past its date (late
     already). On time: everything received on or before the needed-by date."""
-    last = (
-        sa.select(Receipt.order_id, sa.func.max(Receipt.received_on).label("delivered_on"))
-        .where(Receipt.reversed_at.is_(None))
-        .group_by(Receipt.order_id)
-        .subquery()
+    # The last receipt of each of these vendors' orders, through its index: not the
+    # last receipt of every order ever made.
+    delivered_on = (
+        sa.select(sa.func.max(Receipt.received_on))
+        .where(Receipt.order_id == PurchaseOrder.id, Receipt.reversed_at.is_(None))
+        .scalar_subquery()
     )
     delivered = PurchaseOrder.status.in_([OrderStatus.RECEIVED, OrderStatus.CLOSED])
     overdue = sa.and_(
         PurchaseOrder.status.in_([OrderStatus.ISSUED, OrderStatus.PARTIALLY_RECEIVED]),
         PurchaseOrder.needed_by < today(),
     )
-    on_time = sa.case(
-        (sa.and_(delivered, last.c.delivered_on <= PurchaseOrder.needed_by), 1), else_=0
-    )
+    on_time = sa.case((sa.and_(delivered, delivered_on <= PurchaseOrder.needed_by), 1), else_=0)
     rows = db.session.execute(
         sa.select(PurchaseOrder.vendor_id, sa.func.count(), sa.func.sum(on_time))
-        .outerjoin(last, last.c.order_id == PurchaseOrder.id)
         .where(
             PurchaseOrder.vendor_id.in_(ids),
             PurchaseOrder.needed_by.is_not(None),
