@@ -362,6 +362,11 @@ def test_savings_against_the_highest_and_the_median_quote(awards, shop):
     it = services.savings(Filters(department_id=shop.requesters["IT"].department_id))
     assert [row.rfq_number for row in it.rows] == [awards["a"].number]
     assert services.savings(Filters(vendor_id=awards["vendors"][1].id)).rows == []
+    won = services.savings(Filters(vendor_id=awards["vendors"][0].id))
+    assert [row.rfq_number for row in won.rows] == [awards["b"].number, awards["a"].number]
+    assert (won.count, won.median) == (2, D("1850.00"))
+    both = Filters(department_id=shop.requesters["OPS"].department_id, category="software")
+    assert services.savings(both).count == 1
     assert [r.rfq_number for r in services.savings(Filters(category="software")).rows] == [
         awards["b"].number
     ]
