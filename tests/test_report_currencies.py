@@ -22,7 +22,7 @@ from procure import award_figures, currencies, rates
 from procure.extensions import db
 from procure.models import PurchaseOrder, PurchaseRequest, Quote, Rfq
 from procure.money import Money, RateColumn, round_money
-from procure.reports import dialect, services, splits
+from procure.reports import services, splits
 from procure.reports.services import Dimension, Filters
 
 from .report_support import Shop, at, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
