@@ -49,6 +49,12 @@ class Filters:
         if self.date_from and self.date_to and self.date_to < self.date_from:
             raise ValidationError.field("date_to", "The end date is before the start date.")
 
+    @property
+    def narrows_requests(self) -> bool:
+        """Whether a filter asks about the request itself (its department, a line's
+        category), so that a query from another table must join the request."""
+        return self.department_id is not None or bool(self.category)
+
     def period(self, column: Any) -> list[sa.ColumnElement[bool]]:
         """``column`` (a timestamp) on or after the first day and before the day
         after the last."""

@@ -77,7 +77,7 @@ def _awards(filters: Filters) -> sa.Select:
         Rfq.status == RfqStatus.AWARDED,
         *request_conditions(dataclasses.replace(filters, vendor_id=None), Rfq.awarded_at),
     )
-    if filters.department_id is not None or filters.category:
+    if filters.narrows_requests:
         query = query.join(PurchaseRequest, PurchaseRequest.id == Rfq.request_id)
     if filters.vendor_id is not None:
         query = query.where(
@@ -110,7 +110,8 @@ def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
         )
     ).one()
     awarded = orm.aliased(Quote)
-    latest = awards.order_by(Rfq.awarded_at.desc(), Rfq.id.desc()).limit(limit).subquery()
+    newest_first = (Rfq.awarded_at.desc(), Rfq.id.desc())
+    latest = awards.order_by(*newest_first).limit(limit).subquery()
     query = (
         sa.select(
             Rfq.id,
@@ -130,7 +131,7 @@ def savings(filters: Filters, *, limit: int | None = None) -> SavingsReport:
         .join(Department, Department.id == PurchaseRequest.department_id)
         .join(awarded, awarded.id == Rfq.awarded_quote_id)
         .join(Vendor, Vendor.id == awarded.vendor_id)
-        .order_by(Rfq.awarded_at.desc(), Rfq.id.desc())
+        .order_by(*newest_first)
     )
     rows = [SavingsRow(*row) for row in db.session.execute(query)]
     return SavingsReport(

@@ -96,7 +96,7 @@ def vendor_scorecards(filters: Filters, *, limit: int | None = None) -> VendorRe
             *request_conditions(dataclasses.replace(filters, vendor_id=None), Rfq.sent_at),
         )
     )
-    if filters.department_id is not None or filters.category:
+    if filters.narrows_requests:
         quoted = quoted.join(PurchaseRequest, PurchaseRequest.id == Rfq.request_id)
     if filters.vendor_id is not None:
         quoted = quoted.where(Quote.vendor_id == filters.vendor_id)
