@@ -65,12 +65,12 @@ def round_units(value: Any) -> sa.ColumnElement[int]:
 
 
 def _converted(
-    rfq_ids: sa.Select, awarded_quote_id: Any, awarded_base: Any, rate_date: Any
+    rfq_ids: sa.Select, awarded_quote_id: Any, award_total_base: Any, rate_date: Any
 ) -> sa.Subquery:
     """The current quotes of the RFQs ``rfq_ids`` selects, each with its total in the
     base currency as the comparison saw it (see the module): the awarded one's as the
-    award froze it, a foreign one's at the rate on or before ``rate_date`` (NULL
-    without one)."""
+    award froze it (an award from before currencies was in the base currency: its own
+    total), a foreign one's at the rate on or before ``rate_date`` (NULL without one)."""
     rate = (
         sa.select(ExchangeRate.rate)
         .where(ExchangeRate.currency == Quote.currency, ExchangeRate.day <= rate_date)
@@ -80,7 +80,7 @@ def _converted(
         .scalar_subquery()
     )
     base = sa.case(
-        (Quote.id == awarded_quote_id, awarded_base),
+        (Quote.id == awarded_quote_id, sa.func.coalesce(award_total_base, Quote.total)),
         (Quote.currency == currencies.base(), Quote.total),
         else_=to_base_units(Quote.total, rate),
     )
@@ -126,21 +126,21 @@ def _figures(converted: sa.Subquery) -> sa.Subquery:
 
 def recomputed(rfq_ids: sa.Select) -> sa.Subquery:
     """The figures of the awarded RFQs ``rfq_ids`` selects, from their quotes and the
-    award's own columns (an award from before currencies was in the base currency)."""
-    awarded_base = sa.func.coalesce(Rfq.award_total_base, Quote.total)
-    return _figures(_converted(rfq_ids, Rfq.awarded_quote_id, awarded_base, Rfq.award_rate_date))
+    award's own columns."""
+    award = (Rfq.awarded_quote_id, Rfq.award_total_base, Rfq.award_rate_date)
+    return _figures(_converted(rfq_ids, *award))
 
 
 def keep(rfq: Rfq) -> None:
     """Write ``rfq``'s figures onto it as it is awarded: its awarded quote, the rate
     date and the total in the base currency set, not yet written (the award's one
     UPDATE carries them all)."""
-    awarded = (
+    award = (
         sa.literal(rfq.awarded_quote_id),
-        sa.func.coalesce(sa.literal(rfq.award_total_base, Money), Quote.total),
+        sa.literal(rfq.award_total_base, Money),
         sa.literal(rfq.award_rate_date, sa.Date),
     )
-    figures = _figures(_converted(sa.select(sa.literal(rfq.id)), *awarded))
+    figures = _figures(_converted(sa.select(sa.literal(rfq.id)), *award))
     with db.session.no_autoflush:
         quotes, highest, median = db.session.execute(
             sa.select(figures.c.quotes, figures.c.highest, figures.c.median)
