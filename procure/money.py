@@ -101,7 +101,11 @@ def _check_magnitude(number: Decimal, limit: Decimal) -> None:
 def minor_units(currency: str | None = None) -> int:
     """How many decimals amounts of ``currency`` have (Babel: USD 2, JPY 0, BHD 3);
     the installation's currency when none is given."""
-    return _precision((currency or base_currency()).upper())
+    return _precision(_code(currency))
+
+
+def _code(currency: str | None) -> str:
+    return (currency or base_currency()).upper()
 
 
 # Asked for at every amount rounded (a report rounds thousands): Babel's answer and the
@@ -124,7 +128,7 @@ def base_currency() -> str:
 
 
 def _unit(currency: str | None) -> Decimal:
-    return _unit_of((currency or base_currency()).upper())
+    return _unit_of(_code(currency))
 
 
 def parse_money(
