@@ -38,8 +38,8 @@ def kept(db) -> dict[str, tuple]:
 
 
 def test_an_award_keeps_what_it_was_measured_against_in_its_one_update(shop, db, fast_pdf):  # noqa: F811
-    """Three quotes, 900, 1,000 and 1,200: the award of the dearest still counts three,
-    the highest 1,200 and the median 1,000; the RFQ's row is written once."""
+    """Three quotes, 900, 1,000 and 1,200, the cheapest awarded: three counted, the
+    highest 1,200 and the median 1,000; the RFQ's row is written once."""
     acme, bosch, clyde = shop.vendor("Acme"), shop.vendor("Bosch"), shop.vendor("Clyde")
     pr = shop.approved("IT", [("Server", "1", "1000", "hardware")])
     rfq, _order = shop.rfq(pr, [(clyde, "0.9"), (bosch, "1"), (acme, "1.2")], award=clyde)
