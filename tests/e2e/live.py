@@ -13,8 +13,9 @@ import re
 import secrets
 import shutil
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -81,6 +82,27 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _closing(app: Flask) -> Callable[..., Iterable[bytes]]:
+    """``app`` with every answer's body closed, even when the browser drops the
+    connection in the middle of it (it moves on before a favicon has arrived): Werkzeug's
+    server then leaves the body open, and a file being sent is only closed by the garbage
+    collector, with a ResourceWarning that fails whichever test runs at that moment."""
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _closed_after(app(environ, start_response))
+
+    return serve
+
+
+def _closed_after(body: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from body
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
 @dataclasses.dataclass
 class LiveServer:
     url: str
@@ -132,7 +154,9 @@ def start_live_server(
             errors.append(f"{request.method} {request.full_path.rstrip('?')} -> {response.status}")
         return response
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, _closing(app), threaded=True, request_handler=_QuietHandler
+    )
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PROCURE_BASE_URL"] = url
     thread = threading.Thread(target=server.serve_forever, name="procure-live", daemon=True)
