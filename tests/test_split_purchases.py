@@ -5,6 +5,7 @@ it. The default policy's limits: finance from 5,000, executive from 50,000."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 import pytest
@@ -218,3 +219,96 @@ def test_admin_sets_the_window_on_the_policy_page(shop, app):
     finance = signed_in(app, shop.finance)
     assert finance.post("/admin/policy/split-window", data={"days": "30"}).status_code == 403
     assert reference.split_window_days() == 7
+
+
+def test_the_page_names_the_first_members_and_counts_the_rest(shop, app):
+    filed_ = [filed(shop, "IT", "600", f"2026-04-{day:02d} 09:00") for day in range(1, 11)]
+    (split,), total = splits.first(Filters(), 100, 8)
+    assert total == 1
+    assert [m.number for m in split.members] == [pr.number for pr in filed_[:8]]
+    assert split.count == 10 and split.combined == D("6000.00")
+    assert (split.first, split.last) == (filed_[0].created_at, filed_[-1].created_at)
+    html = signed_in(app, shop.finance).get("/reports/split-purchases?start=")
+    text = html.get_data(as_text=True)
+    assert f'href="/requests/{filed_[7].id}"' in text
+    assert f'href="/requests/{filed_[8].id}"' not in text
+    assert "and 2 more (the CSV lists them all)" in text and "$6,000.00" in text
+
+
+def definition(requests, window, limits, since=None, until=None):
+    """The category splits of ``requests`` (number, department, category, total,
+    created) as the module's docstring defines them, by brute force: each request
+    flagged under the highest limit it reaches with its siblings (created from
+    ``since`` until before ``until``), each flagged one's siblings under the limit, and
+    those sharing a request joined. {(department, category, limit, numbers)}."""
+    found = set()
+    groups = {}
+    for r in requests:
+        groups.setdefault((r[1], r[2]), []).append(r)
+    for (department, category), group in groups.items():
+
+        def near(request, group=group):
+            return [o for o in group if abs(o[4] - request[4]) <= window]
+
+        flagged = {}
+        for r in group:
+            if (since and r[4] < since) or (until and r[4] >= until):
+                continue
+            for limit in sorted(limits, reverse=True):
+                if r[3] < limit and sum(o[3] for o in near(r) if o[3] < limit) >= limit:
+                    flagged.setdefault(limit, []).append(r)
+                    break
+        for limit, anchors in flagged.items():
+            joined = []
+            for anchor in anchors:
+                members = {o[0] for o in near(anchor) if o[3] < limit}
+                for other in [j for j in joined if j & members]:
+                    joined.remove(other)
+                    members |= other
+                joined.append(members)
+            found |= {(department, category, limit, frozenset(j)) for j in joined}
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_splits_found_are_those_of_the_definition(shop, seed):
+    """Random requests of two departments and two categories over seven weeks, some
+    over the finance limit and some towards the executive one: the splits found in the
+    database are those the definition gives, with and without a date range."""
+    rng = random.Random(seed)
+    start = dt.datetime(2026, 3, 1, 8)
+    requests = []
+    for _ in range(28):
+        kind = rng.random()
+        if kind < 0.1:
+            amount = 6000
+        elif kind < 0.35:
+            amount = rng.randrange(15000, 45000, 1000)
+        else:
+            amount = rng.randrange(300, 4900, 50)
+        department, category = rng.choice(("IT", "OPS")), rng.choice(("hardware", "software"))
+        when = start + dt.timedelta(minutes=rng.randrange(0, 50 * 24 * 60))
+        pr = filed(shop, department, str(amount), when.isoformat(" "), category=category)
+        requests.append((pr.number, department, category, D(amount), when))
+    window = dt.timedelta(days=14)
+    limits = (D("5000.00"), D("50000.00"))
+    for filters, since, until in (
+        (Filters(), None, None),
+        (
+            Filters(date_from=dt.date(2026, 3, 20), date_to=dt.date(2026, 4, 5)),
+            dt.datetime(2026, 3, 20),
+            dt.datetime(2026, 4, 6),
+        ),
+    ):
+        expected = definition(requests, window, limits, since, until)
+        got = splits.find(filters)
+        assert all(s.kind == "category" for s in got)
+        assert {
+            (s.department, s.key, s.limit.amount, frozenset(m.number for m in s.members))
+            for s in got
+        } == expected
+        for s in got:
+            totals = {r[0]: r[3] for r in requests}
+            assert s.count == len(s.members)
+            assert s.combined == sum(totals[m.number] for m in s.members)
+        assert expected, "the random requests make at least one split"

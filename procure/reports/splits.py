@@ -18,19 +18,18 @@ limit is no part of a split under that limit; it was decided by that step anyway
 Only requests that spend or may still spend count: pending approval, approved,
 ordered and closed (not drafts, not cancelled or rejected ones).
 
-Found in the database with window functions, in one pass over the requests whatever
-their number: per group, in the order of creation, the sum of the totals under each
-limit within the window around every request (a ``RANGE`` frame of the window's
-width), then whether a flagged request lies within the window of each one. Only the
-members of splits leave the database; Python groups them into splits. Three queries
-in all (the policy, the members, their labels).
+The members of splits are found in the database with window functions, in one pass
+over the requests whatever their number (``split_windows``); a sweep in creation order
+joins them into splits, keeping each split's figures and only its first members when
+a page shows no more (a big category's split holds thousands of requests); only those
+shown are named. The queries: the policy, the members, their groups' labels, and the
+names of the members returned (one per 5,000).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from decimal import Decimal
 
@@ -38,30 +37,10 @@ import sqlalchemy as sa
 
 from .. import access, reference
 from ..extensions import db
-from ..models import (
-    Department,
-    OrderStatus,
-    PolicyRule,
-    PurchaseOrder,
-    PurchaseRequest,
-    RequestStatus,
-    User,
-    Vendor,
-)
-from ..money import Money
+from ..models import Department, PolicyRule, PurchaseRequest, User, Vendor
 from . import dialect
 from .common import Filters
-
-COUNTED_STATUSES = (
-    RequestStatus.PENDING_APPROVAL,
-    RequestStatus.APPROVED,
-    RequestStatus.ORDERED,
-    RequestStatus.CLOSED,
-)
-# Who sees the flag on a request's page: its department's approvers, who see the
-# siblings (same department) too, and those who watch spend and see every request.
-
-VENDOR, CATEGORY = "vendor", "category"
+from .split_windows import CATEGORY, COUNTED_STATUSES, VENDOR, Query, statement
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,137 +67,15 @@ class Split:
     key: str  # the vendor's id or the category's name
     label: str  # the vendor's name or the category
     limit: Limit
-    members: tuple[Member, ...]  # oldest first
-
-    @property
-    def combined(self) -> Decimal:
-        return sum((m.total for m in self.members), Decimal("0.00"))
-
-    @property
-    def first(self) -> dt.datetime:
-        return self.members[0].created_at
-
-    @property
-    def last(self) -> dt.datetime:
-        return self.members[-1].created_at
+    members: tuple[Member, ...]  # oldest first: all of them, or the first so many asked
+    count: int  # how many requests the split holds
+    combined: Decimal  # their totals together
+    first: dt.datetime  # when the first of them was created
+    last: dt.datetime  # and the last
 
     @property
     def days(self) -> float:
         return (self.last - self.first).total_seconds() / 86400
-
-
-# The groups --------------------------------------------------------------------------------
-
-
-def _base_total() -> sa.ColumnElement:
-    """A request's total in the base currency, frozen at its submission (the policy's
-    limits are in the base currency and see the same amount)."""
-    return sa.func.coalesce(PurchaseRequest.total_base, PurchaseRequest.total)
-
-
-def _memberships(scope: list[sa.ColumnElement[bool]], groups: list) -> sa.CTE:
-    """(request, department, created, its millisecond, total in money units, kind, key) of
-    every counted request in ``scope``: a row per vendor group and one per category
-    group it belongs to; ``groups`` narrows them (functions of the row's kind and key)."""
-    counted = [PurchaseRequest.status.in_(COUNTED_STATUSES), *scope]
-    common = (
-        PurchaseRequest.id.label("request_id"),
-        PurchaseRequest.department_id.label("department_id"),
-        PurchaseRequest.created_at.label("created_at"),
-        dialect.epoch_ms(PurchaseRequest.created_at).label("ms"),
-        sa.type_coerce(_base_total(), sa.BigInteger).label("cents"),
-        # What a member shows, carried along: joining the requests back at the end read
-        # the whole table's primary key (every request ever) to label a few thousand.
-        PurchaseRequest.number.label("number"),
-        PurchaseRequest.title.label("title"),
-    )
-    # Kept with the request's lines (``totals.main_category``): computing it from every
-    # line of the range took most of the report's time at a million requests.
-    category = PurchaseRequest.main_category
-    by_category = sa.select(
-        *common, sa.literal(CATEGORY).label("kind"), category.label("key")
-    ).where(*counted, category.is_not(None), *[g(sa.literal(CATEGORY), category) for g in groups])
-    vendor = sa.cast(PurchaseOrder.vendor_id, sa.String)
-    by_vendor = (
-        sa.select(*common, sa.literal(VENDOR), vendor)
-        .join(PurchaseOrder, PurchaseOrder.request_id == PurchaseRequest.id)
-        .where(
-            *counted,
-            PurchaseOrder.status != OrderStatus.CANCELLED,
-            *[g(sa.literal(VENDOR), vendor) for g in groups],
-        )
-        .distinct()
-    )
-    return sa.union_all(by_category, by_vendor).cte("memberships")
-
-
-def _members(scope: list, groups: list, limits: list[Decimal], window_ms: int) -> sa.Select:
-    """The requests that belong to a split under some limit: each limit's sum within
-    the window, whether the request is flagged (under the limit, the sum reaching it),
-    and whether a flagged one lies within its window (a member, when under the limit)."""
-    memberships = _memberships(scope, groups)
-    group = (memberships.c.department_id, memberships.c.kind, memberships.c.key)
-
-    def framed(value):  # type: ignore[no-untyped-def]
-        return value.over(
-            partition_by=group, order_by=memberships.c.ms, range_=(-window_ms, window_ms)
-        )
-
-    # The Money column's own units (thousandths), as the totals are compared raw.
-    cents = [int(limit.scaleb(Money.scale)) for limit in limits]
-    summed = sa.select(
-        memberships,
-        *[
-            framed(sa.func.sum(sa.case((memberships.c.cents < c, memberships.c.cents)))).label(
-                f"sum_{i}"
-            )
-            for i, c in enumerate(cents)
-        ],
-    ).subquery("summed")
-    flagged = sa.select(
-        summed,
-        *[
-            sa.case((sa.and_(summed.c.cents < c, summed.c[f"sum_{i}"] >= c), 1), else_=0).label(
-                f"flag_{i}"
-            )
-            for i, c in enumerate(cents)
-        ],
-    ).subquery("flagged")
-    near = sa.select(
-        flagged,
-        *[
-            # How many flagged requests are near: a sum slides along the frame, where a
-            # max() would be recomputed over the whole frame at every row.
-            sa.func.sum(flagged.c[f"flag_{i}"])
-            .over(
-                partition_by=(flagged.c.department_id, flagged.c.kind, flagged.c.key),
-                order_by=flagged.c.ms,
-                range_=(-window_ms, window_ms),
-            )
-            .label(f"near_{i}")
-            for i in range(len(cents))
-        ],
-    ).subquery("near")
-    member_of_some = sa.or_(
-        *[sa.and_(near.c[f"near_{i}"] > 0, near.c.cents < c) for i, c in enumerate(cents)]
-    )
-    return (
-        sa.select(
-            near.c.department_id,
-            near.c.kind,
-            near.c.key,
-            near.c.request_id,
-            near.c.ms,
-            near.c.number,
-            near.c.title,
-            # The money units as stored: ``cents`` is the base total, raw.
-            sa.type_coerce(near.c.cents, Money),
-            near.c.created_at,
-            *[near.c[f"flag_{i}"] for i in range(len(cents))],
-        )
-        .where(member_of_some)
-        .order_by(near.c.department_id, near.c.kind, near.c.key, near.c.ms, near.c.request_id)
-    )
 
 
 # Limits ------------------------------------------------------------------------------------
@@ -250,98 +107,110 @@ def _limits(rules: list[PolicyRule], department_id: int, kind: str, key: str) ->
 
 # Detection ---------------------------------------------------------------------------------
 
+# How many requests are named in one query (each is a bound parameter).
+NAMED_AT_ONCE = 5_000
+
 
 @dataclasses.dataclass
-class _Row:
-    member: Member
-    ms: int
-    flags: dict[Decimal, bool]
+class _Swept:
+    """A split as the sweep finds it: its first members as (id, total, created), before
+    they are named, and its figures over all of them."""
+
+    department_id: int
+    kind: str
+    key: str
+    place: int  # its limit's place among all the limits
+    members: list[tuple[int, Decimal, dt.datetime]]
+    first: dt.datetime
+    last: dt.datetime
+    reach: int  # when the last flagged request whose window holds the last member was
+    count: int = 0
+    combined: Decimal = Decimal("0.00")
+    department: str = ""
+    label: str = ""
+    limit: Limit | None = None
 
 
-def _detect(scope: list, groups: list, anchored=None) -> list[Split]:  # type: ignore[no-untyped-def]
-    """The splits among the counted requests of ``scope`` (and ``groups``) whose
-    flagged requests satisfy ``anchored`` (a test of a row's creation; None: any)."""
+def _sweep(rows, limits: list[Decimal], window_ms: int, shown: int | None) -> list[_Swept]:  # type: ignore[no-untyped-def]
+    """The members of splits (``statement``'s rows, a group's in creation order) joined
+    into splits: under each limit, a member joins the split of the one before it when
+    the window of one flagged request holds both — when the earlier one's reach (the
+    last flagged request reaching back to it, ascending) reaches forward to it."""
+    done: list[_Swept] = []
+    going: dict[int, _Swept] = {}
+    group = None
+    for department_id, kind, key, request_id, ms, total, created, *reaches in rows:
+        if (department_id, kind, key) != group:
+            done.extend(going.values())
+            going, group = {}, (department_id, kind, key)
+        for place, limit in enumerate(limits):
+            reach = reaches[place]
+            if total >= limit or reach is None or reach < ms - window_ms:
+                continue  # no member under this limit
+            split = going.get(place)
+            if split is None or split.reach < ms - window_ms:
+                if split is not None:
+                    done.append(split)
+                split = going[place] = _Swept(
+                    department_id, kind, str(key), place, [], created, created, reach
+                )
+            split.count += 1
+            split.combined += total
+            split.last, split.reach = created, reach
+            if shown is None or len(split.members) < shown:
+                split.members.append((request_id, total, created))
+    done.extend(going.values())
+    return done
+
+
+def _detect(query: Query) -> list[_Swept]:
+    """The splits ``query`` asks for, the earliest first, their members not yet named."""
     rules = _rules()
     if not rules:
         return []
     every_limit = sorted({rule.min_total for rule in rules if rule.min_total is not None})
-    window_ms = reference.split_window_days() * dialect.SECONDS_PER_DAY * 1000
-    rows: dict[tuple[int, str, str], list[_Row]] = defaultdict(list)
-    for row in db.session.execute(_members(scope, groups, every_limit, window_ms)):
-        department_id, kind, key, request_id, ms, number, title, total, created = row[:9]
-        rows[(department_id, kind, str(key))].append(
-            _Row(
-                Member(request_id, number, title, total, created),
-                int(ms),
-                {limit: bool(flag) for limit, flag in zip(every_limit, row[9:], strict=True)},
-            )
-        )
-    labels = _labels([_GroupKey(*key) for key in rows])
-    splits: list[Split] = []
-    for (department_id, kind, key), members in rows.items():
-        department, label = labels[(department_id, kind, key)]
-        limits = _limits(rules, department_id, kind, key)
-        # Each flagged request counts under the highest limit it reaches.
-        reached: dict[Decimal, list[_Row]] = defaultdict(list)
-        for row in members:
-            if anchored is None or anchored(row.member.created_at):
-                limit = next((x for x in limits if row.flags.get(x.amount)), None)
-                if limit is not None:
-                    reached[limit.amount].append(row)
-        group = _Group(members)
-        for limit in limits:
-            anchors = reached.get(limit.amount)
-            if not anchors:
-                continue  # no request reaches it here: no split (most groups, most limits)
-            for cluster in group.clusters(anchors, limit, window_ms):
-                splits.append(Split(department, kind, key, label, limit, cluster))
-    splits.sort(key=lambda s: (s.first, s.department, s.kind, s.label))
-    return splits
+    rows = db.session.execute(statement(query, rules, every_limit))
+    found = _sweep(rows, every_limit, query.window_ms, query.shown)
+    labels = _labels({_GroupKey(s.department_id, s.kind, s.key) for s in found})
+    limits: dict[tuple[int, str, str], dict[Decimal, Limit]] = {}
+    for split in found:
+        group = (split.department_id, split.kind, split.key)
+        split.department, split.label = labels[group]
+        if group not in limits:
+            limits[group] = {x.amount: x for x in _limits(rules, *group)}
+        split.limit = limits[group][every_limit[split.place]]
+    found.sort(key=lambda s: (s.first, s.department, s.kind, s.label, -s.limit.amount))  # type: ignore[union-attr]
+    return found
 
 
-class _Group:
-    """One group's requests in creation order, their times and totals read once: a
-    big group (a category over the window) holds thousands, and each of its limits
-    looks at them again."""
-
-    def __init__(self, members: list[_Row]) -> None:
-        self.members = members
-        self.times = [row.ms for row in members]
-        self.totals = [row.member.total for row in members]
-
-    def clusters(
-        self, anchors: list[_Row], limit: Limit, window_ms: int
-    ) -> list[tuple[Member, ...]]:
-        """The splits of the group under one limit: each flagged request with the
-        requests under the limit within its window, those that share a request joined
-        into one. In creation order these are runs of the group's requests under the
-        limit, so the joining is a sweep over ranges of them (a request belongs to one
-        split per limit). ``under`` holds their places among all the group's requests;
-        a window's bounds among all of them count, by bisection, as bounds among those
-        under the limit."""
-        under = [place for place, total in enumerate(self.totals) if total < limit.amount]
-        ranges = sorted(
-            (
-                bisect_left(under, bisect_left(self.times, a.ms - window_ms)),
-                bisect_left(under, bisect_right(self.times, a.ms + window_ms)),
-            )
-            for a in anchors
-        )
-        joined: list[list[int]] = []
-        for low, high in ranges:
-            if joined and low < joined[-1][1]:
-                joined[-1][1] = max(joined[-1][1], high)
-            else:
-                joined.append([low, high])
-        return [
-            tuple(
-                sorted(
-                    (self.members[place].member for place in under[low:high]),
-                    key=lambda m: (m.created_at, m.id),
+def _named(found: list[_Swept]) -> list[Split]:
+    """The splits with their members' numbers and titles, read by their keys."""
+    ids = [member[0] for split in found for member in split.members]
+    names: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(ids), NAMED_AT_ONCE):
+        names.update(
+            (id_, (number, title))
+            for id_, number, title in db.session.execute(
+                sa.select(PurchaseRequest.id, PurchaseRequest.number, PurchaseRequest.title).where(
+                    PurchaseRequest.id.in_(ids[start : start + NAMED_AT_ONCE])
                 )
             )
-            for low, high in joined
-        ]
+        )
+    return [
+        Split(
+            s.department,
+            s.kind,
+            s.key,
+            s.label,
+            s.limit,  # type: ignore[arg-type]
+            tuple(Member(i, *names[i], total, created) for i, total, created in s.members),
+            s.count,
+            s.combined,
+            s.first,
+            s.last,
+        )
+        for s in found
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -386,32 +255,40 @@ def _labels(groups) -> dict[tuple[int, str, str], tuple[str, str]]:
 def find(filters: Filters) -> list[Split]:
     """The splits with a flagged request created in the filters' range, of their
     department, and of the vendor (vendor groups only) or the category (category groups
-    only). Requests up to two windows beyond the range are read, so that the sums of
-    those in it are whole."""
+    only), with all their members."""
+    return _named(_detect(_query(filters)))
+
+
+def first(filters: Filters, count: int, shown: int) -> tuple[list[Split], int]:
+    """The first ``count`` of the splits ``find`` gives, each with its first ``shown``
+    members (its figures count all of them), and how many splits there are."""
+    found = _detect(_query(filters, shown))
+    return _named(found[:count]), len(found)
+
+
+def _query(filters: Filters, shown: int | None = None) -> Query:
+    """Requests up to a window beyond the filters' range are read: the sums of those in
+    it are whole, and a split's members lie within the window of one of them."""
     window = dt.timedelta(days=reference.split_window_days())
+    since = dt.datetime.combine(filters.date_from, dt.time()) if filters.date_from else None
+    until = (
+        dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time())
+        if filters.date_to
+        else None
+    )
     scope = []
     if filters.department_id is not None:
         scope.append(PurchaseRequest.department_id == filters.department_id)
-    if filters.date_from:
-        scope.append(
-            PurchaseRequest.created_at
-            >= dt.datetime.combine(filters.date_from, dt.time()) - 2 * window
-        )
-    if filters.date_to:
-        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time())
-        scope.append(PurchaseRequest.created_at < end + 2 * window)
+    if since:
+        scope.append(PurchaseRequest.created_at >= since - window)
+    if until:
+        scope.append(PurchaseRequest.created_at < until + window)
     groups = []
     if filters.vendor_id is not None:
         groups.append(_group_is(VENDOR, str(filters.vendor_id)))
     if filters.category:
         groups.append(_group_is(CATEGORY, filters.category))
-
-    def in_range(created: dt.datetime) -> bool:
-        if filters.date_from and created.date() < filters.date_from:
-            return False
-        return not (filters.date_to and created.date() > filters.date_to)
-
-    return _detect(scope, groups, in_range if filters.date_from or filters.date_to else None)
+    return Query(scope, groups, since, until, shown)
 
 
 def _group_is(kind: str, key: str):  # type: ignore[no-untyped-def]
@@ -430,7 +307,7 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
         PurchaseRequest.created_at >= pr.created_at - 2 * window,
         PurchaseRequest.created_at <= pr.created_at + 2 * window,
     ]
-    return [s for s in _detect(scope, []) if any(m.id == pr.id for m in s.members)]
+    return _named([s for s in _detect(Query(scope, [])) if any(m[0] == pr.id for m in s.members)])
 
 
 def flag_for(pr: PurchaseRequest, user: User) -> list[Split]:

@@ -233,15 +233,15 @@ def split_purchases():
     window = reference.split_window_days()
     if filters is None:
         return _page("reports/split_purchases.html", form, None, window=window)
-    found = splits.find(filters)
+    shown, total = splits.first(filters, TABLE_LIMIT, MEMBER_LIMIT)
     return _page(
         "reports/split_purchases.html",
         form,
         filters,
-        splits=found[:TABLE_LIMIT],
+        splits=shown,
         member_limit=MEMBER_LIMIT,
-        total=len(found),
-        chart=figures.splits_chart(found),
+        total=total,
+        chart=figures.splits_chart(shown),
         table_limit=TABLE_LIMIT,
         window=window,
     )
