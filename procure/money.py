@@ -282,10 +282,19 @@ class Money(_ScaledDecimal):
     def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
         if value is None:
             return None
-        units = int(value)
-        if units % 10 == 0:
-            return Decimal(units // 10).scaleb(-2)
-        return Decimal(units).scaleb(-3)
+        return from_units(int(value))
+
+
+def to_units(amount: Decimal) -> int:
+    """An amount as a Money column stores it: integer thousandths, to compare raw."""
+    return int(amount.scaleb(Money.scale))
+
+
+def from_units(units: int) -> Decimal:
+    """An amount from a Money column's raw integer thousandths (summed in SQL, say)."""
+    if units % 10 == 0:
+        return Decimal(units // 10).scaleb(-2)
+    return Decimal(units).scaleb(-3)
 
 
 class RateColumn(_ScaledDecimal):

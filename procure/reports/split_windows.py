@@ -24,7 +24,7 @@ from sqlalchemy import orm
 
 from .. import reference
 from ..models import OrderStatus, PolicyRule, PurchaseOrder, PurchaseRequest, RequestStatus
-from ..money import Money
+from ..money import to_units
 from . import dialect
 
 COUNTED_STATUSES = (
@@ -144,7 +144,7 @@ def _applies(rules: list[PolicyRule], limit: Decimal, rows) -> sa.ColumnElement[
 
 def statement(query: Query, rules: list[PolicyRule], limits: list[Decimal]) -> sa.Select:
     """The requests that belong to a split under some limit, a group's in creation order:
-    (department, kind, key, request, its millisecond, total in money units, created,
+    (department, kind, key, request, its millisecond, total in Money units, created,
     then per limit of ``limits`` the millisecond of the last request flagged under it
     whose window reaches back to this one, None for none). A request belongs to a split
     under a limit when it is under the limit and that flagged request's window holds
@@ -154,7 +154,7 @@ def statement(query: Query, rules: list[PolicyRule], limits: list[Decimal]) -> s
     once; each computes every limit's window in one pass."""
     window = query.window_ms
     # The Money column's own units (thousandths), as the totals are compared raw.
-    units = [int(limit.scaleb(Money.scale)) for limit in limits]
+    units = [to_units(limit) for limit in limits]
     memberships = _memberships(query.scope, query.groups, max(units))
     everything = range(len(units))
 
@@ -216,8 +216,7 @@ def statement(query: Query, rules: list[PolicyRule], limits: list[Decimal]) -> s
             reached.c.key,
             reached.c.request_id,
             reached.c.ms,
-            # The money units as stored: ``cents`` is the base total, raw.
-            sa.type_coerce(reached.c.cents, Money),
+            reached.c.cents,  # the Money column's units, raw (``money.from_units``)
             reached.c.created_at,
             *[reached.c[f"reach_{i}"] for i in everything],
         )

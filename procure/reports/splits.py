@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from .. import access, reference
 from ..extensions import db
 from ..models import Department, PolicyRule, PurchaseRequest, User, Vendor
+from ..money import from_units, to_units
 from . import dialect
 from .common import Filters
 from .split_windows import CATEGORY, COUNTED_STATUSES, VENDOR, Query, statement
@@ -114,7 +115,7 @@ NAMED_AT_ONCE = 5_000
 @dataclasses.dataclass
 class _Swept:
     """A split as the sweep finds it: its first members as (id, total, created), before
-    they are named, and its figures over all of them."""
+    they are named, and its figures over all of them (amounts in Money units)."""
 
     department_id: int
     kind: str
@@ -125,13 +126,13 @@ class _Swept:
     last: dt.datetime
     reach: int  # when the last flagged request whose window holds the last member was
     count: int = 0
-    combined: Decimal = Decimal("0.00")
+    combined: int = 0
     department: str = ""
     label: str = ""
     limit: Limit | None = None
 
 
-def _sweep(rows, limits: list[Decimal], window_ms: int, shown: int | None) -> list[_Swept]:  # type: ignore[no-untyped-def]
+def _sweep(rows, limits: list[int], window_ms: int, shown: int | None) -> list[_Swept]:  # type: ignore[no-untyped-def]
     """The members of splits (``statement``'s rows, a group's in creation order) joined
     into splits: under each limit, a member joins the split of the one before it when
     the window of one flagged request holds both — when the earlier one's reach (the
@@ -169,8 +170,9 @@ def _detect(query: Query) -> list[_Swept]:
     if not rules:
         return []
     every_limit = sorted({rule.min_total for rule in rules if rule.min_total is not None})
-    rows = db.session.execute(statement(query, rules, every_limit))
-    found = _sweep(rows, every_limit, query.window_ms, query.shown)
+    # Core rows, read from the connection: the members are many, and plain columns.
+    rows = db.session.connection().execute(statement(query, rules, every_limit)).all()
+    found = _sweep(rows, [to_units(x) for x in every_limit], query.window_ms, query.shown)
     labels = _labels({_GroupKey(s.department_id, s.kind, s.key) for s in found})
     limits: dict[tuple[int, str, str], dict[Decimal, Limit]] = {}
     for split in found:
@@ -203,9 +205,11 @@ def _named(found: list[_Swept]) -> list[Split]:
             s.key,
             s.label,
             s.limit,  # type: ignore[arg-type]
-            tuple(Member(i, *names[i], total, created) for i, total, created in s.members),
+            tuple(
+                Member(i, *names[i], from_units(total), created) for i, total, created in s.members
+            ),
             s.count,
-            s.combined,
+            from_units(s.combined),
             s.first,
             s.last,
         )
