@@ -140,16 +140,19 @@ def _sweep(rows, limits: list[int], window_ms: int, shown: int | None) -> list[_
     done: list[_Swept] = []
     going: dict[int, _Swept] = {}
     group = None
-    for department_id, kind, key, request_id, ms, total, created, *reaches in rows:
+    places = list(enumerate(limits))
+    for row in rows:
+        department_id, kind, key, request_id, ms, total, created = row[:7]
         if (department_id, kind, key) != group:
             done.extend(going.values())
             going, group = {}, (department_id, kind, key)
-        for place, limit in enumerate(limits):
-            reach = reaches[place]
-            if total >= limit or reach is None or reach < ms - window_ms:
+        since = ms - window_ms  # a flagged request's window reaching back here began then
+        for place, limit in places:
+            reach = row[7 + place]
+            if total >= limit or reach is None or reach < since:
                 continue  # no member under this limit
             split = going.get(place)
-            if split is None or split.reach < ms - window_ms:
+            if split is None or split.reach < since:
                 if split is not None:
                     done.append(split)
                 split = going[place] = _Swept(
