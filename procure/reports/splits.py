@@ -121,7 +121,7 @@ class _Swept:
     kind: str
     key: str
     place: int  # its limit's place among all the limits
-    members: list[tuple[int, Decimal, dt.datetime]]
+    members: list[tuple[int, int, dt.datetime]]
     first: dt.datetime
     last: dt.datetime
     reach: int  # when the last flagged request whose window holds the last member was
