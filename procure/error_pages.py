@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RoutingException
 
-from . import errors
+from . import errors, metrics
 from .extensions import db
 from .security import referrer_path, safe_next, security_event
 from .storage import StorageUnavailable
@@ -186,6 +186,7 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
+        metrics.report_unhandled(exc)
         if wants_json():
             return json_error(500, "internal_error", "Something went wrong on our side.")
         return render_template("errors/500.html"), 500

@@ -174,6 +174,16 @@ def init_app(app: Flask) -> None:
         security_log.addHandler(_SignInFailures())
 
 
+def report_unhandled(exc: BaseException) -> None:
+    """Send an unhandled error to Sentry, when ``SENTRY_DSN`` set it up (else nothing).
+
+    Said here, not left to the SDK: the app's own error page handles every exception,
+    so Flask's ``got_request_exception`` never fires, and the SDK's logging integration
+    (which turned the logged error into an event) is no longer on by default."""
+    if sentry_sdk.get_client().is_active():
+        sentry_sdk.capture_exception(exc)
+
+
 def init_sentry(app: Flask) -> None:
     """Send unhandled errors to Sentry when ``SENTRY_DSN`` is set; never otherwise."""
     dsn = app.config.get("SENTRY_DSN")
