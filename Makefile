@@ -80,17 +80,22 @@ run: install
 	$(FLASK) seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite (with the browser journeys), then on PostgreSQL.
+# The whole suite on SQLite (with the browser journeys), then on PostgreSQL; each in
+# TEST_WORKERS processes (pytest-xdist), a test file to a process: module-wide servers
+# (identity providers, live apps) start once. TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest --db sqlite
-	$(BIN)/pytest --db postgres -m "not e2e or every_database"
+	$(PYTEST) --db sqlite
+	$(PYTEST) --db postgres -m "not e2e or every_database"
 
 test-sqlite: install-test
-	$(BIN)/pytest --db sqlite
+	$(PYTEST) --db sqlite
 
 test-postgres: install-test
-	$(BIN)/pytest --db postgres -m "not e2e or every_database"
+	$(PYTEST) --db postgres -m "not e2e or every_database"
 
 # The API fuzzing of the suite at length: FUZZ_EXAMPLES calls per operation, input
 # kind and user, with a random seed (FUZZ_SEED=N replays one run; every run prints its seeds).

@@ -3,6 +3,9 @@
 ``pytest --db sqlite`` (default) or ``pytest --db postgres``. PostgreSQL is found
 at ``PROCURE_TEST_POSTGRES_URL`` or on 127.0.0.1:5432 as user postgres; with
 ``CI=true`` it must be there (fail, never skip).
+
+``make test`` runs the suite in parallel processes (pytest-xdist, ``-n``): each has
+its own databases (named after its process id), temporary folders and metrics folder.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
+import tempfile
 
 import flask.globals
 import pytest
@@ -43,6 +48,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="the database the suite runs on",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each test process counts its metrics apart. The default folder is named after the
+    # process group, which the parallel processes share; and the processes inherit
+    # the first one's environment, so the folder is set here, in every one of them.
+    folder = tempfile.mkdtemp(prefix="procure-test-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -287,6 +287,7 @@ def test_an_unhandled_error_is_delivered_to_sentry(app, database_url):
         sentry_sdk.get_client().close(timeout=5)
         sentry_sdk.get_global_scope().set_client(None)
         server.shutdown()
+        server.server_close()
         with app.app_context():
             _db.engine.dispose()
     delivered = b"".join(_Collector.received)

@@ -311,7 +311,11 @@ def test_any_string_is_money_or_a_clear_refusal(text):
     assert amount == amount.quantize(Decimal("0.01"))
 
 
-@pytest.mark.parametrize("value", [None, [], {}, object(), b"12", 1j], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [None, [], {}, object(), b"12", 1j],
+    ids=["None", "list", "dict", "object", "bytes", "complex"],
+)
 def test_other_types_are_refused(value):
     with pytest.raises(MoneyError):
         parse_money(value)
