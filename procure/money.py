@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -164,6 +165,18 @@ def round_money(value: Decimal, currency: str | None = None) -> Decimal:
     """Round a computed amount (a line total, a tax, a conversion) half-up to the minor
     units of ``currency`` (default: the installation's)."""
     return value.quantize(_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def rounder(currency: str | None = None) -> Callable[[Decimal], Decimal]:
+    """``round_money`` to the units of one currency, looked up once: for a report that
+    rounds thousands of sums, where asking the app for its currency each time cost
+    several times the rounding itself."""
+    unit = _unit(currency)
+
+    def rounded(value: Decimal) -> Decimal:
+        return value.quantize(unit, rounding=ROUND_HALF_UP)
+
+    return rounded
 
 
 def to_api(value: Decimal | None, currency: str | None = None) -> str | None:

@@ -26,6 +26,7 @@ from procure.money import (
     parse_quantity,
     quantity_to_api,
     round_money,
+    rounder,
     to_api,
 )
 
@@ -497,6 +498,13 @@ def test_an_amount_is_parsed_and_written_with_its_currencys_decimals(currency, t
 def test_more_decimals_than_the_currency_has_are_refused(currency, typed):
     with pytest.raises(MoneyError, match="decimal places"):
         parse_money(typed, currency=currency)
+
+
+@given(st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=6, allow_nan=False))
+def test_a_rounder_rounds_as_round_money_does(value):
+    for currency in (None, "USD", "JPY", "BHD"):
+        assert rounder(currency)(value) == round_money(value, currency)
+    assert str(rounder("JPY")(Decimal("1234.5"))) == "1235"
 
 
 def test_rounding_is_half_up_to_the_currencys_minor_units():

@@ -32,9 +32,9 @@ from ...models import (
     RequestLine,
     Vendor,
 )
-from ...money import Money
+from ...money import Money, rounder
 from .. import dialect
-from ..common import ZERO, Dimension, Filters, as_money
+from ..common import ZERO, Dimension, Filters
 
 # A line not tied to a request line (typed into a quote by hand) has no category.
 UNCATEGORISED = "other"
@@ -173,16 +173,21 @@ def _figures(query: sa.Select, items: sa.Subquery, keys: int) -> dict[tuple, tup
     query = query.add_columns(items.c.rate, items.c.done, *sums).group_by(
         items.c.rate, items.c.done
     )
+    in_base = rounder()  # as_money's rounding, the base currency looked up once
+
+    def money(value: Decimal | None) -> Decimal:
+        return ZERO if value is None else in_base(value)
+
     found: dict[tuple, tuple] = {}
     for row in _all(query):
         key = tuple(row[:keys])
         rate, done, fixed, amount, received = row[keys:]
-        total = as_money(fixed) + to_base(as_money(amount), rate)
+        total = money(fixed) + to_base(money(amount), rate)
         spent, committed = found.get(key, (ZERO, ZERO))
         if done:
             found[key] = (spent + total, committed)
         else:
-            part = to_base(as_money(received), rate)
+            part = to_base(money(received), rate)
             found[key] = (spent + part, committed + total - part)
     return found
 
