@@ -126,6 +126,8 @@ class Invoice(db.Model):
         sa.CheckConstraint("due_date >= invoice_date", name="due_after_invoice_date"),
         sa.Index("ix_invoices_vendor_number_key", "vendor_id", "vendor_number_key"),
         sa.Index("ix_invoices_status_due_date", "status", "due_date"),
+        # A vendor's invoice accuracy on its scorecard, from the index alone.
+        sa.Index("ix_invoices_vendor_matched", "vendor_id", "matched_first_time"),
     )
 
     @property

@@ -181,6 +181,16 @@ class Quote(db.Model):
             sqlite_where=sa.text("replaced_by_id IS NULL"),
             postgresql_where=sa.text("replaced_by_id IS NULL"),
         ),
+        # A vendor's current quotes with what its scorecard counts of them (how many,
+        # their lead time, which won), read from the index alone.
+        sa.Index(
+            "ix_quotes_vendor_current",
+            "vendor_id",
+            "lead_time_days",
+            "id",
+            sqlite_where=sa.text("replaced_by_id IS NULL"),
+            postgresql_where=sa.text("replaced_by_id IS NULL"),
+        ),
     )
 
     @property

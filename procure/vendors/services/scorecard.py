@@ -94,11 +94,13 @@ def scorecards(vendors: Sequence[Vendor]) -> dict[int, Scorecard]:
             .group_by(Quote.vendor_id)
         )
     }
+    # An awarded quote is current (quotes are recorded only while the RFQ is open): said
+    # here, so that the vendors' current quotes are read from their index alone.
     won = dict(
         db.session.execute(
             sa.select(Quote.vendor_id, sa.func.count())
             .join(Rfq, Rfq.awarded_quote_id == Quote.id)
-            .where(Quote.vendor_id.in_(ids))
+            .where(Quote.vendor_id.in_(ids), Quote.replaced_by_id.is_(None))
             .group_by(Quote.vendor_id)
         ).all()
     )
