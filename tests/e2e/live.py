@@ -183,3 +183,12 @@ def sign_in(
     fill_sign_in(page, live_server, email, password)
     expect(page, f"signing in as {email} failed").not_to_have_url(LOGIN_PATH)
     page.wait_for_load_state("load")
+
+
+def no_sideways_scrolling(page: Page) -> None:
+    """The page, once loaded, is no wider than the screen. After a click the awaited
+    text may be there before the stylesheets are: measured then, the page would be
+    laid out unstyled, wider than the screen, for a moment."""
+    page.wait_for_load_state("load")
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px screen"

@@ -24,7 +24,7 @@ from tests.test_notifications import Inbox, free_port, start_smtp
 from . import org
 from .axe import violations
 from .conftest import DESKTOP
-from .live import LiveServer, sign_in
+from .live import LiveServer, no_sideways_scrolling, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -71,11 +71,6 @@ def keep_screenshot(page: Page, name: str) -> None:
     folder = os.environ.get("PROCURE_SCREENSHOTS")
     if folder:
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
-
-
-def no_sideways_scrolling(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px screen"
 
 
 def no_serious_violation(page: Page, what: str) -> None:

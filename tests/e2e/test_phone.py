@@ -24,7 +24,7 @@ from procure.sourcing import services as sourcing
 
 from . import org
 from .axe import violations
-from .live import LiveServer, sign_in
+from .live import LiveServer, no_sideways_scrolling, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -37,11 +37,6 @@ QUOTES = {
     "Coho Computers": ("1120.00", "44.00"),
     "Woodgrove Systems": ("1090.00", "41.00"),
 }
-
-
-def no_sideways_scrolling(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px screen"
 
 
 def on_screen(locator: Locator) -> None:
