@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -96,10 +97,11 @@ def request_conditions(filters: Filters, date_column: Any) -> list[sa.ColumnElem
     return conditions
 
 
-def as_money(value: Any) -> Decimal:
+def as_money(value: Any, rounded: Callable[[Decimal], Decimal] = round_money) -> Decimal:
     """A sum from the database as an amount of the base currency: rounded half-up to its
-    minor units, and zero for no rows."""
-    return ZERO if value is None else round_money(Decimal(value))
+    minor units, and zero for no rows. A report rounding thousands of sums passes
+    ``money.rounder()`` as ``rounded``: the base currency looked up once."""
+    return ZERO if value is None else rounded(Decimal(value))
 
 
 # Groupings of the spend report -------------------------------------------------------

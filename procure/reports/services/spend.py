@@ -34,7 +34,7 @@ from ...models import (
 )
 from ...money import Money, rounder
 from .. import dialect
-from ..common import ZERO, Dimension, Filters
+from ..common import ZERO, Dimension, Filters, as_money
 
 # A line not tied to a request line (typed into a quote by hand) has no category.
 UNCATEGORISED = "other"
@@ -173,21 +173,17 @@ def _figures(query: sa.Select, items: sa.Subquery, keys: int) -> dict[tuple, tup
     query = query.add_columns(items.c.rate, items.c.done, *sums).group_by(
         items.c.rate, items.c.done
     )
-    in_base = rounder()  # as_money's rounding, the base currency looked up once
-
-    def money(value: Decimal | None) -> Decimal:
-        return ZERO if value is None else in_base(value)
-
+    in_base = rounder()  # the base currency looked up once for all the sums
     found: dict[tuple, tuple] = {}
     for row in _all(query):
         key = tuple(row[:keys])
         rate, done, fixed, amount, received = row[keys:]
-        total = money(fixed) + to_base(money(amount), rate)
+        total = as_money(fixed, in_base) + to_base(as_money(amount, in_base), rate)
         spent, committed = found.get(key, (ZERO, ZERO))
         if done:
             found[key] = (spent + total, committed)
         else:
-            part = to_base(money(received), rate)
+            part = to_base(as_money(received, in_base), rate)
             found[key] = (spent + part, committed + total - part)
     return found
 
