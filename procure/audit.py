@@ -227,6 +227,8 @@ def _walk(rows: Iterable[Sequence[Any]], head_before: Any, walk: _Walk) -> Verif
 # in SQL exactly as ``_row_hash_input`` builds it (``to_json`` escapes a string as
 # json.dumps does with ensure_ascii=False: the two-character escapes, other control
 # characters as lowercase \\u00xx, everything else as it is) and hashed with ``sha256``.
+# The hashes are stored as their 32 bytes (``Sha256``), and the text holds the previous
+# one in hex as it always has: the digest is compared as bytes, the previous one encoded.
 # One statement, so one snapshot, does both halves of the walk: the contents, hashed by
 # a parallel scan in any order (each row's hash covers its own text only), and the
 # links, which need the order, in one pass along the primary key. Only the first
@@ -243,7 +245,7 @@ _SQL_ENCODERS = {
     "changes": "to_json({c})::text",
     "comment": "to_json({c})::text",
     "remote_addr": "coalesce(to_json({c})::text, 'null')",
-    "prev_hash": "to_json({c})::text",
+    "prev_hash": """'"' || encode({c}, 'hex') || '"'""",
 }
 
 
@@ -263,20 +265,21 @@ _WALK_IN_DATABASE = sa.text(
     f"""
     SELECT (
         SELECT min(id) FILTER (
-            WHERE encode(sha256(convert_to({_ESCAPED_HASH_INPUT}, 'UTF8')), 'hex')
-                  IS DISTINCT FROM hash
+            WHERE sha256(convert_to({_ESCAPED_HASH_INPUT}, 'UTF8')) IS DISTINCT FROM hash
         )
         FROM audit_events
     ) AS first_altered, linked.*
     FROM (
         SELECT count(*) AS count, max(id) AS last_id,
                min(id) FILTER (WHERE broken) AS first_broken,
-               max(hash) FILTER (WHERE next_id IS NULL) AS last_hash,
-               bool_or(hash = :head_hash) FILTER (WHERE id = :head_seq) AS reached_head
+               max(encode(hash, 'hex')) FILTER (WHERE next_id IS NULL) AS last_hash,
+               bool_or(encode(hash, 'hex') = :head_hash) FILTER (WHERE id = :head_seq)
+                   AS reached_head
         FROM (
             SELECT id, hash, lead(id) OVER chain AS next_id,
                    lag(id, 1, 0::bigint) OVER chain <> id - 1
-                   OR prev_hash IS DISTINCT FROM lag(hash, 1, :genesis) OVER chain AS broken
+                   OR prev_hash IS DISTINCT FROM lag(hash, 1, decode(:genesis, 'hex')) OVER chain
+                   AS broken
             FROM audit_events
             WINDOW chain AS (ORDER BY id)
         ) AS walked

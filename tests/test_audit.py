@@ -432,7 +432,10 @@ def test_the_database_builds_the_same_hash_input(postgres, event):
     """The text PostgreSQL hashes when it walks the chain is, to the character, the text
     this process hashes for the same row."""
     columns = ", ".join(
-        f"CAST(:{name} AS {_SQL_TYPES.get(name, 'text')}) AS {name}"
+        # The hashes are stored as their bytes.
+        f"decode(CAST(:{name} AS text), 'hex') AS {name}"
+        if name == "prev_hash"
+        else f"CAST(:{name} AS {_SQL_TYPES.get(name, 'text')}) AS {name}"
         for name in audit.HASHED_FIELDS
     )
     built = postgres.session.execute(

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 
 from procure import attachments, backup, create_app
 from procure.config import normalise_database_url
+from procure.backup.archive import read_manifest
 from procure.extensions import db as _db
+from procure.models import AuditHead
 from procure.purchasing import services as purchasing
 
 from .documents import issued_order
@@ -106,6 +108,10 @@ def test_a_backup_restores_into_an_empty_database(
     assert taken.exit_code == 0, taken.output
     assert f"to {bundle}" in taken.output
     assert "audit events" in taken.output
+    with tarfile.open(bundle) as archive:
+        manifest = read_manifest(archive, bundle)
+    head = db.session.scalar(sa.select(AuditHead.hash))
+    assert manifest["audit"] == {"events": before["audit_events"], "head": head}
 
     restored = run_cli(other_app, "restore", str(bundle))
 

@@ -48,9 +48,15 @@ def read_snapshot(execute) -> Snapshot:  # type: ignore[no-untyped-def]
     return Snapshot(
         revision=revision[0][0] if revision else None,
         audit_events=int(head[0][0]) if head else 0,
-        audit_head=head[0][1] if head else None,
+        audit_head=_as_hex(head[0][1]) if head else None,
         attachments=[row[0] for row in hashes],
     )
+
+
+def _as_hex(digest: str | bytes | memoryview) -> str:
+    """The audit head's hash in hex: stored as its bytes since migration 0031, as hex
+    text in a database copied before it."""
+    return digest if isinstance(digest, str) else bytes(digest).hex()
 
 
 def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import write_intent
 from ..extensions import db
-from ..models import AuditHead, NumberSequence
+from ..models import AuditHead, NumberSequence, Sha256
 from ..money import Money
 
 
@@ -55,6 +55,22 @@ def _sqlite_converter(type_: Any) -> Callable | None:
         return _sqlite_date
     if isinstance(type_, sa.Boolean):
         return _sqlite_bool
+    return None
+
+
+_MONEY_FACTOR = 10 ** (Money.scale - 2)
+
+
+def _cents_stored(value: int) -> int:
+    return value * _MONEY_FACTOR
+
+
+def _storing(type_: Any) -> Callable | None:
+    """How a generated value becomes the value the column stores, if it differs."""
+    if isinstance(type_, Money):
+        return _cents_stored
+    if isinstance(type_, Sha256):
+        return bytes.fromhex
     return None
 
 
@@ -88,7 +104,7 @@ class BulkWriter:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self._converters: dict[tuple[str, tuple[str, ...]], list[Callable | None]] = {}
-        self._money_columns: dict[tuple[str, tuple[str, ...]], list[bool]] = {}
+        self._storing: dict[tuple[str, tuple[str, ...]], list[Callable | None]] = {}
 
     def write(self, batch: Batch) -> None:
         if batch.head_before is not None:
@@ -111,28 +127,29 @@ class BulkWriter:
     def insert(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
         if not rows:
             return
-        rows = self._money_in_storage_units(table, columns, rows)
+        rows = self._as_stored(table, columns, rows)
         if self.postgres:
             self._copy(table, columns, rows)
         else:
             self._executemany(table, columns, rows)
 
-    def _money_in_storage_units(
+    def _as_stored(
         self, table: sa.Table, columns: Sequence[str], rows: list[tuple]
     ) -> list[tuple]:
-        """The generator counts money in cents; the Money columns hold thousandths."""
+        """The values as the columns store them: the generator counts money in cents,
+        the Money columns hold thousandths; it writes digests in hex, ``Sha256`` columns
+        hold their bytes."""
         key = (table.name, tuple(columns))
-        money = self._money_columns.get(key)
-        if money is None:
-            money = [isinstance(table.c[name].type, Money) for name in columns]
-            self._money_columns[key] = money
-        if not any(money):
+        converters = self._storing.get(key)
+        if converters is None:
+            converters = [_storing(table.c[name].type) for name in columns]
+            self._storing[key] = converters
+        if not any(converters):
             return rows
-        factor = 10 ** (Money.scale - 2)
         return [
             tuple(
-                value * factor if is_money and value is not None else value
-                for value, is_money in zip(row, money, strict=True)
+                value if convert is None or value is None else convert(value)
+                for value, convert in zip(row, converters, strict=True)
             )
             for row in rows
         ]

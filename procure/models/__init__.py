@@ -17,7 +17,7 @@ from .assets import (
     asset_coverage,
 )
 from .bank import BankStatus, VendorBankAccount
-from .base import utcnow
+from .base import Sha256, utcnow
 from .budgets import Budget, BudgetSum, Delegation, Notification, NotificationStatus
 from .contracts import (
     BillingPeriod,
@@ -185,5 +185,6 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "Sha256",
     "utcnow",
 ]

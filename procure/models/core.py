@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import utcnow
+from .base import Sha256, utcnow
 
 DEFAULT_CATEGORIES = [
     ("hardware", "Hardware"),
@@ -67,7 +67,7 @@ class AuditHead(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(Sha256)
 
 
 class AuditEvent(db.Model):
@@ -85,7 +85,7 @@ class AuditEvent(db.Model):
     changes: Mapped[str] = mapped_column(sa.Text, default="{}")  # canonical JSON
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
-    prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    hash: Mapped[str] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(Sha256)
+    hash: Mapped[str] = mapped_column(Sha256)
 
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity", "entity_id", "id"),)
