@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from procure import attachments, backup, create_app
-from procure.config import normalise_database_url
 from procure.backup.archive import read_manifest
+from procure.config import normalise_database_url
 from procure.extensions import db as _db
 from procure.models import AuditHead
 from procure.purchasing import services as purchasing
