@@ -9,11 +9,15 @@ import random
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from procure import reference, settings
+from procure.extensions import db
+from procure.models import PurchaseRequest
 from procure.purchasing import services as purchasing
 from procure.reports import splits
 from procure.reports.services import Filters
+from procure.reports.split_windows import Query
 
 from .report_support import Shop, fast_pdf  # noqa: F401 -- fast_pdf is a fixture
 from .vendor_support import signed_in
@@ -148,6 +152,9 @@ def test_the_same_vendor_links_requests_of_any_category(shop, fast_pdf):  # noqa
     ]
     assert found(Filters(vendor_id=acme.id)) == found()
     assert found(Filters(category="hardware")) == []
+    # Each request's page finds the split through its order's vendor.
+    for pr in (first.request, second.request):
+        assert [(s.kind, s.key) for s in splits.for_request(pr)] == [("vendor", str(acme.id))]
 
 
 def test_report_filters(shop):
@@ -270,6 +277,13 @@ def definition(requests, window, limits, since=None, until=None):
     return found
 
 
+def _described(found: list) -> set:
+    return {
+        (s.department, s.kind, s.key, s.limit.amount, frozenset(m.number for m in s.members))
+        for s in found
+    }
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_splits_found_are_those_of_the_definition(shop, seed):
     """Random requests of two departments and two categories over seven weeks, some
@@ -312,3 +326,22 @@ def test_the_splits_found_are_those_of_the_definition(shop, seed):
             assert s.count == len(s.members)
             assert s.combined == sum(totals[m.number] for m in s.members)
         assert expected, "the random requests make at least one split"
+    # A request's page reads only the request's own groups: it finds what reading
+    # every group of its department over the same weeks finds of the splits holding it.
+    window = dt.timedelta(days=reference.split_window_days())
+    for number, *_ in requests:
+        pr = db.session.scalar(sa.select(PurchaseRequest).where(PurchaseRequest.number == number))
+        every_group = Query(
+            [
+                PurchaseRequest.department_id == pr.department_id,
+                PurchaseRequest.created_at >= pr.created_at - 2 * window,
+                PurchaseRequest.created_at <= pr.created_at + 2 * window,
+            ],
+            [],
+        )
+        holding = [
+            s
+            for s in splits._named(splits._detect(every_group))
+            if any(m.number == number for m in s.members)
+        ]
+        assert _described(splits.for_request(pr)) == _described(holding)

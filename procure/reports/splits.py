@@ -37,7 +37,15 @@ import sqlalchemy as sa
 
 from .. import access, reference
 from ..extensions import db
-from ..models import Department, PolicyRule, PurchaseRequest, User, Vendor
+from ..models import (
+    Department,
+    OrderStatus,
+    PolicyRule,
+    PurchaseOrder,
+    PurchaseRequest,
+    User,
+    Vendor,
+)
 from ..money import from_units, to_units
 from . import dialect
 from .common import Filters
@@ -314,7 +322,21 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
         PurchaseRequest.created_at >= pr.created_at - 2 * window,
         PurchaseRequest.created_at <= pr.created_at + 2 * window,
     ]
-    return _named([s for s in _detect(Query(scope, [])) if any(m[0] == pr.id for m in s.members)])
+    query = Query(scope, [_groups_of(pr)])
+    return _named([s for s in _detect(query) if any(m[0] == pr.id for m in s.members)])
+
+
+def _groups_of(pr: PurchaseRequest):  # type: ignore[no-untyped-def]
+    """Only ``pr``'s own groups: its category's, and each vendor's it has an order with.
+    A split lies within one group, so no other can hold ``pr``; a busy department's
+    other groups would be most of the rows read and summed."""
+    vendors = sa.select(sa.cast(PurchaseOrder.vendor_id, sa.String)).where(
+        PurchaseOrder.request_id == pr.id, PurchaseOrder.status != OrderStatus.CANCELLED
+    )
+    return lambda kind, key: sa.or_(
+        sa.and_(kind == CATEGORY, key == pr.main_category) if pr.main_category else sa.false(),
+        sa.and_(kind == VENDOR, key.in_(vendors)),
+    )
 
 
 def flag_for(pr: PurchaseRequest, user: User) -> list[Split]:
