@@ -8,8 +8,10 @@ import re
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from procure import pagination
+from procure.models import PurchaseRequest
 from procure.purchasing import services as purchasing
 
 from .factories import PASSWORD
@@ -145,3 +147,16 @@ def test_old_page_links_still_work(requests_60, new_client):
     page = client.get("/requests?page=2").get_data(as_text=True)
     assert list(dict.fromkeys(NUMBER.findall(page))) == list(reversed(numbers))[25:50]
     assert "page 2 of 3" in page
+
+
+def test_a_count_through_indexes_counts_the_same_and_then_scans_again(requests_60, db):
+    """A search's count may be kept off table scans (``by_index``): the same figures,
+    and on PostgreSQL the setting is back as it was for the rest of the transaction."""
+    query = sa.select(PurchaseRequest).where(PurchaseRequest.title.ilike("%item 1%"))
+
+    # "Item 1" and "Item 10" to "Item 19".
+    assert pagination.bounded_count(query, 100, by_index=True) == (11, False)
+    assert pagination.bounded_count(query, 5, by_index=True) == (5, True)
+    assert pagination.bounded_count(query, 5) == (5, True)
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(sa.text("SHOW enable_seqscan")) == "on"

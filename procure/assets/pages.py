@@ -56,6 +56,7 @@ def asset_list(user: User, filters: services.Filters) -> ListPage:
         services.query(user, filters),
         key=Asset.id,
         count_limit=SEARCH_COUNT_LIMIT if filters.q.strip() else None,
+        count_by_index=bool(filters.q.strip()),
     )
     return ListPage(
         page=page,
