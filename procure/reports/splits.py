@@ -39,7 +39,6 @@ from .. import access, reference
 from ..extensions import db
 from ..models import (
     Department,
-    OrderStatus,
     PolicyRule,
     PurchaseOrder,
     PurchaseRequest,
@@ -329,9 +328,11 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
 def _groups_of(pr: PurchaseRequest):  # type: ignore[no-untyped-def]
     """Only ``pr``'s own groups: its category's, and each vendor's it has an order with.
     A split lies within one group, so no other can hold ``pr``; a busy department's
-    other groups would be most of the rows read and summed."""
+    other groups would be most of the rows read and summed. Which of its orders make it
+    a member is ``split_windows``' rule alone: a group it is not in finds no split
+    holding it."""
     vendors = sa.select(sa.cast(PurchaseOrder.vendor_id, sa.String)).where(
-        PurchaseOrder.request_id == pr.id, PurchaseOrder.status != OrderStatus.CANCELLED
+        PurchaseOrder.request_id == pr.id
     )
     return lambda kind, key: sa.or_(
         sa.and_(kind == CATEGORY, key == pr.main_category) if pr.main_category else sa.false(),
