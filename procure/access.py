@@ -228,7 +228,8 @@ class Rules:
     noun: str
     can_see: Check
     can_change: Check
-    # Narrows a list query to what the user may see; None: everything.
+    # Narrows a list query to what the user may see; None: everything. For whoever
+    # sees every document it returns the query itself (``sees_every``).
     scope: Scope | None = None
 
 
@@ -328,6 +329,15 @@ def scoped(model: type, user: User, query: sa.Select[Any]) -> sa.Select[Any]:
     """``query`` narrowed to the documents of ``model`` the user may see."""
     rule = rules_for(model)
     return rule.scope(user, query) if rule.scope else query
+
+
+def sees_every(model: type, user: User) -> bool:
+    """Whether ``user`` sees every document of ``model``: its lists are not narrowed."""
+    rule = rules_for(model)
+    if rule.scope is None:
+        return True
+    query = sa.select(model)
+    return rule.scope(user, query) is query
 
 
 def may(user: User, capability: str) -> bool:

@@ -166,7 +166,8 @@ def _committed(session: Session) -> None:
         session.info.pop(_COMMITTING, None)
 
 
-def _within(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
+def within(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether ``savepoint`` (None: the transaction) is ``ended`` or inside it."""
     while savepoint is not None:
         if savepoint is ended:
             return True
@@ -182,12 +183,14 @@ def _forget(session: Session, ended: SessionTransaction) -> None:
         session.info.pop(_COMMITTING, None)
         return
     notes = session.info.get(_NOTES, [])
-    notes[:] = [(savepoint, moved) for savepoint, moved in notes if not _within(savepoint, ended)]
+    notes[:] = [(savepoint, moved) for savepoint, moved in notes if not within(savepoint, ended)]
 
 
-def _insert(session: Session) -> Any:
+def upsert(session: Session, table: sa.Table) -> Any:
+    """An INSERT into ``table`` that takes ``on_conflict_do_update``, in the dialect of
+    ``session``'s database."""
     dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(BudgetSum.__table__)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 # A key's columns, in the order of :data:`Key`.
@@ -212,7 +215,7 @@ def add(moved: dict[Key, Amounts], session: Session | None = None) -> None:
         return
     session = session or db.session
     table = BudgetSum.__table__
-    insert = _insert(session)
+    insert = upsert(session, table)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=list(_KEY_COLUMNS),

@@ -7,7 +7,9 @@ need not recompute them from every line at each look:
 - ``PurchaseRequest.main_category``: the category of the largest share of the
   request's total, ties to the alphabetically first (split purchases group by it);
 - the budget sums per budget key (``budget_sums.py``, which keeps and checks them);
-- what each award was measured against (``award_figures.py``, likewise).
+- what each award was measured against (``award_figures.py``, likewise);
+- how many requests, orders, invoices and assets are in each status
+  (``kept_counts.py``, likewise).
 
 Each is written in the same transaction as the document that changes it, by the one
 service that changes it (:func:`moved` from receiving, returning and reversing a
@@ -26,7 +28,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from . import award_figures, budget_sums, receiving
+from . import award_figures, budget_sums, kept_counts, receiving
 from .extensions import db
 from .models import OrderLine, PurchaseOrder, PurchaseRequest, RequestLine
 
@@ -158,7 +160,8 @@ def _category_differences() -> list[str]:
 def differences() -> list[str]:
     """Every kept total that the documents contradict, in words; empty when all agree."""
     kept = _line_differences() + _order_differences() + _category_differences()
-    return kept + budget_sums.differences() + award_figures.differences()
+    kept += budget_sums.differences() + award_figures.differences()
+    return kept + kept_counts.differences()
 
 
 @click.command("verify-totals")
@@ -166,7 +169,8 @@ def differences() -> list[str]:
 def verify_totals_command() -> None:
     """Recompute every kept total (received per order and order line, each request's
     main category, the budget sums per budget key, each award's quote count, highest and
-    median quote) from the documents; name each one that differs and exit 1, or say ok."""
+    median quote, the documents' counts per status) from the documents; name each one
+    that differs and exit 1, or say ok."""
     found = differences()
     for text in found:
         click.echo(text, err=True)

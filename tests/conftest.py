@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from procure import award_figures, budget_sums, create_app
+from procure import award_figures, budget_sums, create_app, kept_counts
 from procure.db import init_db
 from procure.extensions import db as _db
 
@@ -194,12 +194,14 @@ def _transaction(request: pytest.FixtureRequest):
 
 def _kept_figures_agree(request: pytest.FixtureRequest) -> None:
     """Whatever a test did through the services, the budget sums kept beside the
-    documents (``procure/budget_sums.py``) still add up to them, and each award's
-    figures (``procure/award_figures.py``) still match its quotes."""
+    documents (``procure/budget_sums.py``) still add up to them, each award's figures
+    (``procure/award_figures.py``) still match its quotes, and the documents' counts
+    (``procure/kept_counts.py``) still count them."""
     if "tampers_totals" in request.keywords or not _db.session.is_active:
         return
     try:
         found = budget_sums.differences() + award_figures.differences()
+        found += kept_counts.differences()
     except sa.exc.SQLAlchemyError:
         return  # the test left the transaction unusable (it failed already, or meant to)
     if found:

@@ -11,7 +11,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask import Response
 
-from .. import access
+from .. import access, kept_counts
 from ..assets import export, labels, services
 from ..errors import ValidationError
 from ..extensions import db
@@ -51,8 +51,12 @@ def list_assets(query: AssetQuery):
     serial, model, holder), `warranty_before=DATE` (`warranty_end` before it),
     `uncovered=1` (in use and covered by no active maintenance or support contract),
     `category`. Newest first."""
-    select = services.query(current_user(), query.filters())
-    return paginate(select, query, asset_out, batch=covering)
+    filters = query.filters()
+    select = services.query(current_user(), filters)
+    total = None
+    if filters.by_status_only:
+        total = kept_counts.total(Asset, current_user(), filters.status)
+    return paginate(select, query, asset_out, batch=covering, total=total)
 
 
 @operation(

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, request
 
-from .. import attachments
+from .. import attachments, kept_counts
 from ..errors import ValidationError
 from ..invoices import actions, export, files, listing, services, ubl
 from ..models import Invoice, User
@@ -123,7 +123,9 @@ def list_invoices(query: InvoiceQuery):
         vendor_id=query.vendor_id,
         due_before=query.due_before,
     ).options(*listing.LOADS)
-    return paginate(select, query, invoice_out, batch=listing.line_figures_of)
+    narrowed = query.order_id or query.vendor_id or query.due_before
+    total = None if narrowed else kept_counts.total(Invoice, current_user(), query.status)
+    return paginate(select, query, invoice_out, batch=listing.line_figures_of, total=total)
 
 
 @operation(

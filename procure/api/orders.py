@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Response
 from sqlalchemy.orm import selectinload
 
+from .. import kept_counts
 from ..errors import NotFound
 from ..extensions import db
 from ..invoices import matching
@@ -81,7 +82,9 @@ def list_orders(query: OrderQuery):
     select = services.list_query(
         current_user(), status=query.status, vendor_id=query.vendor_id, request_id=query.request_id
     ).options(*LIST_LOADS)
-    return paginate(select, query, order_out, batch=expected_credits)
+    narrowed = query.vendor_id or query.request_id
+    total = None if narrowed else kept_counts.total(PurchaseOrder, current_user(), query.status)
+    return paginate(select, query, order_out, batch=expected_credits, total=total)
 
 
 @operation(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 from sqlalchemy.orm import selectinload
 
-from .. import currencies
+from .. import currencies, kept_counts
 from ..models import (
     ApprovalStep,
     PurchaseRequest,
@@ -314,7 +314,9 @@ def list_requests(query: RequestQuery):
             selectinload(ApprovalStep.decided_by), selectinload(ApprovalStep.on_behalf_of)
         ),
     )
-    return paginate(select, query, request_out)
+    narrowed = query.mine or query.awaiting_me
+    total = None if narrowed else kept_counts.total(PurchaseRequest, current_user(), query.status)
+    return paginate(select, query, request_out, total=total)
 
 
 @operation(

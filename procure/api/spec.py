@@ -280,13 +280,15 @@ def paginate(
     item: Callable[..., Any],
     *,
     batch: Callable[[list[Any]], dict[int, Any]] | None = None,
+    total: int | None = None,
 ) -> dict:
     """One page of ``query`` as the API's list answer. ``batch`` reads what the items
     need about all rows of the page at once (``{row.id: extra}``), handed to ``item``
-    as ``summary``, so a page costs the same number of queries whatever its length."""
-    # Count bare rows: not the columns of the entity and of its eager joins.
-    rows = query.order_by(None).with_only_columns(sa.literal(1), maintain_column_froms=True)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
+    as ``summary``, so a page costs the same number of queries whatever its length.
+    ``total``: the rows' number, where it is known without counting (``kept_counts``)."""
+    if total is None:  # count bare rows, not the entity's columns and eager joins
+        rows = query.order_by(None).with_only_columns(sa.literal(1), maintain_column_froms=True)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
     rows = list(
         db.session.scalars(query.limit(page.per_page).offset((page.page - 1) * page.per_page))
     )
@@ -295,12 +297,7 @@ def paginate(
         items = [item(row, summary=extra[row.id]) for row in rows]
     else:
         items = [item(row) for row in rows]
-    return {
-        "items": items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": total or 0,
-    }
+    return {"items": items, "page": page.page, "per_page": page.per_page, "total": total or 0}
 
 
 # The OpenAPI document --------------------------------------------------------------

@@ -43,6 +43,11 @@ class Filters:
     uncovered: bool = False
     category: str | None = None
 
+    @property
+    def by_status_only(self) -> bool:
+        """Whether these narrow the register by its status alone, if at all."""
+        return dataclasses.replace(self, status=None, q=self.q.strip()) == Filters()
+
 
 def get(asset_id: int, user: User, *, change: bool = False, lock: bool = False) -> Asset:
     return access.load(Asset, asset_id, user, change=change, lock=lock)

@@ -66,7 +66,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from .. import award_figures, budget_sums, currencies, policy, settings, storage
+from .. import award_figures, budget_sums, currencies, kept_counts, policy, settings, storage
 from ..db import write_intent
 from ..extensions import db
 from ..models import (
@@ -517,11 +517,13 @@ class _Seeder:
     def _agreement_totals(self, committed: int | None) -> None:
         """What the call-offs of the committed chunks (all: None) left on the
         agreements and their items, written onto them; and the budget sums of every
-        document written (``budget_sums.py``) and the figures of every award
-        (``award_figures.py``), which the bulk writes leave behind."""
+        document written (``budget_sums.py``), the figures of every award
+        (``award_figures.py``) and the documents' counts (``kept_counts.py``), which the
+        bulk writes leave behind."""
         with write_intent():
             self.agreements.write_totals(db.session.connection(), committed)
             budget_sums.rebuild()
+            kept_counts.rebuild()
             award_figures.refill()
             db.session.commit()
 

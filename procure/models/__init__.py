@@ -33,6 +33,7 @@ from .core import (
     AuditEvent,
     AuditHead,
     Category,
+    DocumentCount,
     NumberSequence,
     Setting,
 )
@@ -177,6 +178,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Category",
+    "DocumentCount",
     "Department",
     "LoginAttempt",
     "NumberSequence",

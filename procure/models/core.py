@@ -57,6 +57,19 @@ class NumberSequence(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
+class DocumentCount(db.Model):
+    """How many documents of one kind (its table's name) are in one status, kept beside
+    them so that a list's exact total reads a row where it counted a million
+    (``kept_counts.py`` writes it in the documents' own transaction; ``verify-totals``
+    recomputes it)."""
+
+    __tablename__ = "document_counts"
+
+    kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    documents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class AuditHead(db.Model):
     """One row: the sequence and hash of the newest audit event.
 
