@@ -242,6 +242,35 @@ def test_the_page_names_the_first_members_and_counts_the_rest(shop, app):
     assert "and 2 more (the CSV lists them all)" in text and "$6,000.00" in text
 
 
+def test_the_request_page_names_the_members_around_it_and_links_the_rest(shop, app):
+    """A busy department's split can hold hundreds of requests: the warning names eight
+    around this one and links the report, filtered to the split, for the others."""
+    filed_ = [filed(shop, "IT", "600", f"2026-04-{day:02d} 09:00") for day in range(1, 13)]
+    this = filed_[9]
+    (split,) = splits.for_request(this)
+    assert split.count == 12
+    assert [m.id for m in split.members] == [pr.id for pr in filed_[4:12]]
+    html = signed_in(app, shop.finance).get(f"/requests/{this.id}").get_data(as_text=True)
+    warning = html.split("Possible split purchase")[1].split("</div>")[0]
+    assert f'href="/requests/{filed_[4].id}"' in warning
+    assert f'href="/requests/{filed_[3].id}"' not in warning
+    assert f"<strong>{this.number}</strong> (this request, $600.00)" in warning
+    report = (
+        "/reports/split-purchases?start=2026-04-01&amp;end=2026-04-12&amp;department=IT"
+        "&amp;category=hardware"
+    )
+    assert f'and 4 more — <a href="{report}" class="alert-link">all 12 in' in warning
+    shown = signed_in(app, shop.finance).get(report.replace("&amp;", "&"))
+    assert f'href="/requests/{filed_[0].id}"' in shown.get_data(as_text=True)
+    # An approver is warned too, without the link: the reports are not theirs to read.
+    html = signed_in(app, shop.approvers["IT"]).get(f"/requests/{this.id}").get_data(as_text=True)
+    warning = html.split("Possible split purchase")[1].split("</div>")[0]
+    assert "and 4 more." in warning and "split-purchases" not in warning
+    # The first of them names the first eight.
+    (split,) = splits.for_request(filed_[0])
+    assert [m.id for m in split.members] == [pr.id for pr in filed_[:8]]
+
+
 def definition(requests, window, limits, since=None, until=None):
     """The category splits of ``requests`` (number, department, category, total,
     created) as the module's docstring defines them, by brute force: each request

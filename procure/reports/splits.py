@@ -85,6 +85,13 @@ class Split:
     def days(self) -> float:
         return (self.last - self.first).total_seconds() / 86400
 
+    @property
+    def report_args(self) -> dict[str, str]:
+        """The split-purchases report's filters that show this split."""
+        group = {"vendor" if self.kind == VENDOR else "category": self.key}
+        dates = {"start": self.first.date().isoformat(), "end": self.last.date().isoformat()}
+        return {**dates, "department": self.department, **group}
+
 
 # Limits ------------------------------------------------------------------------------------
 
@@ -117,6 +124,9 @@ def _limits(rules: list[PolicyRule], department_id: int, kind: str, key: str) ->
 
 # How many requests are named in one query (each is a bound parameter).
 NAMED_AT_ONCE = 5_000
+# How many of a split's requests a request page's warning names, the request among them
+# (a busy department's split can hold hundreds; the report lists them all).
+FLAG_NAMED = 8
 
 
 @dataclasses.dataclass
@@ -322,7 +332,17 @@ def for_request(pr: PurchaseRequest) -> list[Split]:
         PurchaseRequest.created_at <= pr.created_at + 2 * window,
     ]
     query = Query(scope, [_groups_of(pr)])
-    return _named([s for s in _detect(query) if any(m[0] == pr.id for m in s.members)])
+    found = [s for s in _detect(query) if any(m[0] == pr.id for m in s.members)]
+    for split in found:
+        split.members = _around(split.members, pr.id, FLAG_NAMED)
+    return _named(found)
+
+
+def _around(members: list, request_id: int, count: int) -> list:
+    """``count`` of ``members`` (creation order) around ``request_id``'s, it among them."""
+    place = next(i for i, member in enumerate(members) if member[0] == request_id)
+    start = max(0, min(place - count // 2, len(members) - count))
+    return members[start : start + count]
 
 
 def _groups_of(pr: PurchaseRequest):  # type: ignore[no-untyped-def]

@@ -48,6 +48,7 @@ class RequestPage:
     preview: list[policy.PlannedStep]
     budget_warning: str | None
     split_flags: list[splits.Split]
+    split_report: bool  # the split warning links to the report (who may read reports)
     rfqs: list[Rfq]
     orders: list[PurchaseOrder]
     can_source: bool  # the user may invite vendors to quote now
@@ -105,6 +106,7 @@ def detail(pr: PurchaseRequest, user: User) -> RequestPage:
         preview=preview,
         budget_warning=budget_warning,
         split_flags=splits.flag_for(pr, user),
+        split_report=access.may(user, "read_reports"),
         rfqs=rfqs,
         orders=orders,
         can_source=pr.status == RequestStatus.APPROVED
