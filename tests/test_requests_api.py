@@ -157,7 +157,16 @@ def test_nobody_decides_two_steps(api, people, make):
     multi = make.user(["approver", "finance"], department="IT")
     pr = create(api, people["requester"], lines=[line("7500.00")]).get_json()
     api(people["requester"]).post(f"/api/v1/requests/{pr['id']}/submit")
+
+    def awaiting(user) -> list[int]:
+        answer = api(user).get("/api/v1/requests?awaiting_me=1").get_json()
+        assert answer["total"] == len(answer["items"])
+        return [item["id"] for item in answer["items"]]
+
+    assert awaiting(multi) == [pr["id"]]  # the department step
     assert api(multi).post(f"/api/v1/requests/{pr['id']}/approve").status_code == 200
+    # The finance step waits now: not in the inbox of who decided the first.
+    assert awaiting(multi) == [] and awaiting(people["finance"]) == [pr["id"]]
     second = api(multi).post(f"/api/v1/requests/{pr['id']}/approve")
     assert second.status_code == 403
     assert "another step" in second.get_json()["error"]["message"]
