@@ -195,13 +195,15 @@ class ApprovalStep(db.Model):
             "(status = 'pending') = (pending_since IS NOT NULL)", name="pending_since_when_pending"
         ),
         sa.Index("ix_approval_steps_inbox", "status", "role", "pending_since"),
-        # What waits, by role and department, oldest first: the inbox reads a page of it.
+        # What waits, by role and department, oldest first: the inbox reads a page of it,
+        # and counts it with what it asks of each step (migration 0035, PostgreSQL).
         sa.Index(
             "ix_approval_steps_waiting",
             "role",
             "department_id",
             "pending_since",
             "request_id",
+            postgresql_include=["id", "position"],
             postgresql_where=sa.text("status = 'pending'"),
             sqlite_where=sa.text("status = 'pending'"),
         ),
