@@ -306,9 +306,10 @@ def definition(requests, window, limits, since=None, until=None):
     return found
 
 
-def _described(found: list) -> set:
+def _whole(found: list) -> set:
+    """The splits as their figures over every member say them."""
     return {
-        (s.department, s.kind, s.key, s.limit.amount, frozenset(m.number for m in s.members))
+        (s.department, s.kind, s.key, s.limit.amount, s.count, s.combined, s.first, s.last)
         for s in found
     }
 
@@ -373,4 +374,13 @@ def test_the_splits_found_are_those_of_the_definition(shop, seed):
             for s in splits._named(splits._detect(every_group))
             if any(m.number == number for m in s.members)
         ]
-        assert _described(splits.for_request(pr)) == _described(holding)
+        page = splits.for_request(pr)
+        assert _whole(page) == _whole(holding)
+        # The page names a run of eight of them (all, when fewer) holding this request.
+        for shown in page:
+            (whole,) = [s for s in holding if _whole([s]) == _whole([shown])]
+            numbers = [m.number for m in whole.members]
+            named = [m.number for m in shown.members]
+            assert number in named and len(named) == min(splits.FLAG_NAMED, len(numbers))
+            at = numbers.index(named[0])
+            assert numbers[at : at + len(named)] == named
