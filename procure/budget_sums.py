@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from .budget_contributions import ZERO, Amounts, Key, difference, plus, summed
+from .db import dialect_insert
 from .extensions import db
 from .models import (
     BudgetSum,
@@ -37,6 +37,7 @@ from .models import (
     RequestLine,
     RequestStatus,
 )
+from .transaction_notes import Notes
 
 # Following the documents --------------------------------------------------------------------
 
@@ -56,9 +57,6 @@ _OWNER: dict[type, tuple[str, str, type]] = {  # relationship, its foreign key, 
     Invoice: ("order", "order_id", PurchaseOrder),
     InvoiceLine: ("invoice", "invoice_id", Invoice),
 }
-_NOTES = "procure.budget_sum_notes"  # [(the savepoint or None, {key: amounts})]
-_FLUSHING = "procure.budget_sum_flush"  # the requests a flush touches, their sums before
-_COMMITTING = "procure.budget_sum_committing"  # notes go straight to the rows
 
 
 def _request_of(session: Session, obj: Any) -> PurchaseRequest | None:
@@ -94,7 +92,8 @@ def _before(session: Session, _context: Any, _instances: Any) -> None:
     for request in touched:
         sa.inspect(request).info.pop(_WAS, None)  # the flush makes the status the old one
     if requests:
-        session.info[_FLUSHING] = (requests, summed(known, session) if known else {})
+        # The requests the flush touches, and their sums before it.
+        session.info[NOTES.flushing] = (requests, summed(known, session) if known else {})
 
 
 # A request in these has never been approved: it adds nothing to a budget, and no order
@@ -134,63 +133,20 @@ def _quiet(request: PurchaseRequest, *, now: bool) -> bool:
 
 @sa.event.listens_for(Session, "after_flush")
 def _after(session: Session, _context: Any) -> None:
-    flushing = session.info.pop(_FLUSHING, None)
+    flushing = session.info.pop(NOTES.flushing, None)
     if flushing is None:
         return
     requests, before = flushing
     moved = difference(before, summed({request.id for request in requests}, session))
-    if not moved:
-        return
-    if session.info.get(_COMMITTING):
-        add(moved, session)
-    else:
-        session.info.setdefault(_NOTES, []).append((session.get_nested_transaction(), moved))
+    if moved:
+        NOTES.note(session, moved)
 
 
-@sa.event.listens_for(Session, "before_commit")
-def _add_notes(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's notes wait for the transaction
-    session.flush()
-    session.info[_COMMITTING] = True
+def _merged(noted: Iterable[tuple[Key, Amounts]]) -> dict[Key, Amounts]:
     merged: dict[Key, Amounts] = {}
-    for key, amounts in _noted(session):
+    for key, amounts in noted:
         merged[key] = plus(merged.get(key), amounts)
-    session.info.pop(_NOTES, None)
-    add({key: amounts for key, amounts in merged.items() if any(amounts)}, session)
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_COMMITTING, None)
-
-
-def within(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    """Whether ``savepoint`` (None: the transaction) is ``ended`` or inside it."""
-    while savepoint is not None:
-        if savepoint is ended:
-            return True
-        savepoint = savepoint.parent
-    return False
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, ended: SessionTransaction) -> None:
-    session.info.pop(_FLUSHING, None)
-    if not ended.nested:
-        session.info.pop(_NOTES, None)
-        session.info.pop(_COMMITTING, None)
-        return
-    notes = session.info.get(_NOTES, [])
-    notes[:] = [(savepoint, moved) for savepoint, moved in notes if not within(savepoint, ended)]
-
-
-def upsert(session: Session, table: sa.Table) -> Any:
-    """An INSERT into ``table`` that takes ``on_conflict_do_update``, in the dialect of
-    ``session``'s database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return {key: amounts for key, amounts in merged.items() if any(amounts)}
 
 
 # A key's columns, in the order of :data:`Key`.
@@ -215,7 +171,7 @@ def add(moved: dict[Key, Amounts], session: Session | None = None) -> None:
         return
     session = session or db.session
     table = BudgetSum.__table__
-    insert = upsert(session, table)
+    insert = dialect_insert(table, session)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=list(_KEY_COLUMNS),
@@ -226,6 +182,9 @@ def add(moved: dict[Key, Amounts], session: Session | None = None) -> None:
         ),
         _rows(moved),
     )
+
+
+NOTES = Notes("budget_sum", _merged, add)
 
 
 def read(
@@ -261,12 +220,6 @@ def read(
     ).items()
 
 
-def _noted(session: Session | None = None) -> Iterator[tuple[Key, Amounts]]:
-    """What this transaction has changed and not yet added to the kept rows."""
-    for _savepoint, moved in (session or db.session).info.get(_NOTES, ()):
-        yield from moved.items()
-
-
 def _stored(
     where: Iterable[Any] = (), wanted: Callable[[Key], bool] | None = None
 ) -> dict[Key, Amounts]:
@@ -277,7 +230,7 @@ def _stored(
         tuple(row[: len(_KEY_COLUMNS)]): (row.total, row.received, row.paid)
         for row in db.session.execute(sa.select(table).where(*where))
     }
-    for key, amounts in _noted():
+    for key, amounts in NOTES.noted():
         if wanted is None or wanted(key):
             found[key] = plus(found.get(key), amounts)
     return found

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .money import _ScaledDecimal
@@ -115,15 +116,20 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def dialect_insert(table: sa.Table, session: Session | None = None):  # type: ignore[no-untyped-def]
+    """An INSERT into ``table`` in the dialect of ``session``'s database (the app's by
+    default), which takes ``on_conflict_do_nothing`` and ``on_conflict_do_update``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = (session or db.session).get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
 def insert_unless_present(table: sa.Table, **values: object):  # type: ignore[no-untyped-def]
     """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect: a row that a unique
     index already holds (written by a concurrent run, say) is left as it is. Add
     ``.returning(...)`` to learn whether this statement wrote it."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing()
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
 # pg_advisory_lock's key for the schema upgrade: any constant the application owns.

@@ -19,24 +19,23 @@ that differs (:func:`differences`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import access, budget_sums
+from . import access
+from .db import dialect_insert
 from .extensions import db
 from .models import Asset, DocumentCount, Invoice, PurchaseOrder, PurchaseRequest, User
+from .transaction_notes import Notes
 
 KINDS: tuple[type, ...] = (PurchaseRequest, PurchaseOrder, Invoice, Asset)
 
 Key = tuple[str, str]  # a kind (its table's name) and a status
 
 _WAS = "procure.counted_status"  # an instance's status before this flush
-_FLUSHING = "procure.count_flush"  # what a flush moves: (counts, documents inserted)
-_NOTES = "procure.count_notes"  # [(the savepoint or None, {key: count})]
-_COMMITTING = "procure.count_committing"  # notes go straight to the rows
 
 
 def _key(model: type, status: Any) -> Key:
@@ -74,58 +73,28 @@ def _before(session: Session, _context: Any, _instances: Any) -> None:
     for obj in inserted:
         sa.inspect(obj).info.pop(_WAS, None)
     if moved or inserted:
-        session.info[_FLUSHING] = (moved, inserted)
+        # What the flush moves: counts, and the documents it inserts.
+        session.info[NOTES.flushing] = (moved, inserted)
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _after(session: Session, _context: Any) -> None:
-    flushing = session.info.pop(_FLUSHING, None)
+    flushing = session.info.pop(NOTES.flushing, None)
     if flushing is None:
         return
     moved, inserted = flushing
     for obj in inserted:
         _plus(moved, _key(type(obj), obj.status), 1)
     moved = {key: count for key, count in moved.items() if count}
-    if not moved:
-        return
-    if session.info.get(_COMMITTING):
-        add(moved, session)
-    else:
-        session.info.setdefault(_NOTES, []).append((session.get_nested_transaction(), moved))
+    if moved:
+        NOTES.note(session, moved)
 
 
-@sa.event.listens_for(Session, "before_commit")
-def _add_notes(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's notes wait for the transaction
-    session.flush()
-    session.info[_COMMITTING] = True
+def _merged(noted: Iterable[tuple[Key, int]]) -> dict[Key, int]:
     merged: dict[Key, int] = {}
-    for key, count in _noted(session):
+    for key, count in noted:
         _plus(merged, key, count)
-    session.info.pop(_NOTES, None)
-    add({key: count for key, count in merged.items() if count}, session)
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_COMMITTING, None)
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, ended: Any) -> None:
-    session.info.pop(_FLUSHING, None)
-    if not ended.nested:
-        session.info.pop(_NOTES, None)
-        session.info.pop(_COMMITTING, None)
-        return
-    notes = session.info.get(_NOTES, [])
-    notes[:] = [
-        (savepoint, moved)
-        for savepoint, moved in notes
-        if not budget_sums.within(savepoint, ended)
-    ]
+    return {key: count for key, count in merged.items() if count}
 
 
 def add(moved: dict[Key, int], session: Session | None = None) -> None:
@@ -134,7 +103,7 @@ def add(moved: dict[Key, int], session: Session | None = None) -> None:
         return
     session = session or db.session
     table = DocumentCount.__table__
-    insert = budget_sums.upsert(session, table)
+    insert = dialect_insert(table, session)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["kind", "status"],
@@ -147,10 +116,7 @@ def add(moved: dict[Key, int], session: Session | None = None) -> None:
     )
 
 
-def _noted(session: Session | None = None) -> Iterator[tuple[Key, int]]:
-    """What this transaction has changed and not yet added to the kept rows."""
-    for _savepoint, moved in (session or db.session).info.get(_NOTES, ()):
-        yield from moved.items()
+NOTES = Notes("count", _merged, add)
 
 
 # Read ---------------------------------------------------------------------------------------
@@ -171,7 +137,7 @@ def total(model: type, user: User, status: Any = None) -> int | None:
     if wanted is not None:
         query = query.where(table.c.status == wanted)
     found = int(db.session.scalar(query) or 0)
-    for (noted_kind, noted_status), count in _noted():
+    for (noted_kind, noted_status), count in NOTES.noted():
         if noted_kind == kind and wanted in (None, noted_status):
             found += count
     return found
@@ -194,7 +160,7 @@ def kept() -> dict[Key, int]:
     """Every kept count, with what this transaction has changed, that is not zero."""
     table = DocumentCount.__table__
     found = {(row.kind, row.status): row.documents for row in db.session.execute(sa.select(table))}
-    for key, count in _noted():
+    for key, count in NOTES.noted():
         _plus(found, key, count)
     return {key: count for key, count in found.items() if count}
 
