@@ -8,12 +8,14 @@ the migrations left it at the end."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from markupsafe import escape
 
 from procure import (
@@ -1297,21 +1299,27 @@ def test_invoices_continue_the_numbering_and_the_chain(app, db):
     assert audit.verify().ok
 
 
+def empty_app(url: str, folder) -> Flask:
+    """An app on an empty database of its own, migrated, for a seed from nothing."""
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test",
+            "ATTACHMENTS_DIR": str(folder),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    init_db(other)
+    return other
+
+
 def test_an_interrupted_run_leaves_a_consistent_database(
     empty_database_url, tmp_path, monkeypatch
 ):
     from procure.benchdata import history
 
-    other = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "SECRET_KEY": "test",
-            "ATTACHMENTS_DIR": str(tmp_path),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    init_db(other)
+    other = empty_app(empty_database_url, tmp_path)
     plan = history.History.plan_request
 
     def interrupted(self, index, filed):
@@ -1376,16 +1384,7 @@ def test_an_interrupted_run_leaves_a_consistent_database(
 
 
 def test_the_same_seed_and_time_give_the_same_history(empty_database_url, tmp_path):
-    other = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "SECRET_KEY": "test",
-            "ATTACHMENTS_DIR": str(tmp_path),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    init_db(other)
+    other = empty_app(empty_database_url, tmp_path)
     now = dt.datetime(2026, 3, 2, 14, 30)
 
     def history() -> tuple:
@@ -1419,3 +1418,38 @@ def test_the_same_seed_and_time_give_the_same_history(empty_database_url, tmp_pa
     assert max(row[4] for row in first[1]) <= now
     # The same events, to the last hash.
     assert first == second
+
+
+def test_each_chunk_is_freed_once_written(empty_database_url, tmp_path):
+    """The generation runs without the automatic cyclic collector, and a chunk's
+    documents point at each other (an order at its invoices, each invoice at its order):
+    each written chunk is collected at once, so that nothing of it is left for later
+    (left to pile up, they took 9.2 GB at a million requests)."""
+    other = empty_app(empty_database_url, tmp_path)
+    benchdata = seed.__module__
+    left: list[int] = []
+
+    def progress(_requests: int) -> None:
+        # The generated documents the cyclic collector still finds unreachable once a
+        # chunk is written (not what the database driver leaves: only the documents).
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            left.append(sum(type(o).__module__.startswith(benchdata) for o in gc.garbage))
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.collect()
+
+    try:
+        with other.app_context():
+            # Enough requests that the orders a chunk keeps for the next (the last 400
+            # issued, for contracts to cover) leave the first chunks behind.
+            seed(1000, vendors=60, departments=5, chunk_size=200, progress=progress)
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+    assert len(left) == 5
+    assert left == [0] * 5

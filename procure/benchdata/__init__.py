@@ -186,9 +186,9 @@ def seed(
     if not 1 <= departments <= 500:
         raise SeedRefused("The number of departments must be from 1 to 500.")
     started = time.perf_counter()
-    # The generated objects hold no reference cycles; without the cyclic collector,
-    # which would walk millions of live objects again and again, the generation takes
-    # half the time. Memory stays flat: reference counting frees each chunk.
+    # Without the cyclic collector, which would walk millions of live objects again
+    # and again, the generation takes half the time. A chunk's documents point at each
+    # other, though, so :meth:`_Seeder.run` collects once per chunk: memory stays flat.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -502,6 +502,11 @@ class _Seeder:
                 self._finish(batch, number, boundary)
                 sink.put(batch)
                 self.stream.committed(sink.committed)
+                # The chunk's documents point at each other (an order at its invoices,
+                # each invoice at its order): only the cyclic collector frees them.
+                # Left to pile up, they took 9.2 GB at a million requests.
+                del chunk, planned, batch
+                gc.collect()
                 if progress is not None:
                     progress(end - start)
             sink.close()
