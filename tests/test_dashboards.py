@@ -87,6 +87,22 @@ def test_the_approver_sees_the_inbox_and_delegations(world, new_client, make, db
     assert all(pr.number in behind for pr in world.pending)
 
 
+def test_a_backlog_past_the_inbox_count_limit_is_shown_as_more(world, new_client, monkeypatch):
+    """The inbox counts no further than ``INBOX_COUNT_LIMIT`` (a thousand): beyond, the
+    dashboard and the inbox page say "1,000+". Two waiting requests against a limit of
+    one show the same."""
+    from procure.purchasing import services
+    from procure.purchasing.services import queries
+
+    monkeypatch.setattr(queries, "INBOX_COUNT_LIMIT", 1)
+    monkeypatch.setattr(services, "INBOX_COUNT_LIMIT", 1)
+    client, page = home(new_client, world.approver)
+    inbox = tile(page, "inbox")
+    behind = client.get(link_in(inbox, r"Open your inbox \(1\+\)")).get_data(as_text=True)
+    assert "1+ in all" in behind
+    assert all(pr.number in behind for pr in world.pending)
+
+
 def test_procurement_sees_what_to_source_quotes_due_and_goods_to_receive(world, new_client, db):
     # An RFQ due in 3 days, open.
     pr = world.make.approved_request(world.requester, world.approver)

@@ -36,6 +36,7 @@ from .filing import (
 )
 from .page import RequestPage, base_note, detail, draft_estimate, rate_text
 from .queries import (
+    INBOX_COUNT_LIMIT,
     Dashboard,
     awaiting,
     dashboard,
@@ -46,6 +47,7 @@ from .queries import (
 )
 
 __all__ = [
+    "INBOX_COUNT_LIMIT",
     "ACTIONS",
     "MAX_LINES",
     "TEXT_MAX",

@@ -15,6 +15,12 @@ from ...extensions import db
 from ...models import ApprovalStep, PurchaseRequest, RequestStatus, Role, StepStatus, User
 from ...pagination import bounded_count
 
+# How far the inbox counts (the inbox page, the dashboard's tile): "1,000+" beyond. The
+# count is read on every view of either, and an approver's backlog of thousands was
+# counted step by step (a probe of each step's request: 6.4 ms for 2,812 steps at a
+# million requests); a thousand tells the approver as much, at a bounded cost.
+INBOX_COUNT_LIMIT = 1_000
+
 
 def get(pr_id: int, user: User, *, change: bool = False) -> PurchaseRequest:
     return access.load(PurchaseRequest, pr_id, user, change=change)
@@ -120,6 +126,7 @@ def history(pr: PurchaseRequest) -> list[Any]:
 class Dashboard:
     inbox: list[PurchaseRequest]
     inbox_total: int
+    inbox_capped: bool
     came_back: list[PurchaseRequest]
     mine_by_status: dict[str, int]
 
@@ -127,7 +134,7 @@ class Dashboard:
 def dashboard(user: User, *, limit: int = 5) -> Dashboard:
     """What waits for ``user``: a few queries, whatever the volume."""
     inbox_query = awaiting(user)
-    inbox_total, _capped = bounded_count(inbox_query)
+    inbox_total, inbox_capped = bounded_count(inbox_query, INBOX_COUNT_LIMIT)
     inbox = list(db.session.scalars(inbox_query.limit(limit)).unique()) if inbox_total else []
     counts = dict(
         db.session.execute(
@@ -157,6 +164,7 @@ def dashboard(user: User, *, limit: int = 5) -> Dashboard:
     return Dashboard(
         inbox=inbox,
         inbox_total=inbox_total or 0,
+        inbox_capped=inbox_capped,
         came_back=came_back,
         mine_by_status={status.value: counts.get(status, 0) for status in RequestStatus},
     )
