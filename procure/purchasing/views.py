@@ -45,7 +45,7 @@ def index():
 @bp.get("/approvals")
 @login_required
 def approvals():
-    page = paginate_page(services.awaiting(current_user), count_limit=services.INBOX_COUNT_LIMIT)
+    page = services.inbox_page(current_user)
     return render_template(
         "purchasing/approvals.html",
         page=page,

@@ -36,18 +36,17 @@ from .filing import (
 )
 from .page import RequestPage, base_note, detail, draft_estimate, rate_text
 from .queries import (
-    INBOX_COUNT_LIMIT,
     Dashboard,
     awaiting,
     dashboard,
     get,
     history,
+    inbox_page,
     list_query,
     waiting_since,
 )
 
 __all__ = [
-    "INBOX_COUNT_LIMIT",
     "ACTIONS",
     "MAX_LINES",
     "TEXT_MAX",
@@ -69,6 +68,7 @@ __all__ = [
     "draft_estimate",
     "get",
     "history",
+    "inbox_page",
     "list_query",
     "preview_steps",
     "problems",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, selectinload
 from ... import access, audit, permissions
 from ...extensions import db
 from ...models import ApprovalStep, PurchaseRequest, RequestStatus, Role, StepStatus, User
-from ...pagination import bounded_count
+from ...pagination import PageOf, bounded_count, paginate_page
 
 # How far the inbox counts (the inbox page, the dashboard's tile): "1,000+" beyond. The
 # count is read on every view of either, and an approver's backlog of thousands was
@@ -108,6 +108,11 @@ def awaiting(user: User) -> sa.Select[Any]:
         # department before it sorts (a backlog of thousands: 100 ms at a million).
         .options(selectinload(PurchaseRequest.steps), selectinload(PurchaseRequest.requester))
     )
+
+
+def inbox_page(user: User) -> PageOf:
+    """The page of the inbox asked for, counted no further than ``INBOX_COUNT_LIMIT``."""
+    return paginate_page(awaiting(user), count_limit=INBOX_COUNT_LIMIT)
 
 
 def waiting_since(pr: PurchaseRequest) -> dt.datetime | None:
