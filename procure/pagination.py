@@ -51,7 +51,10 @@ class PageOf:
     def has_next(self) -> bool:
         if self.keyset:
             return self.after is not None
-        return self.capped or self.page < (self.pages or 1)
+        if self.capped:
+            # How many pages is not known: a short page is the last one.
+            return len(self.items) == self.per_page
+        return self.page < (self.pages or 1)
 
     @property
     def several(self) -> bool:

@@ -128,6 +128,22 @@ def test_the_count_stops_early_on_long_lists(requests_60, new_client, monkeypatc
     assert "40+ in all · page 1<" in first
 
 
+def test_a_capped_list_paged_by_number_ends_at_its_last_row(
+    requests_60, make, new_client, monkeypatch
+):
+    """The inbox pages by number and counts no further than its limit: past the count,
+    the page that comes up short is the last, with no "Next" to an empty page."""
+    from procure.purchasing.services import queries
+
+    monkeypatch.setattr(queries, "INBOX_COUNT_LIMIT", 10)
+    requester, numbers = requests_60
+    client = signed_in(new_client, make.user(["approver"], department="IT"))
+    pages, urls = walk(client, "/approvals", "next")
+    assert [len(numbers_on) for numbers_on in pages] == [25, 5]
+    assert sorted(sum(pages, [])) == sorted(numbers[1::2])  # the 30 submitted
+    assert "10+ in all · page 2<" in client.get(urls[-1]).get_data(as_text=True)
+
+
 def test_a_deep_page_costs_the_queries_of_the_first(requests_60, new_client):
     requester, _numbers = requests_60
     client = signed_in(new_client, requester)
