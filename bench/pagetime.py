@@ -22,17 +22,21 @@ cProfile's N functions with the most time of their own, to say which Python it i
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import dataclasses
 import html
 import io
 import json
+import logging
 import pstats
 import re
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,12 +204,26 @@ def top_functions(meter: Meter, client: InProcess, path: str, runs: int, top: in
     return out.getvalue()
 
 
+@contextlib.contextmanager
+def request_log_aside() -> Iterator[None]:
+    """Procure's log still written, as a server writes it, but into a scratch file: a
+    line for every page measured would bury the figures."""
+    procure_log = logging.getLogger("procure")
+    propagate = procure_log.propagate
+    with tempfile.TemporaryFile("w") as log, contextlib.redirect_stderr(log):
+        procure_log.propagate = False
+        try:
+            yield
+        finally:
+            procure_log.propagate = propagate
+
+
 def main() -> None:
     runs = harness.env_int("BENCH_PROFILE_RUNS", 25)
     top = harness.env_int("BENCH_PROFILE_TOP", 0)
     source = harness.ensure_seeded(SIZE)
     rows = []
-    with harness.scratch_copy(source, SCRATCH) as database:
+    with harness.scratch_copy(source, SCRATCH) as database, request_log_aside():
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": harness.database_url(database),
