@@ -5,9 +5,11 @@ under a second. For information, the same pages over all of the data (``start=``
 heaviest case) and the CSV exports are timed too. The budget page (``/budgets``, this
 fiscal year's budgets with their figures) is timed beside them: goal under half a second.
 
-The databases: ``seedbench_10k`` (reused, or created and seeded as the scale benchmark
-does), or those named in ``BENCH_REPORTS_DATABASES`` (filled PostgreSQL databases on
-``BENCH_PG``, comma-separated, used as they are and read only: every connection sets
+The databases: ``seedbench_10k`` and ``seedbench_1m``, the million the goals are set at
+(``BENCH_SCALE_LARGE`` requests, as in the scale benchmark), each reused, or created and
+seeded as the scale benchmark does (``make bench`` runs that first); or those named in
+``BENCH_REPORTS_DATABASES`` (filled PostgreSQL databases on ``BENCH_PG``,
+comma-separated, used as they are and read only: every connection sets
 ``default_transaction_read_only``), and those in ``BENCH_REPORTS_URLS`` (database URLs,
 comma-separated, such as a SQLite file filled by ``seed-bench``). Nobody signs in: the
 pages run with the bench finance user set on the request, so nothing is written.
@@ -100,8 +102,9 @@ def databases() -> list[tuple[str, str, dict]]:
             raise BenchError(f"BENCH_REPORTS_DATABASES: no database {name!r} on BENCH_PG")
         chosen.append((name, harness.database_url(name), read_only))
     if not chosen:
-        name = harness.ensure_seeded(10_000)
-        chosen.append((name, harness.database_url(name), {}))
+        for size in (10_000, harness.env_int("BENCH_SCALE_LARGE", 1_000_000)):
+            name = harness.ensure_seeded(size)
+            chosen.append((name, harness.database_url(name), {}))
     return chosen
 
 
