@@ -136,7 +136,7 @@ def test_a_capped_list_paged_by_number_ends_at_its_last_row(
     from procure.purchasing.services import queries
 
     monkeypatch.setattr(queries, "INBOX_COUNT_LIMIT", 10)
-    requester, numbers = requests_60
+    _requester, numbers = requests_60
     client = signed_in(new_client, make.user(["approver"], department="IT"))
     pages, urls = walk(client, "/approvals", "next")
     assert [len(numbers_on) for numbers_on in pages] == [25, 5]
