@@ -1383,6 +1383,25 @@ def test_an_interrupted_run_leaves_a_consistent_database(
             _db.engine.dispose()
 
 
+def test_a_vendor_registered_lately_has_no_move_after_now(empty_database_url, tmp_path):
+    """With this seed and time the newest vendor, registered weeks before, is blocked
+    after a review long enough to end in March: it happened by now instead."""
+    other = empty_app(empty_database_url, tmp_path)
+    now = dt.datetime(2026, 12, 7, 20, 10)
+    try:
+        with other.app_context():
+            seed(300, vendors=400, seed=7, now=now)  # as `seed-bench --seed 7` would
+            latest = _db.session.scalar(
+                sa.select(sa.func.max(AuditEvent.at)).where(AuditEvent.entity == "vendor")
+            )
+            assert latest < now
+            assert audit.verify().ok
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
 def test_the_same_seed_and_time_give_the_same_history(empty_database_url, tmp_path):
     other = empty_app(empty_database_url, tmp_path)
     now = dt.datetime(2026, 3, 2, 14, 30)

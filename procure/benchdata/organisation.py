@@ -487,7 +487,9 @@ class Organisation:
         moves: list[tuple[str, str, str, dt.datetime, str]] = []
         final = vendor.status
         if final != "prospect" and not (final == "blocked" and rng.random() < 0.3):
-            approved = clock.after(vendor.created_at, 72)
+            # A vendor registered in the last months may have waited long for its
+            # review: whatever it came to happened by now.
+            approved = min(clock.after(vendor.created_at, 72), clock.now - dt.timedelta(hours=1))
             moves.append(("approve", "prospect", "approved", approved, ""))
             vendor.approved = [(approved, None)]
             if final == "approved" and rng.random() < 0.03:
@@ -515,7 +517,9 @@ class Organisation:
                     moves.append(("block", "approved", "blocked", ends, reason))
                 vendor.approved = [(approved, ends)]
         elif final == "blocked":
-            moment = clock.after(vendor.created_at, 24 * 20)
+            moment = min(
+                clock.after(vendor.created_at, 24 * 20), clock.now - dt.timedelta(hours=1)
+            )
             moves.append(("block", "prospect", "blocked", moment, "Failed the due diligence."))
         for action, old, new, moment, comment in moves:
             who = self.buyer()
